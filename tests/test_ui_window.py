@@ -2837,3 +2837,22 @@ def test_read_only_turned_on_in_settings_is_said_in_the_status_bar_at_once(qtbot
         with qtbot.waitSignal(dialog.settingsSaved):
             dialog.accept()
         assert ("· read-only" in w.status_source.text()) is on, w.status_source.text()
+
+
+def test_an_offline_snapshot_says_why_replay_and_refresh_are_off(qtbot, demo_window, tmp_path) -> None:
+    """Offline, Replay and the refresh choice were greyed out with their live tooltips ("Show the graph as
+    it was at an earlier time", "How often to fetch new data"), not a word of why, as the time window
+    says its own; they say it now, and live again their tooltips are the live ones."""
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    tb = w.toolbar
+    live = (tb.replay_action.toolTip(), tb.refresh_combo.toolTip())
+    path = tmp_path / "shop.json"
+    assert w.save_snapshot(str(path))
+    w.open_snapshot(str(path))
+    shown(qtbot, w, lambda g: w.context.startswith("snapshot: ") and w.info is not None and not w.info.live)
+    assert not tb.replay_action.isEnabled() and not tb.refresh_combo.isEnabled()
+    assert "snapshot" in tb.replay_action.toolTip() and "snapshot" in tb.refresh_combo.toolTip()
+    w.switch_context(DEMO)
+    shown(qtbot, w, lambda g: w.info is not None and w.info.live)
+    assert tb.replay_action.isEnabled() and (tb.replay_action.toolTip(), tb.refresh_combo.toolTip()) == live

@@ -70,6 +70,8 @@ from meshdesk.ui.toolbar import (
     LEGACY_DEMO,
     MANUAL,
     PAUSE,
+    REFRESH_TIP,
+    REPLAY_TIP,
     SNAPSHOT_PREFIX,
     MainToolBar,
     ViewChoices,
@@ -602,6 +604,12 @@ class MainWindow(QMainWindow):
         self.toolbar.replay_action.setChecked(False)  # a context opens live, on its full graph
         self._show_focus(None)
         self.toolbar.replay_action.setEnabled(not context.startswith(SNAPSHOT_PREFIX))  # no past in a file
+        # greyed out offline: said why, as the time window is (they kept their live tooltips)
+        self.toolbar.replay_action.setToolTip(
+            "A snapshot holds the graph of one time window: there is no earlier graph in it to replay" if to_file
+            else REPLAY_TIP)
+        self.toolbar.refresh_combo.setToolTip("A snapshot file does not change: there is nothing to refresh"
+                                              if to_file else REFRESH_TIP)
         self.graph = None
         self.snapshot = None
         self.save_snapshot_action.setEnabled(False)

@@ -45,6 +45,8 @@ def namespace_name_problem(name: str) -> str:
         return f"Namespace names are in lower case: {name.lower()}"
     return "A namespace name has only lower-case letters, digits and '-', and starts and ends with a letter or digit."
 NS_SHOWN = 24  # characters of a namespace name the toolbar's button shows
+REFRESH_TIP = "How often to fetch new data"
+REPLAY_TIP = "Show the graph as it was at an earlier time (live refresh stops)"
 SNAPSHOT_PREFIX = "snapshot: "  # a snapshot file offered as a context: this, then the file's whole path
 # the built-in demo mesh as a context: a name no kubeconfig context takes by chance (``minikube start -p
 # demo`` makes a context "demo", which the demo mesh took the place of); "demo" is what earlier
@@ -332,7 +334,7 @@ class MainToolBar(QToolBar):
         self.duration_combo.activated.connect(lambda _i: self._set(duration=self.duration_combo.currentData()))
         self.addWidget(self.duration_combo)
 
-        self.refresh_combo = _combo(REFRESH, "How often to fetch new data")
+        self.refresh_combo = _combo(REFRESH, REFRESH_TIP)
         self.refresh_combo.setCurrentIndex(3)
         self.refresh_combo.activated.connect(lambda _i: self._set(refresh=self.refresh_combo.currentData()))
         self.addWidget(self.refresh_combo)
@@ -343,7 +345,7 @@ class MainToolBar(QToolBar):
         self.addAction(self.refresh_action)
         self.replay_action = QAction("Replay", self)
         self.replay_action.setCheckable(True)
-        self.replay_action.setToolTip("Show the graph as it was at an earlier time (live refresh stops)")
+        self.replay_action.setToolTip(REPLAY_TIP)
         self.addAction(self.replay_action)
 
         # second row: how to draw it, layout, find/hide, export
