@@ -2856,3 +2856,28 @@ def test_an_offline_snapshot_says_why_replay_and_refresh_are_off(qtbot, demo_win
     w.switch_context(DEMO)
     shown(qtbot, w, lambda g: w.info is not None and w.info.live)
     assert tb.replay_action.isEnabled() and (tb.replay_action.toolTip(), tb.refresh_combo.toolTip()) == live
+
+
+def test_a_snapshots_own_time_window_is_not_offered_live_after_it(qtbot, demo_window, tmp_path) -> None:
+    """A snapshot of two hours (`meshdesk graph --duration 7200 --save-snapshot`) showed "Last 2h" in the
+    time window's list, as it should; back on a live context the list still offered it, and a window
+    chosen there was not taken back at the next start (only those offered are)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "two-hours.json"
+    done = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--demo", "-n", "shop", "--duration", "7200",
+                           "--save-snapshot", str(path)], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    combo = w.toolbar.duration_combo
+    live = [combo.itemText(i) for i in range(combo.count())]
+    w.open_snapshot(str(path))
+    shown(qtbot, w, lambda g: w.context.startswith("snapshot: ") and g.request.duration == 7200)
+    assert combo.currentText() == "Last 2h"
+    w.switch_context(DEMO)
+    shown(qtbot, w, lambda g: w.info is not None and w.info.live)
+    assert [combo.itemText(i) for i in range(combo.count())] == live and combo.currentText() == "Last 10m"

@@ -711,6 +711,13 @@ class MainToolBar(QToolBar):
         fits = 0 < choices.refresh <= _QT_INT_MAX
         if fits and self.refresh_combo.findData(choices.refresh) < 0:  # e.g. from settings
             self.refresh_combo.addItem(f"Every {choices.refresh}s", choices.refresh)
+        offered = {d for d, _label in DURATIONS}
+        for i in reversed(range(self.duration_combo.count())):
+            # a snapshot's window left in the list after it: a live context offered "Last 2h", which the
+            # next start did not take back (the context's window is one of those offered)
+            if self.duration_combo.itemData(i) not in offered and self.duration_combo.itemData(i) != choices.duration:
+                with QSignalBlocker(self.duration_combo):
+                    self.duration_combo.removeItem(i)
         if 0 < choices.duration <= _QT_INT_MAX and self.duration_combo.findData(choices.duration) < 0:
             # a snapshot's own window (the command line takes any): named as it is, not "Last 10m"
             self.duration_combo.addItem(window_label(choices.duration), choices.duration)
