@@ -2881,3 +2881,19 @@ def test_a_snapshots_own_time_window_is_not_offered_live_after_it(qtbot, demo_wi
     w.switch_context(DEMO)
     shown(qtbot, w, lambda g: w.info is not None and w.info.live)
     assert [combo.itemText(i) for i in range(combo.count())] == live and combo.currentText() == "Last 10m"
+
+
+def test_the_window_title_names_what_is_shown(qtbot, demo_window, tmp_path) -> None:
+    """Every window was titled "meshdesk" whatever it showed: two windows (a context and a snapshot of
+    it) were two alike entries in the task switcher. The title names what is shown, as the context
+    switcher does."""
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    assert w.windowTitle() == f"{DEMO} \u2014 meshdesk"
+    path = tmp_path / "shop.json"
+    assert w.save_snapshot(str(path))
+    w.open_snapshot(str(path))
+    shown(qtbot, w, lambda g: w.context.startswith("snapshot: "))
+    assert w.windowTitle() == "snapshot: shop.json \u2014 meshdesk"
+    w.switch_context("other")
+    assert w.windowTitle() == "other \u2014 meshdesk"

@@ -1414,6 +1414,10 @@ class MainWindow(QMainWindow):
 
     # -- status bar ------------------------------------------------------------------------------------
     def _update_status(self) -> None:
+        # what is shown, as the context switcher names it: two windows (east and a snapshot of it) were two
+        # "meshdesk" in the task switcher
+        shown = self.toolbar.context_combo.currentText() if self.context else ""
+        self.setWindowTitle(f"{shown} \u2014 meshdesk" if shown else "meshdesk")
         info = self.info
         if info is None:
             self.status_source.setText(f"Context: {self.context or 'none'}")
