@@ -2897,3 +2897,34 @@ def test_the_window_title_names_what_is_shown(qtbot, demo_window, tmp_path) -> N
     assert w.windowTitle() == "snapshot: shop.json \u2014 meshdesk"
     w.switch_context("other")
     assert w.windowTitle() == "other \u2014 meshdesk"
+
+
+def test_the_graph_of_the_context_switched_to_is_laid_out_and_in_view(qtbot, demo_window, tmp_path) -> None:
+    """The demo's hello and travel shown, then another context (or a snapshot) of shop: shop's nodes
+    were placed one by one beside the ingress gateway both graphs have, in no layout, and the view kept
+    the zoom of the graph left, 9 of shop's 16 nodes outside the window. The graph is laid out as a change
+    of namespaces lays it out, and fitted."""
+    def outside(w: MainWindow) -> list[str]:
+        port = w.view.viewport().rect()
+        return [nid for nid in w.view.node_ids()
+                if not port.contains(w.view.mapFromScene(w.view.node_item(nid).sceneBoundingRect()).boundingRect())]
+
+    w = demo_window(["shop"])
+    w.resize(1500, 950)
+    shown(qtbot, w, lambda g: bool(g.edges))
+    qtbot.waitUntil(lambda: not outside(w), timeout=10000)  # shop, live: in view
+    path = tmp_path / "shop.json"
+    assert w.save_snapshot(str(path))
+    w.toolbar.select_namespaces(["hello", "travel"])
+    shown(qtbot, w, lambda g: not any(n.namespace == "shop" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: not outside(w), timeout=10000)
+    w.settings.set_namespaces("other", ["shop"])
+    w.switch_context("other")
+    shown(qtbot, w, lambda g: any(n.namespace == "shop" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: not outside(w), timeout=10000)
+    w.switch_context(DEMO)  # hello and travel again
+    shown(qtbot, w, lambda g: not any(n.namespace == "shop" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: not outside(w), timeout=10000)
+    w.open_snapshot(str(path))
+    shown(qtbot, w, lambda g: w.context.startswith("snapshot: "))
+    qtbot.waitUntil(lambda: not outside(w), timeout=10000)

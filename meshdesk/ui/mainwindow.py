@@ -644,6 +644,10 @@ class MainWindow(QMainWindow):
         self.poller.set_interval(max(0, choices.refresh))
         self._awaiting_namespaces = True
         self.poller.set_source(self.factory_for(context), build_request(ns, choices, health_rates=self._health_rates()))
+        # the context's first graph takes the place of the one left as a change of namespaces does: its
+        # nodes were placed one by one beside a node both share (an ingress gateway), in no layout, and the
+        # view kept the zoom of the graph left, most of the new one outside it
+        self._relayout_from = self.poller.generation
         if context and not context.startswith(SNAPSHOT_PREFIX):
             self.settings.last_context = context
             self._save_settings()
