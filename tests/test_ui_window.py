@@ -2928,3 +2928,39 @@ def test_the_graph_of_the_context_switched_to_is_laid_out_and_in_view(qtbot, dem
     w.open_snapshot(str(path))
     shown(qtbot, w, lambda g: w.context.startswith("snapshot: "))
     qtbot.waitUntil(lambda: not outside(w), timeout=10000)
+
+
+def test_a_theme_chosen_in_settings_keeps_the_node_graph_shown(qtbot, make_window) -> None:
+    """Settings saved with only the theme (or read-only, or the checks left out) changed reopened the
+    context shown: the user was thrown out of the node graph they were reading, back to the full graph
+    read again from the cluster. A context is opened again only when its own settings changed."""
+    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.ui.settings_dialog import SettingsDialog
+
+    w = make_window(contexts=["east"], context="east", namespaces=["shop"],
+                    factories={"east": lambda: DemoCluster(clock=lambda: 1_790_000_000.0)})
+    wait_graph(qtbot, w, lambda w: bool(w.graph.edges))
+    g = w.graph
+    assert g is not None
+    w._on_double_click(next(n.id for n in g.nodes.values() if n.node_type == NODE_APP and n.app == "reviews"))
+    wait_graph(qtbot, w, lambda w: w.graph.request.node is not None and w.stack.currentWidget() is w.view)
+    focus = w.graph.request.node
+
+    def save_in_settings(change: Callable[[SettingsDialog], None]) -> None:
+        dialog = SettingsDialog(w, contexts=["east"], current_context="east", settings=w.settings)
+        qtbot.addWidget(dialog)
+        dialog.settingsSaved.connect(w._on_settings_saved)  # as the Settings menu entry connects it
+        change(dialog)
+        with qtbot.waitSignal(dialog.settingsSaved):
+            dialog.accept()
+
+    try:
+        save_in_settings(lambda d: d.theme_combo.setCurrentIndex(d.theme_combo.findData("dark")))
+    finally:
+        from meshdesk.ui import theme
+
+        theme.reset_theme(QApplication.instance())  # (the other tests' palette)
+    assert w.graph is not None and w.graph.request.node == focus and w.focus_bar.isVisible()
+    assert not w.poller.busy, "nothing is read again for a theme"
+    save_in_settings(lambda d: d.form().refresh.setCurrentIndex(d.form().refresh.findData(60)))
+    qtbot.waitUntil(lambda: w.toolbar.choices.refresh == 60, timeout=5000)  # its own settings: opened again

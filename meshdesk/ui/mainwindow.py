@@ -222,6 +222,7 @@ class MainWindow(QMainWindow):
         self._layout_key: LayoutKey | None = None
         self._fit_pending = False
         self._relayout_from: int | None = None  # poll generation whose graph answers a shape change
+        self._opened_with: Any = None  # the settings of the context shown, as it was opened with them
         self._ns_override = list(namespaces) if namespaces else None
         self._closed = False
         self._shown_once = False
@@ -643,6 +644,7 @@ class MainWindow(QMainWindow):
         self._apply_display()
         self.poller.set_interval(max(0, choices.refresh))
         self._awaiting_namespaces = True
+        self._opened_with = self.settings.context_settings(context)  # (see _on_settings_saved)
         self.poller.set_source(self.factory_for(context), build_request(ns, choices, health_rates=self._health_rates()))
         # the context's first graph takes the place of the one left as a change of namespaces does: its
         # nodes were placed one by one beside a node both share (an ingress gateway), in no layout, and the
@@ -1722,6 +1724,7 @@ class MainWindow(QMainWindow):
         if new != cs:
             self.settings.set_context_settings(self.context, new)
             self._save_settings()
+            self._opened_with = self.settings.context_settings(self.context)  # what is shown follows them
 
     def show_settings(self) -> None:
         from meshdesk.ui.settings_dialog import SettingsDialog
@@ -1750,10 +1753,13 @@ class MainWindow(QMainWindow):
         revalidate = isinstance(builder, ValidatingBuilder) and builder.ignored_checks != ignored
         if isinstance(builder, ValidatingBuilder):
             builder.ignored_checks = ignored
-        if self.context in self.contexts and self.context != DEMO:
-            self.switch_context(self.context)  # reopen: the Prometheus address or login may have changed
+        if self.context in self.contexts and self.context != DEMO \
+                and self.settings.context_settings(self.context) != self._opened_with:
+            # reopen: its Prometheus address or login, its defaults changed. Only then: a theme, read-only
+            # or the checks left out threw the user out of a node graph or a replay, and read it all again
+            self.switch_context(self.context)
         elif self.context and self._health_rates() != tuple(rates_before):
-            self._request_changed()  # the demo's or a snapshot's health is judged by the new tolerances
+            self._request_changed()  # health is judged by the new tolerances (a cluster's, the demo's, a snapshot's)
         elif revalidate and self.context:
             self.poller.refresh_now()  # the findings shown follow the checks now left out
         self._update_status()  # read-only said (or no longer) at once, not with the next graph
