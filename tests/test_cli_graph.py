@@ -445,6 +445,18 @@ def test_a_duration_no_snapshot_could_hold_is_a_usage_error(tmp_path: Path) -> N
     assert run("--snapshot", str(saved)).returncode == 0  # what it writes, it reads
 
 
+def test_a_duration_is_taken_with_its_units_as_traces_since_is() -> None:
+    """`graph --duration 2h` was refused ("must be a whole number of seconds") though `traces --since 2h`
+    takes it: a span with Prometheus's units is taken, and one that is no span is still refused."""
+    out = run("--demo", "-n", "hello", "--duration", "1h30m", "-o", "kiali")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["duration"] == 5400
+    for value in ("2 hours", "1.5h", "500ms"):
+        out = run("--demo", "--duration", value)
+        assert out.returncode == 2 and "argument --duration: must be a whole number of seconds or a time span" \
+            in out.stderr, (value, out.stderr)
+
+
 def test_empty_node_names_are_refused(tmp_path: Path) -> None:
     """QA finding 13: `--node-app ""` and `--node-workload ""` drew the whole namespace with exit 0 (an
     unset shell variable looked like a node graph that worked)."""

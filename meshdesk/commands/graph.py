@@ -39,13 +39,20 @@ _NODE_NAMES = (("node_workload", "--node-workload"), ("node_app", "--node-app"),
 
 
 def _seconds_option(text: str) -> int:
-    """``--duration``: a positive whole number of seconds, at most what a snapshot's reader takes
-    (:data:`MAX_SECONDS`). A larger one was accepted and written into a snapshot the reader then
-    refused, and printed as the Kiali JSON's duration."""
+    """``--duration``: a positive whole number of seconds, or a time span with its units as Prometheus
+    writes them (``10m``, ``2h``, ``1h30m``: as ``traces --since`` takes them), at most what a snapshot's
+    reader takes (:data:`MAX_SECONDS`). A larger one was accepted and written into a snapshot the reader
+    then refused, and printed as the Kiali JSON's duration."""
+    from meshdesk.sources.prometheus import parse_duration
+
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number of seconds, not {text!r}") from None
+        seconds = parse_duration(text) if len(text) <= 30 else None
+        if seconds is None or seconds != int(seconds):
+            raise argparse.ArgumentTypeError(f"must be a whole number of seconds or a time span (10m, 2h, 1h30m), "
+                                             f"not {text if len(text) <= 30 else text[:20] + '...'!r}") from None
+        value = int(seconds)
     if not 0 < value <= MAX_SECONDS:
         raise argparse.ArgumentTypeError(f"must be a positive whole number of seconds up to {MAX_SECONDS:.0e}, "
                                          f"not {text if len(text) <= 30 else text[:20] + '...'}")
@@ -84,8 +91,8 @@ def _parser() -> argparse.ArgumentParser:
                         "one of them, or none")
     g.add_argument("--waypoints", dest="waypoints", action=argparse.BooleanOptionalAction, default=None,
                    help="show ambient waypoints as nodes (default) or leave them out")
-    g.add_argument("--duration", type=_seconds_option, metavar="SECONDS",
-                   help="the time window of the traffic (default 600)")
+    g.add_argument("--duration", type=_seconds_option, metavar="SPAN",
+                   help="the time window of the traffic: seconds, or 10m, 2h, 1h30m (default 600 s)")
     g.add_argument("--box-by", action="append", choices=("app", "namespace", "cluster"))
     g.add_argument("--appenders", help="comma-separated passes to run (default: all)")
     g.add_argument("--response-time", dest="quantile", choices=("avg", "0.5", "0.95", "0.99"))
