@@ -478,6 +478,11 @@ def test_the_log_shown_is_saved_as_the_container_wrote_it(qtbot: QtBot, tmp_path
         view.save_log(str(path))
         assert path.read_bytes().decode() == "".join(f"2026-11-27T10:00:00.{i:03d}Z {t}\n" for i, t in enumerate(texts))
         assert [p.name for p in tmp_path.iterdir()] == [path.name]  # written whole, no temporary left
+        # with "Only matching lines" the matching lines are shown, and saved: all of them were written
+        view.search.setText("PROGRESS")
+        view.only_matching.setChecked(True)
+        view.save_log(str(path))
+        assert path.read_bytes().decode() == f"2026-11-27T10:00:00.001Z {texts[1]}\n"
     finally:
         view.shutdown()
 

@@ -219,7 +219,8 @@ class LogsView(QWidget):
                                  "(kubectl logs --previous)")
         self.reload = QPushButton("Reload")
         self.save = QPushButton("Save…")
-        self.save.setToolTip("Write the lines shown to a file, as the container wrote them")
+        self.save.setToolTip("Write the lines shown to a file (with \u201cOnly matching lines\u201d, the matching "
+                             "ones), as the container wrote them")
         self.save.setEnabled(False)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search")
@@ -421,10 +422,16 @@ class LogsView(QWidget):
         return f"{pod.name}-{'all' if container == ALL_CONTAINERS else container}{previous}.log"
 
     def save_log(self, path: str) -> None:
-        """Write the lines kept (up to MAX_LINES) to ``path`` atomically, as the container wrote them
-        (colour codes and all), each after its timestamp as ``kubectl logs --timestamps`` prints it."""
+        """Write the lines shown (those kept, up to MAX_LINES; with "Only matching lines", those with the
+        search text) to ``path`` atomically, as the container wrote them (colour codes and all), each
+        after its timestamp as ``kubectl logs --timestamps`` prints it."""
+        lines = self._lines
+        needle = self.search.text().lower()
+        if needle and self.only_matching.isChecked():  # what the text shows: the same test as _shown's
+            ts = self.timestamps.isChecked()
+            lines = [ln for ln in lines if needle in display_text(ln, ts).lower()]
         write_atomic(path, "".join(f"{ln.timestamp} {ln.text}\n" if ln.timestamp else f"{ln.text}\n"
-                                   for ln in self._lines), mode=None, make_parents=False)
+                                   for ln in lines), mode=None, make_parents=False)
 
     def find_next(self) -> bool:
         """Move to the next match of the search text (wrapping); False when there is none."""
