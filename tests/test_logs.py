@@ -262,7 +262,7 @@ class _FakeLogs:
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail_lines: int | None = None,
                  since_seconds: int | None = None, since_time: str | None = None,
-                 limit_bytes: int | None = None) -> list[LogLine]:
+                 limit_bytes: int | None = None, previous: bool = False) -> list[LogLine]:
         self.asked.append(pod)
         if since_time is not None:
             return []
@@ -306,9 +306,16 @@ def test_logs_view_offers_a_workloads_new_pods_after_a_rollout(qtbot: QtBot) -> 
         # the new pod is offered; the one being read stays chosen with what was read from it
         assert items == ["reviews-v2-new", "reviews-v2-old (gone)"]
         assert view.pod.currentText() == "reviews-v2-old (gone)" and view.text.toPlainText() == text
+        # a pod gone is not followed any more (each poll failed, every two seconds): it says what to do
+        asked = len(src.asked)
+        view.follow.setChecked(True)
+        view.timer.timeout.emit()
+        assert view.isVisible()
+        assert "reviews-v2-old is gone" in view.status.text() and "reviews-v2-new" in view.status.text()
         with qtbot.waitSignal(view.linesLoaded, timeout=10000):
             view.pod.setCurrentIndex(0)
         assert "reviews-v2-new line 0" in view.text.toPlainText()
+        assert "reviews-v2-old" not in src.asked[asked:]  # (the log thread takes its jobs in order)
         asked = len(src.asked)
         view.update_pods(Workload("reviews-v2", NS, pods=[_pod("reviews-v2-new")]))  # nothing changed
         assert len(src.asked) == asked and view.pod.currentText() == "reviews-v2-new"

@@ -362,6 +362,12 @@ class LogsView(QWidget):
             if index < 0:
                 self.pod.addItem(f"{current.name} (gone)", current)
                 index = self.pod.count() - 1
+                # not followed any more (each poll of it failed, every two seconds): said once, with the pods
+                # to pick instead
+                now = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+                self._say(f"{current.name} is gone (deleted, or replaced by a rollout): what was read from it stays; "
+                          + (f"pick one of the workload's pods now ({now}) to follow it." if names else
+                             "the workload has no pod now."))
             self.pod.setCurrentIndex(index)
         self.pod.blockSignals(False)
         if current is None and workload.pods:
@@ -555,9 +561,14 @@ class LogsView(QWidget):
     def _poll(self) -> None:
         # only while the view is in sight: a closed dock asked the API every two seconds for as long as
         # Follow stayed on; the lines written meanwhile come when it is shown again (asked from the last)
-        if self._busy or self.follower is None or not self.isVisible():
+        if self._busy or self.follower is None or not self.isVisible() or self._pod_gone():
             return
         self._submit("poll", self.follower.poll)
+
+    def _pod_gone(self) -> bool:
+        """Whether the pod chosen is no longer the workload's (marked gone by ``update_pods``)."""
+        pod = self.pod.currentData()
+        return self.workload is not None and pod is not None and all(p.name != pod.name for p in self.workload.pods)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
