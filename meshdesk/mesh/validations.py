@@ -1033,7 +1033,7 @@ def _validate(inventory: Inventory, *, root_namespace: str | None, auto_mtls: bo
         key = (obj.kind, obj.namespace, obj.name)
         checks = checks + multi.get(key, [])
         out[key] = Validation(obj.kind, obj.namespace, obj.name, checks)
-    for key, found in [*_multiple_per_workload(inventory, reg).items(), *_entries_sharing_a_port(inventory).items(),
+    for key, found in [*_multiple_per_workload(inventory, reg).items(), *_entries_sharing_a_port(inventory, reg, root_namespace).items(),
                        *_entries_sharing_a_host(inventory).items()]:
         if key in out:
             out[key].checks.extend(found)
@@ -1201,11 +1201,15 @@ def _multiple_per_workload(inv: Inventory, reg: _Registry) -> dict[ObjectKey, li
     return out
 
 
-def _entries_sharing_a_port(inv: Inventory) -> dict[ObjectKey, list[Check]]:
+def _entries_sharing_a_port(inv: Inventory, reg: _Registry, root_namespace: str) -> dict[ObjectKey, list[Check]]:
     """Kiali's KIA1211 and KIA1212: more than one ServiceEntry port for one host and port number
-    (KIA1212 when they disagree on the protocol, which Istio then takes from one of them)."""
+    (KIA1212 when they disagree on the protocol, which Istio then takes from one of them). As Kiali
+    judges them namespace by namespace, entries are compared where a namespace surely sees them
+    together: both exported to it (their ``exportTo``, or the mesh config's ``defaultServiceExportTo``;
+    an ambient namespace's entries stay home) and, when its Sidecar limits what it imports, both
+    imported. Entries outside the chosen namespaces count too; the chosen ones carry the finding."""
     index: dict[tuple[str, int], list[tuple[IstioObject, int, str]]] = {}
-    for se in inv.istio_objects("ServiceEntry"):
+    for se in inv.mesh_config("ServiceEntry"):
         spec = _dict(se.spec)
         for i, port in enumerate(_list(spec.get("ports"))):
             number = _dict(port).get("number")
@@ -1215,16 +1219,43 @@ def _entries_sharing_a_port(inv: Inventory) -> dict[ObjectKey, list[Check]]:
             for host in _list(spec.get("hosts")):
                 if isinstance(host, str):
                     index.setdefault((host.lower(), number), []).append((se, i, protocol))
+    groups = [(key, entries) for key, entries in sorted(index.items()) if len(entries) > 1]
+    if not groups:
+        return {}
+    chosen = {("ServiceEntry", o.namespace, o.name) for o in inv.istio_objects("ServiceEntry")}
+    exports = Exports(inv)
+    viewpoints = sorted(exports.existing | {se.namespace for _k, entries in groups for se, _i, _p in entries})
+    sidecars = inv.istio_objects("Sidecar")
+    ambient = {n.name for n in inv.namespaces if n.ambient}
+    scopes = {ns: import_scope(ns, root_namespace, sidecars, reg.namespaces, ambient=ns in ambient)
+              for ns in viewpoints} if sidecars else {}
+    # (entry, port index, host and port) -> code -> the other entries it clashes with
+    found: dict[tuple[ObjectKey, int, str], dict[str, set[str]]] = {}
+    for (host, number), entries in groups:
+        seen_together: set[tuple[int, ...]] = set()
+        for ns in viewpoints:
+            scope = scopes.get(ns)
+            seen = tuple(k for k, (se, _i, _p) in enumerate(entries) if exports.exported(se, ns) is True
+                         and (scope is None or scope.imports_any(se)))
+            if len(seen) < 2 or seen in seen_together:
+                continue
+            seen_together.add(seen)
+            code = "KIA1212" if len({entries[k][2] for k in seen}) > 1 else "KIA1211"
+            for k in seen:
+                se, i, _protocol = entries[k]
+                key = ("ServiceEntry", se.namespace, se.name)
+                others = {f"{o.namespace}/{o.name}" for m, (o, _j, _p) in enumerate(entries)
+                          if m in seen and m != k and o is not se}
+                found.setdefault((key, i, f"{host}:{number}"), {}).setdefault(code, set()).update(others)
     out: dict[ObjectKey, list[Check]] = {}
-    for (host, number), entries in sorted(index.items()):
-        if len(entries) < 2:
+    for (key, i, where), codes in found.items():
+        if key not in chosen:
             continue
-        conflict = len({protocol for _se, _i, protocol in entries}) > 1
-        for se, i, _protocol in entries:
-            others = sorted({f"{o.namespace}/{o.name}" for o, _j, _p in entries if o is not se}) or ["itself"]
-            code, what = ("KIA1212", "with another protocol") if conflict else ("KIA1211", "too")
-            out.setdefault(("ServiceEntry", se.namespace, se.name), []).append(Check(
-                code, WARNING, f"{host}:{number} is declared by {', '.join(others)} {what}", f"spec/ports[{i}]"))
+        for code, others in sorted(codes.items()):
+            what = "with another protocol" if code == "KIA1212" else "too"
+            out.setdefault(key, []).append(Check(
+                code, WARNING, f"{where} is declared by {', '.join(sorted(others)) or 'itself'} {what}",
+                f"spec/ports[{i}]"))
     return out
 
 
