@@ -7,7 +7,7 @@ when it stays quiet), so a change on either side shows here.
 from __future__ import annotations
 
 from meshdesk.mesh.inventory import Inventory, IstioObject, Namespace, Service, Workload
-from meshdesk.mesh.validations import WARNING, Check, validate
+from meshdesk.mesh.validations import ERROR, INFO, WARNING, Check, validate
 
 
 def _mesh(*namespaces: str) -> Inventory:
@@ -91,3 +91,99 @@ def test_entries_of_an_ambient_namespace_stay_home() -> None:
                  _entry("payments", "billing", "pay.example.com")]
     assert _entry_checks(inv, "payments", "shop") == []
     assert _entry_checks(inv, "payments", "billing") == []
+
+
+# -- VirtualService routes (KIA1104, KIA1105, KIA1102, KIA1108) ---------------------------------------
+
+
+def _route(name: str, spec: dict, ns: str = "shop") -> IstioObject:
+    return IstioObject("VirtualService", name, ns, spec={"hosts": ["web"], **spec})
+
+
+def _checks(inv: Inventory, kind: str, name: str, ns: str = "shop") -> list[tuple[str, str, str]]:
+    return [(c.code, c.severity, c.path) for c in validate(inv)[(kind, ns, name)].checks]
+
+
+def test_a_lone_destination_weight_is_flagged_only_between_0_and_100() -> None:
+    """Kiali warns of a rule's only destination weighted above 0 and below 100 (Istio sends it all),
+    in http, tcp and tls rules alike; 0 (unset) and 100 say nothing."""
+    inv = _mesh("shop")
+    dest = {"destination": {"host": "web"}}
+    inv.istio = [_route("w", {"http": [{"route": [{**dest, "weight": 30}]}, {"route": [{**dest, "weight": 100}]},
+                                       {"route": [{**dest, "weight": 0}]}],
+                              "tcp": [{"route": [{**dest, "weight": 99}]}]})]
+    found = [(code, path) for code, _s, path in _checks(inv, "VirtualService", "w")]
+    assert found == [("KIA1104", "spec/http[0]/route[0]/weight"), ("KIA1104", "spec/tcp[0]/route[0]/weight")]
+
+
+def test_one_host_and_subset_twice_in_a_rule_counts_its_short_and_full_names_as_one() -> None:
+    """Kiali keys a rule's destinations by full host name and subset: ``web`` and its FQDN are one
+    host (both marked at their host); another subset of it is another destination."""
+    inv = _mesh("shop")
+    inv.istio = [
+        IstioObject("DestinationRule", "web", "shop", spec={"host": "web", "subsets": [
+            {"name": "a", "labels": {"app": "web"}}, {"name": "b", "labels": {"app": "web"}}]}),
+        _route("w", {"http": [{"route": [
+            {"destination": {"host": "web", "subset": "a"}, "weight": 50},
+            {"destination": {"host": "web.shop.svc.cluster.local", "subset": "a"}, "weight": 25},
+            {"destination": {"host": "web", "subset": "b"}, "weight": 25}]}]})]
+    found = [(code, path) for code, _s, path in _checks(inv, "VirtualService", "w")]
+    assert found == [("KIA1105", "spec/http[0]/route[0]/host"), ("KIA1105", "spec/http[0]/route[1]/host")]
+
+
+def test_gateways_the_mesh_keyword_and_the_old_dotted_names() -> None:
+    """Kiali skips the reserved ``mesh``; a name written the old way, ``name.namespace``, is noted
+    (KIA1108) and found as Istio reads it; a Gateway that does not exist is an error (KIA1102), in the
+    spec's list and in a rule's matches alike."""
+    inv = _mesh("shop", "edge")
+    inv.istio = [
+        IstioObject("Gateway", "public", "edge", spec={"selector": {"app": "web"}, "servers": []}),
+        _route("w", {"gateways": ["mesh", "public.edge", "edge/public", "missing"],
+                     "http": [{"match": [{"gateways": ["edge/nowhere"]}], "route": [{"destination": {"host": "web"}}]}]}),
+    ]
+    found = [(code, path) for code, _s, path in _checks(inv, "VirtualService", "w")]
+    assert ("KIA1108", "spec/gateways[1]") in found
+    assert ("KIA1102", "spec/gateways[3]") in found and ("KIA1102", "spec/http[0]/match/gateways[0]") in found
+    assert not any(path in ("spec/gateways[0]", "spec/gateways[2]") for _c, path in found)
+    assert [c for c, _p in found if c == "KIA1102"] == ["KIA1102", "KIA1102"]
+
+
+# -- DestinationRule subsets (KIA0203, KIA0209) -------------------------------------------------------
+
+
+def test_subsets_without_labels_and_subsets_matching_nothing() -> None:
+    """Kiali: a subset without labels is a warning (KIA0209), only worth knowing beside a subset that
+    selects workloads; a subset whose labels no workload behind the host carries is an error when a
+    route uses it (KIA0203), else only worth knowing."""
+    inv = _mesh("shop")
+    inv.workloads = [Workload("web-v1", "shop", labels={"app": "web", "version": "v1"})]
+    inv.istio = [
+        IstioObject("DestinationRule", "web", "shop", spec={"host": "web", "subsets": [
+            {"name": "v1", "labels": {"version": "v1"}}, {"name": "bare"},
+            {"name": "v2", "labels": {"version": "v2"}}, {"name": "v3", "labels": {"version": "v3"}}]}),
+        _route("w", {"http": [{"route": [{"destination": {"host": "web", "subset": "v2"}}]}]}),
+        IstioObject("DestinationRule", "only-bare", "shop", spec={"host": "web.shop", "subsets": [{"name": "x"}]}),
+    ]
+    assert sorted(_checks(inv, "DestinationRule", "web")) == [
+        ("KIA0203", ERROR, "spec/subsets[2]"), ("KIA0203", INFO, "spec/subsets[3]"),
+        ("KIA0209", INFO, "spec/subsets[1]")]
+    assert _checks(inv, "DestinationRule", "only-bare") == [("KIA0209", WARNING, "spec/subsets[0]")]
+
+
+def test_a_subset_of_a_service_entry_host_is_judged_by_that_entry_alone() -> None:
+    """On purpose (docs/kiali-differences.md): a subset of an entry's host matches the workloads its
+    ``workloadSelector`` picks, or its own endpoints' labels, not another entry's endpoints."""
+    inv = _mesh("shop")
+    inv.workloads = [Workload("vm-a", "shop", labels={"app": "vm", "version": "a"})]
+    inv.istio = [
+        IstioObject("ServiceEntry", "vm", "shop", spec={
+            "hosts": ["vm.example.com"], "location": "MESH_INTERNAL", "resolution": "STATIC",
+            "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}], "workloadSelector": {"labels": {"app": "vm"}}}),
+        IstioObject("ServiceEntry", "other", "shop", spec={
+            "hosts": ["other.example.com"], "location": "MESH_INTERNAL", "resolution": "STATIC",
+            "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}],
+            "endpoints": [{"address": "10.0.0.9", "labels": {"version": "b"}}]}),
+        IstioObject("DestinationRule", "vm", "shop", spec={"host": "vm.example.com", "subsets": [
+            {"name": "a", "labels": {"version": "a"}}, {"name": "b", "labels": {"version": "b"}}]}),
+    ]
+    assert _checks(inv, "DestinationRule", "vm") == [("KIA0203", INFO, "spec/subsets[1]")]
