@@ -6,7 +6,7 @@ when it stays quiet), so a change on either side shows here.
 
 from __future__ import annotations
 
-from meshdesk.mesh.inventory import Inventory, IstioObject, Namespace, Service, Workload
+from meshdesk.mesh.inventory import Inventory, IstioObject, Namespace, Pod, Service, Workload
 from meshdesk.mesh.validations import ERROR, INFO, WARNING, Check, validate
 
 
@@ -187,3 +187,25 @@ def test_a_subset_of_a_service_entry_host_is_judged_by_that_entry_alone() -> Non
             {"name": "a", "labels": {"version": "a"}}, {"name": "b", "labels": {"version": "b"}}]}),
     ]
     assert _checks(inv, "DestinationRule", "vm") == [("KIA0203", INFO, "spec/subsets[1]")]
+
+
+# -- AuthorizationPolicy principals (KIA0106) ---------------------------------------------------------
+
+
+def test_wildcard_principals_are_matched_against_the_accounts_pods_run_as() -> None:
+    """Kiali matches a principal with a leading or trailing ``*`` against the service accounts of the
+    mesh's workloads as a prefix or suffix: one naming a namespace and an account prefix no pod's
+    account starts with is an error (KIA0106), as is a suffix naming no account there; those that
+    match, and wildcards that name no namespace in full, say nothing."""
+    inv = _mesh("shop")
+    inv.workloads = [Workload("web", "shop", labels={"app": "web"},
+                              pods=[Pod("web-1", "shop", labels={"app": "web"}, service_account="web-frontend")])]
+    principals = ["cluster.local/ns/shop/sa/web-*", "cluster.local/ns/shop/sa/db-*", "*/ns/shop/sa/web-frontend",
+                  "*/ns/shop/sa/db", "*.local/ns/shop/sa/db", "cluster.local/ns/sh*", "*", "*/sa/db",
+                  "other.domain/ns/shop/sa/db-*"]
+    inv.istio = [IstioObject("AuthorizationPolicy", "allow", "shop", spec={
+        "rules": [{"from": [{"source": {"principals": principals}}]}]})]
+    found = _checks(inv, "AuthorizationPolicy", "allow")
+    assert found == [("KIA0106", ERROR, f"spec/rules[0]/from[0]/source/principals[{k}]") for k in (1, 3, 4)]
+    message = next(c.message for c in validate(inv)[("AuthorizationPolicy", "shop", "allow")].checks)
+    assert message == "no pod in shop runs as a service account named db-*"

@@ -371,14 +371,16 @@ def test_principals_are_judged_against_the_mesh_configs_trust_domains(cluster: K
         checks = validate(saved)[("AuthorizationPolicy", "shop", "callers")].checks
         assert [(c.code, c.severity, c.path) for c in checks] == [
             ("KIA0106", "error", path.format(2)), ("KIA0108", "warning", path.format(3)),
-            ("KIA0106", "error", path.format(6))]
+            ("KIA0106", "error", path.format(5)), ("KIA0106", "error", path.format(6))]
         assert "'partner.example' is not this mesh's (example.org, old.example.org)" in checks[1].message
-        assert checks[2].message == "no pod in shop runs as service account 'ghost'"
+        # a wildcard trust domain is matched as a suffix over the local ones, as Kiali matches it
+        assert checks[2].message == "no pod in shop runs as service account 'anyone'"
+        assert checks[3].message == "no pod in shop runs as service account 'ghost'"
     # the mesh config not read: Istio's default trust domain is assumed, and no other is called foreign
     emu.forbid(namespace="istio-system", resource="configmaps")
     inv = read_inventory(emu.api_client(), ["shop"], cluster="east")
     assert [(c.code, c.path) for c in validate(inv)[("AuthorizationPolicy", "shop", "callers")].checks] == [
-        ("KIA0106", path.format(6))]
+        ("KIA0106", path.format(5)), ("KIA0106", path.format(6))]
 
 
 # -- where the user sees it ---------------------------------------------------------------------------

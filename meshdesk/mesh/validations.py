@@ -711,7 +711,9 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[
     ``cluster.local``, which Istio reads in a policy as the local trust domain) naming a service
     account no pod of a namespace read runs as (KIA0106), a principal of another trust domain, which
     cannot be verified (KIA0108; only when the mesh config was read: a guessed trust domain
-    proves nothing foreign). Principals with wildcards are not judged. Source namespaces (KIA0101) and
+    proves nothing foreign). A principal with a wildcard is judged, as Kiali matches it, when it
+    names a namespace read in full: a prefix (``<trust domain>/ns/shop/sa/web-*``) or a suffix over
+    the local trust domains (``*/ns/shop/sa/web``). Source namespaces (KIA0101) and
     fields that need mTLS (KIA0105) are judged in ``policy_checks``. ``elsewhere`` (an inventory merged
     from several clusters): per other cluster, its namespaces' service accounts; a principal no pod of
     this cluster runs as but one of another cluster does is said as such (KIA0107), not as missing."""
@@ -722,30 +724,44 @@ def _check_authorization_policy(ap: IstioObject, reg: _Registry, accounts: dict[
         for j, src in enumerate(_list(rule.get("from"))):
             source = _dict(_dict(src).get("source"))
             for k, principal in enumerate(_list(source.get("principals"))):
-                if not isinstance(principal, str) or "*" in principal:
-                    continue
-                domain, sep, rest = principal.partition("/ns/")
+                if not isinstance(principal, str) or "*" in principal.strip("*") or principal.count("*") > 1:
+                    continue  # "*" alone, or a wildcard Istio does not take (inside, or at both ends)
+                if principal.endswith("*"):  # a prefix: judged when it names the namespace in full
+                    domain, sep, rest = principal[:-1].partition("/ns/")
+                    if domain not in (*domains, DEFAULT_TRUST_DOMAIN):
+                        continue
+                elif principal.startswith("*"):  # a suffix: any trust domain ending so (a local one)
+                    tail, sep, rest = principal[1:].partition("/ns/")
+                    if not any(d.endswith(tail) for d in (*domains, DEFAULT_TRUST_DOMAIN)):
+                        continue
+                else:
+                    domain, sep, rest = principal.partition("/ns/")
+                    # Istio takes "cluster.local" in a policy as the local trust domain and its aliases
+                    # (ReplaceTrustDomainAliases), whatever the mesh's own trust domain is called
+                    if sep and domain and domain not in domains and domain != DEFAULT_TRUST_DOMAIN:
+                        if mesh.read:
+                            checks.append(Check("KIA0108", WARNING, f"trust domain {domain!r} is not this mesh's "
+                                                f"({', '.join(domains)}): the principal cannot be verified",
+                                                f"spec/rules[{i}]/from[{j}]/source/principals[{k}]"))
+                        continue
                 ns, sep2, sa = rest.partition("/sa/")
-                # Istio takes "cluster.local" in a policy as the local trust domain and its aliases
-                # (ReplaceTrustDomainAliases), whatever the mesh's own trust domain is called
-                if sep and domain and domain not in domains and domain != DEFAULT_TRUST_DOMAIN:
-                    if mesh.read:
-                        checks.append(Check("KIA0108", WARNING, f"trust domain {domain!r} is not this mesh's "
-                                            f"({', '.join(domains)}): the principal cannot be verified",
-                                            f"spec/rules[{i}]/from[{j}]/source/principals[{k}]"))
-                    continue
                 if not sep or not sep2 or "/" in sa:
                     continue
+                prefix = principal.endswith("*")  # "sa" is then the start of the account's name
+
+                def runs_as(names: Iterable[str], sa: str = sa, prefix: bool = prefix) -> bool:
+                    return any(n.startswith(sa) for n in names) if prefix else sa in names
+
                 known = None if "*" in accounts else accounts.get(ns, set())
-                if ns in reg.namespaces and known is not None and sa not in known:
+                if ns in reg.namespaces and known is not None and not runs_as(known):
                     where = f"spec/rules[{i}]/from[{j}]/source/principals[{k}]"
-                    remote = sorted(c for c, by_ns in (elsewhere or {}).items() if sa in by_ns.get(ns, ()))
+                    account = f"a service account named {sa}*" if prefix else f"service account {sa!r}"
+                    remote = sorted(c for c, by_ns in (elsewhere or {}).items() if runs_as(by_ns.get(ns, ())))
                     if remote:  # as Kiali: not missing, only not here (its severity "unknown")
-                        checks.append(Check("KIA0107", INFO, f"service account {sa!r} of {ns} runs in another "
+                        checks.append(Check("KIA0107", INFO, f"{account} of {ns} runs in another "
                                             f"cluster ({', '.join(remote)}), not in this one", where))
                     else:
-                        checks.append(Check("KIA0106", ERROR, f"no pod in {ns} runs as service account {sa!r}",
-                                            where))
+                        checks.append(Check("KIA0106", ERROR, f"no pod in {ns} runs as {account}", where))
         for j, to in enumerate(_list(rule.get("to"))):
             operation = _dict(_dict(to).get("operation"))
             for k, method in enumerate(_list(operation.get("methods"))):
