@@ -209,3 +209,41 @@ def test_wildcard_principals_are_matched_against_the_accounts_pods_run_as() -> N
     assert found == [("KIA0106", ERROR, f"spec/rules[0]/from[0]/source/principals[{k}]") for k in (1, 3, 4)]
     message = next(c.message for c in validate(inv)[("AuthorizationPolicy", "shop", "allow")].checks)
     assert message == "no pod in shop runs as a service account named db-*"
+
+
+# -- DestinationRules for one host (KIA0201) ----------------------------------------------------------
+
+
+def _rule(name: str, ns: str, host: str, subsets: tuple[str, ...] = (), mode: str = "") -> IstioObject:
+    spec: dict = {"host": host, "subsets": [{"name": s, "labels": {"version": s}} for s in subsets]}
+    if mode:
+        spec["trafficPolicy"] = {"tls": {"mode": mode}}
+    return IstioObject("DestinationRule", name, ns, spec=spec)
+
+
+def test_wildcard_rules_clash_only_with_the_hosts_they_cover() -> None:
+    """Kiali compares a wildcard rule's host with the hosts under it: rules for two namespaces'
+    wildcards do not clash, two for one namespace's wildcard do, as does a rule for a host of that
+    namespace beside one for its wildcard; the mesh- and namespace-wide ISTIO_MUTUAL rules Istio's docs
+    use to turn mTLS on stand beside the others, but a wildcard of another namespace with that mode
+    is an ordinary rule."""
+    inv = _mesh("shop", "vault", "istio-system")
+    inv.istio = [
+        _rule("vault-all", "vault", "*.vault.svc.cluster.local"),
+        _rule("shop-all", "shop", "*.shop.svc.cluster.local"),
+        _rule("shop-all-again", "shop", "*.shop.svc.cluster.local"),
+        _rule("web", "shop", "web", ("v1",)),
+        _rule("mesh-mtls", "istio-system", "*.local", mode="ISTIO_MUTUAL"),
+        _rule("shop-mtls", "shop", "*.shop.svc.cluster.local", mode="ISTIO_MUTUAL"),
+        _rule("vault-mtls-from-shop", "shop", "*.vault.svc.cluster.local", mode="ISTIO_MUTUAL"),
+    ]
+    result = validate(inv)
+
+    def clashes(name: str, ns: str) -> str:
+        found = [c.message for c in result[("DestinationRule", ns, name)].checks if c.code == "KIA0201"]
+        return found[0].split(": ", 1)[1] if found else ""
+
+    assert clashes("shop-all", "shop") == "shop/shop-all-again, shop/web"
+    assert clashes("web", "shop") == "shop/shop-all, shop/shop-all-again"
+    assert clashes("vault-all", "vault") == "shop/vault-mtls-from-shop"
+    assert clashes("mesh-mtls", "istio-system") == "" and clashes("shop-mtls", "shop") == ""
