@@ -247,3 +247,20 @@ def test_wildcard_rules_clash_only_with_the_hosts_they_cover() -> None:
     assert clashes("web", "shop") == "shop/shop-all, shop/shop-all-again"
     assert clashes("vault-all", "vault") == "shop/vault-mtls-from-shop"
     assert clashes("mesh-mtls", "istio-system") == "" and clashes("shop-mtls", "shop") == ""
+
+
+def test_a_service_entry_host_covers_itself_and_what_its_wildcards_cover() -> None:
+    """On purpose (docs/kiali-differences.md): a route or rule for ``api.example.com`` finds no entry
+    for ``example.com`` (Kiali matches any host ending so); an entry for ``*.example.com`` covers it."""
+    inv = _mesh("shop")
+    inv.istio = [
+        _entry("apex", "shop", "example.com"),
+        IstioObject("VirtualService", "api", "shop", spec={
+            "hosts": ["api.example.com"], "tls": [{"match": [{"sniHosts": ["api.example.com"]}],
+                                                   "route": [{"destination": {"host": "api.example.com"}}]}]}),
+        IstioObject("DestinationRule", "api", "shop", spec={"host": "api.example.com"}),
+    ]
+    assert _checks(inv, "VirtualService", "api") == [("KIA1101", WARNING, "spec/tls[0]/route[0]/destination/host")]
+    assert _checks(inv, "DestinationRule", "api") == [("KIA0202", WARNING, "spec/host")]
+    inv.istio[0] = _entry("apex", "shop", "*.example.com")
+    assert _checks(inv, "VirtualService", "api") == [] and _checks(inv, "DestinationRule", "api") == []
