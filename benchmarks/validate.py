@@ -7,7 +7,8 @@ and per namespace (a ``*.local`` and a ``*.<ns>.svc.cluster.local`` ISTIO_MUTUAL
 STRICT PeerAuthentication each: every DestinationRule then overrides them); and N Gateways (under one
 selector, each host on two ports, some shared) with N AuthorizationPolicies naming principals and
 source namespaces, over 150 namespaces (KIA0301, KIA0101, KIA0105); and N workloads of one namespace
-with a PeerAuthentication and an AuthorizationPolicy each (KIA0105 per workload). It prints the best of three
+with a PeerAuthentication and an AuthorizationPolicy each (KIA0105 per workload); and N ServiceEntries
+in pairs sharing a host and port over 150 namespaces (KIA1211, MDK1209). It prints the best of three
 ``validate()`` times for N = 300, 1,000 and 3,000. Validation runs after every poll (lists and graph badges), so it must grow
 with the objects, not with their square.
 
@@ -102,6 +103,21 @@ def per_workload(n: int) -> Inventory:
                      services=[Service(f"s{i}", "ns", selector={"app": f"s{i}"}) for i in range(n)], istio=istio)
 
 
+def service_entries(n: int, namespaces: int = 150) -> Inventory:
+    """N ServiceEntries over ``namespaces`` namespaces under a root Sidecar, in pairs declaring one
+    host and port (KIA1211, MDK1209), every third kept to its own namespace by ``exportTo``: each entry
+    must be compared with those sharing a host, not with every other, nor once per namespace."""
+    names = [f"ns{i}" for i in range(namespaces)]
+    entries = [IstioObject("ServiceEntry", f"se{i}", names[i % namespaces], spec={
+        "hosts": [f"h{i // 2}.example.com"], "resolution": "DNS",
+        "ports": [{"number": 443, "name": "tls", "protocol": "TLS"}], **({"exportTo": ["."]} if i % 3 == 0 else {})})
+        for i in range(n)]
+    entries.append(IstioObject("Sidecar", "default", "istio-system",
+                               spec={"egress": [{"hosts": ["./*", "istio-system/*"]}]}))
+    return Inventory(namespaces=[Namespace(ns) for ns in [*names, "istio-system"]], istio=entries,
+                     cluster_namespaces=[*names, "istio-system"])
+
+
 def best_ms(inv: Inventory) -> float:
     best = float("inf")
     for _ in range(3):
@@ -113,11 +129,11 @@ def best_ms(inv: Inventory) -> float:
 
 def main() -> int:
     print(f"{'objects':>8} {'validate ms':>12} {'150 ns + root Sidecar ms':>25} {'+ wide mTLS ms':>15} "
-          f"{'gateways + policies ms':>23} {'1 ns per-workload mTLS ms':>26}")
+          f"{'gateways + policies ms':>23} {'1 ns per-workload mTLS ms':>26} {'ServiceEntries ms':>18}")
     for n in (300, 1000, 3000):
         print(f"{n:>8} {best_ms(inventory(n)):>12.1f} {best_ms(spread(n, 150)):>25.1f} "
               f"{best_ms(with_mtls(spread(n, 150))):>15.1f} {best_ms(gateways_and_policies(n)):>23.1f} "
-              f"{best_ms(per_workload(n)):>26.1f}")
+              f"{best_ms(per_workload(n)):>26.1f} {best_ms(service_entries(n)):>18.1f}")
     # the YAML editor's live check at each pause in typing: the inventory as the edit would leave it
     # (``inventory_after``), then validate it
     from meshdesk.mesh.changes import REPLACE, Change, ChangePlan, inventory_after

@@ -1240,17 +1240,35 @@ def _entries_sharing_a_port(inv: Inventory, reg: _Registry, root_namespace: str)
         return {}
     chosen = {("ServiceEntry", o.namespace, o.name) for o in inv.istio_objects("ServiceEntry")}
     exports = Exports(inv)
-    viewpoints = sorted(exports.existing | {se.namespace for _k, entries in groups for se, _i, _p in entries})
+    everywhere = sorted(exports.existing | {se.namespace for _k, entries in groups for se, _i, _p in entries})
     sidecars = inv.istio_objects("Sidecar")
     ambient = {n.name for n in inv.namespaces if n.ambient}
-    scopes = {ns: import_scope(ns, root_namespace, sidecars, reg.namespaces, ambient=ns in ambient)
-              for ns in viewpoints} if sidecars else {}
+    scopes: dict[str, ImportScope | None] = {}
+
+    def scope_of(ns: str) -> ImportScope | None:
+        if not sidecars:
+            return None
+        if ns not in scopes:
+            scopes[ns] = import_scope(ns, root_namespace, sidecars, reg.namespaces, ambient=ns in ambient)
+        return scopes[ns]
+
+    # a namespace that owns none of a group's entries, is named by none of their exportTo or hosts, has
+    # no Sidecar of its own and is not ambient sees the group as every other such namespace does: one
+    # of them stands for all (many namespaces must not multiply the work)
+    own_rules = {sc.namespace for sc in sidecars} | ambient
     # (entry, port index, host and port) -> code -> the other entries it clashes with
     found: dict[tuple[ObjectKey, int, str], dict[str, set[str]]] = {}
     for (host, number), entries in groups:
+        special = set(own_rules)
+        for se, _i, _p in entries:
+            special.add(se.namespace)
+            special.update(e for e in inv.settings_for(se.namespace).export_to(se) if e not in (".", "*", "~"))
+            special.update(host_namespaces(se, reg.namespaces))
+        viewpoints = [ns for ns in everywhere if ns in special]
+        viewpoints += next(([ns] for ns in everywhere if ns not in special), [])
         seen_together: set[tuple[int, ...]] = set()
         for ns in viewpoints:
-            scope = scopes.get(ns)
+            scope = scope_of(ns)
             seen = tuple(k for k, (se, _i, _p) in enumerate(entries) if exports.exported(se, ns) is True
                          and (scope is None or scope.imports_any(se)))
             if len(seen) < 2 or seen in seen_together:
@@ -1318,11 +1336,20 @@ def _entries_sharing_a_host(inv: Inventory) -> dict[ObjectKey, list[Check]]:
     """MDK1209 (warning): a host another ServiceEntry declares too, where a namespace sees both. Istio
     takes it, and merges the two or picks one in no set order (by port, by creation time): what a
     client of that host gets is not what either entry says."""
+    # each entry is compared with those declaring one of its hosts (comparing it with every other made
+    # a cluster of many ServiceEntries quadratic)
     everywhere = inv.mesh_config("ServiceEntry")
+    declaring: dict[str, list[int]] = {}  # host -> the entries declaring it, by their place in the list
+    for n, other in enumerate(everywhere):
+        for h in _list(_dict(other.spec).get("hosts")):
+            if isinstance(h, str):
+                declaring.setdefault(h.strip().lower(), []).append(n)
     out: dict[ObjectKey, list[Check]] = {}
     for se in inv.istio_objects("ServiceEntry"):
+        candidates = sorted({n for h in _list(_dict(se.spec).get("hosts")) if isinstance(h, str)
+                             for n in declaring.get(h.strip().lower(), ())})
         by_host: dict[str, list[str]] = {}
-        for host, other in hosts_declared_elsewhere(se, everywhere, inv.settings_for):
+        for host, other in hosts_declared_elsewhere(se, [everywhere[n] for n in candidates], inv.settings_for):
             by_host.setdefault(host, []).append(f"{other.namespace}/{other.name}")
         hosts = [h.strip().lower() if isinstance(h, str) else h for h in _list(_dict(se.spec).get("hosts"))]
         for host, names in by_host.items():
