@@ -763,10 +763,45 @@ def test_no_health_reads_n_a_as_in_kiali(qtbot, demo_data) -> None:  # type: ign
     try:
         panel = SidePanel()
         qtbot.addWidget(panel)
-        panel.set_data(graph, inv)
+        panel.set_data(graph, None)  # (without an inventory the summary counts its nodes' health)
         summary = panel.text()
         assert " n/a" in summary.split("Namespace shop")[1] and " NA" not in summary
+        panel.set_data(graph, inv)
         panel.show_selection([node.id])
         assert "Health\nn/a\n" in panel.text() and "NA" not in panel.text().split()
     finally:
         node.health = before
+
+
+def test_a_namespaces_health_counts_its_apps_as_kialis_overview(qtbot, demo_data) -> None:  # type: ignore[no-untyped-def]
+    """The summary's Health row counted every node of the namespace (service nodes, versions, the
+    unknown caller: "17 Healthy" for shop's 7 apps), which matches nothing in Kiali's overview; it counts
+    the namespace's apps, each by its requests (all versions') and its pods, as the Apps list does."""
+    import dataclasses
+    import re
+
+    from meshdesk.mesh.graph.model import FAILURE
+
+    graph, inv, _ = demo_data
+    reviews = [n for n in graph.nodes.values() if n.app == "reviews" and n.namespace == "shop" and n.health]
+    before = {n.id: (n.health, n.extra.get("appHealth")) for n in reviews}
+    try:
+        for n in reviews:
+            n.health = dataclasses.replace(n.health, status=FAILURE)
+            box = n.extra.get("appHealth")
+            if box is not None:
+                n.extra["appHealth"] = dataclasses.replace(box, status=FAILURE)
+        panel = SidePanel()
+        qtbot.addWidget(panel)
+        panel.set_data(graph, inv)
+        shop = panel.text().split("Namespace shop")[1]
+        counts = re.search(r"App health\n([^\n]+)\n", shop)
+        assert counts is not None, shop
+        said = {status: int(n) for n, status in re.findall(r"(\d+) (\w[\w ]*?)(?:,|$)", counts.group(1))}
+        assert said.get("Failure") == 1 and sum(said.values()) == len(inv.apps("shop")), counts.group(1)
+    finally:
+        for n in reviews:
+            n.health, box = before[n.id]
+            if box is not None:
+                n.extra["appHealth"] = box
+

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.context import inventory_lookup, inventory_part, merged
-from meshdesk.mesh.graph.health import counted_outside_gateway
+from meshdesk.mesh.graph.health import counted_outside_gateway, workload_status
 from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
     BOX_APP,
@@ -24,6 +24,7 @@ from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
     HEALTHY,
+    NO_HEALTH,
     NO_HEALTH_TEXT,
     NODE_AGGREGATE,
     NODE_APP,
@@ -94,6 +95,9 @@ from meshdesk.ui.canvas.items import (
 from meshdesk.ui.labels import NameLabel
 
 HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b", NOT_READY: "#2b9af3"}
+# for joining an app's request verdict with its pods' state, as Kiali does ("Not Ready" between Healthy and
+# Degraded; no verdict lowest)
+_MERGE_RANK = {NO_HEALTH: 0, HEALTHY: 1, NOT_READY: 1.5, DEGRADED: 2, FAILURE: 3}
 
 
 # -- host matching (VirtualService / DestinationRule -> service) ------------------------------
@@ -1096,9 +1100,19 @@ class SidePanel(QWidget):
         several = whole is not None and merged(whole)
         lookup = inventory_lookup(whole, {n.cluster for n in g.nodes.values()}) if several else (lambda _c: "")
         health_by_ns: dict[tuple[str | None, str], Counter[str]] = {}
+        # each app's verdict on its requests (cluster, namespace, app): its box's whole-app one where the
+        # graph has it, else the worst of its nodes' (as the Apps list judges an app)
+        app_requests: dict[tuple[str | None, str, str], str] = {}
         for n in g.nodes.values():
             if n.health is not None and n.node_type != NODE_BOX:
                 health_by_ns.setdefault((lookup(n.cluster), n.namespace), Counter())[n.health.status] += 1
+                if n.app and n.node_type in (NODE_APP, NODE_WORKLOAD):
+                    key = (lookup(n.cluster), n.namespace, n.app)
+                    app_box = n.extra.get("appHealth")
+                    status = app_box.status if isinstance(app_box, Health) else n.health.status
+                    had = app_requests.get(key)
+                    if had is None or _MERGE_RANK.get(status, 0) > _MERGE_RANK.get(had, 0):
+                        app_requests[key] = status
         traffic_by_ns: Counter[tuple[str | None, str]] = Counter()
         for e in g.edges.values():
             target = g.nodes.get(e.target)
@@ -1112,7 +1126,7 @@ class SidePanel(QWidget):
                 | {o.cluster for o in whole.istio}
             scopes = [(c, part_of(c)) for c in sorted({c or whole.cluster for c in held})]
         for cluster, inv in scopes:
-            self._namespace_sections(g, inv, nss, cluster, health_by_ns, traffic_by_ns, parts)
+            self._namespace_sections(g, inv, nss, cluster, health_by_ns, traffic_by_ns, parts, app_requests)
         inv = whole
         if inv is not None:
             if not inv.istio_found:  # when it is, the control plane and mesh config below say so
@@ -1178,9 +1192,11 @@ class SidePanel(QWidget):
 
     def _namespace_sections(self, g: TrafficGraph, inv: Inventory | None, nss: list[str], cluster: str,
                             health_by_ns: Mapping[tuple[str | None, str], Counter[str]],
-                            traffic_by_ns: Mapping[tuple[str | None, str], int], parts: list[str]) -> None:
+                            traffic_by_ns: Mapping[tuple[str | None, str], int], parts: list[str],
+                            app_requests: Mapping[tuple[str | None, str, str], str]) -> None:
         """The summary's section of each namespace of ``nss`` in ``inv`` (of ``cluster``'s, when the
-        inventory is merged from several: its title says which)."""
+        inventory is merged from several: its title says which). Its health is its apps', as Kiali's
+        overview counts them (each app's requests and pods); without an inventory, its nodes'."""
         ambient = ambient_namespaces(inv)
         config_by_ns: dict[str, list[IstioObject]] = {}  # one pass over the config for every namespace
         for o in inv.istio if inv is not None else ():
@@ -1228,8 +1244,18 @@ class SidePanel(QWidget):
                 rows += [(k, f"<span style='color:#c9190b'>{_e(v)}</span>" if problem else _e(v))
                          for k, v, problem in namespace_revision_rows(inv, ns)]
             health = health_by_ns.get((cluster, ns))
+            apps = inv.apps(ns) if inv is not None else []
+            if apps:
+                # as Kiali's overview: how many of the namespace's apps are at each status (an app's
+                # requests, all its versions', joined with its pods' state)
+                statuses: Counter[str] = Counter()
+                for app in apps:
+                    requests = app_requests.get((cluster if cluster else "", ns, app.name), NO_HEALTH)
+                    pods = workload_status(app.workloads)[0]
+                    statuses[max((requests, pods or NO_HEALTH), key=lambda s: _MERGE_RANK.get(s, 0))] += 1
+                health = statuses
             if health:
-                rows.append(("Health", ", ".join(
+                rows.append(("App health" if apps else "Health", ", ".join(
                     f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(health_text(k))}</span>"
                     for k, v in sorted(health.items()))))
             rows.append(("Edges with traffic", str(traffic_by_ns.get((cluster, ns), 0))))
