@@ -772,10 +772,13 @@ class GraphView(QGraphicsView):
         self._scene.removeItem(item)
 
     def _flush_edges(self) -> None:
-        for eid in self._dirty_edges:
-            item = self._edges.get(eid)
-            if item is not None:
-                item.update_geometry()
+        # many at once (edge labels or locks turned on or off, a layout landing): each edge's new bounds
+        # would take it out of the scene's index and put it back, 12,000 edges ~0.6 s (see BULK_ITEMS)
+        with self._bulk(len(self._dirty_edges)):
+            for eid in self._dirty_edges:
+                item = self._edges.get(eid)
+                if item is not None:
+                    item.update_geometry()
         self._dirty_edges.clear()
 
     # ------------------------------------------------------------------ placement & layout
@@ -1166,10 +1169,13 @@ class GraphView(QGraphicsView):
         """Forget what is drawn: the next graph is laid out from scratch and fitted. For another view
         of the mesh (a node graph and back) whose nodes should not keep the places they had in the
         other one."""
-        for eid in list(self._edges):
-            self._remove_edge(eid)
-        for nid in list(self._nodes):
-            self._remove_node(nid)
+        # every item goes: with the scene's index on, each was taken out of the BSP tree alone (a node
+        # graph opened on 4,000 nodes and 12,000 edges: ~0.5 s of the UI thread)
+        with self._bulk(len(self._edges) + len(self._nodes)):
+            for eid in list(self._edges):
+                self._remove_edge(eid)
+            for nid in list(self._nodes):
+                self._remove_node(nid)
         self._awaiting.clear()
         self._placed_here.clear()
         self._pinned.clear()  # saved places pin their nodes again as they are drawn
