@@ -194,6 +194,40 @@ def test_selection_that_disappears_falls_back_to_the_summary(panel: SidePanel, d
     assert panel.kind == "summary"
 
 
+def test_the_summary_shown_again_is_the_graphs_of_the_moment(qtbot, demo_data) -> None:  # type: ignore[no-untyped-def]
+    """A click on the background shows the summary kept from before (not made again from every
+    edge of a big mesh): it must be the summary of what is shown now, after a node was selected,
+    after a refresh brought other traffic, and after the snapshot's namespaces were said."""
+    from meshdesk.ui.panels import fmt_rate
+
+    graph, inv, _ = demo_data
+    p = SidePanel()
+    qtbot.addWidget(p)
+    p.set_data(graph, inv)
+    first = p.text()
+    nid = next(n for n in graph.nodes if graph.nodes[n].node_type == NODE_WORKLOAD)
+    p.show_selection([nid])
+    assert p.kind != "summary"
+    p.show_selection([])
+    assert p.kind == "summary" and p.text() == first
+
+    def total(g: TrafficGraph) -> str:
+        moving = [e for e in g.edges.values() if e.rate > 0 and not e.is_idle and e.protocol == "http"]
+        return fmt_rate(sum(e.rate for e in moving if not g.nodes[e.source].is_injected), "http")
+
+    later = DemoCluster(clock=lambda: NOW + 3600).snapshot(GraphRequest(graphType="workload",
+                                                                          namespaces=("hello", "shop")))
+    refreshed = build(later)
+    assert total(refreshed) != total(graph), "the demo's traffic an hour later differs"
+    p.show_selection([nid])
+    p.set_data(refreshed, later.inventory)
+    p.show_selection([])
+    assert f"Total\nhttp {total(refreshed)}," in p.text()
+    p.snapshot_holds = ["hello"]
+    p.show_selection([])
+    assert "not in this snapshot: it was taken for hello" in p.text(), "shop was not recorded in the snapshot"
+
+
 def test_rules_for_host_from_the_demo_inventory(demo_data) -> None:
     _g, inv, _ = demo_data
     vss, drs = rules_for_host(inv, "helloworld", "hello")
