@@ -821,11 +821,16 @@ def _rollout_rows(w: Workload) -> list[tuple[str, str]]:
 
 def _rate_totals(edges: Iterable[Edge], messages: bool) -> list[str]:
     """Per protocol, the total and (for requests) the share that failed, as Kiali's rate tables."""
+    return _rate_lines([(e, e.rate, error_share(e)) for e in edges], messages)
+
+
+def _rate_lines(edges: Iterable[tuple[Edge, float, float]], messages: bool) -> list[str]:
+    """:func:`_rate_totals` of edges given with their rate and failed share."""
     by_proto: dict[str, list[float]] = {}
-    for e in edges:
+    for e, rate, share in edges:
         t = by_proto.setdefault(e.protocol, [0.0, 0.0])
-        t[0] += e.rate
-        t[1] += e.rate * error_share(e)
+        t[0] += rate
+        t[1] += rate * share
     out = []
     for proto in ("http", "grpc", "tcp"):
         if proto in by_proto and by_proto[proto][0] > 0:
@@ -1167,33 +1172,39 @@ class SidePanel(QWidget):
         # but a service graph (reduced from an injected one, its service nodes still marked injected)
         # has only service-to-service edges, every one its own
         service_graph = g.request.graphType == "service" and g.request.node is None
-        in_scope = [e for e in touching if not e.is_idle and e.rate > 0
-                    and (service_graph or not (e.source in g.nodes and g.nodes[e.source].is_injected))]
+        # each edge carrying traffic with its rate and failed share, worked out once (12,000 edges of a
+        # big mesh were read three times over, every refresh)
+        at = g.nodes
+        moving: list[tuple[Edge, float, float]] = []
+        for e in touching:
+            if not e.is_idle:
+                rate = e.rate
+                if rate > 0:
+                    moving.append((e, rate, error_share(e)))
+        in_scope = moving if service_graph else [
+            m for m in moving if not ((src := at.get(m[0].source)) is not None and src.is_injected)]
         # the graph's traffic as Kiali's summary tabulates it: entering from its traffic sources,
         # leaving the chosen namespaces, and all of it (an injected service's onward edges left out)
         messages = grpc_messages(g.request)
-        inside = {nid for nid, n in g.nodes.items() if n.node_type != NODE_BOX and n.namespace in nss}
-        moving = [e for e in touching if not e.is_idle and e.rate > 0]
-        rows_t = [("Inbound", [e for e in moving if e.source in g.nodes and g.nodes[e.source].is_root]),
-                  ("Outbound", [e for e in moving if e.source in inside and e.target not in inside]),
+        inside = {nid for nid, n in at.items() if n.node_type != NODE_BOX and n.namespace in nss}
+        rows_t = [("Inbound", [m for m in moving if (src := at.get(m[0].source)) is not None and src.is_root]),
+                  ("Outbound", [m for m in moving if m[0].source in inside and m[0].target not in inside]),
                   ("Total", in_scope)]
         if any(edges for _name, edges in rows_t):
-            parts.append(_section("Traffic", _table([(name, "; ".join(_rate_totals(edges, messages)) or "none")
+            parts.append(_section("Traffic", _table([(name, "; ".join(_rate_lines(edges, messages)) or "none")
                                                      for name, edges in rows_t])))
-        shares = [(error_share(e), e) for e in in_scope]
-        failing = heapq.nlargest(5, ((share, i, e) for i, (share, e) in enumerate(shares) if share > 0),
+        failing = heapq.nlargest(5, ((share, i, e) for i, (e, _rate, share) in enumerate(in_scope) if share > 0),
                                  key=lambda t: (t[0], -t[1]))
         if failing:
             parts.append(_section("Highest error shares", _list([
                 f"{self._edge_name(g, e)}: <span style='color:{_error_colour(e)}'>{fmt_pct(share)}</span>"
                 for share, _, e in failing])))
         # by requests per second: bytes and gRPC messages are other units
-        messages = grpc_messages(g.request)
-        busiest = heapq.nlargest(5, (e for e in in_scope if e.protocol == "http"
-                                     or (e.protocol == "grpc" and not messages)), key=lambda e: e.rate)
+        busiest = heapq.nlargest(5, (m for m in in_scope if m[0].protocol == "http"
+                                     or (m[0].protocol == "grpc" and not messages)), key=lambda m: m[1])
         if busiest:
             parts.append(_section("Busiest edges", _list([
-                f"{self._edge_name(g, e)}: {fmt_rate(e.rate, e.protocol)}" for e in busiest])))
+                f"{self._edge_name(g, e)}: {fmt_rate(rate, e.protocol)}" for e, rate, _share in busiest])))
         nodes = [n for n in g.nodes.values() if n.node_type != NODE_BOX
                  and (namespaces is None or n.namespace in nss)]
         sub = f"{counted(len(nodes), 'node')}, {counted(len(touching), 'edge')}"  # a namespace box's own, as Kiali counts them
