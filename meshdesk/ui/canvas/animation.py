@@ -49,6 +49,9 @@ class TrafficAnimation(QObject):
         self._plans: list[tuple[EdgeItem, int, float, float]] = []
         self._source: Iterable[EdgeItem] = ()
         self._plans_dirty = False
+        # the plans of the edges in view, with the view and edges they were found for (see _plans_in_view)
+        self._in_view: list[tuple[EdgeItem, int, float, float, float, float, float, float, float]] = []
+        self._in_view_key: tuple[object, ...] | None = None
         self.frames = 0  # timer ticks
         self.painted = 0  # frames whose dots were painted
 
@@ -60,12 +63,13 @@ class TrafficAnimation(QObject):
         """Edges changed (a refresh): their plans are recomputed when the next frame needs them."""
         self._source = edges
         self._plans_dirty = True
+        self._in_view_key = None
 
-    def _compute(self) -> None:
+    @staticmethod
+    def _plans_of(item: EdgeItem) -> list[tuple[EdgeItem, int, float, float]]:
+        """The dot plans of one edge: its traffic, and a waypoint's return traffic backwards."""
         plans = []
-        for item in list(self._source):
-            if item.edge.is_idle:
-                continue
+        if not item.edge.is_idle:
             dots, speed = dot_plan(item.edge.rate)
             if dots:
                 phase = (hash(item.edge_id) % 1000) / 1000.0
@@ -77,13 +81,47 @@ class TrafficAnimation(QObject):
                 dots, speed = dot_plan(back.rate)
                 if dots:
                     plans.append((item, dots, -speed, (hash(back.id) % 1000) / 1000.0))
-        self._plans = plans
+        return plans
+
+    def _compute(self) -> None:
+        self._plans = [plan for item in list(self._source) for plan in self._plans_of(item)]
         self._plans_dirty = False
 
     def plans(self) -> list[tuple[EdgeItem, int, float, float]]:
         if self._plans_dirty:
             self._compute()
         return self._plans
+
+    def forget_view(self) -> None:
+        """The scene or the view changed (the view took a new picture of the still scene): the
+        edges in view are looked for again at the next frame."""
+        self._in_view_key = None
+
+    def _plans_in_view(self, exposed: QRectF) -> list[tuple[EdgeItem, int, float, float, float, float, float, float,
+                                                             float]]:
+        """The plans of the visible edges crossing ``exposed``, with their ends and length: found
+        once per picture of the still scene, not on every frame (a big mesh has 12,000 edges, of
+        which a zoomed-in view shows a few dozen: looking at each of them 25 times a second took
+        most of a frame)."""
+        key = (exposed.left(), exposed.top(), exposed.right(), exposed.bottom())
+        if self._in_view_key == key:
+            return self._in_view
+        left, top, right, bottom = key[:4]
+        found = []
+        for item in list(self._source):
+            if not item.isVisible():
+                continue
+            x1, y1, x2, y2 = item.ends()
+            if max(x1, x2) < left or min(x1, x2) > right or max(y1, y2) < top or min(y1, y2) > bottom:
+                continue
+            length = math.hypot(x2 - x1, y2 - y1)
+            if length < 1:
+                continue
+            for _item, dots, speed, phase in self._plans_of(item):
+                found.append((item, dots, speed, phase, x1, y1, x2, y2, length))
+        self._in_view = found
+        self._in_view_key = key
+        return found
 
     def start(self) -> None:
         if not self._timer.isActive():
@@ -101,17 +139,8 @@ class TrafficAnimation(QObject):
         scene to device)."""
         now = time.monotonic() - self.started
         painter.setPen(Qt.PenStyle.NoPen)
-        left, right, top, bottom = exposed.left(), exposed.right(), exposed.top(), exposed.bottom()
         last_colour: QColor | None = None
-        for item, dots, speed, phase in self.plans():
-            if not item.isVisible():
-                continue
-            x1, y1, x2, y2 = item.ends()
-            if max(x1, x2) < left or min(x1, x2) > right or max(y1, y2) < top or min(y1, y2) > bottom:
-                continue
-            length = math.hypot(x2 - x1, y2 - y1)
-            if length < 1:
-                continue
+        for item, dots, speed, phase, x1, y1, x2, y2, length in self._plans_in_view(exposed):
             colour = item.colour
             if colour is not last_colour:
                 painter.setBrush(QBrush(colour))

@@ -1633,6 +1633,7 @@ class GraphView(QGraphicsView):
             self._painting_still = False
         self._still = pixmap
         self._still_key = self._view_key()
+        self._animation.forget_view()  # what moved or changed since the last picture
         self._scene_dirty = False
         self._dot_clip = self._region_without_nodes()
 
