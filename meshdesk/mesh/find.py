@@ -569,11 +569,19 @@ class Matcher:
         hidden_nodes = self.nodes(graph)
         hidden_edges = self.edges(graph)
         if hidden_edges:
-            for nid, n in graph.nodes.items():
-                if nid in hidden_nodes or n.node_type == NODE_BOX or n.is_idle:
-                    continue
-                own = graph.edges_of(nid)
-                if own and all(e.id in hidden_edges for e in own):
+            # the nodes with an edge, and those with an edge still shown: one pass over the edges, not
+            # a look-up of each node's edges (4,000 nodes and 12,000 edges: ~0.1 s at every refresh)
+            with_edges: set[str] = set()
+            with_shown: set[str] = set()
+            for eid, e in graph.edges.items():
+                with_edges.add(e.source)
+                with_edges.add(e.target)
+                if eid not in hidden_edges:
+                    with_shown.add(e.source)
+                    with_shown.add(e.target)
+            for nid in with_edges - with_shown:
+                n = graph.nodes.get(nid)
+                if n is not None and n.node_type != NODE_BOX and not n.is_idle:
                     hidden_nodes.add(nid)
         for eid, e in graph.edges.items():
             if e.source in hidden_nodes or e.target in hidden_nodes:
