@@ -250,6 +250,38 @@ def test_a_rule_without_tls_under_a_wide_istio_mutual(wide: IstioObject, subject
     assert found == ({("KIA0204", f"{subject.namespace}/web", "spec/trafficPolicy")} if expected else set())
 
 
+def test_namespace_wide_rules_are_named_by_the_trust_domain_as_kiali_reads_them() -> None:
+    """Kiali names a namespace's wide rule ``*.<ns>.svc.<trust domain>`` (its identity domain), as
+    meshdesk's mTLS status does: with trust domain ``corp.example`` (a cluster whose DNS domain is the
+    same) such a rule turning mTLS off under a STRICT namespace policy is KIA0207, and one sending mTLS
+    under a DISABLE policy is KIA0505. Istio's own ``*.<ns>.svc.cluster.local`` stays a wide rule too."""
+    corp = f"*.{SHOP}.svc.corp.example"
+    inv = _cluster(_rule("plain", SHOP, corp, "DISABLE"), _policy("default", SHOP, "STRICT"), trust_domain="corp.example")
+    assert _mtls(inv) == {("KIA0207", f"{SHOP}/plain", TLS_PATH)}
+    inv = _cluster(_rule("mtls", SHOP, corp, "ISTIO_MUTUAL"), _policy("plain", SHOP, "DISABLE"), trust_domain="corp.example")
+    assert _mtls(inv) == {("KIA0505", f"{SHOP}/plain", "spec/mtls")}
+    inv = _cluster(_rule("plain", SHOP, NS_WIDE, "DISABLE"), _policy("default", SHOP, "STRICT"), trust_domain="corp.example")
+    assert _mtls(inv) == {("KIA0207", f"{SHOP}/plain", TLS_PATH)}
+
+
+def test_a_policy_needing_mtls_sees_the_namespace_rule_named_by_the_trust_domain() -> None:
+    """KIA0105 reckons a namespace's mTLS as Kiali does: with automatic mTLS off, a PERMISSIVE
+    namespace whose ``*.<ns>.svc.<trust domain>`` rule sends ISTIO_MUTUAL has mTLS on, so an
+    AuthorizationPolicy matching principals there is fine; without that rule it needs mTLS."""
+    principals = IstioObject("AuthorizationPolicy", "from-web", SHOP, api_version="security.istio.io/v1", spec={
+        "rules": [{"from": [{"source": {"principals": [f"corp.example/ns/{SHOP}/sa/default"]}}]}]})
+    permissive = _policy("default", SHOP, "PERMISSIVE")
+    mutual = _rule("mtls", SHOP, f"*.{SHOP}.svc.corp.example", "ISTIO_MUTUAL")
+
+    def needs_mtls(*objects: IstioObject) -> bool:
+        inv = _cluster(principals, *objects, trust_domain="corp.example")
+        return any(c.code == "KIA0105" for c in validate(inv, auto_mtls=False)[
+            ("AuthorizationPolicy", SHOP, "from-web")].checks)
+
+    assert needs_mtls(permissive)
+    assert not needs_mtls(permissive, mutual)
+
+
 # -- ambient mode: L7 config (KIA0109-KIA0212, KIA1109-KIA1117) ---------------------------------------------
 
 AMBIENT = {"istio.io/dataplane-mode": "ambient"}

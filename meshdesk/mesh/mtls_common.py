@@ -5,6 +5,7 @@ DestinationRules and PeerAuthentications read, so that no two checks read one ob
 
 from __future__ import annotations
 
+from meshdesk.mesh.import_scope import IDENTITY_DOMAIN
 from meshdesk.mesh.inventory import Inventory, IstioObject
 from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.readers import as_list as _list
@@ -40,6 +41,19 @@ class Exports:
             else False if e in self.existing else True if self.all_known else None for e in export}
         exported = True if True in answers else None if None in answers else False
         return exported if ambient is False or exported is False else None
+
+
+def namespace_rule_suffixes(inv: Inventory) -> tuple[str, ...]:
+    """What follows ``*.<namespace>`` in the host of a DestinationRule for a whole namespace: Istio's
+    ``.svc.cluster.local``, and ``.svc.<trust domain>`` as Kiali names it (its identity domain, right
+    where the cluster's DNS domain is the trust domain); one suffix unless the trust domain is changed."""
+    domains = [inv.mesh_settings.trust_domain, *(s.trust_domain for s in inv.revision_settings.values())]
+    return tuple(dict.fromkeys([f".{IDENTITY_DOMAIN}", *(f".svc.{d}" for d in domains if d)]))
+
+
+def namespace_rule_hosts(inv: Inventory, namespace: str) -> tuple[str, ...]:
+    """The hosts of a DestinationRule for every service of ``namespace`` (``namespace_rule_suffixes``)."""
+    return tuple(f"*.{namespace}{suffix}" for suffix in namespace_rule_suffixes(inv))
 
 
 # -- the mTLS fields, read alike by every check ----------------------------------------------------

@@ -27,7 +27,14 @@ from itertools import product
 from typing import Any
 
 from meshdesk.mesh.inventory import Inventory, IstioObject
-from meshdesk.mesh.mtls_common import Exports, is_wide, peer_mode, peer_selector, tls_mode
+from meshdesk.mesh.mtls_common import (
+    Exports,
+    is_wide,
+    namespace_rule_hosts,
+    peer_mode,
+    peer_selector,
+    tls_mode,
+)
 from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.readers import as_list as _list
 from meshdesk.mesh.tls_status import (
@@ -192,13 +199,14 @@ class MtlsView:
         # a finding (no PeerAuthentication leaves mTLS to the level above, on by default)
         return not self.istio_unread and not self.inv.unread(ns, ["peerauthentications"])
 
-    def _rule_modes(self, ns: str, host: str) -> tuple[str, ...]:
-        """The TLS modes the first rule for ``host`` that applies in ``ns`` may set ("": none sets one)."""
+    def _rule_modes(self, ns: str, *hosts: str) -> tuple[str, ...]:
+        """The TLS modes the first rule for one of ``hosts`` that applies in ``ns`` may set ("": none
+        sets one)."""
         if not self.rules_known:
             return TLS_MODES
         surely: set[str] = set()
         maybe: set[str] = set()
-        for dr in self.rules_by_host.get(host, ()):
+        for dr in (r for host in hosts for r in self.rules_by_host.get(host, ())):
             exported = self.exports.exported(dr, ns)
             if exported is not False:
                 (surely if exported else maybe).add(tls_mode(dr))
@@ -219,7 +227,7 @@ class MtlsView:
         if found is None:
             found = self._verdicts[ns] = {
                 mtls_enabled(ns_dr, ns_pa, mesh_dr, mesh_pa, self.auto_for(ns)) for ns_dr, ns_pa, mesh_dr, mesh_pa in product(
-                    self._rule_modes(ns, f"*.{ns}.{CLUSTER_DOMAIN}"), self._peer_modes(ns),
+                    self._rule_modes(ns, *namespace_rule_hosts(self.inv, ns)), self._peer_modes(ns),
                     self._rule_modes(ns, "*.local"), self._peer_modes(self.root))}
         return found
 

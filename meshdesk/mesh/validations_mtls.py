@@ -29,7 +29,14 @@ from collections.abc import Iterable, Mapping
 
 from meshdesk.mesh.import_scope import ImportScope, parse_host
 from meshdesk.mesh.inventory import OUTSIDE, Inventory, IstioObject
-from meshdesk.mesh.mtls_common import Exports, has_tls_settings, is_wide, peer_mode, tls_mode
+from meshdesk.mesh.mtls_common import (
+    Exports,
+    has_tls_settings,
+    is_wide,
+    namespace_rule_suffixes,
+    peer_mode,
+    tls_mode,
+)
 from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.validations import CLUSTER_DOMAIN, ERROR, WARNING, Check, ObjectKey, fqdn, host_matches
 
@@ -71,12 +78,13 @@ class _MtlsConfig:
         self.mesh_rules: list[IstioObject] = []  # host *.local
         self.namespace_rules: dict[str, list[IstioObject]] = {}  # namespace -> rules for *.<ns>.svc.cluster.local
         self.mutual_by_host: dict[str, list[IstioObject]] = {}  # FQDN -> ISTIO_MUTUAL rules for it
-        suffix = "." + CLUSTER_DOMAIN
+        # *.<ns>.svc.cluster.local, and *.<ns>.svc.<trust domain> as Kiali names a namespace's rule
+        self.suffixes = namespace_rule_suffixes(inv)
         for dr in inv.mesh_config(_DR):  # those of the whole cluster, as far as they were read
             host = _host(dr)
             if host == MESH_HOST:
                 self.mesh_rules.append(dr)
-            elif host.startswith("*.") and host.endswith(suffix) and "." not in (ns := host[2:-len(suffix)]) and ns:
+            elif host.startswith("*.") and (ns := self._namespace_of(host)):
                 self.namespace_rules.setdefault(ns, []).append(dr)
             if tls_mode(dr) == "ISTIO_MUTUAL" and host:
                 self.mutual_by_host.setdefault(fqdn(host, dr.namespace), []).append(dr)
@@ -92,6 +100,17 @@ class _MtlsConfig:
         self._inv = inv
         self._exports = Exports(inv)
         self._exported: dict[tuple[str, int], bool | None] = {}
+
+    def _namespace_of(self, host: str) -> str:
+        """The namespace a ``*.<ns>.<suffix>`` host is the wide rule of, or ""."""
+        for suffix in self.suffixes:
+            if host.endswith(suffix) and (ns := host[2:-len(suffix)]) and "." not in ns:
+                return ns
+        return ""
+
+    def is_namespace_host(self, host: str, ns: str) -> bool:
+        """Whether ``host`` names every service of ``ns``."""
+        return host.startswith("*.") and self._namespace_of(host) == ns
 
     def exported(self, dr: IstioObject, ns: str) -> bool | None:
         """Whether ``dr`` applies in ``ns`` (its ``exportTo``): None when that cannot be told."""
@@ -131,7 +150,7 @@ def _check_rule(dr: IstioObject, cfg: _MtlsConfig, auto_mtls: bool) -> list[Chec
             checks.append(Check("KIA0205", ERROR, "turns mTLS on for the whole mesh, but no mesh-wide "
                                 f"PeerAuthentication (in {cfg.root}, without a selector) accepts mTLS "
                                 "(STRICT or PERMISSIVE)", _TLS_PATH))
-    elif host == namespace_host(ns):
+    elif cfg.is_namespace_host(host, ns):
         local = cfg.wide_policies.get(ns, [])
         if mode == "DISABLE":
             # the namespace's oldest policy decides, as Istio applies the oldest (Kiali: any STRICT one):
