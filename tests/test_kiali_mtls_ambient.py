@@ -282,6 +282,69 @@ def test_a_policy_needing_mtls_sees_the_namespace_rule_named_by_the_trust_domain
     assert not needs_mtls(permissive, mutual)
 
 
+# -- fields of an AuthorizationPolicy that need mTLS (KIA0105) -------------------------------------------
+
+
+def _needs_mtls(*objects: IstioObject, auto: bool, source: str = "principals",
+                selector: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """KIA0105 on an ALLOW policy of ``shop`` whose one rule matches callers by ``source``."""
+    values = [f"cluster.local/ns/{SHOP}/sa/web"] if source == "principals" else ["payments"]
+    spec: dict = {"rules": [{"from": [{"source": {source: values}}]}]}
+    if selector is not None:
+        spec["selector"] = {"matchLabels": selector}
+    policy = IstioObject("AuthorizationPolicy", "callers", SHOP, api_version="security.istio.io/v1", spec=spec)
+    inv = _cluster(policy, *objects)
+    return [(c.code, c.path) for c in validate(inv, auto_mtls=auto)[("AuthorizationPolicy", SHOP, "callers")].checks
+            if c.code == "KIA0105"]
+
+
+AT_PRINCIPALS = [("KIA0105", "spec/rules[0]/from[0]/source/principals")]
+
+
+@pytest.mark.parametrize(("objects", "on_auto", "on_manual"), [
+    ([], False, True),
+    ([_policy("default", SHOP, "STRICT")], False, True),
+    ([_policy("default", SHOP, "STRICT"), _rule("mtls", SHOP, NS_WIDE, "ISTIO_MUTUAL")], False, False),
+    ([_policy("default", SHOP, "PERMISSIVE")], False, True),
+    ([_policy("default", SHOP, "PERMISSIVE"), _rule("mtls", SHOP, NS_WIDE, "ISTIO_MUTUAL")], False, False),
+    ([_policy("default", SHOP, "DISABLE")], True, True),
+    ([_rule("plain", SHOP, NS_WIDE, "DISABLE")], True, True),
+    ([_policy("default", ROOT, "DISABLE")], True, True),
+    ([_rule("plain", ROOT, "*.local", "DISABLE")], True, True),
+    ([_policy("default", ROOT, "STRICT")], False, True),
+    ([_policy("default", ROOT, "STRICT"), _rule("mtls", ROOT, "*.local", "ISTIO_MUTUAL")], False, False),
+    ([_policy("default", ROOT, "STRICT"), _rule("mtls", ROOT, "*.local", "ISTIO_MUTUAL"),
+      _rule("plain", SHOP, NS_WIDE, "DISABLE")], True, True),
+], ids=["nothing", "ns-strict", "ns-strict-rule-mutual", "ns-permissive", "ns-permissive-rule-mutual", "ns-disable", "ns-rule-disable",
+        "mesh-disable", "mesh-rule-disable", "mesh-strict", "mesh-strict-rule-mutual", "ns-rule-disable-under-mesh"])
+def test_principals_need_mtls_as_kiali_reckons_a_namespace(objects: list[IstioObject], on_auto: bool,
+                                                          on_manual: bool) -> None:
+    """Kiali: principals (and source namespaces) are known only over mTLS, so a policy matching them
+    where the namespace's mTLS is off is an error (KIA0105, at the field). With automatic mTLS the
+    sidecars send mTLS unless a policy or rule of the namespace or mesh turns it off; without it a
+    rule of the namespace or mesh must send ISTIO_MUTUAL (a STRICT policy alone leaves its clients
+    sending plain text)."""
+    assert _needs_mtls(*objects, auto=True) == (AT_PRINCIPALS if on_auto else [])
+    assert _needs_mtls(*objects, auto=False) == (AT_PRINCIPALS if on_manual else [])
+
+
+def test_source_namespaces_and_workload_policies_need_mtls_too() -> None:
+    """Kiali: source namespaces need mTLS as principals do (a PERMISSIVE mesh without a rule, automatic
+    mTLS off); a policy for one workload is judged by that workload's own PeerAuthentication, which
+    turning mTLS off (DISABLE) is KIA0105 even in a STRICT namespace, and PERMISSIVE with its
+    service's rule sending mTLS is fine."""
+    permissive_mesh = _policy("default", ROOT, "PERMISSIVE")
+    assert _needs_mtls(permissive_mesh, auto=False, source="namespaces") == [
+        ("KIA0105", "spec/rules[0]/from[0]/source/namespaces")]
+    assert _needs_mtls(permissive_mesh, auto=True, source="namespaces") == []
+    strict_ns = _policy("default", SHOP, "STRICT")
+    web_off = _policy("web", SHOP, "DISABLE", {"app": "web"})
+    for auto in (True, False):
+        assert _needs_mtls(strict_ns, web_off, auto=auto, selector={"app": "web"}) == AT_PRINCIPALS
+        assert _needs_mtls(strict_ns, _policy("web", SHOP, "PERMISSIVE", {"app": "web"}),
+                           _rule("web", SHOP, "web", "ISTIO_MUTUAL"), auto=auto, selector={"app": "web"}) == []
+
+
 # -- ambient mode: L7 config (KIA0109-KIA0212, KIA1109-KIA1117) ---------------------------------------------
 
 AMBIENT = {"istio.io/dataplane-mode": "ambient"}
