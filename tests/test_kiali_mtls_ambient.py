@@ -264,6 +264,18 @@ def test_namespace_wide_rules_are_named_by_the_trust_domain_as_kiali_reads_them(
     assert _mtls(inv) == {("KIA0207", f"{SHOP}/plain", TLS_PATH)}
 
 
+def test_a_namespace_rule_named_by_the_trust_domain_stands_beside_the_others() -> None:
+    """Kiali leaves the rules turning mTLS on for a whole namespace out of KIA0201 (they are meant to
+    stand beside more specific ones), naming them by the trust domain: with trust domain
+    ``corp.example`` an ISTIO_MUTUAL rule for ``*.shop.svc.corp.example`` does not clash with another
+    rule for that host, as Istio's ``*.shop.svc.cluster.local`` one does not either."""
+    for host in (f"*.{SHOP}.svc.corp.example", NS_WIDE):
+        inv = _cluster(_rule("mtls", SHOP, host, "ISTIO_MUTUAL"), _rule("all", SHOP, host), trust_domain="corp.example")
+        result = validate(inv)
+        assert not [c for name in ("mtls", "all") for c in result[("DestinationRule", SHOP, name)].checks
+                    if c.code == "KIA0201"]
+
+
 def test_a_policy_needing_mtls_sees_the_namespace_rule_named_by_the_trust_domain() -> None:
     """KIA0105 reckons a namespace's mTLS as Kiali does: with automatic mTLS off, a PERMISSIVE
     namespace whose ``*.<ns>.svc.<trust domain>`` rule sends ISTIO_MUTUAL has mTLS on, so an

@@ -25,7 +25,7 @@ from meshdesk.mesh.inventory import (
     Service,
     exported_to,
 )
-from meshdesk.mesh.mtls_common import Exports, peer_mode, peer_selector
+from meshdesk.mesh.mtls_common import Exports, namespace_rule_suffixes, peer_mode, peer_selector
 from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.readers import as_list as _list
 from meshdesk.mesh.readers import as_str as _str
@@ -841,17 +841,20 @@ def _multiple_vs_per_host(virtual_services: Iterable[IstioObject], namespaces: s
     return out
 
 
-def _mtls_default(dr: IstioObject) -> bool:
-    """A mesh-wide ("*.local") or namespace-wide ("*.<ns>.svc.cluster.local") ISTIO_MUTUAL rule: Istio's
-    way of turning mTLS on, meant to stand beside more specific rules."""
+def _mtls_default(dr: IstioObject, wide_suffixes: Sequence[str]) -> bool:
+    """A mesh-wide ("*.local") or namespace-wide ("*.<ns>.svc.cluster.local", or with the trust domain
+    as Kiali names it: ``wide_suffixes``) ISTIO_MUTUAL rule: Istio's way of turning mTLS on, meant to
+    stand beside more specific rules."""
     spec = _dict(dr.spec)
+    if _str(_dict(_dict(spec.get("trafficPolicy")).get("tls")).get("mode")) != "ISTIO_MUTUAL":
+        return False
     host = _str(spec.get("host"))
-    tls = _dict(_dict(spec.get("trafficPolicy")).get("tls"))
-    return host in ("*.local", f"*.{dr.namespace}.{CLUSTER_DOMAIN}") and _str(tls.get("mode")) == "ISTIO_MUTUAL"
+    return host == "*.local" or (host.startswith(f"*.{dr.namespace}.") and host[len(dr.namespace) + 2:] in wide_suffixes)
 
 
 def _multiple_dr_per_host(rules: Iterable[IstioObject], namespaces: set[str],
-                          shown: Callable[[ObjectKey, str], bool]) -> dict[ObjectKey, list[Check]]:
+                          shown: Callable[[ObjectKey, str], bool],
+                          wide_suffixes: Sequence[str]) -> dict[ObjectKey, list[Check]]:
     """KIA0201, as Kiali judges it: two DestinationRules for overlapping hosts that define a subset of
     the same name, or of which one has no subsets (it covers them all), of the others those ``shown`` in
     the rule's namespace (their exportTo). Istio merges only the first."""
@@ -859,7 +862,7 @@ def _multiple_dr_per_host(rules: Iterable[IstioObject], namespaces: set[str],
     wildcards: list[str] = []  # the wildcard hosts among them
     clashes: dict[ObjectKey, set[ObjectKey]] = {}
     for dr in rules:
-        if _mtls_default(dr):
+        if _mtls_default(dr, wide_suffixes):
             continue
         ns, service = _host_key(_str(_dict(dr.spec).get("host")), dr.namespace, namespaces)
         host = f"{service}.{ns}.{CLUSTER_DOMAIN}" if ns else service
@@ -902,7 +905,7 @@ def _conflicts(services: Sequence[IstioObject], rules: Sequence[IstioObject],
         return exports.exported(by_key[key], namespace) is not False
 
     multi = _multiple_vs_per_host(services, namespaces, seen)
-    for key, found in _multiple_dr_per_host(rules, namespaces, seen).items():
+    for key, found in _multiple_dr_per_host(rules, namespaces, seen, namespace_rule_suffixes(exports.inv)).items():
         multi.setdefault(key, []).extend(found)
     return multi
 
