@@ -299,6 +299,9 @@ def test_an_apps_and_a_service_entrys_rules_open_in_the_config_view(qtbot: QtBot
     with qtbot.waitSignal(panel.configRequested) as opened:
         panel.body.anchorClicked.emit(QUrl(href))
     assert opened.args[0][:3] == ("DestinationRule", "shop", "payments-api-tls")  # (and the demo's cluster)
+    # and it says what the rule does, as a service's panel does (it listed the name alone, and a rule's
+    # settings for one port as "own settings for port 80": here the TLS it originates)
+    assert "payments-api-tls\nport 80 TLS SIMPLE\n" in panel.text(), panel.text()
     reviews = graph.find_node(node_type=NODE_APP, app="reviews", version="v1")
     assert reviews is not None
     panel.show_selection([reviews.id])

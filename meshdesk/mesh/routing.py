@@ -1536,9 +1536,12 @@ def traffic_policy_texts(policy: Any) -> list[tuple[str, str]]:
     if _d(lb.get("localityLbSetting")):
         out.append(("locality load balancing", _locality_text(_read_locality(lb))
                     or ", ".join(_short(k) for k in _d(lb.get("localityLbSetting")))))
-    ports = [_d(_d(x).get("port")).get("number") for x in _l(p.get("portLevelSettings"))]
-    if ports:
-        out.append(("per port", "own settings for port " + ", ".join(_short(n) for n in ports)))
+    for setting in _l(p.get("portLevelSettings")):
+        # each port's own settings, said as the rule's are (a ServiceEntry's TLS origination is one)
+        setting = _d(setting)
+        number = _d(setting.get("port")).get("number")
+        own = traffic_policy_texts({k: v for k, v in setting.items() if k not in ("port", "portLevelSettings")})
+        out.append((f"port {_short(number)}", "; ".join(f"{what} {how}" for what, how in own) or "no settings"))
     return out
 
 

@@ -1547,8 +1547,9 @@ class SidePanel(QWidget):
                 v, d = rules_for_host(inv, h, ns)
                 vss += [o for o in v if o not in vss]
                 drs += [o for o in d if o not in drs]
-        parts.append(self._rules(vss, drs, _unread_rules(inv, self._rule_namespaces(g, se_info.namespace
-                                                                                    or node.namespace))))
+        # what each does, as a service's panel says it (a DestinationRule's TLS origination, its circuit breaker)
+        parts.append(_rules_with_routes(vss, drs, _unread_rules(inv, self._rule_namespaces(g, se_info.namespace
+                                                                                           or node.namespace))))
         ins = list(g.in_edges(node.id))
         # requests and bytes are other units: a total of each there is
         requests = [e.rate for e in ins if e.protocol == "http" or (e.protocol == "grpc" and not grpc_messages(g.request))]
