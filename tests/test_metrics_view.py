@@ -1085,6 +1085,33 @@ def test_reported_by_the_source_shows_failures_the_server_never_saw(qtbot: QtBot
     view.shutdown()
 
 
+def test_both_reporters_of_an_ambient_workload_show_its_waypoints_line(
+        qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """orders-v1 (the ambient namespace mall) has no sidecar: only the namespace's waypoint reports its
+    7 requests a second (one a 503), and ztunnel its TCP bytes (300 B/s, on the destination's side).
+    "Reported by: both" drew the source's and the destination's lines only, so its request charts
+    were empty; as Kiali's "Both" (every reporter, a line each) the waypoint has a line of its own."""
+    from dataclasses import replace
+
+    from meshdesk.mesh.metrics import REPORTED_BY_BOTH
+
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(prometheus_server.url)))
+    view.range.setCurrentIndex(0)
+    _set_target(qtbot, view, replace(MetricsTarget.workload("mall", "orders-v1"), waypoint=True))
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(7.0)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.reporter.setCurrentIndex(view.reporter.findData(REPORTED_BY_BOTH))
+    assert view.title.text() == ("workload mall/orders-v1 (inbound), reported by the source, the destination "
+                                 "and the waypoint")
+    last = {k[1]: v[1][-1] for k, v in view.charts["request_volume"].data().items()}
+    assert last == {"waypoint": pytest.approx(7.0)}
+    share = {k[1]: v[1][-1] for k, v in view.charts["error_share"].data().items()}
+    assert share == {"waypoint": pytest.approx(1.0 / 7.0)}
+    tcp = {k[1]: v[1][-1] for k, v in view.charts["tcp_sent"].data().items()}
+    assert tcp == {"destination": pytest.approx(300.0)}
+    view.shutdown()
+
+
 def _time_axis_covers(chart: MetricChart, first: float, last: float) -> bool:
     low, high = chart.view_box.viewRange()[0]
     return low <= first and last <= high and high - low < 1.2 * (last - first)

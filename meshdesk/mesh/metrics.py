@@ -351,13 +351,19 @@ def reported_by(target: MetricsTarget | None, reporter: str) -> MetricsTarget | 
     that never reached the server - a tripped circuit breaker, no healthy host, injected faults;
     "destination": the servers', which alone see callers outside the mesh), or as it was made for ""
     (and for a proxy's own metrics, which no side reports). A waypoint's reports, a server's, count
-    with the destination's only."""
+    with the destination's only; with "both" they are a line of their own, as in Kiali's "Both" (every
+    reporter, a line each): an ambient workload's requests, which only its waypoint reports, were
+    missing from both lines."""
     if target is None or not reporter or target.kind == KIND_PROXY:
         return target
-    said = "reported by the source and the destination" if reporter == REPORTED_BY_BOTH else f"reported by the {reporter}"
+    both = reporter == REPORTED_BY_BOTH
+    said = "reported by the source and the destination" if both else f"reported by the {reporter}"
+    if both and target.waypoint:
+        said = "reported by the source, the destination and the waypoint"
     if reporter == target.unreported:
         said += " (the destination has no proxy to report them: nothing to show)"
-    return replace(target, reporter=reporter, by_callers=(), waypoint=target.waypoint and reporter == "destination",
+    return replace(target, reporter=reporter, by_callers=(),
+                   waypoint=both or (target.waypoint and reporter == "destination"),
                    title=f"{target.title}, {said}")
 
 
