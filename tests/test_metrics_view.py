@@ -634,6 +634,32 @@ class _AtQueryTime:
         return self.inner.fetch(target, replace(spec, end=self.end), cancelled)
 
 
+def test_a_service_node_without_injected_service_nodes_charts_what_no_workload_served(
+        qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """A workload graph without injected service nodes draws reviews-v2's gRPC calls (5 a second) straight
+    into ratings-v1, and a ratings service node only for the ingress's requests that found no healthy
+    host (0.25 a second, 503 UH, which the ingress alone reports). The node's charts showed the whole
+    service's 5 requests a second, twenty times what came into it; they show what its edge carries, as
+    Kiali's side panel keeps such a node to the requests no workload served."""
+    source = _AtQueryTime(prometheus_server)
+    view = _view(qtbot, source)
+    view.range.setCurrentIndex(0)
+    graph = _real_view_graph(prometheus_server, namespaces=("bookinfo",), graphType="workload",
+                             injectServiceNodes=False)
+    node = next(n for n in graph.nodes.values() if n.node_type == "service" and n.service == "ratings")
+    into = [e for e in graph.in_edges(node.id)]
+    assert [e.rate for e in into] == [pytest.approx(0.25)]
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [node.id])
+    assert view.title.text() == "service bookinfo/ratings: requests no workload served"
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(0.25)
+    assert view.charts["error_share"].data()[("rate", "")][1][-1] == pytest.approx(1.0)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [into[0].id])  # its edge: the same requests
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(0.25)
+    view.shutdown()
+
+
 def test_selecting_an_operation_node_or_a_service_to_service_edge(qtbot: QtBot,
                                                                   prometheus_server: PrometheusServer) -> None:  # noqa: F811
     """An operation node has charts of its own (it said "Select a workload, app, service or edge");

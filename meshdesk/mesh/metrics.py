@@ -402,6 +402,15 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
         if spans_clusters(graph) and _known(node.cluster):
             target = replace(target, labels=(*target.labels, (f"{target.reporter}_cluster", node.cluster)))
         return target
+    elif node.node_type == NODE_SERVICE and direction == INBOUND and unserved_only(graph):
+        # without injected service nodes a workload or app graph draws a service node only for the
+        # requests no workload served (a 503 with no healthy host, a route to nowhere), the rest going
+        # straight to the workloads: its charts keep to those, as its edges' do and as Kiali's side panel
+        # narrows them, read from the callers' reports (no server saw them). They charted all the
+        # service's traffic, many times what came into the node
+        target = MetricsTarget.service(node.namespace, node.service)
+        target = replace(target, reporter="source", labels=(*target.labels, ("destination_workload", UNKNOWN)),
+                         title=f"{target.title}: requests no workload served", unreported="destination")
     elif node.node_type == NODE_SERVICE and direction == INBOUND:
         target = MetricsTarget.service(node.namespace, node.service)
         served = [graph.nodes[e.target] for e in graph.out_edges(node.id) if e.target in graph.nodes]
@@ -429,6 +438,13 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
                                and _ambient(graph, *_box_members(graph, node))):
         target = replace(target, waypoint=True)
     return target
+
+
+def unserved_only(graph: TrafficGraph) -> bool:
+    """Whether the graph's service nodes stand only for the requests no workload served: a workload or
+    app graph without injected service nodes, whose edges go from a caller straight to the workloads
+    that served it (Kiali's "service destination corner case")."""
+    return not graph.request.injectServiceNodes and graph.request.graphType != "service"
 
 
 def in_own_cluster(graph: TrafficGraph, node: Node, target: MetricsTarget) -> MetricsTarget:
@@ -618,8 +634,7 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
         any_of = _entry_hosts(dst)
     else:
         labels += _side_labels(dst, "destination")
-        if dst.node_type == NODE_SERVICE and not graph.request.injectServiceNodes \
-                and graph.request.graphType != "service":
+        if dst.node_type == NODE_SERVICE and unserved_only(graph):
             # without injected service nodes, an edge ends at a service only for the requests no
             # workload served (a 503, a route to nowhere): its charts keep to those, as Kiali's do
             labels.append(("destination_workload", UNKNOWN))
