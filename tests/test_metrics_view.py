@@ -660,6 +660,38 @@ def test_a_service_node_without_injected_service_nodes_charts_what_no_workload_s
     view.shutdown()
 
 
+def test_the_sparklines_of_a_node_outside_the_graphs_namespaces_keep_to_its_traffic_with_them(
+        qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """In a graph of namespace tutorial, bookinfo's productpage is outside: its one edge there is
+    customer's 2 requests a second. Its sparklines drew all that comes into it (13 a second: the
+    ingress's and an unknown caller's too), a number the graph shows nowhere; as Kiali's side panel,
+    they keep to the traffic with the graph's namespaces. The Metrics dock still charts all of it, as
+    Kiali's metrics page of the workload does."""
+    source = _AtQueryTime(prometheus_server)
+    graph = _real_view_graph(prometheus_server, namespaces=("tutorial",), graphType="workload")
+    node = next(n for n in graph.nodes.values() if n.workload == "productpage-v1")
+    assert node.is_outside and [e.rate for e in graph.in_edges(node.id)] == [pytest.approx(2.0)]
+    panel = SparklinePanel(source, poll_ms=0)
+    qtbot.addWidget(panel)
+    panel.show()
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.show_graph_selection(graph, [node.id])
+    assert panel.direction_label.text() == "Inbound traffic from namespace tutorial"
+    assert panel.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(2.0)
+    view = _view(qtbot, source)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [node.id])
+    assert view.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(13.0)
+    # customer, in the graph's namespace, is charted whole
+    customer = next(n for n in graph.nodes.values() if n.workload == "customer-v1")
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.show_graph_selection(graph, [customer.id])
+    assert panel.direction_label.text() == "Outbound traffic"
+    assert panel.charts["request_volume"].data()[("rate", "")][1][-1] == pytest.approx(6.0)
+    panel.shutdown()
+    view.shutdown()
+
+
 def test_selecting_an_operation_node_or_a_service_to_service_edge(qtbot: QtBot,
                                                                   prometheus_server: PrometheusServer) -> None:  # noqa: F811
     """An operation node has charts of its own (it said "Select a workload, app, service or edge");

@@ -72,7 +72,8 @@ def test_views_in_the_main_window_follow_the_canvas(qtbot: QtBot) -> None:
         gateway = graph.find_node(workload="istio-ingressgateway")
         assert gateway is not None
         w.view.select([gateway.id])
-        assert perf.sparklines.direction_label.text() == "Outbound traffic"
+        # (outside the graph's namespaces: what it sends to them, as its edges)
+        assert perf.sparklines.direction_label.text() == "Outbound traffic to namespaces hello, shop, travel"
         assert perf.sparklines.target is not None and perf.sparklines.target.direction == "outbound"
         assert shown_charts() == {"request_volume", "error_share", "request_duration"}
         qtbot.waitUntil(lambda: bool(perf.sparklines.charts["request_volume"].data()), timeout=20000)

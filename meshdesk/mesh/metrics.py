@@ -447,6 +447,29 @@ def unserved_only(graph: TrafficGraph) -> bool:
     return not graph.request.injectServiceNodes and graph.request.graphType != "service"
 
 
+def with_graph_namespaces(graph: TrafficGraph, item_id: str, target: MetricsTarget | None) -> MetricsTarget | None:
+    """``target`` of a node outside the graph's namespaces kept to its traffic with them, as Kiali's side
+    panel keeps such a node's: inbound, what their workloads sent it; outbound, what it sent to their
+    services. Any other target (an edge, a box, a node of the graph's namespaces, a graph of every
+    namespace) is as it was: a box is marked outside when one of its members is, and a cluster box
+    already keeps to the graph's namespaces."""
+    node = graph.nodes.get(item_id)
+    namespaces = tuple(graph.request.namespaces)
+    if target is None or node is None or not node.is_outside or node.node_type == NODE_BOX or not namespaces \
+            or target.kind == KIND_PROXY:
+        return target
+    label = "source_workload_namespace" if target.direction == INBOUND else "destination_service_namespace"
+    return replace(target, any_of=(*target.any_of, (label, namespaces)))
+
+
+def graph_namespaces_said(graph: TrafficGraph, direction: str) -> str:
+    """How a node's charts kept to the graph's namespaces (``with_graph_namespaces``) are said: "from
+    namespace tutorial", "to namespaces a, b"."""
+    namespaces = tuple(graph.request.namespaces)
+    word = "namespace" if len(namespaces) == 1 else "namespaces"
+    return f"{'from' if direction == INBOUND else 'to'} {word} {', '.join(namespaces)}"
+
+
 def in_own_cluster(graph: TrafficGraph, node: Node, target: MetricsTarget) -> MetricsTarget:
     """``target`` kept to ``node``'s own cluster when the graph spans several (as Kiali narrows by cluster)."""
     if not (spans_clusters(graph) and _known(node.cluster)):

@@ -53,10 +53,12 @@ from meshdesk.mesh.metrics import (
     MetricsResult,
     MetricsSpec,
     MetricsTarget,
+    graph_namespaces_said,
     no_charts_reason,
     reported_by,
     target_for_edge,
     target_for_node,
+    with_graph_namespaces,
 )
 from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.metrics import grid_end
@@ -825,7 +827,14 @@ class SparklinePanel(_ChartsController):
                         direction, (chosen, target) = OUTBOUND, out
         protocols = selection_protocols(graph, chosen, direction)
         is_node = graph is not None and chosen is not None and chosen in graph.nodes
-        self.direction_label.setText("Outbound traffic" if direction == OUTBOUND else "Inbound traffic")
+        said = "Outbound traffic" if direction == OUTBOUND else "Inbound traffic"
+        if graph is not None and chosen is not None:
+            # a node outside the graph's namespaces: its traffic with them, what its edges carry (as
+            # Kiali's side panel); it drew all the node's traffic, a number the graph shows nowhere
+            kept = with_graph_namespaces(graph, chosen, target)
+            if kept is not target:
+                target, said = kept, f"{said} {graph_namespaces_said(graph, direction)}"
+        self.direction_label.setText(said)
         self.direction_label.setVisible(is_node)
         tcp, requests = "tcp" in protocols, bool(protocols - {"tcp"})
         shown = tuple(k for k in SPARKLINE_CHARTS if not protocols or (tcp if k.startswith("tcp") else requests))
