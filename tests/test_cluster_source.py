@@ -418,6 +418,41 @@ def test_a_young_namespace_on_a_live_cluster_is_read_over_its_age(kube_emulator:
     assert calls[("istio-ingressgateway", "productpage-v1")] == pytest.approx(10.0, abs=1e-6)
 
 
+def test_a_young_namespaces_charts_keep_to_its_life(kube_emulator: KubeEmulator, shared_dir: Path,
+                                                     prometheus_server: PrometheusServer) -> None:
+    """The namespace "fresh" was created three minutes before the query; api-v1 there has served 3
+    requests a second since. Its request volume chart rose over its first minute (0.75, 1.5, 2.25: the
+    rate windows reached back to before the namespace existed); as in Kiali, no point is charted before
+    a whole window of the namespace's life, and every point reads the 3 requests a second. An older
+    namespace's chart keeps its whole range."""
+    import math
+    import time as _time
+
+    from meshdesk.mesh.metrics import MetricsSpec, MetricsTarget
+    from meshdesk.sources.perf import metrics_source_for
+    from tests.prom_server import FRESH_AGE_S
+
+    _mesh(kube_emulator, shared_dir, prometheus_server.url)
+    born = prometheus_server.query_time - FRESH_AGE_S
+    kube_emulator.add({"apiVersion": "v1", "kind": "Namespace",
+                       "metadata": {"name": "fresh", "creationTimestamp": _time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                                         _time.gmtime(born))}})
+    source = ClusterSource(kube_emulator.api_client(), context="emu")
+    try:
+        metrics = metrics_source_for(source)
+        assert metrics is not None
+        spec = MetricsSpec(range_s=300, step_s=15, charts=("request_volume",), end=prometheus_server.query_time)
+        [line] = metrics.fetch(MetricsTarget.workload("fresh", "api-v1"), spec).chart_lines("request_volume")
+        drawn = [(t, v) for t, v in zip(line.times, line.values, strict=True) if math.isfinite(v)]
+        assert len(drawn) >= (FRESH_AGE_S - 60) // 15
+        assert all(v == pytest.approx(3.0) for _, v in drawn), drawn
+        assert drawn[0][0] >= born + 60
+        [older] = metrics.fetch(MetricsTarget.workload("bookinfo", "details-v1"), spec).chart_lines("request_volume")
+        assert all(math.isfinite(v) for v in older.values) and len(older.values) == 21
+    finally:
+        source.close()
+
+
 def test_meshdesk_graph_prometheus_option_naming_the_saved_address_takes_its_saved_auth(
         kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """QA: ``graph --prometheus URL`` with the very address saved in Settings for the context (a Mimir

@@ -135,13 +135,12 @@ class ClusterSource:
                 if not math.isnan(born):
                     self._born[n.name] = born
 
-    def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
-        """``request`` with Kiali's shorter rate windows for namespaces younger than its duration. A
-        namespace whose age is not known yet is looked up with one namespace listing (at most once a
-        minute); one that stays unknown is read over the whole duration."""
-        wanted = [request.node.namespace] if request.node is not None else list(request.namespaces)
+    def namespace_births(self, namespaces: Sequence[str]) -> dict[str, float]:
+        """The creation times (unix seconds) of those of ``namespaces`` whose age is known. One not known
+        yet is looked up with one namespace listing (at most once a minute); one that stays unknown is
+        left out."""
         with self._lock:
-            missing = any(ns not in self._born for ns in wanted)
+            missing = any(ns not in self._born for ns in namespaces)
             look = missing and time.monotonic() - self._born_listed > 60
             if look:
                 self._born_listed = time.monotonic()
@@ -151,7 +150,14 @@ class ClusterSource:
             except SourceError as e:
                 log.debug("namespace ages unknown (%s): full rate windows", e.message)
         with self._lock:
-            born = dict(self._born)
+            return {ns: self._born[ns] for ns in namespaces if ns in self._born}
+
+    def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
+        """``request`` with Kiali's shorter rate windows for namespaces younger than its duration. A
+        namespace whose age is not known yet is looked up with one namespace listing (at most once a
+        minute); one that stays unknown is read over the whole duration."""
+        wanted = [request.node.namespace] if request.node is not None else list(request.namespaces)
+        born = self.namespace_births(wanted)
         durations = namespace_durations(wanted, born, request.duration, request.queryTime or time.time())
         if durations == dict(request.namespaceDurations):
             return request

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -22,6 +22,7 @@ from meshdesk.mesh.metrics import (
     CHARTS_BY_KEY,
     ERROR_CODES,
     GRPC_ERROR_STATUSES,
+    KIND_CLUSTER,
     KIND_PROXY,
     PROXY_CHARTS,
     PROXY_DISCOVERY,
@@ -187,10 +188,14 @@ class PrometheusMetrics:
     """Runs chart queries on a ``PrometheusClient`` (``workers`` queries at a time)."""
 
     def __init__(self, client: PrometheusClient, *, workers: int = 4,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 births: Callable[[Sequence[str]], Mapping[str, float]] | None = None) -> None:
         self.client = client
         self.workers = workers
         self.clock = clock
+        # namespace -> creation time (unix seconds) of those known: a young namespace's charts keep to
+        # its life, as Kiali's do (``since_born``)
+        self.births = births
         self._scrape_s: float | None = None
         self._scrape_known = False
 
@@ -215,12 +220,36 @@ class PrometheusMetrics:
             return spec.rate_window_s
         return max(spec.window_s, math.ceil(4 * self.scrape_interval()))
 
+    def since_born(self, target: MetricsTarget, spec: MetricsSpec, end: float, window: int) -> tuple[int, float]:
+        """The rate window and the range's start for ``target``, kept to its namespace's life as Kiali
+        keeps them: a namespace younger than the window at ``end`` is read over its age, and no point is
+        asked for before a whole window of its life has passed (the first grid point after that), so no
+        rate reads the time before it existed, when its counters had not started: a new namespace's
+        charts rose over their first minute to a rate its workloads never had. A namespace of unknown
+        age, or created after ``end`` (a namespace deleted and created again, in a replay of its earlier
+        life), is read over the whole range."""
+        start = end - spec.range_s
+        namespace = target.namespace
+        if self.births is None or not namespace or target.kind in (KIND_CLUSTER, KIND_PROXY):
+            return window, start
+        try:
+            born = self.births([namespace]).get(namespace)
+        except SourceError:
+            return window, start
+        if born is None or born >= end:
+            return window, start
+        window = min(window, max(1, int(end - born)))
+        first = born + window
+        if start < first:
+            start = end - math.floor((end - first) / spec.step_s) * spec.step_s
+        return window, start
+
     def fetch(self, target: MetricsTarget, spec: MetricsSpec,
               cancelled: Callable[[], bool] | None = None) -> MetricsResult:
         end = grid_end(spec, self.clock())
-        start = end - spec.range_s
         grid = spec.grid(end)
-        queries = line_queries(target, replace(spec, rate_window_s=self.rate_window(spec)))
+        window, start = self.since_born(target, spec, end, self.rate_window(spec))
+        queries = line_queries(target, replace(spec, rate_window_s=window))
         result = MetricsResult(target, spec, end)
 
         def run(q: LineQuery) -> QueryResult[RangeSeries] | SourceError:

@@ -35,7 +35,9 @@ class ClusterMetrics:
     def fetch(self, target: MetricsTarget, spec: MetricsSpec,
               cancelled: Callable[[], bool] | None = None) -> MetricsResult:
         connection = self.source._connect()  # the ClusterSource's own lazy, locked connect
-        return PrometheusMetrics(connection.client).fetch(target, spec, cancelled)
+        # the namespaces' ages, for Kiali's bounds of a young namespace's charts
+        births = getattr(self.source, "namespace_births", None)
+        return PrometheusMetrics(connection.client, births=births).fetch(target, spec, cancelled)
 
 
 def metrics_source_for(source: Any) -> MetricsSource | None:
