@@ -799,3 +799,25 @@ def test_errors_of_both_kinds_are_added(tmp_path_factory: pytest.TempPathFactory
         client.close()
     finally:
         srv.stop()
+
+
+def test_a_gateways_edge_to_requests_no_workload_served_reads_the_gateways_reports(
+        prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """Without injected service nodes, the ingress gateway's edge to the ratings service carries the
+    0.25 requests a second no workload served (503 UH), which only the gateway reports. A gateway's
+    edges are read from the server's reports, and there is no server here: the edge's charts were
+    empty beside an edge the graph labels 0.25. They read the caller's reports, as the graph does."""
+    from meshdesk.mesh.graph.model import Edge, Node, edge_id, node_id
+    from meshdesk.mesh.request import GraphRequest
+
+    g = TrafficGraph(GraphRequest(namespaces=("bookinfo",), graphType="workload", injectServiceNodes=False))
+    gw = g.add_node(Node(node_id(NODE_WORKLOAD, namespace="istio-system", workload="istio-ingressgateway"),
+                         NODE_WORKLOAD, namespace="istio-system", workload="istio-ingressgateway", is_gateway=True))
+    svc = g.add_node(Node(node_id(NODE_SERVICE, namespace="bookinfo", service="ratings"), NODE_SERVICE,
+                          namespace="bookinfo", service="ratings"))
+    e = g.add_edge(Edge(edge_id(gw.id, svc.id, "http"), gw.id, svc.id, "http"))
+    target = target_for_edge(g, e.id)
+    assert target is not None
+    r = PrometheusMetrics(PrometheusClient(prometheus_server.url)).fetch(target, _spec(prometheus_server))
+    assert _last(r, "request_volume") == {("", "rate"): pytest.approx(0.25)}
+    assert _last(r, "error_share") == {("", "rate"): pytest.approx(1.0)}

@@ -653,6 +653,7 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
         labels += [("destination_service_namespace", src.namespace), ("destination_service_name", src.service)]
     else:
         labels += _side_labels(src, "source")
+    unserved = False
     if _is_entry(dst):
         any_of = _entry_hosts(dst)
     else:
@@ -661,6 +662,7 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
             # without injected service nodes, an edge ends at a service only for the requests no
             # workload served (a 503, a route to nowhere): its charts keep to those, as Kiali's do
             labels.append(("destination_workload", UNKNOWN))
+            unserved = dst.is_service_entry is None
     if spans_clusters(graph):
         if src.node_type not in (NODE_SERVICE, NODE_AGGREGATE) and _known(src.cluster):
             labels.append(("source_cluster", src.cluster))
@@ -678,14 +680,15 @@ def target_for_edge(graph: TrafficGraph, edge_id: str) -> MetricsTarget | None:
     if operation or (edge.protocol == "tcp" and from_waypoint):
         reporter = "destination"
     elif (src.node_type in (NODE_WORKLOAD, NODE_APP) and not src.has_missing_sidecar and not src.is_gateway) \
-            or dst.has_missing_sidecar:
+            or dst.has_missing_sidecar or unserved:
+        # (requests no workload served: no server reported them, whoever the caller is)
         reporter = "source"
     else:
         reporter = "destination"
     title = f"{src.label} \u2192 {dst.label} ({edge.protocol})"
     return MetricsTarget(KIND_EDGE, dst.namespace, edge_id, INBOUND, reporter, tuple(_dedupe(labels)), title,
                          _ambient(graph, src, dst), any_of,
-                         unreported="destination" if dst.has_missing_sidecar and not operation else "")
+                         unreported="destination" if (dst.has_missing_sidecar or unserved) and not operation else "")
 
 
 @dataclass(frozen=True)
