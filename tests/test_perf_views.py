@@ -381,3 +381,33 @@ def test_an_app_graphs_lists_judge_workloads_apart_only_while_they_are_shown(qtb
     finally:
         w.close()
     qtbot.waitUntil(lambda: not [t for t in extra_threads(set()) if "list-health" in t], timeout=5000)
+
+
+def test_a_docks_key_puts_the_keyboard_where_tab_starts_in_it(qtbot: QtBot) -> None:
+    """Alt+3 put the keyboard on the Istio config dock's references pane, the last of its Tab stops:
+    one Tab more left the dock, and its filter and object list were out of the keyboard's reach. Each
+    dock's key puts the keyboard on its first stop, and Tab goes on through the dock."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None, timeout=20000)
+        w.view.setFocus()
+        qtbot.waitUntil(lambda: w.view.hasFocus(), timeout=5000)
+        QTest.keyClick(w.view, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+        config = perf.docks["Istio config"]
+        qtbot.waitUntil(lambda: config.isVisible() and QApplication.focusWidget() is not w.view, timeout=5000)
+        assert QApplication.focusWidget() is perf.config.filter  # typing filters the objects at once
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is perf.config.objects
+    finally:
+        perf.shutdown()
+        w.close()

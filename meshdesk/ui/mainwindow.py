@@ -1892,8 +1892,8 @@ def _in_view(dock: QDockWidget) -> bool:
 
 
 def _focus_into(dock: QDockWidget) -> bool:
-    """Give the keyboard to the first widget in ``dock`` that takes it from Tab (the one it kept last
-    when it had it before); False when none does."""
+    """Give the keyboard to the first widget in ``dock`` that takes it from Tab, first in Tab's order
+    (the one it kept last when it had it before); False when none does."""
     inner = dock.widget()
     if inner is None:
         return False
@@ -1903,12 +1903,28 @@ def _focus_into(dock: QDockWidget) -> bool:
     def able(w: QWidget) -> bool:
         return w.isVisible() and w.isEnabled() and bool(w.focusPolicy() & takes)
 
+    # the order the widgets were made in is not Tab's (a view arranged into splitters afterwards): the
+    # Istio config dock put the keyboard on its references pane, the last stop, and Tab left the dock
+    # from there, past its filter and list
     target = last if last is not None and able(last) else next(
-        (w for w in inner.findChildren(QWidget) if able(w)), None)
+        (w for w in _tab_order(inner) if able(w)), None)
     if target is None:
         return False
     target.setFocus(Qt.FocusReason.ShortcutFocusReason)
     return True
+
+
+def _tab_order(inner: QWidget) -> list[QWidget]:
+    """The widgets inside ``inner`` in the order Tab reaches them."""
+    out: list[QWidget] = []
+    w: QWidget | None = inner.nextInFocusChain()
+    for _ in range(100000):  # the chain is a ring; bounded all the same
+        if w is None or w is inner:
+            break
+        if inner.isAncestorOf(w):
+            out.append(w)
+        w = w.nextInFocusChain()
+    return out
 
 
 def shortcut_rows() -> list[tuple[str, str]]:
