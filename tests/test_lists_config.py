@@ -1139,3 +1139,28 @@ def test_an_error_making_the_rows_is_said_and_the_rows_shown_stay(qtbot: QtBot) 
     with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
         lists.set_data(graph, inv)
     assert page.status.isHidden()
+
+
+def test_tab_leaves_a_list_table_the_arrows_walk_its_cells(qtbot: QtBot, lists: MeshLists) -> None:
+    """Tab in a list's table went from cell to cell (every column of every row) and never left it:
+    the keyboard was stuck in the table. Tab and Shift+Tab move on, the arrows walk the rows."""
+    lists.show()
+    lists.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is lists, timeout=5000)
+    table = lists.pages[APPS].table
+    lists.setCurrentWidget(lists.pages[APPS])
+    qtbot.waitUntil(table.isVisible, timeout=5000)
+    table.setFocus()
+    table.setCurrentIndex(table.model().index(0, 0))
+    qtbot.waitUntil(table.hasFocus, timeout=5000)
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert table.hasFocus() and table.currentIndex().row() == 1
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: not table.hasFocus(), timeout=5000)
+    assert lists.isAncestorOf(QApplication.focusWidget())
+    table.setFocus()
+    qtbot.waitUntil(table.hasFocus, timeout=5000)
+    qtbot.keyClick(table, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: not table.hasFocus(), timeout=5000)
+    qtbot.keyRelease(QApplication.focusWidget(), Qt.Key.Key_Shift)  # (else Shift seems held in later tests)
+    assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier

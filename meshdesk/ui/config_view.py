@@ -136,6 +136,7 @@ class ConfigView(QWidget):
         self.findings = QTableWidget(0, 4)
         self.findings.setHorizontalHeaderLabels(["Code", "Severity", "Message", "Path"])
         self.findings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.findings.setTabKeyNavigation(False)  # Tab leaves the table (the arrows walk its cells)
         self.findings.verticalHeader().hide()
         header = self.findings.horizontalHeader()
         for column in (0, 1):  # code and severity are short: the message gets the rest

@@ -342,6 +342,7 @@ class EnvoyTable(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table (the arrows walk its cells)
         self.table.setWordWrap(False)
         rows = self.table.verticalHeader()
         rows.hide()

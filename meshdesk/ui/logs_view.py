@@ -239,6 +239,7 @@ class LogsView(QWidget):
         self.access_table.setModel(self.access_model)
         self.access_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.access_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.access_table.setTabKeyNavigation(False)  # Tab leaves the table (the arrows walk its cells)
         self.access_table.verticalHeader().hide()
         self.access_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.access_table.horizontalHeader().setStretchLastSection(True)

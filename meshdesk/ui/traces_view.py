@@ -299,6 +299,7 @@ class TracesView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table (the arrows walk its cells)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -328,6 +329,7 @@ class TracesView(QWidget):
         self.tags.setWordWrap(False)
         self.tags.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.tags.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tags.setTabKeyNavigation(False)  # Tab leaves the table (the arrows walk its cells)
 
         # the chosen span against its workload's metrics (Kiali's comparison map)
         self.stats_title = QLabel()
@@ -339,6 +341,7 @@ class TracesView(QWidget):
         self.stats_map.setHorizontalHeaderLabels(STATS)
         self.stats_map.setVerticalHeaderLabels([f"last {label}" for label, _s in STATS_INTERVALS])
         self.stats_map.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.stats_map.setTabKeyNavigation(False)  # Tab leaves the table (the arrows walk its cells)
         self.stats_map.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.stats_map.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.stats_map.setToolTip("How much slower (+) or faster (-) this request was, in ms, than the requests "
