@@ -2964,3 +2964,40 @@ def test_a_theme_chosen_in_settings_keeps_the_node_graph_shown(qtbot, make_windo
     assert not w.poller.busy, "nothing is read again for a theme"
     save_in_settings(lambda d: d.form().refresh.setCurrentIndex(d.form().refresh.findData(60)))
     qtbot.waitUntil(lambda: w.toolbar.choices.refresh == 60, timeout=5000)  # its own settings: opened again
+
+
+def test_tab_round_the_window_stops_only_where_the_user_can_see(qtbot, tmp_path) -> None:
+    """Ctrl+Tab off the graph, then Tab: the keyboard went to the Legend's pane, which Qt keeps shown
+    off screen behind the Details tab, and to an empty dock tab bar off screen, and nothing on screen
+    showed where it was. Every stop round the window (and back with Shift+Tab) is on screen."""
+    from meshdesk.ui.app import make_window as app_window
+
+    w = app_window(argparse.Namespace(demo=True, kubeconfig=str(tmp_path / "none"), context=None, namespace=None,
+                                      snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        w.resize(1400, 900)
+        w.show()
+        qtbot.waitExposed(w)
+        w.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+        wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+        w.view.setFocus()
+        qtbot.waitUntil(w.view.hasFocus, timeout=5000)
+        for forward in (True, False):
+            QTest.keyClick(w.view, Qt.Key.Key_Tab if forward else Qt.Key.Key_Backtab, Qt.KeyboardModifier.ControlModifier
+                           | (Qt.KeyboardModifier.NoModifier if forward else Qt.KeyboardModifier.ShiftModifier))
+            stops = []
+            while QApplication.focusWidget() is not w.view and len(stops) < 40:
+                now = QApplication.focusWidget()
+                stops.append(now)
+                assert not now.visibleRegion().isEmpty(), f"the keyboard went to {type(now).__name__}, out of sight"
+                QTest.keyClick(now, Qt.Key.Key_Tab if forward else Qt.Key.Key_Backtab,
+                               Qt.KeyboardModifier.NoModifier if forward else Qt.KeyboardModifier.ShiftModifier)
+            assert w.toolbar.find_edit in stops and w.panel.body in stops  # the toolbar and the details on the way
+        # Shift let go where the focus is: else the application goes on thinking it held, and a later
+        # test's selectRow() extends a selection instead of making one
+        QTest.keyRelease(QApplication.focusWidget(), Qt.Key.Key_Shift)
+        assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
+    finally:
+        w.shutdown()

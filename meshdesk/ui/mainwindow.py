@@ -1837,6 +1837,31 @@ class MainWindow(QMainWindow):
         self._shown_once = True
         super().showEvent(event)
 
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 - Qt's name
+        """Tab and Shift+Tab pass over what is out of view: Qt parks a dock behind another's tab (the
+        Legend behind Details) off screen yet shown, and keeps an emptied dock tab bar shown off screen
+        too; the keyboard went to them and seemed lost for a press each."""
+        start = QApplication.focusWidget()
+        for _ in range(1000):  # (bounded: the focus chain is a ring)
+            if not super().focusNextPrevChild(next):
+                return False
+            now = QApplication.focusWidget()
+            if now is None or now is start or not self._out_of_view(now):
+                return True
+        return True
+
+    def _out_of_view(self, widget: QWidget) -> bool:
+        """Whether ``widget`` is in a dock out of view, or is a dock tab bar out of view or with no tab
+        (a widget merely scrolled out of sight in a shown dock is not: its scroll area brings it in)."""
+        if isinstance(widget, QTabBar) and widget.parent() is self:
+            return widget.count() == 0 or widget.visibleRegion().isEmpty()
+        parent = widget.parentWidget()
+        while parent is not None and parent is not self:
+            if isinstance(parent, QDockWidget) and not parent.isFloating() and not _in_view(parent):
+                return True
+            parent = parent.parentWidget()
+        return False
+
 
 def _view_words(key: LayoutKey) -> str:
     """A layout's view in words: "workload graph of shop, travel", "node graph of service:shop/reviews
