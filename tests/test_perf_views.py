@@ -411,3 +411,52 @@ def test_a_docks_key_puts_the_keyboard_where_tab_starts_in_it(qtbot: QtBot) -> N
     finally:
         perf.shutdown()
         w.close()
+
+
+def test_every_tab_stop_has_a_name_a_screen_reader_reads(qtbot: QtBot) -> None:
+    """A screen reader said only "edit" or "button" at the Find and Hide fields, their presets' arrow
+    buttons, the docks' filters, tables, text views, log and trace controls (a placeholder or a tooltip
+    is no name), and the Istio config dock stopped Tab on an empty references pane. Every Tab stop in
+    the window and its docks has a name now, and none is empty."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QAccessible
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.resize(1500, 950)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+
+    def tab_stops() -> list[QWidget]:
+        out = []
+        stop = w.nextInFocusChain()
+        while stop is not w:
+            if stop.isVisible() and stop.isEnabled() and stop.focusPolicy() & Qt.FocusPolicy.TabFocus \
+                    and stop.focusProxy() is None and not stop.visibleRegion().isEmpty():  # (what Tab reaches)
+                out.append(stop)
+            stop = stop.nextInFocusChain()
+        return out
+
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None, timeout=20000)
+        unnamed: dict[str, list[str]] = {}
+        for title, dock in [("window", None), *perf.docks.items()]:
+            if dock is not None:
+                dock.show()
+                dock.raise_()
+                qtbot.waitUntil(lambda d=dock: not d.visibleRegion().isEmpty(), timeout=5000)  # type: ignore[misc]
+            for stop in tab_stops():
+                if dock is not None and not dock.isAncestorOf(stop):
+                    continue
+                seen = QAccessible.queryAccessibleInterface(stop)
+                if seen is None or not seen.text(QAccessible.Text.Name).strip():
+                    unnamed.setdefault(title, []).append(f"{type(stop).__name__} {stop.toolTip()[:30]!r}")
+        assert unnamed == {}
+        assert w.toolbar.find_edit.accessibleName() == "Find" and w.toolbar.hide_edit.accessibleName() == "Hide"
+    finally:
+        perf.shutdown()
+        w.close()

@@ -189,6 +189,7 @@ class MetricChart(QWidget):
             UnitAxis(self.chart.unit, orientation="left")
         self.plot = pg.PlotWidget(axisItems=axis)
         self.plot.setMenuEnabled(False)
+        self.plot.setAccessibleName(f"{self.chart.title} ({unit})")  # a screen reader's name: the title it shows
         self.plot.setMinimumHeight(60 if compact else 160)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.plot.showGrid(x=not compact, y=True, alpha=0.2)

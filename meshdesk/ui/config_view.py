@@ -104,9 +104,11 @@ class ConfigView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.objects = QListWidget()
+        self.objects.setAccessibleName("Istio config objects")
         self.objects.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         # with thousands of objects the list is long: as the Lists dock's pages, a filter field over it
         self.filter = QLineEdit()
+        self.filter.setAccessibleName("Filter Istio config")
         self.filter.setPlaceholderText("Filter Istio config by name, namespace, kind or findings (KIA1107)…")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(lambda _text: self._apply_filter(scroll=True))
@@ -130,10 +132,12 @@ class ConfigView(QWidget):
         policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
         self.title.setSizePolicy(policy)
         self.yaml = QPlainTextEdit()
+        self.yaml.setAccessibleName("YAML")
         self.yaml.setReadOnly(True)
         self.yaml.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.yaml.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.findings = QTableWidget(0, 4)
+        self.findings.setAccessibleName("Validation findings")
         self.findings.setHorizontalHeaderLabels(["Code", "Severity", "Message", "Path"])
         self.findings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.findings.setTabKeyNavigation(False)  # Tab leaves the table (the arrows walk its cells)
@@ -191,10 +195,13 @@ class ConfigView(QWidget):
         self.references.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.references.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.references.linkActivated.connect(self._reference_clicked)
+        self.references.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # until an object's references are shown
         self._reference_targets: list[tuple[str, Any]] = []  # by link number: ("workload"|"service"|"object", key)
         ref_area = QScrollArea()
         ref_area.setWidgetResizable(True)
         ref_area.setWidget(self.references)
+        ref_area.setAccessibleName("References")
+        ref_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # one Tab stop, the links: not the pane around them too
         ref_area.setFrameShape(QFrame.Shape.NoFrame)
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.findings)
@@ -483,7 +490,10 @@ class ConfigView(QWidget):
         self._reference_targets = []
         if obj is None or self.inventory is None:
             self.references.setText("")
+            # nothing to read nor follow: no Tab stop (the keyboard landed on an empty pane)
+            self.references.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             return
+        self.references.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # its links, with Tab and Enter
         refs = references(self.inventory, obj)
 
         def link(kind: str, key: Any, text: str) -> str:

@@ -201,7 +201,9 @@ class LogsView(QWidget):
         self.workload: Workload | None = None
         self.follower: LogFollower | MergedFollower | None = None
         self.pod = QComboBox()
+        self.pod.setAccessibleName("Pod")
         self.container = QComboBox()
+        self.container.setAccessibleName("Container")
         # as wide as the names they hold (a combo sized while empty cut "reviews-v2-7d9f…" to "reviews-"),
         # up to a bound, as pod names can run to 253 characters; the whole name is in the tooltip
         for combo, chars in ((self.pod, 48), (self.container, 24)):
@@ -209,6 +211,7 @@ class LogsView(QWidget):
             combo.setMaximumWidth(combo.fontMetrics().horizontalAdvance("x" * chars) + 40)
             combo.currentTextChanged.connect(combo.setToolTip)  # (filled with signals blocked: _name_tips)
         self.tail = QSpinBox()
+        self.tail.setAccessibleName("Lines read")
         self.tail.setRange(1, MAX_LINES)  # more were read, then dropped: the text keeps MAX_LINES
         self.tail.setValue(200)
         self.tail.setPrefix("last ")
@@ -224,6 +227,7 @@ class LogsView(QWidget):
         self.save.setEnabled(False)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search")
+        self.search.setAccessibleName("Search the log")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip(_SEARCHED)
         self.matches = QLabel("")
@@ -236,6 +240,7 @@ class LogsView(QWidget):
                                "path, response code, flags with their meaning, duration, where each went")
         self.access_model = AccessLogModel(self)
         self.access_table = QTableView()
+        self.access_table.setAccessibleName("Access log")
         self.access_table.setModel(self.access_model)
         self.access_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.access_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -257,6 +262,7 @@ class LogsView(QWidget):
         self.status.setStyleSheet("color: #b35900;")
         self.status.hide()
         self.text = QPlainTextEdit()
+        self.text.setAccessibleName("Log")
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setMaximumBlockCount(MAX_LINES)

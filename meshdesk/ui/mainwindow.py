@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
         self.legend_dock = QDockWidget("Legend", self)
         self.legend_dock.setObjectName("legendDock")
         legend_scroll = QScrollArea()  # the legend is tall: it scrolls rather than make the window taller
+        legend_scroll.setAccessibleName("Legend")
         legend_scroll.setWidget(Legend())
         legend_scroll.setWidgetResizable(True)
         legend_scroll.setFrameShape(QScrollArea.Shape.NoFrame)

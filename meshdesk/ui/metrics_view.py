@@ -548,6 +548,7 @@ class MetricsView(_ChartsController):
         self.chart_order: tuple[str, ...] = ()
         self._place_charts(tuple(c.key for c in CHARTS))
         scroll = QScrollArea()
+        scroll.setAccessibleName("Charts")
         scroll.setWidgetResizable(True)
         scroll.setWidget(grid_host)
         layout = QVBoxLayout(self)

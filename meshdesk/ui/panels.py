@@ -991,6 +991,7 @@ class SidePanel(QWidget):
         self.subtitle.setStyleSheet("color: #6a6e73;")
         lay.addWidget(self.subtitle)
         self.body = QTextBrowser()
+        self.body.setAccessibleName("Details of the selection")
         self.body.setOpenLinks(False)
         self.body.anchorClicked.connect(self._link_clicked)
         self.body.setFrameShape(QTextBrowser.Shape.NoFrame)

@@ -481,6 +481,8 @@ class MainToolBar(QToolBar):
                    signal: SignalInstance, bar: QToolBar) -> QLineEdit:
         edit = QLineEdit()
         edit.setPlaceholderText(placeholder)
+        # what a screen reader calls it: a placeholder is no name (and goes once text is typed)
+        edit.setAccessibleName(placeholder.rstrip('…'))
         edit.setToolTip(tip + " - Enter applies, Esc clears")
         edit.setProperty("helpTip", edit.toolTip())  # what the tooltip says again once an error is fixed
         edit.setClearButtonEnabled(True)
@@ -500,6 +502,7 @@ class MainToolBar(QToolBar):
             btn = QToolButton()
             btn.setArrowType(Qt.ArrowType.DownArrow)
             btn.setToolTip(f"{placeholder.rstrip('…')} presets")
+            btn.setAccessibleName(btn.toolTip())  # an arrow only: no text to read
             btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
             btn.setMenu(menu)
             btn.setAutoRaise(True)
