@@ -655,3 +655,61 @@ def test_health_tolerances_are_read_as_kialis_config_and_refused_in_words(qtbot,
     with qtbot.waitSignal(again.settingsSaved):
         _click(qtbot, again, "Ok")
     assert store.load_settings().health_rates == ()
+
+
+def _contrast(a, b) -> float:  # type: ignore[no-untyped-def]
+    def lum(c) -> float:  # type: ignore[no-untyped-def]
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_the_keyboard_focus_on_a_toolbar_button_can_be_seen(qtbot, app, name: str) -> None:
+    """Tab onto the toolbar's Traffic or Display button: its focus frame was drawn at a third of its
+    opacity, about 1.6:1 against the window in either theme, and the keyboard seemed to go nowhere.
+    The frame stands out 3:1 at least (as WCAG asks of a focus indicator)."""
+    from PySide6.QtWidgets import QStyleFactory
+
+    from meshdesk.ui import theme
+
+    # Fusion, the style of a Linux desktop without one of its own, as the app starts: no style sheet yet
+    app.setStyleSheet("")
+    app.setStyle(QStyleFactory.create("Fusion"))
+    try:
+        theme.apply_theme(app, name)
+        _focus_frame_contrast(qtbot, app, name)
+    finally:
+        app.setStyleSheet("")
+        app.setStyle(QStyleFactory.create("Fusion"))
+
+
+def _focus_frame_contrast(qtbot, app, name: str) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication, QHBoxLayout, QLineEdit, QToolButton, QWidget
+
+    bar = QWidget()
+    qtbot.addWidget(bar)
+    row = QHBoxLayout(bar)
+    edit = QLineEdit()
+    button = QToolButton()
+    button.setText("Display")
+    button.setAutoRaise(True)  # as a toolbar's
+    row.addWidget(edit)
+    row.addWidget(button)
+    bar.show()
+    bar.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is bar, timeout=5000)
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus, timeout=5000)
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    qtbot.waitUntil(button.hasFocus, timeout=5000)
+    image = button.grab().toImage()
+    window = app.palette().color(QPalette.ColorRole.Window)
+    # the frame's run along the top edge and down the left one (a few pixels in, clear of the text)
+    edge = [image.pixelColor(x, y) for y in range(5) for x in range(6, image.width() - 6)] + \
+        [image.pixelColor(x, y) for x in range(5) for y in range(6, image.height() - 6)]
+    assert max(_contrast(c, window) for c in edge) >= 3.0, name
