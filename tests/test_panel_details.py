@@ -497,3 +497,59 @@ def test_a_workload_node_without_its_workload_says_why(qtbot: QtBot) -> None:
     assert inventory("batch-v1") == "not read: jobs is not among the chosen namespaces"
     assert inventory("old-v1") == "not found: shop has no workload named old-v1 (deleted since its traffic was " \
         "recorded?)"
+
+
+def _contrast(a: Any, b: Any) -> float:
+    def lum(c: Any) -> float:
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("name", ["dark", "light"])
+def test_the_details_text_can_be_read_in_either_theme(qtbot: QtBot, qapp: Any, name: str) -> None:
+    """In the dark theme the details panel's keys (Apps, Workloads, Health ...), its notes and its
+    subtitle ("27 nodes, 28 edges") were a grey of 3.1:1 against the panel, an error's red 2.7:1; in the
+    light theme "6 Degraded" and "1 with warnings" were an amber of 2.6:1. Every coloured run of text
+    reads 4.5:1 at least, and switching the theme recolours what is shown."""
+    from PySide6.QtGui import QPalette, QTextCharFormat
+
+    from meshdesk.ui import theme
+
+    demo = DemoCluster(clock=lambda: NOW)
+    snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("hello", "shop", "travel"),
+                                      appenders=("health",)))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(build(snap), snap.inventory)
+    panel.show_selection([])  # the namespaces' summary: keys, health counts, notes
+    try:
+        theme.apply_theme(qapp, "light" if name == "dark" else "dark")  # shown first, then switched
+        theme.apply_theme(qapp, name)
+        panel.show()
+        qtbot.waitExposed(panel)
+        assert "Degraded" in panel.text() and "Apps" in panel.text()
+        base = qapp.palette().color(QPalette.ColorRole.Base)
+        faint = []
+        block = panel.body.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                fmt: QTextCharFormat = fragment.charFormat()
+                if fmt.hasProperty(QTextCharFormat.Property.ForegroundBrush) and fragment.text().strip():
+                    colour = fmt.foreground().color()
+                    if _contrast(colour, base) < 4.5:
+                        faint.append((fragment.text(), colour.name()))
+                it += 1
+            block = block.next()
+        assert faint == []
+        image = panel.subtitle.grab().toImage()
+        window = qapp.palette().color(QPalette.ColorRole.Window)
+        ink = max((image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())),
+                  key=lambda c: _contrast(c, window))
+        assert _contrast(ink, window) >= 4.5, ink.name()
+    finally:
+        theme.reset_theme(qapp)

@@ -733,8 +733,13 @@ def test_errors_read_in_the_colour_their_edge_is_drawn_in(qtbot, demo_data) -> N
     assert {e.health.status for e in edges} & {HEALTHY} and {e.health.status for e in edges} & {DEGRADED, FAILURE}
     import re
 
+    from meshdesk.ui.panels import for_theme
+    from meshdesk.ui.theme import current_theme
+
     def colour(e):  # type: ignore[no-untyped-def]
-        return HEALTH_COLOUR[e.health.status] if e.health.status in (DEGRADED, FAILURE) else "#6a6e73"
+        # (as text, the edge's colour in its twin that can be read on the theme: a darker amber on white)
+        return for_theme(HEALTH_COLOUR[e.health.status] if e.health.status in (DEGRADED, FAILURE) else "#6a6e73",
+                         current_theme())
 
     for target in {e.target for e in edges}:
         p.show_selection([target])

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QUrl, Signal, Slot
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
@@ -99,6 +99,21 @@ HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b", NO
 # for joining an app's request verdict with its pods' state, as Kiali does ("Not Ready" between Healthy and
 # Degraded; no verdict lowest)
 _MERGE_RANK = {NO_HEALTH: 0, HEALTHY: 1, NOT_READY: 1.5, DEGRADED: 2, FAILURE: 3}
+MUTED = "#6a6e73"  # keys, notes, the subtitle
+# The panel's colours are chosen on the light theme's white; a few are too faint to read where they are
+# text: on the dark theme the grey of the keys and notes (3.1:1), an error's red (2.7:1) and the green of
+# "Healthy" (3.9:1), on the light one the amber of "Degraded" and of warnings (2.6:1) and the blue of "Not
+# ready" and of notes (3.0:1). Shown, each is its readable twin (4.5:1 or more).
+_TWINS = {"dark": {MUTED: "#9aa7b4", HEALTH_COLOUR[FAILURE]: "#ff7b72", HEALTH_COLOUR[HEALTHY]: "#57ab5a"},
+          "light": {HEALTH_COLOUR[DEGRADED]: "#9a6700", HEALTH_COLOUR[NOT_READY]: "#0b6ebf"}}
+
+
+def for_theme(body: str, theme: str) -> str:
+    """``body`` (HTML in the panel's colours) with the colours that cannot be read on ``theme`` changed."""
+    twins = _TWINS.get(theme, {})
+    if not twins:
+        return body
+    return re.sub("|".join(map(re.escape, twins)), lambda m: twins[m.group(0).lower()], body, flags=re.IGNORECASE)
 
 
 # -- host matching (VirtualService / DestinationRule -> service) ------------------------------
@@ -522,7 +537,7 @@ def _rules_with_routes(vss: list[IstioObject], drs: list[IstioObject],
             f"<div style='margin-left:14px'>{line}</div>" for line in lines)
 
     routes = [block(vs, [_e(str(r)) for r in route_texts(vs)] or ["<i>no routes</i>"]) for vs in vss]
-    policies = [block(dr, [f"<span style='color:#6a6e73'>{_e(what)}</span> {_e(how)}"
+    policies = [block(dr, [f"<span style='color:{MUTED}'>{_e(what)}</span> {_e(how)}"
                            for what, how in destination_rule_texts(dr)]) for dr in drs]
     return _rules_list("VirtualServices", routes, unread) + _rules_list("DestinationRules", policies, unread)
 
@@ -552,13 +567,13 @@ def _error_colour(e: Edge) -> str:
     """Errors read in the colour the edge is drawn in: red or orange when they make it failing or
     degraded, grey when they are within its tolerances (a few 404s on a green edge were red)."""
     status = e.health.status if e.health is not None else None
-    return HEALTH_COLOUR[status] if status in (DEGRADED, FAILURE) else "#6a6e73"
+    return HEALTH_COLOUR[status] if status in (DEGRADED, FAILURE) else MUTED
 
 
 def _health_html(h: Health | None) -> str:
     if h is None:
         return NO_HEALTH_TEXT
-    colour = HEALTH_COLOUR.get(h.status, "#6a6e73")
+    colour = HEALTH_COLOUR.get(h.status, MUTED)
     text = f"<span style='color:{colour}'><b>{_e(health_text(h.status))}</b></span>"
     if h.error_ratio:
         within = ", within the tolerances" if h.status == HEALTHY else ""
@@ -569,7 +584,7 @@ def _health_html(h: Health | None) -> str:
 
 
 def _table(rows: Iterable[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><td style='color:#6a6e73;padding-right:8px'>{_e(k)}</td><td>{v}</td></tr>"
+    body = "".join(f"<tr><td style='color:{MUTED};padding-right:8px'>{_e(k)}</td><td>{v}</td></tr>"
                    for k, v in rows)
     return f"<table cellspacing='0' cellpadding='1'>{body}</table>"
 
@@ -657,7 +672,7 @@ SEVERITY_COLOUR = {ERROR: HEALTH_COLOUR[FAILURE], WARNING: HEALTH_COLOUR[DEGRADE
 
 
 def _check_html(c: Check) -> str:
-    return (f"<span style='color:{SEVERITY_COLOUR.get(c.severity, '#6a6e73')}'><b>{_e(c.severity)}</b></span> "
+    return (f"<span style='color:{SEVERITY_COLOUR.get(c.severity, MUTED)}'><b>{_e(c.severity)}</b></span> "
             f"<code>{_e(c.code)}</code> {_e(c.message)}" + (f" <i>({_e(c.path)})</i>" if c.path else ""))
 
 
@@ -962,7 +977,7 @@ def _mtls_html(status: MeshTls | NamespaceTls) -> str:
     name = status.headline if isinstance(status, MeshTls) else status.label
     why = status.reasons()
     return _coloured(f"<b>{_e(name)}</b>", colour) + "".join(
-        f"<br><span style='color:#6a6e73'>{_e(r)}</span>" for r in why)
+        f"<br><span style='color:{MUTED}'>{_e(r)}</span>" for r in why)
 
 
 class SidePanel(QWidget):
@@ -988,7 +1003,6 @@ class SidePanel(QWidget):
         self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         lay.addWidget(self.title)
         self.subtitle = NameLabel()
-        self.subtitle.setStyleSheet("color: #6a6e73;")
         lay.addWidget(self.subtitle)
         self.body = QTextBrowser()
         self.body.setAccessibleName("Details of the selection")
@@ -998,7 +1012,21 @@ class SidePanel(QWidget):
         lay.addWidget(self.body, 1)
         self.setMinimumWidth(260)
         self.body.setMinimumHeight(220)  # charts placed under the panel must not squeeze the details away
+        from meshdesk.ui.theme import theme_signals
+
+        theme_signals.changed.connect(self._theme_changed)
+        self._theme_changed()
         self._render()
+
+    @Slot()
+    def _theme_changed(self, _name: str = "") -> None:
+        """Show the text in colours that can be read on the theme now showing."""
+        from meshdesk.ui.theme import current_theme
+
+        theme = current_theme()
+        self.subtitle.setStyleSheet(f"color: {for_theme(MUTED, theme)};")
+        if self._body_html:
+            self.body.setHtml(for_theme(self._body_html, theme))
 
     # what tests and the window read
     def text(self) -> str:
@@ -1078,7 +1106,9 @@ class SidePanel(QWidget):
         self.kind = kind
         self.title.setText(title)
         self.subtitle.setText(subtitle)
-        self.body.setHtml(body)
+        from meshdesk.ui.theme import current_theme
+
+        self.body.setHtml(for_theme(body, current_theme()))
         self._body_html = body
 
     def copy_text(self) -> str:
@@ -1286,7 +1316,7 @@ class SidePanel(QWidget):
                 health = statuses
             if health:
                 rows.append(("App health" if apps else "Health", ", ".join(
-                    f"<span style='color:{HEALTH_COLOUR.get(k, '#6a6e73')}'>{v} {_e(health_text(k))}</span>"
+                    f"<span style='color:{HEALTH_COLOUR.get(k, MUTED)}'>{v} {_e(health_text(k))}</span>"
                     for k, v in sorted(health.items()))))
             rows.append(("Edges with traffic", str(traffic_by_ns.get((cluster, ns), 0))))
             if inv is not None and inv.istio_found:
@@ -1639,7 +1669,7 @@ class SidePanel(QWidget):
                 flags = ", ".join(f"{f} {fmt_percent(v)}" for f, v in sorted(detail.flags.items()) if f != "-")
                 any_flags = any_flags or bool(flags)
                 rows2.append((response_label(p, code), _e(fmt_percent(share))
-                              + (f" <span style='color:#6a6e73'>(flags {_e(flags)})</span>" if flags else "")))
+                              + (f" <span style='color:{MUTED}'>(flags {_e(flags)})</span>" if flags else "")))
                 for h, v in detail.hosts.items():
                     hosts_all[h] = hosts_all.get(h, 0.0) + v
                     host_codes.setdefault(h, []).append(f"{response_label(p, code)} {fmt_percent(v)}")
