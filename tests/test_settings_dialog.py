@@ -713,3 +713,40 @@ def _focus_frame_contrast(qtbot, app, name: str) -> None:  # type: ignore[no-unt
     edge = [image.pixelColor(x, y) for y in range(5) for x in range(6, image.width() - 6)] + \
         [image.pixelColor(x, y) for x in range(5) for y in range(6, image.height() - 6)]
     assert max(_contrast(c, window) for c in edge) >= 3.0, name
+
+
+@pytest.mark.parametrize("name", ["dark", "light"])
+def test_warnings_and_errors_can_be_read_in_either_theme(qtbot, app, name: str) -> None:
+    """The Logs and Envoy docks' and the charts' warnings ("No pod selected", "Prometheus cannot be
+    reached") were a fixed orange, 3.3:1 on the dark theme, and the settings dialog's error a fixed red,
+    2.7:1: hard to read where they matter. They take the theme's warning and error colours, 4.5:1 or more."""
+    from PySide6.QtGui import QPalette
+
+    from meshdesk.ui import theme
+    from meshdesk.ui.charts import MetricChart
+    from meshdesk.ui.envoy_view import EnvoyView
+    from meshdesk.ui.logs_view import LogsView
+    from meshdesk.ui.settings_dialog import HealthRatesDialog
+
+    theme.apply_theme(app, name)
+    logs, envoy, chart = LogsView(), EnvoyView(), MetricChart("request_volume")
+    rates = HealthRatesDialog("")
+    labels = {"logs": logs.status, "envoy": envoy.status, "chart": chart.status, "settings": rates.error}
+    try:
+        for widget in (logs, envoy, chart, rates):
+            qtbot.addWidget(widget)
+            widget.show()
+            qtbot.waitExposed(widget)
+        window = app.palette().color(QPalette.ColorRole.Window)
+        faint = {}
+        for what, label in labels.items():
+            label.setText("something went wrong")
+            label.show()
+            ink = label.palette().color(label.foregroundRole())
+            assert ink != app.palette().color(QPalette.ColorRole.WindowText), what  # a warning's or an error's colour
+            if _contrast(ink, window) < 4.5:
+                faint[what] = ink.name()
+        assert faint == {}
+    finally:
+        logs.shutdown()
+        envoy.shutdown()

@@ -182,7 +182,7 @@ class MetricChart(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("chartStatus")
         self.status.setWordWrap(not compact)  # a wrapping label asks for height by width, which skews a strip of charts
-        self.status.setStyleSheet("color: #b35900;")
+        self.status.setProperty("role", "warning")  # the theme's warning colour: a fixed orange read 3.3:1 on the dark theme
         self.status.hide()
         axis: dict[str, pg.AxisItem] = {} if compact else {"bottom": pg.DateAxisItem(orientation="bottom")}
         axis["left"] = PercentAxis(orientation="left") if self.chart.unit == "ratio" else \

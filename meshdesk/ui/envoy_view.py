@@ -463,7 +463,7 @@ class EnvoyView(QWidget):
         self.level_note = QLabel("")
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #b35900;")
+        self.status.setProperty("role", "warning")  # the theme's warning colour (3.3:1 as a fixed orange on dark)
         self.status.hide()
         self.clusters = EnvoyTable("clusters", CLUSTER_COLUMNS)
         self.listeners = EnvoyTable("listeners", LISTENER_COLUMNS)

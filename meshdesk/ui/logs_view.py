@@ -259,7 +259,7 @@ class LogsView(QWidget):
         self._entry_lines: list[LogLine] = []
         self._entry_line: LogLine | None = None
         self.status = QLabel("")
-        self.status.setStyleSheet("color: #b35900;")
+        self.status.setProperty("role", "warning")  # the theme's warning colour (3.3:1 as a fixed orange on dark)
         self.status.hide()
         self.text = QPlainTextEdit()
         self.text.setAccessibleName("Log")

@@ -531,7 +531,7 @@ class MetricsView(_ChartsController):
         self.notice = QLabel()
         self.notice.setObjectName("metricsUnavailable")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: #b35900; padding: 12px 0;")
+        self.notice.setStyleSheet("padding: 12px 0;")
         self.notice.hide()
         bar = QHBoxLayout()
         for label, w in (("Range", self.range), ("Step", self.step), ("Split", self.split), ("", self.direction),
@@ -598,7 +598,12 @@ class MetricsView(_ChartsController):
         text = self.unavailable or self._reason
         self.notice.setText(text)
         # no source is a problem; a selection with nothing to chart in this direction is not
-        self.notice.setStyleSheet(f"color: {'#b35900' if self.unavailable else 'palette(text)'}; padding: 12px 0;")
+        # in the theme's warning colour (a fixed orange read 3.3:1 on the dark theme)
+        role = "warning" if self.unavailable else ""
+        if self.notice.property("role") != role:
+            self.notice.setProperty("role", role)
+            self.notice.style().unpolish(self.notice)
+            self.notice.style().polish(self.notice)
         self.notice.setVisible(bool(text))
         self._scroll.setVisible(not text)
 

@@ -797,7 +797,7 @@ class HealthRatesDialog(QDialog):
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c9190b")
+        self.error.setProperty("role", "error")  # the theme's error colour (2.7:1 as a fixed red on dark)
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

@@ -49,7 +49,7 @@ from meshdesk.mesh.request_auth import (
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.security import parse_selector, split_list, workload_selector
 from meshdesk.ui.dialogs.forms import ActionForm
-from meshdesk.ui.dialogs.security_forms import _ERROR_STYLE, BoxList, _Editing, _selector_text, _SelectorField
+from meshdesk.ui.dialogs.security_forms import BoxList, _Editing, _selector_text, _SelectorField
 
 
 def _pairs_text(pairs: list[tuple[str, str]]) -> str:
@@ -76,7 +76,7 @@ def _labels(outer: QVBoxLayout, prefix: str) -> tuple[QLabel, QLabel]:
     error = QLabel()
     error.setObjectName(f"{prefix}Error")
     error.setWordWrap(True)
-    error.setStyleSheet(_ERROR_STYLE)
+    error.setProperty("role", "error")  # the theme's error colour (2.7:1 as a fixed red on dark)
     outer.addWidget(error)
     return warning, error
 

@@ -103,7 +103,7 @@ class ChangeDialog(QDialog):
         lay.addWidget(form, 1)
         self.form_error = _WrappingLabel()
         self.form_error.setObjectName("formError")
-        self.form_error.setStyleSheet("color: #c9190b")
+        self.form_error.setProperty("role", "error")  # the theme's error colour (2.7:1 as a fixed red on dark)
         lay.addWidget(self.form_error)
         self.pages.addWidget(page)
         # review page

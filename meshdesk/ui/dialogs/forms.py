@@ -1266,7 +1266,7 @@ class ServiceEntryForm(ActionForm):
         self.endpoint_error = QLabel()
         self.endpoint_error.setObjectName("endpointError")
         self.endpoint_error.setWordWrap(True)
-        self.endpoint_error.setStyleSheet("color: #c9190b")
+        self.endpoint_error.setProperty("role", "error")  # the theme's error colour (2.7:1 as a fixed red on dark)
         box.addWidget(self.endpoint_error)
         form.addRow(self.endpoints_box)
         self.none_note = QLabel("Resolution NONE takes no endpoints: those listed for another resolution are "

@@ -68,7 +68,6 @@ _POLICY_HELP = {
     RULES: "Allows or denies the requests its rules match: who sends them (from), what they ask for (to) "
            "and when.",
 }
-_ERROR_STYLE = "color: #c9190b"
 
 
 def _selector_text(labels: dict[str, str]) -> str:
@@ -479,7 +478,7 @@ class AuthorizationPolicyForm(ActionForm):
         self.error = QLabel()
         self.error.setObjectName("policyError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(_ERROR_STYLE)
+        self.error.setProperty("role", "error")  # the theme's error colour (2.7:1 as a fixed red on dark)
         outer.addWidget(self.error)
 
         self.add_target()
@@ -743,7 +742,7 @@ class SidecarForm(ActionForm):
         self.error = QLabel()
         self.error.setObjectName("sidecarError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(_ERROR_STYLE)
+        self.error.setProperty("role", "error")  # the theme's error colour (2.7:1 as a fixed red on dark)
         outer.addWidget(self.error)
         self.editor = _Editing(self, editing, inv) if editing is not None else None
         if self.editor is None:
