@@ -460,3 +460,36 @@ def test_every_tab_stop_has_a_name_a_screen_reader_reads(qtbot: QtBot) -> None:
     finally:
         perf.shutdown()
         w.close()
+
+
+def test_help_names_every_docks_key(qtbot: QtBot) -> None:
+    """Help > Keyboard shortcuts (and the README) said Alt+1 … Alt+5 for the Metrics, Lists, Istio
+    config, Logs and Envoy docks: the Traces dock's Alt+6 was nowhere, so its only way in was the mouse
+    or the View menu. The list names every dock and its key, and Alt+6 does what it says."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from meshdesk.ui.mainwindow import shortcut_rows
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    try:
+        row = next((keys, what) for keys, what in shortcut_rows() if "dock" in what and keys.startswith("Alt+"))
+        assert row[0].endswith(f"Alt+{len(perf.docks)}")
+        assert all(title in row[1] for title in perf.docks)
+        qtbot.waitUntil(lambda: w.graph is not None, timeout=20000)
+        w.view.setFocus()
+        qtbot.waitUntil(lambda: w.view.hasFocus(), timeout=5000)
+        traces = perf.docks["Traces"]
+        QTest.keyClick(w.view, Qt.Key.Key_6, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(lambda: traces.isVisible() and traces.isAncestorOf(QApplication.focusWidget()),
+                        timeout=5000)
+    finally:
+        perf.shutdown()
+        w.close()

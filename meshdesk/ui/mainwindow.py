@@ -1901,7 +1901,7 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Layered / force / grid layout"),
     ("Ctrl+D", "Show or hide the details panel"),
     ("Ctrl+L", "Show or hide the legend"),
-    ("Alt+1 … Alt+5", "Show the Metrics, Lists, Istio config, Logs or Envoy dock and go into it (or hide it)"),
+    ("Alt+1 … Alt+6", "Show the Metrics, Lists, Istio config, Logs, Envoy or Traces dock and go into it (or hide it)"),
     ("F6 / Shift+F6", "Move the keyboard to the next / previous pane (graph, docks)"),
     ("Ctrl+,", "Settings"),
     ("Ctrl+O", "Open a snapshot"),
