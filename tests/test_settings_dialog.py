@@ -750,3 +750,45 @@ def test_warnings_and_errors_can_be_read_in_either_theme(qtbot, app, name: str) 
     finally:
         logs.shutdown()
         envoy.shutdown()
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_the_graph_shows_when_it_has_the_keyboard(qtbot, app, name: str) -> None:
+    """Ctrl+Tab, F6 or a dock's key again put the keyboard on the graph, and nothing showed it: its frame
+    looked the same with or without the keyboard. A line of the theme's highlight runs round it while it
+    has the keyboard (3:1 at least against the window), and goes when the keyboard leaves."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
+
+    from meshdesk.ui import theme
+    from meshdesk.ui.canvas import GraphView
+
+    theme.apply_theme(app, name)
+    window = QWidget()
+    qtbot.addWidget(window)
+    column = QVBoxLayout(window)
+    edit = QLineEdit()
+    view = GraphView()
+    column.addWidget(edit)
+    column.addWidget(view)
+    window.resize(400, 300)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus, timeout=5000)
+    background = app.palette().color(QPalette.ColorRole.Window)
+
+    def frame_contrast() -> float:
+        image = view.grab().toImage()
+        middle = image.height() // 2
+        return max(_contrast(image.pixelColor(x, middle), background) for x in range(2))
+
+    without = frame_contrast()
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    qtbot.waitUntil(view.hasFocus, timeout=5000)
+    assert frame_contrast() >= 3.0
+    qtbot.keyClick(view, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)  # the graph's way out
+    qtbot.waitUntil(lambda: not view.hasFocus(), timeout=5000)
+    assert frame_contrast() == without < 3.0
