@@ -493,3 +493,37 @@ def test_help_names_every_docks_key(qtbot: QtBot) -> None:
     finally:
         perf.shutdown()
         w.close()
+
+
+def test_a_choice_is_named_for_what_it_chooses(qtbot: QtBot) -> None:
+    """A screen reader read the toolbar's, the Metrics dock's and the replay bar's choices by their value
+    alone ("Last 10m, combo box", "Inbound, combo box"; the replay slider "slider, 35"), never what they
+    choose. Each combo box and slider has a name of its own beside its value."""
+    from PySide6.QtWidgets import QComboBox, QSlider
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None, timeout=20000)
+        perf.docks["Metrics"].show()
+        w.toolbar.replay_action.setChecked(True)
+        qtbot.waitUntil(lambda: w.replay.slider.isVisible(), timeout=5000)
+        said = {}
+        for choice in [*w.findChildren(QComboBox), *w.findChildren(QSlider)]:
+            if not choice.isVisible():
+                continue
+            # (the name Windows' and macOS's screen readers read; Qt on Linux names a combo box by its value
+            # and a label's buddy relation)
+            name = choice.accessibleName()
+            value = choice.currentText() if isinstance(choice, QComboBox) else ""
+            if not name.strip() or name == value:
+                said[f"{type(choice).__name__} {choice.toolTip()[:30]!r}"] = name
+        assert said == {}
+        assert w.toolbar.duration_combo.accessibleName() == "Time window"
+    finally:
+        w.toolbar.replay_action.setChecked(False)
+        perf.shutdown()
+        w.close()

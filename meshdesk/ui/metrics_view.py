@@ -494,22 +494,27 @@ class MetricsView(_ChartsController):
         self.title.setObjectName("metricsTitle")
         self.title.setStyleSheet("font-weight: 600;")
         self.direction = QComboBox()
+        self.direction.setAccessibleName("Direction")  # (a screen reader's name; the value alone says not what it chooses)
         self.direction.addItem("Inbound", INBOUND)
         self.direction.addItem("Outbound", OUTBOUND)
         # the proxies' own metrics (Envoy's, per pod), as Kiali's "Envoy Metrics" tab of a workload
         self.direction.addItem("Envoy proxy", PROXY)
         self.range = QComboBox()
+        self.range.setAccessibleName("Time range")
         for text, seconds in RANGES:
             self.range.addItem(text, seconds)
         self.range.setCurrentIndex(2)
         self.step = QComboBox()
+        self.step.setAccessibleName("Step")
         for text, seconds in STEPS:
             self.step.addItem(text, seconds)
         self.step.setCurrentIndex(2)
         self.split = QComboBox()
+        self.split.setAccessibleName("Split by")
         for key, text in SPLITS:
             self.split.addItem(text, key)
         self.reporter = QComboBox()
+        self.reporter.setAccessibleName("Reporter")
         for key, text in REPORTERS:
             self.reporter.addItem(text, key)
         self.reporter.setToolTip(

@@ -62,15 +62,18 @@ class ReplayBar(QWidget):
         self.play_button.setToolTip("Walk the time forward, a minute per step")
         self.play_button.toggled.connect(self._play_toggled)
         self.span = QComboBox()
+        self.span.setAccessibleName("Replay reach")  # (a screen reader's names: a value alone says not what it is)
         for seconds, label in SPANS:
             self.span.addItem(label, seconds)
         self.span.setToolTip("How far back the slider reaches")
         self.span.currentIndexChanged.connect(self._span_chosen)
         self.speed = QComboBox()
+        self.speed.setAccessibleName("Replay speed")
         for ms, label in SPEEDS:
             self.speed.addItem(label, ms)
         self.speed.currentIndexChanged.connect(lambda _i: self._ticker.setInterval(int(self.speed.currentData())))
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setAccessibleName("Time shown")
         self.slider.setRange(0, 0)
         self.slider.setToolTip("The moment the graph shows (its time window ends there)")
         self.slider.valueChanged.connect(self._moved)

@@ -248,8 +248,11 @@ class StickyMenu(QMenu):
         super().keyPressEvent(event)
 
 
-def _combo(items: Sequence[tuple[object, str]], tip: str) -> QComboBox:
+def _combo(items: Sequence[tuple[object, str]], tip: str, name: str) -> QComboBox:
+    """A choice with its items, its tooltip and ``name``: what a screen reader calls it, before its
+    value (the value alone, "Last 10m", does not say what it chooses)."""
     c = QComboBox()
+    c.setAccessibleName(name)
     for data, label in items:
         c.addItem(label, data)
     c.setToolTip(tip)
@@ -296,6 +299,7 @@ class MainToolBar(QToolBar):
 
         self._snapshot_folders: dict[str, str] = {}  # snapshot path -> the folder that tells it apart
         self.context_combo = ContextCombo()
+        self.context_combo.setAccessibleName("Cluster context")
         self.context_combo.setToolTip(CONTEXT_TIP)
         self.context_combo.currentIndexChanged.connect(self._show_context_tip)
         self.context_combo.setMinimumContentsLength(10)
@@ -324,17 +328,17 @@ class MainToolBar(QToolBar):
         self.namespace_button.setMenu(self.namespace_menu)
         self.addWidget(self.namespace_button)
 
-        self.graph_type_combo = _combo(GRAPH_TYPES, "Graph type: what a node stands for")
+        self.graph_type_combo = _combo(GRAPH_TYPES, "Graph type: what a node stands for", "Graph type")
         self.graph_type_combo.setCurrentIndex(1)
         self.graph_type_combo.activated.connect(lambda _i: self._set(graph_type=self.graph_type_combo.currentData()))
         self.addWidget(self.graph_type_combo)
 
-        self.duration_combo = _combo(DURATIONS, "Time window of the traffic shown")
+        self.duration_combo = _combo(DURATIONS, "Time window of the traffic shown", "Time window")
         self.duration_combo.setCurrentIndex(2)
         self.duration_combo.activated.connect(lambda _i: self._set(duration=self.duration_combo.currentData()))
         self.addWidget(self.duration_combo)
 
-        self.refresh_combo = _combo(REFRESH, REFRESH_TIP)
+        self.refresh_combo = _combo(REFRESH, REFRESH_TIP, "Refresh interval")
         self.refresh_combo.setCurrentIndex(3)
         self.refresh_combo.activated.connect(lambda _i: self._set(refresh=self.refresh_combo.currentData()))
         self.addWidget(self.refresh_combo)
@@ -352,7 +356,8 @@ class MainToolBar(QToolBar):
         self.view_bar = bar = QToolBar("View toolbar", parent)
         bar.setObjectName("viewToolBar")
         bar.setMovable(False)
-        self.edge_label_combo = _combo([(k, label) for k, label, _q in EDGE_LABELS], "What edges are labelled with")
+        self.edge_label_combo = _combo([(k, label) for k, label, _q in EDGE_LABELS], "What edges are labelled with",
+                                       "Edge labels")
         self.edge_label_combo.activated.connect(lambda _i: self._set(edge_labels=self.edge_label_combo.currentData()))
         bar.addWidget(self.edge_label_combo)
 
