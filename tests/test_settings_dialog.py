@@ -792,3 +792,26 @@ def test_the_graph_shows_when_it_has_the_keyboard(qtbot, app, name: str) -> None
     qtbot.keyClick(view, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)  # the graph's way out
     qtbot.waitUntil(lambda: not view.hasFocus(), timeout=5000)
     assert frame_contrast() == without < 3.0
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_a_fields_hint_can_be_read(qtbot, app, name: str) -> None:
+    """The Find and Hide fields' hints ("Find…", "Hide…") and the docks' filters' were the light theme's
+    disabled grey, 2.8:1 on the field's white: read to know what to type, they read 4.5:1 or more."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QLineEdit
+
+    from meshdesk.ui import theme
+
+    theme.apply_theme(app, name)
+    edit = QLineEdit()
+    qtbot.addWidget(edit)
+    edit.setPlaceholderText("Find… Hide…")
+    edit.resize(200, edit.sizeHint().height())
+    edit.show()
+    qtbot.waitExposed(edit)
+    image = edit.grab().toImage()
+    field = app.palette().color(QPalette.ColorRole.Base)
+    ink = max((image.pixelColor(x, y) for x in range(6, image.width() - 6) for y in range(4, image.height() - 4)),
+              key=lambda c: _contrast(c, field))
+    assert _contrast(ink, field) >= 4.5, ink.name()
