@@ -855,3 +855,29 @@ def test_statistics_read_for_a_pod_no_longer_chosen_are_not_shown(qtbot: QtBot, 
         assert "Reading the statistics" not in view.stats_note.text()
     finally:
         view.shutdown()
+
+
+def test_return_in_the_log_level_question_does_not_change_the_proxy(qtbot: QtBot) -> None:
+    """Asked whether to set a running proxy's log level (a write to the cluster), a Return typed on said
+    Yes: the question's default button is No, as for any change a keystroke should not confirm."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    view = EnvoyView()
+    qtbot.addWidget(view)
+    pressed: list[str] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        pressed.append(box.defaultButton().text() if box.defaultButton() is not None else "")
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, answer)
+    try:
+        assert view._ask("Set every logger of the Envoy proxy of shop/web-v1-abc to debug?") is False
+        assert pressed and pressed[0].replace("&", "") == "No"
+    finally:
+        view.shutdown()

@@ -974,8 +974,16 @@ class EnvoyView(QWidget):
         return True
 
     def _ask(self, text: str) -> bool:
-        answer = QMessageBox.question(self, "Change the proxy's log level", text)
-        return answer == QMessageBox.StandardButton.Yes
+        """Ask before writing to the cluster: No is the default, so a Return typed on does not change it."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Change the proxy's log level", text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("logLevelQuestion")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setEscapeButton(QMessageBox.StandardButton.No)
+        try:
+            return box.exec() == QMessageBox.StandardButton.Yes
+        finally:
+            box.deleteLater()
 
     def _on_level(self, generation: int, result: tuple[str, str, str, str, dict[str, str]]) -> None:
         if generation != self._admin_generation:
