@@ -5,7 +5,7 @@ nodes moves, and labels/badges are skipped when zoomed far out."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -768,6 +768,117 @@ class EdgeItem(QGraphicsItem):
             painter.setFont(shapes.edge_font())
             painter.setPen(shapes.C_TEXT)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+class EdgeLayer(QGraphicsItem):
+    """Every edge of the scene drawn in one pass, for zooms below ``ARROW_LOD`` (far zoom). There an
+    edge is a thin line with no label or arrowhead, and a fitted 12,000-edge mesh spent most of each
+    repaint in Qt asking every edge item for its bounds (twice) and its paint (once), each a call into
+    Python. At far zoom (:meth:`set_far`) the edge items are flagged as drawing nothing, so Qt skips
+    them when painting, and this item draws them all: their lines grouped by pen, kept from one paint
+    to the next until :meth:`invalidate` (positions, colours, selection, Find highlight, dimming or
+    Hide changed). The edge items stay in the scene, so hovering, clicking, tooltips, context menus and
+    the selection rectangle find them at every zoom; exports switch back to the items (full detail).
+    Never hit itself: its shape is empty."""
+
+    # the plane a node can be placed on (see MAX_COORDINATE), with room for the edges' halos
+    _FAR_RECT = QRectF(-MAX_COORDINATE - 100, -MAX_COORDINATE - 100, 2 * MAX_COORDINATE + 200,
+                       2 * MAX_COORDINATE + 200)
+
+    def __init__(self, edges: Mapping[str, EdgeItem]) -> None:
+        super().__init__()
+        self.edges = edges
+        self.far = False
+        self.rebuilds = 0  # how many times the lines were gathered again (tests)
+        self.setZValue(Z_EDGE)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setVisible(False)
+        # (pen, dimmed, lines) in drawing order; None: gather again at the next paint
+        self._groups: list[tuple[QPen, bool, list[QLineF]]] | None = None
+        self._loops: list[EdgeItem] = []
+
+    def set_far(self, far: bool) -> None:
+        """Draw the edges here (``far``) or let each edge item draw itself."""
+        if far == self.far:
+            return
+        self.far = far
+        self.prepareGeometryChange()
+        no_contents = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+        for edge in self.edges.values():
+            edge.setFlag(no_contents, far)
+            if not far:
+                edge.update()
+        self._groups = None
+        self.setVisible(far)
+
+    def adopt(self, edge: EdgeItem) -> None:
+        """A new edge item joins the scene: drawn here while far."""
+        if self.far:
+            edge.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+
+    def invalidate(self) -> None:
+        """Something about the edges' look or place changed: gather their lines again."""
+        if self.far:
+            self._groups = None
+            self.update()
+
+    def _gather(self) -> None:
+        self.rebuilds += 1
+        by_pen: dict[tuple[int, bool], tuple[QPen, bool, list[QLineF]]] = {}
+        find_dim: list[QLineF] = []
+        find: list[QLineF] = []
+        selected_dim: list[QLineF] = []
+        selected: list[QLineF] = []
+        loops: list[EdgeItem] = []
+        for edge in self.edges.values():
+            if not edge.isVisible():
+                continue
+            if edge._degenerate:
+                if edge.source is edge.target:
+                    loops.append(edge)
+                continue
+            line = edge.line()
+            dim = edge.dimmed
+            if edge.highlighted:
+                (find_dim if dim else find).append(line)
+            if edge.isSelected():
+                (selected_dim if dim else selected).append(line)
+            pen = edge._pen
+            key = (id(pen), dim)
+            group = by_pen.get(key)
+            if group is None:
+                group = by_pen[key] = (pen, dim, [])
+            group[2].append(line)
+        # as an edge paints itself: the Find halo under the selection's under its line; the dimmed
+        # edges first, so a bright path is not crossed by faint lines
+        find_pen, selected_pen = QPen(shapes.C_FIND, 7), QPen(shapes.C_SELECTED, 4)
+        groups = [(find_pen, True, find_dim), (selected_pen, True, selected_dim)]
+        groups += [g for g in by_pen.values() if g[1]]
+        groups += [(find_pen, False, find), (selected_pen, False, selected)]
+        groups += [g for g in by_pen.values() if not g[1]]
+        self._groups = [g for g in groups if g[2]]
+        self._loops = loops
+
+    def boundingRect(self) -> QRectF:
+        return self._FAR_RECT if self.far else QRectF()
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()  # never under the mouse: the edge items are
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if self._groups is None:
+            self._gather()
+        assert self._groups is not None
+        opacity = painter.opacity()
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for pen, dim, lines in self._groups:
+            painter.setOpacity(opacity * DIM_OPACITY if dim else opacity)
+            painter.setPen(pen)
+            painter.drawLines(lines)
+        for edge in self._loops:
+            painter.setOpacity(opacity * DIM_OPACITY if edge.dimmed else opacity)
+            edge._paint_loop(painter)
+        painter.setOpacity(opacity)
 
 
 def draw_edge_labels(painter: QPainter, rect: QRectF, edges: Iterable[EdgeItem]) -> None:

@@ -69,12 +69,14 @@ from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.canvas import export, shapes
 from meshdesk.ui.canvas.animation import MIN_LOD, TrafficAnimation
 from meshdesk.ui.canvas.items import (
+    ARROW_LOD,
     DIM_OPACITY,
     LABEL_LOD,
     PAINT,
     Z_BOX,
     BoxItem,
     EdgeItem,
+    EdgeLayer,
     NodeItem,
     draw_edge_labels,
     fmt_bytes_rate,
@@ -412,6 +414,9 @@ class GraphView(QGraphicsView):
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
         scene.edges = self._edges  # their labels are drawn by the scene, over the nodes
+        # zoomed far out, the edges are drawn by one item in one pass (see EdgeLayer)
+        self._edge_layer = EdgeLayer(self._edges)
+        scene.addItem(self._edge_layer)
         self._boxes: dict[str, BoxItem] = {}
         self._box_ids: frozenset[str] = frozenset()
         self._box_by: tuple[str, ...] = ()
@@ -642,6 +647,7 @@ class GraphView(QGraphicsView):
                 if edge.target != edge.source:
                     self._edges_of[edge.target].append(item_e)
                 self._scene.addItem(item_e)
+                self._edge_layer.adopt(item_e)
                 self._dirty_edges.add(eid)
                 pairs_changed = True
             self._apply_edge(item_e, edge, totals)
@@ -672,6 +678,7 @@ class GraphView(QGraphicsView):
         if self._hide_expr:
             self.set_hide(self._hide_expr)
         self._animation.set_edges(self._edges.values())
+        self._edge_layer.invalidate()  # colours, edges come and gone
         self._apply_focus()  # new items join the dimmed background of a focused node
         if stale:
             self._update_scene_rect()
@@ -779,6 +786,8 @@ class GraphView(QGraphicsView):
                 item = self._edges.get(eid)
                 if item is not None:
                     item.update_geometry()
+        if self._dirty_edges:
+            self._edge_layer.invalidate()
         self._dirty_edges.clear()
 
     # ------------------------------------------------------------------ placement & layout
@@ -1475,6 +1484,8 @@ class GraphView(QGraphicsView):
             return
         for e in edges:
             e.update_geometry()
+        if edges:
+            self._edge_layer.invalidate()
         box = self._box_of.get(item.node_id)
         while box is not None:
             box.refit()
@@ -1579,6 +1590,7 @@ class GraphView(QGraphicsView):
         if old.show_boxes != opts.show_boxes:
             self._rebuild_boxes()
             self.relayout_unplaced()
+        self._edge_layer.invalidate()
         if opts.animation and self.isVisible():
             self._animation.start()
         elif not opts.animation:
@@ -1707,6 +1719,7 @@ class GraphView(QGraphicsView):
             if item is not None:
                 item.highlighted = iid in matched
                 item.update()
+        self._edge_layer.invalidate()
         self._highlighted = {i for i in matched if i in self._nodes or i in self._edges}
         return None
 
@@ -1737,6 +1750,7 @@ class GraphView(QGraphicsView):
             if item is not None:
                 item.setVisible(iid not in now)
         self._hidden = now
+        self._edge_layer.invalidate()
         shown_again = {nid for nid in self._left_out if nid in self._nodes and nid not in now}
         self._left_out -= shown_again
         self._refit_boxes()
@@ -1840,6 +1854,7 @@ class GraphView(QGraphicsView):
         the paths into its source and out of its target; with an app box, those of its members. Any
         other selection (several elements, a namespace box) shows everything plainly. With nothing
         selected, the node, edge or app box under the mouse is highlighted the same way."""
+        self._edge_layer.invalidate()  # a selected edge's colour, the dimmed ones
         selected = self._scene.selectedItems()
         if not selected and self._hovered is not None:
             under = self._nodes.get(self._hovered) or self._edges.get(self._hovered) or \
@@ -1920,6 +1935,7 @@ class GraphView(QGraphicsView):
             self._scale_by(MIN_SCALE / s)
         else:
             self._update_zoom_hint()
+            self._sync_edge_lod()
             return
         # the zoom anchors under the mouse (for the wheel): a small graph fitted with the mouse over
         # the canvas, as after a double-click, ended up off to one side; centre it again
@@ -1941,6 +1957,16 @@ class GraphView(QGraphicsView):
         if current > 0 and target != current:
             self.scale(target / current, target / current)
         self._update_zoom_hint()
+        self._sync_edge_lod()
+
+    def _sync_edge_lod(self) -> None:
+        """Zoomed so far out that edges are thin lines (no label, no arrowhead), draw them all in one
+        pass (see EdgeLayer); closer, each edge item draws itself."""
+        self._edge_layer.set_far(self.transform().m11() < ARROW_LOD)
+
+    def edges_drawn_as_one(self) -> bool:
+        """Whether the edges are drawn in one pass at this zoom (see EdgeLayer)."""
+        return self._edge_layer.far
 
     def zoom(self) -> float:
         return float(self.transform().m11())
@@ -2293,11 +2319,13 @@ class GraphView(QGraphicsView):
             self._restyle()
         for item in self._nodes.values():
             item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        self._edge_layer.set_far(False)  # every edge in full detail, as the export's zoom draws it
         try:
             fn()
         finally:
             for item in self._nodes.values():
                 item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self._sync_edge_lod()
             if shapes.set_theme(theme):
                 self._restyle()
 
@@ -2331,6 +2359,7 @@ class GraphView(QGraphicsView):
                 painter.end()  # ended whatever happens: Qt cannot paint again with a painter left open
             return
         PAINT.lod = self.transform().m11()  # one zoom for every item of this paint
+        self._sync_edge_lod()  # the zoom may have been set without _scale_by (fitInView, setTransform)
         try:
             super().paintEvent(event)
         finally:

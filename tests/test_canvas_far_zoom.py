@@ -1,0 +1,171 @@
+"""The canvas zoomed far out (below the zoom at which edges lose their arrowheads): the edges are drawn
+in one pass, and must look, answer the mouse and export as they do when each edge draws itself."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QLineF, QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QTransform
+from PySide6.QtTest import QTest
+
+from meshdesk.ui.canvas import DisplayOptions, GraphView
+from meshdesk.ui.canvas.items import ARROW_LOD, EdgeItem
+from meshdesk.ui.canvas.view import running_layout_threads
+from tests.test_canvas import bookinfo, nid_wl, shown
+
+pytestmark = pytest.mark.ui
+
+FAR = ARROW_LOD * 0.95  # just past the zoom at which arrowheads go: halos still a pixel wide
+
+
+@pytest.fixture
+def view(qtbot):  # type: ignore[no-untyped-def]
+    v = GraphView()
+    qtbot.addWidget(v)
+    v.resize(900, 600)
+    yield v
+    v.shutdown()
+    assert running_layout_threads() == []
+
+
+def _far(qtbot, view: GraphView, zoom: float = FAR) -> None:  # type: ignore[no-untyped-def]
+    view.set_display(DisplayOptions(show_boxes=False))  # the edges over the plain canvas
+    shown(qtbot, view, bookinfo(), key=None)
+    view.setTransform(QTransform.fromScale(zoom, zoom))
+    view.centerOn(view._visible_items_rect().center())
+    view.viewport().repaint()
+
+
+def _edge(view: GraphView, source: str, target_service: str) -> EdgeItem:
+    for eid, edge in view.graph.edges.items():  # type: ignore[union-attr]
+        if edge.source == nid_wl(source) and view.graph.nodes[edge.target].service == target_service:  # type: ignore[union-attr]
+            item = view.edge_item(eid)
+            assert item is not None
+            return item
+    raise AssertionError(f"no edge {source} -> {target_service}")
+
+
+def _along(view: GraphView, item: EdgeItem) -> list[QColor]:
+    """The colours on screen along the middle of the edge (and a pixel either side)."""
+    image = view.viewport().grab().toImage()
+    line = QLineF(item.p1, item.p2)
+    out = []
+    for i in range(25, 76, 5):
+        p = view.mapFromScene(line.pointAt(i / 100))
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                x, y = p.x() + dx, p.y() + dy
+                if 0 <= x < image.width() and 0 <= y < image.height():
+                    out.append(QColor(image.pixel(x, y)))
+    assert out
+    return out
+
+
+def _bluest(colours: list[QColor]) -> int:
+    return max(c.blue() - c.green() for c in colours)
+
+
+def _darkest(colours: list[QColor]) -> int:
+    return min(c.red() + c.green() + c.blue() for c in colours)
+
+
+def test_far_out_a_repaint_asks_no_edge_item_yet_every_edge_is_drawn(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    _far(qtbot, view, zoom=ARROW_LOD / 2)
+    view.viewport().repaint()  # the first paint at this zoom hands the edges over
+    edge_code = {EdgeItem.paint.__code__, EdgeItem.boundingRect.__code__}
+    calls = [0]
+
+    def count(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code in edge_code:
+            calls[0] += 1
+
+    sys.setprofile(count)
+    try:
+        view.viewport().repaint()
+    finally:
+        sys.setprofile(None)
+    assert calls[0] == 0
+    for item in view._edges.values():  # each edge still shows: darker than the white canvas
+        assert _darkest(_along(view, item)) < 3 * 250, item.edge_id
+    view.setTransform(QTransform())  # zoomed in, each edge draws itself again (labels, arrowheads)
+    view.centerOn(view._visible_items_rect().center())
+    sys.setprofile(count)
+    try:
+        view.viewport().repaint()
+    finally:
+        sys.setprofile(None)
+    assert calls[0] > 0
+
+
+def test_far_out_selection_find_dimming_and_hide_show_on_the_edges(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("meshdesk.mesh.find")
+    _far(qtbot, view)
+    item = _edge(view, "productpage-v1", "details")
+    other = _edge(view, "reviews-v1", "ratings")
+    plain = _along(view, item)
+    assert _bluest(plain) <= 5  # a green line on white
+    other_before = _darkest(_along(view, other))
+    # selected: the selection's blue under the line
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000):
+        view.select([item.edge_id])
+    assert _bluest(_along(view, item)) > 30
+    assert _bluest(_along(view, other)) <= 5
+    # the others are dimmed: their lines fainter than before
+    assert _darkest(_along(view, other)) > other_before + 40
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000):
+        view.select([])
+    assert _bluest(_along(view, item)) <= 5
+    assert abs(_darkest(_along(view, other)) - other_before) < 25
+    # a Find expression: its violet halo around the edges it matches, gone when cleared
+    assert view.set_find("rt > 20") is None
+    assert _bluest(_along(view, item)) > 20
+    assert view.set_find("") is None
+    assert _bluest(_along(view, item)) <= 5
+    # hidden: nothing left of it on the canvas
+    assert view.set_hide("rt > 20") is None and not item.isVisible()
+    assert _darkest(_along(view, item)) >= 3 * 250
+    assert view.set_hide("") is None
+    assert _darkest(_along(view, item)) < 3 * 250
+
+
+def test_far_out_an_edge_is_still_found_under_the_mouse_and_by_a_selection_band(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    _far(qtbot, view, zoom=ARROW_LOD / 2)
+    assert view.edges_drawn_as_one()
+    item = _edge(view, "productpage-v1", "details")
+    at = view.mapFromScene(item.midpoint())
+    assert view.itemAt(at) is item  # hover, tooltips and the context menu look it up so
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000, check_params_cb=lambda ids: ids == [item.edge_id]):
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    vp = view.viewport()
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000,
+                          check_params_cb=lambda ids: set(view.graph.edges) <= set(ids)):  # type: ignore[union-attr]
+        QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(2, 2))
+        for i in range(1, 6):
+            QTest.mouseMove(vp, QPoint(2 + (vp.width() - 4) * i // 5, 2 + (vp.height() - 4) * i // 5))
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                           QPoint(vp.width() - 2, vp.height() - 2))
+
+
+def test_an_export_is_the_same_whatever_the_zoom_on_screen(qtbot, view: GraphView, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    view.set_display(DisplayOptions(show_boxes=False, edge_labels="requestRate"))
+    shown(qtbot, view, bookinfo(), key=None)
+    view.viewport().repaint()
+    near_png, near_svg = tmp_path / "near.png", tmp_path / "near.svg"
+    view.export_png(near_png)
+    view.export_svg(near_svg)
+    view.setTransform(QTransform.fromScale(ARROW_LOD / 2, ARROW_LOD / 2))
+    view.viewport().repaint()
+    assert view.edges_drawn_as_one()
+    far_png, far_svg = tmp_path / "far.png", tmp_path / "far.svg"
+    view.export_png(far_png)
+    view.export_svg(far_svg)
+    assert far_svg.read_text() == near_svg.read_text()  # arrowheads, labels: the full detail
+    assert QImage(str(far_png)) == QImage(str(near_png))
+    assert view.edges_drawn_as_one()  # and the screen goes on drawing the edges in one pass
+    item = _edge(view, "productpage-v1", "details")
+    assert _darkest(_along(view, item)) < 3 * 250
