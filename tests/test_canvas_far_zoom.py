@@ -13,7 +13,7 @@ from PySide6.QtCore import QLineF, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QTransform
 from PySide6.QtTest import QTest
 
-from meshdesk.ui.canvas import DisplayOptions, GraphView
+from meshdesk.ui.canvas import DisplayOptions, GraphView, shapes
 from meshdesk.ui.canvas.items import ARROW_LOD, EdgeItem
 from meshdesk.ui.canvas.view import running_layout_threads
 from tests.test_canvas import bookinfo, nid_wl, shown
@@ -28,8 +28,11 @@ def view(qtbot):  # type: ignore[no-untyped-def]
     v = GraphView()
     qtbot.addWidget(v)
     v.resize(900, 600)
+    theme = shapes.theme()
+    v.set_theme("light")  # the colours below are on the light canvas, whatever a test before chose
     yield v
     v.shutdown()
+    shapes.set_theme(theme)
     assert running_layout_threads() == []
 
 
@@ -131,6 +134,12 @@ def test_far_out_selection_find_dimming_and_hide_show_on_the_edges(qtbot, view: 
     assert _darkest(_along(view, item)) >= 3 * 250
     assert view.set_hide("") is None
     assert _darkest(_along(view, item)) < 3 * 250
+    # the dark canvas's lighter selection blue (the light one is lost on it)
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000):
+        view.select([item.edge_id])
+    assert _bluest(_along(view, item)) > 30  # drawn selected on the light canvas
+    view.set_theme("dark")
+    assert max(c.red() for c in _along(view, item)) > 60
 
 
 def test_far_out_an_edge_is_still_found_under_the_mouse_and_by_a_selection_band(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]

@@ -1681,6 +1681,7 @@ class GraphView(QGraphicsView):
                 item_e.forget_look()
                 self._apply_edge(item_e, item_e.edge, totals)
             self._flush_edges()
+        self._edge_layer.invalidate()  # the selection's and the edges' colours of this theme
         for item in [*self._nodes.values(), *self._boxes.values()]:
             item.update()
         self.viewport().update()
