@@ -105,6 +105,19 @@ def test_far_out_a_repaint_asks_no_edge_item_yet_every_edge_is_drawn(qtbot, view
     assert calls[0] > 0
 
 
+def test_far_out_the_edges_move_with_the_picture_when_panned(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    _far(qtbot, view, zoom=ARROW_LOD / 2)
+    view.resize(260, 200)  # smaller than the scene at this zoom: it pans
+    item = _edge(view, "productpage-v1", "details")
+    view.centerOn(item.midpoint())
+    assert _darkest(_along(view, item)) < 3 * 250
+    bar = view.horizontalScrollBar()
+    before = bar.value()
+    bar.setValue(before + 40)
+    assert bar.value() != before
+    assert _darkest(_along(view, item)) < 3 * 250
+
+
 def test_far_out_selection_find_dimming_and_hide_show_on_the_edges(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("meshdesk.mesh.find")
     _far(qtbot, view)

@@ -13,11 +13,13 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFontMetricsF,
+    QImage,
     QPainter,
     QPainterPath,
     QPainterPathStroker,
     QPen,
     QPolygonF,
+    QTransform,
 )
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -775,11 +777,15 @@ class EdgeLayer(QGraphicsItem):
     edge is a thin line with no label or arrowhead, and a fitted 12,000-edge mesh spent most of each
     repaint in Qt asking every edge item for its bounds (twice) and its paint (once), each a call into
     Python. At far zoom (:meth:`set_far`) the edge items are flagged as drawing nothing, so Qt skips
-    them when painting, and this item draws them all: their lines grouped by pen, kept from one paint
-    to the next until :meth:`invalidate` (positions, colours, selection, Find highlight, dimming or
-    Hide changed). The edge items stay in the scene, so hovering, clicking, tooltips, context menus and
-    the selection rectangle find them at every zoom; exports switch back to the items (full detail).
-    Never hit itself: its shape is empty."""
+    them when painting, and this item draws them all. The edge items stay in the scene, so hovering,
+    clicking, tooltips, context menus and the selection rectangle find them at every zoom; exports
+    switch back to the items (full detail). Never hit itself: its shape is empty.
+
+    What it draws is kept as two pictures of the viewport: every edge's line at full strength (drawn
+    again when the zoom, the scroll, positions, colours or Hide change: :meth:`invalidate`), and that
+    picture, faded when a selected or hovered element dims the rest, with the Find and selection
+    halos and the bright paths drawn over it (drawn again when those change:
+    ``invalidate(lines=False)``, which costs the lines of those edges only, not all 12,000)."""
 
     # the plane a node can be placed on (see MAX_COORDINATE), with room for the edges' halos
     _FAR_RECT = QRectF(-MAX_COORDINATE - 100, -MAX_COORDINATE - 100, 2 * MAX_COORDINATE + 200,
@@ -789,13 +795,18 @@ class EdgeLayer(QGraphicsItem):
         super().__init__()
         self.edges = edges
         self.far = False
-        self.rebuilds = 0  # how many times the lines were gathered again (tests)
         self.setZValue(Z_EDGE)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setVisible(False)
-        # (pen, dimmed, lines) in drawing order; None: gather again at the next paint
-        self._groups: list[tuple[QPen, bool, list[QLineF]]] | None = None
-        self._loops: list[EdgeItem] = []
+        # every visible edge's line by pen; None: gather again at the next paint
+        self._lines: list[tuple[QPen, list[QLineF]]] | None = None
+        # what goes over the faded lines: whether they are faded, then (pen, opacity, lines) in
+        # drawing order, and the self-calls (loops, drawn by their items' own code)
+        self._overlay: tuple[bool, list[tuple[QPen, float, list[QLineF]]], list[EdgeItem]] | None = None
+        self._lines_gen = 0
+        self._overlay_gen = 0
+        self._all: tuple[tuple[Any, ...], QImage] | None = None  # every line, at full strength
+        self._shown: tuple[tuple[Any, ...], QImage] | None = None  # what the viewport shows
 
     def set_far(self, far: bool) -> None:
         """Draw the edges here (``far``) or let each edge item draw itself."""
@@ -808,7 +819,9 @@ class EdgeLayer(QGraphicsItem):
             edge.setFlag(no_contents, far)
             if not far:
                 edge.update()
-        self._groups = None
+        self._forget(True)
+        if not far:
+            self._all = self._shown = None  # the memory of two viewport-sized pictures
         self.setVisible(far)
 
     def adopt(self, edge: EdgeItem) -> None:
@@ -816,48 +829,73 @@ class EdgeLayer(QGraphicsItem):
         if self.far:
             edge.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
 
-    def invalidate(self) -> None:
-        """Something about the edges' look or place changed: gather their lines again."""
+    def invalidate(self, lines: bool = True) -> None:
+        """The edges' places, colours or visibility changed (``lines``), or only which are selected,
+        found or dimmed: draw them again."""
         if self.far:
-            self._groups = None
+            self._forget(lines)
             self.update()
 
-    def _gather(self) -> None:
-        self.rebuilds += 1
-        by_pen: dict[tuple[int, bool], tuple[QPen, bool, list[QLineF]]] = {}
-        find_dim: list[QLineF] = []
-        find: list[QLineF] = []
-        selected_dim: list[QLineF] = []
-        selected: list[QLineF] = []
-        loops: list[EdgeItem] = []
+    def _forget(self, lines: bool) -> None:
+        if lines:
+            self._lines = None
+            self._lines_gen += 1
+        self._overlay = None
+        self._overlay_gen += 1
+
+    def _gather_lines(self) -> list[tuple[QPen, list[QLineF]]]:
+        by_pen: dict[int, tuple[QPen, list[QLineF]]] = {}
         for edge in self.edges.values():
-            if not edge.isVisible():
+            if edge._degenerate or not edge.isVisible():
                 continue
+            pen = edge._pen
+            group = by_pen.get(id(pen))
+            if group is None:
+                group = by_pen[id(pen)] = (pen, [])
+            group[1].append(edge.line())
+        return list(by_pen.values())
+
+    def _gather_overlay(self) -> tuple[bool, list[tuple[QPen, float, list[QLineF]]], list[EdgeItem]]:
+        """As an edge paints itself: the Find halo under the selection's under its line, all of it
+        faded when the edge is dimmed."""
+        faded = False
+        # (dimmed, halo or line) -> lines; the lines of edges with a halo go again over the halo
+        find: dict[bool, list[QLineF]] = {True: [], False: []}
+        selected: dict[bool, list[QLineF]] = {True: [], False: []}
+        over: dict[tuple[int, bool], tuple[QPen, bool, list[QLineF]]] = {}
+        loops: list[EdgeItem] = []
+        edges = [e for e in self.edges.values() if e.isVisible()]
+        for edge in edges:
+            if edge.dimmed:
+                faded = True
+                break
+        for edge in edges:
             if edge._degenerate:
                 if edge.source is edge.target:
                     loops.append(edge)
                 continue
-            line = edge.line()
             dim = edge.dimmed
+            halo = False
             if edge.highlighted:
-                (find_dim if dim else find).append(line)
+                find[dim].append(edge.line())
+                halo = True
             if edge.isSelected():
-                (selected_dim if dim else selected).append(line)
-            pen = edge._pen
-            key = (id(pen), dim)
-            group = by_pen.get(key)
-            if group is None:
-                group = by_pen[key] = (pen, dim, [])
-            group[2].append(line)
-        # as an edge paints itself: the Find halo under the selection's under its line; the dimmed
-        # edges first, so a bright path is not crossed by faint lines
+                selected[dim].append(edge.line())
+                halo = True
+            if halo or (faded and not dim):  # over the faded picture: a bright one, or over its halo
+                key = (id(edge._pen), dim)
+                group = over.get(key)
+                if group is None:
+                    group = over[key] = (edge._pen, dim, [])
+                group[2].append(edge.line())
         find_pen, selected_pen = QPen(shapes.C_FIND, 7), QPen(shapes.C_SELECTED, 4)
-        groups = [(find_pen, True, find_dim), (selected_pen, True, selected_dim)]
-        groups += [g for g in by_pen.values() if g[1]]
-        groups += [(find_pen, False, find), (selected_pen, False, selected)]
-        groups += [g for g in by_pen.values() if not g[1]]
-        self._groups = [g for g in groups if g[2]]
-        self._loops = loops
+        out: list[tuple[QPen, float, list[QLineF]]] = []
+        for dim in (True, False):  # the faint first: a bright path is not crossed by faint halos
+            opacity = DIM_OPACITY if dim else 1.0
+            out.append((find_pen, opacity, find[dim]))
+            out.append((selected_pen, opacity, selected[dim]))
+            out.extend((pen, opacity, lines) for pen, d, lines in over.values() if d is dim)
+        return faded, [g for g in out if g[2]], loops
 
     def boundingRect(self) -> QRectF:
         return self._FAR_RECT if self.far else QRectF()
@@ -866,19 +904,58 @@ class EdgeLayer(QGraphicsItem):
         return QPainterPath()  # never under the mouse: the edge items are
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        if self._groups is None:
-            self._gather()
-        assert self._groups is not None
-        opacity = painter.opacity()
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        for pen, dim, lines in self._groups:
-            painter.setOpacity(opacity * DIM_OPACITY if dim else opacity)
-            painter.setPen(pen)
-            painter.drawLines(lines)
-        for edge in self._loops:
-            painter.setOpacity(opacity * DIM_OPACITY if edge.dimmed else opacity)
-            edge._paint_loop(painter)
-        painter.setOpacity(opacity)
+        device = painter.device()
+        if device is None or device.width() <= 0 or device.height() <= 0:
+            return
+        t = painter.worldTransform()
+        dpr = device.devicePixelRatioF()
+        view = (t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy(), device.width(), device.height(), dpr,
+                int(painter.renderHints().value))
+        if self._lines is None:
+            self._lines = self._gather_lines()
+        if self._overlay is None:
+            self._overlay = self._gather_overlay()
+        key = (*view, self._lines_gen, self._overlay_gen)
+        if self._shown is None or self._shown[0] != key:
+            if self._all is None or self._all[0] != key[:-1]:
+                image = self._image(device.width(), device.height(), dpr)
+                p = QPainter(image)
+                p.setRenderHints(painter.renderHints())
+                p.setWorldTransform(t)
+                for pen, lines in self._lines:
+                    p.setPen(pen)
+                    p.drawLines(lines)
+                p.end()
+                self._all = (key[:-1], image)
+            faded, groups, loops = self._overlay
+            image = self._image(device.width(), device.height(), dpr)
+            p = QPainter(image)
+            p.setOpacity(DIM_OPACITY if faded else 1.0)
+            p.drawImage(0, 0, self._all[1])
+            p.setRenderHints(painter.renderHints())
+            p.setWorldTransform(t)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            for pen, opacity, lines in groups:
+                p.setOpacity(opacity)
+                p.setPen(pen)
+                p.drawLines(lines)
+            for edge in loops:
+                p.setOpacity(DIM_OPACITY if edge.dimmed else 1.0)
+                edge._paint_loop(p)
+            p.end()
+            self._shown = (key, image)
+        painter.save()
+        painter.setWorldTransform(QTransform())
+        painter.drawImage(0, 0, self._shown[1])
+        painter.restore()
+
+    @staticmethod
+    def _image(width: int, height: int, dpr: float) -> QImage:
+        image = QImage(max(1, round(width * dpr)), max(1, round(height * dpr)),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        image.fill(Qt.GlobalColor.transparent)
+        return image
 
 
 def draw_edge_labels(painter: QPainter, rect: QRectF, edges: Iterable[EdgeItem]) -> None:

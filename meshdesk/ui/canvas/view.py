@@ -1720,7 +1720,7 @@ class GraphView(QGraphicsView):
             if item is not None:
                 item.highlighted = iid in matched
                 item.update()
-        self._edge_layer.invalidate()
+        self._edge_layer.invalidate(lines=False)
         self._highlighted = {i for i in matched if i in self._nodes or i in self._edges}
         return None
 
@@ -1855,7 +1855,7 @@ class GraphView(QGraphicsView):
         the paths into its source and out of its target; with an app box, those of its members. Any
         other selection (several elements, a namespace box) shows everything plainly. With nothing
         selected, the node, edge or app box under the mouse is highlighted the same way."""
-        self._edge_layer.invalidate()  # a selected edge's colour, the dimmed ones
+        self._edge_layer.invalidate(lines=False)  # a selected edge's colour, the dimmed ones
         selected = self._scene.selectedItems()
         if not selected and self._hovered is not None:
             under = self._nodes.get(self._hovered) or self._edges.get(self._hovered) or \
