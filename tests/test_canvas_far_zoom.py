@@ -118,6 +118,18 @@ def test_far_out_the_edges_move_with_the_picture_when_panned(qtbot, view: GraphV
     assert _darkest(_along(view, item)) < 3 * 250
 
 
+def test_far_out_a_refresh_that_turns_an_edge_red_shows_it(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    _far(qtbot, view)
+    item = _edge(view, "productpage-v1", "details")
+    assert max(c.red() - c.green() for c in _along(view, item)) <= 5  # green on white
+    graph = bookinfo()
+    graph.edges[item.edge_id].rates["http5xx"] = 5.0  # half its requests fail
+    view.set_graph(graph)
+    assert max(c.red() - c.green() for c in _along(view, item)) > 30
+    view.set_graph(bookinfo(rate=12.0))  # new rates alone: nothing to draw again, and back to green
+    assert max(c.red() - c.green() for c in _along(view, item)) <= 5
+
+
 def test_far_out_selection_find_dimming_and_hide_show_on_the_edges(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("meshdesk.mesh.find")
     _far(qtbot, view)

@@ -799,7 +799,9 @@ class EdgeLayer(QGraphicsItem):
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setVisible(False)
         # every visible edge's line by pen; None: gather again at the next paint
-        self._lines: list[tuple[QPen, list[QLineF]]] | None = None
+        # (pen, lines, each line's bounds as left, top, right, bottom)
+        self._lines: list[tuple[QPen, list[QLineF], list[tuple[float, float, float, float]]]] | None = None
+        self._extent = (0.0, 0.0, 0.0, 0.0)  # the bounds of every line
         # what goes over the faded lines: whether they are faded, then (pen, opacity, lines) in
         # drawing order, and the self-calls (loops, drawn by their items' own code)
         self._overlay: tuple[bool, list[tuple[QPen, float, list[QLineF]]], list[EdgeItem]] | None = None
@@ -843,17 +845,40 @@ class EdgeLayer(QGraphicsItem):
         self._overlay = None
         self._overlay_gen += 1
 
-    def _gather_lines(self) -> list[tuple[QPen, list[QLineF]]]:
-        by_pen: dict[int, tuple[QPen, list[QLineF]]] = {}
+    def _gather_lines(self) -> list[tuple[QPen, list[QLineF], list[tuple[float, float, float, float]]]]:
+        by_pen: dict[int, tuple[QPen, list[QLineF], list[tuple[float, float, float, float]]]] = {}
+        left = top = math.inf
+        right = bottom = -math.inf
         for edge in self.edges.values():
             if edge._degenerate or not edge.isVisible():
                 continue
             pen = edge._pen
             group = by_pen.get(id(pen))
             if group is None:
-                group = by_pen[id(pen)] = (pen, [])
+                group = by_pen[id(pen)] = (pen, [], [])
             group[1].append(edge.line())
+            x1, y1, x2, y2 = edge._g[:4]
+            box = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+            group[2].append(box)
+            left, top, right, bottom = min(left, box[0]), min(top, box[1]), max(right, box[2]), max(bottom, box[3])
+        self._extent = (left, top, right, bottom)
         return list(by_pen.values())
+
+    def _in_view(self, painter: QPainter, width: int, height: int) -> list[tuple[QPen, list[QLineF]]]:
+        """The lines that cross the picture: drawing a line far outside it costs Qt as much as one in it
+        (zoomed in on part of the graph, most are outside)."""
+        assert self._lines is not None
+        inverse, ok = painter.worldTransform().inverted()
+        if not ok:
+            return [(pen, lines) for pen, lines, _ in self._lines]
+        seen = inverse.mapRect(QRectF(0, 0, width, height)).adjusted(-4, -4, 4, 4)  # a halo's half width
+        left, top, right, bottom = seen.left(), seen.top(), seen.right(), seen.bottom()
+        e = self._extent
+        if left <= e[0] and top <= e[1] and right >= e[2] and bottom >= e[3]:
+            return [(pen, lines) for pen, lines, _ in self._lines]
+        return [(pen, [line for line, b in zip(lines, boxes, strict=True)
+                       if b[0] <= right and b[2] >= left and b[1] <= bottom and b[3] >= top])
+                for pen, lines, boxes in self._lines]
 
     def _gather_overlay(self) -> tuple[bool, list[tuple[QPen, float, list[QLineF]]], list[EdgeItem]]:
         """As an edge paints itself: the Find halo under the selection's under its line, all of it
@@ -922,7 +947,7 @@ class EdgeLayer(QGraphicsItem):
                 p = QPainter(image)
                 p.setRenderHints(painter.renderHints())
                 p.setWorldTransform(t)
-                for pen, lines in self._lines:
+                for pen, lines in self._in_view(painter, device.width(), device.height()):
                     p.setPen(pen)
                     p.drawLines(lines)
                 p.end()

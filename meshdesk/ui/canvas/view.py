@@ -591,8 +591,12 @@ class GraphView(QGraphicsView):
 
     def _apply_graph(self, graph: TrafficGraph, wanted: Mapping[str, Node]) -> None:
         # vanished edges and nodes
-        for eid in [e for e in self._edges if e not in graph.edges]:
+        gone = [e for e in self._edges if e not in graph.edges]
+        for eid in gone:
             self._remove_edge(eid)
+        # an edge came, went or changed colour: drawn in one pass at far zoom, they are drawn again
+        # (new rates alone change only labels, not drawn there)
+        recolour = bool(gone)
         removed = [n for n in self._nodes if n not in wanted]
         for nid in removed:
             self._remove_node(nid)
@@ -634,8 +638,11 @@ class GraphView(QGraphicsView):
                 label = "" if mode == "none" else edge_label(
                     edge, mode, totals.get((edge.source, edge.protocol), 0.0), messages)
                 lock = security and edge.is_mtls is not None and edge.is_mtls > 0
+                pen = item_e._pen
                 if item_e.apply(edge, label, lock, shown):
                     dirty.add(eid)
+                if item_e._pen is not pen:
+                    recolour = True
                 continue
             if item_e is None:
                 src, dst = self._nodes.get(edge.source), self._nodes.get(edge.target)
@@ -650,9 +657,12 @@ class GraphView(QGraphicsView):
                 self._edge_layer.adopt(item_e)
                 self._dirty_edges.add(eid)
                 pairs_changed = True
+                recolour = True
             self._apply_edge(item_e, edge, totals)
         if pairs_changed:
             self._assign_offsets()
+        if recolour:
+            self._edge_layer.invalidate()
         # boxes first: a layout started for new nodes lays them out box by box
         box_ids = frozenset(nid for nid, n in graph.nodes.items() if n.node_type == NODE_BOX)
         boxes_changed = box_ids != self._box_ids
@@ -678,7 +688,6 @@ class GraphView(QGraphicsView):
         if self._hide_expr:
             self.set_hide(self._hide_expr)
         self._animation.set_edges(self._edges.values())
-        self._edge_layer.invalidate()  # colours, edges come and gone
         self._apply_focus()  # new items join the dimmed background of a focused node
         if stale:
             self._update_scene_rect()
@@ -782,11 +791,14 @@ class GraphView(QGraphicsView):
         # many at once (edge labels or locks turned on or off, a layout landing): each edge's new bounds
         # would take it out of the scene's index and put it back, 12,000 edges ~0.6 s (see BULK_ITEMS)
         with self._bulk(len(self._dirty_edges)):
+            moved = False
             for eid in self._dirty_edges:
                 item = self._edges.get(eid)
                 if item is not None:
+                    ends = item.ends()
                     item.update_geometry()
-        if self._dirty_edges:
+                    moved = moved or item.ends() != ends  # not only its label's room
+        if moved:
             self._edge_layer.invalidate()
         self._dirty_edges.clear()
 
@@ -1590,7 +1602,6 @@ class GraphView(QGraphicsView):
         if old.show_boxes != opts.show_boxes:
             self._rebuild_boxes()
             self.relayout_unplaced()
-        self._edge_layer.invalidate()
         if opts.animation and self.isVisible():
             self._animation.start()
         elif not opts.animation:
