@@ -9,14 +9,14 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QLineF, QPoint, Qt
+from PySide6.QtCore import QLineF, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QTransform
 from PySide6.QtTest import QTest
 
 from meshdesk.ui.canvas import DisplayOptions, GraphView, shapes
 from meshdesk.ui.canvas.items import ARROW_LOD, EdgeItem
 from meshdesk.ui.canvas.view import running_layout_threads
-from tests.test_canvas import bookinfo, nid_wl, shown
+from tests.test_canvas import _mouse_drag, bookinfo, nid_wl, shown
 
 pytestmark = pytest.mark.ui
 
@@ -128,6 +128,19 @@ def test_far_out_a_refresh_that_turns_an_edge_red_shows_it(qtbot, view: GraphVie
     assert max(c.red() - c.green() for c in _along(view, item)) > 30
     view.set_graph(bookinfo(rate=12.0))  # new rates alone: nothing to draw again, and back to green
     assert max(c.red() - c.green() for c in _along(view, item)) <= 5
+
+
+def test_far_out_the_edges_follow_a_dragged_node(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    _far(qtbot, view, zoom=ARROW_LOD / 2)
+    item = _edge(view, "productpage-v1", "details")
+    assert _darkest(_along(view, item)) < 3 * 250
+    before = item.midpoint()
+    _mouse_drag(qtbot, view, nid_wl("details-v1"), QPoint(0, 60))  # its service stays: the edge keeps its place
+    _mouse_drag(qtbot, view, nid_wl("productpage-v1"), QPoint(-50, 70))
+    qtbot.waitUntil(lambda: (item.midpoint() - before).manhattanLength() > 100, timeout=3000)
+    qtbot.waitUntil(lambda: _darkest(_along(view, item)) < 3 * 250, timeout=3000)  # drawn where it is now
+    item.source.setPos(item.source.pos() + QPointF(-300, 200))  # moved by the program, not the mouse
+    assert _darkest(_along(view, item)) < 3 * 250
 
 
 def test_far_out_selection_find_dimming_and_hide_show_on_the_edges(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]

@@ -802,6 +802,7 @@ class EdgeLayer(QGraphicsItem):
         # (pen, lines, each line's bounds as left, top, right, bottom)
         self._lines: list[tuple[QPen, list[QLineF], list[tuple[float, float, float, float]]]] | None = None
         self._extent = (0.0, 0.0, 0.0, 0.0)  # the bounds of every line
+        self._where: dict[str, tuple[int, int]] = {}  # edge id -> its line's group and place there
         # what goes over the faded lines: whether they are faded, then (pen, opacity, lines) in
         # drawing order, and the self-calls (loops, drawn by their items' own code)
         self._overlay: tuple[bool, list[tuple[QPen, float, list[QLineF]]], list[EdgeItem]] | None = None
@@ -846,23 +847,47 @@ class EdgeLayer(QGraphicsItem):
         self._overlay_gen += 1
 
     def _gather_lines(self) -> list[tuple[QPen, list[QLineF], list[tuple[float, float, float, float]]]]:
-        by_pen: dict[int, tuple[QPen, list[QLineF], list[tuple[float, float, float, float]]]] = {}
-        left = top = math.inf
-        right = bottom = -math.inf
+        groups: list[tuple[QPen, list[QLineF], list[tuple[float, float, float, float]]]] = []
+        index: dict[int, int] = {}  # id of a pen -> its group
+        where: dict[str, tuple[int, int]] = {}
         for edge in self.edges.values():
             if edge._degenerate or not edge.isVisible():
                 continue
             pen = edge._pen
-            group = by_pen.get(id(pen))
-            if group is None:
-                group = by_pen[id(pen)] = (pen, [], [])
+            gi = index.get(id(pen))
+            if gi is None:
+                gi = index[id(pen)] = len(groups)
+                groups.append((pen, [], []))
+            group = groups[gi]
+            where[edge.edge_id] = (gi, len(group[1]))
             group[1].append(edge.line())
-            x1, y1, x2, y2 = edge._g[:4]
-            box = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
-            group[2].append(box)
-            left, top, right, bottom = min(left, box[0]), min(top, box[1]), max(right, box[2]), max(bottom, box[3])
+            group[2].append(_bounds(edge))
+        self._where = where
+        self._extent = _extent(b for g in groups for b in g[2])
+        return groups
+
+    def moved(self, edges: Iterable[EdgeItem]) -> None:
+        """These edges' nodes moved (a drag): their lines change place, the others are kept."""
+        if not self.far:
+            return
+        if self._lines is None:
+            self.invalidate()
+            return
+        left, top, right, bottom = self._extent
+        for edge in edges:
+            place = self._where.get(edge.edge_id)
+            if place is None or edge._degenerate or not edge.isVisible():  # not (or no longer) a line
+                self.invalidate()
+                return
+            group = self._lines[place[0]]
+            group[1][place[1]] = edge.line()
+            box = group[2][place[1]] = _bounds(edge)
+            left, top, right, bottom = _extent((box, (left, top, right, bottom)))
         self._extent = (left, top, right, bottom)
-        return list(by_pen.values())
+        self._lines_gen += 1
+        self._overlay = None  # the bright paths over it hold lines that moved
+        self._overlay_gen += 1
+        self.update()
 
     def _in_view(self, painter: QPainter, width: int, height: int) -> list[tuple[QPen, list[QLineF]]]:
         """The lines that cross the picture: drawing a line far outside it costs Qt as much as one in it
@@ -981,6 +1006,27 @@ class EdgeLayer(QGraphicsItem):
         image.setDevicePixelRatio(dpr)
         image.fill(Qt.GlobalColor.transparent)
         return image
+
+
+def _bounds(edge: EdgeItem) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = edge.ends()
+    return (x1, y1, x2, y2) if x1 <= x2 and y1 <= y2 else (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+
+
+def _extent(boxes: Iterable[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    """The bounds of all ``boxes`` (left, top, right, bottom)."""
+    left = top = math.inf
+    right = bottom = -math.inf
+    for b in boxes:
+        if b[0] < left:
+            left = b[0]
+        if b[1] < top:
+            top = b[1]
+        if b[2] > right:
+            right = b[2]
+        if b[3] > bottom:
+            bottom = b[3]
+    return left, top, right, bottom
 
 
 def draw_edge_labels(painter: QPainter, rect: QRectF, edges: Iterable[EdgeItem]) -> None:

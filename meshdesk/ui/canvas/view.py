@@ -791,15 +791,16 @@ class GraphView(QGraphicsView):
         # many at once (edge labels or locks turned on or off, a layout landing): each edge's new bounds
         # would take it out of the scene's index and put it back, 12,000 edges ~0.6 s (see BULK_ITEMS)
         with self._bulk(len(self._dirty_edges)):
-            moved = False
+            moved: list[EdgeItem] = []
             for eid in self._dirty_edges:
                 item = self._edges.get(eid)
                 if item is not None:
                     ends = item.ends()
                     item.update_geometry()
-                    moved = moved or item.ends() != ends  # not only its label's room
+                    if item.ends() != ends:  # not only its label's room
+                        moved.append(item)
         if moved:
-            self._edge_layer.invalidate()
+            self._edge_layer.moved(moved)
         self._dirty_edges.clear()
 
     # ------------------------------------------------------------------ placement & layout
@@ -1497,7 +1498,7 @@ class GraphView(QGraphicsView):
         for e in edges:
             e.update_geometry()
         if edges:
-            self._edge_layer.invalidate()
+            self._edge_layer.moved(edges)
         box = self._box_of.get(item.node_id)
         while box is not None:
             box.refit()
