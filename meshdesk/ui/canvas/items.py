@@ -870,7 +870,8 @@ class EdgeLayer(QGraphicsItem):
         """These edges' nodes moved (a drag): their lines change place, the others are kept."""
         if not self.far:
             return
-        if self._lines is None:
+        edges = list(edges)
+        if self._lines is None or len(edges) > max(64, len(self._where) // 4):  # many: gathered anew
             self.invalidate()
             return
         left, top, right, bottom = self._extent
@@ -882,7 +883,8 @@ class EdgeLayer(QGraphicsItem):
             group = self._lines[place[0]]
             group[1][place[1]] = edge.line()
             box = group[2][place[1]] = _bounds(edge)
-            left, top, right, bottom = _extent((box, (left, top, right, bottom)))
+            left, top = min(left, box[0]), min(top, box[1])
+            right, bottom = max(right, box[2]), max(bottom, box[3])
         self._extent = (left, top, right, bottom)
         self._lines_gen += 1
         self._overlay = None  # the bright paths over it hold lines that moved
