@@ -162,6 +162,26 @@ def _text(value: Any, where: str, problems: list[str]) -> str:
     return str(value)  # a code written 500 in YAML is the text "500"
 
 
+def _patterns(given: Mapping[Any, Any], what: str, fields: Sequence[str], patterns: Sequence[str], where: str,
+              problems: list[str]) -> dict[str, Any]:
+    """The pattern fields of a rate or a tolerance (``given``) as texts, each checked to be a regular
+    expression (a code's ``X`` read as a digit); a problem for each field it has no such name for and
+    each pattern that is none."""
+    unknown = [str(k) for k in given if k not in fields]
+    if unknown:
+        problems.append(f"{where}: {', '.join(repr(k) for k in unknown)} is not a field of a {what} (they are "
+                        f"{', '.join(fields)})")
+    out: dict[str, Any] = {}
+    for key in patterns:
+        if given.get(key) is not None:
+            text = _text(given[key], f"{where}.{key}", problems)
+            bad = _pattern_problem(text, code=key == "code")
+            if bad:
+                problems.append(f"{where}.{key} {text!r} is not a regular expression: {bad}")
+            out[key] = text
+    return out
+
+
 def normalize_rates(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """``health_config.rate`` as read from YAML or JSON, checked: each entry as a plain dict of the
     fields it gave (codes as texts, thresholds as numbers), and a message per problem (an entry with a
@@ -178,18 +198,7 @@ def normalize_rates(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
         if not isinstance(rate, Mapping):
             problems.append(f"{where} must be a mapping with namespace, kind, name and tolerance")
             continue
-        unknown = [str(k) for k in rate if k not in _RATE_KEYS]
-        if unknown:
-            mine.append(f"{where}: {', '.join(repr(k) for k in unknown)} is not a field of a rate (they are "
-                        f"{', '.join(_RATE_KEYS)})")
-        entry: dict[str, Any] = {}
-        for key in ("namespace", "kind", "name"):
-            if rate.get(key) is not None:
-                text = _text(rate[key], f"{where}.{key}", mine)
-                bad = _pattern_problem(text)
-                if bad:
-                    mine.append(f"{where}.{key} {text!r} is not a regular expression: {bad}")
-                entry[key] = text
+        entry = _patterns(rate, "rate", _RATE_KEYS, ("namespace", "kind", "name"), where, mine)
         tolerances = rate.get("tolerance")
         if not isinstance(tolerances, list) or not tolerances:
             mine.append(f"{where} has no tolerance list: say which codes count against the apps, services or "
@@ -201,18 +210,7 @@ def normalize_rates(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
             if not isinstance(t, Mapping):
                 mine.append(f"{at} must be a mapping with code, degraded, failure, protocol and direction")
                 continue
-            unknown = [str(k) for k in t if k not in _TOLERANCE_KEYS]
-            if unknown:
-                mine.append(f"{at}: {', '.join(repr(k) for k in unknown)} is not a field of a tolerance (they "
-                            f"are {', '.join(_TOLERANCE_KEYS)})")
-            tol: dict[str, Any] = {}
-            for key in ("code", "protocol", "direction"):
-                if t.get(key) is not None:
-                    text = _text(t[key], f"{at}.{key}", mine)
-                    bad = _pattern_problem(text, code=key == "code")
-                    if bad:
-                        mine.append(f"{at}.{key} {text!r} is not a regular expression: {bad}")
-                    tol[key] = text
+            tol = _patterns(t, "tolerance", _TOLERANCE_KEYS, ("code", "protocol", "direction"), at, mine)
             for key in ("degraded", "failure"):
                 tol[key] = _number(t.get(key), f"{at}.{key}", mine)
             entry["tolerance"].append(tol)
