@@ -156,3 +156,26 @@ def test_a_snapshot_keeps_its_rates_and_refuses_bad_ones() -> None:
         GraphRequest.from_json({"namespaces": ["shop"], "healthRates": [{"namespace": "(", "tolerance": [{}]}]})
     with pytest.raises(ValueError, match="no tolerance list"):
         GraphRequest(namespaces=("shop",), healthRates=({"namespace": "shop"},))
+
+
+def test_the_details_panel_says_what_judged_a_nodes_health(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A node judged by a configured rate looked judged by Kiali's defaults (its panel said "Degraded"
+    at 15% errors, where the defaults say Failure, and no word why); the panel names the rate, or the
+    node's own annotation, and says nothing for a node the defaults judge."""
+    from meshdesk.ui.panels import SidePanel
+
+    reviews = Workload(name="reviews-v1", namespace="shop", labels={"app": "reviews", "version": "v1"},
+                       annotations={health.ANNOTATION: "5XX,1,2,http,inbound"},
+                       pods=[Pod("reviews-v1-0", "shop", phase="Running")], replicas=1, available=1)
+    inv = Inventory(cluster="east", namespaces=[Namespace("shop")], workloads=[reviews],
+                    services=[Service("reviews", "shop")])
+    g = build(snapshot(_fifteen_percent_5xx(), inventory=inv, injectServiceNodes=True, healthRates=_rates()))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(g, inv)
+    panel.show_selection([node(g, "reviews").id])
+    assert "Judged by\nconfigured health rate 1 of 2 (shop \u00b7 service \u00b7 reviews)" in panel.text()
+    panel.show_selection([node(g, "reviews-v1").id])
+    assert "Judged by\nits health.kiali.io/rate annotation: 5XX,1,2,http,inbound" in panel.text()
+    panel.show_selection([node(g, "web-v1").id])
+    assert "Judged by" not in panel.text()

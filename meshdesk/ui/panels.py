@@ -17,7 +17,13 @@ from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.context import inventory_lookup, inventory_part, merged
-from meshdesk.mesh.graph.health import counted_outside_gateway, workload_status
+from meshdesk.mesh.graph.health import (
+    ANNOTATION,
+    configured_tolerances,
+    counted_outside_gateway,
+    parse_annotation,
+    workload_status,
+)
 from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
     BOX_APP,
@@ -42,6 +48,7 @@ from meshdesk.mesh.graph.model import (
     health_text,
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
+from meshdesk.mesh.health_rates import compile_rates
 from meshdesk.mesh.inventory import (
     WORKLOAD_LISTS,
     Endpoint,
@@ -581,6 +588,28 @@ def _health_html(h: Health | None) -> str:
     if h.reasons:
         text += "<br>" + "<br>".join(_e(r) for r in h.reasons)
     return text
+
+
+def _tolerance_rows(g: TrafficGraph, node: Node) -> list[tuple[str, str]]:
+    """A "Judged by" row when a node's health is not judged by Kiali's default tolerances: its own
+    ``health.kiali.io/rate`` annotation, or which of the configured rates (Kiali's health_config.rate)."""
+    if node.health is None:
+        return []
+    if node.health_annotation and parse_annotation(node.health_annotation)[0]:
+        return [("Judged by", f"its {ANNOTATION} annotation: <code>{_e(node.health_annotation)}</code>")]
+    raw = g.request.healthRates
+    if not raw:
+        return []
+    try:
+        rates = compile_rates(raw)
+    except ValueError:
+        return []
+    tolerances = configured_tolerances(node, rates)
+    first = next((i for i, r in enumerate(rates) if r.tolerances is tolerances), None)
+    if first is None:
+        return []
+    scope = " \u00b7 ".join(_e(str(raw[first].get(k) or "any")) for k in ("namespace", "kind", "name"))
+    return [("Judged by", f"configured health rate {first + 1} of {len(rates)} ({scope})")]
 
 
 def _table(rows: Iterable[tuple[str, str]]) -> str:
@@ -1401,6 +1430,7 @@ class SidePanel(QWidget):
             if node.has_missing_sidecar:
                 rows.append(("Sidecar", "<span style='color:#d18b00'>missing</span>"))
         rows.append(("Health", _health_html(node.health)))
+        rows += _tolerance_rows(g, node)
         rows += _routing_rows(node) + _entry_rows(node)
         rows[:0] = _gateway_rows(node)
         parts.append(_table(rows))
@@ -1435,6 +1465,7 @@ class SidePanel(QWidget):
         if node.version:
             rows.append(("Version", _e(node.version)))
         rows.append(("Health", _health_html(node.health)))
+        rows += _tolerance_rows(g, node)
         rows += _routing_rows(node) + _entry_rows(node)
         rows[:0] = _gateway_rows(node)
         parts.append(_table(rows))
@@ -1510,6 +1541,7 @@ class SidePanel(QWidget):
         if svc is not None:
             rows += _service_rows(svc)
         rows.append(("Health", _health_html(node.health)))
+        rows += _tolerance_rows(g, node)
         rows += _routing_rows(node)
         parts.append(_table(rows))
         parts.append(_findings(g, (SERVICE, node.namespace, node.service), node.cluster))
