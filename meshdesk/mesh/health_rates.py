@@ -303,6 +303,12 @@ def compile_rates(rates: Sequence[Mapping[str, Any]]) -> tuple[HealthRate, ...]:
     return _compiled(text)
 
 
+def rate_scope(rate: Mapping[str, Any]) -> str:
+    """What a rate (as written) is about, in words: "shop \u00b7 service \u00b7 reviews", "any" for a
+    field it leaves out."""
+    return " \u00b7 ".join(str(rate.get(k) or "any") for k in ("namespace", "kind", "name"))
+
+
 def compiled_tolerances(rates: Sequence[HealthRate], namespace: str, kind: str, name: str) -> tuple[Tolerance, ...]:
     """The tolerances of the first rate matching (namespace, kind, name); Kiali's defaults when none does."""
     for rate in rates:

@@ -48,7 +48,7 @@ from meshdesk.mesh.graph.model import (
     health_text,
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
-from meshdesk.mesh.health_rates import compile_rates
+from meshdesk.mesh.health_rates import compile_rates, rate_scope
 from meshdesk.mesh.inventory import (
     WORKLOAD_LISTS,
     Endpoint,
@@ -608,8 +608,7 @@ def _tolerance_rows(g: TrafficGraph, node: Node) -> list[tuple[str, str]]:
     first = next((i for i, r in enumerate(rates) if r.tolerances is tolerances), None)
     if first is None:
         return []
-    scope = " \u00b7 ".join(_e(str(raw[first].get(k) or "any")) for k in ("namespace", "kind", "name"))
-    return [("Judged by", f"configured health rate {first + 1} of {len(rates)} ({scope})")]
+    return [("Judged by", f"configured health rate {first + 1} of {len(rates)} ({_e(rate_scope(raw[first]))})")]
 
 
 def _table(rows: Iterable[tuple[str, str]]) -> str:

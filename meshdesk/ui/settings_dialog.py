@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out
-from meshdesk.mesh.health_rates import read_health_config
+from meshdesk.mesh.health_rates import rate_scope, read_health_config
 from meshdesk.mesh.traces import TRACING_API_JAEGER, TRACING_API_TEMPO
 from meshdesk.store import settings as store
 from meshdesk.ui import theme
@@ -770,7 +770,7 @@ def health_rates_summary(rates: Sequence[Mapping[str, Any]]) -> str:
     if not rates:
         return "Kiali's defaults"
     first = rates[0]
-    scope = " \u00b7 ".join(str(first.get(k) or "any") for k in ("namespace", "kind", "name"))
+    scope = rate_scope(first)
     more = ", \u2026" if len(rates) > 1 else ""
     return f"{len(rates)} rate{'s' if len(rates) != 1 else ''} ({scope}{more}), then Kiali's defaults"
 
