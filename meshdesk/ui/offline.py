@@ -90,7 +90,10 @@ class SnapshotSource:
         req = replace(request, namespaces=namespaces, queryTime=saved.queryTime, duration=saved.duration,
                       cluster=saved.cluster, rateHttp=saved.rateHttp, rateGrpc=saved.rateGrpc, rateTcp=saved.rateTcp,
                       responseTimeQuantile=saved.responseTimeQuantile, throughputType=saved.throughputType,
-                      namespaceDurations=saved.namespaceDurations)
+                      namespaceDurations=saved.namespaceDurations,
+                      # judged as whoever saved it saw it (their cluster's Kiali tolerances); one saved with
+                      # Kiali's defaults by the window's general ones
+                      healthRates=saved.healthRates or request.healthRates)
         inventory = self._snap.inventory
         if inventory is not None and request.namespaces:  # the chosen namespaces only, as a live read
             inventory = inventory.within(namespaces)
