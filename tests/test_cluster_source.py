@@ -317,6 +317,50 @@ def test_meshdesk_graph_reads_prometheus_from_the_contexts_settings(kube_emulato
     assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] for line in out.splitlines())
 
 
+def test_meshdesk_graph_judges_health_by_the_tolerances_saved_for_the_context(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, prometheus_server: PrometheusServer,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The app judges a context by the health tolerances saved in Settings (the context's own, else the
+    general ones); ``meshdesk graph --context`` judged it by Kiali's defaults, so the terminal called
+    Healthy what the window called Failure. It follows them now, says so, and ``--health-config ''``
+    goes back to the defaults."""
+    import json as _json
+
+    from meshdesk.cli import main
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    _bookinfo_cluster(kube_emulator, shared_dir, prometheus_server.url)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    twos_fail = {"namespace": "bookinfo", "kind": "service", "name": "reviews",
+                 "tolerance": [{"code": "2XX", "failure": 1}]}
+
+    def reviews(*extra: str) -> tuple[str, str]:
+        assert main(["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "bookinfo",
+                     "--format", "json", *extra]) == 0
+        out, err = capsys.readouterr()
+        nodes = _json.loads(out)["nodes"]
+        node = next(n for n in nodes if n.get("node_type") == "service" and n.get("service") == "reviews")
+        return str((node.get("health") or {}).get("status")), err
+
+    assert reviews() == ("Healthy", "")
+    settings = load_settings()
+    settings.health_rates = [twos_fail]  # the general ones
+    settings.save()
+    status, err = reviews()
+    assert status == "Failure"
+    assert "health judged by the 1 health tolerance saved in Settings for context lab" in err
+    settings = load_settings()  # this context's own: none, Kiali's defaults whatever the general ones say
+    settings.set_context_settings("lab", ContextSettings(health_rates=()))
+    settings.save()
+    assert reviews() == ("Healthy", "")
+    settings = load_settings()
+    settings.set_context_settings("lab", ContextSettings(health_rates=(twos_fail, twos_fail)))
+    settings.save()
+    status, err = reviews()
+    assert status == "Failure" and "the 2 health tolerances saved in Settings for context lab" in err
+    assert reviews("--health-config", "") == ("Healthy", "")
+
+
 def test_meshdesk_graph_says_a_corrupt_settings_file_was_moved_aside_in_its_own_words(
         kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, prometheus_server: PrometheusServer,
         capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:

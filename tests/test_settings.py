@@ -743,3 +743,39 @@ def test_health_tolerances_are_kept_and_what_cannot_be_used_is_dropped_saying_wh
     assert bad.warnings[0].startswith("settings: health_rates rate[0].name 'rev(' is not a regular expression")
     assert bad.warnings[0].endswith("dropped (nodes are judged by Kiali's default tolerances)")
     assert _asides(path.parent), "the file as it was is kept beside"
+
+
+def test_a_context_keeps_health_tolerances_of_its_own() -> None:
+    """Each cluster's Kiali has its own health_config.rate: a context's own tolerances judge it, the
+    general ones the contexts without their own; [] is Kiali's defaults there whatever the general ones
+    say. A bad entry in the file is dropped with a warning naming the context (the general ones then
+    judge it), the file kept beside; the other contexts' are untouched."""
+    general = [{"name": "reviews", "tolerance": [{"code": "5XX", "failure": 20}]}]
+    own = [{"namespace": "shop", "kind": "app", "name": ".*", "tolerance": [{"code": "4XX", "failure": 5}]}]
+    s = load_settings()
+    s.health_rates = general
+    s.set_context_settings("prod", ContextSettings(health_rates=tuple(own)))
+    s.set_context_settings("lab", ContextSettings(health_rates=()))
+    s.set_context_settings("stage", ContextSettings(prometheus_url="http://prom:9090"))
+    with pytest.raises(ValueError, match=r"health_rates: rate\[0\].name 'rev\(' is not a regular expression"):
+        s.set_context_settings("dev", ContextSettings(health_rates=({"name": "rev(", "tolerance": [{"code": "5XX"}]},)))
+    s.save()
+    again = load_settings()
+    assert [r["tolerance"][0]["code"] for r in again.health_rates_for("prod")] == ["4XX"]
+    assert again.health_rates_for("lab") == ()
+    assert [r["name"] for r in again.health_rates_for("stage")] == ["reviews"]
+    assert [r["name"] for r in again.health_rates_for("never-seen")] == ["reviews"]
+    assert again.context_settings("stage").health_rates is None
+    assert "health_rates" not in json.loads(paths.settings_file().read_text())["contexts"]["stage"]
+
+    path = paths.settings_file()
+    doc = json.loads(path.read_text())
+    doc["contexts"]["prod"]["health_rates"] = [{"name": "rev(", "tolerance": [{"code": "5XX"}]}]
+    path.write_text(json.dumps(doc))
+    bad = load_settings()
+    assert [r["name"] for r in bad.health_rates_for("prod")] == ["reviews"]
+    assert bad.health_rates_for("lab") == ()
+    assert bad.warnings[0].startswith("settings for context 'prod': health_rates rate[0].name 'rev(' is not a "
+                                      "regular expression"), bad.warnings
+    assert bad.warnings[0].endswith("dropped (the general health tolerances judge this context's nodes)")
+    assert _asides(path.parent), "the file as it was is kept beside"

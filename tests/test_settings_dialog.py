@@ -657,6 +657,54 @@ def test_health_tolerances_are_read_as_kialis_config_and_refused_in_words(qtbot,
     assert store.load_settings().health_rates == ()
 
 
+def test_a_context_is_given_its_own_kialis_health_tolerances(qtbot, app, store) -> None:
+    """Each cluster's Kiali has its own health_config.rate. A context's Health tolerances tab takes its
+    own: a typo names the context and brings the tab forward, nothing saved; taken, they are saved for
+    that context alone (the other context keeps the general ones); back on "the general ones", its own
+    are forgotten."""
+    from PySide6.QtCore import QPoint, Qt
+
+    dialog = _dialog(qtbot, current_context="prod-eu")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    form = dialog.form()
+    assert form.rates_general.isChecked() and not form.rates_button.isEnabled()
+    form.server_tabs.setCurrentIndex(form.server_tabs.count() - 1)
+    assert form.server_tabs.tabText(form.server_tabs.currentIndex()) == "Health tolerances"
+    qtbot.mouseClick(form.rates_own, Qt.MouseButton.LeftButton, pos=QPoint(6, form.rates_own.height() // 2))
+    assert form.rates_button.isEnabled() and form.rates_summary.text() == "Kiali's defaults"
+    editor = form.edit_health_rates()
+    qtbot.addWidget(editor)
+    assert editor.windowTitle() == "Health tolerances of prod-eu"
+    editor.text.setPlainText("rate:\n- {namespace: shop, kind: app, name: cart, tolerance: [{code: 5XX, failure: 5}]}")
+    editor.accept()
+    assert form.rates_summary.text() == "1 rate (shop \u00b7 app \u00b7 cart), then Kiali's defaults"
+    form.health_rates_text = "rate:\n- {name: 'cart(', tolerance: [{code: 5XX}]}"  # as a file pasted by hand
+    form.server_tabs.setCurrentIndex(0)
+    _click(qtbot, dialog, "Ok")
+    assert not store.load_settings().context_names()  # nothing saved
+    assert dialog.error.text().startswith("prod-eu: health tolerances: rate[0].name 'cart(' is not a regular")
+    assert form.server_tabs.currentWidget().objectName() == "healthPage"
+    form.health_rates_text = "rate:\n- {namespace: shop, kind: app, name: cart, tolerance: [{code: 5XX, failure: 5}]}"
+    with qtbot.waitSignal(dialog.settingsSaved):
+        _click(qtbot, dialog, "Ok")
+    saved = store.load_settings()
+    assert [r["name"] for r in saved.health_rates_for("prod-eu")] == ["cart"]
+    assert saved.health_rates_for("kind-dev") == ()
+    assert saved.context_settings("kind-dev").health_rates is None
+
+    again = _dialog(qtbot, current_context="prod-eu")
+    again.show()
+    qtbot.waitExposed(again)
+    form = again.form()
+    assert form.rates_own.isChecked() and "shop \u00b7 app \u00b7 cart" in form.rates_summary.text()
+    form.server_tabs.setCurrentIndex(form.server_tabs.count() - 1)
+    qtbot.mouseClick(form.rates_general, Qt.MouseButton.LeftButton, pos=QPoint(6, form.rates_general.height() // 2))
+    with qtbot.waitSignal(again.settingsSaved):
+        _click(qtbot, again, "Ok")
+    assert store.load_settings().context_settings("prod-eu").health_rates is None
+
+
 def _contrast(a, b) -> float:  # type: ignore[no-untyped-def]
     def lum(c) -> float:  # type: ignore[no-untyped-def]
         def ch(v: float) -> float:

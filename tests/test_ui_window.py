@@ -2966,6 +2966,80 @@ def test_a_theme_chosen_in_settings_keeps_the_node_graph_shown(qtbot, make_windo
     qtbot.waitUntil(lambda: w.toolbar.choices.refresh == 60, timeout=5000)  # its own settings: opened again
 
 
+def test_a_contexts_own_health_tolerances_judge_it_and_a_change_keeps_the_node_graph(qtbot, make_window) -> None:
+    """Each cluster's Kiali has its own health_config.rate: a context with tolerances of its own is judged
+    by them, not by the general ones; changed in Settings, the graph shown is judged again at once and
+    the user stays in the node graph they were reading (a change of the context's other settings opens
+    it again)."""
+    from meshdesk.mesh.graph.model import FAILURE, HEALTHY, NODE_APP, NODE_SERVICE
+    from meshdesk.store.settings import ContextSettings
+    from meshdesk.ui.settings_dialog import SettingsDialog
+
+    def productpage(w: MainWindow) -> str:
+        n = next((n for n in w.graph.nodes.values() if n.node_type == NODE_SERVICE and n.service == "productpage"),
+                 None)
+        return n.health.status if n is not None and n.health is not None else ""
+
+    fail_200s = "rate:\n- {namespace: shop, kind: service, name: productpage, tolerance: [{code: '2XX', failure: 1}]}\n"
+    w = make_window(contexts=["east"], context="east", namespaces=["shop"],
+                    factories={"east": lambda: DemoCluster(clock=lambda: 1_790_000_000.0)})
+    w.settings.health_rates = [{"namespace": "shop", "kind": "service", "name": "productpage",
+                                "tolerance": [{"code": "2XX", "failure": 1}]}]
+    w.settings.set_context_settings("east", ContextSettings(health_rates=()))  # its Kiali: the defaults
+    w.switch_context("east")
+    wait_graph(qtbot, w, lambda w: productpage(w) == HEALTHY and w.stack.currentWidget() is w.view)
+    w._on_double_click(next(n.id for n in w.graph.nodes.values() if n.node_type == NODE_APP and n.app == "productpage"))
+    wait_graph(qtbot, w, lambda w: w.graph.request.node is not None and productpage(w) == HEALTHY)
+    focus = w.graph.request.node
+
+    dialog = SettingsDialog(w, contexts=["east"], current_context="east", settings=w.settings)
+    qtbot.addWidget(dialog)
+    dialog.settingsSaved.connect(w._on_settings_saved)  # as the Settings menu entry connects it
+    form = dialog.form()
+    assert form.rates_own.isChecked() and form.rates_summary.text() == "Kiali's defaults"
+    editor = form.edit_health_rates()
+    editor.text.setPlainText(fail_200s)
+    editor.accept()
+    with qtbot.waitSignal(dialog.settingsSaved):
+        dialog.accept()
+    wait_graph(qtbot, w, lambda w: productpage(w) == FAILURE)
+    assert w.graph.request.node == focus and w.focus_bar.isVisible()
+
+
+def test_a_snapshot_is_judged_by_the_health_tolerances_it_was_saved_with(qtbot, make_window, tmp_path) -> None:
+    """A snapshot saved in a context judged by its own Kiali's tolerances, opened where the settings hold
+    none (a colleague's machine): it was judged again by the opener's settings, and what was a Failure
+    for whoever saved it showed Healthy. It keeps the tolerances it was saved with, as `meshdesk graph
+    --snapshot` does; one saved with Kiali's defaults follows the window's general ones."""
+    from meshdesk.mesh.graph.model import FAILURE, HEALTHY, NODE_SERVICE
+    from meshdesk.store.settings import ContextSettings
+
+    def productpage(w: MainWindow) -> str:
+        n = next((n for n in w.graph.nodes.values() if n.node_type == NODE_SERVICE and n.service == "productpage"),
+                 None)
+        return n.health.status if n is not None and n.health is not None else ""
+
+    rate = {"namespace": "shop", "kind": "service", "name": "productpage", "tolerance": [{"code": "2XX", "failure": 1}]}
+    w = make_window(contexts=["east"], context="east", namespaces=["shop"],
+                    factories={"east": lambda: DemoCluster(clock=lambda: 1_790_000_000.0)})
+    w.settings.set_context_settings("east", ContextSettings(health_rates=(rate,)))
+    w.switch_context("east")
+    wait_graph(qtbot, w, lambda w: productpage(w) == FAILURE and w.stack.currentWidget() is w.view)
+    judged, plain = tmp_path / "judged.json", tmp_path / "plain.json"
+    assert w.save_snapshot(str(judged))
+    w.settings.set_context_settings("east", ContextSettings())  # the colleague's: no tolerances at all
+    w.switch_context("east")
+    wait_graph(qtbot, w, lambda w: productpage(w) == HEALTHY and w.context == "east")
+    assert w.save_snapshot(str(plain))
+    w.open_snapshot(str(judged))
+    wait_graph(qtbot, w, lambda w: w.context.startswith("snapshot: ") and "judged" in w.context)
+    assert productpage(w) == FAILURE
+    w.settings.health_rates = [rate]  # the general ones judge a snapshot saved with Kiali's defaults
+    w.open_snapshot(str(plain))
+    wait_graph(qtbot, w, lambda w: w.context.startswith("snapshot: ") and "plain" in w.context)
+    assert productpage(w) == FAILURE
+
+
 def test_tab_round_the_window_stops_only_where_the_user_can_see(qtbot, tmp_path) -> None:
     """Ctrl+Tab off the graph, then Tab: the keyboard went to the Legend's pane, which Qt keeps shown
     off screen behind the Details tab, and to an empty dock tab bar off screen, and nothing on screen

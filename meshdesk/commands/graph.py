@@ -239,13 +239,15 @@ def _focus_name(node: NodeFocus) -> str:
     return f"{what} in {node.namespace}"
 
 
-def _live_source(a: argparse.Namespace) -> Any:
+def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...], str]:
+    """The source to graph, with the health tolerances saved in Settings for its context (its own, else the
+    general ones: as the app judges it; none for the demo) and that context's name."""
     if a.demo:
         try:
             from meshdesk.sources.demo import DemoCluster
         except ImportError:
             raise _Unavailable("the demo mesh is not available in this build (meshdesk.sources.demo)") from None
-        return DemoCluster()
+        return DemoCluster(), (), ""
     try:
         from meshdesk.sources.cluster import open_source
         from meshdesk.sources.kubeconfig import load_kubeconfig
@@ -296,8 +298,9 @@ def _live_source(a: argparse.Namespace) -> Any:
             auth["ca_bundle"] = a.prometheus_ca
         if a.prometheus_insecure:
             auth["insecure"] = True
-    return open_source(kubeconfig=a.kubeconfig, context=a.context or None, prometheus_url=url, prometheus_auth=auth,
-                       timeout=a.timeout, log_problems=False)
+    source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, prometheus_url=url,
+                         prometheus_auth=auth, timeout=a.timeout, log_problems=False)
+    return source, settings.health_rates_for(context), context
 
 
 class _Unavailable(Exception):
@@ -394,7 +397,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             with _usage():
                 base = GraphRequest(namespaces=tuple(a.namespace or ()))
                 request = _override(base, a)
-            source = _live_source(a)
+            source, saved_rates, context = _live_source(a)
+            if saved_rates and a.health_config is None:
+                # judged as the app judges this context (its health was another in the terminal)
+                request = dataclasses.replace(request, healthRates=saved_rates)
+                print(f"meshdesk graph: health judged by the {len(saved_rates)} health tolerance"
+                      f"{'s' if len(saved_rates) != 1 else ''} saved in Settings for context {context} "
+                      "(--health-config '' for Kiali's defaults)", file=sys.stderr)
             try:
                 if not request.namespaces:
                     # as the app's first look: the namespaces in the mesh (injection, revision or ambient)

@@ -16,7 +16,9 @@ Layout (schema 2)::
          "tracing_url": "http://localhost:16686", "tracing_auth": {...as prometheus_auth...}}}}
 
 ``tracing_url``/``tracing_auth`` (a tracing backend's address and credentials) and ``tracing_api`` (the API
-it is asked through: "jaeger" or "tempo"; absent, chosen automatically) are written only when set.
+it is asked through: "jaeger" or "tempo"; absent, chosen automatically) are written only when set, as is
+a context's own ``health_rates`` (its cluster's Kiali ``health_config.rate``; absent, the general ones
+judge it; ``[]``, Kiali's defaults do).
 
 Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
 ``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}`` (or
@@ -100,7 +102,7 @@ MAX_URL = 16_384
 _MAX_WINDOW_TEXT = 65_536
 
 _CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type",
-                 "tracing_url", "tracing_auth", "tracing_api")
+                 "tracing_url", "tracing_auth", "tracing_api", "health_rates")
 
 
 def _shown(value: Any) -> str:
@@ -194,6 +196,9 @@ class ContextSettings:
     # which API the tracing backend is asked through: "" (auto: Tempo's own when it answers as Tempo, else
     # Jaeger's query API), "jaeger" or "tempo"
     tracing_api: str = ""
+    # Kiali's health_config.rate of this cluster (each cluster's Kiali has its own): None = the general
+    # setting's (``Settings.health_rates``), () = Kiali's defaults whatever the general setting says
+    health_rates: tuple[dict[str, Any], ...] | None = None
 
     def __repr__(self) -> str:
         from meshdesk.sources.prometheus import safe_url  # no credentials or query values shown
@@ -204,7 +209,8 @@ class ContextSettings:
                 f"prometheus_auth={_masked_auth(self.prometheus_auth)!r}, "
                 f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
                 f"graph_type={self.graph_type!r}, tracing_url={tracing!r}, "
-                f"tracing_auth={_masked_auth(self.tracing_auth)!r}, tracing_api={self.tracing_api!r})")
+                f"tracing_auth={_masked_auth(self.tracing_auth)!r}, tracing_api={self.tracing_api!r}, "
+                f"health_rates={self.health_rates!r})")
 
     __str__ = __repr__
 
@@ -218,7 +224,8 @@ class ContextSettings:
                 "graph_type": self.graph_type,
                 **({"tracing_url": self.tracing_url} if self.tracing_url else {}),
                 **({"tracing_auth": copy.deepcopy(self.tracing_auth)} if self.tracing_auth else {}),
-                **({"tracing_api": self.tracing_api} if self.tracing_api else {})}
+                **({"tracing_api": self.tracing_api} if self.tracing_api else {}),
+                **({"health_rates": [dict(r) for r in self.health_rates]} if self.health_rates is not None else {})}
 
     @staticmethod
     def from_json(obj: Mapping[str, Any], warn: Callable[[str], None], where: str) -> ContextSettings:
@@ -251,6 +258,15 @@ class ContextSettings:
                 warn(f"{where}: {name} {_shown(value)} {why}; dropped")
             else:
                 setattr(cs, name, number)
+        rates = obj.get("health_rates")
+        if rates is not None:
+            normal, problems = normalize_rates(rates)
+            if problems:
+                warn(f"{where}: health_rates {short_words(problems[0])}"
+                     f"{f' (and {len(problems) - 1} more problems)' if len(problems) > 1 else ''}; dropped (the "
+                     "general health tolerances judge this context's nodes)")
+            else:
+                cs.health_rates = tuple(normal)
         graph_type = obj.get("graph_type")
         if isinstance(graph_type, str) and (graph_type in GRAPH_TYPES or not graph_type):
             cs.graph_type = graph_type
@@ -488,6 +504,12 @@ class Settings:
             raise ValueError("; ".join(problems))
         self._set_general("health_rates", rates)
 
+    def health_rates_for(self, context: str) -> tuple[dict[str, Any], ...]:
+        """The health tolerances that judge ``context``'s nodes: its own when it has them (each cluster's
+        Kiali is configured apart), else the general ones."""
+        own = self._contexts.get(context, ContextSettings()).health_rates if context else None
+        return tuple(dict(r) for r in (own if own is not None else self._general["health_rates"]))
+
     @property
     def window_geometry(self) -> str:
         """The main window's size and place, as Qt's saveGeometry() in base64 ("" : Qt's default)."""
@@ -560,6 +582,11 @@ class Settings:
             why = "is not a whole number of seconds" if type(value) is not int else problem(value)
             if why:
                 raise ValueError(f"{name} {_shown(value)} {why}")
+        if settings.health_rates is not None:
+            rates, problems = normalize_rates(list(settings.health_rates))
+            if problems:
+                raise ValueError("health_rates: " + "; ".join(problems))
+            settings = dataclasses.replace(settings, health_rates=tuple(rates))
         before = self._contexts.get(context, ContextSettings())
         changed = {f.name for f in dataclasses.fields(ContextSettings)
                    if getattr(before, f.name) != getattr(settings, f.name)}

@@ -101,6 +101,14 @@ WINDOW_STATE_VERSION = 1  # of the docks' arrangement kept in the settings (bump
 NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout", "forbidden"})
 
 
+def _reopening(cs: Any) -> Any:
+    """A context's settings as far as a change to them reopens it (its servers, logins and defaults): its
+    health tolerances only judge the graph again."""
+    if dataclasses.is_dataclass(cs) and not isinstance(cs, type) and hasattr(cs, "health_rates"):
+        return dataclasses.replace(cs, health_rates=None)
+    return cs
+
+
 def build_request(namespaces: Sequence[str], c: ViewChoices, query_time: int = 0,
                   node: NodeFocus | None = None, health_rates: Sequence[Mapping[str, Any]] = ()) -> GraphRequest:
     """The graph-shaping part of the user's choices, as a GraphRequest; ``query_time`` is the end of
@@ -1738,7 +1746,11 @@ class MainWindow(QMainWindow):
         self._tell_settings_warnings()  # its save may have found the file damaged (also when it failed)
 
     def _health_rates(self) -> tuple[Mapping[str, Any], ...]:
-        """The settings' health tolerances (Kiali's health_config.rate), for the graph's request."""
+        """The settings' health tolerances (Kiali's health_config.rate) for the context shown: its own, else
+        the general ones; for the graph's request."""
+        per_context = getattr(self.settings, "health_rates_for", None)
+        if callable(per_context):
+            return tuple(per_context(self.context or ""))
         return tuple(getattr(self.settings, "health_rates", ()))
 
     def _on_settings_saved(self, saved: Any) -> None:
@@ -1755,7 +1767,7 @@ class MainWindow(QMainWindow):
         if isinstance(builder, ValidatingBuilder):
             builder.ignored_checks = ignored
         if self.context in self.contexts and self.context != DEMO \
-                and self.settings.context_settings(self.context) != self._opened_with:
+                and _reopening(self.settings.context_settings(self.context)) != _reopening(self._opened_with):
             # reopen: its Prometheus address or login, its defaults changed. Only then: a theme, read-only
             # or the checks left out threw the user out of a node graph or a replay, and read it all again
             self.switch_context(self.context)

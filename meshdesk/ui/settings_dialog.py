@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -335,14 +336,73 @@ class _ContextForm(QWidget):
         dform.addRow("Time window:", self.duration)
         dform.addRow("Refresh:", self.refresh)
 
+        # each cluster's Kiali has its own health_config.rate: a context may be judged by its own rates
+        own_rates = getattr(values, "health_rates", None)
+        self.health_rates_text = health_rates_text(tuple(own_rates or ()))
+        self.rates_general = QRadioButton("The general ones (above)")
+        self.rates_general.setObjectName("ratesGeneral")
+        self.rates_own = QRadioButton("This cluster's own:")
+        self.rates_own.setObjectName("ratesOwn")
+        self.rates_own.setToolTip("The health_config.rate of this cluster's Kiali, as YAML (empty: Kiali's "
+                                  "defaults, whatever the general tolerances say)")
+        (self.rates_own if own_rates is not None else self.rates_general).setChecked(True)
+        self.rates_summary = QLabel()
+        self.rates_summary.setObjectName("contextHealthRatesSummary")
+        self.rates_summary.setWordWrap(True)
+        self.rates_button = QPushButton("Edit\u2026")
+        self.rates_button.setObjectName("editContextHealthRates")
+        self.rates_button.setToolTip("This cluster's Kiali health_config.rate, as YAML: paste it from that "
+                                     "Kiali's CR or ConfigMap")
+        self.rates_button.setAccessibleName("Edit this context's health tolerances")
+        self.rates_button.clicked.connect(self.edit_health_rates)
+        self.rates_own.toggled.connect(self._show_health_rates)
+        health = QWidget()
+        health.setObjectName("healthPage")
+        hlay = QVBoxLayout(health)
+        hint = QLabel("Nodes are judged by the first rate whose namespace, kind and name match them, as in "
+                      "Kiali. Each Kiali is configured apart: give this cluster its own Kiali's rates, or "
+                      "use the general ones.")
+        hint.setWordWrap(True)
+        hint.setProperty("role", "hint")
+        hlay.addWidget(hint)
+        hlay.addWidget(self.rates_general)
+        own_row = QHBoxLayout()
+        own_row.addWidget(self.rates_own)
+        own_row.addWidget(self.rates_summary, 1)
+        own_row.addWidget(self.rates_button)
+        hlay.addLayout(own_row)
+        hlay.addStretch(1)
+        self._show_health_rates()
+
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.server_tabs = QTabWidget()
         self.server_tabs.setObjectName("serverTabs")
         self.server_tabs.addTab(prom, "Prometheus")
         self.server_tabs.addTab(tracing, "Tracing (Jaeger or Tempo)")
+        self.server_tabs.addTab(health, "Health tolerances")
         lay.addWidget(self.server_tabs)
         lay.addWidget(opening)
+
+    def _show_health_rates(self) -> None:
+        own = self.rates_own.isChecked()
+        self.rates_button.setEnabled(own)
+        self.rates_summary.setEnabled(own)
+        rates, problems = read_health_config(self.health_rates_text)
+        self.rates_summary.setText(health_rates_summary(rates) if not problems else "not valid: edit them")
+
+    def edit_health_rates(self) -> HealthRatesDialog:
+        """Open the YAML editor of this context's health tolerances (window-modal, not blocking); what it
+        accepts is what OK saves."""
+        editor = HealthRatesDialog(self.health_rates_text, self, title=f"Health tolerances of {self.context}")
+
+        def take() -> None:
+            self.health_rates_text = editor.text.toPlainText()
+            self._show_health_rates()
+
+        editor.accepted.connect(take)
+        editor.open()
+        return editor
 
     def _test_widgets(self, button_name: str, result_name: str, server: str) -> tuple[QPushButton, QLabel]:
         button = QPushButton("Test")
@@ -471,6 +531,14 @@ class _ContextForm(QWidget):
                 raise SettingsInputError("tracing: a bearer token or basic auth is used only with a tracing URL; "
                                          "with none, the tracing backend is found in the cluster and reached with "
                                          "the kubeconfig's login. Give the URL, or choose no authentication")
+            tab = 2
+            health_rates: tuple[dict[str, Any], ...] | None = None
+            if self.rates_own.isChecked():
+                rates, problems = read_health_config(self.health_rates_text)
+                if problems:
+                    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                    raise SettingsInputError(f"health tolerances: {problems[0]}{more}")
+                health_rates = tuple(rates)
         except SettingsInputError as exc:
             self.server_tabs.setCurrentIndex(tab)
             raise SettingsInputError(f"{self.context}: {exc}", self.context) from None
@@ -483,6 +551,7 @@ class _ContextForm(QWidget):
             "refresh_interval": self.refresh.currentData(),  # None: the app's default
             "duration": self.duration.currentData(),
             "graph_type": self.graph_type.currentData() or "",
+            "health_rates": health_rates,  # None: the general ones
         }
         if dataclasses.is_dataclass(self._original) and not isinstance(self._original, type):
             return dataclasses.replace(self._original, **changes)
@@ -501,6 +570,8 @@ class _ContextForm(QWidget):
         if (getattr(before, "tracing_url", "") or "") != (getattr(values, "tracing_url", "") or ""):
             return True
         if (getattr(before, "tracing_api", "") or "") != (getattr(values, "tracing_api", "") or ""):
+            return True
+        if getattr(before, "health_rates", None) != getattr(values, "health_rates", None):
             return True
         if _normal_auth(getattr(before, "tracing_auth", None)) != _normal_auth(getattr(values, "tracing_auth", None)):
             return True
@@ -593,7 +664,7 @@ class SettingsDialog(QDialog):
         self.health_rates_button = QPushButton("Edit\u2026")
         self.health_rates_button.setObjectName("editHealthRates")
         self.health_rates_button.setToolTip("Kiali's health_config.rate, as YAML: paste it from Kiali's CR or "
-                                            "ConfigMap")
+                                            "ConfigMap. A context may have its own (its Health tolerances tab)")
         self.health_rates_button.clicked.connect(self.edit_health_rates)
         rates_row = QWidget()
         rates_layout = QHBoxLayout(rates_row)
@@ -778,9 +849,9 @@ def health_rates_summary(rates: Sequence[Mapping[str, Any]]) -> str:
 class HealthRatesDialog(QDialog):
     """Kiali's health_config.rate as YAML: checked on OK (the dialog stays open, saying what is wrong)."""
 
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+    def __init__(self, text: str, parent: QWidget | None = None, *, title: str = "Health tolerances") -> None:
         super().__init__(parent)
-        self.setWindowTitle("Health tolerances")
+        self.setWindowTitle(title)
         self.setObjectName("healthRatesDialog")
         self.text = QPlainTextEdit(text)
         self.text.setObjectName("healthRates")
