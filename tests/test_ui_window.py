@@ -901,6 +901,29 @@ def test_find_and_hide_fields_reach_the_canvas(qtbot, make_window) -> None:
     assert w.toolbar.hide_edit.text() == ""
 
 
+def test_esc_in_an_empty_find_or_hide_field_puts_the_keyboard_back_on_the_graph(qtbot, make_window) -> None:
+    """Esc in Find or Hide cleared the text, and a second Esc did nothing: the keyboard stayed in the
+    toolbar, and the graph's keys (Tab to a node, F to fit) needed the mouse or Ctrl+Tab round the
+    window. Esc with text still clears it and stays in the field; Esc in the empty field goes back to
+    the graph."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    for edit in (w.toolbar.find_edit, w.toolbar.hide_edit):
+        QTest.keyClick(w, Qt.Key.Key_F if edit is w.toolbar.find_edit else Qt.Key.Key_H,
+                       Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(edit.hasFocus, timeout=5000)
+        QTest.keyClicks(edit, "idle")
+        QTest.keyClick(edit, Qt.Key.Key_Escape)
+        assert edit.text() == "" and edit.hasFocus(), "with text, Esc clears it and the keyboard stays"
+        QTest.keyClick(edit, Qt.Key.Key_Escape)
+        qtbot.waitUntil(w.view.hasFocus, timeout=5000)
+        QTest.keyClick(w.view, Qt.Key.Key_Tab)
+        assert len(w.view.selected_ids()) == 1, "the graph's own keys work at once"
+        w.view.select([])
+
+
 def test_a_bad_find_or_hide_typed_before_the_first_graph_is_reported(qtbot, demo_window) -> None:
     """QA: an expression entered while the window still waited for its first graph was never said to be
     wrong (no red border, no status message, the help as tooltip). A syntax error needs no graph: it is

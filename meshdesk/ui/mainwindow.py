@@ -481,6 +481,11 @@ class MainWindow(QMainWindow):
             if isinstance(pane, QDockWidget) and _focus_into(pane):
                 return
 
+    def _back_to_graph(self) -> None:
+        """The keyboard back on the graph (Esc in an empty Find or Hide field), when the graph is shown."""
+        if self.stack.currentWidget() is self.view:
+            self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     @staticmethod
     def _focus(edit: Any) -> None:
         edit.setFocus()
@@ -502,6 +507,7 @@ class MainWindow(QMainWindow):
         tb.importLayoutRequested.connect(self.import_layout)
         tb.findChanged.connect(lambda e: self._expression("Find", self.view.set_find, tb.find_edit, e))
         tb.hideChanged.connect(lambda e: self._expression("Hide", self.view.set_hide, tb.hide_edit, e))
+        tb.fieldLeft.connect(self._back_to_graph)
         tb.exportImageRequested.connect(self.export_image)
         tb.fitRequested.connect(self.view.fit)
         self.view.selectionChanged.connect(self._on_selection)
@@ -1910,6 +1916,7 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+E", "Zoom to the selection"),
     ("Ctrl+F", "Find"),
     ("Ctrl+H", "Hide"),
+    ("Esc in Find or Hide", "Clear the field; in an empty one, back to the graph"),
     ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Layered / force / grid layout"),
     ("Ctrl+D", "Show or hide the details panel"),
     ("Ctrl+L", "Show or hide the legend"),

@@ -285,6 +285,8 @@ class MainToolBar(QToolBar):
     importLayoutRequested = Signal()
     findChanged = Signal(str)
     hideChanged = Signal(str)
+    # Esc in an empty Find or Hide field: the keyboard goes back to the graph (with text, Esc clears it)
+    fieldLeft = Signal()
     exportImageRequested = Signal(str)  # "png" / "svg"
     fitRequested = Signal()
 
@@ -488,7 +490,7 @@ class MainToolBar(QToolBar):
         edit.setPlaceholderText(placeholder)
         # what a screen reader calls it: a placeholder is no name (and goes once text is typed)
         edit.setAccessibleName(placeholder.rstrip('…'))
-        edit.setToolTip(tip + " - Enter applies, Esc clears")
+        edit.setToolTip(tip + " - Enter applies, Esc clears (in an empty field: back to the graph)")
         edit.setProperty("helpTip", edit.toolTip())  # what the tooltip says again once an error is fixed
         edit.setClearButtonEnabled(True)
         edit.setMinimumWidth(160)
@@ -497,7 +499,8 @@ class MainToolBar(QToolBar):
         edit.textChanged.connect(lambda t: signal.emit("") if not t else None)
         clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), edit)  # as the tooltip says
         clear.setContext(Qt.ShortcutContext.WidgetShortcut)
-        clear.activated.connect(edit.clear)
+        # a second Esc, in the field it emptied, leaves it: the keyboard was stuck in the toolbar
+        clear.activated.connect(lambda: edit.clear() if edit.text() else self.fieldLeft.emit())
         bar.addWidget(edit)
         if presets:
             menu = QMenu(self)
