@@ -1685,6 +1685,53 @@ def test_the_keyboard_selects_nodes_one_by_one_and_opens_a_node_graph(qtbot, vie
     assert opened.args == [order[-1]]
 
 
+def test_e_walks_the_selected_nodes_edges_and_esc_goes_back_to_the_node(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Tab reached every node, but no key reached an edge: its details, its highlighted paths and the
+    Menu key's actions on it needed the mouse. With a node selected, E selects its edges one by one,
+    those coming in then those going out, and lights their paths as a click does; Shift+E walks back,
+    Esc returns to the node (a second Esc clears), and Tab goes on from the node."""
+    shown(qtbot, view, bookinfo(), key=None)
+    view.setFocus()
+    pp = nid_wl("productpage-v1")
+    g = view.graph
+    assert g is not None
+    into = [e.id for e in g.edges.values() if e.target == pp]
+    out = [e.id for e in g.edges.values() if e.source == pp]
+    assert len(into) == 1 and len(out) == 2
+    while view.selected_ids() != [pp]:
+        QTest.keyClick(view, Qt.Key.Key_Tab)
+    walked = []
+    for _ in range(3):
+        with qtbot.waitSignal(view.selectionChanged, timeout=2000) as changed:
+            QTest.keyClick(view, Qt.Key.Key_E)
+        walked += changed.args[0]
+        edge = view.edge_item(changed.args[0][0])
+        assert edge is not None and edge.isSelected()
+        # lit as when clicked: the edge and both its ends bright
+        assert not {edge.edge_id, edge.edge.source, edge.edge.target} & view.dimmed_ids()
+    assert walked[:1] == into and sorted(walked[1:]) == sorted(out), "in first, then out, each once"
+    QTest.keyClick(view, Qt.Key.Key_E)
+    assert view.selected_ids() == [walked[0]], "round again"
+    QTest.keyClick(view, Qt.Key.Key_E, Qt.KeyboardModifier.ShiftModifier)
+    assert view.selected_ids() == [walked[-1]], "Shift+E walks back"
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert view.selected_ids() == [pp], "Esc goes back to the node"
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert view.selected_ids() == []
+    # Tab from an edge goes on from its node, as from the node
+    while view.selected_ids() != [pp]:
+        QTest.keyClick(view, Qt.Key.Key_Tab)
+    QTest.keyClick(view, Qt.Key.Key_Tab)
+    after = view.selected_ids()
+    view.select([pp])
+    QTest.keyClick(view, Qt.Key.Key_E)
+    QTest.keyClick(view, Qt.Key.Key_Tab)
+    assert view.selected_ids() == after
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier, "Shift let go"
+
+
 def test_tab_walks_a_graph_wrapped_into_bands_band_by_band(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     """A big mesh is laid out in bands one under another, and namespace boxes in rows. Tab sorted every
     node by x then y, so it jumped between the bands at each step; it walks a band left to right, then

@@ -81,6 +81,28 @@ def test_selecting_a_node_updates_the_side_panel(qtbot, make_window) -> None:
     assert w.panel.kind == "summary"
 
 
+def test_an_edge_reached_with_the_keyboard_shows_its_details_as_a_click_does(qtbot, make_window) -> None:
+    """An edge's details (its rates, codes, mTLS) were the mouse's alone. E on a selected node selects its
+    first edge and the side panel shows that edge; Esc shows the node again."""
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.graph.edges and w.stack.currentWidget() is w.view)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    w.view.setFocus()
+    qtbot.waitUntil(w.view.hasFocus, timeout=5000)
+    node = next(n for n in w.graph.nodes.values() if n.node_type == NODE_WORKLOAD and w.view.node_edges(n.id))
+    w.view.select([node.id])
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        QTest.keyClick(w.view, Qt.Key.Key_E)
+    edge = w.graph.edges[w.view.selected_ids()[0]]
+    assert node.id in (edge.source, edge.target)
+    ends = (w.graph.nodes[edge.source].label, w.graph.nodes[edge.target].label)
+    assert w.panel.kind == "edge" and all(end in w.panel.title.text() for end in ends)
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        QTest.keyClick(w.view, Qt.Key.Key_Escape)
+    assert w.view.selected_ids() == [node.id] and w.panel.kind in ("workload", "app")
+
+
 def test_context_switch_cancels_in_flight_work_and_shows_the_new_graph(qtbot, make_window) -> None:
     slow = shop_source("slow")
     slow.gate = threading.Event()

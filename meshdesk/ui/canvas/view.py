@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     QPointF,
     QRect,
     QRectF,
+    QSizeF,
     Qt,
     QThread,
     QTimer,
@@ -124,6 +125,8 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Move nodes", "Drag a node (all selected nodes move together)"),
     ("Move a box and all in it", "Drag the box by its title"),
     ("Select the next / previous node (Ctrl+Tab leaves the graph)", "Tab / Shift+Tab on the graph"),
+    ("Select the next / previous edge of the selected node, in then out (Esc: back to the node)",
+     "E / Shift+E on the graph"),
     ("Node graph and details", "Double-click a node or an app box, or Enter on the selected one"),
     ("Actions for the selection", "Menu key or Shift+F10"),
 ]
@@ -425,6 +428,8 @@ class GraphView(QGraphicsView):
         # Tab's order of the shown nodes, with what it was computed from (positions, what is shown)
         self._reading_order: tuple[Any, list[str]] | None = None
         self._edges_of: dict[str, list[EdgeItem]] = {}
+        # the node whose edges E walks and the edge it selected: Esc goes back to the node, Tab on from it
+        self._edge_walk: tuple[str, str] | None = None
         self._key: LayoutKey | None = None
         self._saved: dict[str, tuple[float, float]] = {}
         # the positions of this view as the store holds them, as far as this view knows (loaded or
@@ -1785,6 +1790,7 @@ class GraphView(QGraphicsView):
 
     def select(self, ids: Iterable[str]) -> None:
         want = set(ids)
+        self._edge_walk = None
         self._selecting = True
         try:
             for old in self._scene.selectedItems():
@@ -1813,6 +1819,7 @@ class GraphView(QGraphicsView):
     @Slot()
     def _on_scene_selection(self) -> None:
         if not self._selecting and not self._closed:
+            self._edge_walk = None
             self._hovered = None  # a selection replaces what the mouse was over (as in Kiali)
             self._apply_focus()
             self.selectionChanged.emit(self.selected_ids())
@@ -2032,7 +2039,12 @@ class GraphView(QGraphicsView):
         elif ctrl and key == Qt.Key.Key_A:
             self.select(nid for nid, it in self._nodes.items() if it.isVisible())
         elif key == Qt.Key.Key_Escape:
-            self.select([])
+            back = self._walked_from()
+            self.select([back] if back is not None else [])
+        elif key == Qt.Key.Key_E and not mods & ~Qt.KeyboardModifier.ShiftModifier:
+            if not self.select_next_edge(forward=not mods & Qt.KeyboardModifier.ShiftModifier):
+                super().keyPressEvent(event)
+                return
         elif ctrl and key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
             # Tab walks the nodes: Ctrl+Tab takes the keyboard on, as out of a text editor
             super().focusNextPrevChild(key == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ShiftModifier)
@@ -2075,6 +2087,9 @@ class GraphView(QGraphicsView):
         if not shown:
             return False
         current = [nid for nid in self.selected_ids() if nid in self._nodes]
+        back = self._walked_from()
+        if back is not None:
+            current = [back]  # from an edge E selected: on from its node
         if current and current[-1] in shown:
             at = shown.index(current[-1]) + (1 if forward else -1)
             nid = shown[at % len(shown)]
@@ -2082,6 +2097,55 @@ class GraphView(QGraphicsView):
             nid = shown[0] if forward else shown[-1]
         self.select([nid])
         self.ensureVisible(self._nodes[nid].sceneBoundingRect(), 40, 40)
+        return True
+
+    def node_edges(self, nid: str) -> list[str]:
+        """The shown edges of node ``nid`` in the order E walks them: those coming in, then those going out,
+        each by where the node at its other end is (top to bottom, left to right)."""
+        def order(item: EdgeItem) -> tuple[int, float, float, str]:
+            incoming = item.edge.target == nid
+            other = item.source if incoming else item.target
+            return (0 if incoming else 1, round(other.y()), other.x(), item.edge_id)
+
+        return [e.edge_id for e in sorted((e for e in self._edges_of.get(nid, ()) if e.isVisible()), key=order)]
+
+    def _walked_from(self) -> str | None:
+        """The node E walked the selected edge from, while that edge alone is selected and both are shown."""
+        walk = self._edge_walk
+        if walk is None:
+            return None
+        nid, eid = walk
+        node, edge = self._nodes.get(nid), self._edges.get(eid)
+        if node is None or edge is None or not node.isVisible() or not edge.isVisible() or \
+                self.selected_ids() != [eid]:
+            return None
+        return nid
+
+    def select_next_edge(self, *, forward: bool = True) -> bool:
+        """With one node selected (or an edge this walked to from it), select the node's next (or previous)
+        edge, in then out (:meth:`node_edges`), and show it: the keyboard's way to an edge, its details and
+        its highlighted paths, as a click on it. False when there is no such node or it has no shown edge."""
+        nid = self._walked_from()
+        at: int | None = None
+        if nid is not None:
+            edges = self.node_edges(nid)
+            at = edges.index(self._edge_walk[1]) if self._edge_walk and self._edge_walk[1] in edges else None
+        else:
+            chosen = self.selected_ids()
+            if len(chosen) != 1 or chosen[0] not in self._nodes:
+                return False
+            nid = chosen[0]
+            edges = self.node_edges(nid)
+        if not edges:
+            return False
+        if at is None:
+            eid = edges[0] if forward else edges[-1]
+        else:
+            eid = edges[(at + (1 if forward else -1)) % len(edges)]
+        self.select([eid])
+        self._edge_walk = (nid, eid)
+        item = self._edges[eid]
+        self.ensureVisible(QRectF(item.mapToScene(item.midpoint()), QSizeF(1, 1)), 60, 60)
         return True
 
     def _rects_around(self, nid: str, item: QGraphicsItem, boxes: dict[str, QRectF | None]) -> list[QRectF]:
