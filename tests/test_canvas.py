@@ -1732,6 +1732,42 @@ def test_e_walks_the_selected_nodes_edges_and_esc_goes_back_to_the_node(qtbot, v
     assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier, "Shift let go"
 
 
+def test_a_screen_reader_reads_what_the_keyboard_selects_on_the_graph(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """A screen reader said "Traffic graph" and nothing more, whichever node or edge Tab or a click
+    selected: the graph was a blank picture to it. The graph's accessible name says the selection (a
+    node's kind, namespace/name, health and edges in and out; an edge's protocol, ends and health, and
+    which of the node's edges it is), and its description the keys that move through it."""
+    from PySide6.QtGui import QAccessible
+
+    g = bookinfo()
+    pp = nid_wl("productpage-v1")
+    g.nodes[pp].health = Health(status="Degraded", error_ratio=0.05)
+    shown(qtbot, view, g, key=None)
+    view.setFocus()
+    seen = QAccessible.queryAccessibleInterface(view)
+    assert seen is not None
+
+    def said() -> str:
+        return seen.text(QAccessible.Text.Name)
+
+    assert said() == "Traffic graph: nothing selected"
+    assert "Tab" in seen.text(QAccessible.Text.Description) and "E and Shift+E" in seen.text(QAccessible.Text.Description)
+    while view.selected_ids() != [pp]:
+        QTest.keyClick(view, Qt.Key.Key_Tab)
+    assert said() == f"Traffic graph: workload {NS}/productpage-v1, degraded, 1 edge in, 2 out"
+    QTest.keyClick(view, Qt.Key.Key_E)
+    assert said() == (f"Traffic graph: http edge from service {NS}/productpage to workload {NS}/productpage-v1, "
+                      f"healthy, edge 1 of 3 of workload {NS}/productpage-v1")
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert said().startswith(f"Traffic graph: workload {NS}/productpage-v1")
+    view.select([pp, nid_wl("reviews-v1")])  # the mouse's (Ctrl+click) selection too
+    assert said() == "Traffic graph: 2 selected"
+    # an edge to a hidden node is not counted
+    assert view.set_hide("service = details") is None
+    view.select([pp])
+    assert said().endswith("1 edge in, 1 out")
+
+
 def test_tab_walks_a_graph_wrapped_into_bands_band_by_band(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     """A big mesh is laid out in bands one under another, and namespace boxes in rows. Tab sorted every
     node by x then y, so it jumped between the bands at each step; it walks a band left to right, then

@@ -30,7 +30,16 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.graph.health import percent_text
-from meshdesk.mesh.graph.model import DEGRADED, FAILURE, HEALTHY, Edge, Node
+from meshdesk.mesh.graph.model import (
+    DEGRADED,
+    FAILURE,
+    HEALTHY,
+    NO_HEALTH_TEXT,
+    NODE_BOX,
+    Edge,
+    Node,
+    health_text,
+)
 from meshdesk.mesh.graph.trafficmap import EDGE_ERROR_RATES
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.store.layouts import MAX_COORDINATE
@@ -217,6 +226,40 @@ def node_tooltip(node: Node) -> str:
     if node.extra.get("validation") in ("error", "warning"):
         lines.append(f"Istio config: {node.extra['validation']}s found (see its details and the Istio config view)")
     return "\n".join(lines)
+
+
+def node_named(node: Node) -> str:
+    """A node as a screen reader says it: its kind, then namespace/name ("workload shop/reviews-v1")."""
+    if node.node_type == NODE_BOX:
+        return f"{node.box} box {node.label}"
+    kind = {"aggregate": "operation"}.get(node.node_type, node.node_type)
+    if node.node_type == "service" and node.is_service_entry is not None:
+        kind = "service entry"
+    if node.extra.get("isWaypoint"):
+        kind = "ambient waypoint"
+    return f"{kind} {node.namespace}/{node.label}" if node.namespace else f"{kind} {node.label}"
+
+
+def _health_said(status: str | None) -> str:
+    said = health_text(status)
+    return "no health" if said == NO_HEALTH_TEXT else said.lower()
+
+
+def node_spoken(node: Node, edges_in: int, edges_out: int) -> str:
+    """What assistive tech reads of a selected node: "workload shop/reviews-v1, healthy, 3 edges in, 1 out"."""
+    if node.node_type == NODE_BOX:
+        return node_named(node)
+    status = node.health.status if node.health is not None else None
+    return f"{node_named(node)}, {_health_said(status)}, {edges_in} edge{'s' if edges_in != 1 else ''} in, {edges_out} out"
+
+
+def edge_spoken(edge: Edge, source: Node, target: Node) -> str:
+    """What assistive tech reads of a selected edge: "http edge from service shop/reviews to workload
+    shop/reviews-v1, healthy"."""
+    two_way = two_way_return(edge) is not None
+    link = "between" if two_way else "from"
+    join = "and" if two_way else "to"
+    return f"{edge.protocol} edge {link} {node_named(source)} {join} {node_named(target)}, {_health_said(edge_health(edge))}"
 
 
 def two_way_return(edge: Edge) -> Edge | None:

@@ -34,6 +34,8 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
     QBrush,
     QCloseEvent,
     QContextMenuEvent,
@@ -80,6 +82,7 @@ from meshdesk.ui.canvas.items import (
     EdgeLayer,
     NodeItem,
     draw_edge_labels,
+    edge_spoken,
     fmt_bytes_rate,
     fmt_edge_rate,
     fmt_mps,
@@ -87,6 +90,8 @@ from meshdesk.ui.canvas.items import (
     fmt_percent,
     fmt_rps,
     grpc_messages,
+    node_named,
+    node_spoken,
     two_way_return,
 )
 
@@ -130,6 +135,13 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Node graph and details", "Double-click a node or an app box, or Enter on the selected one"),
     ("Actions for the selection", "Menu key or Shift+F10"),
 ]
+
+
+# what a screen reader calls the canvas (then what is selected in it), and how its keys reach what it shows
+GRAPH_NAME = "Traffic graph"
+GRAPH_KEYS_SPOKEN = ("Tab and Shift+Tab select the next and previous node; E and Shift+E walk the selected "
+                     "node's edges, Escape goes back; Enter opens a node's graph, the Menu key its actions; "
+                     "Control+Tab leaves the graph")
 
 
 def undo_keys() -> str:
@@ -403,7 +415,8 @@ class GraphView(QGraphicsView):
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setAccessibleName("Traffic graph")
+        self.setAccessibleName(f"{GRAPH_NAME}: nothing selected")
+        self.setAccessibleDescription(GRAPH_KEYS_SPOKEN)
         # Kiali-like: no scroll bars (pan by dragging), and a light canvas in either theme so the
         # node and edge colours read the same on screen and in exports
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -694,6 +707,7 @@ class GraphView(QGraphicsView):
             self.set_hide(self._hide_expr)
         self._animation.set_edges(self._edges.values())
         self._apply_focus()  # new items join the dimmed background of a focused node
+        self._say_selection()  # its health or edges may have changed
         if stale:
             self._update_scene_rect()
         self._update_zoom_hint()
@@ -1789,8 +1803,12 @@ class GraphView(QGraphicsView):
     # ------------------------------------------------------------------ selection
 
     def select(self, ids: Iterable[str]) -> None:
+        self._select(ids)
+
+    def _select(self, ids: Iterable[str], walk: tuple[str, str] | None = None) -> None:
+        """Select ``ids``; ``walk``: (node, edge) when E walked to that edge from that node."""
         want = set(ids)
-        self._edge_walk = None
+        self._edge_walk = walk
         self._selecting = True
         try:
             for old in self._scene.selectedItems():
@@ -1804,6 +1822,7 @@ class GraphView(QGraphicsView):
         self._hovered = None
         self._apply_focus()
         self.selectionChanged.emit(self.selected_ids())
+        self._say_selection()
 
     def selected_ids(self) -> list[str]:
         out = []
@@ -1823,6 +1842,45 @@ class GraphView(QGraphicsView):
             self._hovered = None  # a selection replaces what the mouse was over (as in Kiali)
             self._apply_focus()
             self.selectionChanged.emit(self.selected_ids())
+            self._say_selection()
+
+    def selection_spoken(self) -> str:
+        """The selection in words, as the graph's accessible name carries it after "Traffic graph: "."""
+        chosen = self.selected_ids()
+        if not chosen:
+            return "nothing selected"
+        if len(chosen) > 1:
+            return f"{len(chosen)} selected"
+        sel = chosen[0]
+        node, edge, box = self._nodes.get(sel), self._edges.get(sel), self._boxes.get(sel)
+        if node is not None:
+            shown = [e for e in self._edges_of.get(sel, ()) if e.isVisible()]
+            return node_spoken(node.node, sum(e.edge.target == sel for e in shown),
+                               sum(e.edge.source == sel for e in shown))
+        if edge is not None:
+            said = edge_spoken(edge.edge, edge.source.node, edge.target.node)
+            walk = self._edge_walk
+            if walk is not None and walk[1] == sel and walk[0] in self._nodes:
+                edges = self.node_edges(walk[0])
+                if sel in edges:
+                    said += f", edge {edges.index(sel) + 1} of {len(edges)} of {node_named(self._nodes[walk[0]].node)}"
+            return said
+        if box is not None:
+            return f"{box.kind} box {box.title}"
+        return sel
+
+    def _say_selection(self) -> None:
+        """Tell assistive tech what is selected: the graph's accessible name says it (Qt sends the name's
+        change), and when the keyboard is on the graph a focus event makes a screen reader read it out
+        again, as it reads the next item of a list the arrows move through."""
+        if self._closed:
+            return
+        name = f"{GRAPH_NAME}: {self.selection_spoken()}"
+        if name == self.accessibleName():
+            return
+        self.setAccessibleName(name)
+        if self.hasFocus():
+            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Focus))
 
     def _paths(self, nid: str, downstream: bool) -> set[str]:
         """The nodes and edges on every path into (or, ``downstream``, out of) node ``nid``."""
@@ -2142,8 +2200,7 @@ class GraphView(QGraphicsView):
             eid = edges[0] if forward else edges[-1]
         else:
             eid = edges[(at + (1 if forward else -1)) % len(edges)]
-        self.select([eid])
-        self._edge_walk = (nid, eid)
+        self._select([eid], (nid, eid))
         item = self._edges[eid]
         self.ensureVisible(QRectF(item.mapToScene(item.midpoint()), QSizeF(1, 1)), 60, 60)
         return True
