@@ -1367,3 +1367,67 @@ def test_replay_moves_a_zoom_with_the_charts_end(qtbot: QtBot, prometheus_server
     qtbot.waitUntil(lambda: chart.view_box.viewRange()[0][0] <= times[0] <= times[-1] <= chart.view_box.viewRange()[0][1],
                     timeout=5000)  # (pyqtgraph ranges on the data at its next update)
     view.shutdown()
+
+
+def test_the_charts_are_one_tab_stop_and_the_arrows_move_between_them(qtbot: QtBot) -> None:
+    """Every chart of the Metrics view was a Tab stop (and the scroll area round them one more): Tab from
+    the selectors to whatever follows the view took fifteen presses. The charts are one stop, the one the
+    keyboard was last on; the arrows move between them as they are laid out, two to a row, and Home and
+    End to the first and last. A screen reader still reads each chart by its title, and which it is."""
+    from PySide6.QtGui import QAccessible
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    host = QWidget()
+    qtbot.addWidget(host)
+    lay = QVBoxLayout(host)
+    view = MetricsView(DemoMetrics(demo), poll_ms=0)
+    after = QLineEdit()
+    after.setAccessibleName("after")
+    lay.addWidget(view)
+    lay.addWidget(after)
+    host.resize(1000, 900)
+    host.show()
+    qtbot.waitExposed(host)
+    host.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is host, timeout=5000)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    shown = [view.charts[k] for k in view.chart_order]
+    assert len(shown) >= 6
+    plots = {c.plot: c for c in shown}
+
+    def tab(backward: bool = False) -> QWidget:
+        now = QApplication.focusWidget()
+        QTest.keyClick(now, Qt.Key.Key_Backtab if backward else Qt.Key.Key_Tab,
+                       Qt.KeyboardModifier.ShiftModifier if backward else Qt.KeyboardModifier.NoModifier)
+        return QApplication.focusWidget()
+
+    view.refresh_button.setFocus()
+    qtbot.waitUntil(view.refresh_button.hasFocus, timeout=5000)
+    assert tab() is shown[0].plot, "Tab goes into the charts at the first"
+    assert tab() is after, "one more Tab leaves them"
+    assert tab(backward=True) is shown[0].plot
+    # the arrows, as the charts are laid out: two to a row
+    at = QApplication.focusWidget()
+    QTest.keyClick(at, Qt.Key.Key_Right)
+    assert QApplication.focusWidget() is shown[1].plot
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Down)
+    assert QApplication.focusWidget() is shown[3].plot
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Left)
+    assert QApplication.focusWidget() is shown[2].plot
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_End)
+    last = shown[-1]
+    assert QApplication.focusWidget() is last.plot
+    qtbot.waitUntil(lambda: not last.visibleRegion().isEmpty(), timeout=5000)  # scrolled into view
+    seen = QAccessible.queryAccessibleInterface(last.plot)
+    assert seen is not None and seen.text(QAccessible.Text.Name).startswith(last.chart.title)
+    assert seen.text(QAccessible.Text.Description).startswith(f"Chart {len(shown)} of {len(shown)}")
+    # out and back: the keyboard comes back to the chart it left
+    assert tab() is after
+    assert tab(backward=True) is last.plot
+    assert tab(backward=True) is view.refresh_button, "Shift+Tab leaves the charts in one press too"
+    assert sum(1 for p in plots if p.focusPolicy() & Qt.FocusPolicy.TabFocus) == 1
+    # Shift let go (the application would go on thinking it held, and a later test's click extend a selection)
+    QTest.keyRelease(QApplication.focusWidget(), Qt.Key.Key_Shift)
+    assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
+    view.shutdown()

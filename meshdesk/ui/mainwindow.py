@@ -1922,6 +1922,7 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+L", "Show or hide the legend"),
     ("Alt+1 … Alt+6", "Show the Metrics, Lists, Istio config, Logs, Envoy or Traces dock and go into it (or hide it)"),
     ("F6 / Shift+F6", "Move the keyboard to the next / previous pane (graph, docks)"),
+    ("Arrows, Home, End on a chart", "Move to the next chart (the charts are one Tab stop)"),
     ("Ctrl+,", "Settings"),
     ("Ctrl+O", "Open a snapshot"),
     ("Ctrl+S", "Save what the graph shows as a snapshot"),

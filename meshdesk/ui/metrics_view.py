@@ -62,7 +62,7 @@ from meshdesk.mesh.metrics import (
 )
 from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.metrics import grid_end
-from meshdesk.ui.charts import MetricChart, clock_text
+from meshdesk.ui.charts import ChartStops, MetricChart, clock_text
 from meshdesk.ui.envoy_view import proxy_pods, why_no_proxy
 from meshdesk.ui.labels import NameLabel
 
@@ -250,6 +250,8 @@ class _ChartsController(QWidget):
         self.charts: dict[str, MetricChart] = {k: MetricChart(k, compact=compact, colours=colours)
                                                for k in chart_keys}
         self.colours = colours
+        # the charts are one Tab stop, the arrows move between them
+        self.chart_stops = ChartStops(self._chart_sequence, self.chart_columns, self)
         self.last_result: MetricsResult | None = None
         self.last_good_at: float | None = None  # when (by the clock) the last answer came
         self.shown_at: float | None = None  # the moment the charts' data is of: now, or the replayed moment
@@ -268,6 +270,12 @@ class _ChartsController(QWidget):
         self._end_moved = False  # set_end moved it since the last answer
         self._graph: TrafficGraph | None = None  # the graph the selection was made in (or a later one)
         self._ids: list[str] = []  # the selection
+
+    chart_columns = 1  # how many charts side by side (what Up and Down step over)
+
+    def _chart_sequence(self) -> list[MetricChart]:
+        """The charts in the order they are laid out (the arrows' order)."""
+        return list(self.charts.values())
 
     # what to fetch now: the full view's range, step and split, or the sparklines' fixed window
     spec: Callable[[], MetricsSpec]  # each kind of view defines it
@@ -486,6 +494,7 @@ def _short_reason(error: SourceError) -> str:
 class MetricsView(_ChartsController):
     """Every chart for one target, in a scrolling grid, with the selectors above."""
 
+    chart_columns = 2
     def __init__(self, source: Any = None, *, poll_ms: int = 15000, parent: QWidget | None = None) -> None:
         super().__init__(source, [c.key for c in (*CHARTS, *PROXY_CHARTS)], compact=False, poll_ms=poll_ms,
                          parent=parent)
@@ -554,6 +563,7 @@ class MetricsView(_ChartsController):
         self._place_charts(tuple(c.key for c in CHARTS))
         scroll = QScrollArea()
         scroll.setAccessibleName("Charts")
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the charts in it are the Tab stop (ChartStops)
         scroll.setWidgetResizable(True)
         scroll.setWidget(grid_host)
         layout = QVBoxLayout(self)
@@ -690,7 +700,12 @@ class MetricsView(_ChartsController):
             self._grid.removeWidget(chart)  # (not in the grid yet: nothing happens)
             chart.setVisible(key in order)
         for i, key in enumerate(order):
-            self._grid.addWidget(self.charts[key], i // 2, i % 2)
+            self._grid.addWidget(self.charts[key], i // self.chart_columns, i % self.chart_columns)
+        self.chart_stops.restop()
+
+    def _chart_sequence(self) -> list[MetricChart]:
+        order = getattr(self, "chart_order", ())  # (none yet while the charts are made)
+        return [self.charts[k] for k in order] + [c for k, c in self.charts.items() if k not in order]
 
     def _unscraped(self, result: MetricsResult) -> None:
         if result.target.kind != KIND_PROXY:
