@@ -17,7 +17,14 @@ from pytestqt.qtbot import QtBot
 from meshdesk.mesh.gateway_config import gateway_host_problem
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Inventory
-from meshdesk.mesh.k8s_gateway_config import Listener, address_problem, build_k8s_gateway, k8s_gateway_fields
+from meshdesk.mesh.k8s_gateway_config import (
+    GrantSide,
+    Listener,
+    address_problem,
+    build_k8s_gateway,
+    build_reference_grant,
+    k8s_gateway_fields,
+)
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.request_auth import jwks_uri_problem
 from meshdesk.mesh.routing import MANAGED_LABEL, RoutingError
@@ -490,3 +497,81 @@ def test_removal_keeps_a_reference_grant_a_route_or_gateway_refers_through() -> 
     assert sorted(o.name for o in scope.deleted) == ["far", "unused"]
     notes = [n for n in removal_plan(inv, "books").notes if n.startswith("Warning: ReferenceGrant")]
     assert len(notes) == 1 and notes[0].startswith("Warning: ReferenceGrant books/far lets objects of away refer")
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_a_reference_grant_takes_several_from_and_to_entries(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    """The form took one ``from`` and one ``to``: letting the routes of two namespaces reach two
+    Services took two grants. The Gateway API takes up to 16 of each, every one checked as typed."""
+    emu.add_namespace("travel")
+    ctl = controller_for(emu, tmp_path, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Add a ReferenceGrant in bookinfo…")
+    form = dialog.form
+    assert isinstance(form, ReferenceGrantForm)
+    qtbot.keyClicks(form.name, "from-shop-and-travel")
+    form.from_namespace.setCurrentText("shop")
+    qtbot.mouseClick(form.add_buttons["from"], Qt.MouseButton.LeftButton)
+    second = form.sources[1]
+    # the new entry starts as the last one's kind, in a namespace no entry names yet
+    assert second.kind.currentText() == "HTTPRoute" and second.entry().namespace not in ("shop", "bookinfo", "")
+    second.kind.setCurrentText("GRPCRoute")
+    assert second.group.text() == f"group {GW}"
+    # each entry is judged, and the message says which
+    second.value.setCurrentText("Travel_1")
+    assert form.error.text().startswith("From 2: namespace 'Travel_1' is not a namespace name")
+    second.value.setCurrentText("bookinfo")
+    assert "From 2: namespace bookinfo is this ReferenceGrant's own" in form.error.text()
+    second.value.setCurrentText("shop")
+    second.kind.setCurrentText("HTTPRoute")
+    assert form.error.text() == "From 1 and from 2 are the same; remove one"
+    second.kind.setCurrentText("GRPCRoute")
+    second.value.setCurrentText("travel")
+    assert form.error.text() == ""
+    form.to_name.setText("reviews")
+    qtbot.mouseClick(form.add_buttons["to"], Qt.MouseButton.LeftButton)
+    ratings = form.targets[1]
+    assert ratings.group.text() == "group core"
+    ratings.value.setText("Ratings")
+    assert form.error.text().startswith("To 2: name: 'Ratings' is not a valid name")
+    ratings.value.setText("")
+    assert form.error.text() == "To 1 (the Service reviews) is already granted by to 2 (every Service); remove one"
+    ratings.value.setText("ratings")
+    # a Secret no route refers to: that entry allows nothing, the rest does
+    qtbot.mouseClick(form.add_buttons["to"], Qt.MouseButton.LeftButton)
+    form.targets[2].kind.setCurrentText("Secret")
+    assert not form.warning.isHidden()
+    assert "To 3: only a Gateway (its certificates) refers to a Secret" in form.warning.text()
+    qtbot.mouseClick(form.targets[2].remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(form.targets) == 2)
+    assert form.warning.isHidden() and form.error.text() == ""
+    review(dialog, qtbot)
+    assert dialog.plan.summary == ("ReferenceGrant bookinfo/from-shop-and-travel: HTTPRoutes of shop and GRPCRoutes "
+                                   "of travel may refer to Service reviews and Service ratings of bookinfo")
+    confirm(dialog, qtbot)
+    grant = emu.get("referencegrants", "bookinfo", "from-shop-and-travel", GW)
+    assert grant["spec"] == {
+        "from": [{"group": GW, "kind": "HTTPRoute", "namespace": "shop"},
+                 {"group": GW, "kind": "GRPCRoute", "namespace": "travel"}],
+        "to": [{"group": "", "kind": "Service", "name": "reviews"}, {"group": "", "kind": "Service", "name": "ratings"}]}
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_a_reference_grant_takes_at_most_sixteen_entries_a_side(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    ctl = controller_for(emu, tmp_path, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Add a ReferenceGrant in bookinfo…")
+    form = dialog.form
+    assert isinstance(form, ReferenceGrantForm)
+    qtbot.keyClicks(form.name, "many")
+    button = form.add_buttons["to"]
+    for i in range(2, 17):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        form.targets[-1].value.setText(f"svc-{i}")
+    form.to_name.setText("svc-1")
+    assert len(form.targets) == 16 and not button.isEnabled()
+    assert "at most 16 to entries" in button.toolTip()
+    assert form.error.text() == ""
+    with pytest.raises(RoutingError, match="17 to entries: the Gateway API takes at most 16"):
+        build_reference_grant("many", "bookinfo", GrantSide("HTTPRoute", namespace="shop"),
+                              [GrantSide("Service", name=f"s-{i}") for i in range(17)])

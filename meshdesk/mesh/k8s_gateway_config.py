@@ -6,8 +6,9 @@ shows the validations (KIA15xx, KIA16xx) the new object would have.
 A Gateway is its ``gatewayClassName`` (the controller that runs it: Istio's class is ``istio``), its
 listeners (a name, a port, a protocol, an optional hostname, the namespaces whose routes may attach, and
 for HTTPS and TLS the TLS mode with the Secrets holding the certificate) and its addresses. A
-ReferenceGrant lets the objects of one kind in another namespace (``from``) refer to objects of one kind
-in its own (``to``): an HTTPRoute elsewhere to this namespace's Services, a Gateway elsewhere to its Secrets.
+ReferenceGrant lets the objects of the kinds and namespaces it lists (``from``) refer to the objects of the
+kinds it lists in its own namespace (``to``): HTTPRoutes elsewhere to this namespace's Services, Gateways
+elsewhere to its Secrets; up to 16 entries on each side, each ``from`` entry pairing with each ``to`` entry.
 """
 
 from __future__ import annotations
@@ -262,33 +263,78 @@ def _taken_k8s(inv: Inventory, kind: str, namespace: str, name: str) -> None:
 
 @dataclass
 class GrantSide:
+    """One entry of a ReferenceGrant: a ``from`` entry (a kind and the namespace its objects are in) or a
+    ``to`` entry (a kind of this namespace and, optionally, one object's name)."""
+
     kind: str
     namespace: str = ""  # "from" only
     name: str = ""  # "to" only, optional
 
 
-def build_reference_grant(name: str, namespace: str, source: GrantSide, target: GrantSide) -> IstioObject:
+MAX_GRANT_ENTRIES = 16  # the CRD's limit on ``from`` and on ``to``
+
+
+def _grant_entry_problem(side: str, entry: GrantSide, namespace: str) -> str:
+    if side == "from":
+        if entry.kind not in GRANT_FROM_KINDS:
+            return f"kind {said(entry.kind)} is not one of {', '.join(GRANT_FROM_KINDS)}"
+        if not entry.namespace:
+            return "the namespace the references come from is needed"
+        if len(entry.namespace) > 63 or not _DNS_LABEL.fullmatch(entry.namespace):
+            return (f"namespace {said(entry.namespace)} is not a namespace name (at most 63 lower-case letters, "
+                    "digits and '-')")
+        if entry.namespace == namespace:
+            return (f"namespace {namespace} is this ReferenceGrant's own: references within a namespace need no "
+                    "grant (pick the namespace the routes or Gateways are in)")
+        return ""
+    if entry.kind not in GRANT_TO_KINDS:
+        return f"kind {said(entry.kind)} is not one of {', '.join(GRANT_TO_KINDS)}"
+    if entry.name and (problem := name_problem(entry.name)):
+        return f"name: {problem}"
+    return ""
+
+
+def _grant_side(side: str, entries: Sequence[GrantSide], namespace: str) -> None:
+    if not entries:
+        raise RoutingError(f"a ReferenceGrant needs at least one {side} entry")
+    if len(entries) > MAX_GRANT_ENTRIES:
+        raise RoutingError(f"{len(entries)} {side} entries: the Gateway API takes at most {MAX_GRANT_ENTRIES}")
+    several = len(entries) > 1
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, entry in enumerate(entries, 1):
+        if problem := _grant_entry_problem(side, entry, namespace):
+            raise RoutingError(f"{side} {i}: {problem}" if several else f"{side} {problem}")
+        key = (entry.kind, entry.namespace, entry.name)
+        if key in seen:
+            raise RoutingError(f"{side} {seen[key]} and {side} {i} are the same; remove one")
+        seen[key] = i
+    if side == "to":
+        for i, entry in enumerate(entries, 1):
+            every = next((j for j, e in enumerate(entries, 1) if e.kind == entry.kind and not e.name), None)
+            if entry.name and every is not None:
+                raise RoutingError(f"to {i} (the {entry.kind} {entry.name}) is already granted by to {every} (every "
+                                   f"{entry.kind}); remove one")
+
+
+def build_reference_grant(name: str, namespace: str, source: GrantSide | Sequence[GrantSide],
+                          target: GrantSide | Sequence[GrantSide]) -> IstioObject:
+    """A ReferenceGrant of ``namespace`` letting the objects of each ``source`` entry refer to the
+    objects of each ``target`` entry (one entry, or up to 16 of each)."""
     if problem := name_problem(name):
         raise RoutingError(problem)
-    if source.kind not in GRANT_FROM_KINDS:
-        raise RoutingError(f"from kind {said(source.kind)} is not one of {', '.join(GRANT_FROM_KINDS)}")
-    if not source.namespace:
-        raise RoutingError("the namespace the references come from is needed")
-    if len(source.namespace) > 63 or not _DNS_LABEL.match(source.namespace):
-        raise RoutingError(f"from namespace {said(source.namespace)} is not a namespace name")
-    if source.namespace == namespace:
-        raise RoutingError(f"from namespace {namespace} is this ReferenceGrant's own: references within a namespace "
-                           "need no grant (pick the namespace the routes or Gateways are in)")
-    if target.kind not in GRANT_TO_KINDS:
-        raise RoutingError(f"to kind {said(target.kind)} is not one of {', '.join(GRANT_TO_KINDS)}")
-    if target.name and (problem := name_problem(target.name)):
-        raise RoutingError(f"to name: {problem}")
-    to: dict[str, Any] = {"group": GRANT_TO_KINDS[target.kind], "kind": target.kind}
-    if target.name:
-        to["name"] = target.name
-    spec = {"from": [{"group": GRANT_FROM_KINDS[source.kind], "kind": source.kind, "namespace": source.namespace}],
-            "to": [to]}
-    return IstioObject(REFERENCE_GRANT, name, namespace, GRANT_API_VERSION, spec, managed_labels())
+    sources = [source] if isinstance(source, GrantSide) else list(source)
+    targets = [target] if isinstance(target, GrantSide) else list(target)
+    _grant_side("from", sources, namespace)
+    _grant_side("to", targets, namespace)
+    froms = [{"group": GRANT_FROM_KINDS[s.kind], "kind": s.kind, "namespace": s.namespace} for s in sources]
+    tos: list[dict[str, Any]] = []
+    for t in targets:
+        to: dict[str, Any] = {"group": GRANT_TO_KINDS[t.kind], "kind": t.kind}
+        if t.name:
+            to["name"] = t.name
+        tos.append(to)
+    return IstioObject(REFERENCE_GRANT, name, namespace, GRANT_API_VERSION, {"from": froms, "to": tos},
+                       managed_labels())
 
 
 def grant_pair_warning(from_kind: str, to_kind: str) -> str:
@@ -301,13 +347,40 @@ def grant_pair_warning(from_kind: str, to_kind: str) -> str:
     return ""
 
 
+def grant_warnings(from_kinds: Sequence[str], to_kinds: Sequence[str]) -> list[str]:
+    """What of a grant from ``from_kinds`` to ``to_kinds`` lets nothing through: the whole grant, or the
+    entries (``from 2``, ``to 1``) no entry of the other side pairs with."""
+    pairs = [(f, t) for f in from_kinds for t in to_kinds]
+    if not pairs or all(grant_pair_warning(f, t) for f, t in pairs):
+        if len(set(from_kinds)) == 1 and len(set(to_kinds)) == 1:
+            return [grant_pair_warning(from_kinds[0], to_kinds[0])]
+        return ["no kind it lets refer here refers to a kind it grants (routes refer to Services, Gateways to "
+                "Secrets): this grant allows nothing"] if pairs else []
+    out = []
+    for i, f in enumerate(from_kinds, 1):
+        if all(grant_pair_warning(f, t) for t in to_kinds):
+            wanted = "Secret" if f == "Gateway" else "Service"
+            out.append(f"from {i}: {_a(f)} refers only to {wanted}s, and no to entry is a {wanted}: that entry "
+                       "allows nothing")
+    for i, t in enumerate(to_kinds, 1):
+        if all(grant_pair_warning(f, t) for f in from_kinds):
+            who = "a Gateway (its certificates)" if t == "Secret" else "a route (its backends)"
+            out.append(f"to {i}: only {who} refers to a {t}, and no from entry is one: that entry allows nothing")
+    return out
+
+
+def _grant_words(grant: IstioObject) -> str:
+    def joined(parts: list[str]) -> str:
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    sources = joined([f"{s['kind']}s of {s['namespace']}" for s in grant.spec["from"]])
+    targets = joined([f"{t['kind']} {t['name']}" if t.get("name") else f"every {t['kind']}" for t in grant.spec["to"]])
+    return f"{sources} may refer to {targets} of {grant.namespace}"
+
+
 def reference_grant_plan(inv: Inventory, grant: IstioObject) -> ChangePlan:
     _taken_k8s(inv, REFERENCE_GRANT, grant.namespace, grant.name)
-    source, target = grant.spec["from"][0], grant.spec["to"][0]
-    what = f"{target['kind']} {target['name']}" if target.get("name") else f"every {target['kind']}"
-    plan = ChangePlan(f"ReferenceGrant {grant.namespace}/{grant.name}: {source['kind']}s of {source['namespace']} "
-                      f"may refer to {what} of {grant.namespace}")
-    if warning := grant_pair_warning(source["kind"], target["kind"]):
+    plan = ChangePlan(f"ReferenceGrant {grant.namespace}/{grant.name}: {_grant_words(grant)}")
+    for warning in grant_warnings([s["kind"] for s in grant.spec["from"]], [t["kind"] for t in grant.spec["to"]]):
         plan.notes.append(f"Warning: {warning}.")
     plan.changes.append(Change(CREATE, obj=grant))
     return plan

@@ -28,6 +28,7 @@ from meshdesk.mesh.k8s_gateway_config import (
     GRANT_FROM_KINDS,
     GRANT_TO_KINDS,
     LISTENER_PROTOCOLS,
+    MAX_GRANT_ENTRIES,
     ROUTES_FROM,
     TLS_MODES,
     GrantSide,
@@ -35,7 +36,7 @@ from meshdesk.mesh.k8s_gateway_config import (
     build_k8s_gateway,
     build_reference_grant,
     class_note,
-    grant_pair_warning,
+    grant_warnings,
     k8s_gateway_fields,
     k8s_gateway_plan,
     keep_k8s_spellings,
@@ -266,70 +267,174 @@ class K8sGatewayForm(ActionForm):
         return k8s_gateway_plan(inv, self._build(self.name.text().strip()))
 
 
+class GrantRow(QWidget):
+    """One entry of a ReferenceGrant: for ``from`` a kind and the namespace of its objects, for ``to`` a
+    kind of this namespace and optionally one object's name; the kind's API group beside it."""
+
+    def __init__(self, side: str, namespace: str, namespaces: list[str], changed: Callable[[], None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.side = side
+        kinds = GRANT_FROM_KINDS if side == "from" else GRANT_TO_KINDS
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.index = QLabel()
+        self.kind = QComboBox()
+        self.kind.setObjectName(f"grant{side.title()}Kind")
+        self.kind.addItems(list(kinds))
+        self.group = QLabel()
+        self.group.setObjectName(f"grant{side.title()}Group")
+        self.value: QComboBox | QLineEdit
+        if side == "from":
+            self.value = QComboBox()
+            self.value.setEditable(True)
+            self.value.addItems(namespaces)
+            self.value.setToolTip("The namespace of the routes or Gateways that may refer here")
+            self.value.setObjectName("grantFromNamespace")
+            self.value.currentTextChanged.connect(changed)
+        else:
+            self.value = QLineEdit()
+            self.value.setObjectName("grantToName")
+            self.value.setPlaceholderText(f"optional: one object's name (empty: every one of {namespace})")
+            self.value.textChanged.connect(changed)
+        self.remove_button = QPushButton("Remove")
+        row.addWidget(self.index)
+        row.addWidget(self.kind)
+        row.addWidget(QLabel("in" if side == "from" else "named"))
+        row.addWidget(self.value, 1)
+        row.addWidget(self.group)
+        row.addWidget(self.remove_button)
+        self.kind.currentTextChanged.connect(self._group)
+        self.kind.currentTextChanged.connect(changed)
+        self._group()
+
+    def _group(self) -> None:
+        kinds = GRANT_FROM_KINDS if self.side == "from" else GRANT_TO_KINDS
+        group = kinds.get(self.kind.currentText(), "")
+        self.group.setText(f"group {group or 'core'}")
+        self.group.setToolTip("The kind's API group" + ("" if group else " (core: a Kubernetes object of its own, "
+                                                        "written as an empty group)"))
+
+    def entry(self) -> GrantSide:
+        text = self.value.currentText() if isinstance(self.value, QComboBox) else self.value.text()
+        if self.side == "from":
+            return GrantSide(self.kind.currentText(), namespace=text.strip())
+        return GrantSide(self.kind.currentText(), name=text.strip())
+
+
 class ReferenceGrantForm(ActionForm):
     title = "Create a ReferenceGrant"
-    help_text = ("Let objects of another namespace refer to objects of this one, as the Kubernetes Gateway API "
+    help_text = ("Let objects of other namespaces refer to objects of this one, as the Kubernetes Gateway API "
                  "requires across namespaces: routes there to this namespace's Services, Gateways there to its "
-                 "Secrets (their certificates).")
+                 "Secrets (their certificates). Each 'from' entry may refer to each 'to' entry; up to "
+                 f"{MAX_GRANT_ENTRIES} of each.")
 
     def __init__(self, inv: Inventory, namespace: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.inv, self.namespace = inv, namespace
         self.subject = f"namespace {namespace}"
+        self.others = [n for n in (inv.cluster_namespaces or [n.name for n in inv.namespaces]) if n != namespace]
         outer, form = _scrolled(self)
         self.name = QLineEdit()
         self.name.setObjectName("grantName")
         self.name.setPlaceholderText("e.g. allow-routes-from-shop")
         form.addRow("Name", self.name)
-        self.from_kind = QComboBox()
-        self.from_kind.setObjectName("grantFromKind")
-        self.from_kind.addItems(list(GRANT_FROM_KINDS))
-        form.addRow("From kind", self.from_kind)
-        self.from_namespace = QComboBox()
-        self.from_namespace.setObjectName("grantFromNamespace")
-        self.from_namespace.setEditable(True)
-        others = [n for n in (inv.cluster_namespaces or [n.name for n in inv.namespaces]) if n != namespace]
-        self.from_namespace.addItems(others)
-        self.from_namespace.setToolTip("The namespace of the routes or Gateways that may refer here")
-        form.addRow("From namespace", self.from_namespace)
-        self.to_kind = QComboBox()
-        self.to_kind.setObjectName("grantToKind")
-        self.to_kind.addItems(list(GRANT_TO_KINDS))
-        form.addRow("To kind", self.to_kind)
-        self.to_name = QLineEdit()
-        self.to_name.setObjectName("grantToName")
-        self.to_name.setPlaceholderText(f"optional: one object's name (empty: every one of {namespace})")
-        form.addRow("To name", self.to_name)
-        self.groups = QLabel()
-        self.groups.setObjectName("grantGroups")
-        self.groups.setWordWrap(True)
-        form.addRow("", self.groups)
+        self.sources: list[GrantRow] = []
+        self.targets: list[GrantRow] = []
+        self.rows: dict[str, QVBoxLayout] = {}
+        self.add_buttons: dict[str, QPushButton] = {}
+        for side, label, hint in (
+                ("from", "From", "the kinds and namespaces whose objects may refer here"),
+                ("to", "To", f"the kinds of {namespace} they may refer to")):
+            box = QGroupBox(f"{label}: {hint}")
+            box.setObjectName(f"grant{label}Box")
+            layout = QVBoxLayout(box)
+            rows = QVBoxLayout()
+            layout.addLayout(rows)
+            button = QPushButton(f"Add a {side} entry")
+            button.setObjectName(f"addGrant{label}")
+            button.clicked.connect(lambda _=False, s=side: self.add_entry(s))
+            line = QHBoxLayout()
+            line.addWidget(button)
+            line.addStretch(1)
+            layout.addLayout(line)
+            form.addRow(box)
+            self.rows[side], self.add_buttons[side] = rows, button
         self.warning, self.error = _labels(outer, "grant")
         self.name.textChanged.connect(self._update)
-        self.to_name.textChanged.connect(self._update)
-        for combo in (self.from_kind, self.from_namespace, self.to_kind):
-            combo.currentTextChanged.connect(self._update)
+        self.add_entry("from")
+        self.add_entry("to")
+
+    # the first entry of each side, by the names the one-entry form gave them
+    @property
+    def from_kind(self) -> QComboBox:
+        return self.sources[0].kind
+
+    @property
+    def from_namespace(self) -> QComboBox:
+        value = self.sources[0].value
+        assert isinstance(value, QComboBox)
+        return value
+
+    @property
+    def to_kind(self) -> QComboBox:
+        return self.targets[0].kind
+
+    @property
+    def to_name(self) -> QLineEdit:
+        value = self.targets[0].value
+        assert isinstance(value, QLineEdit)
+        return value
+
+    def add_entry(self, side: str) -> GrantRow:
+        entries = self.sources if side == "from" else self.targets
+        row = GrantRow(side, self.namespace, self.others, self._update)
+        if side == "from" and entries:  # a new entry starts as the previous one's kind, in the next namespace
+            row.kind.setCurrentText(entries[-1].kind.currentText())
+            taken = {e.entry().namespace for e in entries}
+            row.value.setCurrentText(next((n for n in self.others if n not in taken), ""))  # type: ignore[union-attr]
+        row.remove_button.clicked.connect(lambda: self.remove_entry(row))
+        entries.append(row)
+        self.rows[side].addWidget(row)
+        self._renumber()
+        return row
+
+    def remove_entry(self, row: GrantRow) -> None:
+        entries = self.sources if row.side == "from" else self.targets
+        if row in entries and len(entries) > 1:
+            entries.remove(row)
+            self.rows[row.side].removeWidget(row)
+            row.deleteLater()
+        self._renumber()
+
+    def _renumber(self) -> None:
+        for side, entries in (("from", self.sources), ("to", self.targets)):
+            for i, row in enumerate(entries, 1):
+                row.index.setText(f"{i}.")
+                row.remove_button.setEnabled(len(entries) > 1)
+            full = len(entries) >= MAX_GRANT_ENTRIES
+            self.add_buttons[side].setEnabled(not full)
+            self.add_buttons[side].setToolTip(f"The Gateway API takes at most {MAX_GRANT_ENTRIES} {side} entries"
+                                              if full else "")
         self._update()
 
     def _update(self) -> None:
+        if not hasattr(self, "error") or not self.sources or not self.targets:
+            return
         problem = ""
         try:
             self._build(self.name.text().strip() or "unnamed")
         except RoutingError as e:
             problem = str(e)
         self.error.setText(problem[:1].upper() + problem[1:])
-        source, target = self.from_kind.currentText(), self.to_kind.currentText()
-        self.groups.setText(f"From group {GRANT_FROM_KINDS.get(source) or 'core'}, to group "
-                            f"{GRANT_TO_KINDS.get(target) or 'core'} ({target}s are core Kubernetes objects).")
-        warning = grant_pair_warning(source, target)
-        self.warning.setText(f"<b>Warning:</b> {warning[:1].upper() + warning[1:]}." if warning else "")
-        self.warning.setVisible(bool(warning))
+        warnings = grant_warnings([r.kind.currentText() for r in self.sources],
+                                  [r.kind.currentText() for r in self.targets])
+        self.warning.setText("<br>".join(f"<b>Warning:</b> {w[:1].upper() + w[1:]}." for w in warnings))
+        self.warning.setVisible(bool(warnings))
 
     def _build(self, name: str) -> IstioObject:
-        return build_reference_grant(
-            name, self.namespace, GrantSide(self.from_kind.currentText(),
-                                            namespace=self.from_namespace.currentText().strip()),
-            GrantSide(self.to_kind.currentText(), name=self.to_name.text().strip()))
+        return build_reference_grant(name, self.namespace, [r.entry() for r in self.sources],
+                                     [r.entry() for r in self.targets])
 
     def plan(self, inv: Inventory) -> ChangePlan:
         return reference_grant_plan(inv, self._build(self.name.text().strip()))
