@@ -789,7 +789,8 @@ def test_config_the_form_cannot_show_points_at_the_yaml_editor(
     emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar",
              "metadata": {"name": "inbound", "namespace": "bookinfo"},
              "spec": {"workloadSelector": {"labels": {"app": "ratings"}},
-                      "ingress": [{"port": {"number": 9080, "protocol": "HTTP"}, "defaultEndpoint": "127.0.0.1:9080"}],
+                      "ingress": [{"port": {"number": 9080, "protocol": "HTTPS"}, "defaultEndpoint": "127.0.0.1:9080",
+                                   "tls": {"mode": "SIMPLE", "serverCertificate": "/etc/certs/cert.pem"}}],
                       "egress": [{"hosts": ["./*"]}]}}, "bookinfo")
     emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar",
              "metadata": {"name": "default", "namespace": "bookinfo"},
@@ -800,7 +801,7 @@ def test_config_the_form_cannot_show_points_at_the_yaml_editor(
     for text, field in (("Edit AuthorizationPolicy ext in a form…", "spec.action 'AUDIT'"),
                         ("Edit AuthorizationPolicy waypoint in a form…", "spec.targetRefs[0] (a "
                          "gateway.networking.k8s.io/GatewayClass"),
-                        ("Edit Sidecar inbound in a form…", "spec.ingress")):
+                        ("Edit Sidecar inbound in a form…", "spec.ingress[0].tls")):
         action = edit_action(ctl, inv, text, qtbot)
         assert not action.isEnabled()
         assert field in action.toolTip() and "Edit it as YAML instead (Istio config dock, Edit)" in action.toolTip()
@@ -1343,3 +1344,119 @@ def test_editing_a_policy_keeps_the_order_of_its_fields(
     changed = [line[0] + line[1:].strip() for line in dialog.diff_text.toPlainText().splitlines()
                if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert changed == ["+- /health"], changed
+
+
+def test_a_sidecar_takes_ingress_listeners_and_an_egress_listeners_bind_and_capture_mode(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """The form wrote egress hosts and ports only: a workload whose app listens on 127.0.0.1, or one
+    whose egress goes through a bound address, needed its Sidecar written as YAML. Each field is
+    judged as Istio's validation judges it, before anything is sent."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "workload-sidecar", Node("wl", NODE_WORKLOAD, namespace="bookinfo",
+                                                              workload="ratings-v1"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, SidecarForm)
+    qtbot.keyClicks(form.name, "ratings")
+    assert form.ingress == []  # none unless asked for: Istio makes them from the Services
+    qtbot.mouseClick(form.add_ingress_button, Qt.MouseButton.LeftButton)
+    inbound = form.ingress[0]
+    assert form.error.text() == "Ingress listener: needs a port number (the port its workloads take traffic on)"
+    for port, said in (("0", "port '0' is not a port number from 1 to 65535"),
+                       ("65536", "port '65536' is not a port number from 1 to 65535"), ("９０８０", "not a port number")):
+        inbound.port.setText(port)
+        assert said in form.error.text()
+    inbound.port.setText("9080")
+    inbound.protocol.setCurrentText("HTTP")
+    inbound.port_name.setText("Http_9080")
+    assert "port name 'Http_9080' is not a name" in form.error.text()
+    inbound.port_name.setText("http-9080")
+    for endpoint, said in (
+            ("10.0.0.1:8080", "the host must be the workload's own (127.0.0.1, 0.0.0.0, ::1 or ::), not '10.0.0.1'"),
+            ("127.0.0.1", "is not one of 127.0.0.1:PORT"),
+            ("::1:8080", "write an IPv6 address in brackets ([::1]:PORT)"),
+            ("127.0.0.1:0", "port '0' is not a port number"),
+            ("unix://var/run/app.sock", "after unix:// comes an absolute path"),
+            ("unix://", "names no socket")):
+        inbound.default_endpoint.setText(endpoint)
+        assert said in form.error.text(), endpoint
+    for endpoint in ("[::1]:8080", ":8080", "unix://@app", "unix:///var/run/app.sock"):
+        inbound.default_endpoint.setText(endpoint)
+        assert form.error.text() == "", endpoint
+    inbound.default_endpoint.setText("127.0.0.1:8080")
+    inbound.bind.setText("localhost")
+    assert "bind 'localhost' is not an IP address" in form.error.text()
+    inbound.bind.setText("0.0.0.0")
+    inbound.capture_mode.setCurrentText("NONE")
+    qtbot.mouseClick(form.add_ingress_button, Qt.MouseButton.LeftButton)
+    form.ingress[1].port.setText("9080")
+    assert form.error.text() == "Port 9080 is given to two ingress listeners: one listener per port"
+    qtbot.mouseClick(form.ingress[1].remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(form.ingress) == 1)
+    # the egress listener: its bind and capture mode; port 0 is a Unix domain socket
+    egress = form.listeners[0]
+    egress.bind.setText("127.0.0.1")
+    assert form.error.text() == "Egress listener: a protocol, port name or bind address needs a port number"
+    egress.port.setText("0")
+    assert "port 0 is for a Unix domain socket" in form.error.text()
+    egress.bind.setText("unix:///var/run/egress.sock")
+    egress.capture_mode.setCurrentText("IPTABLES")
+    assert "takes capture mode DEFAULT or NONE, not IPTABLES" in form.error.text()
+    egress.capture_mode.setCurrentText("NONE")
+    assert form.error.text() == ""
+    egress.port.setText("9080")
+    assert form.error.text() == ("Egress listener: bind 'unix:///var/run/egress.sock' is a Unix domain socket, "
+                                 "which takes port 0; or bind an IP address")
+    egress.bind.setText("127.0.0.1")
+    egress.protocol.setCurrentText("HTTP")
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    assert "will take inbound traffic on port 9080 (HTTP) to 127.0.0.1:8080" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    spec = emu.get("sidecars", "bookinfo", "ratings", NET)["spec"]
+    assert spec == {
+        "workloadSelector": {"labels": {"app": "ratings", "version": "v1"}},
+        "ingress": [{"port": {"number": 9080, "protocol": "HTTP", "name": "http-9080"}, "bind": "0.0.0.0",
+                     "captureMode": "NONE", "defaultEndpoint": "127.0.0.1:8080"}],
+        "egress": [{"port": {"number": 9080, "protocol": "HTTP"}, "bind": "127.0.0.1", "captureMode": "NONE",
+                    "hosts": ["./*", "istio-system/*"]}]}
+
+
+def test_a_sidecar_of_ingress_listeners_only_is_written_and_edited_in_its_form(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A Sidecar with ingress listeners and no egress (its sidecars know every host) could not be made,
+    nor opened in the form: it was said to have fields the form does not know."""
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar", "metadata": {"name": "inbound", "namespace": "bookinfo"},
+             "spec": {"workloadSelector": {"labels": {"app": "ratings"}},
+                      "ingress": [{"port": {"number": 9080, "protocol": "HTTP", "name": "http"},
+                                   "defaultEndpoint": "unix:///var/run/ratings.sock", "captureMode": "IPTABLES"}],
+                      "egress": [{"port": {"number": 0, "protocol": "HTTP"}, "bind": "unix://@egress",
+                                  "captureMode": "DEFAULT", "hosts": ["./*"]}, {"hosts": ["istio-system/*"]}]}},
+            "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    action = edit_action(ctl, inventory(emu), "Edit Sidecar inbound in a form…", qtbot)
+    assert action.isEnabled(), action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    form = dialog.form
+    assert isinstance(form, SidecarForm) and form.error.text() == ""
+    inbound = form.ingress[0]
+    assert (inbound.port.text(), inbound.protocol.currentText(), inbound.port_name.text(),
+            inbound.default_endpoint.text(), inbound.capture_mode.currentText()) == \
+        ("9080", "HTTP", "http", "unix:///var/run/ratings.sock", "IPTABLES")
+    first = form.listeners[0]
+    assert (first.port.text(), first.bind.text(), first.capture_mode.currentText()) == \
+        ("0", "unix://@egress", "DEFAULT")
+    # the egress listeners emptied: none is written, and the review says the sidecars know every host
+    qtbot.mouseClick(first.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(form.listeners) == 1)
+    form.listeners[0].hosts.setText("")
+    assert form.error.text() == ""
+    review(dialog, qtbot)
+    assert "has no egress listener: the sidecars of" in dialog.notes.text()
+    confirm(dialog, qtbot)
+    spec = emu.get("sidecars", "bookinfo", "inbound", NET)["spec"]
+    assert spec == {"workloadSelector": {"labels": {"app": "ratings"}},
+                    "ingress": [{"port": {"number": 9080, "protocol": "HTTP", "name": "http"},
+                                 "captureMode": "IPTABLES", "defaultEndpoint": "unix:///var/run/ratings.sock"}]}

@@ -31,6 +31,12 @@ from meshdesk.mesh.inventory import (
 )
 from meshdesk.mesh.routing import NETWORKING, SECURITY, RoutingError, is_digits, is_managed, said
 from meshdesk.mesh.routing import _managed as managed_labels
+from meshdesk.mesh.sidecar_listeners import (
+    CAPTURE_MODES,
+    UNIX_PREFIX,
+    bind_problem,
+    default_endpoint_problem,
+)
 from meshdesk.mesh.validations import HTTP_METHODS, _http_method
 
 DENY_ALL, ALLOW_ALL, RULES = "DENY_ALL", "ALLOW_ALL", "RULES"
@@ -558,13 +564,48 @@ def _targets_of(spec: Mapping[str, Any], out: list[str]) -> list[tuple[str, str]
     return targets
 
 
+def _sidecar_port(port: Any, at: str, out: list[str]) -> tuple[str, str, str] | None:
+    """A listener's port as the form shows it (number, protocol, name), the parts it cannot added to ``out``."""
+    if not isinstance(port, dict):
+        out.append(f"{at}.port (not a mapping)")
+        return None
+    out += [f"{at}.port.{k}" for k in port if k not in ("number", "protocol", "name")]
+    number, protocol, name = port.get("number"), port.get("protocol", ""), port.get("name", "")
+    shown = ["", "", ""]
+    if not isinstance(number, int) or isinstance(number, bool):
+        out.append(f"{at}.port.number (not a port number)")
+    else:
+        shown[0] = str(number)
+    if not isinstance(protocol, str) or protocol and protocol not in EGRESS_PROTOCOLS:
+        out.append(f"{at}.port.protocol {protocol!r} (the form offers {', '.join(EGRESS_PROTOCOLS)})")
+    else:
+        shown[1] = protocol
+    if not isinstance(name, str):
+        out.append(f"{at}.port.name (not text)")
+    else:
+        shown[2] = name
+    return shown[0], shown[1], shown[2]
+
+
+def _bind_and_capture(listener: dict[str, Any], at: str, out: list[str]) -> tuple[str, str]:
+    bind, mode = listener.get("bind", ""), listener.get("captureMode", "")
+    if not isinstance(bind, str):
+        out.append(f"{at}.bind (not text)")
+        bind = ""
+    if not isinstance(mode, str) or mode and mode not in CAPTURE_MODES:
+        out.append(f"{at}.captureMode {mode!r} (the form offers {', '.join(CAPTURE_MODES)})")
+        mode = ""
+    return bind, mode
+
+
 def sidecar_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
-    """What the Sidecar form shows of ``spec`` (selector labels, egress listeners) and the fields it
-    cannot show (ingress, outboundTrafficPolicy, a listener's bind or captureMode ...), by path."""
+    """What the Sidecar form shows of ``spec`` (selector labels, ingress and egress listeners, the
+    outbound traffic policy) and the fields it cannot show (an ingress listener's TLS or connection
+    pool, inboundConnectionPool, an egress proxy ...), by path."""
     out: list[str] = []
     if not isinstance(spec, dict):
         return {}, ["spec (not a mapping)"]
-    out += [f"spec.{k}" for k in spec if k not in ("workloadSelector", "egress", "outboundTrafficPolicy")]
+    out += [f"spec.{k}" for k in spec if k not in ("workloadSelector", "ingress", "egress", "outboundTrafficPolicy")]
     outbound = ""
     raw_outbound = spec.get("outboundTrafficPolicy")
     if raw_outbound is not None:
@@ -583,39 +624,50 @@ def sidecar_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
     if raw_selector is not None and (not isinstance(raw_selector, dict) or set(raw_selector) - {"labels"}):
         out.append("spec.workloadSelector (only labels is shown)")
     selector = _selector_of(raw_selector, "labels")
+    ingress: list[IngressListener] = []
+    raw_ingress = spec.get("ingress")
+    if raw_ingress is not None and not isinstance(raw_ingress, list):
+        out.append("spec.ingress (not a list)")
+        raw_ingress = []
+    for i, e in enumerate(raw_ingress or []):
+        at = f"spec.ingress[{i}]"
+        if not isinstance(e, dict):
+            out.append(f"{at} (not a mapping)")
+            continue
+        out += [f"{at}.{k}" for k in e if k not in ("port", "bind", "captureMode", "defaultEndpoint")]
+        inbound = IngressListener()
+        port = _sidecar_port(e.get("port"), at, out) if "port" in e else None
+        if "port" not in e:
+            out.append(f"{at} without a port")
+        if port is not None:
+            inbound.number, inbound.protocol, inbound.port_name = port
+        inbound.bind, inbound.capture_mode = _bind_and_capture(e, at, out)
+        endpoint = e.get("defaultEndpoint", "")
+        if not isinstance(endpoint, str):
+            out.append(f"{at}.defaultEndpoint (not text)")
+        else:
+            inbound.default_endpoint = endpoint
+        ingress.append(inbound)
     listeners = []
     egress = spec.get("egress")
-    if not isinstance(egress, list) or not egress:
-        out.append("spec.egress (the form needs at least one egress listener)")
+    if egress is None and ingress:
+        egress = []
+    elif not isinstance(egress, list) or not egress:
+        out.append("spec.egress (the form needs at least one egress listener, or an ingress listener)")
         egress = []
     for i, e in enumerate(egress):
         at = f"spec.egress[{i}]"
         if not isinstance(e, dict):
             out.append(f"{at} (not a mapping)")
             continue
-        out += [f"{at}.{k}" for k in e if k not in ("hosts", "port")]
+        out += [f"{at}.{k}" for k in e if k not in ("hosts", "port", "bind", "captureMode")]
         listener = EgressListener(_list_of_text(e.get("hosts", []), f"{at}.hosts", out))
-        port = e.get("port")
+        port = _sidecar_port(e["port"], at, out) if e.get("port") is not None else None
         if port is not None:
-            if not isinstance(port, dict):
-                out.append(f"{at}.port (not a mapping)")
-            else:
-                out += [f"{at}.port.{k}" for k in port if k not in ("number", "protocol", "name")]
-                number, protocol, name = port.get("number"), port.get("protocol", ""), port.get("name", "")
-                if not isinstance(number, int) or isinstance(number, bool):
-                    out.append(f"{at}.port.number (not a port number)")
-                else:
-                    listener.number = str(number)
-                if not isinstance(protocol, str) or protocol and protocol not in EGRESS_PROTOCOLS:
-                    out.append(f"{at}.port.protocol {protocol!r} (the form offers {', '.join(EGRESS_PROTOCOLS)})")
-                else:
-                    listener.protocol = protocol
-                if not isinstance(name, str):
-                    out.append(f"{at}.port.name (not text)")
-                else:
-                    listener.port_name = name
+            listener.number, listener.protocol, listener.port_name = port
+        listener.bind, listener.capture_mode = _bind_and_capture(e, at, out)
         listeners.append(listener)
-    return {"selector": selector, "listeners": listeners, "outbound": outbound}, out
+    return {"selector": selector, "listeners": listeners, "ingress": ingress, "outbound": outbound}, out
 
 
 def form_misfit(kind: str, spec: Any) -> str:
@@ -999,15 +1051,24 @@ def egress_host_problem(value: str) -> str:
 EGRESS_PROTOCOLS = ("HTTP", "HTTPS", "HTTP2", "GRPC", "TCP", "TLS", "MONGO", "REDIS", "MYSQL")
 
 
+def _port_name_problem(name: str) -> str:
+    if len(name) > 63 or not _DNS_LABEL.fullmatch(name):
+        return f"port name {said(name)} is not a name (at most 63 lower-case letters, digits and '-')"
+    return ""
+
+
 @dataclass
 class EgressListener:
     """One egress listener of a Sidecar: the hosts its workloads may reach, on one port (``number`` "",
-    the listener for every other port)."""
+    the listener for every other port; "0", a Unix domain socket, named by ``bind``), with the address
+    it binds to and how traffic to it is captured (``capture_mode``, "" for Istio's default)."""
 
     hosts: list[str] = field(default_factory=list)
     number: str = ""
     protocol: str = ""
     port_name: str = ""
+    bind: str = ""
+    capture_mode: str = ""
 
     def problems(self) -> list[str]:
         clean = [h.strip() for h in self.hosts if h.strip()]
@@ -1017,16 +1078,32 @@ class EgressListener:
         dup = next((h for h in clean if clean.count(h) > 1), None)
         if dup is not None:
             out.append(f"egress host {dup} is given twice")
-        if self.number.strip():
-            problem = port_problem(self.number.strip())
-            if problem:
-                out.append(problem)
+        number, bind = self.number.strip(), self.bind.strip()
+        if self.capture_mode and self.capture_mode not in CAPTURE_MODES:
+            out.append(f"capture mode {said(self.capture_mode)} is not one of {', '.join(CAPTURE_MODES)}")
+        if number:
+            if number == "0":  # a Unix domain socket: Istio takes port 0 with a unix:// bind only
+                if not bind.startswith(UNIX_PREFIX):
+                    out.append("port 0 is for a Unix domain socket: give its bind as unix:///path or unix://@name "
+                               "(or a port number from 1 to 65535)")
+                elif problem := bind_problem(bind, unix=True):
+                    out.append(problem)
+                if self.capture_mode == "IPTABLES":
+                    out.append("a Unix domain socket listener takes capture mode DEFAULT or NONE, not IPTABLES")
+            else:
+                if problem := port_problem(number):
+                    out.append(problem)
+                if bind.startswith(UNIX_PREFIX):
+                    out.append(f"bind {said(bind)} is a Unix domain socket, which takes port 0; or bind an IP "
+                               "address")
+                elif bind and (problem := bind_problem(bind)):
+                    out.append(problem)
             if self.protocol and self.protocol.upper() not in EGRESS_PROTOCOLS:
                 out.append(f"protocol {self.protocol!r} is not one of {', '.join(EGRESS_PROTOCOLS)}")
-            if self.port_name and not _DNS_LABEL.match(self.port_name):
-                out.append(f"port name {self.port_name!r} is not a name (lower-case letters, digits and '-')")
-        elif self.protocol or self.port_name:
-            out.append("a protocol or port name needs a port number")
+            if self.port_name and (problem := _port_name_problem(self.port_name)):
+                out.append(problem)
+        elif self.protocol or self.port_name or bind:
+            out.append("a protocol, port name or bind address needs a port number")
         return out
 
     def to_spec(self) -> dict[str, Any]:
@@ -1038,15 +1115,75 @@ class EgressListener:
             if self.port_name:
                 port["name"] = self.port_name
             out["port"] = port
+        if self.bind.strip():
+            out["bind"] = self.bind.strip()
+        if self.capture_mode:
+            out["captureMode"] = self.capture_mode
         out["hosts"] = [h.strip() for h in self.hosts if h.strip()]
+        return out
+
+    def empty(self) -> bool:
+        return not any(h.strip() for h in self.hosts) and not any(
+            (self.number.strip(), self.protocol, self.port_name, self.bind.strip(), self.capture_mode))
+
+
+@dataclass
+class IngressListener:
+    """One ingress listener of a Sidecar: the port its workloads take traffic on (a number, optionally a
+    protocol and a name), where the sidecar passes that traffic (``default_endpoint``: ``127.0.0.1:8080``,
+    ``unix:///path``; "" the workload's own address on that port), the address it binds to and how
+    traffic to it is captured."""
+
+    number: str = ""
+    protocol: str = ""
+    port_name: str = ""
+    default_endpoint: str = ""
+    bind: str = ""
+    capture_mode: str = ""
+
+    def problems(self) -> list[str]:
+        number = self.number.strip()
+        if not number:
+            return ["needs a port number (the port its workloads take traffic on)"]
+        out = []
+        if problem := port_problem(number):
+            out.append(problem)
+        if self.protocol and self.protocol.upper() not in EGRESS_PROTOCOLS:
+            out.append(f"protocol {self.protocol!r} is not one of {', '.join(EGRESS_PROTOCOLS)}")
+        if self.port_name and (problem := _port_name_problem(self.port_name)):
+            out.append(problem)
+        if self.default_endpoint.strip() and (problem := default_endpoint_problem(self.default_endpoint.strip())):
+            out.append(problem)
+        if self.bind.strip() and (problem := bind_problem(self.bind.strip())):
+            out.append(problem)
+        if self.capture_mode and self.capture_mode not in CAPTURE_MODES:
+            out.append(f"capture mode {said(self.capture_mode)} is not one of {', '.join(CAPTURE_MODES)}")
+        return out
+
+    def to_spec(self) -> dict[str, Any]:
+        port: dict[str, Any] = {"number": int(self.number.strip())}
+        if self.protocol:
+            port["protocol"] = self.protocol.upper()
+        if self.port_name:
+            port["name"] = self.port_name
+        out: dict[str, Any] = {"port": port}
+        if self.bind.strip():
+            out["bind"] = self.bind.strip()
+        if self.capture_mode:
+            out["captureMode"] = self.capture_mode
+        if self.default_endpoint.strip():
+            out["defaultEndpoint"] = self.default_endpoint.strip()
         return out
 
 
 def build_sidecar(name: str, namespace: str, egress: Sequence[EgressListener | str], *,
-                  selector: Mapping[str, str] | None = None, outbound: str = "") -> IstioObject:
+                  selector: Mapping[str, str] | None = None, outbound: str = "",
+                  ingress: Sequence[IngressListener] = ()) -> IstioObject:
     """A Sidecar with ``egress``: listeners, or the hosts of one listener for every port. Istio takes at
     most one listener without a port, last, and no port twice. ``outbound``: its
-    ``outboundTrafficPolicy.mode`` (ALLOW_ANY, REGISTRY_ONLY; "" for the mesh config's)."""
+    ``outboundTrafficPolicy.mode`` (ALLOW_ANY, REGISTRY_ONLY; "" for the mesh config's). ``ingress``:
+    its ingress listeners, one per port; with some, an egress listener left empty is left out (the
+    sidecars then know every host, as Istio reads a Sidecar without egress)."""
     if outbound and outbound not in OUTBOUND_POLICIES:
         raise RoutingError(f"outbound traffic policy must be {' or '.join(OUTBOUND_POLICIES)}")
     problem = name_problem(name)
@@ -1056,14 +1193,28 @@ def build_sidecar(name: str, namespace: str, egress: Sequence[EgressListener | s
     hosts = [e for e in egress if isinstance(e, str)]
     if hosts:
         listeners.append(EgressListener(hosts))
-    if not listeners:
+    if ingress:
+        listeners = [e for e in listeners if not e.empty()]
+    if not listeners and not ingress:
         raise RoutingError("a Sidecar needs at least one egress host, e.g. ./* and istio-system/*")
+    several_in = len(ingress) > 1
+    for i, inbound in enumerate(ingress, 1):
+        if problems := inbound.problems():
+            raise RoutingError(f"ingress listener {i if several_in else ''}".rstrip() + f": {problems[0]}")
+    in_ports = [int(e.number) for e in ingress]
+    dup_in = next((n for n in in_ports if in_ports.count(n) > 1), None)
+    if dup_in is not None:
+        raise RoutingError(f"port {dup_in} is given to two ingress listeners: one listener per port")
     several = len(listeners) > 1
     for i, listener in enumerate(listeners, 1):
         problems = listener.problems()
         if problems:
-            if not several and problems[0].startswith("needs "):
+            if not several and not ingress and problems[0].startswith("needs "):
                 raise RoutingError(f"a Sidecar {problems[0]}")
+            if not several and ingress:  # said apart from the ingress listeners
+                raise RoutingError(f"egress listener: {problems[0]}" + (
+                    " (or leave it empty: the sidecars then know every host)" if problems[0].startswith("needs ")
+                    else ""))
             raise RoutingError(f"egress listener {i}: {problems[0]}" if several else problems[0])
     portless = [i for i, e in enumerate(listeners, 1) if not e.number.strip()]
     if len(portless) > 1:
@@ -1073,14 +1224,21 @@ def build_sidecar(name: str, namespace: str, egress: Sequence[EgressListener | s
     if portless and portless[0] != len(listeners):
         raise RoutingError(f"egress listener {portless[0]} has no port: the listener without a port must be the "
                            "last one (Istio refuses it elsewhere); move it down, or give it a port")
-    numbers = [int(e.number) for e in listeners if e.number.strip()]
+    numbers = [int(e.number) for e in listeners if e.number.strip() and int(e.number) != 0]
     dup_port = next((n for n in numbers if numbers.count(n) > 1), None)
     if dup_port is not None:
         raise RoutingError(f"port {dup_port} is given to two egress listeners: one listener per port")
+    sockets = [e.bind.strip() for e in listeners if e.number.strip() == "0"]
+    dup_socket = next((b for b in sockets if sockets.count(b) > 1), None)
+    if dup_socket is not None:
+        raise RoutingError(f"socket {dup_socket} is bound by two egress listeners: one listener per socket")
     spec: dict[str, Any] = {}
     if selector:
         spec["workloadSelector"] = {"labels": dict(selector)}
-    spec["egress"] = [e.to_spec() for e in listeners]
+    if ingress:
+        spec["ingress"] = [e.to_spec() for e in ingress]
+    if listeners:
+        spec["egress"] = [e.to_spec() for e in listeners]
     if outbound:
         spec["outboundTrafficPolicy"] = {"mode": outbound}
     return IstioObject("Sidecar", name, namespace, NETWORKING, spec, managed_labels())
@@ -1092,9 +1250,25 @@ def egress_words(spec: Mapping[str, Any]) -> str:
     for e in spec.get("egress") or ():
         hosts = ", ".join(str(h) for h in e.get("hosts") or ())
         port = e.get("port") if isinstance(e.get("port"), dict) else None
-        parts.append(f"{hosts} on port {port.get('number')}" if port else hosts)
+        if port and port.get("number") == 0 and isinstance(e.get("bind"), str):
+            parts.append(f"{hosts} on port 0 (socket {e['bind']})")
+        else:
+            parts.append(f"{hosts} on port {port.get('number')}" if port else hosts)
     if len(parts) > 1 and any(" on port " not in p for p in parts):
         parts[-1] += " on other ports" if " on port " not in parts[-1] else ""
+    return "; ".join(parts)
+
+
+def ingress_words(spec: Mapping[str, Any]) -> str:
+    """The ingress listeners of a Sidecar spec in words: each port and where its traffic goes."""
+    parts = []
+    for e in spec.get("ingress") or ():
+        if not isinstance(e, dict):
+            continue
+        port: dict[str, Any] = e["port"] if isinstance(e.get("port"), dict) else {}
+        where = f" to {e['defaultEndpoint']}" if e.get("defaultEndpoint") else ""
+        how = f" ({port['protocol']})" if port.get("protocol") else ""
+        parts.append(f"port {port.get('number')}{how}{where}")
     return "; ".join(parts)
 
 
@@ -1186,9 +1360,16 @@ def sidecar_plan(inv: Inventory, sc: IstioObject, *, editing: bool = False, grap
     own = str(_d(sc.spec.get("outboundTrafficPolicy")).get("mode") or "")
     mode = own or inv.settings_for(sc.namespace).outbound_policy
     fate = "fail (REGISTRY_ONLY)" if mode == "REGISTRY_ONLY" else "go out through PassthroughCluster (ALLOW_ANY)"
-    plan.notes.append(f"The sidecars of {target} will know only the hosts of {egress_words(sc.spec)}: calls to any "
-                      f"other service of the mesh {fate}, as the outbound traffic policy "
-                      f"({'its own' if own else 'the mesh config' + chr(39) + 's'}) says.")
+    if sc.spec.get("egress"):
+        plan.notes.append(f"The sidecars of {target} will know only the hosts of {egress_words(sc.spec)}: calls to "
+                          f"any other service of the mesh {fate}, as the outbound traffic policy "
+                          f"({'its own' if own else 'the mesh config' + chr(39) + 's'}) says.")
+    else:
+        plan.notes.append(f"The Sidecar has no egress listener: the sidecars of {target} know every host of the "
+                          "mesh, as without a Sidecar.")
+    if ingress := ingress_words(sc.spec):
+        plan.notes.append(f"The sidecars of {target} will take inbound traffic on {ingress}: Istio makes their inbound "
+                          "listeners from these, no longer from the ports of their Services.")
     plan.notes += outbound_notes(inv, sc, graph)
     _note_selected(plan, inv, sc.namespace, selector, "Sidecar")
     if not selector and wide:  # editing one of two already there: the edit is let through, the clash said

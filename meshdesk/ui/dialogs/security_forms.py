@@ -42,6 +42,7 @@ from meshdesk.mesh.security import (
     TARGET_KINDS,
     AuthzRule,
     EgressListener,
+    IngressListener,
     allowing_policies,
     authorization_policy_fields,
     authorization_policy_plan,
@@ -58,6 +59,7 @@ from meshdesk.mesh.security import (
     target_notes,
     workload_selector,
 )
+from meshdesk.mesh.sidecar_listeners import CAPTURE_MODES
 from meshdesk.mesh.validation_badges import key_of
 from meshdesk.ui.dialogs.config_edit import ConfigEditForm, find_object
 from meshdesk.ui.dialogs.forms import ActionForm
@@ -641,8 +643,58 @@ class AuthorizationPolicyForm(ActionForm):
         return authorization_policy_plan(inv, self._build(self.name.text().strip()))
 
 
+def _capture_combo(name: str) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.addItem("Default", "")
+    for mode in CAPTURE_MODES:
+        combo.addItem(mode, mode)
+    combo.setToolTip("How traffic to the listener reaches the sidecar: DEFAULT (the mesh's way), IPTABLES "
+                     "(redirected by iptables), NONE (not captured: the application calls the bind address "
+                     "itself); Default writes none")
+    return combo
+
+
+def _port_row(form: QFormLayout, owner: QWidget, prefix: str, placeholder: str) -> None:
+    """The port number, protocol and port name of a listener, in one row of ``form``, as attributes of ``owner``."""
+    port, protocol, name = QLineEdit(), QComboBox(), QLineEdit()
+    port.setObjectName(f"{prefix}Port")
+    port.setPlaceholderText(placeholder)
+    protocol.setObjectName(f"{prefix}Protocol")
+    protocol.addItems(["", *EGRESS_PROTOCOLS])
+    name.setObjectName(f"{prefix}PortName")
+    name.setPlaceholderText("optional, e.g. http-9080")
+    row = QHBoxLayout()
+    row.addWidget(port, 1)
+    row.addWidget(QLabel("Protocol"))
+    row.addWidget(protocol)
+    row.addWidget(QLabel("Name"))
+    row.addWidget(name, 1)
+    form.addRow("Port", row)
+    owner.port, owner.protocol, owner.port_name = port, protocol, name  # type: ignore[attr-defined]
+
+
+def _bind_row(form: QFormLayout, owner: QWidget, prefix: str, placeholder: str) -> None:
+    bind, capture = QLineEdit(), _capture_combo(f"{prefix}CaptureMode")
+    bind.setObjectName(f"{prefix}Bind")
+    bind.setPlaceholderText(placeholder)
+    row = QHBoxLayout()
+    row.addWidget(bind, 1)
+    row.addWidget(QLabel("Capture"))
+    row.addWidget(capture)
+    form.addRow("Bind", row)
+    owner.bind, owner.capture_mode = bind, capture  # type: ignore[attr-defined]
+
+
 class EgressBox(QGroupBox):
-    """One egress listener of a Sidecar: its hosts, and a port (none: every port the others do not name)."""
+    """One egress listener of a Sidecar: its hosts, a port (none: every port the others do not name; 0, a
+    Unix domain socket), the address it binds to and how its traffic is captured."""
+
+    port: QLineEdit
+    protocol: QComboBox
+    port_name: QLineEdit
+    bind: QLineEdit
+    capture_mode: QComboBox
 
     def __init__(self, index: int, hosts: str, parent: QWidget | None = None) -> None:
         super().__init__(f"Egress listener {index}", parent)
@@ -652,22 +704,8 @@ class EgressBox(QGroupBox):
         self.hosts.setToolTip("namespace/host entries separated by commas: '.' is this namespace, '*' any; "
                               "the host '*', a name or *.suffix")
         form.addRow("Egress hosts", self.hosts)
-        self.port = QLineEdit()
-        self.port.setObjectName("egressPort")
-        self.port.setPlaceholderText("any port the other listeners do not name")
-        self.protocol = QComboBox()
-        self.protocol.setObjectName("egressProtocol")
-        self.protocol.addItems(["", *EGRESS_PROTOCOLS])
-        self.port_name = QLineEdit()
-        self.port_name.setObjectName("egressPortName")
-        self.port_name.setPlaceholderText("optional, e.g. http-9080")
-        row = QHBoxLayout()
-        row.addWidget(self.port, 1)
-        row.addWidget(QLabel("Protocol"))
-        row.addWidget(self.protocol)
-        row.addWidget(QLabel("Name"))
-        row.addWidget(self.port_name, 1)
-        form.addRow("Port", row)
+        _port_row(form, self, "egress", "any port the other listeners do not name (0: a unix:// socket)")
+        _bind_row(form, self, "egress", "optional: an IP address, or with port 0 unix:///path or unix://@name")
         self.remove_button = QPushButton("Remove listener")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -676,20 +714,70 @@ class EgressBox(QGroupBox):
 
     def listener(self) -> EgressListener:
         return EgressListener(split_list(self.hosts.text()), self.port.text().strip(), self.protocol.currentText(),
-                              self.port_name.text().strip())
+                              self.port_name.text().strip(), self.bind.text().strip(),
+                              str(self.capture_mode.currentData() or ""))
 
     def fill(self, listener: EgressListener) -> None:
         self.hosts.setText(", ".join(listener.hosts))
         self.port.setText(listener.number)
         self.protocol.setCurrentText(listener.protocol)
         self.port_name.setText(listener.port_name)
+        self.bind.setText(listener.bind)
+        self.capture_mode.setCurrentIndex(max(0, self.capture_mode.findData(listener.capture_mode)))
+
+
+class IngressBox(QGroupBox):
+    """One ingress listener of a Sidecar: the port its workloads take traffic on, where the sidecar passes
+    it (the default endpoint), the address it binds to and how its traffic is captured."""
+
+    port: QLineEdit
+    protocol: QComboBox
+    port_name: QLineEdit
+    bind: QLineEdit
+    capture_mode: QComboBox
+
+    def __init__(self, index: int, changed: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(f"Ingress listener {index}", parent)
+        form = QFormLayout(self)
+        _port_row(form, self, "ingress", "the port the workloads take traffic on, e.g. 9080")
+        self.default_endpoint = QLineEdit()
+        self.default_endpoint.setObjectName("ingressDefaultEndpoint")
+        self.default_endpoint.setPlaceholderText("optional: 127.0.0.1:8080, 0.0.0.0:8080, [::1]:8080 or "
+                                                 "unix:///var/run/app.sock")
+        self.default_endpoint.setToolTip("Where the sidecar passes the traffic on: the application's own "
+                                         "address (empty: the workload's address on the same port)")
+        form.addRow("Default endpoint", self.default_endpoint)
+        _bind_row(form, self, "ingress", "optional: the IP address the listener binds to")
+        self.remove_button = QPushButton("Remove listener")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.remove_button)
+        form.addRow(buttons)
+        for edit in (self.port, self.port_name, self.default_endpoint, self.bind):
+            edit.textChanged.connect(changed)
+        self.protocol.currentTextChanged.connect(changed)
+        self.capture_mode.currentIndexChanged.connect(changed)
+
+    def listener(self) -> IngressListener:
+        return IngressListener(self.port.text().strip(), self.protocol.currentText(), self.port_name.text().strip(),
+                               self.default_endpoint.text().strip(), self.bind.text().strip(),
+                               str(self.capture_mode.currentData() or ""))
+
+    def fill(self, listener: IngressListener) -> None:
+        self.port.setText(listener.number)
+        self.protocol.setCurrentText(listener.protocol)
+        self.port_name.setText(listener.port_name)
+        self.default_endpoint.setText(listener.default_endpoint)
+        self.bind.setText(listener.bind)
+        self.capture_mode.setCurrentIndex(max(0, self.capture_mode.findData(listener.capture_mode)))
 
 
 class SidecarForm(ActionForm):
     title = "Create a Sidecar"
     help_text = ("Limit what the sidecars of a namespace (or of the workloads a selector picks) know of the "
                  "mesh: only the egress hosts listed, as namespace/host (./* is the namespace's own, "
-                 "istio-system/* the control plane's), on one port per listener or on any.")
+                 "istio-system/* the control plane's), on one port per listener or on any; and, with ingress "
+                 "listeners, the ports they take traffic on and where the sidecar passes it.")
 
     def __init__(self, inv: Inventory, namespace: str, workload: Workload | None = None,
                  parent: QWidget | None = None, *, editing: IstioObject | None = None, graph: Any = None) -> None:
@@ -723,6 +811,19 @@ class SidecarForm(ActionForm):
         row.addWidget(self.add_listener_button)
         row.addStretch(1)
         form.addRow(row)
+        # ingress listeners: none by default (Istio then makes them from the workloads' Services)
+        self.ingress: list[IngressBox] = []
+        self.ingress_rows = QVBoxLayout()
+        form.addRow(self.ingress_rows)
+        self.add_ingress_button = QPushButton("Add ingress listener")
+        self.add_ingress_button.setObjectName("addIngressListener")
+        self.add_ingress_button.setToolTip("Optional: the ports the workloads take traffic on, in place of those "
+                                           "of their Services, and where the sidecar passes it")
+        self.add_ingress_button.clicked.connect(lambda: self.add_ingress())
+        row = QHBoxLayout()
+        row.addWidget(self.add_ingress_button)
+        row.addStretch(1)
+        form.addRow(row)
         labels = workload_selector(workload, [w for w in inv.workloads if w.namespace == namespace]) \
             if workload is not None else {}
         self.selector = _SelectorField(form, labels)
@@ -751,6 +852,8 @@ class SidecarForm(ActionForm):
             fields, _unknown = sidecar_fields(self.editor.before.spec)
             for listener in fields.get("listeners") or [EgressListener()]:
                 self.add_listener("").fill(listener)
+            for inbound in fields.get("ingress") or []:
+                self.add_ingress().fill(inbound)
             self.selector.set(fields.get("selector") or {})
             self.outbound.setCurrentIndex(max(0, self.outbound.findData(fields.get("outbound") or "")))
         self.outbound.currentIndexChanged.connect(self._update)
@@ -766,9 +869,10 @@ class SidecarForm(ActionForm):
 
     def add_listener(self, hosts: str = "") -> EgressBox:
         box = EgressBox(len(self.listeners) + 1, hosts)
-        for edit in (box.hosts, box.port, box.port_name):
+        for edit in (box.hosts, box.port, box.port_name, box.bind):
             edit.textChanged.connect(self._update)
         box.protocol.currentTextChanged.connect(self._update)
+        box.capture_mode.currentIndexChanged.connect(self._update)
         box.remove_button.clicked.connect(lambda: self.remove_listener(box))
         self.listeners.append(box)
         self.listener_rows.addWidget(box)
@@ -784,10 +888,29 @@ class SidecarForm(ActionForm):
         self._titles()
         self._update()
 
+    def add_ingress(self) -> IngressBox:
+        box = IngressBox(len(self.ingress) + 1, self._update)
+        box.remove_button.clicked.connect(lambda: self.remove_ingress(box))
+        self.ingress.append(box)
+        self.ingress_rows.addWidget(box)
+        self._titles()
+        self._update()
+        return box
+
+    def remove_ingress(self, box: IngressBox) -> None:
+        if box in self.ingress:  # every one may go: Istio then makes them from the Services
+            self.ingress.remove(box)
+            self.ingress_rows.removeWidget(box)
+            box.deleteLater()
+        self._titles()
+        self._update()
+
     def _titles(self) -> None:
         for i, b in enumerate(self.listeners, 1):
             b.setTitle(f"Egress listener {i}")
             b.remove_button.setEnabled(len(self.listeners) > 1)
+        for i, ib in enumerate(getattr(self, "ingress", []), 1):
+            ib.setTitle(f"Ingress listener {i}")
 
     def _update(self) -> None:
         if not hasattr(self, "error"):
@@ -808,7 +931,8 @@ class SidecarForm(ActionForm):
 
     def _build(self, name: str) -> IstioObject:
         return build_sidecar(name, self.namespace, [b.listener() for b in self.listeners],
-                             selector=self.selector.value(), outbound=str(self.outbound.currentData() or ""))
+                             selector=self.selector.value(), outbound=str(self.outbound.currentData() or ""),
+                             ingress=[b.listener() for b in self.ingress])
 
     def plan(self, inv: Inventory) -> ChangePlan:
         if self.editor is not None:
