@@ -30,6 +30,7 @@ from meshdesk.mesh.readers import as_dict as _dict
 from meshdesk.mesh.readers import as_list as _list
 from meshdesk.mesh.readers import as_str as _str
 from meshdesk.mesh.routing import server_first
+from meshdesk.mesh.sidecar_listeners import listener_problems
 
 ERROR = "error"
 WARNING = "warning"
@@ -607,7 +608,8 @@ def _check_sidecar(sc: IstioObject, reg: _Registry, root_namespace: str) -> list
     egress hosts (``namespace/host``) naming what no Service or ServiceEntry serves (KIA1004; hosts
     of namespaces not read are not judged), and an outbound traffic policy without a mode (KIA1007, a
     note: Kiali cannot tell it from an explicit REGISTRY_ONLY, meshdesk reads the object as served and
-    notes only the missing mode)."""
+    notes only the missing mode); and meshdesk's own: an ingress listener's default endpoint or bind
+    (MDK1001) or an egress listener's bind or capture mode (MDK1002) that Istio refuses."""
     checks = _check_selector_kind(sc, reg)
     spec = _dict(sc.spec)
     policy = spec.get("outboundTrafficPolicy")
@@ -615,6 +617,9 @@ def _check_sidecar(sc: IstioObject, reg: _Registry, root_namespace: str) -> list
         checks.append(Check("KIA1007", INFO, "outboundTrafficPolicy has no mode, which Istio reads as "
                             "REGISTRY_ONLY: requests to hosts outside the service registry are blocked",
                             "spec/outboundTrafficPolicy"))
+    for side, path, problem in listener_problems(spec):
+        checks.append(Check("MDK1001" if side == "ingress" else "MDK1002", ERROR,
+                            f"{side} listener: {problem} (Istio refuses it)", path))
     if sc.namespace == root_namespace and _labels(_dict(spec.get("workloadSelector")).get("labels")):
         checks.append(Check("KIA1006", WARNING, "a Sidecar in the root namespace is the mesh-wide default, which "
                             "should not have a workloadSelector", "spec/workloadSelector"))
