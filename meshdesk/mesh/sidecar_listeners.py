@@ -69,7 +69,7 @@ def default_endpoint_problem(value: str) -> str:
         return f"default endpoint {said(value)}: write an IPv6 address in brackets ([::1]:PORT)"
     if host not in _ENDPOINT_HOSTS:
         return (f"default endpoint {said(value)}: the host must be the workload's own (127.0.0.1, 0.0.0.0, ::1 or "
-                f"::), not {said(host)}; give one of {forms}")
+                f"::), not {said(host)}")
     if not is_digits(port) or not 1 <= int(port) <= 65535:
         return f"default endpoint {said(value)}: port {said(port)} is not a port number from 1 to 65535"
     return ""

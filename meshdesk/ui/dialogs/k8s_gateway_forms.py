@@ -351,7 +351,7 @@ class ReferenceGrantForm(ActionForm):
             layout = QVBoxLayout(box)
             rows = QVBoxLayout()
             layout.addLayout(rows)
-            button = QPushButton(f"Add a {side} entry")
+            button = QPushButton(f"Add a '{side}' entry")
             button.setObjectName(f"addGrant{label}")
             button.clicked.connect(lambda _=False, s=side: self.add_entry(s))
             line = QHBoxLayout()

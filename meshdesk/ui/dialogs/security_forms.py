@@ -704,7 +704,7 @@ class EgressBox(QGroupBox):
         self.hosts.setToolTip("namespace/host entries separated by commas: '.' is this namespace, '*' any; "
                               "the host '*', a name or *.suffix")
         form.addRow("Egress hosts", self.hosts)
-        _port_row(form, self, "egress", "any port the other listeners do not name (0: a unix:// socket)")
+        _port_row(form, self, "egress", "any other port (0: a unix:// socket)")
         _bind_row(form, self, "egress", "optional: an IP address, or with port 0 unix:///path or unix://@name")
         self.remove_button = QPushButton("Remove listener")
         buttons = QHBoxLayout()
