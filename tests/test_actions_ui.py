@@ -1194,12 +1194,18 @@ def test_request_routing_takes_the_regexes_envoy_takes(emu: KubeEmulator, settin
     ("URI", "exact", "/my page", "no request's path holds a space"),
     ("URI", "prefix", "/bücher", "percent-encoded, as %C3%BC"),
     ("Header", "exact", " jason", "HTTP drops the spaces at the start and end of a header's value"),
+    ("URI", "exact", "/a\tb", "no request's path holds the control character tab (\\t), as '/a\\tb' does (a client "
+                              "sends it as %09)"),
+    ("Header", "prefix", "jason\nsmith", "no request carries a header value holding the control character line "
+                                          "feed (\\n)"),
+    ("Header", "exact", "jason\x00", "holding the control character NUL"),
 ])
 def test_request_routing_refuses_values_no_request_carries(emu: KubeEmulator, settings: Settings, window: QWidget,
                                                            qtbot: QtBot, on: str, kind: str, value: str,
                                                            said: str) -> None:
-    """A URI without its leading '/', with a space or a letter a client percent-encodes, or a header value
-    with spaces around it, was added as typed: the rule never matched a request, and nothing said so."""
+    """A URI without its leading '/', with a space, a control character or a letter a client
+    percent-encodes, or a header value with spaces around it or a control character (a pasted line
+    feed), was added as typed: the rule never matched a request, and nothing said so."""
     ctl = controller_for(emu, settings, window)
     dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
     form = dialog.form
@@ -1216,7 +1222,7 @@ def test_request_routing_refuses_values_no_request_carries(emu: KubeEmulator, se
     qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)  # typed but not added: refused too
     assert dialog.page == FORM and said in dialog.form_error.text()
     assert len(emu.calls) == calls  # nothing was sent
-    form.value.setText(value.strip() if on == "Header" else "/api/v1")
+    form.value.setText("jason" if on == "Header" else "/api/v1")
     assert form.add_rule() and form.rules.count() == 1
 
 

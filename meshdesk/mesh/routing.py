@@ -15,6 +15,7 @@ import ipaddress
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -544,16 +545,20 @@ def header_name_problem(name: str) -> str | None:
 
 def match_value_problem(match: RouteMatch) -> str | None:
     """Why no request can match ``match``'s value (so the rule never applies), or None: a URI that does
-    not start with '/' or holds a space (a request's path always starts with '/' and carries a space as
-    %20), a header value with spaces at its start or end (HTTP drops them). A regular expression is the
+    not start with '/' or holds a space or control character (a request's path always starts with '/'
+    and carries a space as %20), a header value with spaces at its start or end (HTTP drops them) or a
+    control character other than a tab (HTTP refuses it). A regular expression is the
     user's own. Like ``header_name_problem``, asked of a rule the user adds, not of one read."""
     value = match.value
     if match.kind == "regex" or not value:
         return None
     if match.uri:
-        if any(c.isspace() for c in value):
-            return (f"no request's path holds a space, as {value!r} does (a client sends it as %20), so the rule "
-                    "would never match")
+        odd = next((c for c in value if c.isspace() or unicodedata.category(c) == "Cc"), None)
+        if odd is not None:
+            what = "a space" if odd == " " else f"the control character {_char_name(odd)}" \
+                if unicodedata.category(odd) == "Cc" else f"the space character {_char_name(odd)}"
+            return (f"no request's path holds {what}, as {value!r} does (a client sends it as "
+                    f"{''.join(f'%{b:02X}' for b in odd.encode())}), so the rule would never match")
         if not value.startswith("/"):
             return (f"no request's path {'starts with' if match.kind == 'prefix' else 'is'} {value!r}: a path "
                     f"starts with '/' (write /{value.lstrip('/')}), so the rule would never match")
@@ -565,7 +570,17 @@ def match_value_problem(match: RouteMatch) -> str | None:
     if value != value.strip():
         return (f"HTTP drops the spaces at the start and end of a header's value, so {value!r} would never "
                 "match: leave them out")
+    odd = next((c for c in value if unicodedata.category(c) == "Cc" and c != "\t"), None)
+    if odd is not None:  # a field value is visible characters, spaces and tabs (RFC 9110 5.5)
+        return (f"no request carries a header value holding the control character {_char_name(odd)}, as {value!r} "
+                "does (HTTP refuses it), so the rule would never match")
     return None
+
+
+def _char_name(c: str) -> str:
+    """A control character as a person can read it: its name where it has a common one, else U+XXXX."""
+    names = {"\n": "line feed (\\n)", "\r": "carriage return (\\r)", "\t": "tab (\\t)", "\x00": "NUL"}
+    return names.get(c, f"U+{ord(c):04X}")
 
 
 def check_routing(routing: ServiceRouting, versions: Sequence[str],
