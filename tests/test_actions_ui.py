@@ -2572,3 +2572,22 @@ def test_a_service_entry_of_hundreds_of_endpoints_fits_on_a_screen(emu: KubeEmul
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert dialog.page == REVIEW, dialog.form_error.text()
     assert dialog.preview_text.toPlainText().count("address: 10.0.") == 301
+
+
+def test_a_service_deleted_since_its_form_opened_is_said_and_nothing_is_applied(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """The review judged the change against what was read when the form opened: traffic shifting for a
+    Service deleted meanwhile passed its review and could be confirmed, writing routes for nothing."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, TrafficShiftingForm)
+    form.sliders["v2"].setValue(70)
+    emu.delete("services", "bookinfo", "reviews")
+    before = emu.get("virtualservices", "bookinfo", "reviews", NET)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW
+    assert dialog.verdict.text().startswith("Service bookinfo/reviews was deleted since this form opened")
+    assert not dialog.confirm_button.isEnabled()
+    assert emu.get("virtualservices", "bookinfo", "reviews", NET) == before

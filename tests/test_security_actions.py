@@ -1460,3 +1460,20 @@ def test_a_sidecar_of_ingress_listeners_only_is_written_and_edited_in_its_form(
     assert spec == {"workloadSelector": {"labels": {"app": "ratings"}},
                     "ingress": [{"port": {"number": 9080, "protocol": "HTTP", "name": "http"},
                                  "captureMode": "IPTABLES", "defaultEndpoint": "unix:///var/run/ratings.sock"}]}
+
+
+def test_a_workload_deleted_since_its_sidecar_form_opened_is_said_and_nothing_is_applied(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A Sidecar for a workload deleted meanwhile passed its review, which still said its selector
+    picked that workload, and could be created for nothing."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "workload-sidecar", Node("wl", NODE_WORKLOAD, namespace="bookinfo",
+                                                              workload="ratings-v1"), inventory(emu))
+    dialog.form.name.setText("ratings")
+    emu.delete("deployments", "bookinfo", "ratings-v1", "apps")
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW
+    assert dialog.verdict.text().startswith("Deployment bookinfo/ratings-v1 was deleted since this form opened")
+    assert not dialog.confirm_button.isEnabled()
+    assert emu.get("sidecars", "bookinfo", "ratings", NET) is None

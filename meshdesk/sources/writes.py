@@ -78,8 +78,23 @@ def _already_gone(what: str) -> _AlreadyGone:
     return _AlreadyGone(f"{what} was already gone (deleted by someone else meanwhile): nothing to delete")
 
 
+# where the things a form is opened on (a service, a workload of each kind) are read, to tell one
+# deleted since the form opened: kind -> (API path prefix, plural)
+SUBJECT_PATHS: dict[str, tuple[str, str]] = {
+    "Service": ("/api/v1", "services"), "Pod": ("/api/v1", "pods"),
+    "ReplicationController": ("/api/v1", "replicationcontrollers"),
+    "Deployment": ("/apis/apps/v1", "deployments"), "StatefulSet": ("/apis/apps/v1", "statefulsets"),
+    "DaemonSet": ("/apis/apps/v1", "daemonsets"), "ReplicaSet": ("/apis/apps/v1", "replicasets"),
+    "Job": ("/apis/batch/v1", "jobs"), "CronJob": ("/apis/batch/v1", "cronjobs"),
+    "Rollout": ("/apis/argoproj.io/v1alpha1", "rollouts"),
+}
+
+
 class Writer(Protocol):
     def get(self, kind: str, namespace: str, name: str) -> IstioObject | None | bool: ...
+
+    def exists(self, kind: str, namespace: str, name: str) -> bool | None:
+        """Whether the service or workload a form was opened on is still there (None: cannot tell)."""
 
     def namespace_state(self, namespace: str) -> tuple[dict[str, str], str] | None: ...
 
@@ -397,6 +412,21 @@ class ClusterWriter:
             return None
         return istio_from_json(doc, kind, api_version, self.cluster)
 
+    def exists(self, kind: str, namespace: str, name: str) -> bool | None:
+        where = SUBJECT_PATHS.get(kind)
+        if where is None:
+            return None
+        prefix, plural = where
+        try:
+            self._http().get(f"{prefix}/namespaces/{quote(namespace)}/{plural}/{quote(name)}",
+                             what=f"read {kind} {namespace}/{name}")
+        except NotFound:
+            return False
+        except SourceError as e:  # not allowed to read it, or no answer: the review goes on without knowing
+            log.info("could not tell whether %s %s/%s is still there: %s", kind, namespace, name, e.message)
+            return None
+        return True
+
     def namespace_state(self, namespace: str) -> tuple[dict[str, str], str] | None:
         try:
             doc = self._http().get(f"/api/v1/namespaces/{quote(namespace)}", what=f"read namespace {namespace}")
@@ -511,6 +541,14 @@ class SourceWriter:
         if inv is None:
             return False
         return next((o for o in inv.istio_objects(kind, namespace) if o.name == name), None)
+
+    def exists(self, kind: str, namespace: str, name: str) -> bool | None:
+        inv = self._inventory(namespace)
+        if inv is None:
+            return None
+        if kind == "Service":
+            return any(s.namespace == namespace and s.name == name for s in inv.services)
+        return any(w.namespace == namespace and w.name == name and w.kind == kind for w in inv.workloads)
 
     def namespace_state(self, namespace: str) -> tuple[dict[str, str], str] | None:
         inv = self._inventory(namespace)

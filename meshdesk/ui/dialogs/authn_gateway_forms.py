@@ -155,6 +155,8 @@ class RequestAuthenticationForm(ActionForm):
         super().__init__(parent)
         self.inv, self.namespace, self.workload = inv, namespace, workload
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
+        if workload is not None:
+            self.subject_ref = (workload.kind, namespace, workload.name)
         outer, form = _scrolled(self)
         self.name = QLineEdit()
         self.name.setObjectName("raName")

@@ -199,13 +199,21 @@ class ChangeDialog(QDialog):
             return False
         self.form_error.setText("")
         writer, schemas, inventory = self.writer, self._schemas, self.inventory
+        subject = self.form.subject_ref
 
-        def work() -> tuple[ChangePlan, Findings, RunResult]:
+        def work() -> tuple[ChangePlan, Findings, RunResult, str]:
+            gone = ""
+            exists = getattr(writer, "exists", None)
+            if subject is not None and exists is not None and exists(*subject) is False:
+                kind, namespace, name = subject
+                gone = (f"{kind} {namespace}/{name} was deleted since this form opened: the change would be made "
+                        f"for a {'service' if kind == 'Service' else 'workload'} that is no longer there, so it is "
+                        "not applied. Close the form.")
             fresh = refresh(writer, plan)
             found, notes = schemas()
             findings = check(fresh, found, inventory, notes)
             dry = dry_run(writer, fresh) if not fresh.empty else RunResult(True)
-            return fresh, findings, dry
+            return fresh, findings, dry, gone
 
         self._start("review", work, "Reading the cluster and running the dry run…")
         return True
@@ -291,7 +299,7 @@ class ChangeDialog(QDialog):
             self.form_error.setText(f"Could not review the change: {text}")
             self.reviewReady.emit(False)
             return
-        plan, findings, dry = out
+        plan, findings, dry, gone = out
         self.plan, self.findings, self.dry = plan, findings, dry
         self.summary.setText(f"<b>{html.escape(breakable(plan.summary))}</b>")
         self.notes.setText("\n".join(plan.notes))
@@ -301,7 +309,7 @@ class ChangeDialog(QDialog):
         self.diff_text.setPlainText(plan.diff() or "No difference.")
         self.findings_text.setPlainText(_findings_text(findings))
         self.dry_run_text.setPlainText(dry.text())
-        problems = []
+        problems = [gone] if gone else []
         if findings.schema:
             problems.append(f"{counted(len(findings.schema), 'schema problem')}: the cluster would refuse this.")
         if not dry.ok:

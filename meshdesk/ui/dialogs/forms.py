@@ -105,6 +105,9 @@ class ActionForm(QWidget):
     attention = ""
     # the changes the form's fields ask for (raises RoutingError on bad input); each form defines it
     plan: Callable[[Inventory], ChangePlan]
+    # what the form was opened on, (kind, namespace, name): a service, or a workload by its own kind; the
+    # review reads it again, and one deleted since the form opened is said and nothing is applied
+    subject_ref: tuple[str, str, str] | None = None
 
 
 # -- service routing ------------------------------------------------------------------------------------
@@ -121,6 +124,7 @@ class _RoutingForm(ActionForm):
         super().__init__(parent)
         self.svc = svc
         self.subject = f"service {svc.namespace}/{svc.name}"
+        self.subject_ref = ("Service", svc.namespace, svc.name)
         self.routing, self.vs, self.dr = current_routing(inv, svc)
         self.versions = versions_of(svc, inv.workloads_for_service(svc))
         lost = unmodelled(self.vs, svc, self.dr) if self.vs is not None and self.edits_routes else []
@@ -1131,6 +1135,8 @@ class MtlsForm(ActionForm):
         form = QFormLayout(self)
         target = f"workload {workload.name}" if workload is not None else f"namespace {namespace}"
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else target
+        if workload is not None:
+            self.subject_ref = (workload.kind, namespace, workload.name)
         form.addRow(_wrapped(f"Mutual TLS for {target} (PeerAuthentication)"))
         self.mode = QComboBox()
         self.mode.addItems(list(MTLS_MODES))

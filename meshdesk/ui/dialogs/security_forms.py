@@ -398,6 +398,8 @@ class AuthorizationPolicyForm(ActionForm):
         # beside a deny-all, what they allow still gets in
         self._inv, self._editing = inv, editing
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
+        if workload is not None:
+            self.subject_ref = (workload.kind, namespace, workload.name)
         # the rules make the form long: it scrolls inside the dialog rather than growing past the screen
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -785,6 +787,8 @@ class SidecarForm(ActionForm):
         self.namespace, self.workload = namespace, workload
         self.inv, self.graph = inv, graph  # the graph shown: the calls through PassthroughCluster it holds
         self.subject = f"workload {namespace}/{workload.name}" if workload is not None else f"namespace {namespace}"
+        if workload is not None:
+            self.subject_ref = (workload.kind, namespace, workload.name)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroller = QScrollArea()
