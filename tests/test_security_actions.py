@@ -1477,3 +1477,35 @@ def test_a_workload_deleted_since_its_sidecar_form_opened_is_said_and_nothing_is
     assert dialog.verdict.text().startswith("Deployment bookinfo/ratings-v1 was deleted since this form opened")
     assert not dialog.confirm_button.isEnabled()
     assert emu.get("sidecars", "bookinfo", "ratings", NET) is None
+
+
+def test_a_sidecar_whose_protocols_are_lower_case_is_edited_in_its_form_keeping_them(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Istio reads a listener's protocol in any case; the form took only upper case, so a Sidecar
+    written with ``protocol: http`` was sent to the YAML editor. It opens in the form now, and a save
+    changes only what was changed: the protocol stays as written."""
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "Sidecar", "metadata": {"name": "lower", "namespace": "bookinfo"},
+             "spec": {"workloadSelector": {"labels": {"app": "ratings"}},
+                      "ingress": [{"port": {"number": 9080, "protocol": "http", "name": "http"},
+                                   "defaultEndpoint": "127.0.0.1:9080"}],
+                      "egress": [{"port": {"number": 3306, "protocol": "mysql"}, "hosts": ["./*"]},
+                                 {"hosts": ["istio-system/*"]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    action = edit_action(ctl, inventory(emu), "Edit Sidecar lower in a form…", qtbot)
+    assert action.isEnabled(), action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    form = dialog.form
+    assert isinstance(form, SidecarForm)
+    assert form.ingress[0].protocol.currentText() == "HTTP" and form.listeners[0].protocol.currentText() == "MYSQL"
+    form.listeners[1].hosts.setText("istio-system/*, */api.example.com")
+    review(dialog, qtbot)
+    changed = [line for line in dialog.diff_text.toPlainText().splitlines()
+               if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))]
+    assert len(changed) == 1 and "*/api.example.com" in changed[0], changed
+    confirm(dialog, qtbot)
+    spec = emu.get("sidecars", "bookinfo", "lower", NET)["spec"]
+    assert spec["ingress"][0]["port"]["protocol"] == "http" and spec["egress"][0]["port"]["protocol"] == "mysql"
+    assert spec["egress"][1]["hosts"] == ["istio-system/*", "*/api.example.com"]

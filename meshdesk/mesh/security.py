@@ -576,10 +576,10 @@ def _sidecar_port(port: Any, at: str, out: list[str]) -> tuple[str, str, str] | 
         out.append(f"{at}.port.number (not a port number)")
     else:
         shown[0] = str(number)
-    if not isinstance(protocol, str) or protocol and protocol not in EGRESS_PROTOCOLS:
+    if not isinstance(protocol, str) or protocol and protocol.upper() not in EGRESS_PROTOCOLS:
         out.append(f"{at}.port.protocol {protocol!r} (the form offers {', '.join(EGRESS_PROTOCOLS)})")
-    else:
-        shown[1] = protocol
+    else:  # Istio reads a protocol in any case: shown upper case, kept as written (keep_sidecar_spellings)
+        shown[1] = protocol.upper()
     if not isinstance(name, str):
         out.append(f"{at}.port.name (not text)")
     else:
@@ -668,6 +668,26 @@ def sidecar_fields(spec: Any) -> tuple[dict[str, Any], list[str]]:
         listener.bind, listener.capture_mode = _bind_and_capture(e, at, out)
         listeners.append(listener)
     return {"selector": selector, "listeners": listeners, "ingress": ingress, "outbound": outbound}, out
+
+
+def keep_sidecar_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
+    """``spec`` (a Sidecar the form wrote) with each listener's port protocol spelled as ``before`` had it
+    at the same place ("http" stays "http": Istio reads it as HTTP, and the form writes it upper case),
+    so a save changes only what was changed."""
+    if not isinstance(before, dict):
+        return spec
+    for side in ("ingress", "egress"):
+        old_value = before.get(side)
+        old: list[Any] = old_value if isinstance(old_value, list) else []
+        for new_listener, old_listener in zip(spec.get(side) or [], old, strict=False):
+            new_port = new_listener.get("port") if isinstance(new_listener, dict) else None
+            old_port = old_listener.get("port") if isinstance(old_listener, dict) else None
+            if not isinstance(new_port, dict) or not isinstance(old_port, dict):
+                continue
+            written = old_port.get("protocol")
+            if isinstance(written, str) and written.upper() == new_port.get("protocol"):
+                new_port["protocol"] = written
+    return spec
 
 
 def form_misfit(kind: str, spec: Any) -> str:

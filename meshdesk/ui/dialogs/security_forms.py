@@ -49,6 +49,7 @@ from meshdesk.mesh.security import (
     build_authorization_policy,
     build_sidecar,
     form_misfit,
+    keep_sidecar_spellings,
     outbound_notes,
     parse_conditions,
     parse_selector,
@@ -940,6 +941,11 @@ class SidecarForm(ActionForm):
 
     def plan(self, inv: Inventory) -> ChangePlan:
         if self.editor is not None:
-            return self.editor.plan(inv, lambda: self._build(self.name.text().strip()),
-                                    lambda i, new: sidecar_plan(i, new, editing=True, graph=self.graph))
+            editor = self.editor
+
+            def build() -> IstioObject:
+                sc = self._build(self.name.text().strip())
+                sc.spec = keep_sidecar_spellings(sc.spec, editor.before.spec)
+                return sc
+            return editor.plan(inv, build, lambda i, new: sidecar_plan(i, new, editing=True, graph=self.graph))
         return sidecar_plan(inv, self._build(self.name.text().strip()), graph=self.graph)
