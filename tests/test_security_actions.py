@@ -315,6 +315,13 @@ def test_a_sidecar_is_written_and_its_bad_hosts_are_refused(
     assert "not in namespace/host form" in refused(dialog, qtbot)
     form.hosts.setText("./*, Bad NS/*")
     assert "is not a namespace" in refused(dialog, qtbot)
+    # a part of a host name longer than DNS allows, which Istio refuses; a name outside ASCII, with its
+    # xn-- form (both were said only as "not a host name", or not at all)
+    form.hosts.setText(f"./*, */{'a' * 64}.example.com")
+    assert "a part of a host name is at most 63 characters (64 given)" in refused(dialog, qtbot)
+    form.hosts.setText("./*, */bücher.example")
+    assert "holds 'ü': a host name is written in ASCII" in form.error.text()
+    assert "('xn--bcher-kva.example')" in form.error.text()
     form.hosts.setText("./*, istio-system/*")
     review(dialog, qtbot)
     assert "will know only the hosts of ./*, istio-system/*" in dialog.notes.text()

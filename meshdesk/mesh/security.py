@@ -29,7 +29,15 @@ from meshdesk.mesh.inventory import (
     IstioObject,
     Workload,
 )
-from meshdesk.mesh.routing import NETWORKING, SECURITY, RoutingError, is_digits, is_managed, said
+from meshdesk.mesh.routing import (
+    NETWORKING,
+    SECURITY,
+    RoutingError,
+    is_digits,
+    is_managed,
+    non_ascii_host_problem,
+    said,
+)
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.sidecar_listeners import (
     CAPTURE_MODES,
@@ -1062,8 +1070,15 @@ def egress_host_problem(value: str) -> str:
                 "*/api.example.com")
     if ns not in (".", "*", "~") and (len(ns) > 63 or not _DNS_LABEL.match(ns)):
         return f"egress host {value!r}: {ns!r} is not a namespace ('.', '*', '~' or a namespace name)"
+    if problem := non_ascii_host_problem(host, f"egress host {said(value)}: host"):
+        return problem
     if not host or len(host) > 253 or not _HOST.match(host.lower()):
         return f"egress host {value!r}: {host!r} is not a host name ('*', a name, or *.a-suffix)"
+    # as Istio checks a host name: each part a DNS label (its pattern here takes any length)
+    long_part = next((p for p in host.rstrip(".").split(".") if len(p) > 63), None)
+    if long_part is not None:
+        return (f"egress host {said(value)}: a part of a host name is at most 63 characters ({len(long_part)} "
+                "given)")
     return ""
 
 
