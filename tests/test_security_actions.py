@@ -206,6 +206,11 @@ def test_allow_all_and_rules_are_written_as_istio_reads_them(
     ("paths", "api/v1", "path 'api/v1' must start with '/'"),
     # matched as a request sends it, percent-encoded: it never matched (a DENY rule denied nothing)
     ("paths", "/ädmin", "carries percent-encoded (%C3%A4)"),
+    # pasted with a tab or a line feed inside: said by name (it was "has a space in it")
+    ("paths", "/ad\tmin", "path '/ad\\tmin' holds the control character tab (\\t)"),
+    ("principals", "cluster.local/ns/a/sa/b\nc", "holds the control character line feed (\\n)"),
+    # a client sends an internationalised host in its xn-- form: as typed, it matched nothing
+    ("hosts", "bücher.example", "in its xn-- form as DNS carries it ('xn--bcher-kva.example')"),
     ("when", "source.ip", "is not like source.ip=10.0.0.0/8"),
     ("when", "source.ip=nowhere", "source.ip value 'nowhere' is not an IP address"),
     ("when", "request.header=x", "condition key 'request.header' is not one Istio knows"),
@@ -219,9 +224,9 @@ def test_bad_rule_input_is_said_in_words_before_anything_is_sent(
     assert isinstance(form, AuthorizationPolicyForm)
     qtbot.keyClicks(form.name, "p")
     form.policy.setCurrentText("RULES")
-    if text.isascii():
+    if text.isascii() and text.isprintable():
         qtbot.keyClicks(form.rules[0].edits[field], text)
-    else:  # QTest types ASCII keys only: pasted
+    else:  # QTest types printable ASCII keys only: pasted
         form.rules[0].edits[field].setText(text)
     assert said in form.error.text()  # as it is typed
     calls = len(emu.calls)

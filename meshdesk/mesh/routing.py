@@ -555,8 +555,8 @@ def match_value_problem(match: RouteMatch) -> str | None:
     if match.uri:
         odd = next((c for c in value if c.isspace() or unicodedata.category(c) == "Cc"), None)
         if odd is not None:
-            what = "a space" if odd == " " else f"the control character {_char_name(odd)}" \
-                if unicodedata.category(odd) == "Cc" else f"the space character {_char_name(odd)}"
+            what = "a space" if odd == " " else f"the control character {char_name(odd)}" \
+                if unicodedata.category(odd) == "Cc" else f"the space character {char_name(odd)}"
             return (f"no request's path holds {what}, as {value!r} does (a client sends it as "
                     f"{''.join(f'%{b:02X}' for b in odd.encode())}), so the rule would never match")
         if not value.startswith("/"):
@@ -572,13 +572,13 @@ def match_value_problem(match: RouteMatch) -> str | None:
                 "match: leave them out")
     odd = next((c for c in value if unicodedata.category(c) == "Cc" and c != "\t"), None)
     if odd is not None:  # a field value is visible characters, spaces and tabs (RFC 9110 5.5)
-        return (f"no request carries a header value holding the control character {_char_name(odd)}, as {value!r} "
+        return (f"no request carries a header value holding the control character {char_name(odd)}, as {value!r} "
                 "does (HTTP refuses it), so the rule would never match")
     return None
 
 
-def _char_name(c: str) -> str:
-    """A control character as a person can read it: its name where it has a common one, else U+XXXX."""
+def char_name(c: str) -> str:
+    """A control or space character as a person can read it: its name where it has a common one, else U+XXXX."""
     names = {"\n": "line feed (\\n)", "\r": "carriage return (\\r)", "\t": "tab (\\t)", "\x00": "NUL"}
     return names.get(c, f"U+{ord(c):04X}")
 

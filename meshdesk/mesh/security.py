@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from meshdesk.mesh.routing import (
     NETWORKING,
     SECURITY,
     RoutingError,
+    char_name,
     is_digits,
     is_managed,
     non_ascii_host_problem,
@@ -123,10 +125,22 @@ def workload_selector(w: Workload, others: Sequence[Workload] = ()) -> dict[str,
     return selector
 
 
+def _blank_problem(value: str, what: str) -> str:
+    """A space, or another blank or control character (a pasted line feed, a tab, NUL), in a value no
+    request carries it in, said by its name."""
+    odd = next((c for c in value if c.isspace() or unicodedata.category(c) == "Cc"), None)
+    if odd is None:
+        return ""
+    if odd == " ":
+        return f"{what} {value!r} has a space in it"
+    kind = "control character" if unicodedata.category(odd) == "Cc" else "space character"
+    return f"{what} {value!r} holds the {kind} {char_name(odd)}"
+
+
 def _wildcard_problem(value: str, what: str) -> str:
     """Istio matches a value exactly, by prefix (``abc*``), by suffix (``*abc``) or presence (``*``)."""
-    if any(c.isspace() for c in value):
-        return f"{what} {value!r} has a space in it"
+    if problem := _blank_problem(value, what):
+        return problem
     if "*" in value.strip("*") or value.count("*") > 1 and value != "*":
         return f"{what} {value!r}: a '*' may stand only at the start or at the end"
     return ""
@@ -182,8 +196,8 @@ def path_problem(value: str) -> str:
     problem = _wildcard_problem(value, "path")
     if problem and "{" not in value:
         return problem
-    if any(c.isspace() for c in value):
-        return f"path {value!r} has a space in it"
+    if problem := _blank_problem(value, "path"):
+        return problem
     if not (value.startswith("/") or value.startswith("*")):
         return f"path {value!r} must start with '/' (or '*' for a suffix match)"
     if not value.isascii():
@@ -197,7 +211,8 @@ def path_problem(value: str) -> str:
 
 
 def host_problem(value: str) -> str:
-    return _wildcard_problem(value, "host")
+    # a client sends an internationalised host in its xn-- form: matched as typed, it never matches
+    return _wildcard_problem(value, "host") or non_ascii_host_problem(value, "host")
 
 
 def condition_key_problem(key: str) -> str:
