@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.inventory import Inventory, IstioObject
-from meshdesk.mesh.routing import SECURITY, RoutingError, said
+from meshdesk.mesh.routing import SECURITY, RoutingError, is_digits, said
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.security import (
     ALLOW,
@@ -40,7 +40,7 @@ def header_problem(value: str, what: str = "header") -> str:
     """Why ``value`` cannot name an HTTP header ("" when it can)."""
     if not value:
         return f"a {what} needs a name"
-    if not _TOKEN.match(value):
+    if not _TOKEN.fullmatch(value):
         return (f"{what} {said(value)} is not a name an HTTP request can carry (letters, digits and !#$%&'*+-.^_`|~; "
                 "no spaces, ':' or '=')")
     return ""
@@ -50,6 +50,10 @@ def jwks_uri_problem(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname or any(c.isspace() for c in value):
         return f"jwksUri {said(value)} is not a URL like https://example.com/.well-known/jwks.json"
+    # Istio reads the port as written: the keys are then fetched from a port no server listens on
+    port = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+    if port and (not is_digits(port) or not 1 <= int(port) <= 65535):
+        return f"jwksUri {said(value)}: port {said(port)} is not a port number from 1 to 65535"
     return ""
 
 
