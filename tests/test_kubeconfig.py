@@ -337,6 +337,30 @@ def test_token_file_wins_over_a_token_beside_it_and_a_pipe_is_refused(tmp_path: 
         returns_without_blocking(lambda: load_kubeconfig(str(piped)).api_client("emu"), tmp_path / "pipe")
 
 
+def test_a_token_file_rotated_while_the_app_runs_is_read_again(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    """kubectl reads a user's tokenFile again while it runs (a short-lived token a script or a projected
+    volume replaces): meshdesk read it once, so once the server took only the new token every refresh
+    was "credentials expired or rejected" until the app was restarted. A file missing for a moment (a
+    rotation under way) keeps the last token in use."""
+    token = tmp_path / "token"
+    token.write_text("first-token\n")
+    path = write(tmp_path / "config", config({"emu": {"server": kube_emulator.url}}, {"u": {"tokenFile": str(token)}},
+                                              {"emu": {"cluster": "emu", "user": "u"}}))
+    kube_emulator.require_token("first-token")
+    client = load_kubeconfig(str(path)).api_client("emu")
+    assert "default" in namespaces(client)
+    fresh = tmp_path / "token.new"
+    fresh.write_text(SECRET + "\n")
+    os.replace(fresh, token)  # how kubelet and most tools put a new token in place
+    kube_emulator.require_token(SECRET)
+    assert "default" in namespaces(client)
+    token.write_text("third-token-written-in-place\n")
+    kube_emulator.require_token("third-token-written-in-place")
+    assert "default" in namespaces(client)
+    token.unlink()
+    assert "default" in namespaces(client)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_pipe_or_folder_given_as_a_certificate_and_a_binary_token_file_are_said_as_what_they_are(
         tmp_path: Path) -> None:

@@ -9,7 +9,8 @@
   ``command`` containing a path separator) are resolved against the file that holds them.
 * Clients are built by ``kubernetes.config.new_client_from_config_dict`` from a private, merged copy,
   so token, client certificate (file or -data), OIDC and exec-credential users all work, switching
-  context is just another call, and nothing is ever written back to a kubeconfig file.
+  context is just another call, and nothing is ever written back to a kubeconfig file. A ``tokenFile``
+  is read again when it changes (at the latest each minute), as kubectl does.
 * A broken file or entry does not hide the good ones: it is recorded in ``KubeConfig.problems`` and only
   using the broken part raises ``ConfigError``. Messages name files and contexts, never secrets.
 """
@@ -21,6 +22,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +31,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from meshdesk.fileio import NotRegularFileError, read_piped_file, read_regular_file, what_is_there
+from meshdesk.fileio import (
+    FileIdentity,
+    NotRegularFileError,
+    identity_of,
+    read_piped_file,
+    read_regular_file_as_found,
+    what_is_there,
+)
 from meshdesk.sources.base import ConfigError, CredentialPluginError, CredentialTimeout, SourceError, Timeout
 from meshdesk.sources.errors import PLUGIN_OUTPUT_HINT, exec_plugin_error, redact, translate
 
@@ -417,13 +426,16 @@ class KubeConfig:
         name = cfg_dict["current-context"]
         user: dict[str, Any] = cfg_dict["users"][0]["user"] if cfg_dict["users"] else {}
         token_file = user.get("tokenFile")
+        watched: _TokenFile | None = None
         if isinstance(token_file, str) and token_file:
             # read here, trimmed as kubectl trims it (the official loader sends the file's trailing
             # newline in the Authorization header, which no request survives); as in kubectl, the
             # file wins over a token written beside it (it is the one kept fresh)
             try:
-                user["token"] = read_regular_file(token_file).decode("utf-8").strip()
+                data, identity = read_regular_file_as_found(token_file)
+                user["token"] = data.decode("utf-8").strip()
                 del user["tokenFile"]
+                watched = _TokenFile(token_file, user["token"], identity)
             except NotRegularFileError as e:  # a pipe would block the loader for good
                 raise ConfigError(f'context "{name}": its token file {token_file} is {e.strerror}') from None
             except UnicodeDecodeError:  # the loader's words were Python's: "'utf-8' codec can't decode byte 0xb2..."
@@ -461,6 +473,10 @@ class KubeConfig:
         refresh = getattr(configuration, "refresh_api_key_hook", None)
         if runs_something and refresh is not None:
             configuration.refresh_api_key_hook = self._guarded_refresh(refresh, name, user, credential_timeout)  # type: ignore[assignment]
+        if watched is not None and not runs_something:
+            # kubectl reads a token file again while it runs (a rotated token, a projected service
+            # account's); the loader read it once, and the app was refused from the old token's expiry on
+            configuration.refresh_api_key_hook = watched.refresh  # type: ignore[assignment]
         if getattr(configuration, "verify_ssl", True) is False:
             # the kubeconfig's insecure-skip-tls-verify is the user's choice for this cluster, which kubectl
             # honours in silence: urllib3 warned of it on stderr, with a Python warning's file and line
@@ -572,6 +588,45 @@ class KubeConfig:
         if isinstance(provider, dict) and provider.get("name"):
             return translate(exc, what=f'context "{context}": refreshing the {provider["name"]} login')
         return translate(exc, what=f'context "{context}"')
+
+
+class _TokenFile:
+    """A user's ``tokenFile``, read again whenever it has changed (another file put in its place, new
+    text written into it), at the latest a minute after the last read (as kubectl does), when a
+    request asks for its token. A file that cannot be read, or is empty, for a moment (a rotation half
+    done) leaves the token last read in use, as kubectl keeps it."""
+
+    REREAD_S = 60.0
+
+    def __init__(self, path: str, token: str, identity: FileIdentity) -> None:
+        self.path = path
+        self.token = token
+        self._identity: FileIdentity | None = identity
+        self._read_at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def current(self) -> str:
+        with self._lock:
+            identity = identity_of(self.path)
+            if identity is None or (identity == self._identity
+                                    and time.monotonic() - self._read_at < self.REREAD_S):
+                return self.token
+            self._identity, self._read_at = identity, time.monotonic()  # said once per version of it
+            try:
+                data, _ = read_regular_file_as_found(self.path)
+                token = data.decode("utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                log.warning("the token file %s could not be read again (%s); the token read before is sent",
+                            self.path, getattr(exc, "strerror", None) or "it is not text")
+                return self.token
+            if token:
+                self.token = token
+            return self.token
+
+    def refresh(self, configuration: Any) -> None:
+        """A ``refresh_api_key_hook`` (in place of the loader's, which put back the token it read once):
+        the file's current token in the configuration."""
+        configuration.api_key["BearerToken"] = f"Bearer {self.current()}"
 
 
 # auth-providers Kubernetes 1.26 removed from its clients, and the exec plugin that replaced each
