@@ -144,8 +144,53 @@ def test_html_page_is_malformed_response() -> None:
     with StubServer(lambda r: StubResponse(200, page, "text/html")) as stub:
         with pytest.raises(MalformedResponse) as err:
             PrometheusClient(stub.url).query("up")
-    assert "HTML page" in str(err.value)
-    assert "path prefix" in str(err.value)
+    assert "a web page instead of the Prometheus API's JSON" in str(err.value)
+    assert "path prefix" in str(err.value) and "<html" not in str(err.value)
+
+
+LOGIN_PAGE = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign In &middot; Corp SSO</title>'
+              '</head><body><form method="POST" action="/oauth2/start"><input type="hidden" name="csrf" '
+              'value="csrf-SECRET-9b1e"><button>Sign in with Okta</button></form></body></html>')
+
+
+def test_an_auth_proxys_login_page_is_said_to_want_a_login_not_a_path_prefix() -> None:
+    """Prometheus behind an auth proxy (oauth2-proxy) answers a request without its login with the proxy's
+    sign-in page, straight away or through a redirect: the message quoted the page's HTML (its form's
+    hidden token included) and sent the user to check the path prefix; it names the page and says to give
+    the credentials or headers the proxy takes in Settings."""
+
+    def proxy(req: StubRequest) -> StubResponse:
+        if req.path.startswith("/oauth2/"):
+            return StubResponse(200, LOGIN_PAGE, "text/html; charset=utf-8")
+        return StubResponse(302, "", "text/html", {"Location": "/oauth2/sign_in?rd=%2Fapi%2Fv1%2Fquery"})
+
+    for responder in (proxy, lambda r: StubResponse(200, LOGIN_PAGE, "text/html")):
+        with StubServer(responder) as stub:
+            with pytest.raises(MalformedResponse) as err:
+                PrometheusClient(stub.url, token=TOKEN).query("up")
+        text = str(err.value)
+        assert 'answered with a web page ("Sign In · Corp SSO")' in text
+        assert "a login page of an auth proxy in front of Prometheus" in text
+        assert err.value.hint.startswith("if it wants a login, give Prometheus a bearer token, a user name and "
+                                         "password or the headers the proxy takes in Settings for this context")
+        assert "csrf-SECRET-9b1e" not in text and "<form" not in text and TOKEN not in text
+    # the sign-in page on another address (the company's SSO) is not followed, and not taken for Prometheus
+    with StubServer(lambda r: StubResponse(302, "", "text/html",
+                                           {"Location": "https://sso.example.invalid/login?client=prom"})) as stub:
+        with pytest.raises(PrometheusUnreachable) as moved:
+            PrometheusClient(stub.url, token=TOKEN).query("up")
+    assert "if it is a login page, give Prometheus a bearer token" in moved.value.hint
+
+
+def test_a_403_at_prometheus_own_address_points_at_the_credentials_given_for_it() -> None:
+    """A Prometheus URL given in Settings (or --prometheus) whose auth proxy refuses the token: the hint
+    said the user's account may not use the API server's service proxy, which was not used at all."""
+    with StubServer(lambda r: StubResponse(403, "Forbidden")) as stub:
+        with pytest.raises(PrometheusForbidden) as err:
+            PrometheusClient(stub.url, token=TOKEN).query("up")
+    assert "service proxy" not in str(err.value)
+    assert err.value.hint == ("what is in front of it (an auth proxy) did not accept the credentials or headers "
+                              "sent: check them in Settings for this context")
 
 
 def test_json_of_the_wrong_shape_is_malformed_response() -> None:

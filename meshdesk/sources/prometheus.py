@@ -35,6 +35,23 @@ from meshdesk.sources.httpapi import url_problem as url_problem
 
 log = logging.getLogger(__name__)
 
+_TITLE_SEARCH = 4096  # how much of a web page is searched for its <title>
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def _is_html(resp: requests.Response, excerpt: str) -> bool:
+    kind = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    return kind in ("text/html", "application/xhtml+xml") or excerpt.lstrip().lower().startswith(("<!doctype", "<html"))
+
+
+def _page_title(text: str) -> str:
+    """A web page's title, short and on one line ("" when it has none)."""
+    import html
+
+    found = _TITLE.search(text)
+    title = " ".join(html.unescape(found.group(1)).split()) if found else ""
+    return title if len(title) <= 80 else title[:79] + "…"
+
 
 class PrometheusUnreachable(PrometheusError, Unreachable):
     """Connection refused, DNS failure, TLS failure: nothing answered as Prometheus."""
@@ -201,6 +218,12 @@ class PrometheusClient(HTTPAPIClient):
                          ca_bundle=ca_bundle, insecure=insecure, timeout=timeout)
         self._use_get = False
         self.last_warnings: list[str] = []
+        if session is None:
+            # an auth proxy in front of Prometheus (oauth2-proxy) sends a request without its login to a
+            # login page, most often on another address (the company's SSO): not the Prometheus to set
+            self.redirect_hint = ("if that address is the right Prometheus, set it as the Prometheus URL; if it is a "
+                                  "login page, give Prometheus a bearer token, a user name and password or the "
+                                  "headers its auth proxy takes in Settings for this context")
 
     def _check_url(self, url: str) -> None:
         check_url(url)
@@ -306,6 +329,30 @@ class PrometheusClient(HTTPAPIClient):
             self._use_get = True
         return self._send_following(url, "GET", params)
 
+    @property
+    def through_api_server(self) -> bool:
+        """Whether Prometheus is asked through the API server's service proxy (with the kubeconfig's
+        credentials), not at an address of its own."""
+        return not self._owns_session
+
+    def _web_page(self, where: str, resp: requests.Response, sent: list[str]) -> MalformedResponse:
+        """A web page where the API's JSON was expected, named by its title (its HTML is never quoted:
+        a login page carries form tokens). Asked at an address of its own, that is most often the login
+        page of an auth proxy in front of Prometheus (oauth2-proxy, a company's SSO), reached directly or
+        through a redirect, which wants credentials the app did not send."""
+        title = _page_title(self._redact((resp.text or "")[:_TITLE_SEARCH], sent))
+        named = f' ("{title}")' if title else ""
+        moved = f" after a redirect to {safe_url(resp.url)}" if resp.url and not resp.url.startswith(self.url) else ""
+        if self.through_api_server:
+            return MalformedResponse(f"{where} answered with a web page{named}{moved} instead of the Prometheus "
+                                     "API's JSON", hint="check the Prometheus address and its path prefix")
+        return MalformedResponse(
+            f"{where} answered with a web page{named}{moved} instead of the Prometheus API's JSON: a login page "
+            "of an auth proxy in front of Prometheus, or an address that is not Prometheus' API",
+            hint="if it wants a login, give Prometheus a bearer token, a user name and password or the headers "
+                 "the proxy takes in Settings for this context (Test checks them); else check the address and "
+                 "its path prefix")
+
     def _api(self, path: str, params: Mapping[str, str] | None) -> tuple[Mapping[str, Any], list[str]]:
         return self._decode(self._fetch(path, params))
 
@@ -319,9 +366,13 @@ class PrometheusClient(HTTPAPIClient):
                 f"Prometheus at {where} rejected credentials (HTTP 401)", status=status, body=excerpt,
                 hint="log in again or check the token / user name and password")
         if status == 403:
+            # through the API server it is the kubeconfig's account that was refused; at an address of its
+            # own (Settings, --prometheus, a port-forward), what sits in front of Prometheus refused what was sent
             raise PrometheusForbidden(
                 f"Prometheus at {where} answered forbidden (HTTP 403)", status=status, body=excerpt,
-                hint="your account may not use the service proxy to Prometheus")
+                hint="your account may not use the service proxy to Prometheus" if self.through_api_server
+                else "what is in front of it (an auth proxy) did not accept the credentials or headers sent: "
+                     + self.settings_hint)
         if isinstance(body, dict) and body.get("status") == "error":
             error_type = str(body.get("errorType") or "")
             message = self._redact(str(body.get("error") or "unknown error"), sent)
@@ -338,9 +389,10 @@ class PrometheusClient(HTTPAPIClient):
             raise MalformedResponse(f"{where} sent JSON nested too deeply to be a Prometheus API answer",
                                     hint="check the Prometheus address and its path prefix")
         if not isinstance(body, dict):
-            kind = "an HTML page" if excerpt.lstrip().lower().startswith(("<!doctype", "<html")) else "something"
+            if _is_html(resp, excerpt):
+                raise self._web_page(where, resp, sent)
             raise MalformedResponse(
-                f"{where} answered with {kind} instead of the Prometheus API's JSON"
+                f"{where} answered with something else than the Prometheus API's JSON"
                 + (f": {excerpt[:80]}" if excerpt else ""),
                 hint="check the Prometheus address and its path prefix")
         if body.get("status") != "success" or not isinstance(body.get("data"), dict):
