@@ -30,6 +30,7 @@ from meshdesk.sources.cluster import ClusterSource, open_source
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.prom_server import PrometheusServer
+from tests.socks_proxy import SocksProxy
 
 prometheus_server = prom_server.prometheus_server  # the session-scoped real Prometheus fixture
 
@@ -118,6 +119,34 @@ def test_unreachable_api_server(tmp_path: Path) -> None:
     with pytest.raises(Unreachable) as err:
         open_source(str(path), timeout=5)
     assert "connection refused" in str(err.value) and TOKEN not in str(err.value)
+
+
+def test_a_cluster_behind_a_socks_proxy_is_read_through_it_as_kubectl_reads_it(
+        kube_emulator: KubeEmulator, shared_dir: Path, prometheus_server: PrometheusServer, tmp_path: Path) -> None:
+    """A private cluster reached through a bastion (``ssh -D`` and ``proxy-url: socks5://...``): opening
+    it failed with "No module named 'socks'", and a server name only the bastion's network knows was
+    looked up on the laptop ("the host name does not resolve") where kubectl leaves it to the proxy.
+    The API calls and Prometheus' queries (the API server's service proxy) both go through the proxy."""
+    emu = kube_emulator
+    _mesh(emu, shared_dir, prometheus_server.url)
+    emu.require_token(TOKEN)
+    with SocksProxy(hosts={"kube.bastion.internal": "127.0.0.1"}) as proxy:
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": "private",
+                  "clusters": [{"name": "private", "cluster": {"server": f"http://kube.bastion.internal:{emu.port}",
+                                                               "proxy-url": proxy.url}}],
+                  "users": [{"name": "u", "user": {"token": TOKEN}}],
+                  "contexts": [{"name": "private", "context": {"cluster": "private", "user": "u"}}]}
+        path = tmp_path / "config"
+        path.write_text(yaml.safe_dump(config))
+        source = open_source(str(path), timeout=10)
+        try:
+            snap = source.snapshot(GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time))
+        finally:
+            source.close()
+    assert {"reviews-v1", "details-v1"} <= {s.labels.get("destination_workload") for s in snap.samples}
+    assert snap.inventory is not None and len(snap.inventory.workloads) == 6
+    assert source.info().context == "private" and snap.meta["prometheus"].startswith("API server service proxy")
+    assert proxy.connects and set(proxy.connects) == {("kube.bastion.internal", emu.port)}
 
 
 def test_slow_api_server_is_a_timeout(kube_emulator: KubeEmulator, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import logging
 import os
 import re
@@ -425,6 +426,10 @@ class KubeConfig:
         cfg_dict = self.config_dict(context)
         name = cfg_dict["current-context"]
         user: dict[str, Any] = cfg_dict["users"][0]["user"] if cfg_dict["users"] else {}
+        cluster: dict[str, Any] = cfg_dict["clusters"][0]["cluster"]
+        proxy = _socks_proxy(name, cluster.get("proxy-url"))
+        if proxy:
+            cluster["proxy-url"] = proxy
         token_file = user.get("tokenFile")
         watched: _TokenFile | None = None
         if isinstance(token_file, str) and token_file:
@@ -627,6 +632,28 @@ class _TokenFile:
         """A ``refresh_api_key_hook`` (in place of the loader's, which put back the token it read once):
         the file's current token in the configuration."""
         configuration.api_key["BearerToken"] = f"Bearer {self.current()}"
+
+
+def _socks_proxy(context: str, proxy_url: Any) -> str:
+    """A cluster's SOCKS ``proxy-url`` as the clients below must be given it ("" for none or another kind).
+
+    kubectl leaves the server's name to the SOCKS proxy to look up (a name only the bastion's network
+    knows works); Python's clients look a ``socks5://`` name up themselves and only a ``socks5h://`` one
+    on the proxy. Raises ConfigError when the SOCKS support (PySocks) is not installed: the client failed
+    with "No module named 'socks'"."""
+    if not isinstance(proxy_url, str):
+        return ""
+    scheme, sep, rest = proxy_url.partition("://")
+    if not sep or scheme.lower() not in ("socks5", "socks5h", "socks4", "socks4a"):
+        return ""
+    if importlib.util.find_spec("socks") is None:  # PySocks: urllib3 and requests speak SOCKS with it
+        from meshdesk.sources.httpapi import safe_url
+
+        raise ConfigError(f'context "{context}": its cluster is reached through the SOCKS proxy '
+                          f"{safe_url(proxy_url)} (proxy-url), and the SOCKS support meshdesk needs for it "
+                          "(the PySocks package) is not installed",
+                          hint="install PySocks (pip install PySocks) where meshdesk is installed") from None
+    return f"socks5h://{rest}" if scheme.lower() == "socks5" else proxy_url
 
 
 # auth-providers Kubernetes 1.26 removed from its clients, and the exec plugin that replaced each
