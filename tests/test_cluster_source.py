@@ -149,6 +149,45 @@ def test_a_cluster_behind_a_socks_proxy_is_read_through_it_as_kubectl_reads_it(
     assert proxy.connects and set(proxy.connects) == {("kube.bastion.internal", emu.port)}
 
 
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_proxy_that_is_down_is_said_to_be_the_proxy_not_the_api_server(tmp_path: Path) -> None:
+    """The bastion's tunnel not started (``proxy-url`` naming a port nothing listens on): the message said
+    the API server could not be reached ("cannot reach https://10.0.0.1:6443: connection refused"), an
+    address the laptop never talks to directly; it names the proxy and says to start it. When the proxy
+    is up but cannot reach the server, that is said too. The proxy's password never shows."""
+    def opened(server: str, proxy_url: str) -> str:
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": "private",
+                  "clusters": [{"name": "private", "cluster": {"server": server, "proxy-url": proxy_url}}],
+                  "users": [{"name": "u", "user": {"token": TOKEN}}],
+                  "contexts": [{"name": "private", "context": {"cluster": "private", "user": "u"}}]}
+        path = tmp_path / "config"
+        path.write_text(yaml.safe_dump(config))
+        with pytest.raises(Unreachable) as err:
+            open_source(str(path), timeout=5)
+        text = f"{err.value.message} {err.value.hint}"
+        assert "pr0xy-Pa55" not in text and TOKEN not in text
+        return text
+
+    port = _closed_port()
+    assert opened("https://10.0.0.1:6443", f"socks5://jane:pr0xy-Pa55@127.0.0.1:{port}") == (
+        f"contact the API server: cannot reach the SOCKS proxy 127.0.0.1:{port} (proxy-url): connection refused "
+        "start the SOCKS proxy (an ssh -D session to a bastion, say), or check the cluster's proxy-url in your "
+        "kubeconfig")
+    assert opened("https://10.0.0.1:6443", f"http://jane:pr0xy-Pa55@127.0.0.1:{port}") == (
+        f"contact the API server: cannot reach the proxy 127.0.0.1:{port} (proxy-url): connection refused "
+        "start the proxy, or check the cluster's proxy-url in your kubeconfig")
+    with SocksProxy() as proxy:
+        assert opened(f"https://127.0.0.1:{port}", proxy.url) == (
+            f"contact the API server: the SOCKS proxy 127.0.0.1:{proxy.port} (proxy-url) could not connect to "
+            f"https://127.0.0.1:{port}: connection refused check the server address, and that the proxy's network "
+            "reaches it")
+
+
 def test_slow_api_server_is_a_timeout(kube_emulator: KubeEmulator, tmp_path: Path) -> None:
     config = kube_emulator.write_kubeconfig(tmp_path / "config")
     source = open_source(str(config), timeout=0.3)

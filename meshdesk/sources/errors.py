@@ -311,6 +311,50 @@ def _no_answer_hint(address: str) -> str:
             "or the server may be overloaded; try again or query less")
 
 
+PROXY_DOWN_HINT = "start the proxy, or check the cluster's proxy-url in your kubeconfig"
+SOCKS_DOWN_HINT = ("start the SOCKS proxy (an ssh -D session to a bastion, say), or check the cluster's proxy-url "
+                   "in your kubeconfig")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    at: BaseException | None = exc
+    while at is not None and at not in seen and len(seen) < 10:
+        seen.append(at)
+        at = at.__cause__ or at.__context__
+    return seen
+
+
+def _proxy_failure(exc: BaseException, address: str, prefix: str, u3: Any) -> SourceError | None:
+    """A failure of the proxy a kubeconfig's ``proxy-url`` names, said as the proxy's (it was said as
+    the API server's: "cannot reach https://10.0.0.1:6443: connection refused" sent the user to check a
+    server the laptop never talks to directly). The proxy's address is shown, never its credentials."""
+    target = address or "the server"
+    socks_options = getattr(getattr(exc, "conn", None), "_socks_options", None)
+    if isinstance(exc, u3.NewConnectionError) and isinstance(socks_options, dict):
+        proxy = f"{socks_options.get('proxy_host')}:{socks_options.get('proxy_port')}"
+        chain = _chain(exc)
+        down = next((e for e in chain if type(e).__name__ == "ProxyConnectionError"), None)
+        if down is not None:
+            return Unreachable(f"{prefix}cannot reach the SOCKS proxy {proxy} (proxy-url): "
+                               f"{_reason_text(chain[-1])}", hint=SOCKS_DOWN_HINT)
+        return Unreachable(f"{prefix}the SOCKS proxy {proxy} (proxy-url) could not connect to {target}: "
+                           f"{_reason_text(chain[-1])}",
+                           hint="check the server address, and that the proxy's network reaches it")
+    if isinstance(exc, u3.ProxyError):
+        inner = getattr(exc, "original_error", None) or (exc.args[1] if len(exc.args) > 1 else None)
+        conn = getattr(inner, "conn", None)
+        host, port = getattr(conn, "host", ""), getattr(conn, "port", None)
+        proxy = (f"{host}:{port}" if port else str(host)) if host else "the proxy"
+        if isinstance(inner, u3.NewConnectionError | u3.ConnectTimeoutError):
+            return Unreachable(f"{prefix}cannot reach the proxy {proxy} (proxy-url): {_reason_text(inner)}",
+                               hint=PROXY_DOWN_HINT)
+        return Unreachable(f"{prefix}the proxy (proxy-url) did not connect to {target}: "
+                           f"{_reason_text(inner if inner is not None else exc)}",
+                           hint="check the server address, and that the proxy lets you reach it")
+    return None
+
+
 def _network_error(exc: BaseException, address: str, what: str) -> SourceError | None:
     """urllib3/requests/socket/ssl failures; None when ``exc`` is none of those."""
     try:
@@ -321,6 +365,9 @@ def _network_error(exc: BaseException, address: str, what: str) -> SourceError |
     prefix = f"{what}: " if what else ""
 
     if u3 is not None:
+        through_proxy = _proxy_failure(exc, address, prefix, u3)
+        if through_proxy is not None:
+            return through_proxy
         if isinstance(exc, u3.MaxRetryError):
             address = address or _pool_address(getattr(exc, "pool", None))
             inner = exc.reason
