@@ -171,6 +171,8 @@ def test_a_proxy_that_is_down_is_said_to_be_the_proxy_not_the_api_server(tmp_pat
             open_source(str(path), timeout=5)
         text = f"{err.value.message} {err.value.hint}"
         assert "pr0xy-Pa55" not in text and TOKEN not in text
+        # the window's banner says the hint, not its usual "Check the VPN or network, and that the API server is up"
+        assert err.value.advice == f"{err.value.hint[0].upper()}{err.value.hint[1:]}, then Retry."
         return text
 
     port = _closed_port()

@@ -325,6 +325,13 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def _said_of_the_proxy(err: SourceError) -> SourceError:
+    # the window's banner gives a kind's usual advice for an unreachable cluster ("Check the VPN or
+    # network, and that the API server is up"), which is not what helps here: the error's hint is
+    err.advice = f"{err.hint[:1].upper()}{err.hint[1:]}, then Retry."
+    return err
+
+
 def _proxy_failure(exc: BaseException, address: str, prefix: str, u3: Any) -> SourceError | None:
     """A failure of the proxy a kubeconfig's ``proxy-url`` names, said as the proxy's (it was said as
     the API server's: "cannot reach https://10.0.0.1:6443: connection refused" sent the user to check a
@@ -334,24 +341,25 @@ def _proxy_failure(exc: BaseException, address: str, prefix: str, u3: Any) -> So
     if isinstance(exc, u3.NewConnectionError) and isinstance(socks_options, dict):
         proxy = f"{socks_options.get('proxy_host')}:{socks_options.get('proxy_port')}"
         chain = _chain(exc)
-        down = next((e for e in chain if type(e).__name__ == "ProxyConnectionError"), None)
-        if down is not None:
-            return Unreachable(f"{prefix}cannot reach the SOCKS proxy {proxy} (proxy-url): "
-                               f"{_reason_text(chain[-1])}", hint=SOCKS_DOWN_HINT)
-        return Unreachable(f"{prefix}the SOCKS proxy {proxy} (proxy-url) could not connect to {target}: "
-                           f"{_reason_text(chain[-1])}",
-                           hint="check the server address, and that the proxy's network reaches it")
+        reason = _reason_text(chain[-1])
+        if any(type(e).__name__ == "ProxyConnectionError" for e in chain):
+            return _said_of_the_proxy(Unreachable(
+                f"{prefix}cannot reach the SOCKS proxy {proxy} (proxy-url): {reason}", hint=SOCKS_DOWN_HINT))
+        return _said_of_the_proxy(Unreachable(
+            f"{prefix}the SOCKS proxy {proxy} (proxy-url) could not connect to {target}: {reason}",
+            hint="check the server address, and that the proxy's network reaches it"))
     if isinstance(exc, u3.ProxyError):
         inner = getattr(exc, "original_error", None) or (exc.args[1] if len(exc.args) > 1 else None)
         conn = getattr(inner, "conn", None)
         host, port = getattr(conn, "host", ""), getattr(conn, "port", None)
         proxy = (f"{host}:{port}" if port else str(host)) if host else "the proxy"
         if isinstance(inner, u3.NewConnectionError | u3.ConnectTimeoutError):
-            return Unreachable(f"{prefix}cannot reach the proxy {proxy} (proxy-url): {_reason_text(inner)}",
-                               hint=PROXY_DOWN_HINT)
-        return Unreachable(f"{prefix}the proxy (proxy-url) did not connect to {target}: "
-                           f"{_reason_text(inner if inner is not None else exc)}",
-                           hint="check the server address, and that the proxy lets you reach it")
+            return _said_of_the_proxy(Unreachable(
+                f"{prefix}cannot reach the proxy {proxy} (proxy-url): {_reason_text(inner)}", hint=PROXY_DOWN_HINT))
+        return _said_of_the_proxy(Unreachable(
+            f"{prefix}the proxy (proxy-url) did not connect to {target}: "
+            f"{_reason_text(inner if inner is not None else exc)}",
+            hint="check the server address, and that the proxy lets you reach it"))
     return None
 
 
