@@ -612,6 +612,30 @@ def test_ca_bundle_and_insecure_switch_accept_it(tls_pair: tuple[str, str]) -> N
     assert "TLS verification off" in insecure.describe()
 
 
+def test_a_ca_bundle_given_that_does_not_fit_is_named_with_what_is_wrong(tls_pair: tuple[str, str],
+                                                                          tmp_path: Path) -> None:
+    """A CA bundle set in Settings that is another CA's, or no certificate at all (a key, a truncated copy):
+    the message said "verification failed" or "TLS handshake failed" and advised to set a CA bundle, the
+    one set not named."""
+    other = self_signed_cert(tmp_path)
+    assert other is not None
+    junk = tmp_path / "copied-from-a-chat.pem"
+    junk.write_text("MIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBmR1bW15\n")
+    with StubServer(ok, tls=tls_pair) as stub:
+        with pytest.raises(PrometheusUnreachable) as wrong_ca:
+            PrometheusClient(stub.url, ca_bundle=other[0], token=TOKEN).query("up")
+        with pytest.raises(PrometheusUnreachable) as no_cert:
+            PrometheusClient(stub.url, ca_bundle=str(junk), token=TOKEN).query("up")
+    assert wrong_ca.value.message == (f"Cannot reach Prometheus at {stub.url}: TLS certificate verification failed "
+                                      f"(self-signed certificate): its certificate is not signed by a CA of the CA "
+                                      f"bundle {other[0]}")
+    assert wrong_ca.value.hint.startswith("give the certificate of the CA that signed the one of Prometheus as the "
+                                          "CA bundle, or allow insecure TLS")
+    assert no_cert.value.message == f"Cannot reach Prometheus at {stub.url}: its CA bundle {junk} holds no certificate"
+    assert no_cert.value.hint.startswith("give a PEM file with the certificate of the CA")
+    assert stub.requests == []
+
+
 def test_plain_http_to_a_tls_port_says_so(tls_pair: tuple[str, str], tmp_path: Path) -> None:
     with StubServer(ok, tls=tls_pair) as stub:
         with pytest.raises(PrometheusError):

@@ -419,6 +419,25 @@ class HTTPAPIClient:
         resp._content = b"".join(chunks)  # what .text and .json() read
         resp._content_consumed = True  # type: ignore[attr-defined]
 
+    def _tls_error(self, exc: BaseException) -> SourceError:
+        """A TLS failure at the server's address. With a CA bundle given for it (Settings, a command's
+        ``--...-ca``) the advice was to set a CA bundle, the one given not named: a file that holds no
+        certificate was "TLS handshake failed", one of another CA only "verification failed"."""
+        where, name, unreachable = self._display_url, self.product, self.unreachable_error
+        reason = _tls_reason(exc)
+        bundle = self._verify if self._owns_session and isinstance(self._verify, str) else ""
+        if bundle and re.search(r"NO_CERTIFICATE_OR_CRL_FOUND|no certificate or crl found", str(exc), re.IGNORECASE):
+            return unreachable(f"Cannot reach {name} at {where}: its CA bundle {bundle} holds no certificate",
+                               hint="give a PEM file with the certificate of the CA that signed the one of "
+                                    f"{name}, in Settings for this context or the command's CA option")
+        if bundle and reason.startswith("TLS certificate verification failed"):
+            return unreachable(f"Cannot reach {name} at {where}: {reason}: its certificate is not signed by a CA of "
+                               f"the CA bundle {bundle}",
+                               hint=f"give the certificate of the CA that signed the one of {name} as the CA bundle, "
+                                    "or allow insecure TLS for this address, in Settings for this context or the "
+                                    "command's CA option")
+        return unreachable(f"Cannot reach {name} at {where}: {reason}", hint=self.tls_hint)
+
     def _fetch(self, path: str, params: Mapping[str, str] | None) -> requests.Response:
         """The HTTP answer; raises the client's errors for a failure to get one."""
         where, name, unreachable = self._display_url, self.product, self.unreachable_error
@@ -430,10 +449,10 @@ class HTTPAPIClient:
             raise self.timeout_error(_sentence(f"{name} at {where} did not answer within {self.timeout:g} s"),
                                      hint=self.timeout_hint) from None
         except requests.exceptions.SSLError as e:
-            raise unreachable(f"Cannot reach {name} at {where}: {_tls_reason(e)}", hint=self.tls_hint) from None
+            raise self._tls_error(e) from None
         except requests.exceptions.ConnectionError as e:
             if _tls_failure(e):
-                raise unreachable(f"Cannot reach {name} at {where}: {_tls_reason(e)}", hint=self.tls_hint) from None
+                raise self._tls_error(e) from None
             raise unreachable(f"Cannot reach {name} at {where}: {_connection_reason(e)}") from None
         except requests.exceptions.InvalidURL:
             raise unreachable(_sentence(f"{name} address {where} is not a valid URL")) from None
