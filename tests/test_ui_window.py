@@ -469,6 +469,38 @@ def test_a_current_context_that_does_not_exist_opens_no_other_cluster(qtbot, tmp
         w.close()
 
 
+def test_a_kubeconfig_without_a_current_context_opens_none_of_several(qtbot, tmp_path, monkeypatch) -> None:
+    """A kubeconfig whose current-context is unset or empty (``kubectl config unset current-context``, or a
+    context switcher that keeps the choice per shell): kubectl talks to no cluster, and the app opened the
+    first context by name ("aks-prod" before "dev") without a word, running its login. It opens none, says
+    why, and offers them all; a kubeconfig with one context only opens it."""
+    from meshdesk.ui.app import make_window as app_window
+
+    config = tmp_path / "config"
+    body = ("clusters:\n- name: c1\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+            "users:\n- name: u1\n  user: {token: abc}\n"
+            "contexts:\n- name: dev\n  context: {cluster: c1, user: u1}\n")
+    config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: ''\n" + body
+                      + "- name: aks-prod\n  context: {cluster: c1, user: u1}\n")
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    w = app_window(argparse.Namespace(demo=False, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.empty.mode == "no-cluster" and w.context == ""
+        assert "sets no current context" in w.empty.text.text() and "(aks-prod, dev)" in w.empty.text.text()
+        combo = w.toolbar.context_combo
+        assert {combo.itemText(i) for i in range(combo.count())} >= {"aks-prod", "dev"}
+    finally:
+        w.close()
+    config.write_text("apiVersion: v1\nkind: Config\n" + body)
+    w = app_window(argparse.Namespace(demo=False, kubeconfig=None, context=None, namespace=None, snapshot=None))
+    qtbot.addWidget(w)
+    try:
+        assert w.context == "dev"
+    finally:
+        w.close()
+
+
 def test_empty_demo_turns_into_a_graph_after_start_traffic(qtbot, make_window) -> None:
     w = make_window(context=DEMO, factories={DEMO: lambda: DemoCluster(traffic=False)})
     qtbot.waitUntil(lambda: w.empty.mode == "no-traffic", timeout=10000)
@@ -1209,6 +1241,10 @@ def test_a_kubeconfig_chosen_in_the_app_whose_current_context_does_not_exist_ope
     w.switch_context(DEMO)
     w.open_kubeconfig(str(config))
     assert w.context == DEMO and "current context 'ghost' does not exist" in w.banner.text()
+    # a kubeconfig that sets no current context (of several) opens none of them either
+    config.write_text(config.read_text().replace("current-context: ghost\n", ""))
+    w.open_kubeconfig(str(config))
+    assert w.context == DEMO and "The kubeconfig sets no current context" in w.banner.text()
 
 
 def test_choosing_a_kubeconfig_from_the_first_run_state(kube_emulator, qtbot, make_window, tmp_path) -> None:

@@ -28,6 +28,7 @@ def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str, list[str]]:
     """(context names, current context, why there is none, problems with files or entries that were
     skipped) from the kubeconfig."""
     from meshdesk.sources.kubeconfig import load_kubeconfig
+    from meshdesk.ui.mainwindow import why_no_current_context
 
     try:
         kc = load_kubeconfig(kubeconfig)
@@ -38,13 +39,10 @@ def _contexts(kubeconfig: str | None) -> tuple[list[str], str, str, list[str]]:
     if not names:
         where = ", ".join(str(p) for p in kc.searched) or "~/.kube/config"
         return [], "", f"No kubeconfig context was found (looked in {where}).", problems
-    if kc.current_context and kc.current_context not in names:
-        # as kubectl refuses it: opening another cluster without a word (the first listed may be
-        # production) is worse than asking
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        return names, "", (f"The kubeconfig's current context {kc.current_context!r} does not exist. Choose one "
-                           f"of its contexts ({shown}) in the context box above."), problems
-    current = kc.current_context if kc.current_context in names else names[0]
+    reason = why_no_current_context(kc.current_context, names)
+    if reason:
+        return names, "", reason, problems
+    current = kc.current_context or names[0]
     return names, current, "", problems
 
 

@@ -173,6 +173,22 @@ def _with_suffix(path: str, suffix: str) -> str:
     return path if path.lower().endswith(suffix) else path + suffix
 
 
+def why_no_current_context(current: str | None, names: Sequence[str]) -> str:
+    """Why no context opens by itself from a kubeconfig with contexts ``names`` (and a current context
+    ``current``), in words asking the user to choose; "" when ``current``, or the only context, opens.
+    As kubectl refuses a current context that does not exist, and talks to no cluster without one:
+    the first context by name (maybe production) was opened without a word, its login plugin run."""
+    if not names:
+        return ""
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    if current and current not in names:
+        return (f"The kubeconfig's current context {current!r} does not exist. Choose one of its contexts "
+                f"({shown}) in the context box above.")
+    if not current and len(names) > 1:
+        return f"The kubeconfig sets no current context. Choose one of its contexts ({shown}) in the context box above."
+    return ""
+
+
 class MainWindow(QMainWindow):
     """``factories`` maps context names to source factories (tests, and the demo/snapshot entries);
     other names open a kubeconfig context."""
@@ -702,13 +718,11 @@ class MainWindow(QMainWindow):
         self._watch_kubeconfig = True  # its contexts are read again on a refresh, as at start-up
         problems = "; ".join(str(p) for p in kc.problems)
         names = self.contexts
-        if kc.current_context and kc.current_context not in names and names:
+        reason = why_no_current_context(kc.current_context, names)
+        if reason:
             # as at start-up (and as kubectl refuses it): the first context listed may be production,
             # and opening it without a word is worse than asking
             self.toolbar.set_contexts(self._context_names(), self.context)
-            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-            reason = (f"The kubeconfig's current context {kc.current_context!r} does not exist. Choose one "
-                      f"of its contexts ({shown}) in the context box above.")
             if self.context:  # what is shown stays, and the banner says why nothing else opened
                 self.banner.show_note(reason + (f"\nKubeconfig: {problems}" if problems else ""), "warning")
             else:
@@ -716,7 +730,7 @@ class MainWindow(QMainWindow):
                 if problems:
                     self.banner.show_note("Kubeconfig: " + problems, "warning")
             return
-        current = kc.current_context if kc.current_context in names else (names[0] if names else "")
+        current = kc.current_context or (names[0] if names else "")
         if not current:
             self.toolbar.set_contexts(self._context_names(), self.context)
             self.show_no_cluster(f"The kubeconfig {path} has no context." + (f" {problems}" if problems else ""))
