@@ -601,6 +601,46 @@ def test_client_certificate_file_and_data_over_tls(tmp_path: Path, tls_emulator:
     assert path.read_bytes() == before
 
 
+def test_a_client_key_that_cannot_be_used_is_said_in_words_before_any_request(tmp_path: Path,
+                                                                              tls_emulator: KubeEmulator) -> None:
+    """A client key of another certificate, one encrypted with a passphrase, or a certificate field
+    holding something else: the first request failed with OpenSSL's words ("[X509: KEY_VALUES_MISMATCH]
+    key values mismatch", "[SSL] PEM lib"), said as the API server being unreachable and retried every
+    few seconds. They are configuration errors naming the kubeconfig's fields, when the client is made;
+    a file holding the key and the certificate together still works, and no key text is ever shown."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    cert, key = _self_signed_cert(tmp_path / "a")
+    _other_cert, other_key = _self_signed_cert(tmp_path / "b")
+    encrypted = tmp_path / "encrypted.key"
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-aes256", "-passout", "pass:hunter2", "-out", str(encrypted)],
+                   check=True, capture_output=True)
+    both = tmp_path / "both.pem"
+    both.write_bytes(key.read_bytes() + cert.read_bytes())
+    cluster = {"server": tls_emulator.url, "certificate-authority": str(tls_emulator.ca_file)}
+    users = {"mismatch": {"client-certificate": str(cert), "client-key": str(other_key)},
+             "encrypted": {"client-certificate": str(cert), "client-key": str(encrypted)},
+             "key-as-cert": {"client-certificate-data": base64.b64encode(key.read_bytes()).decode(),
+                             "client-key": str(key)},
+             "together": {"client-certificate": str(both), "client-key": str(both)}}
+    path = write(tmp_path / "kc", config({"emu": cluster}, users, {n: {"cluster": "emu", "user": n} for n in users}))
+    kc = load_kubeconfig(str(path))
+    said = {}
+    for name in ("mismatch", "encrypted", "key-as-cert"):
+        with pytest.raises(ConfigError) as err:
+            kc.api_client(name)
+        said[name] = str(err.value)
+        assert "PRIVATE KEY" not in said[name] and key.read_text().splitlines()[1] not in said[name]
+    assert said["mismatch"].startswith(f'context "mismatch": its client key (client-key {other_key}) does not belong '
+                                       f"to its client certificate (client-certificate {cert})")
+    assert said["encrypted"].startswith(f'context "encrypted": its client key (client-key {encrypted}) is encrypted '
+                                        "with a passphrase")
+    assert "openssl pkey -in KEY -out NEW-KEY" in said["encrypted"]
+    assert said["key-as-cert"].startswith('context "key-as-cert": its client certificate (client-certificate-data) '
+                                          "is not a PEM certificate")
+    assert "default" in namespaces(kc.api_client("together"))  # the server takes any client certificate here
+
+
 def test_messages_never_carry_secrets(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Every failure path above, collected: no token, password, key or certificate in any text."""
     key_data = base64.b64encode(b"-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----").decode()

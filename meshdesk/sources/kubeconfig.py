@@ -475,6 +475,10 @@ class KubeConfig:
             raise self._loader_error(name, exc, user) from None
         if exec_cfg is not None and not self._has_credentials(configuration, user):
             raise self._exec_failure(name, exec_cfg, failures[-1] if failures else "")
+        if getattr(configuration, "cert_file", None):
+            # read here: at the first request OpenSSL's own words came ("[X509: KEY_VALUES_MISMATCH] key values
+            # mismatch"), said as the API server being unreachable and retried as if it were
+            _check_client_certificate(name, str(configuration.cert_file), configuration.key_file, user)
         refresh = getattr(configuration, "refresh_api_key_hook", None)
         if runs_something and refresh is not None:
             configuration.refresh_api_key_hook = self._guarded_refresh(refresh, name, user, credential_timeout)  # type: ignore[assignment]
@@ -654,6 +658,58 @@ def _socks_proxy(context: str, proxy_url: Any) -> str:
                           "(the PySocks package) is not installed",
                           hint="install PySocks (pip install PySocks) where meshdesk is installed") from None
     return f"socks5h://{rest}" if scheme.lower() == "socks5" else proxy_url
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.DOTALL)
+
+
+def _pem_block(data: bytes, label: str) -> bytes:
+    """The first PEM block of ``data`` whose label ends with ``label`` (a file may hold the key and the
+    certificate together, as OpenSSL reads them); ``data`` itself when there is none (then it fails to load)."""
+    for found in _PEM_BLOCK.finditer(data):
+        if found.group(1).decode().endswith(label):
+            return found.group(0)
+    return data
+
+
+def _check_client_certificate(context: str, cert_file: str, key_file: str | None, user: Mapping[str, Any]) -> None:
+    """Raise ConfigError, naming the kubeconfig's fields, when the client certificate or its key cannot
+    be used: not PEM, a key encrypted with a passphrase (kubectl refuses it too; OpenSSL would have asked
+    for it on the terminal the app was started from), or a key that is not the certificate's."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    def named(field: str) -> str:
+        if isinstance(user.get(field), str) and user.get(field):
+            return f"{field} {user[field]}"
+        if user.get(f"{field}-data"):
+            return f"{field}-data"
+        return f"the {field.replace('client-', '')} its credential plugin gave"
+
+    cert_name, key_name = named("client-certificate"), named("client-key")
+    where = f'context "{context}": '
+    try:
+        cert = x509.load_pem_x509_certificate(_pem_block(read_regular_file_as_found(cert_file)[0], "CERTIFICATE"))
+    except (OSError, ValueError):
+        raise ConfigError(f"{where}its client certificate ({cert_name}) is not a PEM certificate",
+                          hint="check client-certificate or client-certificate-data in your kubeconfig") from None
+    try:
+        key = serialization.load_pem_private_key(_pem_block(read_regular_file_as_found(key_file or cert_file)[0],
+                                                            "PRIVATE KEY"), password=None)
+    except TypeError:  # "Password was not given but private key is encrypted"
+        raise ConfigError(f"{where}its client key ({key_name}) is encrypted with a passphrase, which Kubernetes "
+                          "clients cannot use (kubectl cannot either)",
+                          hint="write it out without the passphrase (openssl pkey -in KEY -out NEW-KEY) and point "
+                               "client-key at the new file") from None
+    except (OSError, ValueError):
+        raise ConfigError(f"{where}its client key ({key_name}) is not a PEM private key",
+                          hint="check client-key or client-key-data in your kubeconfig") from None
+    raw = serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(serialization.Encoding.DER, raw) != \
+            cert.public_key().public_bytes(serialization.Encoding.DER, raw):
+        raise ConfigError(f"{where}its client key ({key_name}) does not belong to its client certificate "
+                          f"({cert_name})", hint="check client-certificate and client-key in your kubeconfig: "
+                                                 "they must be the two halves of one login")
 
 
 # auth-providers Kubernetes 1.26 removed from its clients, and the exec plugin that replaced each
