@@ -200,6 +200,8 @@ def test_falls_back_when_the_service_has_no_endpoints(kube_emulator: KubeEmulato
 
 
 def test_both_ways_refused(kube_emulator: KubeEmulator) -> None:
+    """The port-forward refused too (RBAC): it was said as "the port-forward ... failed (Cannot reach
+    Prometheus at http://127.0.0.1:PORT: connection reset)", the local end of the relay, not the refusal."""
     _prometheus(kube_emulator)
     kube_emulator.forbid(resource="services/proxy")
     kube_emulator.forbid(resource="pods/portforward")
@@ -207,6 +209,8 @@ def test_both_ways_refused(kube_emulator: KubeEmulator) -> None:
         connect_prometheus(kube_emulator.api_client(), timeout=5)
     text = str(err.value)
     assert "service proxy" in text and "port-forward" in text and "meshdesk graph --prometheus URL" in text
+    assert "failed (not allowed to create pods/portforward in istio-system)" in text
+    assert "127.0.0.1" not in text.split("port-forward to", 1)[1]
 
 
 def test_explicit_url(kube_emulator: KubeEmulator, prometheus_server: PrometheusServer) -> None:

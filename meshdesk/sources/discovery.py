@@ -39,7 +39,9 @@ from meshdesk.sources.base import (
     PrometheusError,
     PrometheusURLError,
     SourceError,
+    Unauthorized,
 )
+from meshdesk.sources.errors import LOGIN_AGAIN, translate
 from meshdesk.sources.httpapi import HTTPAPIClient
 from meshdesk.sources.inventory import RawApi, api_auth_headers, own_api_client
 from meshdesk.sources.prometheus import PrometheusClient, safe_url, url_problem
@@ -243,6 +245,9 @@ class PortForwardRelay:
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
         self.local_port = int(self._listener.getsockname()[1])
+        # why the API server refused the last port-forward asked for (None: none was refused): the client
+        # on the local end only sees its connection closed ("connection reset")
+        self.refused: SourceError | None = None
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="meshdesk-port-forward", daemon=True)
         self._thread.start()
@@ -281,7 +286,12 @@ class PortForwardRelay:
     def _relay(self, conn: socket.socket) -> None:
         pf = None
         try:
-            pf = self._open()
+            try:
+                pf = self._open()
+            except Exception as e:  # noqa: BLE001 - said by the caller, in words
+                self.refused = _port_forward_refusal(e, self.namespace, self.pod)
+                raise
+            self.refused = None
             remote = pf.socket(self.port)
             remote.setblocking(True)
             pairs = {conn: remote, remote: conn}
@@ -311,6 +321,20 @@ class PortForwardRelay:
             self._listener.close()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+
+
+def _port_forward_refusal(e: BaseException, namespace: str, pod: str) -> SourceError:
+    """The API server's refusal of a port-forward (its WebSocket handshake: the status is in the reason
+    text, "Handshake status 403 Forbidden"), as a typed error in words."""
+    status = int(getattr(e, "status", 0) or 0)
+    reason = str(getattr(e, "reason", "") or "")
+    if status == 403 or "status 403" in reason:
+        return Forbidden(f"not allowed to create pods/portforward in {namespace}")
+    if status == 401 or "status 401" in reason:
+        return Unauthorized(LOGIN_AGAIN)
+    if status == 404 or "status 404" in reason:
+        return SourceError(f"the pod {namespace}/{pod} no longer exists")
+    return translate(e, what=f"port-forward to {namespace}/{pod}")
 
 
 def find_prometheus_pod(api: Any, svc: PrometheusService, *, timeout: float = 10.0) -> tuple[str, int] | None:
@@ -508,8 +532,9 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
             conn.client.ping()
     except SourceError as e:
         conn.close()
+        said = relay.refused.message if relay.refused is not None else e.message  # not the local end's "reset"
         raise PrometheusError(f"Prometheus at {svc} cannot be reached: " + "; ".join(
-            tried + [f"the port-forward to {target[0]} failed ({e.message})"]),
+            tried + [f"the port-forward to {target[0]} failed ({said})"]),
             hint=f"{GIVE_URL}, or ask for access to services/proxy or pods/portforward" + prefix_hint) from None
     return conn
 
