@@ -192,6 +192,11 @@ def test_the_request_loop_calls_an_http_service_with_workloads(
     assert "curl -s http://web.data.svc.cluster.local:8080/;" in command
     assert "aaa-external" not in command and "archive-db" not in command
     assert "in the mesh" not in w.empty.text.text()  # injection on and every pod has its sidecar
+    # both lines, each wrapped in two at the box's width, are shown whole: the request loop was cut to half a
+    # line under a scroll bar (the box counted a line not yet painted as one, however long)
+    box = w.empty.command
+    assert box.isVisibleTo(w) and box.document().lineCount() > 2
+    assert box.verticalScrollBar().maximum() == 0
 
 
 def _inventory(*services: Service) -> Inventory:

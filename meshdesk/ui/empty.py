@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QPlainTextDocumentLayout,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -46,9 +47,23 @@ class CommandBox(QPlainTextEdit):
         self.document().documentLayout().documentSizeChanged.connect(lambda _size: self._fit())
         self._fit()
 
+    def _wrapped_lines(self) -> int:
+        """The lines the text takes at the box's width, wrapped ones included. A plain text edit lays its
+        lines out when they are painted: the document's size counted a line not yet in view as one,
+        however long, and the curl loop under a long ``kubectl apply`` line was cut to half a line,
+        with a scroll bar. Each block is laid out here (at most ``MAX_LINES`` lines' worth)."""
+        layout = self.document().documentLayout()
+        total = 0
+        block = self.document().firstBlock()
+        while block.isValid() and total < self.MAX_LINES:
+            if isinstance(layout, QPlainTextDocumentLayout):
+                layout.ensureBlockLayout(block)
+            total += max(1, block.layout().lineCount())
+            block = block.next()
+        return total
+
     def _fit(self) -> None:
-        # a plain text document's height is counted in lines (wrapped ones included)
-        lines = max(1, min(self.MAX_LINES, round(self.document().documentLayout().documentSize().height())))
+        lines = max(1, min(self.MAX_LINES, self._wrapped_lines()))
         margins = self.contentsMargins()
         extra = 2 * self.frameWidth() + margins.top() + margins.bottom() + 2 * self.document().documentMargin()
         self.setFixedHeight(int(self.fontMetrics().lineSpacing() * lines + extra) + 2)
