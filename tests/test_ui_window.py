@@ -770,6 +770,12 @@ def test_demo_to_real_cluster_context_and_its_errors(kube_emulator, qtbot, make_
     assert "deleted meanwhile" not in w.banner.text() and "install Istio" in w.banner.text()
     assert w.empty.mode == "no-cluster" and "Istio was not found" in w.empty.text.text()
     assert w.empty.retry_button.isVisible() and w.empty.demo_button.isVisible()
+    # titled by what is wrong, not by the error's kind: "Not found" (of what?) headed the banner, the
+    # empty view, the details panel and the status bar
+    assert w.banner.text().startswith("No Istio in this cluster: Istio was not found")
+    assert w.empty.title.text() == "No Istio in this cluster" and w.panel.title.text() == "No Istio in this cluster"
+    assert w.statusBar().currentMessage().startswith("No Istio in this cluster: ")
+    assert "Not found" not in w.banner.text() + w.statusBar().currentMessage()
     assert w.graph is not demo_graph
     assert "t0ken" not in w.banner.text() and "t0ken" not in w.statusBar().currentMessage()
 

@@ -33,6 +33,9 @@ class SourceError(Exception):
     # how the automatic retry is said, where "Retrying in N s" would promise more than it does
     # ("{seconds}" stands for the wait); "": that
     retry_words = ""
+    # the short title the window gives this error (banner, empty view, status bar), where the kind's
+    # (``ui.messages``) does not fit it; None: the kind's
+    title: str | None = None
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -74,6 +77,7 @@ class IstioNotFound(NotFound):
 
     advice = ""
     retry_words = "Watching for Istio to be installed: checking again in {seconds} s."
+    title = "No Istio in this cluster"  # the kind's "Not found" told a first-time user nothing
 
 
 class Conflict(SourceError):

@@ -73,13 +73,15 @@ class Banner(QFrame):
         self.hide()
 
     def show_error(self, kind: str, message: str, *, retry_in: float | None = None,
-                   data_age: str = "", advice: str | None = None, retry_words: str = "") -> None:
+                   data_age: str = "", advice: str | None = None, retry_words: str = "",
+                   title: str = "") -> None:
         """Show (or update) the banner for an error of ``kind`` (SourceError.kind). ``advice``: what
         to do, in place of the kind's (``SourceError.advice``); ``retry_words``: how the retry is said,
-        in place of "Retrying in N s." (``SourceError.retry_words``)."""
+        in place of "Retrying in N s." (``SourceError.retry_words``); ``title``: the error's own, in
+        place of the kind's (``SourceError.title``)."""
         self.kind = kind
         self.note_text = ""
-        parts = [f"<b>{_esc(title_for(kind))}</b>: {_esc(readable(message))}"]
+        parts = [f"<b>{_esc(title or title_for(kind))}</b>: {_esc(readable(message))}"]
         advice = advice_for(kind) if advice is None else advice
         if advice:
             parts.append(_esc(advice))

@@ -53,7 +53,7 @@ from meshdesk.ui.banner import Banner
 from meshdesk.ui.canvas import DisplayOptions, GraphView, Legend, canvas_shortcuts
 from meshdesk.ui.empty import EmptyState
 from meshdesk.ui.labels import ElidedLabel
-from meshdesk.ui.messages import MessageBus, UserMessage, title_for
+from meshdesk.ui.messages import MessageBus, UserMessage, error_title, title_for
 from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, focus_text, no_node_graph
 from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory, ValidatingBuilder
@@ -160,6 +160,7 @@ class _FailureSaid:
     retry_words: str
     retry_at: float | None  # time.monotonic() of the next try; None: no try comes by itself
     shown_view: str  # the view the graph kept is of, when not the one asked for ("" when it is)
+    title: str = ""  # the error's own title (``error_title``)
 
 
 def _presets(presets: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -1293,9 +1294,10 @@ class MainWindow(QMainWindow):
         advice = e.advice if e.advice is not None or not hint else f"{hint[0].upper()}{hint[1:].rstrip('.')}."
         self._failure_said = _FailureSaid(
             e.kind, e.message if hasattr(e, "message") else str(e), advice, getattr(e, "retry_words", ""),
-            None if failure.retry_in is None else time.monotonic() + failure.retry_in, self._shown_view_if_other())
+            None if failure.retry_in is None else time.monotonic() + failure.retry_in, self._shown_view_if_other(),
+            error_title(e))
         self._show_failure()
-        self.messages.error(e.kind, str(e))
+        self.messages.error(e.kind, str(e), error_title(e))
         if self.graph is None:  # nothing to keep showing: say why in the middle of the window
             if e.kind == "prometheus":
                 self.empty.show_no_prometheus(str(e))
@@ -1304,12 +1306,12 @@ class MainWindow(QMainWindow):
             elif isinstance(e, SnapshotFileError):  # a file, not a cluster: no kubeconfig advice
                 self.empty.show_no_snapshot(e.path, e.reason, can_retry=True)
                 self.stack.setCurrentWidget(self.empty)
-                self.panel.show_nothing(title_for(e.kind), "Retry, or open another snapshot, the demo mesh or "
+                self.panel.show_nothing(error_title(e), "Retry, or open another snapshot, the demo mesh or "
                                         "a context.")
             elif e.kind in NO_CLUSTER_KINDS:
-                self.show_no_cluster(f"{title_for(e.kind)}: {e}", can_retry=True)
+                self.show_no_cluster(f"{error_title(e)}: {e}", can_retry=True)
             else:
-                self.show_no_cluster(str(e), can_retry=True, title=title_for(e.kind))
+                self.show_no_cluster(str(e), can_retry=True, title=error_title(e))
         self._update_status()
 
     def _show_failure(self, refresh: bool = False) -> None:
@@ -1330,7 +1332,7 @@ class MainWindow(QMainWindow):
             return  # (said so already: set again, the text would lose what the user selected in it)
         self._failure_ages = (age, retry_in)
         self.banner.show_error(said.kind, said.message, retry_in=retry_in, data_age=age, advice=said.advice,
-                               retry_words=said.retry_words)
+                               retry_words=said.retry_words, title=said.title)
         self._failure_markup = self.banner.text_label.text()
 
     def _shown_view_if_other(self) -> str:
@@ -1344,7 +1346,7 @@ class MainWindow(QMainWindow):
 
     def _on_message(self, msg: UserMessage) -> None:
         extra = f" (repeated {msg.repeats} more times)" if msg.repeats else ""
-        self.statusBar().showMessage(f"{title_for(msg.kind)}: {msg.text}{extra}" if msg.level == "error"
+        self.statusBar().showMessage(f"{msg.title or title_for(msg.kind)}: {msg.text}{extra}" if msg.level == "error"
                                      else msg.text + extra, 10000)
 
     def _enable_injection(self, namespace: str) -> None:

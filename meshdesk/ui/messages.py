@@ -41,6 +41,12 @@ def title_for(kind: str) -> str:
     return KIND_TEXT.get(kind, KIND_TEXT["error"])[0]
 
 
+def error_title(error: object) -> str:
+    """The short title of a SourceError: its own where it has one, else its kind's."""
+    own = getattr(error, "title", None)
+    return own if isinstance(own, str) and own else title_for(str(getattr(error, "kind", "error")))
+
+
 def advice_for(kind: str) -> str:
     return KIND_TEXT.get(kind, KIND_TEXT["error"])[1]
 
@@ -51,6 +57,7 @@ class UserMessage:
     kind: str
     text: str
     repeats: int = 0  # how many identical messages were held back before this one
+    title: str = ""  # an error's own title (``error_title``); "": its kind's
 
 
 class MessageBus(QObject):
@@ -67,7 +74,7 @@ class MessageBus(QObject):
         self._last: dict[tuple[str, str, str], float] = {}
         self._held: dict[tuple[str, str, str], int] = {}
 
-    def _post(self, level: str, kind: str, text: str) -> bool:
+    def _post(self, level: str, kind: str, text: str, title: str = "") -> bool:
         key = (level, kind, text)
         now = self._clock()
         last = self._last.get(key)
@@ -77,12 +84,13 @@ class MessageBus(QObject):
         self._last[key] = now
         repeats = self._held.pop(key, 0)
         log.log(logging.ERROR if level == "error" else logging.INFO, "%s [%s] %s", level, kind, text)
-        self.message.emit(UserMessage(level, kind, text, repeats))
+        self.message.emit(UserMessage(level, kind, text, repeats, title))
         return True
 
-    def error(self, kind: str, text: str) -> bool:
-        """Returns True when shown, False when held back as a repeat."""
-        return self._post("error", kind, text)
+    def error(self, kind: str, text: str, title: str = "") -> bool:
+        """Returns True when shown, False when held back as a repeat. ``title``: the error's own, where
+        its kind's does not fit it (``error_title``)."""
+        return self._post("error", kind, text, title)
 
     def warning(self, text: str, kind: str = "warning") -> bool:
         return self._post("warning", kind, text)
