@@ -863,3 +863,13 @@ def test_a_fields_hint_can_be_read(qtbot, app, name: str) -> None:
     ink = max((image.pixelColor(x, y) for x in range(6, image.width() - 6) for y in range(4, image.height() - 4)),
               key=lambda c: _contrast(c, field))
     assert _contrast(ink, field) >= 4.5, ink.name()
+
+
+def test_read_only_says_what_it_keeps_from_a_cluster(qtbot, app, store) -> None:
+    """Its tooltip promised to refuse scaling workloads, which meshdesk never does; it left out the
+    changes meshdesk does make: sidecar injection, restarts, a proxy's log level."""
+    dialog = _dialog(qtbot)
+    tip = dialog.read_only.toolTip()
+    assert "scale" not in tip
+    for change in ("Istio config", "sidecar injection", "restarts", "log level"):
+        assert change in tip, change

@@ -3162,3 +3162,20 @@ def test_tab_round_the_window_stops_only_where_the_user_can_see(qtbot, tmp_path)
         assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
     finally:
         w.shutdown()
+
+
+def test_every_toolbar_control_says_what_it_does_when_hovered(demo_window) -> None:  # type: ignore[no-untyped-def]
+    """A first-time user hovering the toolbar: Layout and Export said nothing, where Traffic and Display
+    say what their menus hold."""
+    from PySide6.QtWidgets import QComboBox, QLineEdit, QToolButton, QWidget
+
+    w = demo_window(["shop"])
+    controls = [c for bar in (w.toolbar, w.toolbar.view_bar) for c in bar.findChildren(QWidget)
+                if isinstance(c, (QToolButton, QComboBox, QLineEdit))
+                and c.isVisibleTo(w) and not isinstance(c.parent(), QComboBox)
+                and c.objectName() != "qt_toolbar_ext_button"]
+    named = {c.text() if isinstance(c, (QToolButton, QLineEdit)) else c.currentText(): c for c in controls}
+    assert {"Layout", "Export", "Traffic", "Display"} <= set(named)
+    silent = [name or type(c).__name__ for name, c in named.items() if not c.toolTip()]
+    assert silent == []
+    assert "PNG or SVG" in named["Export"].toolTip() and "force-directed" in named["Layout"].toolTip()

@@ -644,7 +644,9 @@ class SettingsDialog(QDialog):
         self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(getattr(self.settings, "theme", "system"))))
         self.read_only = QCheckBox("Read-only: never change anything in a cluster")
         self.read_only.setObjectName("readOnly")
-        self.read_only.setToolTip("Hides and refuses every action that writes Istio config or scales workloads")
+        # meshdesk scales nothing: the tooltip promised it; it names what read-only mode does keep from a cluster
+        self.read_only.setToolTip("Hides and refuses every action that changes a cluster: Istio config, sidecar "
+                                  "injection, workload restarts, a proxy's log level")
         self._read_only_shown = bool(getattr(self.settings, "read_only", False))
         self.read_only.setChecked(self._read_only_shown)
         self.ignored_checks = QLineEdit(", ".join(getattr(self.settings, "ignored_checks", IGNORED_BY_DEFAULT)))

@@ -407,6 +407,8 @@ class MainToolBar(QToolBar):
         self.layout_menu.addAction("Import layout…").triggered.connect(self.importLayoutRequested)
         self.layout_button = QToolButton()
         self.layout_button.setText("Layout")
+        self.layout_button.setToolTip("Arrange the nodes (layered, force-directed or grid), or reset, undo, export "
+                                      "or import this view's positions")
         self.layout_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.layout_button.setMenu(self.layout_menu)
         bar.addWidget(self.layout_button)
@@ -422,6 +424,7 @@ class MainToolBar(QToolBar):
         self.export_menu.addAction("Export SVG…").triggered.connect(lambda: self.exportImageRequested.emit("svg"))
         self.export_button = QToolButton()
         self.export_button.setText("Export")
+        self.export_button.setToolTip("Save the graph as a PNG or SVG image")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.export_button.setMenu(self.export_menu)
         bar.addWidget(self.export_button)
