@@ -534,3 +534,15 @@ def test_no_health_is_found_by_the_word_the_lists_show(text: str) -> None:
     with pytest.raises(FindSyntaxError) as err:
         compile_expression("health = unknown")
     assert "or n/a (na)" in err.value.message
+
+
+def test_a_name_typed_alone_is_answered_with_the_expression_that_finds_it(graph: TrafficGraph) -> None:
+    """A first search is often a name alone, as in any search box: 'reviews' was refused as an unknown
+    operand, with a list of operands and no word of how to look for a node by its name."""
+    message = validate("reviews")
+    assert message is not None and "to find a node by its name, write 'name = reviews'" in message
+    suggested = message.split("write '")[1].split("'")[0]
+    found = compile_expression(suggested).nodes(graph)
+    assert found and NAMES["reviews-svc"] in found
+    # a near miss of an operand is still told as one, not taken for a name
+    assert "name =" not in (validate("helthy") or "") and "did you mean 'healthy'" in (validate("helthy") or "")

@@ -347,6 +347,9 @@ def _unknown_operand(field: str) -> str:
     return f"did you mean '{close[0]}'?" if close else f"operands are e.g. {', '.join(_SOME_OPERANDS)}"
 
 
+# a word that may be a workload's, app's or service's name (a DNS label or subdomain)
+_NAME_LIKE = re.compile(r"[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?", re.IGNORECASE)
+
 # text operands whose values are Kubernetes names or label values, none of which holds a comma
 _NO_COMMA = frozenset(("app", "namespace", "ns", "service", "svc", "version", "workload", "wl", "protocol"))
 _QUOTES = "\"'\u2018\u2019\u201c\u201d`"
@@ -456,7 +459,11 @@ def _unary(expression: str, typed: str) -> Condition:
     if key in _TEXT_NODE or key in _TEXT_EDGE or key in _NUM_NODE or key in _NUM_EDGE or key in (
             "name", "node", "health"):
         raise FindSyntaxError(f"'{_q(name)}' needs an operator and a value, e.g. '{_q(name)} = ...'")
-    raise FindSyntaxError(f"unknown node or edge operand '{_q(name)}' ({_unknown_operand(name)})")
+    hint = _unknown_operand(name)
+    if not negated and not hint.startswith("did you mean") and _NAME_LIKE.fullmatch(name):
+        # a first search is often a name alone ("reviews"), as in a search box: say how to ask for it
+        hint = f"to find a node by its name, write 'name = {_q(name)}'; {hint}"
+    raise FindSyntaxError(f"unknown node or edge operand '{_q(name)}' ({hint})")
 
 
 def _check_operator(expression: str, typed: str, parsed: bool) -> None:
