@@ -532,6 +532,9 @@ def test_an_empty_demo_with_its_traffic_running_says_why_not_that_it_is_stopped(
     gone = make_window(context=DEMO, namespaces=["nosuchns"])
     qtbot.waitUntil(lambda: gone.empty.mode == "no-traffic", timeout=10000)
     assert "There is no namespace nosuchns in this demo" in gone.empty.text.text()
+    # said as what is wrong, not as no traffic in a namespace that was never there to be looked at
+    assert gone.empty.title.text() == "No namespace nosuchns in this demo"
+    assert "Nothing sent requests" not in gone.empty.text.text() and "<b>Namespaces</b> button" in gone.empty.text.text()
     assert "stopped" not in gone.empty.text.text() and not gone.empty.start_button.isVisibleTo(gone)
     # and the details panel does not give it counts and an mTLS mode ("Permissive (from the mesh)")
     qtbot.waitUntil(lambda: "Namespace nosuchns" in gone.panel.text(), timeout=10000)

@@ -186,6 +186,18 @@ class EmptyState(QWidget):
         # chosen, but not in the cluster (told only where the cluster's namespaces could be listed)
         missing = [] if inventory is None or inventory.cluster_namespaces is None else [
             n for n in namespaces if n not in inventory.cluster_namespaces]
+        if missing and len(missing) == len(namespaces) and not focus:
+            # none of them exists (one remembered and deleted since, a typo after -n): "No traffic" and
+            # "Nothing sent requests in nosuchns" said of it as if it had been looked at
+            where = "demo" if demo else "cluster"
+            self.title.setText(f"No namespace {missing[0]} in this {where}" if len(missing) == 1
+                               else f"None of these namespaces is in this {where}")
+            self.text.setText("<p>" + _esc(f"There is no namespace {', '.join(missing)} in this {where}.")
+                              + " Choose namespaces that exist with the <b>Namespaces</b> button in the toolbar."
+                              + " Your choice is remembered for this context.</p>")
+            self.command.hide()
+            self._only()
+            return
         idle = _idle_names(inventory, namespaces)
         if len(missing) < len(namespaces) and not focus:  # of namespaces that are not there, only that is said
             parts += _idle_text(idle, inventory is not None, "Idle workloads found",
