@@ -2696,6 +2696,9 @@ def test_a_cluster_without_istio_is_watched_for_istio_cheaply_and_shown_once_ins
     kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
     qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.kind == "prometheus", timeout=15000)
     assert "Istio was not found" not in w.banner.text() and "Watching for Istio" not in w.banner.text()
+    # no Prometheus service at all: headed as not found, not as one the network "cannot reach"
+    assert w.empty.mode == "no-prometheus" and w.empty.title.text() == "Prometheus was not found"
+    assert w.panel.title.text() == "Prometheus was not found" and w.empty.settings_button.isVisibleTo(w)
     kube_emulator.add_namespace("istio-system")
     kube_emulator.add({"apiVersion": "v1", "kind": "Service",
                        "metadata": {"name": "prometheus", "namespace": "istio-system", "labels": {"app": "prometheus"}},

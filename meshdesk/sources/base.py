@@ -133,6 +133,11 @@ class PrometheusError(SourceError):
     kind = "prometheus"
 
 
+class PrometheusNotFound(PrometheusError):
+    """No Prometheus was found in the cluster (and none is given in Settings): nothing to reach, so the
+    window does not say it "cannot be reached"."""
+
+
 class PrometheusURLError(PrometheusError, ConfigError):
     """A Prometheus address that is no usable URL (``htp:/x``, ``http://``, a space in its host), saved in
     Settings (or a settings file edited by hand). A Prometheus problem to the window (its way out is the

@@ -37,6 +37,7 @@ from meshdesk.sources.base import (
     Forbidden,
     NotFound,
     PrometheusError,
+    PrometheusNotFound,
     PrometheusURLError,
     SourceError,
     Unauthorized,
@@ -454,9 +455,9 @@ def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, A
                               + ", ".join(denied[:3]) + (" and more" if len(denied) > 3 else ""),
                               hint=f"{GIVE_URL}, or ask for the right to list services")
     if svc is None:
-        raise PrometheusError("Prometheus was not found: no service istio-system/prometheus and none labelled "
-                              + " or ".join(PROMETHEUS_SELECTORS),
-                              hint=f"install Istio's Prometheus addon, or {GIVE_URL}")
+        raise PrometheusNotFound("Prometheus was not found: no service istio-system/prometheus and none "
+                                 "labelled " + " or ".join(PROMETHEUS_SELECTORS),
+                                 hint=f"install Istio's Prometheus addon, or {GIVE_URL}")
     tried: list[str] = []
     # the extra headers saved for the context (a tenant's X-Scope-OrgID) go to the Prometheus found too:
     # they were dropped without a word when no URL was saved beside them

@@ -326,10 +326,11 @@ class EmptyState(QWidget):
         self._only(*([self.retry_button] if can_retry else []), self.snapshot_button, self.demo_button,
                    self.kubeconfig_button)
 
-    def show_no_prometheus(self, reason: str) -> None:
-        """The cluster answers but its Prometheus does not: the way out is Prometheus's address."""
+    def show_no_prometheus(self, reason: str, title: str = "Prometheus cannot be reached") -> None:
+        """The cluster answers but its Prometheus does not (or none was found: ``title`` says which): the
+        way out is Prometheus's address."""
         self.mode = "no-prometheus"
-        self.title.setText("Prometheus cannot be reached")
+        self.title.setText(title)
         self.text.setText(f"<p>{_esc(reason)}</p><p>The traffic graph is drawn from Istio's telemetry in "
                           "Prometheus. meshdesk reaches it through the API server (or a port-forward); give "
                           "its address in the Prometheus settings of this context if it lives elsewhere.</p>")

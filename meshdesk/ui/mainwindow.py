@@ -45,7 +45,15 @@ from meshdesk.mesh.node_focus import missing_focus, service_entry_focus
 from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest, NodeFocus
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.words import counted
-from meshdesk.sources.base import MeshSource, SnapshotFileError, SourceError, SourceInfo, Timeout, Unreachable
+from meshdesk.sources.base import (
+    MeshSource,
+    PrometheusNotFound,
+    SnapshotFileError,
+    SourceError,
+    SourceInfo,
+    Timeout,
+    Unreachable,
+)
 from meshdesk.sources.writes import PENDING_TEXT
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.store.settings import Settings, load_settings, save_problem
@@ -1300,9 +1308,12 @@ class MainWindow(QMainWindow):
         self.messages.error(e.kind, str(e), error_title(e))
         if self.graph is None:  # nothing to keep showing: say why in the middle of the window
             if e.kind == "prometheus":
-                self.empty.show_no_prometheus(str(e))
+                # a cluster with no Prometheus was told it "cannot be reached", as if a network were at fault
+                heading = "Prometheus was not found" if isinstance(e, PrometheusNotFound) else \
+                    "Prometheus cannot be reached"
+                self.empty.show_no_prometheus(str(e), heading)
                 self.stack.setCurrentWidget(self.empty)
-                self.panel.show_nothing("Prometheus cannot be reached", "Retry, or give its address in Settings.")
+                self.panel.show_nothing(heading, "Retry, or give its address in Settings.")
             elif isinstance(e, SnapshotFileError):  # a file, not a cluster: no kubeconfig advice
                 self.empty.show_no_snapshot(e.path, e.reason, can_retry=True)
                 self.stack.setCurrentWidget(self.empty)
