@@ -285,6 +285,12 @@ def test_an_offline_snapshot_says_metrics_logs_and_envoy_are_not_available(qtbot
     assert "traces" in perf.traces.note.text()[len(said):]
     perf.docks["Traces"].hide()  # (live, it would search the cluster for a tracing backend: not this test's)
     assert not perf.sparkline_area.isVisible(), "no empty sparklines under the details"
+    # the Actions menu says why nothing can be changed, and where changes can be made ("This source takes
+    # no writes" said neither)
+    menu = w.actions_controller.menu
+    menu.aboutToShow.emit()
+    assert [a.text() for a in menu.actions()] == [
+        "An offline snapshot is shown: open the context it was taken from to change the mesh"]
     # live again: all of it back
     w.switch_context("east")
     live_graph(qtbot, w)

@@ -420,6 +420,12 @@ def test_no_kubeconfig_first_run_state(qtbot, make_window, tmp_path, monkeypatch
         assert w.empty.kubeconfig_button.isVisibleTo(w) and w.empty.demo_button.isVisibleTo(w)
         # the details panel does not promise a refresh that will never come
         assert w.panel.text().startswith("No cluster to show") and "Waiting" not in w.panel.text()
+        # nor does the Actions menu speak of a source that "takes no writes": there is no cluster, and it
+        # says where to go
+        menu = w.actions_controller.menu
+        menu.aboutToShow.emit()
+        assert [(a.text(), a.isEnabled()) for a in menu.actions()] == [
+            ("No cluster is open: open the demo mesh or a context to change a mesh", False)]
     finally:
         w.close()
 

@@ -232,6 +232,13 @@ class ActionsController(QObject):
     def enabled(self) -> bool:
         return not self.read_only and self.writer is not None
 
+    def no_writes_text(self) -> str:
+        """Why nothing can be changed, with no writer: no cluster is open, or a snapshot file is. "This
+        source takes no writes" told a first-time user with no cluster neither why nor what to do."""
+        if self.source is None:
+            return "No cluster is open: open the demo mesh or a context to change a mesh"
+        return "An offline snapshot is shown: open the context it was taken from to change the mesh"
+
     # -- what is offered -------------------------------------------------------------------------
     def specs_for(self, selection: Node | None, graph: Any, inventory: Inventory | None) -> list[ActionSpec]:
         if not self.enabled or inventory is None or other_cluster(selection, graph, inventory):
@@ -342,7 +349,7 @@ class ActionsController(QObject):
         """Restart, at once, the workloads of ``ns`` whose sidecar waits for a restart (injection turned on
         or off since they started); disabled, saying so, when none does."""
         waiting = waiting_for_restart(inv, ns)
-        spec = ActionSpec("restart-waiting", f"Restart the workloads injection has changed for in {ns}…", ns,
+        spec = ActionSpec("restart-waiting", f"Restart the workloads waiting to get or lose their sidecar in {ns}…", ns,
                           sorted({("patch", w.kind) for w in waiting}), _form(RestartForm, ns, waiting))
         if not waiting:
             spec.problem = (f"No workload in {ns} waits for a restart to get or lose its sidecar (its injection is as "
@@ -366,7 +373,7 @@ class ActionsController(QObject):
         come). Never calls the API server: safe on the UI thread."""
         writer = self.writer
         if writer is None:
-            return "This source takes no writes"
+            return self.no_writes_text()
         if not needs:
             return ""
         try:
@@ -548,7 +555,7 @@ class ActionsController(QObject):
             sub.setTitle(f"{sub.title()} ({len(sub.actions())})")
         if not actions:
             why = ("Read-only mode: actions are hidden" if self.read_only else
-                   "This source takes no writes" if self.writer is None else
+                   self.no_writes_text() if self.writer is None else
                    (inventory is not None and other_cluster(selection, graph, inventory)) or
                    "No action for this selection")
             note = menu.addAction(why)
