@@ -7,6 +7,7 @@ so ``meshdesk graph`` never loads Qt.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import sys
@@ -144,7 +145,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout = real
             sys.stderr = errors
     parser = _gui_parser()
+    if args and args[0] == "help":  # `meshdesk help`, as git and kubectl take it: the usage, not an error
+        parser.print_help()
+        return 0
     opts, extra = parser.parse_known_args(args)
+    if extra and args and extra[0] == args[0] and not args[0].startswith("-"):
+        # `meshdesk grpah --demo`: a misspelt subcommand was "unrecognized arguments: grpah"
+        close = difflib.get_close_matches(args[0].lower(), SUBCOMMANDS, n=1, cutoff=0.6)
+        parser.error(f"'{args[0]}' is not a subcommand" + (f": did you mean '{close[0]}'?" if close else "")
+                     + f" (subcommands: {', '.join(SUBCOMMANDS)})")
     if extra:
         named = next((a for a in extra if a in SUBCOMMANDS), None)
         if named is not None:

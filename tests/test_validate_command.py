@@ -145,6 +145,22 @@ def test_a_subcommand_after_the_apps_options_is_pointed_out(capsys: pytest.Captu
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
 
 
+def test_a_misspelt_subcommand_is_named_with_the_one_meant_and_help_is_the_usage(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`meshdesk grpah --demo` said "unrecognized arguments: grpah", and `meshdesk help` the same of help."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["grpah", "--demo", "-n", "shop"])
+    assert stopped.value.code == 2
+    assert "'grpah' is not a subcommand: did you mean 'graph'? (subcommands: graph, contexts, inventory, " \
+        "validate, traces)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["shop"])
+    assert "'shop' is not a subcommand (subcommands: graph," in capsys.readouterr().err
+    assert main(["help"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: meshdesk") and "Subcommands: graph" in out and err == ""
+
+
 def test_a_namespace_whose_istio_config_could_not_be_read_is_not_counted_as_checked(
         kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """QA: with no right at all in a namespace, ``validate -n bookinfo,secret`` said "no findings in 2
