@@ -18,13 +18,28 @@ from meshdesk import __version__
 from meshdesk.mesh.words import short_name
 
 SUBCOMMANDS = ("graph", "contexts", "inventory", "validate", "traces")
+# what each does, for `meshdesk --help` (its own --help says the rest): the list of names alone told a
+# first-time user nothing of which one to try
+SUBCOMMAND_WORDS = {
+    "graph": "build the traffic graph and print it (a table, Kiali's JSON, DOT), or save a snapshot",
+    "inventory": "list the mesh's workloads, sidecars, services and Istio config",
+    "validate": "check the Istio config as the app's Istio config view does; exit 3 on errors",
+    "traces": "list the traces of an app, a workload or a service (Jaeger or Tempo)",
+    "contexts": "list the kubeconfig's contexts, as kubectl config get-contexts does",
+}
 
 
 def _gui_parser() -> argparse.ArgumentParser:
+    width = max(len(name) for name in SUBCOMMANDS)
     p = argparse.ArgumentParser(
         prog="meshdesk",
-        description="See and steer an Istio service mesh from your desktop. "
-        f"Subcommands: {', '.join(SUBCOMMANDS)} (try 'meshdesk graph --help').",
+        description="See and steer an Istio service mesh from your desktop. With no subcommand,\n"
+        "meshdesk opens its window; the subcommands below work in a terminal.",
+        epilog="subcommands (each takes --help; they open no window):\n" + "\n".join(
+            f"  {name:<{width}}  {SUBCOMMAND_WORDS[name]}" for name in SUBCOMMAND_WORDS)
+        + "\n\nexamples:\n  meshdesk --demo                      open the app on its built-in demo mesh"
+        "\n  meshdesk graph --demo -n shop        print the demo's graph of the namespace shop",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"meshdesk {__version__}")
     p.add_argument("--demo", action="store_true", help="open the built-in demo mesh")

@@ -158,7 +158,27 @@ def test_a_misspelt_subcommand_is_named_with_the_one_meant_and_help_is_the_usage
     assert "'shop' is not a subcommand (subcommands: graph," in capsys.readouterr().err
     assert main(["help"]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("usage: meshdesk") and "Subcommands: graph" in out and err == ""
+    assert out.startswith("usage: meshdesk") and "subcommands (each takes --help" in out and err == ""
+
+
+def test_the_apps_help_says_what_each_subcommand_does_and_its_example_works(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`meshdesk --help` listed the subcommands' names only ("Subcommands: graph, contexts, ..."): nothing
+    said which one prints the graph, which checks config. Each is listed with what it does, and the
+    example given for the terminal works as written."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["--help"])
+    assert stopped.value.code == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ") and line.split()}
+    for name in ("graph", "inventory", "validate", "traces", "contexts"):
+        assert name in lines and len(lines[name].split()) > 4, name
+    assert "print it" in lines["graph"] and "Istio config" in lines["validate"]
+    example = next(line for line in out.splitlines() if line.strip().startswith("meshdesk graph "))
+    argv = example.strip().split("  ")[0].split()[1:]  # the command before its explanation
+    assert argv == ["graph", "--demo", "-n", "shop"]
+    assert main(argv) == 0
+    assert "shop/productpage" in capsys.readouterr().out
 
 
 def test_a_namespace_whose_istio_config_could_not_be_read_is_not_counted_as_checked(
