@@ -1376,7 +1376,7 @@ def test_taking_kia1301_off_the_checks_left_out_shows_it_at_the_next_refresh(qtb
     assert "KIA1301" in w.panel.text() and "no AuthorizationPolicy covers this workload" in w.panel.text()
 
 
-def test_health_tolerances_set_in_the_settings_judge_the_next_graph(qtbot, make_window) -> None:
+def test_health_tolerances_set_in_the_settings_judge_the_next_graph(qtbot, demo_window) -> None:
     """Settings' health tolerances (Kiali's health_config.rate): a rate counting productpage's 200s
     against it makes the demo's productpage service a Failure at once, and emptied, Healthy again."""
     from meshdesk.mesh.graph.model import FAILURE, HEALTHY, NODE_SERVICE
@@ -1387,7 +1387,8 @@ def test_health_tolerances_set_in_the_settings_judge_the_next_graph(qtbot, make_
                  None)
         return n.health.status if n is not None and n.health is not None else ""
 
-    w = make_window(context=DEMO, namespaces=["shop"])
+    # the demo at a fixed clock: on the wall clock its productpage was Degraded at times, and the test failed
+    w = demo_window(["shop"])
     wait_graph(qtbot, w, lambda w: productpage(w) == HEALTHY)
     for text, wanted in (("rate:\n- {namespace: shop, kind: service, name: productpage,\n"
                           "   tolerance: [{code: '2XX', failure: 1}]}\n", FAILURE), ("", HEALTHY)):
