@@ -111,6 +111,8 @@ def _kiali_node(n: model.Node, health_data: dict[str, Any] | None) -> dict[str, 
         d["hasIngressWaypoint"] = True
     if n.extra.get("isWaypoint"):
         d["isWaypoint"] = True
+    if n.extra.get("isExtension"):  # Kiali's ExtInfo: the extension's name, its UI's address when known
+        d["isExtension"] = {k: v for k, v in n.extra["isExtension"].items() if v}
     if n.extra.get("isAmbient"):
         d["isAmbient"] = True
     if n.extra.get("labels"):

@@ -70,6 +70,10 @@ class GraphRequest:
     # Kiali's health_config.rate: per app, service or workload (by namespace, kind and name patterns)
     # the tolerances that judge its health instead of the defaults (``health_rates``); () = the defaults
     healthRates: tuple[Mapping[str, Any], ...] = ()
+    # the Kiali extensions (Skupper...) whose ``kiali_ext_*`` traffic is added to the graph, by the name
+    # their series carry in their ``extension`` label: the enabled entries of Kiali's config
+    # ``extensions: [{name, enabled}]``; () = none, as Kiali configures none by default
+    extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.graphType not in GRAPH_TYPES:
@@ -93,6 +97,8 @@ class GraphRequest:
             if type(seconds) is not int or seconds <= 0:
                 raise ValueError(f"namespaceDurations[{ns!r}] must be a positive whole number of seconds, "
                                  f"not {seconds!r}")
+        if not all(isinstance(e, str) and e for e in self.extensions):
+            raise ValueError("extensions must be names")
         if self.healthRates:
             from meshdesk.mesh.health_rates import compile_rates
 
@@ -133,6 +139,10 @@ class GraphRequest:
             out["healthRates"] = [dict(r) for r in self.healthRates]
         else:
             del out["healthRates"]  # (snapshots without them read as before)
+        if self.extensions:
+            out["extensions"] = list(self.extensions)
+        else:
+            del out["extensions"]  # (as healthRates)
         return out
 
     @staticmethod
@@ -194,12 +204,34 @@ class GraphRequest:
             if problems:
                 raise ValueError("'request.healthRates': " + "; ".join(problems))
             kw["healthRates"] = tuple(rates)
+        if obj.get("extensions") is not None:
+            kw["extensions"] = extension_names(obj["extensions"])
         # Kiali's graph API calls it "waypoints" ("true"/"false")
         for key in ("showWaypoints", "waypoints"):
             if obj.get(key) is not None:
                 kw["showWaypoints"] = _flag(obj[key], key)
                 break
         return GraphRequest(**kw)
+
+
+def extension_names(value: Any) -> tuple[str, ...]:
+    """The enabled extensions' names, from a list of names, one comma-separated text, or Kiali's own
+    config entries ``[{"name": ..., "enabled": true}]`` (an entry not enabled is left out, as Kiali
+    skips it; Kiali's ``enabled`` is false unless said). Each name once, in order; raises ValueError."""
+    if isinstance(value, str):
+        return tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    if not isinstance(value, list):
+        raise ValueError(f"extensions must be a list of names or of {{name, enabled}} objects, not {value!r}")
+    names: list[str] = []
+    for i, entry in enumerate(value):
+        if isinstance(entry, str) and entry.strip():
+            names.append(entry.strip())
+        elif isinstance(entry, Mapping) and isinstance(entry.get("name"), str) and entry["name"].strip():
+            if _flag(entry.get("enabled", False), f"extensions[{i}].enabled"):
+                names.append(entry["name"].strip())
+        else:
+            raise ValueError(f"extensions[{i}] must be a name or a {{name, enabled}} object, not {entry!r}")
+    return tuple(dict.fromkeys(names))
 
 
 def split_names(values: Iterable[str]) -> list[str]:

@@ -19,6 +19,11 @@ every consumer (graph passes):
   ``stat`` label: ``avg``, ``0.5``, ``0.95`` or ``0.99``.
 - ``istio_request_bytes`` / ``istio_response_bytes``: throughput in bytes per second (the rate of
   ``_sum``) for the edge the labels name, with ``stat="rate"``.
+- A Kiali extension's counters (``kiali_ext_requests_total``, ``kiali_ext_tcp_sent_total``,
+  ``kiali_ext_tcp_received_total``): the per-second rate, with the labels Kiali's extensions appender
+  groups by (``source_cluster``, ``source_namespace``, ``source_name``, ``source_is_root``,
+  ``dest_cluster``, ``dest_namespace``, ``dest_name``, ``flags``, ``secure``; for requests
+  ``protocol`` and ``status_code``) and ``extension``, the extension's name.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from dataclasses import dataclass, field
 
 from meshdesk.mesh.words import counted
 
-# Metric families the graph understands. Samples of any other name are skipped and counted.
+# Istio's metric families the graph understands (and the extensions', EXTENSION_METRICS, below).
+# Samples of any other name are skipped and counted.
 REQUESTS = "istio_requests_total"
 REQUEST_MESSAGES = "istio_request_messages_total"
 RESPONSE_MESSAGES = "istio_response_messages_total"
@@ -42,6 +48,28 @@ REQUEST_BYTES = "istio_request_bytes"
 RESPONSE_BYTES = "istio_response_bytes"
 
 STAT_LABEL = "stat"
+
+# A Kiali extension's traffic (Kiali's extensions appender): its own families, not Istio's labels.
+EXT_REQUESTS = "kiali_ext_requests_total"
+EXT_TCP_SENT = "kiali_ext_tcp_sent_total"
+EXT_TCP_RECEIVED = "kiali_ext_tcp_received_total"
+EXTENSION_METRICS = frozenset({EXT_REQUESTS, EXT_TCP_SENT, EXT_TCP_RECEIVED})
+EXTENSION_LABEL = "extension"
+# the TCP counters of an extension say what they count (Kiali reads "sent" from kiali_ext_tcp_sent_total,
+# unlike Istio's, which are read the other way round)
+EXT_TCP_METRICS: dict[str, tuple[str, ...]] = {
+    "sent": (EXT_TCP_SENT,),
+    "received": (EXT_TCP_RECEIVED,),
+    "total": (EXT_TCP_RECEIVED, EXT_TCP_SENT),
+    "none": (),
+}
+
+
+def extension_metrics(rate_http: str, rate_grpc: str, rate_tcp: str) -> list[str]:
+    """The extension counters a graph with these rate options reads, in the order Kiali reads them:
+    requests when HTTP or gRPC requests are graphed, then the TCP bytes the TCP rate names."""
+    out = [EXT_REQUESTS] if rate_http == "requests" or rate_grpc == "requests" else []
+    return out + list(EXT_TCP_METRICS.get(rate_tcp, ()))
 
 KNOWN_METRICS = frozenset(
     {

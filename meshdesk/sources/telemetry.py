@@ -19,7 +19,11 @@ Kiali's appenders are folded into the same queries instead of sending their own:
   edges leaving them; its source-reported twin is already there, so the graph counts it once);
 - operation nodes (only when asked for): ``istio_requests_total`` also groups by
   ``request_operation`` (or ``request.extra["aggregate"]``);
-- responseTime and throughput are one query each, for the requested quantile / direction.
+- responseTime and throughput are one query each, for the requested quantile / direction;
+- extensions (only those ``request.extensions`` names): Kiali's extensions appender asks each
+  extension's ``kiali_ext_*`` traffic of the whole mesh, whatever the namespaces, one query per metric
+  and extension; we ask one query per metric for all the named extensions together, grouped by
+  ``extension`` too so the graph tells them apart.
 
 Samples follow the conventions of ``meshdesk.mesh.telemetry``: counters are per-second rates over
 ``request.duration``; response times carry ``stat`` (``avg``/``0.5``/``0.95``/``0.99``);
@@ -57,6 +61,12 @@ GROUP_MESSAGES = ("reporter", *_SOURCE, *_DEST)
 GROUP_TCP = ("reporter", "app", *_SOURCE, *_DEST, "response_flags")
 GROUP_RESPONSE_TIME = ("reporter", *_SOURCE, *_DEST, "request_protocol")
 GROUP_THROUGHPUT = ("reporter", *_SOURCE, *_DEST)
+# Kiali's extensions appender's ``by`` lists, plus the extension's name
+GROUP_EXT_TCP = ("dest_cluster", "dest_namespace", "dest_name", "flags", "secure", "source_cluster",
+                 "source_is_root", "source_namespace", "source_name", tm.EXTENSION_LABEL)
+GROUP_EXT_REQUESTS = ("dest_cluster", "dest_namespace", "dest_name", "flags", "protocol", "secure",
+                      "source_cluster", "source_is_root", "source_namespace", "source_name", "status_code",
+                      tm.EXTENSION_LABEL)
 
 SECURITY_LABEL = "connection_security_policy"
 PRINCIPAL_LABELS = ("source_principal", "destination_principal")
@@ -92,7 +102,7 @@ class TelemetryQuery:
 
     metric: str
     promql: str
-    purpose: str  # "traffic", "responseTime" or "throughput"
+    purpose: str  # "traffic", "responseTime", "throughput" or "extension"
     labels: Mapping[str, str] = field(default_factory=dict)
     # the label matchers of each selector the query's union reads (a series any of them matches is
     # asked for): what a source without PromQL, the demo, answers with
@@ -404,7 +414,23 @@ def build_queries(request: GraphRequest) -> list[TelemetryQuery]:
         parts = _windowed(metric + "_sum", GROUP_THROUGHPUT, kinds, " > 0")
         queries.append(TelemetryQuery(metric, _union(parts), "throughput", {tm.STAT_LABEL: "rate"}, _selectors(kinds)))
 
+    queries += extension_queries(request)
     return queries
+
+
+def extension_queries(request: GraphRequest) -> list[TelemetryQuery]:
+    """The enabled extensions' traffic, as Kiali's extensions appender asks it: every series of theirs
+    over the request's duration (not a young namespace's shorter window: Kiali reads them so), the
+    mesh's whole, not the chosen namespaces'; idle series only with idle edges. One query per metric
+    for all the extensions (none when none is enabled)."""
+    if not request.extensions:
+        return []
+    which = [promql.one_of(tm.EXTENSION_LABEL, request.extensions)]
+    idle = "" if request.includeIdleEdges else " > 0"
+    return [TelemetryQuery(metric, _sum_rate(metric, which, GROUP_EXT_REQUESTS if metric == tm.EXT_REQUESTS
+                                             else GROUP_EXT_TCP, request.duration) + idle,
+                           "extension", selectors=(tuple(which),))
+            for metric in tm.extension_metrics(request.rateHttp, request.rateGrpc, request.rateTcp)]
 
 
 def fetch_samples(

@@ -8,7 +8,8 @@
    ``includeIdleNodes``. Kiali runs appenders per namespace before merging. Service entries run so
    here too (a ServiceEntry's node belongs to the namespace whose map made it); the others run once
    on the merged map, which gives the same result for the offline data they read.
-3. Finalizers: outsiders/inaccessible (always), Istio config badges, app labels and gateways,
+3. Finalizers: the enabled extensions' traffic (``request.extensions``; first, as in Kiali, since it adds
+   nodes and edges), outsiders/inaccessible (always), Istio config badges, app labels and gateways,
    Kubernetes labels and ambient waypoints (unless ``request.appenders`` leaves "istio", "labeler" or
    "ambient" out), roots (always), health; a service graph is then reduced to service-to-service
    edges.
@@ -35,6 +36,7 @@ from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.graph import (
     ambient,
     box,
+    extensions,
     finalize,
     health,
     istio,
@@ -80,7 +82,7 @@ def _appenders() -> list[tuple[tuple[str, ...], Appender]]:
 
 SERVICE_ENTRY_NAMES = ("serviceEntry",)  # runs per namespace map (see _build), before the appenders below
 OPT_IN = frozenset({"aggregateNode"})
-ALWAYS = frozenset({"outsider", "trafficGenerator", ""})
+ALWAYS = frozenset({"extensions", "outsider", "trafficGenerator", ""})
 FINALIZER_NAMES = ("istio", "ambient", "labeler", "health")
 
 
@@ -172,6 +174,8 @@ def _build(snapshot: Snapshot) -> model.TrafficGraph:
         if selected is None or selected.intersection(names):
             run(tm, ctx)
 
+    if request.extensions:
+        extensions.apply(tm, ctx)  # always, as Kiali runs it whatever the appenders asked for
     outsider.mark_outsiders(tm, ctx.namespaces, request.accessibleNamespaces)
     if selected is None or "istio" in selected:
         istio.apply(tm, ctx)

@@ -31,7 +31,7 @@ _NODE_FLAG_KEYS = frozenset({"isInaccessible", "isOutside", "isRoot", "isIdle", 
                              "healthAnnotation"})
 _NODE_EXTRA_KEYS = ("hasCB", "hasTrafficShifting", "hasRequestRouting", "hasFaultInjection", "hasMirroring",
                     "hasRequestTimeout", "hasTCPTrafficShifting", "vsHosts", "isWaypoint", "labels", "gateway",
-                    "hasWorkloadEntry", "hasIngressWaypoint", "isAmbient", "isK8sGatewayAPI")
+                    "hasWorkloadEntry", "hasIngressWaypoint", "isAmbient", "isK8sGatewayAPI", "isExtension")
 _NODE_EXTRA_SET = frozenset(_NODE_EXTRA_KEYS)
 _NODE_RATES_BY_PROTO = tuple((proto, NODE_RATES[proto]) for proto in PROTOCOLS)
 

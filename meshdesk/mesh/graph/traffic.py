@@ -257,13 +257,14 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
         kind = kinds.get(metric)
         value = s.value
         if kind is None:
-            if metric in tm_.KNOWN_METRICS:
+            if metric in tm_.KNOWN_METRICS or metric in tm_.EXTENSION_METRICS:
                 if not -MAX_VALUE <= value <= MAX_VALUE:  # NaN compares false too
                     warn.add(REASON_NOT_FINITE if value != value or value in _INF else REASON_TOO_LARGE)
                 elif value < 0:  # a duration or a byte rate is never negative
                     warn.add(REASON_NEGATIVE)
-                elif value > 0:
-                    # as Kiali's response time and throughput queries (``> 0``): a zero is no measurement
+                elif value > 0 or keep_idle and metric in tm_.EXTENSION_METRICS:
+                    # as Kiali's response time and throughput queries (``> 0``): a zero is no measurement;
+                    # an extension's idle series make its idle edges when those are asked for
                     idx.others.setdefault(metric, []).append(s)
             else:
                 warn.add(REASON_UNKNOWN_METRIC)
@@ -917,13 +918,17 @@ def reduce_to_service_graph(tm: TrafficMap,
         to_workloads = list(n.edges.values())
         n.edges = {}
         for e in to_workloads:
-            for e2 in e.dest.edges.values():
+            # an edge straight to a service is an extension's (Kiali's reduction fails the whole graph
+            # on one): it is service-to-service already, and stays
+            onward = (e,) if e.dest.node_type == model.NODE_SERVICE else e.dest.edges.values()
+            for e2 in onward:
                 if e2.dest.node_type != model.NODE_SERVICE:
                     continue
                 k = (e2.dest.key, e2.protocol)
                 existing = n.edges.get(k)
                 if existing is None:
-                    if origins is not None:  # the workload, not e2.source: another service may have taken e2
+                    if origins is not None and e2 is not e:
+                        # the workload, not e2.source: another service may have taken e2
                         origins.append((n, e.dest, e2.dest, e2.protocol))
                     e2.source = n
                     n.edges[k] = e2
