@@ -17,6 +17,7 @@ from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.telemetry import build_queries
 from tests.graph_samples import CLUSTER, http, snapshot
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 
 SKUPPER = "skupper"
 UI = "https://skupper.console.example"
@@ -334,3 +335,56 @@ def test_a_real_prometheus_answers_the_extension_queries_with_the_graphs_extensi
                          queryTime=srv.query_time, cluster="Kubernetes")
     samples, _ = fetch_samples(PrometheusClient(srv.url), plain)
     assert not [n for n in build(Snapshot(plain, samples)).nodes.values() if n.service in ("db", "cache")]
+
+
+# --- meshdesk graph --extensions ---------------------------------------------------------------------
+
+
+def test_meshdesk_graph_extensions_on_a_live_cluster(kube_emulator: KubeEmulator, skupper_prometheus: Any,
+                                                     tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """kubeconfig -> emulator (the shop, Skupper's annotated Service, Istio's Prometheus addon service) ->
+    the real Prometheus: the extension's edges and its UI address are in the Kiali JSON, and a snapshot
+    taken with them keeps them."""
+    from meshdesk.cli import main
+    from meshdesk.sources.snapshot import load_snapshot
+
+    emu = kube_emulator
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": SKUPPER, "namespace": "shop", "annotations": {"extension.kiali.io/ui-url": UI}},
+             "spec": {"selector": {"application": "skupper-router"}, "ports": [{"name": "http", "port": 8080}]}})
+    emu.add_namespace("istio-system")
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "prometheus", "namespace": "istio-system",
+                                                                "labels": {"app": "prometheus"}},
+             "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090}]}})
+    emu.proxy_service("istio-system", "prometheus", 9090, skupper_prometheus.url)
+    config = emu.write_kubeconfig(tmp_path / "config", context="lab")
+    saved = tmp_path / "skupper.json"
+    base = ["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "shop", "--format", "kiali",
+            "--graph-type", "versionedApp", "--inject-service-nodes", "--rate-tcp", "total"]
+    assert main([*base, "--extensions", SKUPPER, "--save-snapshot", str(saved)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    marked = {n["data"].get("service"): n["data"]["isExtension"] for n in data["elements"]["nodes"]
+              if "isExtension" in n["data"]}
+    assert marked == {"router": {"name": SKUPPER, "url": UI}, "db": {"name": SKUPPER, "url": UI},
+                      "cache": {"name": SKUPPER, "url": UI}}
+    assert load_snapshot(saved).request.extensions == (SKUPPER,)
+    assert main(base) == 0  # not enabled: the shop alone
+    assert "isExtension" not in capsys.readouterr().out
+
+
+def test_meshdesk_graph_extensions_over_a_snapshot(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.commands.graph import main
+    from meshdesk.sources.snapshot import save_snapshot
+
+    path = tmp_path / "skupper.json"
+    save_snapshot(snapshot([http("web-v1", "router-v1", 5.0), ext_http(8.0)], extensions=(SKUPPER,)), path)
+    assert main(["--snapshot", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert any("shop/router" in ln and "remote/db" in ln and "8.00 rps" in ln for ln in table.splitlines())
+    assert main(["--snapshot", str(path), "--extensions", ""]) == 0  # turned off: the mesh's own traffic
+    assert "remote/db" not in capsys.readouterr().out
+    # the snapshot holds no series of an extension it was taken without: said, not drawn empty
+    assert main(["--snapshot", str(path), "--extensions", "skupper,other"]) == 2
+    err = capsys.readouterr().err
+    assert "--extensions other: the snapshot was taken without that extension" in err

@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--node-operation", metavar="VALUE",
                    help="node-detail graph of this operation (request_operation value; with --node-service: "
                         "of that service's)")
+    g.add_argument("--extensions", action="append", metavar="NAME[,NAME]",
+                   help="graph the traffic of these Kiali extensions (e.g. skupper) from their kiali_ext_* "
+                        "series, as a Kiali configured with them enabled does (repeatable; '' for none)")
     g.add_argument("--health-config", metavar="FILE",
                    help="judge health by the health_config.rate of this Kiali configuration (its CR, its "
                         "ConfigMap or config.yaml, e.g. <(kubectl get kiali -A -o yaml)); '' for Kiali's defaults")
@@ -128,6 +131,8 @@ def _override(req: GraphRequest, a: argparse.Namespace) -> GraphRequest:
         kw["boxBy"] = tuple(a.box_by)
     if a.health_config is not None:
         kw["healthRates"] = _health_rates(a.health_config)
+    if a.extensions is not None:
+        kw["extensions"] = tuple(split_names(a.extensions))
     if a.appenders is not None:
         from meshdesk.mesh.graph.builder import known_appenders
 
@@ -200,6 +205,13 @@ def _same_data(saved: GraphRequest, a: argparse.Namespace) -> None:
         if value is not None and value != getattr(saved, field):
             raise ValueError(f"{option} {value}: the snapshot holds the data of {field} {getattr(saved, field)} "
                              "only (take a new one with that choice)")
+    if a.extensions is not None:
+        # an extension's series are queried only when it is enabled: a snapshot taken without it has none
+        missing = [x for x in split_names(a.extensions) if x not in saved.extensions]
+        if missing:
+            raise ValueError(f"--extensions {','.join(missing)}: the snapshot was taken without "
+                             f"{'that extension' if len(missing) == 1 else 'those extensions'}, so it holds none "
+                             "of its traffic (take a new one with that --extensions)")
     if a.idle_edges and not saved.includeIdleEdges:
         # idle edges come from samples of no traffic, which a query without them leaves out
         raise ValueError("--include-idle-edges: the snapshot was taken without idle edges, so it holds none "
