@@ -779,3 +779,24 @@ def test_a_context_keeps_health_tolerances_of_its_own() -> None:
                                       "regular expression"), bad.warnings
     assert bad.warnings[0].endswith("dropped (the general health tolerances judge this context's nodes)")
     assert _asides(path.parent), "the file as it was is kept beside"
+
+
+def test_a_context_keeps_the_kiali_extensions_enabled_in_its_cluster() -> None:
+    """Each cluster's Kiali enables its own extensions (Skupper...): kept per context, written only when
+    some are; a value that names none is dropped with a warning naming the context."""
+    s = load_settings()
+    s.set_context_settings("prod", ContextSettings(extensions=("skupper", "skupper", " other ")))
+    s.set_context_settings("stage", ContextSettings(prometheus_url="http://prom:9090"))
+    s.save()
+    again = load_settings()
+    assert again.context_settings("prod").extensions == ("skupper", "other")
+    assert again.context_settings("stage").extensions == ()
+    assert "extensions" not in json.loads(paths.settings_file().read_text())["contexts"]["stage"]
+    path = paths.settings_file()
+    doc = json.loads(path.read_text())
+    doc["contexts"]["prod"]["extensions"] = {"skupper": True}
+    path.write_text(json.dumps(doc))
+    bad = load_settings()
+    assert bad.context_settings("prod").extensions == ()
+    assert bad.warnings[0].startswith("settings for context 'prod': extensions ")
+    assert "no extension's traffic is graphed" in bad.warnings[0]

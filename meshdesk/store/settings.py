@@ -18,7 +18,8 @@ Layout (schema 2)::
 ``tracing_url``/``tracing_auth`` (a tracing backend's address and credentials) and ``tracing_api`` (the API
 it is asked through: "jaeger" or "tempo"; absent, chosen automatically) are written only when set, as is
 a context's own ``health_rates`` (its cluster's Kiali ``health_config.rate``; absent, the general ones
-judge it; ``[]``, Kiali's defaults do).
+judge it; ``[]``, Kiali's defaults do), and ``extensions``, the Kiali extensions enabled in that cluster's
+Kiali (``["skupper"]``: their ``kiali_ext_*`` traffic is graphed).
 
 Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
 ``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}`` (or
@@ -67,7 +68,7 @@ from meshdesk.fileio import (
 )
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out, is_check_code
 from meshdesk.mesh.health_rates import normalize_rates
-from meshdesk.mesh.request import GRAPH_TYPES
+from meshdesk.mesh.request import GRAPH_TYPES, extension_names
 from meshdesk.mesh.traces import TRACING_API_AUTO, TRACING_APIS
 from meshdesk.mesh.words import quoted_name, short_name, short_words
 from meshdesk.store import paths
@@ -102,7 +103,7 @@ MAX_URL = 16_384
 _MAX_WINDOW_TEXT = 65_536
 
 _CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type",
-                 "tracing_url", "tracing_auth", "tracing_api", "health_rates")
+                 "tracing_url", "tracing_auth", "tracing_api", "health_rates", "extensions")
 
 
 def _shown(value: Any) -> str:
@@ -199,6 +200,9 @@ class ContextSettings:
     # Kiali's health_config.rate of this cluster (each cluster's Kiali has its own): None = the general
     # setting's (``Settings.health_rates``), () = Kiali's defaults whatever the general setting says
     health_rates: tuple[dict[str, Any], ...] | None = None
+    # the Kiali extensions (e.g. skupper) enabled in this cluster's Kiali, whose kiali_ext_* traffic is
+    # graphed (Kiali's ``extensions: [{name, enabled}]``); () = none
+    extensions: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         from meshdesk.sources.prometheus import safe_url  # no credentials or query values shown
@@ -210,7 +214,7 @@ class ContextSettings:
                 f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
                 f"graph_type={self.graph_type!r}, tracing_url={tracing!r}, "
                 f"tracing_auth={_masked_auth(self.tracing_auth)!r}, tracing_api={self.tracing_api!r}, "
-                f"health_rates={self.health_rates!r})")
+                f"health_rates={self.health_rates!r}, extensions={self.extensions!r})")
 
     __str__ = __repr__
 
@@ -225,7 +229,8 @@ class ContextSettings:
                 **({"tracing_url": self.tracing_url} if self.tracing_url else {}),
                 **({"tracing_auth": copy.deepcopy(self.tracing_auth)} if self.tracing_auth else {}),
                 **({"tracing_api": self.tracing_api} if self.tracing_api else {}),
-                **({"health_rates": [dict(r) for r in self.health_rates]} if self.health_rates is not None else {})}
+                **({"health_rates": [dict(r) for r in self.health_rates]} if self.health_rates is not None else {}),
+                **({"extensions": list(self.extensions)} if self.extensions else {})}
 
     @staticmethod
     def from_json(obj: Mapping[str, Any], warn: Callable[[str], None], where: str) -> ContextSettings:
@@ -267,6 +272,12 @@ class ContextSettings:
                      "general health tolerances judge this context's nodes)")
             else:
                 cs.health_rates = tuple(normal)
+        extensions = obj.get("extensions")
+        if extensions is not None:
+            try:
+                cs.extensions = extension_names(extensions)
+            except ValueError as exc:
+                warn(f"{where}: extensions {short_words(str(exc))}; dropped (no extension's traffic is graphed)")
         graph_type = obj.get("graph_type")
         if isinstance(graph_type, str) and (graph_type in GRAPH_TYPES or not graph_type):
             cs.graph_type = graph_type
@@ -582,6 +593,7 @@ class Settings:
             why = "is not a whole number of seconds" if type(value) is not int else problem(value)
             if why:
                 raise ValueError(f"{name} {_shown(value)} {why}")
+        settings = dataclasses.replace(settings, extensions=extension_names(list(settings.extensions)))
         if settings.health_rates is not None:
             rates, problems = normalize_rates(list(settings.health_rates))
             if problems:

@@ -111,17 +111,21 @@ NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout"
 
 def _reopening(cs: Any) -> Any:
     """A context's settings as far as a change to them reopens it (its servers, logins and defaults): its
-    health tolerances only judge the graph again."""
+    health tolerances only judge the graph again, its Kiali extensions only ask the graph again."""
     if dataclasses.is_dataclass(cs) and not isinstance(cs, type) and hasattr(cs, "health_rates"):
-        return dataclasses.replace(cs, health_rates=None)
+        cs = dataclasses.replace(cs, health_rates=None)
+    if dataclasses.is_dataclass(cs) and not isinstance(cs, type) and hasattr(cs, "extensions"):
+        cs = dataclasses.replace(cs, extensions=())
     return cs
 
 
 def build_request(namespaces: Sequence[str], c: ViewChoices, query_time: int = 0,
-                  node: NodeFocus | None = None, health_rates: Sequence[Mapping[str, Any]] = ()) -> GraphRequest:
+                  node: NodeFocus | None = None, health_rates: Sequence[Mapping[str, Any]] = (),
+                  extensions: Sequence[str] = ()) -> GraphRequest:
     """The graph-shaping part of the user's choices, as a GraphRequest; ``query_time`` is the end of
     its time window (0: now; replay sets an earlier one); ``node`` makes it a node graph, of the
-    node's namespace; ``health_rates``: the settings' health tolerances (Kiali's health_config.rate)."""
+    node's namespace; ``health_rates``: the settings' health tolerances (Kiali's health_config.rate);
+    ``extensions``: the context's enabled Kiali extensions."""
     appenders = (BASE_APPENDERS + (("idleNode",) if c.idle_nodes else ())
                  + (("operationNodes",) if c.operation_nodes else ()))
     return GraphRequest(
@@ -142,6 +146,7 @@ def build_request(namespaces: Sequence[str], c: ViewChoices, query_time: int = 0
         rateTcp=c.rate_tcp,
         queryTime=query_time,
         healthRates=tuple(health_rates),
+        extensions=tuple(extensions),
     )
 
 
@@ -685,7 +690,8 @@ class MainWindow(QMainWindow):
         self.poller.set_interval(max(0, choices.refresh))
         self._awaiting_namespaces = True
         self._opened_with = self.settings.context_settings(context)  # (see _on_settings_saved)
-        self.poller.set_source(self.factory_for(context), build_request(ns, choices, health_rates=self._health_rates()))
+        self.poller.set_source(self.factory_for(context), build_request(ns, choices, health_rates=self._health_rates(),
+                                                                            extensions=self._kiali_extensions()))
         # the context's first graph takes the place of the one left as a change of namespaces does: its
         # nodes were placed one by one beside a node both share (an ingress gateway), in no layout, and the
         # view kept the zoom of the graph left, most of the new one outside it
@@ -890,7 +896,8 @@ class MainWindow(QMainWindow):
         if not self.context:
             return  # no cluster: nothing to fetch, and the page saying so stays
         ns = self.toolbar.selected_namespaces()
-        req = build_request(ns, self.toolbar.choices, self._replay_at or 0, self._node_focus, self._health_rates())
+        req = build_request(ns, self.toolbar.choices, self._replay_at or 0, self._node_focus, self._health_rates(),
+                            self._kiali_extensions())
         if not ns and self._awaiting_namespaces:
             # the context's namespaces are still being listed: none chosen means "the defaults" yet,
             # which the fetch of this request picks (the user has not chosen none)
@@ -1786,8 +1793,16 @@ class MainWindow(QMainWindow):
             return tuple(per_context(self.context or ""))
         return tuple(getattr(self.settings, "health_rates", ()))
 
+    def _kiali_extensions(self) -> tuple[str, ...]:
+        """The Kiali extensions enabled in the settings of the context shown (none for the demo or a
+        snapshot, whose own request says), for the graph's request."""
+        if not self.context or self.context == DEMO or self.context.startswith(SNAPSHOT_PREFIX):
+            return ()
+        return tuple(getattr(self.settings.context_settings(self.context), "extensions", ()) or ())
+
     def _on_settings_saved(self, saved: Any) -> None:
         rates_before = self.poller.request.healthRates if self.poller.request is not None else ()
+        extensions_before = self.poller.request.extensions if self.poller.request is not None else ()
         if saved is not None:
             self.settings = saved
         for extension in self.extensions:  # what follows a setting now (the docks' write controls)
@@ -1804,7 +1819,8 @@ class MainWindow(QMainWindow):
             # reopen: its Prometheus address or login, its defaults changed. Only then: a theme, read-only
             # or the checks left out threw the user out of a node graph or a replay, and read it all again
             self.switch_context(self.context)
-        elif self.context and self._health_rates() != tuple(rates_before):
+        elif self.context and (self._health_rates() != tuple(rates_before)
+                               or self._kiali_extensions() != tuple(extensions_before)):
             self._request_changed()  # health is judged by the new tolerances (a cluster's, the demo's, a snapshot's)
         elif revalidate and self.context:
             self.poller.refresh_now()  # the findings shown follow the checks now left out

@@ -91,6 +91,8 @@ class SnapshotSource:
                       cluster=saved.cluster, rateHttp=saved.rateHttp, rateGrpc=saved.rateGrpc, rateTcp=saved.rateTcp,
                       responseTimeQuantile=saved.responseTimeQuantile, throughputType=saved.throughputType,
                       namespaceDurations=saved.namespaceDurations,
+                      # the extensions whose series it was taken with (it holds no other's)
+                      extensions=saved.extensions,
                       # judged as whoever saved it saw it (their cluster's Kiali tolerances); one saved with
                       # Kiali's defaults by the window's general ones
                       healthRates=saved.healthRates or request.healthRates)

@@ -617,6 +617,21 @@ def _table(rows: Iterable[tuple[str, str]]) -> str:
     return f"<table cellspacing='0' cellpadding='1'>{body}</table>"
 
 
+def _extension_section(node: Node) -> str:
+    """What a node's ``isExtension`` says: the Kiali extension whose traffic it carries, and a link to
+    that extension's own UI (http or https only) when its Service's annotation gives one."""
+    info = node.extra.get("isExtension")
+    if not isinstance(info, dict) or not info.get("name"):
+        return ""
+    name = str(info["name"])
+    rows = [("Name", f"<b>{_e(name)}</b>")]
+    url = str(info.get("url") or "")
+    if url:
+        linked = QUrl(url).scheme() in ("http", "https")
+        rows.append(("UI", f"<a href='{_e(url)}'>View in {_e(name)} UI</a>" if linked else _e(url)))
+    return _section("Kiali extension", _table(rows))
+
+
 def _section(title: str, content: str) -> str:
     return f"<h4 style='margin:10px 0 2px 0'>{_e(title)}</h4>{content}"
 
@@ -1118,11 +1133,22 @@ class SidePanel(QWidget):
             self._summary(g, title=f"{node.box.capitalize()} {node.label}")
         else:
             self._unknown(g, node)
+        extension = _extension_section(node) if node is not None else ""
+        if extension:  # a Kiali extension's node (Kiali's "E" badge): which extension, and its own UI
+            body = self._body_html
+            # after the node's own facts (its first table), before the sections that follow them
+            at = body.find("</table>")
+            at = at + len("</table>") if at >= 0 else 0
+            self._show(self.kind, self.title.text(), self.subtitle.text(), body[:at] + extension + body[at:])
 
     def _link_clicked(self, url: QUrl) -> None:
         key = config_key(url.toString())
         if key is not None:
             self.configRequested.emit(key)
+        elif url.scheme() in ("http", "https"):  # an extension's own UI, in the browser
+            from PySide6.QtGui import QDesktopServices
+
+            QDesktopServices.openUrl(url)
 
     def links(self) -> list[tuple[str, str]]:
         """The panel's links: (their text, where they go), in order."""

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out
 from meshdesk.mesh.health_rates import rate_scope, read_health_config
+from meshdesk.mesh.request import split_names
 from meshdesk.mesh.traces import TRACING_API_JAEGER, TRACING_API_TEMPO
 from meshdesk.store import settings as store
 from meshdesk.ui import theme
@@ -273,6 +274,12 @@ class _ContextForm(QWidget):
         self.url = QLineEdit(getattr(values, "prometheus_url", "") or "")
         self.url.setPlaceholderText("empty: find Prometheus in the cluster (istio-system, monitoring, ...)")
         self.url.setObjectName("prometheusUrl")
+        # the Kiali extensions this cluster's Kiali has enabled: their kiali_ext_* series in this Prometheus
+        self.extensions = QLineEdit(", ".join(getattr(values, "extensions", ()) or ()))
+        self.extensions.setObjectName("kialiExtensions")
+        self.extensions.setPlaceholderText("none; e.g. skupper")
+        self.extensions.setToolTip("Graph the traffic these Kiali extensions report in their kiali_ext_* series, "
+                                   "comma-separated: the names enabled in your Kiali's extensions setting")
 
         self.tracing_auth = _AuthFields(self, getattr(values, "tracing_auth", None), prefix="tracing",
                                         server="the tracing backend")
@@ -321,6 +328,7 @@ class _ContextForm(QWidget):
         pform.addRow("URL:", url_row(self.url, self.test_button))
         pform.addRow("", self.test_result)
         self.prom_auth.add_rows(pform)
+        pform.addRow("Kiali extensions:", self.extensions)
 
         tracing = QWidget()
         tracing.setObjectName("tracingPage")
@@ -552,6 +560,7 @@ class _ContextForm(QWidget):
             "duration": self.duration.currentData(),
             "graph_type": self.graph_type.currentData() or "",
             "health_rates": health_rates,  # None: the general ones
+            "extensions": tuple(split_names([self.extensions.text()])),
         }
         if dataclasses.is_dataclass(self._original) and not isinstance(self._original, type):
             return dataclasses.replace(self._original, **changes)
@@ -572,6 +581,8 @@ class _ContextForm(QWidget):
         if (getattr(before, "tracing_api", "") or "") != (getattr(values, "tracing_api", "") or ""):
             return True
         if getattr(before, "health_rates", None) != getattr(values, "health_rates", None):
+            return True
+        if tuple(getattr(before, "extensions", ()) or ()) != tuple(getattr(values, "extensions", ()) or ()):
             return True
         if _normal_auth(getattr(before, "tracing_auth", None)) != _normal_auth(getattr(values, "tracing_auth", None)):
             return True

@@ -214,6 +214,9 @@ def node_tooltip(node: Node) -> str:
     lines = [f"{kind}: {node.label}"]
     if node.namespace:
         lines.append(f"Namespace: {node.namespace}")
+    extension = node.extra.get("isExtension")
+    if isinstance(extension, dict) and extension.get("name"):
+        lines.append(f"Extension: {extension['name']}")
     if node.health is not None and node.health.status != "NA":
         lines.append(f"Health: {node.health.status}")
         lines.extend(node.health.reasons[:3])
@@ -347,6 +350,7 @@ class NodeItem(QGraphicsItem):
             node.extra.get("validation") if options.show_virtual_services else None,
             bool(node.extra.get("isWaypoint")),
             bool(node.extra.get("hasCB")) and options.show_circuit_breakers,
+            bool(node.extra.get("isExtension")),
         )
 
     def apply(self, node: Node, options: DisplayOptions, outside: bool) -> bool:
@@ -359,9 +363,9 @@ class NodeItem(QGraphicsItem):
             return False
         self._look = look
         (_label, ns, self._kind, self._status, self._root, self._idle, self._dead, self._vs, self._dr,
-         self._missing_sc, self._gateway, self._validation, self._waypoint, self._cb) = look
+         self._missing_sc, self._gateway, self._validation, self._waypoint, self._cb, self._ext) = look
         # the label and the row of badges over the shape's right edge decide the item's size
-        size = (look[:2], sum(map(bool, (self._vs, self._dr, self._cb))))
+        size = (look[:2], sum(map(bool, (self._ext, self._vs, self._dr, self._cb))))
         size_changed = size != self._size
         self._size = size
         if size_changed:
@@ -408,10 +412,12 @@ class NodeItem(QGraphicsItem):
 
     @property
     def badges(self) -> list[str]:
-        """Badges drawn on the node (root, vs, dr, cb, missing-sidecar, config-*, waypoint)."""
+        """Badges drawn on the node (root, extension, vs, dr, cb, missing-sidecar, config-*, waypoint)."""
         out = []
         if self._root:
             out.append("root")
+        if self._ext:
+            out.append("extension")
         if self._vs:
             out.append("vs")
         if self._dr:
@@ -490,7 +496,9 @@ class NodeItem(QGraphicsItem):
         if self._root:
             shapes.draw_root_marker(painter, QPointF(-hw - 9, 0))
         x = hw - 4
-        for shown, text, colour in ((self._vs, "VS", shapes.C_BADGE), (self._dr, "DR", shapes.C_BADGE),
+        # a Kiali extension's node carries Kiali's "E" badge, first in the row
+        for shown, text, colour in ((self._ext, "E", shapes.C_EXTENSION),
+                                    (self._vs, "VS", shapes.C_BADGE), (self._dr, "DR", shapes.C_BADGE),
                                     (self._cb, "CB", shapes.C_CIRCUIT_BREAKER)):
             if shown:
                 shapes.draw_text_badge(painter, QRectF(x, -hh - 6, _BADGE_STEP - 1, 9), text, colour)

@@ -24,7 +24,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Badges", [("badge:lock", "Mutual TLS (mTLS)"), ("badge:vs", "Virtual service"),
                 ("badge:dr", "Destination rule"), ("badge:cb", "Circuit breaker"), ("badge:sidecar", "Missing sidecar"),
                 ("badge:root", "Traffic source (root)"), ("badge:gateway", "Gateway (inner outline)"),
-                ("badge:waypoint", "Ambient waypoint"), ("badge:config-error", "Istio config error"),
+                ("badge:waypoint", "Ambient waypoint"), ("badge:ext", "Kiali extension (e.g. Skupper)"), ("badge:config-error", "Istio config error"),
                 ("badge:config-warning", "Istio config warning")]),
     ("Boxes", [("box:cluster", "Cluster (several in the mesh)"), ("box:namespace", "Namespace"),
                ("box:app", "App (its versions)"), ("box:app-degraded", "Degraded app"),
@@ -67,6 +67,8 @@ def draw_glyph(painter: QPainter, key: str, centre: QPointF) -> None:
         painter.scale(1.6, 1.6)
         if what == "lock":
             shapes.draw_lock(painter, QPointF(0, 0))
+        elif what == "ext":
+            shapes.draw_text_badge(painter, QRectF(-5.5, -5, 11, 10), "E", shapes.C_EXTENSION)
         elif what in ("vs", "dr", "cb"):
             shapes.draw_text_badge(painter, QRectF(-7, -5, 14, 10), what.upper(),
                                    shapes.C_CIRCUIT_BREAKER if what == "cb" else shapes.C_BADGE)
