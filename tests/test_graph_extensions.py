@@ -371,6 +371,18 @@ def test_meshdesk_graph_extensions_on_a_live_cluster(kube_emulator: KubeEmulator
     assert load_snapshot(saved).request.extensions == (SKUPPER,)
     assert main(base) == 0  # not enabled: the shop alone
     assert "isExtension" not in capsys.readouterr().out
+    # enabled in the app's Settings for the context: graphed there as in the app, and said
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    settings = load_settings()
+    settings.set_context_settings("lab", ContextSettings(extensions=(SKUPPER,)))
+    settings.save()
+    assert main(base) == 0
+    out, err = capsys.readouterr()
+    assert '"isExtension"' in out
+    assert "the traffic of the Kiali extension skupper enabled in Settings for context lab is graphed" in err
+    assert main([*base, "--extensions", ""]) == 0
+    assert "isExtension" not in capsys.readouterr().out
 
 
 def test_meshdesk_graph_extensions_over_a_snapshot(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -251,15 +251,16 @@ def _focus_name(node: NodeFocus) -> str:
     return f"{what} in {node.namespace}"
 
 
-def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...], str]:
+def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...], str, tuple[str, ...]]:
     """The source to graph, with the health tolerances saved in Settings for its context (its own, else the
-    general ones: as the app judges it; none for the demo) and that context's name."""
+    general ones: as the app judges it; none for the demo), that context's name and the Kiali extensions
+    enabled in its Settings (as the app graphs them)."""
     if a.demo:
         try:
             from meshdesk.sources.demo import DemoCluster
         except ImportError:
             raise _Unavailable("the demo mesh is not available in this build (meshdesk.sources.demo)") from None
-        return DemoCluster(), (), ""
+        return DemoCluster(), (), "", ()
     try:
         from meshdesk.sources.cluster import open_source
         from meshdesk.sources.kubeconfig import load_kubeconfig
@@ -312,7 +313,7 @@ def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...]
             auth["insecure"] = True
     source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, prometheus_url=url,
                          prometheus_auth=auth, timeout=a.timeout, log_problems=False)
-    return source, settings.health_rates_for(context), context
+    return source, settings.health_rates_for(context), context, tuple(saved.extensions)
 
 
 class _Unavailable(Exception):
@@ -409,7 +410,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             with _usage():
                 base = GraphRequest(namespaces=tuple(a.namespace or ()))
                 request = _override(base, a)
-            source, saved_rates, context = _live_source(a)
+            source, saved_rates, context, saved_extensions = _live_source(a)
+            if saved_extensions and a.extensions is None:
+                # graphed as the app graphs this context (its extensions' traffic was missing in the terminal)
+                request = dataclasses.replace(request, extensions=saved_extensions)
+                print(f"meshdesk graph: the traffic of the Kiali extension{'s' if len(saved_extensions) != 1 else ''} "
+                      f"{', '.join(saved_extensions)} enabled in Settings for context {context} is graphed "
+                      "(--extensions '' for none)", file=sys.stderr)
             if saved_rates and a.health_config is None:
                 # judged as the app judges this context (its health was another in the terminal)
                 request = dataclasses.replace(request, healthRates=saved_rates)
