@@ -2152,3 +2152,45 @@ def test_nodes_coming_while_a_chosen_layout_is_computed_are_laid_out_with_it(qtb
     saved = LayoutStore().load(KEY)
     assert set(saved) == set(positions)
     assert all(saved[nid] == pytest.approx(xy, abs=0.01) for nid, xy in positions.items())
+
+
+def test_a_view_left_for_node_graphs_comes_back_with_its_items(qtbot, view) -> None:  # type: ignore[no-untyped-def]
+    """Into a node graph, on to another one and back: the namespaces' graph comes back with the items it had
+    (on a big mesh, making its 16,000 items again froze the window), each node where it stood, restyled
+    for the theme chosen meanwhile; a node graph's items are not those of the namespaces' graph. Going
+    through several node graphs keeps the namespaces' graph, the biggest, aside."""
+    from meshdesk.ui.canvas import shapes
+    from tests.synthetic_mesh import traffic_graph
+
+    full = traffic_graph(60, 150)
+    shown(qtbot, view, full)
+    items = {nid: view.node_item(nid) for nid in view.node_ids()}
+    edges = {eid: view.edge_item(eid) for eid in full.edges}
+    places = view.positions()
+    hub = max(items, key=lambda nid: sum(nid in (e.source, e.target) for e in full.edges.values()))
+    try:
+        for step, focus in enumerate([hub, *list(items)[:3]]):
+            sub = traffic_graph(60, 150)
+            keep = {focus} | {x for e in sub.edges.values() if focus in (e.source, e.target) for x in (e.source, e.target)}
+            for nid in [nid for nid in sub.nodes if nid not in keep]:
+                sub.remove_node(nid)
+            key = LayoutKey(KEY.context, KEY.namespaces, f"{KEY.graph_type}@{focus}")
+            assert not view.switch_items(key)  # never shown before: drawn afresh
+            if step == 1:
+                view.set_theme("dark")
+            shown(qtbot, view, sub, key=key)
+            assert all(view.node_item(nid) is not items[nid] for nid in sub.nodes)
+        assert view.switch_items(KEY)
+        view.set_layout_key(KEY)
+        with qtbot.waitSignal(view.layoutFinished, timeout=10000):  # no layout to wait for: said at once
+            view.set_graph(full)
+        assert all(view.node_item(nid) is item for nid, item in items.items())
+        assert all(view.edge_item(eid) is item for eid, item in edges.items())
+        assert view.positions() == places
+        # the nodes drawn in the dark theme's fill, not from the light theme's cached pictures
+        picture = view.viewport().grab().toImage()
+        fill = shapes.THEMES["dark"]["C_NODE_FILL"]
+        assert picture.pixelColor(view.mapFromScene(items[hub].pos())) == fill  # type: ignore[union-attr]
+    finally:
+        view.set_theme("light")
+

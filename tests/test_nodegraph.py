@@ -212,3 +212,68 @@ def test_a_workload_without_a_sidecar_has_no_node_graph(qtbot, demo_window) -> N
     assert "sidecar" in w.statusBar().currentMessage()
     assert w.view.selected_ids() == [bare.id] and not w.back_action.isEnabled()
     assert w.graph is not None and w.graph.request.node is None
+
+
+def test_back_from_a_node_graph_takes_the_full_graphs_items_back(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """Back from a node graph, the namespaces' graph was drawn anew: on a big mesh its 16,000 items were made
+    again and the window froze for over half a second. Its items are kept aside while the node graph is shown
+    and come back where they stood, with what the user changed meanwhile (Hide, Find, edge labels) applied;
+    the double-clicked node stays selected."""
+    w = demo_window(["shop", "hello"])
+    full = shown(qtbot, w, lambda g: bool(g.edges))
+    qtbot.waitUntil(lambda: not w.view.layout_running, timeout=10000)
+    view = w.view
+    items = {nid: view.node_item(nid) for nid in view.node_ids()}
+    edges = {eid: view.edge_item(eid) for eid in full.edges if view.edge_item(eid) is not None}
+    places = view.positions()
+    reviews = next(n for n in full.nodes.values() if n.node_type == NODE_SERVICE and n.service == "reviews")
+    ratings = {nid for nid, n in full.nodes.items() if n.app == "ratings" and n.node_type != NODE_BOX}
+    assert ratings and edges
+    view.nodeDoubleClicked.emit(reviews.id)
+    focused = shown(qtbot, w, lambda g: g.request.node is not None)
+    # the node graph's own items: none of the full graph's is drawn in it
+    assert all(view.node_item(nid) is not items.get(nid) for nid in focused.nodes if view.node_item(nid))
+    w.toolbar.hide_edit.setText("app = ratings")
+    QTest.keyClick(w.toolbar.hide_edit, Qt.Key.Key_Return)
+    w.toolbar.find_edit.setText("app = details")
+    QTest.keyClick(w.toolbar.find_edit, Qt.Key.Key_Return)
+    w.toolbar.choose(edge_labels="requestRate")
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):  # the view settles (and is fitted) after it
+        qtbot.mouseClick(w.focus_bar.back_button, Qt.MouseButton.LeftButton)
+    back = shown(qtbot, w, lambda g: g.request.node is None)
+    assert set(back.nodes) == set(full.nodes)
+    assert all(view.node_item(nid) is item for nid, item in items.items())  # the same items, not new ones
+    assert all(view.edge_item(eid) is item for eid, item in edges.items())
+    assert view.positions() == places
+    assert view.selected_ids() == [reviews.id]
+    # what changed while they were aside
+    assert ratings <= view.hidden_ids() and not any(items[nid].isVisible() for nid in ratings)
+    assert {nid for nid, n in back.nodes.items() if n.app == "details" and n.node_type != NODE_BOX} <= \
+        view.highlighted_ids()
+    labelled = [e for e in edges.values() if e.edge.rate > 0 and not e.edge.is_idle]
+    assert labelled and all(e.label for e in labelled)
+
+
+def test_back_from_a_node_graph_shows_the_whole_arranged_graph(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """A namespaces' graph the user had arranged (a layout chosen) came back from a node graph at the node
+    graph's zoom, a few nodes filling the window and the rest out of sight. It comes back fitted."""
+    w = demo_window(["shop", "hello"])
+    full = shown(qtbot, w, lambda g: bool(g.edges))
+    view = w.view
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        w.toolbar.layoutRequested.emit("grid")
+    assert view.has_saved_layout
+    reviews = next(n for n in full.nodes.values() if n.node_type == NODE_SERVICE and n.service == "reviews")
+    view.nodeDoubleClicked.emit(reviews.id)
+    shown(qtbot, w, lambda g: g.request.node is not None)
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    w.set_focus(None)
+    shown(qtbot, w, lambda g: g.request.node is None)
+
+    def all_in_sight() -> bool:
+        seen = view.mapToScene(view.viewport().rect()).boundingRect()
+        return all(seen.contains(view.node_item(nid).sceneBoundingRect().center())  # type: ignore[union-attr]
+                   for nid in view.node_ids())
+
+    qtbot.waitUntil(all_in_sight, timeout=5000)

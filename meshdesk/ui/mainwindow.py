@@ -1189,23 +1189,23 @@ class MainWindow(QMainWindow):
         if show_graph:
             self.stack.setCurrentWidget(self.view)  # before set_graph: the canvas fits to its real size
         key = self._make_layout_key(graph)
+        keep_selected: list[str] | None = None
+        if graph.request.node != self._focus_shown:
+            # into a node graph or back: drawn with the items that view had when the user left it (a big
+            # mesh's 16,000 items are not made again), else laid out afresh (unless arranged and saved
+            # before); fitted either way. What was selected (the double-clicked node) stays selected
+            self._focus_shown = graph.request.node
+            keep_selected = self.view.selected_ids()
+            self.view.switch_items(key)
         if key is not None and key != self._layout_key:
             self._layout_key = key
             self._fit_pending = True
             self.view.set_layout_key(key)
-        keep_selected: list[str] = []
-        if graph.request.node != self._focus_shown:
-            # into a node graph or back: laid out afresh (unless arranged and saved before), and fitted;
-            # what was selected (the double-clicked node) stays selected
-            self._focus_shown = graph.request.node
-            if not self.view.has_saved_layout:
-                keep_selected = self.view.selected_ids()
-                self.view.start_fresh()
         before = self.view.node_ids()
         self.view.set_graph(graph)
         if relayout and before and self.view.node_ids() != before:
             self.view.relayout_unplaced()
-        if keep_selected:
+        if keep_selected is not None:
             self.view.select([i for i in keep_selected if i in graph.nodes or i in graph.edges])
         self._show_canvas_problems()
         self._pending_shown = None

@@ -331,6 +331,36 @@ class _LayoutJob:
     view: tuple[float, float] | None = None  # the viewport's size: a big graph is shaped for it
 
 
+# what belongs to the items a view draws (their scene and the view's bookkeeping of them), put aside
+# together when the user opens a node graph and taken back when they return (GraphView.switch_items)
+_ITEM_STATE = (
+    "_scene", "_graph", "_grpc_messages", "_nodes", "_edges", "_edge_layer", "_boxes", "_box_ids", "_box_by",
+    "_scene_rect", "_box_of", "_reading_order", "_edges_of", "_pinned", "_dragged", "_awaiting", "_placed_here",
+    "_highlighted", "_dimmed", "_hidden", "_left_out", "_left_out_layout", "_dirty_edges", "_geometry_stale",
+)
+SAVED_PRECISION = 0.006  # the layouts file rounds places to 0.01
+KEPT_VIEWS = 2  # views whose items are kept aside at most (the biggest: the namespaces' graph, not node graphs)
+
+
+@dataclass
+class _KeptItems:
+    """The items of a view put aside, with what they were drawn with (options, theme, Find and Hide), so
+    that what changed meanwhile is applied when they come back."""
+
+    key: LayoutKey
+    state: dict[str, Any]
+    options: DisplayOptions
+    theme: str
+    find: str
+    hide: str
+    transform: QTransform  # the zoom and the scene point in the middle of the viewport
+    centre: QPointF
+
+    @property
+    def size(self) -> int:
+        return len(self.state["_nodes"]) + len(self.state["_edges"])
+
+
 class _LayoutWorker(QObject):
     done = Signal(object, object)  # job, positions
     failed = Signal(object, str)
@@ -402,6 +432,10 @@ class GraphView(QGraphicsView):
         scene.setItemIndexMethod(INDEX_METHOD)
         self.setScene(scene)
         self._scene = scene
+        # the items of views left for a node graph (or back), with what belongs to them: taken back
+        # when the user returns (see switch_items)
+        self._kept: list[_KeptItems] = []
+        self._restored = False  # set_graph follows a switch_items that took kept items back
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
@@ -558,7 +592,7 @@ class GraphView(QGraphicsView):
         self._dot_clip: QRegion | None = None  # the viewport less the nodes in it: dots pass under nodes
         self._scene_changed_at = 0.0
         self._scene_dirty = True
-        scene.changed.connect(self._on_scene_changed)
+        self._connect_scene(scene)
         try:  # follow the app's light/dark theme
             from meshdesk.ui.theme import current_theme, theme_signals
 
@@ -566,7 +600,14 @@ class GraphView(QGraphicsView):
             self.set_theme(current_theme())
         except ImportError:
             pass
+
+    def _connect_scene(self, scene: _Scene) -> None:
+        scene.changed.connect(self._on_scene_changed)
         scene.selectionChanged.connect(self._on_scene_selection)
+
+    def _disconnect_scene(self, scene: _Scene) -> None:
+        scene.changed.disconnect(self._on_scene_changed)
+        scene.selectionChanged.disconnect(self._on_scene_selection)
 
     # ------------------------------------------------------------------ data in
 
@@ -606,6 +647,11 @@ class GraphView(QGraphicsView):
             job, self._held_job = self._held_job, None
             if job is not None and job is self._layout_pending and not self._closed:
                 self._runLayout.emit(job)
+        if self._restored:
+            # items taken back (switch_items) whose nodes all have their places: the arrangement is final
+            self._restored = False
+            if self._layout_pending is None:
+                self.layoutFinished.emit()
 
     def _apply_graph(self, graph: TrafficGraph, wanted: Mapping[str, Node]) -> None:
         # vanished edges and nodes
@@ -1223,6 +1269,96 @@ class GraphView(QGraphicsView):
         self._dragged.clear()
         self._rebuild_boxes()
 
+    def switch_items(self, key: LayoutKey | None) -> bool:
+        """Another view of the mesh is about to be shown under ``key``: a node graph, or back from one.
+        The items drawn are put aside with their scene, for their own view, and the items kept for
+        ``key`` come back if there are any (returns whether they did); else the view starts with no
+        item, as :meth:`start_fresh` leaves it. Going back to a big mesh's graph then reuses its 16,000
+        items, where creating them again froze the window for over half a second; what changed while
+        they were aside (the graph, display options, theme, Find and Hide) is applied to them as a
+        refresh would. Their places are those they had (for an arrangement not saved: the automatic
+        layout's of the same nodes); nodes that came meanwhile are placed as a refresh places them.
+        The view is fitted (``layoutFinished`` follows the next :meth:`set_graph`, as after a layout)."""
+        if self._closed:
+            return False
+        if self._dragging:
+            self.finish_drag()
+        self._flush_pending_save()  # a drag not saved yet is saved while its nodes are the ones drawn
+        # a layout computed for the items put aside does not land on the others
+        self._layout_generation += 1
+        self._layout_pending = None
+        self._held_job = None
+        self._hover_timer.stop()
+        self._hovered = None
+        self._moved.clear()
+        self._dirty_boxes.clear()
+        leaving = {name: getattr(self, name) for name in _ITEM_STATE}
+        left = (_KeptItems(self._key, leaving, self._options, shapes.theme(), self._find_expr, self._hide_expr,
+                           self.transform(), self.mapToScene(self.viewport().rect().center()))
+                if self._key is not None and self._nodes else None)
+        back = next((k for k in self._kept if key is not None and k.key == key), None)
+        if back is not None:
+            self._kept.remove(back)
+            state = back.state
+        else:
+            scene = _Scene(self)
+            scene.setItemIndexMethod(INDEX_METHOD)
+            self._connect_scene(scene)
+            edges: dict[str, EdgeItem] = {}
+            scene.edges = edges
+            layer = EdgeLayer(edges)
+            scene.addItem(layer)
+            state = {
+                "_scene": scene, "_graph": None, "_grpc_messages": False, "_nodes": {}, "_edges": edges,
+                "_edge_layer": layer, "_boxes": {}, "_box_ids": frozenset(), "_box_by": (), "_scene_rect": QRectF(),
+                "_box_of": {}, "_reading_order": None, "_edges_of": {}, "_pinned": set(), "_dragged": set(),
+                "_awaiting": set(), "_placed_here": set(), "_highlighted": set(), "_dimmed": set(), "_hidden": set(),
+                "_left_out": set(), "_left_out_layout": None, "_dirty_edges": set(), "_geometry_stale": True,
+            }
+        self._disconnect_scene(self._scene)  # a scene aside says nothing to the view (its deletion included)
+        for name in _ITEM_STATE:
+            setattr(self, name, state[name])
+        if back is not None:
+            self._connect_scene(self._scene)
+        self.setScene(self._scene)
+        if back is not None:
+            # as they were left: at that zoom the edges are drawn as they were (no switch of 12,000 edges
+            # to items and back before the fit), and their picture may still be the one on screen
+            self.setTransform(back.transform)
+            self.centerOn(back.centre)
+        if left is not None:
+            self._kept.append(left)
+            # the biggest are kept: going from node graph to node graph does not push out the namespaces' graph
+            self._kept.sort(key=lambda k: k.size, reverse=True)
+        for gone in self._kept[KEPT_VIEWS:]:
+            gone.state["_scene"].deleteLater()
+        del self._kept[KEPT_VIEWS:]
+        if left is None:
+            leaving["_scene"].deleteLater()
+        self._still = None
+        self._scene_dirty = True
+        self._sync_edge_lod()
+        self._update_zoom_hint()
+        self._restored = back is not None
+        if back is not None:
+            self._catch_up(back)
+        return back is not None
+
+    def _catch_up(self, kept: _KeptItems) -> None:
+        """Apply to items taken back what changed while they were aside (the graph itself follows)."""
+        if kept.theme != shapes.theme():
+            self._restyle()
+        if kept.options != self._options:
+            options, self._options = self._options, kept.options
+            self.set_display(options)
+        if kept.find != self._find_expr:
+            self.set_find(self._find_expr)
+        if kept.hide != self._hide_expr:
+            self.set_hide(self._hide_expr)
+        if self._awaiting:  # the layout they waited for was dropped when they were put aside
+            settled = {nid: (it.x(), it.y()) for nid, it in self._nodes.items() if nid not in self._awaiting}
+            self._start_layout("layered", fixed=settled or None, targets=set(self._awaiting), save=False, fit=True)
+
     def relayout(self, algorithm: str = "layered") -> None:
         """Lay out every node again with ``algorithm`` (``layered``, ``force`` or ``grid``) in the
         worker; ``layoutFinished`` follows. The result is saved for the current view."""
@@ -1411,7 +1547,11 @@ class GraphView(QGraphicsView):
         # boxes are others (its outside namespaces' boxes came out overlapping)
         self._pinned = {nid for nid in self._nodes if nid in self._saved or nid in self._dragged}
         self._dragged = {nid for nid in self._dragged if nid in self._pinned}
-        apply = {nid: p for nid, p in self._saved.items() if nid in self._nodes}
+        # a node already at its saved place stays (the file holds places to 0.01: items taken back after
+        # a node graph are where their view saved them, and moving 4,000 of them by less than that
+        # re-measured every edge)
+        apply = {nid: p for nid, p in self._saved.items() if (item := self._nodes.get(nid)) is not None
+                 and (abs(item.x() - p[0]) > SAVED_PRECISION or abs(item.y() - p[1]) > SAVED_PRECISION)}
         if apply:
             self.set_positions(apply)
             self._awaiting.difference_update(apply)
