@@ -333,6 +333,7 @@ class NodeItem(QGraphicsItem):
         self._options = options
         self._lines: list[str] = []
         self._rect = QRectF()
+        self.extent = (0.0, 0.0, 0.0, 0.0)  # the bounding rect as left, top, right, bottom (plain floats)
         self._text_w = 0.0
         self._look: tuple[Any, ...] = ()
         self._size: tuple[Any, ...] = ()
@@ -383,6 +384,7 @@ class NodeItem(QGraphicsItem):
             top = -shapes.NODE_H / 2 - 8
             bottom = shapes.NODE_H / 2 + 4 + line_h * len(self._lines)
             self._rect = QRectF(-w / 2, top, w, bottom - top)
+            self.extent = (-w / 2, top, w / 2, bottom)
         self.update()
         return size_changed
 
@@ -680,11 +682,16 @@ class EdgeItem(QGraphicsItem):
         g = self._g
         return g[0], g[1], g[2], g[3]
 
-    def update_geometry(self) -> None:
-        """Recompute the line and bounds from the nodes' current positions."""
-        a = self.source.pos()
-        b = self.target.pos()
-        ax, ay, bx, by = a.x(), a.y(), b.x(), b.y()
+    def update_geometry(self, ends: tuple[float, float, float, float] | None = None) -> None:
+        """Recompute the line and bounds from the nodes' current positions; ``ends``: those positions
+        (the source's x and y, the target's), from a caller that read each node's once for all its
+        edges (a layout landing on 4,000 nodes and 12,000 edges)."""
+        if ends is None:
+            a = self.source.pos()
+            b = self.target.pos()
+            ax, ay, bx, by = a.x(), a.y(), b.x(), b.y()
+        else:
+            ax, ay, bx, by = ends
         dx, dy = bx - ax, by - ay
         length = math.hypot(dx, dy)
         self.prepareGeometryChange()
