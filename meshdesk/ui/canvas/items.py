@@ -842,7 +842,8 @@ class EdgeLayer(QGraphicsItem):
     What it draws is kept as two pictures of the viewport: every edge's line at full strength (drawn
     again when the zoom, the scroll, positions, colours or Hide change: :meth:`invalidate`), and that
     picture, faded when a selected or hovered element dims the rest, with the Find and selection
-    halos and the bright paths drawn over it (drawn again when those change:
+    halos and the bright paths drawn over it; with nothing dimmed, the halos drawn under it (drawn
+    again when those change:
     ``invalidate(lines=False)``, which costs the lines of those edges only, not all 12,000)."""
 
     # the plane a node can be placed on (see MAX_COORDINATE), with room for the edges' halos
@@ -969,7 +970,7 @@ class EdgeLayer(QGraphicsItem):
         """As an edge paints itself: the Find halo under the selection's under its line, all of it
         faded when the edge is dimmed."""
         faded = False
-        # (dimmed, halo or line) -> lines; the lines of edges with a halo go again over the halo
+        # (dimmed, halo or line) -> lines; faded, the lines of edges with a halo go again over the halo
         find: dict[bool, list[QLineF]] = {True: [], False: []}
         selected: dict[bool, list[QLineF]] = {True: [], False: []}
         over: dict[tuple[int, bool], tuple[QPen, bool, list[QLineF]]] = {}
@@ -992,7 +993,10 @@ class EdgeLayer(QGraphicsItem):
             if edge.isSelected():
                 selected[dim].append(edge.line())
                 halo = True
-            if halo or (faded and not dim):  # over the faded picture: a bright one, or over its halo
+            # over the faded picture: a bright line, or one over its halo. Not faded, the halos are drawn
+            # under the picture of every line instead, which puts each line over its halo in one blit (a
+            # Find matching half of 12,000 edges drew their lines a second time, as long as the halos)
+            if faded and (halo or not dim):
                 key = (id(edge._pen), dim)
                 group = over.get(key)
                 if group is None:
@@ -1040,8 +1044,9 @@ class EdgeLayer(QGraphicsItem):
             faded, groups, loops = self._overlay
             image = self._image(device.width(), device.height(), dpr)
             p = QPainter(image)
-            p.setOpacity(DIM_OPACITY if faded else 1.0)
-            p.drawImage(0, 0, self._all[1])
+            if faded:  # every line faint, the halos and bright paths over them
+                p.setOpacity(DIM_OPACITY)
+                p.drawImage(0, 0, self._all[1])
             p.setRenderHints(painter.renderHints())
             p.setWorldTransform(t)
             p.setBrush(Qt.BrushStyle.NoBrush)
@@ -1049,6 +1054,11 @@ class EdgeLayer(QGraphicsItem):
                 p.setOpacity(opacity)
                 p.setPen(pen)
                 p.drawLines(lines)
+            if not faded:  # the halos (if any) under every line
+                p.setOpacity(1.0)
+                p.setWorldTransform(QTransform())
+                p.drawImage(0, 0, self._all[1])
+                p.setWorldTransform(t)
             for edge in loops:
                 p.setOpacity(DIM_OPACITY if edge.dimmed else 1.0)
                 edge._paint_loop(p)
