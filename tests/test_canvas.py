@@ -708,6 +708,25 @@ def test_animation_runs_only_when_on_and_visible(qtbot, view: GraphView) -> None
     assert not view.animation_running
 
 
+def test_the_dots_wait_for_the_first_layout_not_drawn_over_its_temporary_grid(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Traffic animation draws its dots over a picture of the scene. A big mesh's first graph waits a second
+    or more for its layout, every node on a temporary grid meanwhile: that grid was pictured (a whole
+    repaint, 0.25 s on 4,000 nodes) and dots ran over its edges, all thrown away when the layout landed.
+    The picture waits for the layout."""
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_display(DisplayOptions(animation=True))
+    assert view.animation_running
+    view.set_graph(bookinfo())
+    # the layout's result comes through the event loop: it cannot have landed yet
+    assert view.layout_running
+    view._scene_changed_at = 0.0  # as if the scene had settled long ago
+    view._animation_frame()
+    assert view._still is None
+    qtbot.waitUntil(lambda: not view.layout_running, timeout=10000)
+    qtbot.waitUntil(lambda: view._still is not None and view._still_valid(), timeout=5000)
+
+
 def test_a_refresh_that_changes_a_nodes_look_shows_under_the_dots(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     """With traffic animation on, the canvas shows a still picture of the scene under the dots. A
     refresh that turns a node red (its size unchanged) must reach that picture: it used to be painted

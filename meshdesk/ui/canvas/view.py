@@ -1828,11 +1828,20 @@ class GraphView(QGraphicsView):
     def _animation_frame(self) -> None:
         if self._closed or not self.isVisible() or self._dragging or self.zoom() < MIN_LOD:
             return  # dots pause while dragging; too small to see when zoomed far out
+        if self._at_temporary_places():
+            # no picture of a temporary grid: a big mesh's first graph waits a second or more for its
+            # layout, and the picture (a whole repaint, 0.25 s on 4,000 nodes) was thrown away when it landed
+            return
         if not self._still_valid():
             if time.monotonic() - self._scene_changed_at < SETTLE_S:
                 return  # let a refresh or a move settle before taking a new picture
             self._take_still()
         self.viewport().update()
+
+    def _at_temporary_places(self) -> bool:
+        """Every node waits, at a temporary place, for an automatic layout that will move it."""
+        job = self._layout_pending
+        return job is not None and not job.save and bool(self._nodes) and len(self._awaiting) == len(self._nodes)
 
     def _take_still(self) -> None:
         """Picture the viewport as a normal paint draws it. Not with ``render()``: that paints the
