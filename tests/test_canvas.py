@@ -2213,3 +2213,23 @@ def test_a_view_left_for_node_graphs_comes_back_with_its_items(qtbot, view) -> N
     finally:
         view.set_theme("light")
 
+
+
+def test_a_node_placed_past_the_plane_a_layouts_file_holds_stops_at_its_edge(qtbot, view) -> None:  # type: ignore[no-untyped-def]
+    """A guard for NodeItem.itemChange, which Qt calls for every change of a node (and which now answers
+    most of them without calling back into Qt): a node placed far past the plane a layouts file can hold
+    stops at its edge, its edges follow it there, and the view's arrangement is saved."""
+    from meshdesk.store.layouts import MAX_COORDINATE
+
+    graph = bookinfo()
+    shown(qtbot, view, graph)
+    nid = nid_wl("ratings-v1")
+    view.set_positions({nid: (5e9, -5e9)})
+    assert view.positions()[nid] == (MAX_COORDINATE, -MAX_COORDINATE)
+    edge = next(view.edge_item(eid) for eid, e in graph.edges.items() if nid in (e.source, e.target))
+    assert edge is not None
+    ends = edge.ends()
+    far_end = (ends[2], ends[3]) if graph.edges[edge.edge_id].target == nid else (ends[0], ends[1])
+    assert abs(far_end[0] - MAX_COORDINATE) < 100 and abs(far_end[1] + MAX_COORDINATE) < 100
+    view._save_now()
+    assert LayoutStore().load(KEY)[nid] == (MAX_COORDINATE, -MAX_COORDINATE)

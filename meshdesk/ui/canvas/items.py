@@ -310,6 +310,10 @@ def edge_tooltip(edge: Edge, status: str | None, messages: bool = False) -> str:
 # nodes
 
 
+_POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+_POSITION_HAS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+
+
 class NodeItem(QGraphicsItem):
     """One graph node: its shape, health border, label and badges. Movable and selectable; tells
     its ``on_moved`` callback when its position changes so edges follow live."""
@@ -453,16 +457,20 @@ class NodeItem(QGraphicsItem):
         return shapes.shape_path(self._kind)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+        # Qt calls this for every change of every node (a selection dims 4,000 nodes: two calls each), so
+        # it does the least it can: the kinds compared with constants, not looked up on the enum each
+        # time, and any other change's value given back as QGraphicsItem's own itemChange does, without a
+        # second call across into Qt
+        if change == _POSITION_HAS_CHANGED:
             self._on_moved(self)
-        elif change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+        elif change == _POSITION_CHANGE:
             # a node stays on the plane a layouts file can hold: placed (or dragged) past its edge, it
             # could not be saved, nor could any later arrangement of the view
             x, y = value.x(), value.y()
             if abs(x) > MAX_COORDINATE or abs(y) > MAX_COORDINATE:
                 return QPointF(min(MAX_COORDINATE, max(-MAX_COORDINATE, x)),
                                min(MAX_COORDINATE, max(-MAX_COORDINATE, y)))
-        return super().itemChange(change, value)
+        return value
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         scene = self.scene()
