@@ -2714,6 +2714,40 @@ def test_a_cluster_without_istio_is_watched_for_istio_cheaply_and_shown_once_ins
     qtbot.waitUntil(lambda: w.graph is not None and w.last_error is None, timeout=15000)
 
 
+@pytest.mark.shared
+def test_without_prometheus_the_lists_and_istio_config_show_the_cluster(kube_emulator, shared_dir, prometheus_server,
+                                                                         qtbot, make_window, tmp_path) -> None:
+    """Istio installed, its Prometheus not (a first look at a new cluster): the window said Prometheus was
+    not found, and the Lists and the Istio config view stayed empty, though the workloads, services and
+    config had been read. They show them now, without traffic, while the window says what is missing
+    (and the details panel says where to look); once Prometheus is there, the graph comes."""
+    from meshdesk.ui.lists import CONFIG, WORKLOADS
+    from meshdesk.ui.perf_views import PerformanceViews
+
+    kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml", namespace="bookinfo")
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/bookinfo/networking/virtual-service-all-v1.yaml",
+                            namespace="bookinfo")
+    kube_emulator.run_workloads()
+    config = str(kube_emulator.write_kubeconfig(tmp_path / "kubeconfig", context="prod-east"))
+    w = make_window(contexts=["prod-east"], context="prod-east", kubeconfig=config, namespaces=["bookinfo"])
+    perf = w.add_extension(PerformanceViews(w, poll_ms=0))
+    qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.kind == "prometheus", timeout=20000)
+    qtbot.waitUntil(lambda: bool(perf.lists.pages[WORKLOADS].model.rows), timeout=20000)
+    assert w.empty.mode == "no-prometheus" and w.empty.title.text() == "Prometheus was not found"
+    assert {r.name for r in perf.lists.pages[WORKLOADS].model.rows} >= {"productpage-v1", "reviews-v2"}
+    assert "reviews" in {r.name for r in perf.lists.pages[CONFIG].model.rows}
+    assert "the Lists and Istio config" in w.panel.text()
+    kube_emulator.add_namespace("istio-system")
+    kube_emulator.add({"apiVersion": "v1", "kind": "Service",
+                       "metadata": {"name": "prometheus", "namespace": "istio-system", "labels": {"app": "prometheus"}},
+                       "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090}]}})
+    kube_emulator.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    w.refresh_now()
+    qtbot.waitUntil(lambda: w.graph is not None and w.last_error is None, timeout=20000)
+
+
 def test_a_namespace_a_snapshot_was_not_taken_for_is_said_to_be_outside_it(qtbot, make_window, tmp_path) -> None:
     """s18: Namespaces > Other namespace… on a snapshot of hello, asking for travel, said "This snapshot
     holds no requests in travel in the 10m before it was taken. It holds no workloads in these

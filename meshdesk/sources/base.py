@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from meshdesk.mesh.inventory import IstioObject, Namespace
 from meshdesk.mesh.request import GraphRequest
@@ -36,6 +36,9 @@ class SourceError(Exception):
     # the short title the window gives this error (banner, empty view, status bar), where the kind's
     # (``ui.messages``) does not fit it; None: the kind's
     title: str | None = None
+    # what could be read all the same: a snapshot of the cluster without its telemetry (its inventory), when
+    # Prometheus alone failed; the window's lists, Istio config and docks show it meanwhile (set on the error)
+    partial: Any = None
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)

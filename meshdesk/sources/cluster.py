@@ -188,7 +188,11 @@ class ClusterSource:
                 prometheus = self._connect()
                 samples, warnings = fetch_samples(prometheus.client, request, cancelled=stop)
             except BaseException as e:
-                abort.set()
+                # Prometheus alone failed (not found, down, refusing): the inventory is read on, so the
+                # cluster's workloads, services and Istio config are shown while Prometheus is missing
+                telemetry_only = isinstance(e, PrometheusError) and pending is not None and not stop()
+                if not telemetry_only:
+                    abort.set()
                 if isinstance(e, SourceError) and (
                         e.kind in ("unreachable", "forbidden", "unauthorized")
                         or getattr(e, "status", 0) in (404, 502, 503)) and self._prometheus is not None:
@@ -197,6 +201,12 @@ class ClusterSource:
                     problem = pending.exception()
                     if isinstance(problem, SourceError) and not isinstance(problem, Cancelled):
                         raise problem from None  # the cluster's own failure says more (401, unreachable)
+                    if telemetry_only and problem is None and isinstance(e, PrometheusError):
+                        read: Inventory = pending.result()
+                        self.istio_found = read.istio_found
+                        self._remember_births(read.namespaces)
+                        e.partial = Snapshot(request=request, samples=[], inventory=read, name=self.context,
+                                             meta={"context": self.context, "cluster": self.cluster})
                 raise
             inventory: Inventory | None = pending.result() if pending is not None else None
         if inventory is not None:

@@ -1320,7 +1320,9 @@ class MainWindow(QMainWindow):
                     "Prometheus cannot be reached"
                 self.empty.show_no_prometheus(str(e), heading)
                 self.stack.setCurrentWidget(self.empty)
-                self.panel.show_nothing(heading, "Retry, or give its address in Settings.")
+                self.panel.show_nothing(heading, "Retry, or give its address in Settings." + (
+                    " Meanwhile the Lists and Istio config (View menu) show the cluster's workloads, services "
+                    "and config as they were read, without traffic." if failure.partial is not None else ""))
             elif isinstance(e, SnapshotFileError):  # a file, not a cluster: no kubeconfig advice
                 self.empty.show_no_snapshot(e.path, e.reason, can_retry=True)
                 self.stack.setCurrentWidget(self.empty)

@@ -406,6 +406,7 @@ class PerformanceViews(QObject):
         if poller is not None:
             poller.sourceOpened.connect(self.set_source)
             poller.graphReady.connect(self._on_graph)
+            poller.failed.connect(self._on_failure)
         canvas = getattr(window, "view", None)
         if canvas is not None and hasattr(canvas, "selectionChanged"):
             canvas.selectionChanged.connect(self.show_selection)
@@ -500,6 +501,13 @@ class PerformanceViews(QObject):
         self.traces.poll()  # read again with each refresh while in view, as Kiali's Traces tab
         if self.docks["Lists"].isVisible():
             self._judge_lists()  # polled as the lists were being opened
+
+    def _on_failure(self, failure: Any) -> None:
+        """Prometheus alone failed: the lists and the Istio config show the cluster as it was read (its
+        workloads, services and config, without traffic) while the window says what is missing."""
+        partial = getattr(failure, "partial", None)
+        if partial is not None:
+            self._on_graph(partial)
 
     def set_data(self, graph: TrafficGraph | None, inventory: Inventory | None) -> None:
         self.graph, self.inventory = graph, inventory

@@ -152,6 +152,9 @@ class PollFailure:
     error: SourceError
     attempt: int  # consecutive failures so far (1 = the first)
     retry_in: float | None  # seconds until the automatic retry, None when paused
+    # what could be read without what failed: when Prometheus alone failed, the cluster's graph without
+    # traffic (its inventory and validations), for the lists, the Istio config and the docks
+    partial: PollResult | None = None
 
 
 def _detached(error: SourceError) -> SourceError:
@@ -234,6 +237,15 @@ class _Worker(QObject):
         except Cancelled:
             return
         except SourceError as e:
+            partial = e.partial
+            e.partial = None
+            if isinstance(partial, Snapshot) and self._source is not None and not cancelled():
+                # Prometheus alone failed: the cluster without its traffic, for the lists and docks
+                try:
+                    e.partial = PollResult(generation, self._builder(partial), partial, self._source.info(),
+                                           time.time())
+                except Exception:  # noqa: BLE001 - the failure is said all the same
+                    log.exception("building the graph of the inventory alone failed")
             self.failed.emit(generation, _detached(e))
         except Exception as e:  # a bug or an unexpected library error: report it, keep polling
             log.exception("poll failed")
@@ -468,15 +480,17 @@ class Poller(QObject):
         # or an API server not reached or not answering (it may have moved: the kubeconfig is read again)
         self._rejected = error.kind in _REOPEN_KINDS
         self._failures += 1
+        partial = error.partial if isinstance(error.partial, PollResult) else None
+        error.partial = None  # (the window keeps the error: not the graph with it)
         if not error.transient:
             # a file that is not a snapshot stays one until it is changed: said once, read again
             # when the user asks (Retry, Refresh), not every few seconds for ever
             self._held = True
-            self.failed.emit(PollFailure(generation, error, self._failures, None))
+            self.failed.emit(PollFailure(generation, error, self._failures, None, partial))
             return
         delay = min(self.backoff_cap, self.backoff_base * (2 ** (self._failures - 1)))
         self._retry.start(int(delay * 1000))
-        self.failed.emit(PollFailure(generation, error, self._failures, delay))
+        self.failed.emit(PollFailure(generation, error, self._failures, delay, partial))
 
     @Slot(object, object, object)
     def _on_source_opened(self, token: object, source: MeshSource, info: SourceInfo) -> None:
