@@ -263,7 +263,7 @@ def test_the_workloads_list_has_a_type_column_to_sort_and_filter_by(qtbot: QtBot
     page = workload_list.pages[WORKLOADS]
     header = page.table.horizontalHeader()
     titles = [page.proxy.headerData(i, Qt.Orientation.Horizontal) for i in range(header.count())]
-    assert titles == ["Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config"]
+    assert titles == ["Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config", "Details"]
     assert page.filter.placeholderText() == "Filter workloads by name, namespace, type…"
     assert _shown(workload_list, "Type") == {
         "agent": "DaemonSet", "broken": "Job", "db": "StatefulSet", "debug": "Pod", "hourly": "CronJob",
@@ -341,7 +341,7 @@ def test_a_window_saved_before_the_new_columns_shows_every_column_in_order(qtbot
         page = lists.pages[WORKLOADS]
         qtbot.waitUntil(lambda: bool(page.model.rows), timeout=20000)
         header = page.table.horizontalHeader()
-        assert header.count() == len(COLUMNS[WORKLOADS]) == 8
+        assert header.count() == len(COLUMNS[WORKLOADS]) == 9
         assert [header.visualIndex(i) for i in range(header.count())] == list(range(header.count()))
         assert not any(header.isSectionHidden(i) for i in range(header.count()))
         assert all(header.sectionSize(i) > 0 for i in range(header.count()))

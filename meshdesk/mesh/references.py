@@ -88,6 +88,27 @@ def _gateway_names(vs: IstioObject) -> list[tuple[str, str]]:
     return out
 
 
+def bound_gateways(vs: IstioObject) -> list[tuple[str, str]]:
+    """(namespace, name) of the Gateways a VirtualService binds (for it or one of its routes)."""
+    return _gateway_names(vs)
+
+
+def route_destinations(vs: IstioObject) -> list[str]:
+    """The hosts (fully qualified) a VirtualService's routes and mirrors send to."""
+    return _destinations(vs)
+
+
+def route_parents(route: IstioObject) -> list[tuple[str, str]]:
+    """(namespace, name) of the Gateways a Gateway API route is attached to (``parentRefs`` of kind Gateway)."""
+    out = []
+    for r in _l(_d(route.spec).get("parentRefs")):
+        ref = _d(r)
+        name, namespace = ref.get("name"), ref.get("namespace") or route.namespace
+        if ref.get("kind", "Gateway") == "Gateway" and isinstance(name, str) and name and isinstance(namespace, str):
+            out.append((namespace, name))
+    return list(dict.fromkeys(out))
+
+
 def _about(obj: IstioObject) -> list[str]:
     """The hosts (fully qualified) an object is about. A VirtualService bound to gateways only is about
     none of its ``hosts``: they name what its gateways serve ("*", "shop.example.com"), not the mesh's

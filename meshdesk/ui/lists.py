@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -64,7 +65,8 @@ from meshdesk.mesh.graph.model import (
     health_text,
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
-from meshdesk.mesh.inventory import App, Inventory, Service, Workload
+from meshdesk.mesh.inventory import GATEWAY_NAME_LABEL, App, Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.references import bound_gateways, route_destinations, route_parents
 from meshdesk.mesh.routing import OPTED_OUT, opt_out_mark, sidecar_gap
 from meshdesk.mesh.routing import RESTART as RESTART_GAP
 from meshdesk.mesh.validation_badges import (
@@ -74,7 +76,7 @@ from meshdesk.mesh.validation_badges import (
     key_of,
     node_objects,
 )
-from meshdesk.mesh.validations import SERVICE, WORKLOAD, ObjectKey, Validation, validate
+from meshdesk.mesh.validations import SERVICE, WORKLOAD, ObjectKey, Validation, fqdn, validate
 from meshdesk.mesh.words import counted
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
@@ -97,15 +99,18 @@ _BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
 
 APPS, WORKLOADS, SERVICES, CONFIG = "Applications", "Workloads", "Services", "Istio config"
 _ROW_NOUN = {APPS: "application", WORKLOADS: "workload", SERVICES: "service", CONFIG: "object"}
+# Details: the Istio config tied to the row (Kiali's "Details" references: a service's VirtualServices,
+# DestinationRules, the Gateways they bind, its Gateway API routes and their Gateways; the Gateways,
+# policies and Sidecars that select a workload; an app's of both), each opened from the row
 COLUMNS: dict[str, tuple[str, ...]] = {
-    APPS: ("Name", "Namespace", "Health", "Sidecar", "Config"),
+    APPS: ("Name", "Namespace", "Health", "Sidecar", "Config", "Details"),
     # Type: the workload's kind (Kiali's word); Labels: the app/version labels it lacks (Kiali's
     # "Missing App"/"Missing Version")
     # Pods: ready of wanted, as kubectl's READY (and a rollout under way or stalled)
-    WORKLOADS: ("Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config"),
+    WORKLOADS: ("Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config", "Details"),
     # Type: a Service's type (ClusterIP, NodePort, LoadBalancer, ExternalName), or ServiceEntry for the
     # hosts of the chosen namespaces' ServiceEntries, as k9s's TYPE column
-    SERVICES: ("Name", "Namespace", "Type", "Health", "Sidecar", "Config"),
+    SERVICES: ("Name", "Namespace", "Type", "Health", "Sidecar", "Config", "Details"),
     CONFIG: ("Name", "Namespace", "Kind", "Config"),
 }
 
@@ -149,6 +154,8 @@ class ListRow:
     # the cluster whose object it is, when the inventory is merged from several ("" otherwise): two
     # clusters' cart-v1 are two rows, told apart in the Namespace cell
     cluster: str = ""
+    # the Istio config tied to it (the Details column), as (kind, namespace, name), in Kiali's order
+    references: tuple[ObjectKey, ...] = ()
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -165,6 +172,34 @@ class ListRow:
     @property
     def labels_text(self) -> str:
         return missing_labels_text(self.missing_labels)
+
+    @property
+    def details_text(self) -> str:
+        """"VirtualService reviews, DestinationRule reviews, Gateway istio-system/ingress": the namespace
+        said where it is not the row's."""
+        return ", ".join(reference_text(k, self.namespace) for k in self.references)
+
+    def reference_identity(self, key: ObjectKey) -> tuple[str, ...]:
+        """What ``MeshLists.configSelected`` says to open the referenced object: its cluster is the row's."""
+        return (*key, self.cluster) if self.cluster else tuple(key)
+
+
+def reference_text(key: ObjectKey, namespace: str) -> str:
+    kind, ns, name = key
+    return f"{kind} {name}" if ns == namespace else f"{kind} {ns}/{name}"
+
+
+# the order a row's references are listed in: a service's routing first (as Kiali lists them), then
+# what selects its workloads
+_REFERENCE_ORDER = {kind: i for i, kind in enumerate((
+    "ServiceEntry", "VirtualService", "DestinationRule", "Gateway", "K8sGateway", "K8sGRPCRoute", "K8sHTTPRoute",
+    "K8sTCPRoute", "K8sTLSRoute", "AuthorizationPolicy", "PeerAuthentication", "Sidecar", "RequestAuthentication",
+    "EnvoyFilter", "WorkloadGroup"))}
+
+
+def _ordered_references(objs: Sequence[Any]) -> tuple[ObjectKey, ...]:
+    keys = dict.fromkeys(key_of(o) for o in objs)
+    return tuple(sorted(keys, key=lambda k: (_REFERENCE_ORDER.get(k[0], len(_REFERENCE_ORDER)), k[0], k[1], k[2])))
 
 
 def missing_labels_text(missing: Sequence[str]) -> str:
@@ -287,6 +322,48 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         return _worst_health([judged.nodes[i].health.status for i in ids  # type: ignore[union-attr]
                               if judged.nodes[i].health is not None])  # type: ignore[union-attr]
 
+    # the Gateways a row's VirtualServices bind (the usual ingress gateway's outside the chosen namespaces
+    # too) and its Gateway API routes' parents, by (cluster, namespace, name)
+    gateways: dict[tuple[str, str, str, str], IstioObject] = {}
+    for o in (*inventory.istio, *inventory.outside_gateway_configs, *inventory.k8s_gateways):
+        if o.kind in ("Gateway", "K8sGateway"):
+            gateways.setdefault((o.kind, o.cluster or home, o.namespace, o.name), o)
+
+    # the VirtualServices routing to each host (a gateway's VirtualService, about its public host name,
+    # routes to the service: Kiali lists it with the service, and so does its Details)
+    routing_to: dict[str, list[IstioObject]] = {}
+    for o in inventory.istio:
+        if o.kind == "VirtualService":
+            for host in route_destinations(o):
+                routing_to.setdefault(host, []).append(o)
+
+    def service_references(s: Service, about: Sequence[IstioObject]) -> list[IstioObject]:
+        """The objects about the service's host, the VirtualServices routing to it, and their Gateways."""
+        routing = routing_to.get(f"{s.name}.{s.namespace}.svc.cluster.local", [])
+        return with_gateways([*about, *(o for o in routing if (o.cluster or home) == (s.cluster or home))])
+
+    def with_gateways(objs: Sequence[IstioObject]) -> list[IstioObject]:
+        """The objects, and the Gateways their VirtualServices bind and their routes are attached to."""
+        out = list(objs)
+        for o in objs:
+            kind, refs = ("Gateway", bound_gateways(o)) if o.kind == "VirtualService" else \
+                ("K8sGateway", route_parents(o)) if o.kind.startswith("K8s") and o.kind.endswith("Route") else ("", [])
+            out += [g for ns, name in refs if (g := gateways.get((kind, o.cluster or home, ns, name))) is not None]
+        return out
+
+    def workload_references(w: Workload, objs: Sequence[IstioObject]) -> list[IstioObject]:
+        """What selects the workload, and the Gateway API Gateway it runs for (its gateway-name label)."""
+        runs_for = gateways.get(("K8sGateway", w.cluster or home, w.namespace, w.labels.get(GATEWAY_NAME_LABEL, "")))
+        return [*objs, *([runs_for] if runs_for is not None else [])]
+
+    # the Services in front of each workload (an app's references are its services' and its workloads')
+    behind_by_service: dict[int, list[Workload]] = {}
+    services_of: dict[int, list[Service]] = {}
+    for s in inventory.services:
+        behind_by_service[id(s)] = found = behind_service(s)
+        for w in found:
+            services_of.setdefault(id(w), []).append(s)
+
     def errors_warnings(objs: Sequence[Any], workloads: Sequence[Workload], cluster: str) -> tuple[int, int]:
         """The findings of the objects about these workloads, and the workloads' own (their cluster's)."""
         return counts(validations, [*(key_of(o) for o in objs), *((WORKLOAD, w.namespace, w.name) for w in workloads)],
@@ -295,7 +372,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     for w in inventory.workloads:
         ids = list(by_workload.get((w.cluster or home, w.namespace, w.name), []))
         hids = judged_by_workload.get((w.cluster or home, w.namespace, w.name), [])
-        e, wn = errors_warnings(index.for_workload(w), [w], cluster_of(w))
+        selecting = index.for_workload(w)
+        e, wn = errors_warnings(selecting, [w], cluster_of(w))
         # a gateway's istio-proxy is the gateway itself, not a sidecar beside an app
         side = "waypoint" if is_waypoint(w) else "gateway" if w.has_sidecar and is_gateway(w) else \
             _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in control, gap([w]))
@@ -309,7 +387,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         out[WORKLOADS].append(ListRow(w.name, w.namespace, status, side, w.kind, e, wn, ids,
                                       missing_labels=missing, sidecar_tip=_opted_out_tip([w]),
                                       config_unread=unread(w.namespace), pods=pods, pods_ready=ready,
-                                      cluster=cluster_of(w)))
+                                      cluster=cluster_of(w),
+                                      references=_ordered_references(workload_references(w, selecting))))
     # an app is one cluster's workloads of its name (an inventory merged from several: each one's)
     by_app_name: dict[tuple[str, str, str], list[Workload]] = {}
     for w in inventory.workloads:
@@ -320,9 +399,15 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         ids = list(by_app.get((cluster, app.namespace, app.name), []))
         hids = judged_by_app.get((cluster, app.namespace, app.name), [])
         objs: dict[ObjectKey, Any] = {}
+        referenced: list[IstioObject] = []
         for w in app.workloads:
-            for o in index.for_workload(w):
+            selecting = index.for_workload(w)
+            for o in selecting:
                 objs.setdefault(key_of(o), o)
+            referenced += workload_references(w, selecting)
+        fronting = {id(s): s for w in app.workloads for s in services_of.get(id(w), [])}
+        for s in fronting.values():
+            referenced += service_references(s, index.for_service(s))
         e, wn = errors_warnings(list(objs.values()), app.workloads, cluster if several else "")
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
@@ -336,21 +421,22 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
             _worst_health([s for s in (health(hids), workload_status(app.workloads)[0]) if s])
         out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids,
                                  sidecar_tip=_opted_out_tip(app.workloads), config_unread=unread(app.namespace),
-                                 cluster=cluster if several else ""))
+                                 cluster=cluster if several else "", references=_ordered_references(referenced)))
     for s in inventory.services:
         ids = list(by_service.get((s.cluster or home, s.namespace, s.name), []))
         hids = judged_by_service.get((s.cluster or home, s.namespace, s.name), [])
-        behind = behind_service(s)
+        behind = behind_by_service[id(s)]
+        about = index.for_service(s)
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    all(is_ambient(w, ambient) for w in behind),
                                                    s.namespace in control, gap(behind))
-        e, wn = counts(validations, [*(key_of(o) for o in index.for_service(s)),
+        e, wn = counts(validations, [*(key_of(o) for o in about),
                                      (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind},
                        cluster_of(s))
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, s.type or "ClusterIP", e, wn, ids,
                                      sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace),
-                                     cluster=cluster_of(s)))
+                                     cluster=cluster_of(s), references=_ordered_references(service_references(s, about))))
     # as Kiali's service list, each host of the chosen namespaces' ServiceEntries that names no Service
     # of them is a service too (Kiali's "External" registry), with its entry's findings; its nodes are the
     # entry's ServiceEntry node and the idle node named by the host
@@ -372,8 +458,10 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         hids = [*judged_entries.get(where, []), *(i for (_c, ns, name), found in judged_by_service.items()
                                                   if (ns, name) == (listed.namespace, listed.name) for i in found)]
         e, wn = counts(validations, [("ServiceEntry", listed.namespace, listed.entry)])
+        about = [o for o in index.for_host(fqdn(listed.name, listed.namespace)) if (o.cluster or home) == listed.cluster]
         out[SERVICES].append(ListRow(listed.name, listed.namespace, health(hids), "", "ServiceEntry", e, wn, ids,
-                                     config_unread=unread(listed.namespace)))
+                                     config_unread=unread(listed.namespace),
+                                     references=_ordered_references(with_gateways(about))))
     # an object's nodes are those of its own cluster (of an inventory merged from several, each
     # cluster's object of one name has that cluster's nodes)
     by_object: dict[tuple[ObjectKey, str], list[str]] = {}
@@ -444,7 +532,7 @@ def row_cells(row: ListRow, columns: Sequence[str]) -> tuple[str, ...]:
     namespace = f"{row.namespace} (cluster {row.cluster})" if row.cluster else row.namespace
     cells = {"Name": row.name, "Namespace": namespace, "Health": health_text(row.health),
              "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Labels": row.labels_text,
-             "Config": row.badge, "Pods": row.pods}
+             "Config": row.badge, "Pods": row.pods, "Details": row.details_text}
     return tuple(cells[c] for c in columns)
 
 
@@ -811,6 +899,14 @@ class MeshLists(QTabWidget):
         # a click on a config row the canvas selection had already selected changes no selection:
         # it still opens the object
         self.pages[CONFIG].table.clicked.connect(lambda _i: self._config_clicked())
+        # the Istio config a row's Details name opens, as Kiali's links there: a double-click (or Enter)
+        # on the cell opens it, or offers them when there are several; the row's context menu offers them
+        self.references_menu: QMenu | None = None  # the one shown last (kept: a menu of no one is deleted)
+        for title in (APPS, WORKLOADS, SERVICES):
+            table = self.pages[title].table
+            table.activated.connect(lambda i, p=self.pages[title]: self._details_activated(p, i))
+            table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            table.customContextMenuRequested.connect(lambda pos, p=self.pages[title]: self._row_menu(p, pos))
         self.graph: TrafficGraph | None = None
         self.inventory: Inventory | None = None
         self.validations: Mapping[ObjectKey, Validation] = {}
@@ -944,6 +1040,35 @@ class MeshLists(QTabWidget):
                     page.table.scrollTo(sel.indexes()[0])
         finally:
             self._syncing = False
+
+    def _details_activated(self, page: ListPage, index: QModelIndex) -> None:
+        if page.model.columns[index.column()] != "Details":
+            return
+        row = page.model.rows[page.proxy.mapToSource(index).row()]
+        if len(row.references) == 1:
+            self.configSelected.emit(row.reference_identity(row.references[0]))
+        elif row.references:
+            self._offer_references(page, row, page.table.visualRect(index).bottomLeft())
+
+    def _row_menu(self, page: ListPage, pos: Any) -> None:
+        index = page.table.indexAt(pos)
+        if index.isValid():
+            self._offer_references(page, page.model.rows[page.proxy.mapToSource(index).row()], pos)
+
+    def _offer_references(self, page: ListPage, row: ListRow, pos: Any) -> None:
+        """A menu of the row's Istio config to open (or saying it has none), at ``pos`` of the table."""
+        menu = QMenu(self)
+        menu.setAccessibleName(f"Istio config of {row.name}")
+        for key in row.references:
+            action = menu.addAction(f"Open {reference_text(key, row.namespace)}")
+            which = row.reference_identity(key)
+            action.triggered.connect(lambda _c=False, k=which: self.configSelected.emit(k))
+        if not row.references:
+            menu.addAction("No Istio config selects it or is about it").setEnabled(False)
+        if self.references_menu is not None:
+            self.references_menu.deleteLater()
+        self.references_menu = menu
+        menu.popup(page.table.viewport().mapToGlobal(pos))
 
     def _config_clicked(self) -> None:
         rows = self.pages[CONFIG].selected_rows()

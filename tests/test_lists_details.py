@@ -1,0 +1,182 @@
+"""The Lists dock's Details column: the Istio config tied to each app, workload and service, as Kiali's
+list pages show it beside each row, opened from the row. Bookinfo's own manifests on the Kubernetes API
+emulator, read by the real ClusterSource; real widgets offscreen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.graph import build
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.sources.cluster import open_source
+from meshdesk.ui.config_view import ConfigView
+from meshdesk.ui.lists import APPS, COLUMNS, SERVICES, WORKLOADS, MeshLists
+from tests import prom_server
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.prom_server import PrometheusServer
+
+prometheus_server = prom_server.prometheus_server  # the session-scoped real Prometheus fixture
+
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
+BOOKINFO = "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml"
+NETWORKING = "fixtures/istio/bookinfo/networking"
+
+# an authorization policy for the reviews workloads only, beside Bookinfo's own config
+REVIEWS_POLICY = {
+    "apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+    "metadata": {"name": "reviews-viewer", "namespace": "bookinfo"},
+    "spec": {"selector": {"matchLabels": {"app": "reviews", "version": "v1"}},
+             "rules": [{"from": [{"source": {"principals": ["cluster.local/ns/bookinfo/sa/bookinfo-productpage"]}}]}]},
+}
+
+
+@pytest.fixture
+def bookinfo_snapshot(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path,
+                      prometheus_server: PrometheusServer) -> Iterator[Snapshot]:
+    """Bookinfo with its gateway, its DestinationRules and the all-v1 VirtualServices, read through a
+    kubeconfig as the app reads a cluster, its traffic from a real Prometheus behind the API server."""
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    emu.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    emu.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")
+    for manifest in ("bookinfo-gateway.yaml", "destination-rule-all.yaml", "virtual-service-all-v1.yaml"):
+        emu.load_yaml(shared_dir / NETWORKING / manifest, namespace="bookinfo")
+    emu.add(REVIEWS_POLICY)
+    emu.add_namespace("istio-system")
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "prometheus", "namespace": "istio-system",
+                                                                "labels": {"app": "prometheus"}},
+             "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090}]}})
+    emu.run_workloads()
+    emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    source = open_source(str(emu.write_kubeconfig(tmp_path / "kubeconfig")))
+    try:
+        snap = source.snapshot(GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time))
+    finally:
+        source.close()
+    assert snap.inventory is not None and snap.samples
+    yield snap
+
+
+@pytest.fixture
+def bookinfo(bookinfo_snapshot: Snapshot) -> Inventory:
+    assert bookinfo_snapshot.inventory is not None
+    return bookinfo_snapshot.inventory
+
+
+@pytest.fixture
+def lists(qtbot: QtBot, bookinfo_snapshot: Snapshot, bookinfo: Inventory) -> MeshLists:
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.resize(1400, 600)
+    lists.show()
+    qtbot.waitExposed(lists)
+    graph = build(bookinfo_snapshot)
+    with qtbot.waitSignal(lists.rowsUpdated):
+        lists.set_data(graph, bookinfo)
+    return lists
+
+
+def _details(lists: MeshLists, title: str, name: str) -> str:
+    page = lists.pages[title]
+    column = COLUMNS[title].index("Details")
+    row = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == name)
+    return str(page.proxy.index(row, column).data())
+
+
+def _cell_point(lists: MeshLists, title: str, name: str) -> tuple[QPoint, object]:
+    page = lists.pages[title]
+    lists.setCurrentWidget(page)
+    column = COLUMNS[title].index("Details")
+    row = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == name)
+    index = page.proxy.index(row, column)
+    page.table.scrollTo(index)
+    return page.table.visualRect(index).center(), index
+
+
+def _double_click(qtbot: QtBot, widget: QWidget, point: QPoint) -> None:
+    """As a mouse does it: a click, then the second press (QTest's double-click alone is not preceded by
+    the press a view's double-click waits for)."""
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=point)
+    qtbot.mouseDClick(widget, Qt.MouseButton.LeftButton, pos=point)
+
+
+def test_each_row_names_the_istio_config_tied_to_it_as_kiali_does(lists: MeshLists) -> None:
+    # productpage: the gateway's VirtualService routes to it (about bookinfo's public host, not its name),
+    # the Gateway that VirtualService binds, its own VirtualService and DestinationRule
+    assert _details(lists, SERVICES, "productpage") == (
+        "VirtualService bookinfo, VirtualService productpage, DestinationRule productpage, Gateway bookinfo-gateway")
+    assert _details(lists, SERVICES, "reviews") == "VirtualService reviews, DestinationRule reviews"
+    # a workload: what selects it (the policy of reviews v1 only)
+    assert _details(lists, WORKLOADS, "reviews-v1") == "AuthorizationPolicy reviews-viewer"
+    assert _details(lists, WORKLOADS, "reviews-v2") == ""
+    # an app: its services' and its workloads'
+    assert _details(lists, APPS, "reviews") == (
+        "VirtualService reviews, DestinationRule reviews, AuthorizationPolicy reviews-viewer")
+    # typed in the filter, a config name finds the rows it is tied to
+    page = lists.pages[SERVICES]
+    page.filter.setText("bookinfo-gateway")
+    assert [r.name for r in page.visible_rows()] == ["productpage"]
+
+
+# a popup menu under the offscreen platform
+_POPUP = r"^This plugin does not support (raise\(\)|grabbing the keyboard)$"
+
+
+@pytest.mark.qt_log_ignore(_POPUP)
+def test_double_click_on_details_opens_the_object_or_offers_them(qtbot: QtBot, lists: MeshLists,
+                                                                  bookinfo: Inventory) -> None:
+    config = ConfigView()
+    qtbot.addWidget(config)
+    config.set_data(bookinfo, lists.validations)
+    lists.configSelected.connect(config.show_object)
+    # one object: opened at once
+    point, _index = _cell_point(lists, WORKLOADS, "reviews-v1")
+    table = lists.pages[WORKLOADS].table
+    with qtbot.waitSignal(lists.configSelected) as opened:
+        _double_click(qtbot, table.viewport(), point)
+    assert opened.args == [("AuthorizationPolicy", "bookinfo", "reviews-viewer")]
+    assert "<b>AuthorizationPolicy</b>" in config.title.text() and "name: reviews-viewer" in config.yaml.toPlainText()
+    # several: a menu of them, and the one chosen is shown
+    point, _index = _cell_point(lists, SERVICES, "productpage")
+    table = lists.pages[SERVICES].table
+    _double_click(qtbot, table.viewport(), point)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu)
+    assert [a.text() for a in menu.actions()] == [
+        "Open VirtualService bookinfo", "Open VirtualService productpage", "Open DestinationRule productpage",
+        "Open Gateway bookinfo-gateway"]
+    with qtbot.waitSignal(lists.configSelected) as opened:
+        next(a for a in menu.actions() if a.text() == "Open Gateway bookinfo-gateway").trigger()
+    assert opened.args == [("Gateway", "bookinfo", "bookinfo-gateway")]
+    assert "<b>Gateway</b>" in config.title.text() and "name: bookinfo-gateway" in config.yaml.toPlainText()
+    menu.close()
+
+
+@pytest.mark.qt_log_ignore(_POPUP)
+def test_a_rows_context_menu_offers_its_config_or_says_it_has_none(qtbot: QtBot, lists: MeshLists) -> None:
+    point, _index = _cell_point(lists, SERVICES, "reviews")
+    table = lists.pages[SERVICES].table
+    first = QPoint(5, point.y())  # on its name
+    table.customContextMenuRequested.emit(first)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu)
+    assert [a.text() for a in menu.actions()] == ["Open VirtualService reviews", "Open DestinationRule reviews"]
+    menu.close()
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None)
+    point, _index = _cell_point(lists, WORKLOADS, "ratings-v1")
+    lists.pages[WORKLOADS].table.customContextMenuRequested.emit(QPoint(5, point.y()))
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu)
+    assert [(a.text(), a.isEnabled()) for a in menu.actions()] == [("No Istio config selects it or is about it", False)]
+    menu.close()
