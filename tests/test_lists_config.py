@@ -460,7 +460,8 @@ def test_filter_fields_name_the_columns_they_filter(qtbot: QtBot) -> None:
     lists = MeshLists()
     qtbot.addWidget(lists)
     assert lists.pages[CONFIG].filter.placeholderText() == "Filter Istio config by name, namespace, kind…"
-    assert lists.pages[SERVICES].filter.placeholderText() == "Filter services by name, namespace, type…"
+    assert lists.pages[SERVICES].filter.placeholderText() == \
+        "Filter services by name, namespace, type or labels (app=reviews)…"
 
 
 def test_columns_grow_for_longer_names_that_come_later_but_not_over_the_users_width(

@@ -1,5 +1,6 @@
-"""The Lists dock's Details column: the Istio config tied to each app, workload and service, as Kiali's
-list pages show it beside each row, opened from the row. Bookinfo's own manifests on the Kubernetes API
+"""The Lists dock's Details and Labels columns, as Kiali's list pages show them: the Istio config tied
+to each app, workload and service, opened from the row; each one's labels, and the filter taking a
+label selector. Bookinfo's own manifests on the Kubernetes API
 emulator, read by the real ClusterSource; real widgets offscreen."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
 from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.label_filter import parse_label_selector
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.cluster import open_source
@@ -180,3 +182,58 @@ def test_a_rows_context_menu_offers_its_config_or_says_it_has_none(qtbot: QtBot,
     assert isinstance(menu, QMenu)
     assert [(a.text(), a.isEnabled()) for a in menu.actions()] == [("No Istio config selects it or is about it", False)]
     menu.close()
+
+
+def _names(lists: MeshLists, title: str) -> list[str]:
+    return sorted(r.name for r in lists.pages[title].visible_rows())
+
+
+def _labels(lists: MeshLists, title: str, name: str) -> str:
+    page = lists.pages[title]
+    column = COLUMNS[title].index("Labels")
+    row = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == name)
+    return str(page.proxy.index(row, column).data())
+
+
+def test_each_row_shows_its_labels(lists: MeshLists) -> None:
+    assert _labels(lists, WORKLOADS, "reviews-v2") == "app=reviews, version=v2"
+    assert _labels(lists, SERVICES, "reviews") == "app=reviews, service=reviews"
+    # an app: its workloads' and its services', each key once with its values
+    assert _labels(lists, APPS, "reviews") == "app=reviews, version=v1,v2,v3, service=reviews"
+
+
+def test_the_filter_takes_a_label_selector_as_kubectl_does(qtbot: QtBot, lists: MeshLists) -> None:
+    workloads = lists.pages[WORKLOADS]
+    qtbot.keyClicks(workloads.filter, "app=reviews")
+    assert _names(lists, WORKLOADS) == ["reviews-v1", "reviews-v2", "reviews-v3"]
+    qtbot.keyClicks(workloads.filter, ",version!=v1")  # both must hold
+    assert _names(lists, WORKLOADS) == ["reviews-v2", "reviews-v3"]
+    workloads.filter.clear()
+    assert len(_names(lists, WORKLOADS)) == 6
+    qtbot.keyClicks(workloads.filter, "app in (details, ratings)")  # either
+    assert _names(lists, WORKLOADS) == ["details-v1", "ratings-v1"]
+    workloads.filter.setText("!version")
+    assert _names(lists, WORKLOADS) == []
+    assert workloads.filter_note.isVisibleTo(workloads)
+    assert workloads.filter_note.text().startswith("Nothing matches “!version”: the filter hides all 6 workloads")
+    # an app has its versions' labels: v2 is one of reviews'
+    qtbot.keyClicks(lists.pages[APPS].filter, "version=v2")
+    assert _names(lists, APPS) == ["reviews"]
+    qtbot.keyClicks(lists.pages[SERVICES].filter, "service=reviews")
+    assert _names(lists, SERVICES) == ["reviews"]
+    # a text with no label operator is looked for in the cells, as before
+    lists.pages[SERVICES].filter.setText("ratings")
+    assert _names(lists, SERVICES) == ["ratings"]
+
+
+def test_what_is_a_label_selector_and_what_is_not() -> None:
+    assert parse_label_selector("reviews") is None  # a name
+    assert parse_label_selector("missing: restart") is None
+    assert parse_label_selector("n/a") is None
+    assert parse_label_selector("app=") is not None  # an empty value, as kubectl takes it
+    assert parse_label_selector("app=a=b") is None  # kubectl refuses it: no selector, nothing selected by it
+    selector = parse_label_selector("app.kubernetes.io/name==web, tier notin (db,cache), canary")
+    assert selector is not None
+    assert selector.matches({"app.kubernetes.io/name": {"web"}, "tier": {"front"}, "canary": {"true"}})
+    assert not selector.matches({"app.kubernetes.io/name": {"web"}, "tier": {"db"}, "canary": {"true"}})
+    assert not selector.matches({"app.kubernetes.io/name": {"web"}})

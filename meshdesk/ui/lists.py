@@ -66,6 +66,7 @@ from meshdesk.mesh.graph.model import (
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
 from meshdesk.mesh.inventory import GATEWAY_NAME_LABEL, App, Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.label_filter import LabelSelector, parse_label_selector
 from meshdesk.mesh.references import bound_gateways, route_destinations, route_parents
 from meshdesk.mesh.routing import OPTED_OUT, opt_out_mark, sidecar_gap
 from meshdesk.mesh.routing import RESTART as RESTART_GAP
@@ -103,14 +104,16 @@ _ROW_NOUN = {APPS: "application", WORKLOADS: "workload", SERVICES: "service", CO
 # DestinationRules, the Gateways they bind, its Gateway API routes and their Gateways; the Gateways,
 # policies and Sidecars that select a workload; an app's of both), each opened from the row
 COLUMNS: dict[str, tuple[str, ...]] = {
-    APPS: ("Name", "Namespace", "Health", "Sidecar", "Config", "Details"),
+    # Labels: the object's labels (an app's: its workloads' and services', each key with its values), as
+    # Kiali's Labels column; the filter takes a label selector as kubectl's -l does (``label_filter``)
+    APPS: ("Name", "Namespace", "Health", "Sidecar", "Labels", "Config", "Details"),
     # Type: the workload's kind (Kiali's word); Labels: the app/version labels it lacks (Kiali's
-    # "Missing App"/"Missing Version")
+    # "Missing App"/"Missing Version"), then its labels
     # Pods: ready of wanted, as kubectl's READY (and a rollout under way or stalled)
     WORKLOADS: ("Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config", "Details"),
     # Type: a Service's type (ClusterIP, NodePort, LoadBalancer, ExternalName), or ServiceEntry for the
     # hosts of the chosen namespaces' ServiceEntries, as k9s's TYPE column
-    SERVICES: ("Name", "Namespace", "Type", "Health", "Sidecar", "Config", "Details"),
+    SERVICES: ("Name", "Namespace", "Type", "Health", "Sidecar", "Labels", "Config", "Details"),
     CONFIG: ("Name", "Namespace", "Kind", "Config"),
 }
 
@@ -156,6 +159,8 @@ class ListRow:
     cluster: str = ""
     # the Istio config tied to it (the Details column), as (kind, namespace, name), in Kiali's order
     references: tuple[ObjectKey, ...] = ()
+    # its labels, each with its values (an app has its workloads' and services'; the others one each)
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -172,6 +177,12 @@ class ListRow:
     @property
     def labels_text(self) -> str:
         return missing_labels_text(self.missing_labels)
+
+    @property
+    def labels_shown(self) -> str:
+        """The Labels cell: the app or version label it lacks, then its labels ("app=reviews, version=v1,v2")."""
+        mine = ", ".join(f"{k}={','.join(v)}" for k, v in self.labels.items())
+        return " · ".join(t for t in (self.labels_text, mine) if t)
 
     @property
     def details_text(self) -> str:
@@ -195,6 +206,15 @@ _REFERENCE_ORDER = {kind: i for i, kind in enumerate((
     "ServiceEntry", "VirtualService", "DestinationRule", "Gateway", "K8sGateway", "K8sGRPCRoute", "K8sHTTPRoute",
     "K8sTCPRoute", "K8sTLSRoute", "AuthorizationPolicy", "PeerAuthentication", "Sidecar", "RequestAuthentication",
     "EnvoyFilter", "WorkloadGroup"))}
+
+
+def _labels(sets: Sequence[Mapping[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Labels of one object, or joined from several (an app's), each key with its values in order."""
+    out: dict[str, dict[str, None]] = {}
+    for labels in sets:
+        for k, v in labels.items():
+            out.setdefault(k, {})[v] = None
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _ordered_references(objs: Sequence[Any]) -> tuple[ObjectKey, ...]:
@@ -388,7 +408,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                       missing_labels=missing, sidecar_tip=_opted_out_tip([w]),
                                       config_unread=unread(w.namespace), pods=pods, pods_ready=ready,
                                       cluster=cluster_of(w),
-                                      references=_ordered_references(workload_references(w, selecting))))
+                                      references=_ordered_references(workload_references(w, selecting)),
+                                      labels=_labels([w.labels])))
     # an app is one cluster's workloads of its name (an inventory merged from several: each one's)
     by_app_name: dict[tuple[str, str, str], list[Workload]] = {}
     for w in inventory.workloads:
@@ -421,7 +442,9 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
             _worst_health([s for s in (health(hids), workload_status(app.workloads)[0]) if s])
         out[APPS].append(ListRow(app.name, app.namespace, status, side, "App", e, wn, ids,
                                  sidecar_tip=_opted_out_tip(app.workloads), config_unread=unread(app.namespace),
-                                 cluster=cluster if several else "", references=_ordered_references(referenced)))
+                                 cluster=cluster if several else "", references=_ordered_references(referenced),
+                                 labels=_labels([*(w.labels for w in app.workloads),
+                                                 *(s.labels for s in fronting.values())])))
     for s in inventory.services:
         ids = list(by_service.get((s.cluster or home, s.namespace, s.name), []))
         hids = judged_by_service.get((s.cluster or home, s.namespace, s.name), [])
@@ -436,7 +459,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                        cluster_of(s))
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, s.type or "ClusterIP", e, wn, ids,
                                      sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace),
-                                     cluster=cluster_of(s), references=_ordered_references(service_references(s, about))))
+                                     cluster=cluster_of(s), references=_ordered_references(service_references(s, about)),
+                                     labels=_labels([s.labels])))
     # as Kiali's service list, each host of the chosen namespaces' ServiceEntries that names no Service
     # of them is a service too (Kiali's "External" registry), with its entry's findings; its nodes are the
     # entry's ServiceEntry node and the idle node named by the host
@@ -461,7 +485,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         about = [o for o in index.for_host(fqdn(listed.name, listed.namespace)) if (o.cluster or home) == listed.cluster]
         out[SERVICES].append(ListRow(listed.name, listed.namespace, health(hids), "", "ServiceEntry", e, wn, ids,
                                      config_unread=unread(listed.namespace),
-                                     references=_ordered_references(with_gateways(about))))
+                                     references=_ordered_references(with_gateways(about)),
+                                     labels=_labels([listed.labels])))
     # an object's nodes are those of its own cluster (of an inventory merged from several, each
     # cluster's object of one name has that cluster's nodes)
     by_object: dict[tuple[ObjectKey, str], list[str]] = {}
@@ -531,8 +556,8 @@ def row_cells(row: ListRow, columns: Sequence[str]) -> tuple[str, ...]:
     """A row's cells as its list shows them (Qt-free: made with the rows, off the UI thread)."""
     namespace = f"{row.namespace} (cluster {row.cluster})" if row.cluster else row.namespace
     cells = {"Name": row.name, "Namespace": namespace, "Health": health_text(row.health),
-             "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind, "Labels": row.labels_text,
-             "Config": row.badge, "Pods": row.pods, "Details": row.details_text}
+             "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind,
+             "Config": row.badge, "Pods": row.pods, "Details": row.details_text, "Labels": row.labels_shown}
     return tuple(cells[c] for c in columns)
 
 
@@ -596,7 +621,7 @@ class ListModel(QAbstractTableModel):
         if col == "Pods":  # the fewest ready of those wanted first
             return row.pods_ready
         if col == "Labels":  # the most missing first (no app weighs more than no version), as Config
-            return -(2 * ("app" in row.missing_labels) + ("version" in row.missing_labels))
+            return -(2 * ("app" in row.missing_labels) + ("version" in row.missing_labels)), self._texts[r][c].lower()
         return self._texts[r][c].lower()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -668,8 +693,10 @@ class ListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == "Config" and row.config_unread:
             return (f"The cluster would not let meshdesk list {', '.join(row.config_unread)} in {row.namespace}: "
                     "findings about what is in them are not counted")
-        if role == Qt.ItemDataRole.ToolTipRole and col == "Labels" and row.missing_labels:
-            return "\n".join(_MISSING_LABEL_EFFECT.get(m, f"No {m} label.") for m in row.missing_labels)
+        if role == Qt.ItemDataRole.ToolTipRole and col == "Labels" and (row.missing_labels or row.labels):
+            # (a long list is cut in its cell: one label a line here)
+            return "\n".join([*(_MISSING_LABEL_EFFECT.get(m, f"No {m} label.") for m in row.missing_labels),
+                              *(f"{k}={','.join(v)}" for k, v in row.labels.items())])
         if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar == RESTART:
             return "Its pods started before sidecar injection was enabled: restart them (kubectl rollout restart) to get the sidecar"
         if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar_tip and \
@@ -679,8 +706,32 @@ class ListModel(QAbstractTableModel):
 
 
 class _Filter(QSortFilterProxyModel):
-    """Filters the list's rows; sorting is the list's own (``ListModel.sort``), which keeps the proxy
-    in its order."""
+    """Filters the list's rows, by the text in their cells or (``selector``) by their labels; sorting is
+    the list's own (``ListModel.sort``), which keeps the proxy in its order."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.selector: LabelSelector | None = None
+
+    def set_filter(self, pattern: QRegularExpression, selector: LabelSelector | None) -> None:
+        """Keep the rows with a cell ``pattern`` matches, or (``selector``) whose labels it selects."""
+        if selector is None and self.selector is None:
+            self.setFilterRegularExpression(pattern)
+            return
+        self.selector = selector
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9: the way to say the filter changed
+            self.beginFilterChange()
+            self.setFilterRegularExpression(pattern)
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.setFilterRegularExpression(pattern)
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        source = self.sourceModel()
+        if self.selector is not None and isinstance(source, ListModel):
+            return self.selector.matches(source.rows[source_row].labels)
+        return super().filterAcceptsRow(source_row, source_parent)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         source = self.sourceModel()
@@ -703,7 +754,12 @@ class ListPage(QWidget):
         # the columns it can filter by, as the table names them (Istio keeps its capital)
         what = title if title == CONFIG else title.lower()
         by = ", ".join(c.lower() for c in COLUMNS[title][:3])
-        self.filter.setPlaceholderText(f"Filter {what} by {by}…")
+        labels = "" if title == CONFIG else " or labels (app=reviews)"
+        self.filter.setPlaceholderText(f"Filter {what} by {by}{labels}…")
+        if title != CONFIG:
+            self.filter.setToolTip("A name, namespace or any text of a cell; or labels, as kubectl get -l takes them: "
+                                   "app=reviews,version!=v1 (all of them), app in (reviews,ratings), "
+                                   "app (has the label), !version (has it not)")
         self.filter.setAccessibleName(f"Filter {what}")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._filter_changed)
@@ -766,7 +822,10 @@ class ListPage(QWidget):
     def _filter_changed(self, text: str) -> None:
         # a name pasted from a terminal brings a space or tab around it, which no cell ends with: it is
         # not part of the name (spaces inside the text are kept: "missing: restart")
-        self.proxy.setFilterRegularExpression(_filter_pattern(text.strip()))
+        text = text.strip()
+        # "app=reviews,version!=v1": the rows whose labels it selects, as kubectl's -l (Kiali's label filter)
+        selector = parse_label_selector(text) if self.model.title != CONFIG else None
+        self.proxy.set_filter(_filter_pattern(text if selector is None else ""), selector)
         self._say_filtered()
 
     def _say_filtered(self) -> None:
