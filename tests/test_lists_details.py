@@ -40,6 +40,16 @@ REVIEWS_POLICY = {
 }
 
 
+# an EnvoyFilter patching the ratings workload's proxy
+RATINGS_FILTER = {
+    "apiVersion": "networking.istio.io/v1alpha3", "kind": "EnvoyFilter",
+    "metadata": {"name": "ratings-lua", "namespace": "bookinfo"},
+    "spec": {"workloadSelector": {"labels": {"app": "ratings"}},
+             "configPatches": [{"applyTo": "HTTP_FILTER", "match": {"context": "SIDECAR_INBOUND"},
+                                "patch": {"operation": "INSERT_BEFORE", "value": {"name": "envoy.lua"}}}]},
+}
+
+
 @pytest.fixture
 def bookinfo_snapshot(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path,
                       prometheus_server: PrometheusServer) -> Iterator[Snapshot]:
@@ -52,6 +62,7 @@ def bookinfo_snapshot(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: P
     for manifest in ("bookinfo-gateway.yaml", "destination-rule-all.yaml", "virtual-service-all-v1.yaml"):
         emu.load_yaml(shared_dir / NETWORKING / manifest, namespace="bookinfo")
     emu.add(REVIEWS_POLICY)
+    emu.add(RATINGS_FILTER)
     emu.add_namespace("istio-system")
     emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "prometheus", "namespace": "istio-system",
                                                                 "labels": {"app": "prometheus"}},
@@ -119,6 +130,7 @@ def test_each_row_names_the_istio_config_tied_to_it_as_kiali_does(lists: MeshLis
     # a workload: what selects it (the policy of reviews v1 only)
     assert _details(lists, WORKLOADS, "reviews-v1") == "AuthorizationPolicy reviews-viewer"
     assert _details(lists, WORKLOADS, "reviews-v2") == ""
+    assert _details(lists, WORKLOADS, "ratings-v1") == "EnvoyFilter ratings-lua"  # what patches its proxy
     # an app: its services' and its workloads'
     assert _details(lists, APPS, "reviews") == (
         "VirtualService reviews, DestinationRule reviews, AuthorizationPolicy reviews-viewer")
@@ -175,7 +187,7 @@ def test_a_rows_context_menu_offers_its_config_or_says_it_has_none(qtbot: QtBot,
     assert [a.text() for a in menu.actions()] == ["Open VirtualService reviews", "Open DestinationRule reviews"]
     menu.close()
     qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None)
-    point, _index = _cell_point(lists, WORKLOADS, "ratings-v1")
+    point, _index = _cell_point(lists, WORKLOADS, "details-v1")
     lists.pages[WORKLOADS].table.customContextMenuRequested.emit(QPoint(5, point.y()))
     qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
     menu = QApplication.activePopupWidget()

@@ -75,6 +75,7 @@ from meshdesk.mesh.validation_badges import (
     badge_text,
     counts,
     key_of,
+    labels_at,
     node_objects,
 )
 from meshdesk.mesh.validations import SERVICE, WORKLOAD, ObjectKey, Validation, fqdn, validate
@@ -371,10 +372,23 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
             out += [g for ns, name in refs if (g := gateways.get((kind, o.cluster or home, ns, name))) is not None]
         return out
 
+    # EnvoyFilters (by their workloadSelector, none: all of the namespace) and WorkloadGroups (by the labels
+    # they give their entries) of each namespace, which Kiali lists with the workloads they match too
+    patching: dict[tuple[str, str], list[tuple[IstioObject, dict[str, str]]]] = {}
+    for o in inventory.istio:
+        spec = o.spec if isinstance(o.spec, dict) else {}
+        selector = labels_at(spec, "workloadSelector", "labels") if o.kind == "EnvoyFilter" else \
+            labels_at(spec, "metadata", "labels") if o.kind == "WorkloadGroup" else None
+        if selector is not None and (selector or o.kind == "EnvoyFilter"):
+            patching.setdefault((o.cluster or home, o.namespace), []).append((o, selector))
+
     def workload_references(w: Workload, objs: Sequence[IstioObject]) -> list[IstioObject]:
-        """What selects the workload, and the Gateway API Gateway it runs for (its gateway-name label)."""
+        """What selects the workload (EnvoyFilters and WorkloadGroups too), and the Gateway API Gateway it
+        runs for (its gateway-name label)."""
         runs_for = gateways.get(("K8sGateway", w.cluster or home, w.namespace, w.labels.get(GATEWAY_NAME_LABEL, "")))
-        return [*objs, *([runs_for] if runs_for is not None else [])]
+        matching = [o for o, selector in patching.get((w.cluster or home, w.namespace), [])
+                    if all(w.labels.get(k) == v for k, v in selector.items())]
+        return [*objs, *matching, *([runs_for] if runs_for is not None else [])]
 
     # the Services in front of each workload (an app's references are its services' and its workloads')
     behind_by_service: dict[int, list[Workload]] = {}
