@@ -162,6 +162,8 @@ class ListRow:
     references: tuple[ObjectKey, ...] = ()
     # its labels, each with its values (an app has its workloads' and services'; the others one each)
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the worst error share of its requests (0..1): of two rows of one health, the higher sorts first
+    error_ratio: float = 0.0
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -343,6 +345,12 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         return _worst_health([judged.nodes[i].health.status for i in ids  # type: ignore[union-attr]
                               if judged.nodes[i].health is not None])  # type: ignore[union-attr]
 
+    def error_ratio(ids: list[str]) -> float:
+        """The worst error share of these nodes' requests (what sorts rows of one health, as Kiali's)."""
+        assert judged is not None or not ids
+        return max((h.error_ratio for i in ids if (h := judged.nodes[i].health) is not None),  # type: ignore[union-attr]
+                   default=0.0)
+
     # the Gateways a row's VirtualServices bind (the usual ingress gateway's outside the chosen namespaces
     # too) and its Gateway API routes' parents, by (cluster, namespace, name)
     gateways: dict[tuple[str, str, str, str], IstioObject] = {}
@@ -423,7 +431,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                       config_unread=unread(w.namespace), pods=pods, pods_ready=ready,
                                       cluster=cluster_of(w),
                                       references=_ordered_references(workload_references(w, selecting)),
-                                      labels=_labels([w.labels])))
+                                      labels=_labels([w.labels]), error_ratio=error_ratio(hids)))
     # an app is one cluster's workloads of its name (an inventory merged from several: each one's)
     by_app_name: dict[tuple[str, str, str], list[Workload]] = {}
     for w in inventory.workloads:
@@ -458,7 +466,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                  sidecar_tip=_opted_out_tip(app.workloads), config_unread=unread(app.namespace),
                                  cluster=cluster if several else "", references=_ordered_references(referenced),
                                  labels=_labels([*(w.labels for w in app.workloads),
-                                                 *(s.labels for s in fronting.values())])))
+                                                 *(s.labels for s in fronting.values())]),
+                                 error_ratio=whole.error_ratio if whole is not None else error_ratio(hids)))
     for s in inventory.services:
         ids = list(by_service.get((s.cluster or home, s.namespace, s.name), []))
         hids = judged_by_service.get((s.cluster or home, s.namespace, s.name), [])
@@ -474,7 +483,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, s.type or "ClusterIP", e, wn, ids,
                                      sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace),
                                      cluster=cluster_of(s), references=_ordered_references(service_references(s, about)),
-                                     labels=_labels([s.labels])))
+                                     labels=_labels([s.labels]), error_ratio=error_ratio(hids)))
     # as Kiali's service list, each host of the chosen namespaces' ServiceEntries that names no Service
     # of them is a service too (Kiali's "External" registry), with its entry's findings; its nodes are the
     # entry's ServiceEntry node and the idle node named by the host
@@ -500,7 +509,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         out[SERVICES].append(ListRow(listed.name, listed.namespace, health(hids), "", "ServiceEntry", e, wn, ids,
                                      config_unread=unread(listed.namespace),
                                      references=_ordered_references(with_gateways(about)),
-                                     labels=_labels([listed.labels])))
+                                     labels=_labels([listed.labels]), error_ratio=error_ratio(hids)))
     # an object's nodes are those of its own cluster (of an inventory merged from several, each
     # cluster's object of one name has that cluster's nodes)
     by_object: dict[tuple[ObjectKey, str], list[str]] = {}
@@ -628,10 +637,12 @@ class ListModel(QAbstractTableModel):
 
     def _sort_key(self, r: int, c: int) -> Any:
         row, col = self.rows[r], self.columns[c]
-        if col == "Health":
-            return _HEALTH_RANK.get(row.health, 4)
+        if col == "Health":  # the worst first; of one health, the most failed requests first (as Kiali)
+            return _HEALTH_RANK.get(row.health, 4), -row.error_ratio
         if col == "Config":  # errors first, then warnings, then not known, then ok
             return -(row.errors * 10000 + row.warnings + 0.5 * bool(row.config_unread))
+        if col == "Details":  # the fewest objects tied to it first, as Kiali's
+            return len(row.references), self._texts[r][c].lower()
         if col == "Pods":  # the fewest ready of those wanted first
             return row.pods_ready
         if col == "Labels":  # the most missing first (no app weighs more than no version), as Config
