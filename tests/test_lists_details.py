@@ -64,6 +64,12 @@ def bookinfo_snapshot(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: P
         emu.load_yaml(shared_dir / NETWORKING / manifest, namespace="bookinfo")
     emu.add(REVIEWS_POLICY)
     emu.add(RATINGS_FILTER)
+    yield _read(emu, ("bookinfo",), tmp_path, prometheus_server)
+
+
+def _read(emu: KubeEmulator, namespaces: tuple[str, ...], tmp_path: Path,
+          prometheus_server: PrometheusServer) -> Snapshot:
+    """What the app reads of these namespaces through a kubeconfig, Prometheus behind the API server."""
     emu.add_namespace("istio-system")
     emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "prometheus", "namespace": "istio-system",
                                                                 "labels": {"app": "prometheus"}},
@@ -72,11 +78,11 @@ def bookinfo_snapshot(kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: P
     emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
     source = open_source(str(emu.write_kubeconfig(tmp_path / "kubeconfig")))
     try:
-        snap = source.snapshot(GraphRequest(namespaces=("bookinfo",), queryTime=prometheus_server.query_time))
+        snap = source.snapshot(GraphRequest(namespaces=namespaces, queryTime=prometheus_server.query_time))
     finally:
         source.close()
-    assert snap.inventory is not None and snap.samples
-    yield snap
+    assert snap.inventory is not None
+    return snap
 
 
 @pytest.fixture
@@ -283,3 +289,32 @@ def test_sorted_by_details_the_rows_with_most_config_come_last_or_first(lists: M
     page.table.sortByColumn(details, Qt.SortOrder.AscendingOrder)
     rows = page.visible_rows()
     assert rows[-1].name == "productpage" and [len(r.references) for r in rows] == sorted(counts)
+
+
+def test_a_gateway_api_route_and_its_gateway_are_a_services_details(
+        qtbot: QtBot, kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path,
+        prometheus_server: PrometheusServer) -> None:
+    """httpbin behind a Gateway API Gateway: its HTTPRoute and the Gateway the route is attached to are
+    named with the service (Kiali's K8sHTTPRoute and K8sGateway references), as its VirtualServices are."""
+    from tests import gateway_api_crds
+
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    gateway_api_crds.install(emu)
+    emu.add_namespace("httpbin")
+    emu.load_yaml(shared_dir / "fixtures/istio/httpbin/httpbin.yaml", namespace="httpbin")
+    emu.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+             "metadata": {"name": "edge", "namespace": "httpbin"},
+             "spec": {"gatewayClassName": "istio",
+                      "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}}, "httpbin")
+    emu.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+             "metadata": {"name": "httpbin", "namespace": "httpbin"},
+             "spec": {"parentRefs": [{"name": "edge"}],
+                      "rules": [{"backendRefs": [{"name": "httpbin", "port": 8000}]}]}}, "httpbin")
+    snap = _read(emu, ("httpbin",), tmp_path, prometheus_server)
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    with qtbot.waitSignal(lists.rowsUpdated):
+        lists.set_data(build(snap), snap.inventory)
+    assert _details(lists, SERVICES, "httpbin") == "K8sGateway edge, K8sHTTPRoute httpbin"
+    assert _details(lists, APPS, "httpbin") == "K8sGateway edge, K8sHTTPRoute httpbin"
