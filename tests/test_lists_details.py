@@ -21,7 +21,7 @@ from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.cluster import open_source
 from meshdesk.ui.config_view import ConfigView
-from meshdesk.ui.lists import APPS, COLUMNS, SERVICES, WORKLOADS, MeshLists
+from meshdesk.ui.lists import APPS, COLUMNS, CONFIG, SERVICES, WORKLOADS, MeshLists
 from tests import prom_server
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.prom_server import PrometheusServer
@@ -318,3 +318,33 @@ def test_a_gateway_api_route_and_its_gateway_are_a_services_details(
         lists.set_data(build(snap), snap.inventory)
     assert _details(lists, SERVICES, "httpbin") == "K8sGateway edge, K8sHTTPRoute httpbin"
     assert _details(lists, APPS, "httpbin") == "K8sGateway edge, K8sHTTPRoute httpbin"
+
+
+def test_the_config_cell_says_what_its_findings_are(qtbot: QtBot) -> None:
+    """"1 warning" said there was something wrong with mongodb-v1, not what nor in which object: the
+    Istio config dock had to be searched for it. Hovering the cell says it, as Kiali's validation icon."""
+    from meshdesk.sources.demo import DemoCluster
+
+    snap = DemoCluster(clock=lambda: 1_750_000_000.0).snapshot(GraphRequest(namespaces=("hello", "shop")))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    with qtbot.waitSignal(lists.rowsUpdated):
+        lists.set_data(build(snap), snap.inventory)
+
+    def tip(title: str, name: str) -> object:
+        page = lists.pages[title]
+        row = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == name)
+        cell = page.proxy.index(row, COLUMNS[title].index("Config"))
+        assert cell.data() != "ok"
+        return cell.data(Qt.ItemDataRole.ToolTipRole)
+
+    said = tip(WORKLOADS, "mongodb-v1")
+    assert isinstance(said, str) and said.startswith("PeerAuthentication default: warning MDK0501 STRICT mTLS cannot")
+    assert tip(SERVICES, "sleep") == ("Service sleep: warning KIA0701 no Deployment behind this Service declares the "
+                                      "container port '80' (spec/ports[0])")
+    # the object's own row says it without its name
+    own = tip(CONFIG, "default")
+    assert isinstance(own, str) and own.startswith("warning MDK0501 STRICT mTLS cannot")
+    page = lists.pages[WORKLOADS]
+    ok = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == "reviews-v1")
+    assert page.proxy.index(ok, COLUMNS[WORKLOADS].index("Config")).data(Qt.ItemDataRole.ToolTipRole) is None

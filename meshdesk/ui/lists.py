@@ -78,7 +78,17 @@ from meshdesk.mesh.validation_badges import (
     labels_at,
     node_objects,
 )
-from meshdesk.mesh.validations import SERVICE, WORKLOAD, ObjectKey, Validation, fqdn, validate
+from meshdesk.mesh.validations import (
+    ERROR,
+    SERVICE,
+    WARNING,
+    WORKLOAD,
+    ObjectKey,
+    Validation,
+    fqdn,
+    validate,
+    validation_of,
+)
 from meshdesk.mesh.words import counted
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
@@ -164,6 +174,9 @@ class ListRow:
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # the worst error share of its requests (0..1): of two rows of one health, the higher sorts first
     error_ratio: float = 0.0
+    # what its errors and warnings say ("VirtualService reviews: error KIA1107 ..."; a config row's own
+    # without its name): the Config cell's tooltip, as Kiali's validation icon's
+    findings: tuple[str, ...] = ()
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -406,16 +419,33 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         for w in found:
             services_of.setdefault(id(w), []).append(s)
 
-    def errors_warnings(objs: Sequence[Any], workloads: Sequence[Workload], cluster: str) -> tuple[int, int]:
+    def tally(keys: Sequence[ObjectKey], subjects: set[str] | None, cluster: str,
+              namespace: str) -> tuple[int, int, tuple[str, ...]]:
+        """(errors, warnings, what they say) of the findings ``counts`` counts; what they say only when there
+        are some (the Config cell's tooltip), each after the object it is of where that is another."""
+        e, wn = counts(validations, keys, subjects, cluster)
+        if not (e or wn):
+            return e, wn, ()
+        lines = []
+        for k in dict.fromkeys(keys):
+            v = validation_of(validations, k, cluster)
+            for c in v.checks if v is not None else ():
+                if c.severity in (ERROR, WARNING) and not (subjects is not None and c.subjects
+                                                           and subjects.isdisjoint(c.subjects)):
+                    lines.append(f"{reference_text(k, namespace)}: {c.severity} {c}")
+        return e, wn, tuple(lines)
+
+    def errors_warnings(objs: Sequence[Any], workloads: Sequence[Workload], cluster: str,
+                        namespace: str) -> tuple[int, int, tuple[str, ...]]:
         """The findings of the objects about these workloads, and the workloads' own (their cluster's)."""
-        return counts(validations, [*(key_of(o) for o in objs), *((WORKLOAD, w.namespace, w.name) for w in workloads)],
-                      {f"{w.namespace}/{w.name}" for w in workloads}, cluster)
+        return tally([*(key_of(o) for o in objs), *((WORKLOAD, w.namespace, w.name) for w in workloads)],
+                     {f"{w.namespace}/{w.name}" for w in workloads}, cluster, namespace)
 
     for w in inventory.workloads:
         ids = list(by_workload.get((w.cluster or home, w.namespace, w.name), []))
         hids = judged_by_workload.get((w.cluster or home, w.namespace, w.name), [])
         selecting = index.for_workload(w)
-        e, wn = errors_warnings(selecting, [w], cluster_of(w))
+        e, wn, said = errors_warnings(selecting, [w], cluster_of(w), w.namespace)
         # a gateway's istio-proxy is the gateway itself, not a sidecar beside an app
         side = "waypoint" if is_waypoint(w) else "gateway" if w.has_sidecar and is_gateway(w) else \
             _sidecar_text(w.has_sidecar, is_ambient(w, ambient), w.namespace in control, gap([w]))
@@ -431,7 +461,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                       config_unread=unread(w.namespace), pods=pods, pods_ready=ready,
                                       cluster=cluster_of(w),
                                       references=_ordered_references(workload_references(w, selecting)),
-                                      labels=_labels([w.labels]), error_ratio=error_ratio(hids)))
+                                      labels=_labels([w.labels]), error_ratio=error_ratio(hids), findings=said))
     # an app is one cluster's workloads of its name (an inventory merged from several: each one's)
     by_app_name: dict[tuple[str, str, str], list[Workload]] = {}
     for w in inventory.workloads:
@@ -451,7 +481,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         fronting = {id(s): s for w in app.workloads for s in services_of.get(id(w), [])}
         for s in fronting.values():
             referenced += service_references(s, index.for_service(s))
-        e, wn = errors_warnings(list(objs.values()), app.workloads, cluster if several else "")
+        e, wn, said = errors_warnings(list(objs.values()), app.workloads, cluster if several else "", app.namespace)
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                              bool(app.workloads) and all(is_ambient(w, ambient) for w in app.workloads),
@@ -467,7 +497,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                  cluster=cluster if several else "", references=_ordered_references(referenced),
                                  labels=_labels([*(w.labels for w in app.workloads),
                                                  *(s.labels for s in fronting.values())]),
-                                 error_ratio=whole.error_ratio if whole is not None else error_ratio(hids)))
+                                 error_ratio=whole.error_ratio if whole is not None else error_ratio(hids),
+                                 findings=said))
     for s in inventory.services:
         ids = list(by_service.get((s.cluster or home, s.namespace, s.name), []))
         hids = judged_by_service.get((s.cluster or home, s.namespace, s.name), [])
@@ -477,13 +508,12 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    all(is_ambient(w, ambient) for w in behind),
                                                    s.namespace in control, gap(behind))
-        e, wn = counts(validations, [*(key_of(o) for o in about),
-                                     (SERVICE, s.namespace, s.name)], {f"{w.namespace}/{w.name}" for w in behind},
-                       cluster_of(s))
+        e, wn, said = tally([*(key_of(o) for o in about), (SERVICE, s.namespace, s.name)],
+                             {f"{w.namespace}/{w.name}" for w in behind}, cluster_of(s), s.namespace)
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, s.type or "ClusterIP", e, wn, ids,
                                      sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace),
                                      cluster=cluster_of(s), references=_ordered_references(service_references(s, about)),
-                                     labels=_labels([s.labels]), error_ratio=error_ratio(hids)))
+                                     labels=_labels([s.labels]), error_ratio=error_ratio(hids), findings=said))
     # as Kiali's service list, each host of the chosen namespaces' ServiceEntries that names no Service
     # of them is a service too (Kiali's "External" registry), with its entry's findings; its nodes are the
     # entry's ServiceEntry node and the idle node named by the host
@@ -504,12 +534,13 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                                if (ns, name) == (listed.namespace, listed.name) for i in found)]
         hids = [*judged_entries.get(where, []), *(i for (_c, ns, name), found in judged_by_service.items()
                                                   if (ns, name) == (listed.namespace, listed.name) for i in found)]
-        e, wn = counts(validations, [("ServiceEntry", listed.namespace, listed.entry)])
+        e, wn, said = tally([("ServiceEntry", listed.namespace, listed.entry)], None, "", listed.namespace)
         about = [o for o in index.for_host(fqdn(listed.name, listed.namespace)) if (o.cluster or home) == listed.cluster]
         out[SERVICES].append(ListRow(listed.name, listed.namespace, health(hids), "", "ServiceEntry", e, wn, ids,
                                      config_unread=unread(listed.namespace),
                                      references=_ordered_references(with_gateways(about)),
-                                     labels=_labels([listed.labels]), error_ratio=error_ratio(hids)))
+                                     labels=_labels([listed.labels]), error_ratio=error_ratio(hids),
+                                     findings=said))
     # an object's nodes are those of its own cluster (of an inventory merged from several, each
     # cluster's object of one name has that cluster's nodes)
     by_object: dict[tuple[ObjectKey, str], list[str]] = {}
@@ -519,10 +550,10 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
             for k in keys:
                 by_object.setdefault((k, cluster_of_node), []).append(nid)
     for o in inventory.istio:
-        e, wn = counts(validations, [key_of(o)], cluster=cluster_of(o))
+        e, wn, said = tally([key_of(o)], None, cluster_of(o), o.namespace)
         out[CONFIG].append(ListRow(o.name, o.namespace, kind=o.kind, errors=e, warnings=wn,
                                    node_ids=by_object.get((key_of(o), cluster_of(o)), []), key=key_of(o),
-                                   cluster=cluster_of(o)))
+                                   cluster=cluster_of(o), findings=tuple(f.partition(": ")[2] for f in said)))
     return out
 
 
@@ -602,6 +633,9 @@ def lists_update(graph: TrafficGraph | None, inventory: Inventory | None,
     texts = {title: [row_cells(row, COLUMNS[title]) for row in page] for title, page in rows.items()}
     return ListsUpdate(rows, texts, unread_notes(inventory), validations)
 
+
+# how many findings a Config cell's tooltip says (the Istio config dock has them all)
+_FINDINGS_SAID = 12
 
 # how many of a column's longest texts are measured to size it (``ListPage._content_width``)
 _MEASURED = 20
@@ -715,9 +749,14 @@ class ListModel(QAbstractTableModel):
                 return QBrush(QColor(_BADGE_COLOUR["warning"]))
         if role == Qt.ItemDataRole.ToolTipRole and col in ("Name", "Namespace") and len(self._texts[r][c]) > 40:
             return self._texts[r][c]  # (a long name may be cut in its cell)
-        if role == Qt.ItemDataRole.ToolTipRole and col == "Config" and row.config_unread:
-            return (f"The cluster would not let meshdesk list {', '.join(row.config_unread)} in {row.namespace}: "
-                    "findings about what is in them are not counted")
+        if role == Qt.ItemDataRole.ToolTipRole and col == "Config" and (row.findings or row.config_unread):
+            said = list(row.findings[:_FINDINGS_SAID])
+            if len(row.findings) > _FINDINGS_SAID:
+                said.append(f"… and {len(row.findings) - _FINDINGS_SAID} more")
+            if row.config_unread:
+                said.append(f"The cluster would not let meshdesk list {', '.join(row.config_unread)} in "
+                            f"{row.namespace}: findings about what is in them are not counted")
+            return "\n".join(said)
         if role == Qt.ItemDataRole.ToolTipRole and col == "Labels" and (row.missing_labels or row.labels):
             # (a long list is cut in its cell: one label a line here)
             return "\n".join([*(_MISSING_LABEL_EFFECT.get(m, f"No {m} label.") for m in row.missing_labels),
