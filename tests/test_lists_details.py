@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -111,7 +111,7 @@ def _details(lists: MeshLists, title: str, name: str) -> str:
     return str(page.proxy.index(row, column).data())
 
 
-def _cell_point(lists: MeshLists, title: str, name: str) -> tuple[QPoint, object]:
+def _cell_point(lists: MeshLists, title: str, name: str) -> tuple[QPoint, QModelIndex]:
     page = lists.pages[title]
     lists.setCurrentWidget(page)
     column = COLUMNS[title].index("Details")
@@ -165,6 +165,13 @@ def test_double_click_on_details_opens_the_object_or_offers_them(qtbot: QtBot, l
         _double_click(qtbot, table.viewport(), point)
     assert opened.args == [("AuthorizationPolicy", "bookinfo", "reviews-viewer")]
     assert "<b>AuthorizationPolicy</b>" in config.title.text() and "name: reviews-viewer" in config.yaml.toPlainText()
+    # and from the keyboard: Enter on the cell
+    point, index = _cell_point(lists, WORKLOADS, "ratings-v1")
+    table.setFocus()
+    table.setCurrentIndex(index)
+    with qtbot.waitSignal(lists.configSelected) as opened:
+        qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert opened.args == [("EnvoyFilter", "bookinfo", "ratings-lua")]
     # several: a menu of them, and the one chosen is shown
     point, _index = _cell_point(lists, SERVICES, "productpage")
     table = lists.pages[SERVICES].table
