@@ -3,18 +3,18 @@
 (has it not); terms joined by commas must all hold.
 
     selector = parse_label_selector("app=reviews,version!=v1")   # None: the text is no selector
-    selector.matches({"app": {"reviews"}, "version": {"v2"}})    # True
+    selector.matches({"app": "reviews", "version": "v2"})        # True
 
 A text is taken as a selector only when one of its terms has an operator (``=``, ``!=``, ``!``, ``in``,
 ``notin``): a bare word is a name to look for, not "has this label". An app's labels have several
-values (its workloads' and services'): ``version=v1`` holds when one of them is ``v1``, ``version!=v1``
-when none is.
+values (its workloads' and services', joined by commas, which no label value holds): ``version=v1``
+holds when one of them is ``v1``, ``version!=v1`` when none is.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 _KEY = r"[A-Za-z0-9][A-Za-z0-9_./-]*"
@@ -30,22 +30,21 @@ class Requirement:
     op: str  # "in" (=, ==, in), "notin" (!=, notin), "exists", "!" (does not exist)
     values: frozenset[str] = frozenset()
 
-    def holds(self, labels: Mapping[str, Collection[str]]) -> bool:
+    def holds(self, labels: Mapping[str, str]) -> bool:
         have = labels.get(self.key)
         if self.op == "exists":
             return have is not None
         if self.op == "!":
             return have is None
-        if self.op == "in":
-            return have is not None and any(v in self.values for v in have)
-        return have is None or not any(v in self.values for v in have)  # notin
+        found = have is not None and any(v in self.values for v in have.split(","))
+        return found if self.op == "in" else not found
 
 
 @dataclass(frozen=True)
 class LabelSelector:
     requirements: tuple[Requirement, ...]
 
-    def matches(self, labels: Mapping[str, Collection[str]]) -> bool:
+    def matches(self, labels: Mapping[str, str]) -> bool:
         return all(r.holds(labels) for r in self.requirements)
 
 

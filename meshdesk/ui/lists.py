@@ -103,6 +103,8 @@ _FROM_START = "\x1f"
 # other spellings a cell's filter text answers to, after a mark no one types: no health reads "n/a",
 # and was "NA" (as Kiali keeps it), so typing "na" finds those rows as typing "n/a" does
 _ALSO = "\x1e"
+# the filter text of a row's first cell while the filter is a label selector that selects the row
+_LABELS_MATCH = "\x1d"
 _HEALTH_ALSO = {NO_HEALTH_TEXT: NO_HEALTH}
 # no health at all ("") is shown as NO_HEALTH is ("n/a", ``health_text``), and sorts with it
 _HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 3, "": 3}
@@ -170,8 +172,10 @@ class ListRow:
     cluster: str = ""
     # the Istio config tied to it (the Details column), as (kind, namespace, name), in Kiali's order
     references: tuple[ObjectKey, ...] = ()
-    # its labels, each with its values (an app has its workloads' and services'; the others one each)
-    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # its labels (an object's own dict, not copied: 10,000 copies are work for the garbage collector on
+    # the UI thread); an app's joined from its workloads' and services', several values of a key joined by
+    # commas ("v1,v2"; a label value has none)
+    labels: Mapping[str, str] = field(default_factory=dict)
     # the worst error share of its requests (0..1): of two rows of one health, the higher sorts first
     error_ratio: float = 0.0
     # what its errors and warnings say ("VirtualService reviews: error KIA1107 ..."; a config row's own
@@ -197,7 +201,7 @@ class ListRow:
     @property
     def labels_shown(self) -> str:
         """The Labels cell: the app or version label it lacks, then its labels ("app=reviews, version=v1,v2")."""
-        mine = ", ".join(f"{k}={','.join(v)}" for k, v in self.labels.items())
+        mine = ", ".join(f"{k}={v}" for k, v in self.labels.items())
         return " · ".join(t for t in (self.labels_text, mine) if t)
 
     @property
@@ -224,16 +228,20 @@ _REFERENCE_ORDER = {kind: i for i, kind in enumerate((
     "EnvoyFilter", "WorkloadGroup"))}
 
 
-def _labels(sets: Sequence[Mapping[str, str]]) -> dict[str, tuple[str, ...]]:
-    """Labels of one object, or joined from several (an app's), each key with its values in order."""
+def _labels(sets: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """Labels joined from several objects (an app's), each key's values in order, joined by commas."""
+    if len(sets) == 1:
+        return dict(sets[0])
     out: dict[str, dict[str, None]] = {}
     for labels in sets:
         for k, v in labels.items():
             out.setdefault(k, {})[v] = None
-    return {k: tuple(v) for k, v in out.items()}
+    return {k: ",".join(v) for k, v in out.items()}
 
 
 def _ordered_references(objs: Sequence[Any]) -> tuple[ObjectKey, ...]:
+    if not objs:
+        return ()
     keys = dict.fromkeys(key_of(o) for o in objs)
     return tuple(sorted(keys, key=lambda k: (_REFERENCE_ORDER.get(k[0], len(_REFERENCE_ORDER)), k[0], k[1], k[2])))
 
@@ -379,10 +387,18 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
             for host in route_destinations(o):
                 routing_to.setdefault(host, []).append(o)
 
-    def service_references(s: Service, about: Sequence[IstioObject]) -> list[IstioObject]:
-        """The objects about the service's host, the VirtualServices routing to it, and their Gateways."""
-        routing = routing_to.get(f"{s.name}.{s.namespace}.svc.cluster.local", [])
-        return with_gateways([*about, *(o for o in routing if (o.cluster or home) == (s.cluster or home))])
+    about_service: dict[int, tuple[list[IstioObject], list[IstioObject]]] = {}
+
+    def service_config(s: Service) -> tuple[list[IstioObject], list[IstioObject]]:
+        """The objects about the service's host (its findings are counted with it), and those and the
+        VirtualServices routing to it, with their Gateways (its Details); asked once per service, by its
+        app's row and its own."""
+        if id(s) not in about_service:
+            about = index.for_service(s)
+            routing = routing_to.get(f"{s.name}.{s.namespace}.svc.cluster.local", [])
+            about_service[id(s)] = about, with_gateways(
+                [*about, *(o for o in routing if (o.cluster or home) == (s.cluster or home))])
+        return about_service[id(s)]
 
     def with_gateways(objs: Sequence[IstioObject]) -> list[IstioObject]:
         """The objects, and the Gateways their VirtualServices bind and their routes are attached to."""
@@ -461,7 +477,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                                       config_unread=unread(w.namespace), pods=pods, pods_ready=ready,
                                       cluster=cluster_of(w),
                                       references=_ordered_references(workload_references(w, selecting)),
-                                      labels=_labels([w.labels]), error_ratio=error_ratio(hids), findings=said))
+                                      labels=w.labels, error_ratio=error_ratio(hids), findings=said))
     # an app is one cluster's workloads of its name (an inventory merged from several: each one's)
     by_app_name: dict[tuple[str, str, str], list[Workload]] = {}
     for w in inventory.workloads:
@@ -480,7 +496,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
             referenced += workload_references(w, selecting)
         fronting = {id(s): s for w in app.workloads for s in services_of.get(id(w), [])}
         for s in fronting.values():
-            referenced += service_references(s, index.for_service(s))
+            referenced += service_config(s)[1]
         e, wn, said = errors_warnings(list(objs.values()), app.workloads, cluster if several else "", app.namespace)
         sidecars = {w.has_sidecar for w in app.workloads}
         side = _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
@@ -503,7 +519,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         ids = list(by_service.get((s.cluster or home, s.namespace, s.name), []))
         hids = judged_by_service.get((s.cluster or home, s.namespace, s.name), [])
         behind = behind_by_service[id(s)]
-        about = index.for_service(s)
+        about, tied = service_config(s)
         sidecars = {w.has_sidecar for w in behind}
         side = "" if not behind else _sidecar_text(True if sidecars == {True} else False if False in sidecars else None,
                                                    all(is_ambient(w, ambient) for w in behind),
@@ -512,8 +528,8 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
                              {f"{w.namespace}/{w.name}" for w in behind}, cluster_of(s), s.namespace)
         out[SERVICES].append(ListRow(s.name, s.namespace, health(hids), side, s.type or "ClusterIP", e, wn, ids,
                                      sidecar_tip=_opted_out_tip(behind), config_unread=unread(s.namespace),
-                                     cluster=cluster_of(s), references=_ordered_references(service_references(s, about)),
-                                     labels=_labels([s.labels]), error_ratio=error_ratio(hids), findings=said))
+                                     cluster=cluster_of(s), references=_ordered_references(tied),
+                                     labels=s.labels, error_ratio=error_ratio(hids), findings=said))
     # as Kiali's service list, each host of the chosen namespaces' ServiceEntries that names no Service
     # of them is a service too (Kiali's "External" registry), with its entry's findings; its nodes are the
     # entry's ServiceEntry node and the idle node named by the host
@@ -539,7 +555,7 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
         out[SERVICES].append(ListRow(listed.name, listed.namespace, health(hids), "", "ServiceEntry", e, wn, ids,
                                      config_unread=unread(listed.namespace),
                                      references=_ordered_references(with_gateways(about)),
-                                     labels=_labels([listed.labels]), error_ratio=error_ratio(hids),
+                                     labels=listed.labels, error_ratio=error_ratio(hids),
                                      findings=said))
     # an object's nodes are those of its own cluster (of an inventory merged from several, each
     # cluster's object of one name has that cluster's nodes)
@@ -622,6 +638,9 @@ class ListsUpdate:
     texts: dict[str, list[tuple[str, ...]]]  # each list's rows' cells (``row_cells``)
     notes: dict[str, str]  # ``unread_notes``
     validations: Mapping[ObjectKey, Validation]
+    # each list's columns' longest text's length (what sizes the columns), measured here rather than on
+    # the UI thread at each refresh
+    longest: dict[str, list[int]] = field(default_factory=dict)
 
 
 def lists_update(graph: TrafficGraph | None, inventory: Inventory | None,
@@ -631,7 +650,9 @@ def lists_update(graph: TrafficGraph | None, inventory: Inventory | None,
         validations = validate(inventory) if inventory is not None else {}
     rows = build_rows(graph, inventory, validations)
     texts = {title: [row_cells(row, COLUMNS[title]) for row in page] for title, page in rows.items()}
-    return ListsUpdate(rows, texts, unread_notes(inventory), validations)
+    longest = {title: [max((len(t[c]) for t in cells), default=0) for c in range(len(COLUMNS[title]))]
+               for title, cells in texts.items()}
+    return ListsUpdate(rows, texts, unread_notes(inventory), validations, longest)
 
 
 # how many findings a Config cell's tooltip says (the Istio config dock has them all)
@@ -649,10 +670,15 @@ class ListModel(QAbstractTableModel):
         self.rows: list[ListRow] = []
         self._texts: list[tuple[str, ...]] = []  # each row's cells, made once: sorting 5,000 rows asks often
         self._order: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)  # (column, order) rows keep
+        self.selector: LabelSelector | None = None  # the label selector the filter field holds, if it does
+        self._longest: Sequence[int] | None = None  # each column's longest text's length, when given
 
-    def set_rows(self, rows: list[ListRow], texts: list[tuple[str, ...]] | None = None) -> None:
-        """(``texts``: the rows' cells, ``row_cells``, when they were made already, off the UI thread.)"""
+    def set_rows(self, rows: list[ListRow], texts: list[tuple[str, ...]] | None = None,
+                 longest: Sequence[int] | None = None) -> None:
+        """(``texts``: the rows' cells, ``row_cells``, when they were made already, off the UI thread; and
+        ``longest``, each column's longest text's length.)"""
         self.beginResetModel()
+        self._longest = longest if texts is not None else None
         self.rows = rows
         self._texts = texts if texts is not None else [row_cells(row, self.columns) for row in rows]
         moved = self._sorted_positions()
@@ -667,6 +693,8 @@ class ListModel(QAbstractTableModel):
 
     def longest(self, column: int) -> int:
         """The length of the longest text in ``column``."""
+        if self._longest is not None:
+            return self._longest[column]
         return max((len(t[column]) for t in self._texts), default=0)
 
     def _sort_key(self, r: int, c: int) -> Any:
@@ -733,6 +761,8 @@ class ListModel(QAbstractTableModel):
             return self._texts[r][c]
         row = self.rows[r]
         col = self.columns[c]
+        if role == FILTER_ROLE and self.selector is not None:  # the rows whose labels it selects, by a mark
+            return _LABELS_MATCH if c == 0 and self.selector.matches(row.labels) else ""
         if role == FILTER_ROLE:
             text = self._texts[r][c]
             if col == "Health" and text in _HEALTH_ALSO:
@@ -760,7 +790,7 @@ class ListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == "Labels" and (row.missing_labels or row.labels):
             # (a long list is cut in its cell: one label a line here)
             return "\n".join([*(_MISSING_LABEL_EFFECT.get(m, f"No {m} label.") for m in row.missing_labels),
-                              *(f"{k}={','.join(v)}" for k, v in row.labels.items())])
+                              *(f"{k}={v}" for k, v in row.labels.items())])
         if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar == RESTART:
             return "Its pods started before sidecar injection was enabled: restart them (kubectl rollout restart) to get the sidecar"
         if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar_tip and \
@@ -770,19 +800,20 @@ class ListModel(QAbstractTableModel):
 
 
 class _Filter(QSortFilterProxyModel):
-    """Filters the list's rows, by the text in their cells or (``selector``) by their labels; sorting is
-    the list's own (``ListModel.sort``), which keeps the proxy in its order."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.selector: LabelSelector | None = None
+    """Filters the list's rows, by the text in their cells or (``set_filter``'s selector) by their labels;
+    sorting is the list's own (``ListModel.sort``), which keeps the proxy in its order. (No Python
+    ``filterAcceptsRow``: Qt would call it for each of 10,000 rows at every refresh, filter or not.)"""
 
     def set_filter(self, pattern: QRegularExpression, selector: LabelSelector | None) -> None:
-        """Keep the rows with a cell ``pattern`` matches, or (``selector``) whose labels it selects."""
-        if selector is None and self.selector is None:
+        """Keep the rows with a cell ``pattern`` matches, or (``selector``) whose labels it selects: their
+        first cell's filter text is then a mark (``ListModel.data``), which the pattern looks for."""
+        source = self.sourceModel()
+        if not isinstance(source, ListModel) or (selector is None and source.selector is None):
             self.setFilterRegularExpression(pattern)
             return
-        self.selector = selector
+        source.selector = selector
+        if selector is not None:
+            pattern = QRegularExpression(f"^{_LABELS_MATCH}$")
         if hasattr(self, "beginFilterChange"):  # Qt 6.9: the way to say the filter changed
             self.beginFilterChange()
             self.setFilterRegularExpression(pattern)
@@ -790,12 +821,6 @@ class _Filter(QSortFilterProxyModel):
         else:
             self.setFilterRegularExpression(pattern)
             self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        source = self.sourceModel()
-        if self.selector is not None and isinstance(source, ListModel):
-            return self.selector.matches(source.rows[source_row].labels)
-        return super().filterAcceptsRow(source_row, source_parent)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         source = self.sourceModel()
@@ -911,8 +936,10 @@ class ListPage(QWidget):
             self.note.setText(text)
         self.note.setVisible(bool(text))
 
-    def set_rows(self, rows: list[ListRow], texts: list[tuple[str, ...]] | None = None) -> None:
-        self.model.set_rows(rows, texts)
+    def set_rows(self, rows: list[ListRow], texts: list[tuple[str, ...]] | None = None,
+                 lengths: Sequence[int] | None = None) -> None:
+        """(``texts`` and ``lengths``, each column's longest text's, as ``ListModel.set_rows`` takes them.)"""
+        self.model.set_rows(rows, texts, lengths)
         self._say_filtered()
         if not rows:
             return
@@ -1113,7 +1140,7 @@ class MeshLists(QTabWidget):
         self._syncing = True
         try:
             for title, page in self.pages.items():
-                page.set_rows(update.rows[title], update.texts[title])
+                page.set_rows(update.rows[title], update.texts[title], update.longest.get(title))
                 page.set_note(update.notes[title])
             if self._picked is not None:
                 self.pages[self._picked].select_identities(picked)
