@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -321,3 +322,36 @@ def test_a_panels_config_link_opens_its_own_clusters_object(qtbot: QtBot) -> Non
             panel.body.anchorClicked.emit(QUrl(href))
         assert f"in cluster {cluster}" in view.title.text()
         assert ("subset: v9" in view.yaml_text) == (cluster == "east"), cluster
+
+
+def test_a_rows_details_open_its_own_clusters_object(qtbot: QtBot) -> None:
+    """Each cluster's cart service names its VirtualService cart in its Details; opened from west's row,
+    the config view shows west's object (sound), from east's, east's (its missing subset), and only east's
+    Config cell says the finding."""
+    from meshdesk.ui.config_view import ConfigView
+    from meshdesk.ui.lists import SERVICES, MeshLists
+
+    inv = _two_carts()
+    view = ConfigView()
+    qtbot.addWidget(view)
+    view.set_data(inv)
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.configSelected.connect(view.show_object)
+    lists.set_data(build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload")), inv)
+    page = lists.pages[SERVICES]
+    lists.setCurrentWidget(page)
+    details, config = page.model.columns.index("Details"), page.model.columns.index("Config")
+    for cluster in CLUSTERS:
+        row = next(r for r in range(page.proxy.rowCount())
+                   if page.proxy.index(r, 1).data() == f"shop (cluster {cluster})" and page.proxy.index(r, 0).data() == "cart")
+        cell = page.proxy.index(row, details)
+        assert cell.data() == "VirtualService cart"
+        tip = page.proxy.index(row, config).data(Qt.ItemDataRole.ToolTipRole)
+        assert (tip is not None and "KIA1107" in str(tip)) == (cluster == "east"), (cluster, tip)
+        page.table.setFocus()
+        page.table.setCurrentIndex(cell)
+        with qtbot.waitSignal(lists.configSelected) as opened:
+            qtbot.keyClick(page.table, Qt.Key.Key_Return)
+        assert opened.args == [("VirtualService", "shop", "cart", cluster)]
+        assert ("subset: v9" in view.yaml_text) == (cluster == "east") and f"in cluster {cluster}" in view.title.text()
