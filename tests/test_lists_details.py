@@ -198,7 +198,8 @@ def test_a_rows_context_menu_offers_its_config_or_says_it_has_none(qtbot: QtBot,
     qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
     menu = QApplication.activePopupWidget()
     assert isinstance(menu, QMenu)
-    assert [a.text() for a in menu.actions()] == ["Open VirtualService reviews", "Open DestinationRule reviews"]
+    assert [a.text() for a in menu.actions()] == ["Open VirtualService reviews", "Open DestinationRule reviews", "",
+                                                  "Filter by app=reviews", "Filter by service=reviews"]
     menu.close()
     qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None)
     point, _index = _cell_point(lists, WORKLOADS, "details-v1")
@@ -206,8 +207,40 @@ def test_a_rows_context_menu_offers_its_config_or_says_it_has_none(qtbot: QtBot,
     qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
     menu = QApplication.activePopupWidget()
     assert isinstance(menu, QMenu)
-    assert [(a.text(), a.isEnabled()) for a in menu.actions()] == [("No Istio config selects it or is about it", False)]
+    assert [(a.text(), a.isEnabled()) for a in menu.actions() if not a.text().startswith("Filter by")] == [
+        ("No Istio config selects it or is about it", False), ("", True)]
     menu.close()
+
+
+@pytest.mark.qt_log_ignore(_POPUP)
+def test_a_rows_labels_filter_the_list_from_its_context_menu(qtbot: QtBot, lists: MeshLists) -> None:
+    """As a click on one of Kiali's label chips: the row's context menu filters the list by one of its
+    labels, and a second label narrows it (both must hold)."""
+    page = lists.pages[WORKLOADS]
+
+    def choose(name: str, text: str) -> None:
+        point, _index = _cell_point(lists, WORKLOADS, name)
+        page.table.customContextMenuRequested.emit(QPoint(5, point.y()))
+        qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        offered = [a.text() for a in menu.actions() if a.text().startswith("Filter by")]
+        assert offered == [f"Filter by app={name.split('-')[0]}", f"Filter by version={name.split('-')[1]}"]
+        next(a for a in menu.actions() if a.text() == text).trigger()
+        menu.close()
+        qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None)
+
+    choose("reviews-v2", "Filter by app=reviews")
+    assert page.filter.text() == "app=reviews"
+    assert _names(lists, WORKLOADS) == ["reviews-v1", "reviews-v2", "reviews-v3"]
+    choose("reviews-v3", "Filter by version=v3")
+    assert page.filter.text() == "app=reviews,version=v3"
+    assert _names(lists, WORKLOADS) == ["reviews-v3"]
+    # a text filter is replaced, not joined
+    page.filter.setText("ratings")
+    choose("ratings-v1", "Filter by version=v1")
+    assert page.filter.text() == "version=v1"
+    assert _names(lists, WORKLOADS) == ["details-v1", "productpage-v1", "ratings-v1", "reviews-v1"]
 
 
 def _names(lists: MeshLists, title: str) -> list[str]:

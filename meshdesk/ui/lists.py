@@ -655,6 +655,9 @@ def lists_update(graph: TrafficGraph | None, inventory: Inventory | None,
     return ListsUpdate(rows, texts, unread_notes(inventory), validations, longest)
 
 
+# how many of a row's labels its context menu offers to filter by
+_LABELS_OFFERED = 12
+
 # how many findings a Config cell's tooltip says (the Istio config dock has them all)
 _FINDINGS_SAID = 12
 
@@ -907,6 +910,12 @@ class ListPage(QWidget):
         self._sized = False  # the first rows size every column to fit; later ones only widen
         self._longest: dict[int, int] = {}  # column -> the length of the longest text it was sized for
         self.table.horizontalHeader().sectionResized.connect(self._section_resized)
+
+    def filter_by_label(self, term: str) -> None:
+        """Filter by this label ("app=reviews"): added to a label selector the filter holds (both must
+        hold), else in place of what it holds."""
+        typed = self.filter.text().strip()
+        self.filter.setText(f"{typed},{term}" if typed and self.model.selector is not None else term)
 
     def _filter_changed(self, text: str) -> None:
         # a name pasted from a terminal brings a space or tab around it, which no cell ends with: it is
@@ -1203,10 +1212,11 @@ class MeshLists(QTabWidget):
     def _row_menu(self, page: ListPage, pos: Any) -> None:
         index = page.table.indexAt(pos)
         if index.isValid():
-            self._offer_references(page, page.model.rows[page.proxy.mapToSource(index).row()], pos)
+            self._offer_references(page, page.model.rows[page.proxy.mapToSource(index).row()], pos, labels=True)
 
-    def _offer_references(self, page: ListPage, row: ListRow, pos: Any) -> None:
-        """A menu of the row's Istio config to open (or saying it has none), at ``pos`` of the table."""
+    def _offer_references(self, page: ListPage, row: ListRow, pos: Any, labels: bool = False) -> None:
+        """A menu of the row's Istio config to open (or saying it has none), at ``pos`` of the table; with
+        ``labels``, its labels to filter the list by too (as a click on one of Kiali's label chips)."""
         menu = QMenu(self)
         menu.setAccessibleName(f"Istio config of {row.name}")
         for key in row.references:
@@ -1215,6 +1225,12 @@ class MeshLists(QTabWidget):
             action.triggered.connect(lambda _c=False, k=which: self.configSelected.emit(k))
         if not row.references:
             menu.addAction("No Istio config selects it or is about it").setEnabled(False)
+        terms = [f"{k}={v}" for k, values in row.labels.items() for v in values.split(",")] if labels else []
+        if terms:
+            menu.addSeparator()
+        for term in terms[:_LABELS_OFFERED]:
+            action = menu.addAction(f"Filter by {term}")
+            action.triggered.connect(lambda _c=False, t=term: page.filter_by_label(t))
         if self.references_menu is not None:
             self.references_menu.deleteLater()
         self.references_menu = menu
