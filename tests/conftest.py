@@ -47,6 +47,21 @@ def _fresh_istiod_memory() -> None:
     inventory._SYNCZ_FAILURES.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_theme_left_behind(_collector_on_the_ui_thread):  # type: ignore[no-untyped-def]
+    """A test that saves Settings applies its theme to the whole application (a style sheet, a palette):
+    the tests after it measured and hovered widgets in it (a combo box twice as wide, a crosshair's labels
+    elsewhere) and failed in a full run only. Each test ends with the platform's own look again."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if isinstance(app, QApplication) and (app.property("meshdeskThemeChoice") is not None or app.styleSheet()):
+        from meshdesk.ui import theme
+
+        theme.reset_theme(app)
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     if not SHARED.is_dir():
