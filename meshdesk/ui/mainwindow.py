@@ -213,11 +213,13 @@ class MainWindow(QMainWindow):
                  namespaces: Sequence[str] | None = None, settings: Settings | None = None,
                  factories: Mapping[str, SourceFactory] | None = None, builder: GraphBuilder | None = None,
                  first_run_reason: str = "", backoff_base: float = 2.0, backoff_cap: float = 120.0,
-                 watch_kubeconfig: bool = False, awaited_context: str = "") -> None:
+                 watch_kubeconfig: bool = False, awaited_context: str = "",
+                 clock: Callable[[], float] = time.time) -> None:
         """``watch_kubeconfig``: the contexts came from the kubeconfig, and a refresh reads them again
         (a context added with kubectl or a cloud CLI appears without a restart). ``awaited_context``: a
         context asked for (--context) that the kubeconfig does not have; it opens when the kubeconfig
-        file gets it, unless the user picked another context first."""
+        file gets it, unless the user picked another context first. ``clock``: this machine's clock
+        (unix seconds), which Replay counts back from (a test gives one that is off)."""
         super().__init__()
         self._watch_kubeconfig = watch_kubeconfig
         self._awaited_context = awaited_context
@@ -292,7 +294,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty)
         self.banner = Banner()
-        self.replay = ReplayBar()
+        self.replay = ReplayBar(clock=clock)
         self.replay.hide()
         self.focus_bar = FocusBar()
         self.focus_bar.hide()
