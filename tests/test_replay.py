@@ -12,6 +12,8 @@ from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.snapshot import save_snapshot
 from meshdesk.ui.replay import STEP_S, ago_text
+from tests.kube_emulator import kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.prom_server import prometheus_server  # noqa: F401 - the fixture
 from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
 
 pytestmark = window_test_marks()
@@ -130,3 +132,36 @@ def test_a_replayed_moment_without_traffic_gives_no_live_advice(qtbot) -> None: 
     page.show_no_traffic(None, ["shop"], demo=False, duration_label="10m")  # live: the advice is back
     assert page.title.text() == "No traffic in the last 10m" and "To generate traffic" in page.text.text()
     assert page.command.isHidden(), "no inventory: no service is known to call, and none is made up"
+
+
+@pytest.mark.prometheus
+def test_replay_counts_back_from_prometheus_clock_not_a_machine_clock_that_is_off(
+        qtbot, kube_emulator, prometheus_server, shared_dir) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """This machine's clock is 40 minutes behind the cluster's. Replay opened "1 h ago" showed the graph
+    of 1 h 40 min before Prometheus' latest data (before the data it holds: "No traffic") while the live
+    graph beside it had traffic; the slider's hour is now Prometheus' hour, its rates those of that time."""
+    import time
+
+    from meshdesk.sources.cluster import ClusterSource
+    from meshdesk.ui.mainwindow import MainWindow
+    from tests.test_cluster_source import _mesh
+    from tests.ui_helpers import open_windows
+
+    _mesh(kube_emulator, shared_dir)
+
+    def source() -> ClusterSource:
+        return ClusterSource(kube_emulator.api_client(), context="emu", prometheus_url=prometheus_server.url)
+
+    behind = 40 * 60
+    windows = open_windows(qtbot, lambda: MainWindow(context="emu", namespaces=["bookinfo"],
+                                                     factories={"emu": source}, clock=lambda: time.time() - behind))
+    w = next(windows)()
+    live = shown(qtbot, w, lambda g: bool(g.edges))
+    w.toolbar.replay_action.trigger()
+    assert w.replay.label.text().endswith("(1 h ago)")
+    past = shown(qtbot, w, lambda g: g.request.queryTime != 0, canvas=False)
+    assert w.stack.currentWidget() is w.view, "the hour back has traffic"
+    assert set(past.edges) == set(live.edges)
+    for eid, edge in live.edges.items():  # the series grow steadily: an hour back, the same rates
+        assert past.edges[eid].rate == pytest.approx(edge.rate)
+    next(windows, None)

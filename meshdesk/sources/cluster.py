@@ -152,6 +152,15 @@ class ClusterSource:
         with self._lock:
             return {ns: self._born[ns] for ns in namespaces if ns in self._born}
 
+    def now(self) -> float:
+        """The cluster's present time (unix seconds): Prometheus' clock as its last answer told it, so
+        Replay's "an hour ago" is an hour before the newest data even when this machine's clock is off;
+        this machine's clock before Prometheus has answered."""
+        with self._lock:
+            prometheus = self._prometheus
+        server = prometheus.client.server_now() if prometheus is not None else None
+        return server if server is not None else time.time()
+
     def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
         """``request`` with Kiali's shorter rate windows for namespaces younger than its duration. A
         namespace whose age is not known yet is looked up with one namespace listing (at most once a

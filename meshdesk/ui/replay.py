@@ -99,9 +99,10 @@ class ReplayBar(QWidget):
         """The unix time the slider points at."""
         return self.anchor - (self.slider.maximum() - self.slider.value()) * STEP_S
 
-    def start(self, back_s: int) -> None:
-        """Open at ``back_s`` seconds before now (the slider's right end is now)."""
-        self.anchor = int(self._clock())
+    def start(self, back_s: int, now: float | None = None) -> None:
+        """Open at ``back_s`` seconds before now (the slider's right end is now): ``now`` when given
+        (the cluster's clock), else this machine's."""
+        self.anchor = int(self._clock() if now is None else now)
         self.play_button.setChecked(False)
         self._span_changed()
         with QSignalBlocker(self.slider):
