@@ -64,8 +64,10 @@ class ClusterSource:
     def __init__(self, api: Any, *, context: str, cluster: str = DEFAULT_CLUSTER,
                  prometheus_url: str | None = None, prometheus_auth: Mapping[str, Any] | None = None,
                  default_namespace: str = "", timeout: float = 30.0, tracing_url: str | None = None,
-                 tracing_auth: Mapping[str, Any] | None = None, tracing_api: str | None = None) -> None:
+                 tracing_auth: Mapping[str, Any] | None = None, tracing_api: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.api = api
+        self.clock = clock  # this machine's clock (unix seconds; a test gives one that is off)
         self.context = context
         self.cluster = cluster or DEFAULT_CLUSTER
         self.prometheus_url = prometheus_url
@@ -159,7 +161,7 @@ class ClusterSource:
         with self._lock:
             prometheus = self._prometheus
         server = prometheus.client.server_now() if prometheus is not None else None
-        return server if server is not None else time.time()
+        return server if server is not None else self.clock()
 
     def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
         """``request`` with Kiali's shorter rate windows for namespaces younger than its duration. A

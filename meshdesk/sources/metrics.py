@@ -246,9 +246,10 @@ class PrometheusMetrics:
 
     def fetch(self, target: MetricsTarget, spec: MetricsSpec,
               cancelled: Callable[[], bool] | None = None) -> MetricsResult:
+        rate_window = self.rate_window(spec)  # (may ask Prometheus first: an answer tells its time)
         end = grid_end(spec, self.clock())
         grid = spec.grid(end)
-        window, start = self.since_born(target, spec, end, self.rate_window(spec))
+        window, start = self.since_born(target, spec, end, rate_window)
         queries = line_queries(target, replace(spec, rate_window_s=window))
         result = MetricsResult(target, spec, end)
 

@@ -37,7 +37,9 @@ class ClusterMetrics:
         connection = self.source._connect()  # the ClusterSource's own lazy, locked connect
         # the namespaces' ages, for Kiali's bounds of a young namespace's charts
         births = getattr(self.source, "namespace_births", None)
-        return PrometheusMetrics(connection.client, births=births).fetch(target, spec, cancelled)
+        clock = getattr(self.source, "clock", None)  # where live charts end
+        return PrometheusMetrics(connection.client, births=births,
+                                 **({"clock": clock} if callable(clock) else {})).fetch(target, spec, cancelled)
 
 
 def metrics_source_for(source: Any) -> MetricsSource | None:
