@@ -115,3 +115,23 @@ def test_closing_a_cluster_does_not_wait_for_a_tracing_search_under_way(kube_emu
         assert worker.is_alive()
     worker.join(timeout=30)  # the emulator gone, the probe fails at once
     assert not worker.is_alive() and outcome and source._tracing is None
+
+
+def test_live_charts_end_at_prometheus_time_when_the_machine_clock_is_ahead(
+        kube_emulator: KubeEmulator, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """This machine's clock is two hours ahead of the cluster's. The live charts (no replayed end) charted
+    the two hours after Prometheus' newest data, so every chart read "No data" beside a graph with traffic;
+    they end at Prometheus' present now."""
+    import time
+
+    source = ClusterSource(kube_emulator.api_client(), context="emu", prometheus_url=prometheus_server.url,
+                           clock=lambda: time.time() + 2 * 3600)
+    try:
+        metrics = metrics_source_for(source)
+        assert metrics is not None
+        r = metrics.fetch(MetricsTarget.workload("bookinfo", "details-v1"),
+                          MetricsSpec(range_s=600, step_s=60, charts=("request_volume",)))
+        assert r.errors == {}
+        assert [ln.values[-1] for ln in r.chart_lines("request_volume")] == [pytest.approx(10.0)]
+    finally:
+        source.close()

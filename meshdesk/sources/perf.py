@@ -37,7 +37,9 @@ class ClusterMetrics:
         connection = self.source._connect()  # the ClusterSource's own lazy, locked connect
         # the namespaces' ages, for Kiali's bounds of a young namespace's charts
         births = getattr(self.source, "namespace_births", None)
-        clock = getattr(self.source, "clock", None)  # where live charts end
+        # live charts end at the cluster's present (Prometheus' clock as it answers), not this machine's: a
+        # clock two hours ahead charted two hours with no data yet, "No data" on every chart
+        clock = getattr(self.source, "now", None)
         return PrometheusMetrics(connection.client, births=births,
                                  **({"clock": clock} if callable(clock) else {})).fetch(target, spec, cancelled)
 
