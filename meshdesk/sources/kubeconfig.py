@@ -10,13 +10,16 @@
 * Clients are built by ``kubernetes.config.new_client_from_config_dict`` from a private, merged copy,
   so token, client certificate (file or -data), OIDC and exec-credential users all work, switching
   context is just another call, and nothing is ever written back to a kubeconfig file. A ``tokenFile``
-  is read again when it changes (at the latest each minute), as kubectl does.
+  is read again when it changes (at the latest each minute), as kubectl does. Exec credential plugins
+  are run by ``sources.execplugin`` (as kubectl runs them), not by the loader, which is handed the
+  credential they give.
 * A broken file or entry does not hide the good ones: it is recorded in ``KubeConfig.problems`` and only
   using the broken part raises ``ConfigError``. Messages name files and contexts, never secrets.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib.util
 import logging
@@ -24,8 +27,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -42,6 +44,13 @@ from meshdesk.fileio import (
 )
 from meshdesk.sources.base import ConfigError, CredentialPluginError, CredentialTimeout, SourceError, Timeout
 from meshdesk.sources.errors import PLUGIN_OUTPUT_HINT, exec_plugin_error, redact, translate
+from meshdesk.sources.execplugin import (
+    ExecCredential,
+    ExecCredentials,
+    ExecPlugin,
+    PluginRunError,
+    check_exec_config,
+)
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -56,39 +65,17 @@ _SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context")
 
 
 class _RedactKubernetesLogs(logging.Filter):
-    """The official loader logs exec-plugin failures (with the plugin's stderr) on the root logger;
-    redact those records so a plugin that prints a token cannot put it in our logs. While a client is
-    being built (``_plugin_failures``), the failures of that thread are kept instead of logged: they
-    become the error the caller sees, said once."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.kept: dict[int, list[str]] = {}  # thread ident -> the failures it is collecting
+    """The official loader logs failures (an OIDC refresh's, with what the server said) on the root
+    logger; redact those records so that no token reaches our logs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if f"{os.sep}kubernetes{os.sep}" in (record.pathname or ""):
             record.msg = redact(record.getMessage())
             record.args = None
-            kept = self.kept.get(record.thread or 0)
-            if kept is not None and record.levelno >= logging.ERROR:
-                kept.append(record.msg)
-                return False
         return True
 
 
 _LOG_FILTER = _RedactKubernetesLogs()
-
-
-@contextmanager
-def _plugin_failures() -> Iterator[list[str]]:
-    """The official loader's logged failures in this thread, while the block runs (redacted)."""
-    kept: list[str] = []
-    ident = threading.get_ident()
-    _LOG_FILTER.kept[ident] = kept
-    try:
-        yield kept
-    finally:
-        _LOG_FILTER.kept.pop(ident, None)
 
 
 def _install_log_filter() -> None:
@@ -448,41 +435,64 @@ class KubeConfig:
                                   "UTF-8 text)") from None
             except OSError:
                 pass  # the loader says what is wrong with it
-        exec_cfg = user.get("exec") if isinstance(user.get("exec"), dict) else None
-        runs_something = exec_cfg is not None or isinstance(user.get("auth-provider"), dict)
+        user_name = str(cfg_dict["users"][0]["name"]) if cfg_dict["users"] else ""
+        original_user = copy.deepcopy(user)  # as the kubeconfig says it, for the messages below
+        plugin: ExecPlugin | None = None
+        credential: ExecCredential | None = None
+        exec_cfg: dict[str, Any] = {}
+        if user.get("exec") is not None:
+            problem = check_exec_config(user["exec"])
+            if problem:  # kubectl refuses such a user; the official loader took it for no credentials
+                raise ConfigError(f'context "{name}": user "{user_name}": {problem}',
+                                  hint="see the exec section of the kubeconfig documentation, or write the user "
+                                       "again with the command that made it (e.g. aws eks update-kubeconfig)")
+            exec_cfg = user.pop("exec")
+            # the official loader's order: an auth-provider, then a token, then the plugin
+            if not isinstance(user.get("auth-provider"), dict) and not user.get("token"):
+                plugin = ExecPlugin(name, exec_cfg, cluster)
+                credential = self._first_run(plugin, name, exec_cfg, original_user, credential_timeout)
+                if credential.token:
+                    user["token"] = credential.token
+                else:  # the plugin's certificate replaces one the user names, as in client-go
+                    for key in ("client-certificate", "client-key"):
+                        user.pop(key, None)
+                    user["client-certificate-data"] = base64.b64encode(credential.cert).decode()
+                    user["client-key-data"] = base64.b64encode(credential.key).decode()
+        runs_something = isinstance(user.get("auth-provider"), dict)
         configuration = Configuration()
 
-        failures: list[str] = []
-
         def build() -> ApiClient:
-            # the official loader logs a failing credential plugin and goes on without credentials: its
-            # message is kept here (not logged), so the plugin runs once and its own failure is said
-            with _plugin_failures() as kept:
-                made: ApiClient = new_client_from_config_dict(config_dict=cfg_dict, context=name,
-                                                              persist_config=False, client_configuration=configuration)
-            failures.extend(kept)
+            made: ApiClient = new_client_from_config_dict(config_dict=cfg_dict, context=name,
+                                                          persist_config=False, client_configuration=configuration)
             return made
 
         try:
             if runs_something and credential_timeout is not None:
                 client = _with_deadline(build, credential_timeout,
-                                        lambda: self._credential_timeout(name, user, credential_timeout))
+                                        lambda: self._credential_timeout(name, original_user, credential_timeout))
             else:
                 client = build()
         except SourceError:
             raise
         except Exception as exc:  # noqa: BLE001 - every loader failure becomes a typed, secret-free error
-            raise self._loader_error(name, exc, user) from None
-        if exec_cfg is not None and not self._has_credentials(configuration, user):
-            raise self._exec_failure(name, exec_cfg, failures[-1] if failures else "")
+            raise self._loader_error(name, exc, original_user) from None
         if getattr(configuration, "cert_file", None):
             # read here: at the first request OpenSSL's own words came ("[X509: KEY_VALUES_MISMATCH] key values
             # mismatch"), said as the API server being unreachable and retried as if it were
-            _check_client_certificate(name, str(configuration.cert_file), configuration.key_file, user)
+            _check_client_certificate(name, str(configuration.cert_file), configuration.key_file, original_user)
         refresh = getattr(configuration, "refresh_api_key_hook", None)
         if runs_something and refresh is not None:
-            configuration.refresh_api_key_hook = self._guarded_refresh(refresh, name, user, credential_timeout)  # type: ignore[assignment]
-        if watched is not None and not runs_something:
+            configuration.refresh_api_key_hook = self._guarded_refresh(refresh, name, original_user, credential_timeout)  # type: ignore[assignment]
+        if plugin is not None and credential is not None:
+            # run again before it expires (a token, and a client certificate too: the loader renewed neither
+            # the certificate nor a token without an expiry) and after a 401, one run at a time
+            live = ExecCredentials(plugin, credential,
+                                   on_failure=lambda text: self._exec_failure(name, exec_cfg, text))
+            live.client = client
+            live.serialise = self._serialised(name, original_user, credential_timeout)
+            configuration.refresh_api_key_hook = live.guarded_refresh  # type: ignore[assignment]
+            configuration.meshdesk_exec = live  # for RawApi's 401 retry
+        elif watched is not None and not runs_something:
             # kubectl reads a token file again while it runs (a rotated token, a projected service
             # account's); the loader read it once, and the app was refused from the old token's expiry on
             configuration.refresh_api_key_hook = watched.refresh  # type: ignore[assignment]
@@ -501,21 +511,32 @@ class KubeConfig:
         expire, inside a request), one run at a time - parallel requests ran the plugin several times at
         once, one browser login each - and within the same deadline as the first login (it had none: a
         refresh waiting for a login nobody finishes held the request for ever)."""
-        lock = threading.Lock()
-        running: list[threading.Thread] = []  # the refresh still waiting after its deadline, if any
+        serialise = self._serialised(name, user, seconds)
 
         def guarded(configuration: Any) -> None:
-            with lock:  # the others then find the refreshed token
+            serialise(lambda: refresh(configuration))
+
+        return guarded
+
+    def _serialised(self, name: str, user: Mapping[str, Any],
+                    seconds: float | None) -> Callable[[Callable[[], Any]], Any]:
+        """A runner of credential work (a plugin run, a login refresh): one at a time - the others then
+        find the refreshed credential - and within ``seconds`` (None: no limit)."""
+        lock = threading.Lock()
+        running: list[threading.Thread] = []  # the run still waiting after its deadline, if any
+
+        def serialise(work: Callable[[], Any]) -> Any:
+            with lock:
                 if seconds is None:
-                    refresh(configuration)
-                    return
+                    return work()
                 if running and running[-1].is_alive():  # the last login is still waiting: not another
                     raise self._credential_timeout(name, user, seconds)
+                results: list[Any] = []
                 errors: list[BaseException] = []
 
                 def run() -> None:
                     try:
-                        refresh(configuration)
+                        results.append(work())
                     except BaseException as exc:  # noqa: BLE001 - handed to the request below
                         errors.append(exc)
 
@@ -527,8 +548,21 @@ class KubeConfig:
                     raise self._credential_timeout(name, user, seconds)
                 if errors:
                     raise errors[0]
+                return results[0] if results else None
 
-        return guarded
+        return serialise
+
+    def _first_run(self, plugin: ExecPlugin, name: str, exec_cfg: Mapping[str, Any], user: Mapping[str, Any],
+                   seconds: float | None) -> ExecCredential:
+        """The plugin's first run, within ``seconds``; its failure as a plain, secret-free error."""
+        try:
+            if seconds is None:
+                return plugin.run()
+            return _with_deadline(plugin.run, seconds, lambda: self._credential_timeout(name, user, seconds))
+        except SourceError:
+            raise
+        except (PluginRunError, OSError) as exc:
+            raise self._exec_failure(name, exec_cfg, str(exc)) from None
 
     @staticmethod
     def _credential_timeout(context: str, user: Mapping[str, Any], seconds: float) -> Timeout:
@@ -541,15 +575,8 @@ class KubeConfig:
         return CredentialTimeout(f'context "{context}": refreshing the login did not finish within {seconds:g} s')
 
     @staticmethod
-    def _has_credentials(configuration: Any, user: Mapping[str, Any]) -> bool:
-        if (configuration.api_key or {}).get("BearerToken"):
-            return True
-        return bool(configuration.cert_file) and not (user.get("client-certificate")
-                                                       or user.get("client-certificate-data"))
-
-    @staticmethod
     def _exec_failure(context: str, exec_cfg: Mapping[str, Any], failure: str) -> SourceError:
-        """What the plugin's one run said (as the official loader logged it), as a plain error."""
+        """What the plugin's one run said (``PluginRunError``'s or ``OSError``'s text), as a plain error."""
         command = str(exec_cfg.get("command") or "exec plugin")
         plugin = os.path.basename(command)
         exc: BaseException

@@ -1,0 +1,211 @@
+"""Kubeconfig exec credential plugins run as kubectl runs them: real plugin scripts in a temp folder, the
+Kubernetes API emulator over HTTP(S), and - where a terminal matters - the app's loader in a process of
+its own whose standard input and output are a pseudo-terminal, or nothing (a desktop launcher)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from meshdesk.sources.base import ConfigError
+from meshdesk.sources.cluster import ClusterSource
+from meshdesk.sources.kubeconfig import load_kubeconfig
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "sha256~QmVhcmVyU2VjcmV0VG9rZW4xMjM0NTY3ODkw"
+API = "client.authentication.k8s.io/v1beta1"
+
+
+def credential(token: str, expires: str | None = None) -> str:
+    status: dict[str, Any] = {"token": token}
+    if expires:
+        status["expirationTimestamp"] = expires
+    return json.dumps({"apiVersion": API, "kind": "ExecCredential", "status": status})
+
+
+def plugin(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / name
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return script
+
+
+def kubeconfig(path: Path, server: str, exec_cfg: Any, *, cluster: dict[str, Any] | None = None) -> Path:
+    doc = {"apiVersion": "v1", "kind": "Config",
+           "clusters": [{"name": "emu", "cluster": {"server": server, **(cluster or {})}}],
+           "users": [{"name": "sso", "user": {"exec": exec_cfg}}],
+           "contexts": [{"name": "lab", "context": {"cluster": "emu", "user": "sso"}}],
+           "current-context": "lab"}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def exec_entry(command: Path | str, mode: str | None = "Never", **more: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"apiVersion": API, "command": str(command), **more}
+    if mode is not None:
+        entry["interactiveMode"] = mode
+    return entry
+
+
+# ------------------------------------------------------------------ the app in a process of its own
+
+_APP = """
+import json, sys
+from meshdesk.sources.base import SourceError
+from meshdesk.sources.kubeconfig import load_kubeconfig
+try:
+    load_kubeconfig(sys.argv[1]).api_client("lab", credential_timeout=float(sys.argv[3]))
+    said = {"ok": True}
+except SourceError as e:
+    said = {"ok": False, "message": str(e)}
+open(sys.argv[2], "w").write(json.dumps(said))
+"""
+
+
+def run_app(tmp_path: Path, config: Path, *, terminal_in: bool, terminal_out: bool,
+            credential_timeout: float = 20.0) -> tuple[dict[str, Any], str]:
+    """Build the context's client in a new process: its standard input (and output and error) a
+    pseudo-terminal, or none (as from a desktop launcher). What it said, and what its terminal showed."""
+    master, slave = pty.openpty()
+    said = tmp_path / "said.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    try:
+        subprocess.run([sys.executable, "-c", _APP, str(config), str(said), str(credential_timeout)],
+                       stdin=slave if terminal_in else subprocess.DEVNULL,
+                       stdout=slave if terminal_out else subprocess.PIPE,
+                       stderr=slave if terminal_out else subprocess.PIPE, env=env, timeout=120, check=True)
+        shown = b""
+        while select.select([master], [], [], 0)[0]:  # what is waiting on the terminal now (no waiting)
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(slave)
+        os.close(master)
+    return json.loads(said.read_text()), shown.decode("utf-8", "replace")
+
+
+def sensing_plugin(folder: Path) -> Path:
+    """A plugin that notes whether its standard input is a terminal and what KUBERNETES_EXEC_INFO said."""
+    return plugin(folder / "bin", "kubelogin", f"""
+if [ -t 0 ]; then echo yes > '{folder}/tty'; else echo no > '{folder}/tty'; fi
+printf '%s' "$KUBERNETES_EXEC_INFO" > '{folder}/info.json'
+printf '%s' '{credential("tok")}'""")
+
+
+def test_never_keeps_the_terminal_from_the_plugin(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    """interactiveMode: Never - started from a terminal, the official loader still gave the plugin the
+    terminal (and told it it was interactive), so a plugin could stop and ask there."""
+    config = kubeconfig(tmp_path / "kc", kube_emulator.url, exec_entry(sensing_plugin(tmp_path), "Never"))
+    said, _ = run_app(tmp_path, config, terminal_in=True, terminal_out=True)
+    assert said == {"ok": True}
+    assert (tmp_path / "tty").read_text().strip() == "no"
+    assert json.loads((tmp_path / "info.json").read_text())["spec"]["interactive"] is False
+
+
+def test_always_without_a_terminal_is_refused_before_the_plugin_runs(tmp_path: Path,
+                                                                     kube_emulator: KubeEmulator) -> None:
+    """interactiveMode: Always from a desktop launcher: kubectl refuses at once; meshdesk ran the plugin
+    and waited out the credential deadline for a login nobody could type."""
+    ran = tmp_path / "ran"
+    waiting = plugin(tmp_path / "bin", "kubelogin", f"touch '{ran}'; read answer; printf '%s' '{credential('tok')}'")
+    config = kubeconfig(tmp_path / "kc", kube_emulator.url, exec_entry(waiting, "Always"))
+    said, _ = run_app(tmp_path, config, terminal_in=False, terminal_out=False, credential_timeout=3)
+    assert said["ok"] is False
+    assert "'kubelogin' must be given a terminal (interactiveMode: Always)" in said["message"]
+    assert "not started from one" in said["message"]
+    assert not ran.exists(), "the plugin was run"
+
+
+def test_if_available_gets_standard_input_only_when_it_is_a_terminal(tmp_path: Path,
+                                                                      kube_emulator: KubeEmulator) -> None:
+    """interactiveMode: IfAvailable - kubectl hands the plugin standard input when that is a terminal;
+    the official loader asked whether standard output was one instead."""
+    config = kubeconfig(tmp_path / "kc", kube_emulator.url, exec_entry(sensing_plugin(tmp_path), "IfAvailable"))
+    said, _ = run_app(tmp_path, config, terminal_in=True, terminal_out=False)  # output piped (to a log)
+    assert said == {"ok": True}
+    assert (tmp_path / "tty").read_text().strip() == "yes"
+    assert json.loads((tmp_path / "info.json").read_text())["spec"]["interactive"] is True
+    said, _ = run_app(tmp_path, config, terminal_in=False, terminal_out=False)  # a desktop launcher
+    assert said == {"ok": True}
+    assert (tmp_path / "tty").read_text().strip() == "no"
+    assert json.loads((tmp_path / "info.json").read_text())["spec"]["interactive"] is False
+
+
+def test_a_failed_plugins_last_lines_are_in_the_error_when_started_from_a_terminal(
+        tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    """Started from a terminal, the plugin's error text went to the terminal alone and the window said
+    only "process returned 1"."""
+    failing = plugin(tmp_path / "bin", "kubelogin", f"""
+echo 'starting the device login' >&2
+echo 'contacting the identity provider' >&2
+echo 'to sign in, open https://login.example/device' >&2
+echo 'error: AADSTS70043: the refresh token has expired' >&2
+echo 'token={SECRET}' >&2
+exit 1""")
+    config = kubeconfig(tmp_path / "kc", kube_emulator.url, exec_entry(failing, "IfAvailable"))
+    said, shown = run_app(tmp_path, config, terminal_in=True, terminal_out=True)
+    message = said["message"]
+    assert said["ok"] is False
+    assert "'kubelogin' failed: process returned 1" in message
+    assert "the refresh token has expired" in message and "login.example/device" in message
+    assert "starting the device login" not in message  # its last lines, not all of them
+    assert SECRET not in message
+    assert "open https://login.example/device" in shown  # its prompts still reach the terminal
+
+
+# ------------------------------------------------------------------ the exec entry itself
+
+@pytest.mark.parametrize(("exec_cfg", "said"), [
+    ("aws", 'context "lab": user "sso": its exec field is text, not a mapping: exec must hold at least '
+            "command and apiVersion"),
+    ({"apiVersion": API, "command": "no-such-plugin", "args": ["eks", "get-token", "--duration", 900]},
+     'user "sso": exec.args entry 4 is a number, not text (quote it)'),
+    ({"apiVersion": API, "command": "no-such-plugin", "env": [{"name": "AWS_PROFILE", "value": {"key": SECRET}}]},
+     'user "sso": exec.env entry 1: its value is a mapping, not text (quote it)'),
+    ({"apiVersion": API, "command": "no-such-plugin", "env": ["AWS_PROFILE=prod"]},
+     'user "sso": exec.env entry 1 is text, not a mapping with name and value'),
+    ({"apiVersion": API, "command": "no-such-plugin", "interactiveMode": "Sometimes"},
+     'user "sso": exec.interactiveMode must be Never, IfAvailable or Always'),
+    ({"command": "no-such-plugin"}, 'user "sso": exec.apiVersion is missing'),
+])
+def test_a_malformed_exec_entry_is_refused_naming_its_field(tmp_path: Path, kube_emulator: KubeEmulator,
+                                                            exec_cfg: Any, said: str) -> None:
+    """``exec: aws`` was taken for no credentials at all (the requests then went out anonymous), and an
+    args or env entry that is not text failed with Python's words."""
+    config = kubeconfig(tmp_path / "kc", kube_emulator.url, exec_cfg)
+    with pytest.raises(ConfigError) as err:
+        load_kubeconfig(str(config)).api_client("lab")
+    assert said in str(err.value)
+    assert SECRET not in str(err.value) and SECRET not in err.value.hint
+    assert not [p for _, p, _ in kube_emulator.requests]  # nothing was sent without credentials
+
+
+def test_provide_cluster_info_gives_the_ca_as_data(tmp_path: Path) -> None:
+    """kubectl passes the cluster's CA as certificate-authority-data (base64); the official loader passed
+    the kubeconfig's file path, which a plugin reading the spec does not expect."""
+    with KubeEmulator(tls=True) as emu:
+        assert emu.ca_file is not None
+        config = kubeconfig(tmp_path / "kc", emu.url, exec_entry(sensing_plugin(tmp_path), provideClusterInfo=True),
+                            cluster={"certificate-authority": emu.ca_file, "tls-server-name": "localhost",
+                                     "extensions": [{"name": "client.authentication.k8s.io/exec",
+                                                     "extension": {"audience": "lab"}}]})
+        ClusterSource(load_kubeconfig(str(config)).api_client("lab"), context="lab").check()
+        cluster = json.loads((tmp_path / "info.json").read_text())["spec"]["cluster"]
+        assert base64.b64decode(cluster["certificate-authority-data"]) == Path(emu.ca_file).read_bytes()
+        assert "certificate-authority" not in cluster
+        assert cluster["server"] == emu.url and cluster["tls-server-name"] == "localhost"
+        assert cluster["config"] == {"audience": "lab"}
