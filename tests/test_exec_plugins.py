@@ -11,16 +11,17 @@ import pty
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from meshdesk.sources.base import ConfigError
+from meshdesk.sources.base import ConfigError, Unauthorized
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.kubeconfig import load_kubeconfig
-from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401
+from tests.kube_emulator import KubeEmulator, _self_signed_cert, kube_emulator_fixture  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "sha256~QmVhcmVyU2VjcmV0VG9rZW4xMjM0NTY3ODkw"
@@ -57,6 +58,10 @@ def exec_entry(command: Path | str, mode: str | None = "Never", **more: Any) -> 
     if mode is not None:
         entry["interactiveMode"] = mode
     return entry
+
+
+def rfc3339(unix: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
 
 
 # ------------------------------------------------------------------ the app in a process of its own
@@ -165,6 +170,79 @@ exit 1""")
     assert "starting the device login" not in message  # its last lines, not all of them
     assert SECRET not in message
     assert "open https://login.example/device" in shown  # its prompts still reach the terminal
+
+
+# ------------------------------------------------------------------ credentials kept fresh
+
+def counting_plugin(folder: Path, answers: list[str]) -> tuple[Path, Path]:
+    """A plugin that gives ``answers[n - 1]`` on its n-th run (the last one from then on); its runs file."""
+    runs = folder / "runs"
+    for i, answer in enumerate(answers, start=1):
+        (folder / f"answer-{i}.json").write_text(answer)
+    script = plugin(folder / "bin", "aws", f"""
+echo run >> '{runs}'
+n=$(wc -l < '{runs}'); if [ "$n" -gt {len(answers)} ]; then n={len(answers)}; fi
+cat '{folder}'/answer-$n.json""")
+    return script, runs
+
+
+def test_a_401_runs_the_plugin_again_once_and_sends_the_request_again(tmp_path: Path,
+                                                                       kube_emulator: KubeEmulator) -> None:
+    """A token without an expirationTimestamp that the server stops taking (revoked, rotated): kubectl
+    runs the plugin for a new one; meshdesk kept sending the old one, 401 after 401, until restarted."""
+    script, runs = counting_plugin(tmp_path, [credential("first-token"), credential("second-token")])
+    kube_emulator.require_token("first-token")
+    config = kubeconfig(tmp_path / "kc", kube_emulator.url, exec_entry(script))
+    source = ClusterSource(load_kubeconfig(str(config)).api_client("lab"), context="lab")
+    source.check()
+    kube_emulator.require_token("second-token")  # the first one is no longer taken
+    source.check()
+    assert len(runs.read_text().splitlines()) == 2
+    sent = [headers.get("Authorization") for method, path, headers in kube_emulator.requests if path == "/version"]
+    assert sent == ["Bearer first-token", "Bearer first-token", "Bearer second-token"]
+    source.check()  # the new token is kept: no run per request
+    assert len(runs.read_text().splitlines()) == 2
+
+
+def test_a_401_the_new_token_does_not_cure_is_said_after_one_more_run(tmp_path: Path,
+                                                                      kube_emulator: KubeEmulator) -> None:
+    script, runs = counting_plugin(tmp_path, [credential("stale-token")])
+    kube_emulator.require_token("another-token")
+    config = kubeconfig(tmp_path / "kc", kube_emulator.url, exec_entry(script))
+    source = ClusterSource(load_kubeconfig(str(config)).api_client("lab"), context="lab")
+    with pytest.raises(Unauthorized):
+        source.check()
+    assert len(runs.read_text().splitlines()) == 2  # the first login and one more: not a loop
+    assert [p for _, p, _ in kube_emulator.requests if p == "/version"] == ["/version"] * 2
+    with pytest.raises(Unauthorized):
+        source.check()  # each failure gets its one more run
+    assert len(runs.read_text().splitlines()) == 3
+
+
+def test_a_plugins_client_certificate_is_renewed_before_it_expires(tmp_path: Path) -> None:
+    """A plugin that logs in with a short-lived client certificate: the official loader never ran it again,
+    and from the certificate's expiry on every request failed."""
+    with KubeEmulator(tls=True, client_certs=True) as emu:
+        emu.require_client_cert()
+        (tmp_path / "old").mkdir()
+        expiring_cert, expiring_key = _self_signed_cert(tmp_path / "old", "DNS:jane")  # the server does not take it
+        good_cert, good_key = emu.client_cert("jane")
+
+        def answer(cert: Path | str, key: Path | str, expires: float) -> str:
+            return json.dumps({"apiVersion": API, "kind": "ExecCredential", "status": {
+                "clientCertificateData": Path(cert).read_text(), "clientKeyData": Path(key).read_text(),
+                "expirationTimestamp": rfc3339(expires)}})
+
+        now = time.time()
+        script, runs = counting_plugin(tmp_path, [answer(expiring_cert, expiring_key, now + 60),
+                                                  answer(good_cert, good_key, now + 86400)])
+        config = kubeconfig(tmp_path / "kc", emu.url, exec_entry(script),
+                            cluster={"certificate-authority": emu.ca_file})
+        source = ClusterSource(load_kubeconfig(str(config)).api_client("lab"), context="lab")
+        source.check()  # the first certificate expires within the renewal margin: a new one is asked for
+        assert len(runs.read_text().splitlines()) == 2
+        source.check()
+        assert len(runs.read_text().splitlines()) == 2  # the new one lasts a day: kept
 
 
 # ------------------------------------------------------------------ the exec entry itself

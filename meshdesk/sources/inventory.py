@@ -221,6 +221,28 @@ class RawApi:
             raise Cancelled("reading the inventory was cancelled")
         with self._count_lock:
             self.calls += 1
+        cfg = self.api.configuration
+        # a kubeconfig exec plugin's credential: run for again after a 401 and the request sent once more,
+        # as kubectl does for a credential the server no longer takes (a token without an expiry)
+        plugin_credential = getattr(cfg, "meshdesk_exec", None)
+        for attempt in (1, 2):
+            generation = plugin_credential.generation if plugin_credential is not None else 0
+            resp = self._send_once(method, path, query, body, content_type=content_type, what=what,
+                                   timeout=timeout, preload=preload)
+            if int(resp.status) != 401 or plugin_credential is None or attempt == 2:
+                return resp
+            try:
+                again = plugin_credential.reauthenticate(cfg, generation)
+            except SourceError:
+                again = False  # (a login that did not finish in time): the 401 is the answer
+            if not again:
+                return resp
+            with contextlib.suppress(Exception):
+                resp.release_conn() if preload else resp.close()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_once(self, method: str, path: str, query: Sequence[tuple[str, str]], body: Any, *,
+                   content_type: str, what: str, timeout: float | None, preload: bool) -> Any:
         headers = dict(getattr(self.api, "default_headers", None) or {})
         headers["Accept"] = "application/json"
         if body is not None:
@@ -277,6 +299,10 @@ def api_auth_headers(configuration: Any) -> dict[str, str]:
     """The headers the kubernetes client would authenticate with (asking its Configuration, so exec-plugin
     and OIDC tokens are refreshed when they expire). Client certificates live in the connection pool."""
     out: dict[str, str] = {}
+    api_key = getattr(configuration, "api_key", None) or {}
+    hook = getattr(configuration, "refresh_api_key_hook", None)
+    if hook is not None and "BearerToken" not in api_key and "authorization" not in api_key:
+        hook(configuration)  # not asked by the client without a token: a plugin's client certificate is renewed here
     settings = configuration.auth_settings() or {}
     for setting in settings.values():
         if isinstance(setting, dict) and setting.get("in") == "header" and setting.get("value"):
