@@ -394,3 +394,21 @@ def test_the_config_cell_says_what_its_findings_are(qtbot: QtBot) -> None:
     page = lists.pages[WORKLOADS]
     ok = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == "reviews-v1")
     assert page.proxy.index(ok, COLUMNS[WORKLOADS].index("Config")).data(Qt.ItemDataRole.ToolTipRole) is None
+
+
+def test_a_long_details_cell_is_cut_on_its_line_and_whole_in_its_tooltip(lists: MeshLists) -> None:
+    """A service with four objects tied to it: its Details cell wrapped into two half lines in a row one
+    line high (the Labels column, as wide as 64 characters, left it a sliver). The cell keeps to its
+    line, cut with an ellipsis, and its tooltip names each object on a line of its own."""
+    page = lists.pages[SERVICES]
+    lists.setCurrentWidget(page)
+    assert not page.table.wordWrap()
+    column = COLUMNS[SERVICES].index("Details")
+    row = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == "productpage")
+    tip = str(page.proxy.index(row, column).data(Qt.ItemDataRole.ToolTipRole))
+    assert tip.splitlines()[:4] == ["VirtualService bookinfo", "VirtualService productpage",
+                                    "DestinationRule productpage", "Gateway bookinfo-gateway"]
+    labels = COLUMNS[SERVICES].index("Labels")
+    widest = page.table.fontMetrics().averageCharWidth() * 40
+    assert page.table.horizontalHeader().sectionSize(labels) <= max(widest, page.table.horizontalHeader()
+                                                                    .sectionSizeHint(labels))

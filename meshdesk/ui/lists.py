@@ -794,6 +794,10 @@ class ListModel(QAbstractTableModel):
             # (a long list is cut in its cell: one label a line here)
             return "\n".join([*(_MISSING_LABEL_EFFECT.get(m, f"No {m} label.") for m in row.missing_labels),
                               *(f"{k}={v}" for k, v in row.labels.items())])
+        if role == Qt.ItemDataRole.ToolTipRole and col == "Details" and row.references:
+            # (cut in its cell: one object a line here, and how to open them)
+            return "\n".join([*(reference_text(k, row.namespace) for k in row.references),
+                              "Double-click or Enter opens it (a menu when there are several)"])
         if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar == RESTART:
             return "Its pods started before sidecar injection was enabled: restart them (kubectl rollout restart) to get the sidecar"
         if role == Qt.ItemDataRole.ToolTipRole and col == "Sidecar" and row.sidecar_tip and \
@@ -892,6 +896,9 @@ class ListPage(QWidget):
         # cell, hundreds of them, and the keyboard could not leave it
         self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().hide()
+        # a long Labels or Details cell is cut with an ellipsis on its row's line (whole in its tooltip):
+        # wrapped, it showed two half lines in a row one line high
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         layout = QVBoxLayout(self)
@@ -969,7 +976,9 @@ class ListPage(QWidget):
                 # at most about 64 characters wide (Kubernetes' longest label value: most workload names
                 # fit): one object named with 253 would push every other column off screen; a longer
                 # name is cut, whole in its tooltip
-                widest = self.table.fontMetrics().averageCharWidth() * 64
+                # (labels at most about 40: a workload's many labels left the Details column a sliver)
+                chars = 40 if self.model.headerData(col, Qt.Orientation.Horizontal) == "Labels" else 64
+                widest = self.table.fontMetrics().averageCharWidth() * chars
                 want = max(min(self._content_width(col), widest), header.sectionSizeHint(col))
                 if want > header.sectionSize(col) or not self._sized:
                     header.resizeSection(col, want)
