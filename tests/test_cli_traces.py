@@ -392,3 +392,38 @@ def test_the_saved_tracing_api_goes_with_the_saved_address_only(cluster: tuple[A
     capsys.readouterr()
     assert traces_main([*base, "--tracing", jaeger.url]) == 0  # another address: not the saved API's
     assert "Jaeger's query API" in capsys.readouterr().err
+
+
+def test_an_ambient_workload_whose_service_names_a_waypoint_elsewhere_has_that_waypoints_traces(
+        cluster: tuple[Any, Path], kube_emulator: KubeEmulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """An ambient workload enrolled through its Service (``istio.io/use-waypoint`` with
+    ``istio.io/use-waypoint-namespace``, not on the workload nor its namespace) has no proxy of its own:
+    its traces are the waypoint's in the other namespace, as Kiali resolves a workload's waypoint."""
+    jaeger, config = cluster
+    emu = kube_emulator
+    emu.add_namespace("bank", {"istio.io/dataplane-mode": "ambient"})
+    emu.add_namespace("infra", {"istio.io/dataplane-mode": "ambient"})
+    labels = {"app": "ledger", "version": "v1"}
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "ledger-v1", "namespace": "bank"},
+             "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                      "template": {"metadata": {"labels": labels,
+                                                "annotations": {"ambient.istio.io/redirection": "enabled"}},
+                                   "spec": {"containers": [{"name": "app", "image": "example/ledger:1"}]}}}})
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "ledger", "namespace": "bank",
+                          "labels": {"istio.io/use-waypoint": "shared-wp", "istio.io/use-waypoint-namespace": "infra"}},
+             "spec": {"selector": {"app": "ledger"}, "ports": [{"name": "http", "port": 8080}]}})
+    waypoint = {"gateway.istio.io/managed": "istio.io-mesh-controller",
+                "gateway.networking.k8s.io/gateway-name": "shared-wp"}
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shared-wp", "namespace": "infra"},
+             "spec": {"replicas": 1, "selector": {"matchLabels": waypoint},
+                      "template": {"metadata": {"labels": waypoint},
+                                   "spec": {"containers": [{"name": "istio-proxy", "image": "istio/proxyv2"}]}}}})
+    emu.run_workloads("bank")
+    emu.run_workloads("infra")
+    base = ["--kubeconfig", str(config), "-n", "bank", "--json", "--since", "2h"]
+    for who in (["--workload", "ledger-v1"], ["--app", "ledger"], ["--service", "ledger"]):
+        assert traces_main([*base, *who]) == 0, who
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["service"] == "shared-wp.infra", who
+        assert jaeger.requests[-1].params["service"] == "shared-wp.infra", who

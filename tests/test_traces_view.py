@@ -837,3 +837,31 @@ class _Heard(QObject):
     @Slot(int, object)
     def heard(self, _generation: int, _what: object) -> None:
         self.count += 1
+
+
+@pytest.mark.parametrize("enrolled_by", ["service", "pod"])
+def test_the_traces_dock_asks_the_waypoint_an_ambient_workload_is_enrolled_in_by_its_service_or_pod(
+        enrolled_by: str) -> None:
+    """The Traces dock's target for a workload or app node of an ambient namespace whose waypoint is named
+    not on the workload nor its namespace but on its Service (Kiali's service-level enrollment, with
+    ``istio.io/use-waypoint-namespace``) or on its pod: the waypoint's traces, in its own namespace."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.inventory import Inventory, Namespace, Pod, Service, Workload
+    from meshdesk.ui.perf_views import trace_target
+    from tests.graph_samples import http, snapshot
+
+    use = {"istio.io/use-waypoint": "shared-wp", "istio.io/use-waypoint-namespace": "infra"}
+    pod = Pod("ledger-v1-abc", "shop", labels={"app": "ledger", "version": "v1",
+                                               **(use if enrolled_by == "pod" else {})},
+              annotations={"ambient.istio.io/redirection": "enabled"})
+    ledger = Workload("ledger-v1", "shop", labels={"app": "ledger", "version": "v1"}, pods=[pod])
+    inv = Inventory(cluster="east", namespaces=[Namespace("shop", labels={"istio.io/dataplane-mode": "ambient"})],
+                    workloads=[ledger, Workload("teller-v1", "shop", labels={"app": "teller", "version": "v1"})],
+                    services=[Service("ledger", "shop", selector={"app": "ledger"},
+                                      labels=use if enrolled_by == "service" else {})])
+    for graph_type in ("workload", "versionedApp", "app"):
+        g = build(snapshot([http("teller-v1", "ledger-v1", 3.0, reporter="waypoint")], inv, graphType=graph_type))
+        node = next(n for n in g.nodes.values() if n.app == "ledger" or n.workload == "ledger-v1")
+        target, why = trace_target(g, inv, [node.id])
+        assert target is not None, why
+        assert (target.waypoint, target.jaeger_service()) == ("shared-wp", "shared-wp.infra"), graph_type

@@ -206,8 +206,7 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
     """The target with the app its traces are kept under (a workload's app label; for a service, the app
     of the workloads it selects, else its own name) and, in an ambient namespace, the waypoint that
     reports its requests (its traces are that waypoint's, as the Traces dock asks them)."""
-    from meshdesk.mesh.ambient_checks import waypoint_for
-    from meshdesk.mesh.graph.ambient import is_waypoint
+    from meshdesk.mesh.ambient_checks import app_waypoint, waypoint_for, workload_waypoint
 
     if kind == TARGET_APP:
         if getattr(source, "api", True) is None:  # no cluster: nothing to tell an ambient app by
@@ -219,9 +218,7 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
                   "mode its waypoint's traces are not asked for", file=sys.stderr)
             return TraceTarget(kind, namespace, name, name)
         _check_namespace(inv, namespace)
-        mine = [w.labels for w in (inv.workloads if inv is not None else [])
-                if w.namespace == namespace and w.app == name and not is_waypoint(w)]
-        return TraceTarget(kind, namespace, name, name, *(waypoint_for(inv, namespace, mine) if mine else ("", "")))
+        return TraceTarget(kind, namespace, name, name, *app_waypoint(inv, namespace, name))
     inv = _inventory(source, namespace)
     if inv is None:
         return TraceTarget(kind, namespace, name, name)
@@ -239,8 +236,7 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
                       f"of the app {name}", file=sys.stderr)
                 return TraceTarget(kind, namespace, name, name, *waypoint_for(inv, namespace, []))
             raise _UsageError(f"there is no workload {name} in namespace {namespace}")
-        way = waypoint_for(inv, namespace, [] if is_waypoint(w) else [w.labels])
-        return TraceTarget(kind, namespace, name, w.app or name, *way)
+        return TraceTarget(kind, namespace, name, w.app or name, *workload_waypoint(inv, w))
     svc = next((s for s in inv.services if s.namespace == namespace and s.name == name), None)
     if svc is None:
         if hidden:

@@ -84,6 +84,37 @@ def waypoint_for(inventory: Inventory | None, namespace: str, own: Iterable[Mapp
             name = labels[USE_WAYPOINT]
             return ("", "") if name in ("", NONE) else (name, labels.get(USE_WAYPOINT_NAMESPACE, ""))
     return "", ""
+
+
+def workload_waypoint(inventory: Inventory | None, w: Workload) -> tuple[str, str]:
+    """The waypoint (name, namespace or "") reporting an ambient workload's requests, resolved as Kiali
+    resolves a workload's waypoint: its own ``istio.io/use-waypoint`` label, else its pods', else that of
+    the one Service selecting it, else its namespace's (``none`` at any level opts out), each with its
+    ``istio.io/use-waypoint-namespace``. ("", "") for a waypoint itself, a workload opted out of ambient
+    mode or outside it."""
+    ns = inventory.namespace(w.namespace) if inventory is not None else None
+    if inventory is None or ns is None or is_waypoint(w) or w.labels.get(DATAPLANE_MODE_LABEL) == NONE:
+        return "", ""
+    if not (ns.ambient or _asks_ambient(w, ns) or _in_ambient(w, ns)):
+        return "", ""
+    named = _Waypoints(_Known(inventory)).named(w, ns)
+    if named is None:  # its Services could not be read: its own labels and its namespace's decide
+        return waypoint_for(inventory, w.namespace, [w.labels])
+    name, where = named
+    return (name, "" if where == w.namespace else where) if name else ("", "")
+
+
+def app_waypoint(inventory: Inventory | None, namespace: str, app: str) -> tuple[str, str]:
+    """The waypoint of an ambient app: that of the first of its workloads (not waypoints) that has one,
+    as Kiali takes it."""
+    for w in inventory.workloads if inventory is not None else ():
+        if w.namespace == namespace and w.app == app and not is_waypoint(w):
+            way = workload_waypoint(inventory, w)
+            if way[0]:
+                return way
+    return "", ""
+
+
 _ENROLL = f"label it {USE_WAYPOINT}=<waypoint>"
 
 # ``when`` keys only a waypoint can evaluate (destination.port and the source keys ztunnel knows)

@@ -29,8 +29,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
+from meshdesk.mesh.ambient_checks import app_waypoint, workload_waypoint
 from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
-from meshdesk.mesh.graph.ambient import is_waypoint
 from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, TrafficGraph
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
@@ -97,12 +97,10 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
     if node.node_type == NODE_WORKLOAD or (node.node_type == NODE_APP and node.workload):
         w = inventory.workload(node.namespace, node.workload) if inventory is not None else None
         app = (w.app if w is not None else "") or node.app
-        way = _waypoint(inventory, node.namespace, [w.labels] if w is not None and not is_waypoint(w) else [])
+        way = workload_waypoint(inventory, w) if w is not None else ("", "")
         return TraceTarget(TARGET_WORKLOAD, node.namespace, node.workload, app, *way), ""
     if node.node_type == NODE_APP and node.app:
-        mine = [w.labels for w in (inventory.workloads if inventory is not None else [])
-                if w.namespace == node.namespace and w.app == node.app and not is_waypoint(w)]
-        way = _waypoint(inventory, node.namespace, mine) if mine else ("", "")
+        way = app_waypoint(inventory, node.namespace, node.app)
         return TraceTarget(TARGET_APP, node.namespace, node.app, node.app, *way), ""
     if node.node_type == NODE_SERVICE and node.is_service_entry is None and node.service and node.namespace:
         svc = inventory.service(node.namespace, node.service) if inventory is not None else None
