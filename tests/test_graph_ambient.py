@@ -369,3 +369,100 @@ def test_throughput_in_an_ambient_namespace_is_the_waypoints_either_way() -> Non
     for kind, expected in (("response", 9000), ("request", 300)):
         g = build(snapshot(samples, inventory(), throughputType=kind))
         assert edge(g, node(g, "frontend-v1"), node(g, "cart-v1"), "http").throughput == expected, kind
+
+
+def test_a_waypoint_in_a_namespace_not_chosen_is_still_a_waypoint_in_a_node_graph() -> None:
+    """bank's ledger is served by a waypoint in infra (``istio.io/use-waypoint-namespace``), a namespace not
+    chosen: the inventory knows it only among the gateways read outside the selection (Kiali finds
+    waypoints cluster-wide). In ledger-v1's node graph ztunnel shows the waypoint only sending to it, which
+    telemetry alone cannot tell from a client: the inventory says it is a waypoint, so it is drawn as one,
+    with no service node injected between it and ledger-v1."""
+    samples = [http("teller-v1", "ledger-v1", 3.0, ns="bank", reporter="waypoint"),
+               tcp("teller-v1", "shared-wp", 30.0, ns="bank", dst_ns="infra", service="ledger", reporter="source", **ZT),
+               tcp("shared-wp", "ledger-v1", 30.0, src_ns="infra", ns="bank", service="ledger", **ZT)]
+    wp = Workload("shared-wp", "infra", labels={**WAYPOINT_LABELS, "gateway.networking.k8s.io/gateway-name": "shared-wp"})
+    inv = Inventory(cluster="east", namespaces=[Namespace("bank", labels={"istio.io/dataplane-mode": "ambient"})],
+                    workloads=[Workload("teller-v1", "bank", labels={"app": "teller", "version": "v1"}),
+                               Workload("ledger-v1", "bank", labels={"app": "ledger", "version": "v1"})],
+                    outside_gateways=[wp])
+    g = build(snapshot(samples, inv, namespaces=("bank",), injectServiceNodes=True,
+                       node=NodeFocus("bank", workload="ledger-v1")))
+    waypoint = node(g, "shared-wp")
+    assert waypoint.extra.get("isWaypoint")
+    assert ("shared-wp", "ledger-v1", "tcp") in edges_between(g)
+    assert ("ledger", "ledger-v1", "tcp") not in edges_between(g)
+
+
+def test_a_live_node_graph_marks_the_waypoint_of_another_namespace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   shared_dir: Path) -> None:
+    """The same through ``meshdesk graph`` on a cluster (the API emulator, with the Gateway API served as
+    an ambient mesh needs it) whose Prometheus holds the series ztunnel and the waypoint write: the
+    waypoint in infra is a waypoint node in ledger-v1's node graph, as in bank's namespace graph."""
+    import json
+
+    from meshdesk.cli import main
+    from tests import gateway_api_crds
+    from tests.kube_emulator import KubeEmulator
+    from tests.prom_server import PrometheusServer, Series, binaries_missing, istio_edge
+    from tests.prom_server import Workload as Pw
+
+    if (reason := binaries_missing()) is not None:
+        pytest.skip(reason)
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    teller, ledger, wp = Pw("bank", "teller-v1", "teller"), Pw("bank", "ledger-v1", "ledger"), \
+        Pw("infra", "shared-wp", "shared-wp", "latest")
+    ztunnel = {"app": "ztunnel", "namespace": "istio-system"}
+    series = [Series("istio_requests_total", istio_edge(teller, ledger, "ledger", "bank", reporter="waypoint",
+                                                        extra={"app": "shared-wp"}), 3.0)]
+    for reporter in ("source", "destination"):
+        series += [Series("istio_tcp_sent_bytes_total", istio_edge(a, b, "ledger", "bank", reporter=reporter,
+                                                                   protocol="tcp", extra=ztunnel), 30.0)
+                   for a, b in ((teller, wp), (wp, ledger))]
+    srv = PrometheusServer(tmp_path / "prom", series)
+    srv.start()
+    with KubeEmulator() as emu:
+        try:
+            emu.load_crds(shared_dir / "fixtures" / "istio" / "crds" / "crd-all.gen.yaml")
+            gateway_api_crds.install(emu)
+            emu.add_namespace("bank", {"istio.io/dataplane-mode": "ambient"})
+            emu.add_namespace("infra", {"istio.io/dataplane-mode": "ambient"})
+            emu.add_namespace("istio-system")
+            captured = {"ambient.istio.io/redirection": "enabled"}
+            for ns, name, labels, annotations in (
+                    ("bank", "teller-v1", {"app": "teller", "version": "v1"}, captured),
+                    ("bank", "ledger-v1", {"app": "ledger", "version": "v1"}, captured),
+                    ("infra", "shared-wp", {**WAYPOINT_LABELS, "gateway.networking.k8s.io/gateway-name": "shared-wp",
+                                            "istio.io/dataplane-mode": "none"}, {})):
+                emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns},
+                         "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                                  "template": {"metadata": {"labels": labels, "annotations": annotations},
+                                               "spec": {"containers": [{"name": "c", "image": "example/c:1"}]}}}})
+            emu.add({"apiVersion": "v1", "kind": "Service",
+                     "metadata": {"name": "ledger", "namespace": "bank",
+                                  "labels": {"istio.io/use-waypoint": "shared-wp",
+                                             "istio.io/use-waypoint-namespace": "infra"}},
+                     "spec": {"selector": {"app": "ledger"}, "ports": [{"name": "http", "port": 8080}]}})
+            emu.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                     "metadata": {"name": "shared-wp", "namespace": "infra"},
+                     "spec": {"gatewayClassName": "istio-waypoint",
+                              "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]}})
+            emu.run_workloads()
+            emu.add({"apiVersion": "v1", "kind": "Service",
+                     "metadata": {"name": "prometheus", "namespace": "istio-system", "labels": {"app": "prometheus"}},
+                     "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090}]}})
+            emu.proxy_service("istio-system", "prometheus", 9090, srv.url)
+            config = emu.write_kubeconfig(tmp_path / "config", context="lab")
+            assert main(["graph", "--kubeconfig", str(config), "--context", "lab", "-n", "bank", "--format", "kiali",
+                         "--graph-type", "workload", "--inject-service-nodes", "--rate-tcp", "total",
+                         "--node-workload", "ledger-v1"]) == 0
+        finally:
+            srv.stop()
+    data = json.loads(capsys.readouterr().out)["elements"]
+    nodes = {n["data"]["id"]: n["data"] for n in data["nodes"]}
+    by_name = {(d.get("workload") or d.get("service") or d.get("app")): d for d in nodes.values()}
+    assert by_name["shared-wp"].get("isWaypoint") is True
+    tcp_edges = {(nodes[e["data"]["source"]].get("workload") or nodes[e["data"]["source"]].get("service"),
+                  nodes[e["data"]["target"]].get("workload")) for e in data["edges"]
+                 if e["data"].get("traffic", {}).get("protocol") == "tcp"}
+    assert tcp_edges == {("shared-wp", "ledger-v1")}

@@ -87,9 +87,12 @@ def sidecar_clusters(inventory: Inventory | None, ambient: Iterable[str]) -> dic
 
 def waypoints_in(inventory: Inventory) -> dict[tuple[str, str], frozenset[str]]:
     """The inventory's waypoints: (namespace, workload) -> the clusters running it ("" when the inventory
-    does not say); an inventory merged from several clusters may run a waypoint of one name in each."""
+    does not say); an inventory merged from several clusters may run a waypoint of one name in each.
+    Those of namespaces not chosen are among the gateways read outside the selection (a waypoint's pods
+    carry the Gateway API's gateway label): Kiali finds waypoints in the whole cluster, and a namespace's
+    services may use one in another (``istio.io/use-waypoint-namespace``)."""
     out: dict[tuple[str, str], frozenset[str]] = {}
-    for w in inventory.workloads:
+    for w in (*inventory.workloads, *inventory.outside_gateways):
         if is_waypoint(w):
             key = (w.namespace, w.name)
             out[key] = out.get(key, frozenset()) | {w.cluster or inventory.cluster}
@@ -142,7 +145,7 @@ def prepare(ctx: PassContext) -> None:
         # hid, namespaces it does not cover) what ztunnel saw them do
         waypoints = {k: frozenset((c,)) for k, c in waypoints_seen(ctx.index.ztunnel).items()}
         if inventory is not None:
-            listed = {(w.namespace, w.name) for w in inventory.workloads}
+            listed = {(w.namespace, w.name) for w in (*inventory.workloads, *inventory.outside_gateways)}
             waypoints = {k: c for k, c in waypoints.items() if k not in listed}
             waypoints.update(waypoints_in(inventory))
     ctx.caches["waypoints"] = dict(waypoints)
