@@ -821,3 +821,43 @@ def test_a_gateways_edge_to_requests_no_workload_served_reads_the_gateways_repor
     r = PrometheusMetrics(PrometheusClient(prometheus_server.url)).fetch(target, _spec(prometheus_server))
     assert _last(r, "request_volume") == {("", "rate"): pytest.approx(0.25)}
     assert _last(r, "error_share") == {("", "rate"): pytest.approx(1.0)}
+
+
+def test_a_service_using_a_waypoint_of_another_namespace_charts_its_bytes_once(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """bank's ledger uses the waypoint shared-wp of the namespace infra (``istio.io/use-waypoint-namespace``):
+    ztunnel reports a request's bytes on the hop into the waypoint and again on the hop out of it, both
+    under ledger. The service's chart counts them once, as the graph's edge into ledger-v1 does (it
+    counted the hop into the waypoint too, twice what the graph shows, because only a waypoint of the
+    service's own namespace was left out)."""
+    from meshdesk.mesh.graph.model import NODE_WORKLOAD
+    from tests.prom_server import Workload as Pw
+
+    if (reason := binaries_missing()) is not None:
+        pytest.skip(reason)
+    teller, ledger = Pw("bank", "teller-v1", "teller"), Pw("bank", "ledger-v1", "ledger")
+    wp = Pw("infra", "shared-wp", "shared-wp", "latest")
+    ztunnel = {"app": "ztunnel", "namespace": "istio-system"}
+    series = [Series("istio_requests_total", istio_edge(teller, ledger, "ledger", "bank", reporter="waypoint",
+                                                        extra={"app": "shared-wp"}), 3.0)]
+    for reporter in ("source", "destination"):
+        series += [Series(metric, istio_edge(a, b, "ledger", "bank", reporter=reporter, protocol="tcp",
+                                             extra=ztunnel), 30.0)
+                   for a, b in ((teller, wp), (wp, ledger))
+                   for metric in ("istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total")]
+    srv = PrometheusServer(tmp_path_factory.mktemp("bank-prometheus"), series)
+    srv.start()
+    try:
+        g = _real_graph(srv, namespaces=("bank",), graphType="workload", injectServiceNodes=True, rateTcp="total")
+        svc = g.find_node(node_type=NODE_SERVICE, service="ledger")
+        served = g.find_node(node_type=NODE_WORKLOAD, workload="ledger-v1")
+        assert svc is not None and served is not None
+        into = sum(e.rates.get("tcp", 0.0) for e in g.in_edges(served.id) if e.protocol == "tcp")
+        assert into == pytest.approx(60.0)  # sent and received, on the hop out of the waypoint
+        target = target_for_node(g, svc.id)
+        assert target is not None
+        metrics = PrometheusMetrics(PrometheusClient(srv.url))
+        got = _last(metrics.fetch(target, _spec(srv, charts=("tcp_sent",))), "tcp_sent")
+        assert got == {("", "rate"): pytest.approx(30.0)}
+    finally:
+        srv.stop()

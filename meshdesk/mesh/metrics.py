@@ -418,10 +418,11 @@ def target_for_node(graph: TrafficGraph, node_id: str, direction: str = INBOUND)
             # no proxy behind it reports what comes in: its callers' reports tell (as for its edges)
             target = replace(target, reporter="source", unreported="destination")
         waypoints = tuple(sorted({n.workload for n in graph.nodes.values() if n.extra.get("isWaypoint")
-                                  and n.namespace == node.namespace and n.workload}))
+                                  and n.workload}))
         if waypoints and _ambient(graph, node):
             # ztunnel reports both hops of a request through a waypoint under this service: the one into
-            # the waypoint is left out, or every byte would count twice
+            # the waypoint is left out, or every byte would count twice (the waypoint may be another
+            # namespace's: istio.io/use-waypoint-namespace)
             target = replace(target, none_of=(("destination_workload", waypoints),))
     if target is not None:
         target = in_own_cluster(graph, node, target)
