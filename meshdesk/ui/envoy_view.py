@@ -191,13 +191,22 @@ def proxy_pods(workload: Workload | None) -> list[Pod]:
     return sorted((p for p in workload.pods if p.proxy is not None), key=lambda p: p.name) if workload else []
 
 
-def why_no_proxy(workload: Workload) -> str:
-    """Why a workload has no pod to read an Envoy config from."""
+def why_no_proxy(workload: Workload, waypoint: tuple[str, str] | None = None) -> str:
+    """Why a workload has no pod to read an Envoy config from. ``waypoint``: for an ambient workload, the
+    waypoint (name, namespace or "" for its own) that carries its requests, ("", "") for none, None when
+    not known."""
     if not workload.pods:
         return f"{workload.name} has no pods: there is no proxy to read"
     if any(p.annotations.get(AMBIENT_ANNOTATION) == "enabled" for p in workload.pods):
-        return (f"{workload.name} runs in ambient mode: ztunnel carries its traffic and has no Envoy; its "
-                "namespace's waypoint (select it) is the Envoy that routes its requests")
+        ztunnel = f"{workload.name} runs in ambient mode: ztunnel carries its traffic and has no Envoy; "
+        if waypoint is None:
+            return ztunnel + "its waypoint, if it uses one (select it), is the Envoy that routes its requests"
+        name, namespace = waypoint
+        if not name:
+            return ztunnel + ("no waypoint carries its requests (istio.io/use-waypoint), so no Envoy routes them: "
+                              "ztunnel handles them at L4 only")
+        return ztunnel + f"its waypoint {namespace or workload.namespace}/{name} (select it) is the Envoy that " \
+            "routes its requests"
     return (f"No pod of {workload.name} runs an Envoy proxy (no istio-proxy container): it is not in the "
             "mesh with a sidecar")
 
@@ -442,6 +451,9 @@ class EnvoyView(QWidget):
         self.confirm: Callable[[str], bool] | None = None
         self.unavailable = ""
         self.workload: Workload | None = None
+        # an ambient workload's waypoint (name, namespace), ("", "") for none, None when not known: named
+        # when the workload has no Envoy of its own
+        self.waypoint: tuple[str, str] | None = None
         self.config: EnvoyConfig | None = None
         self.pod = QComboBox()
         self.pod.setAccessibleName("Pod")
@@ -724,7 +736,7 @@ class EnvoyView(QWidget):
             return self.unavailable or "No source of proxy configuration"
         if self.workload is None:
             return "Select a workload (a node of the graph, or a row of the Workloads list) to see its proxy"
-        return why_no_proxy(self.workload)
+        return why_no_proxy(self.workload, self.waypoint)
 
     def _set_enabled(self) -> None:
         on = not self.unavailable

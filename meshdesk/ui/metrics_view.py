@@ -499,6 +499,7 @@ class MetricsView(_ChartsController):
         super().__init__(source, [c.key for c in (*CHARTS, *PROXY_CHARTS)], compact=False, poll_ms=poll_ms,
                          parent=parent)
         self.workload: Workload | None = None  # the selection's workload, whose proxies the Envoy proxy choice charts
+        self.waypoint: tuple[str, str] | None = None  # its waypoint when ambient (EnvoyView.waypoint)
         self.title = NameLabel("No selection")  # a long target breaks rather than widening the window
         self.title.setObjectName("metricsTitle")
         self.title.setStyleSheet("font-weight: 600;")
@@ -644,7 +645,7 @@ class MetricsView(_ChartsController):
             self._reason = PROXY_NO_TARGET
             self.title.setText("No workload selected")
         elif target is None:
-            self._reason = why_no_proxy(workload)
+            self._reason = why_no_proxy(workload, self.waypoint)
             self.title.setText(f"workload {workload.namespace}/{workload.name}")
         else:
             self._reason = ""

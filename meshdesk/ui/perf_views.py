@@ -50,7 +50,7 @@ from meshdesk.mesh.validations import ObjectKey, Validation, validate
 from meshdesk.sources.metrics import compare_span
 from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for, tracing_source_for
 from meshdesk.ui.config_view import ConfigView
-from meshdesk.ui.envoy_view import EnvoyView
+from meshdesk.ui.envoy_view import EnvoyView, proxy_pods
 from meshdesk.ui.lists import MeshLists
 from meshdesk.ui.logs_view import LogsView
 from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
@@ -605,6 +605,12 @@ class PerformanceViews(QObject):
             target, why = trace_target(self.graph, self.inventory, ids)
             self.traces.set_target(target, why, tcp_only_hint(self.graph, ids))
         workload = selected_workload(self.graph, self.inventory, ids)
+        # an ambient workload has no Envoy of its own: the docks name the waypoint that has
+        known = workload is not None and self.inventory is not None \
+            and self.inventory.namespace(workload.namespace) is not None
+        waypoint = workload_waypoint(self.inventory, workload) if known and workload is not None \
+            and not proxy_pods(workload) else None
+        self.metrics.waypoint = self.envoy.waypoint = waypoint
         self.metrics.workload = workload  # whose proxies the metrics view's Envoy proxy choice charts
         self.metrics.show_graph_selection(self.graph, ids)
         self.sparklines.show_graph_selection(self.graph, ids)
