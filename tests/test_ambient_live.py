@@ -116,3 +116,20 @@ def test_the_envoy_dock_names_the_waypoint_an_ambient_workload_uses(
     note = perf.envoy.status.text()
     assert "its waypoint infra/shared-wp (select it) is the Envoy that routes its requests" in note
     assert "namespace's waypoint" not in note
+
+
+@pytest.mark.ui
+def test_the_side_panel_of_a_waypoint_says_what_is_enrolled_in_it(
+        kube_emulator, shared_dir, bank_prometheus, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The waypoint of infra serves bank's ledger Service: its side panel says so (as Kiali lists a waypoint's
+    services and workloads), rather than that it carries requests to its own namespace's workloads."""
+    w = app_window(cluster(kube_emulator, shared_dir, tmp_path, bank_prometheus.url), ["bank"])
+    graph = shown(qtbot, w, lambda g: any(n.workload == "shared-wp" and n.extra.get("isWaypoint")
+                                          for n in g.nodes.values()))
+    waypoint = next(n for n in graph.nodes.values() if n.workload == "shared-wp")
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        w.view.select([waypoint.id])
+    text = w.panel.text()
+    assert w.panel.title.text() == "Waypoint shared-wp"
+    assert "Serves\nservice bank/ledger" in text
+    assert "its namespace's ambient workloads" not in text

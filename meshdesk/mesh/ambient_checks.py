@@ -115,6 +115,26 @@ def app_waypoint(inventory: Inventory | None, namespace: str, app: str) -> tuple
     return "", ""
 
 
+def waypoint_serves(inventory: Inventory | None, wp: Workload) -> list[tuple[str, str, str]]:
+    """What is enrolled in a waypoint, as far as the inventory tells (Kiali's waypoint workloads and
+    services): ("namespace", name, ""), ("service", namespace, name) and ("workload", namespace, name), for
+    the namespaces, Services and workloads whose ``istio.io/use-waypoint`` names it (in its namespace, or
+    in the one their ``istio.io/use-waypoint-namespace`` names); none for a waypoint that serves no one
+    (``istio.io/waypoint-for=none``)."""
+    if inventory is None or wp.labels.get(WAYPOINT_FOR) == NONE:
+        return []
+
+    def names_it(labels: Mapping[str, str], own_namespace: str) -> bool:
+        return labels.get(USE_WAYPOINT) == wp.name and \
+            (labels.get(USE_WAYPOINT_NAMESPACE) or own_namespace) == wp.namespace
+
+    out = [("namespace", n.name, "") for n in inventory.namespaces if names_it(n.labels, n.name)]
+    out += [("service", s.namespace, s.name) for s in inventory.services if names_it(s.labels, s.namespace)]
+    out += [("workload", w.namespace, w.name) for w in inventory.workloads
+            if not is_waypoint(w) and w.labels.get(DATAPLANE_MODE_LABEL) != NONE and names_it(w.labels, w.namespace)]
+    return sorted(set(out))
+
+
 _ENROLL = f"label it {USE_WAYPOINT}=<waypoint>"
 
 # ``when`` keys only a waypoint can evaluate (destination.port and the source keys ztunnel knows)

@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote
 from PySide6.QtCore import QUrl, Signal, Slot
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
+from meshdesk.mesh.ambient_checks import waypoint_serves
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.context import inventory_lookup, inventory_part, merged
 from meshdesk.mesh.graph.health import (
@@ -1420,8 +1421,14 @@ class SidePanel(QWidget):
         parts = []
         rows: list[tuple[str, str]] = [("Namespace", _e(node.namespace))]
         if waypoint:
-            rows.insert(0, ("Role", "<b>Ambient waypoint</b>: the L7 proxy that carries requests to its "
-                                    "namespace's ambient workloads (what it reports is their HTTP/gRPC traffic)"))
+            rows.insert(0, ("Role", "<b>Ambient waypoint</b>: the L7 proxy that carries requests to the ambient "
+                                    "namespaces, services and workloads enrolled in it (istio.io/use-waypoint; "
+                                    "what it reports is their HTTP/gRPC traffic)"))
+            if w is not None and inv is not None:
+                served = waypoint_serves(inv, w)
+                rows.insert(1, ("Serves", "<br>".join(
+                    _e(f"{kind} {ns}" if kind == "namespace" else f"{kind} {ns}/{name}") for kind, ns, name in served)
+                    or "<i>nothing read is enrolled in it</i>"))
         if w is not None:
             rows.insert(0, ("Kind", _e(w.kind)))
             rows += _app_version_rows(w, waypoint or is_waypoint(w))
