@@ -133,3 +133,14 @@ def test_the_side_panel_of_a_waypoint_says_what_is_enrolled_in_it(
     assert w.panel.title.text() == "Waypoint shared-wp"
     assert "Serves\nservice bank/ledger" in text
     assert "its namespace's ambient workloads" not in text
+
+
+@pytest.mark.ui
+def test_the_summary_of_a_namespace_names_the_waypoint_of_another_namespace_it_uses(
+        kube_emulator, shared_dir, bank_prometheus, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """bank runs no waypoint of its own, but its ledger Service uses infra's: the namespace summary names it
+    rather than saying "Waypoints: none", which reads as if no waypoint carried bank's requests."""
+    w = app_window(cluster(kube_emulator, shared_dir, tmp_path, bank_prometheus.url), ["bank"])
+    shown(qtbot, w, lambda g: any(n.workload == "ledger-v1" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: "Data plane" in w.panel.text(), timeout=10000)
+    assert "Waypoints\ninfra/shared-wp (of another namespace)" in w.panel.text()

@@ -1348,8 +1348,14 @@ class SidePanel(QWidget):
                                             inv.unread(ns, ("services",))))]
                 if ns in ambient:
                     rows.append(("Data plane", _ambient_data_plane(inv.namespace(ns))))
-                    waypoints = [w.name for w in wls if is_waypoint(w)]
-                    rows.append(("Waypoints", ", ".join(_e(m) for m in waypoints) if waypoints else "none"))
+                    waypoints = [_e(w.name) for w in wls if is_waypoint(w)]
+                    # and those of other namespaces that something of this one is enrolled in
+                    # (istio.io/use-waypoint-namespace): "none" would say no waypoint carries its requests
+                    waypoints += [f"{_e(w.namespace)}/{_e(w.name)} (of another namespace)"
+                                  for w in (*inv.workloads, *inv.outside_gateways)
+                                  if w.namespace != ns and is_waypoint(w)
+                                  and any(where == ns for _kind, where, _name in waypoint_serves(inv, w))]
+                    rows.append(("Waypoints", ", ".join(waypoints) if waypoints else "none"))
                 elif ns in control_plane_namespaces(inv):
                     rows.append(("Sidecars", "none expected (the control plane's namespace)"))
                 elif unread_pods:
