@@ -459,9 +459,10 @@ def test_filter_fields_name_the_columns_they_filter(qtbot: QtBot) -> None:
     no health column, and Istio is a name."""
     lists = MeshLists()
     qtbot.addWidget(lists)
-    assert lists.pages[CONFIG].filter.placeholderText() == "Filter Istio config by name, namespace, kind…"
+    assert lists.pages[CONFIG].filter.placeholderText() == \
+        "Filter Istio config by name, namespace, kind or config (Not Valid, Warning)…"
     assert lists.pages[SERVICES].filter.placeholderText() == \
-        "Filter services by name, namespace, type or labels (app=reviews)…"
+        "Filter services by name, namespace, type, labels (app=reviews) or config (Not Valid, Warning)…"
 
 
 def test_columns_grow_for_longer_names_that_come_later_but_not_over_the_users_width(
@@ -809,6 +810,13 @@ def test_a_namespace_whose_istio_config_could_not_be_read_is_not_said_ok(qtbot: 
         assert "would not let meshdesk list virtualservices in bookinfo" in tip
     # the row knows which lists were missing (the tooltip names them)
     assert build_rows(None, inv, {})[SERVICES][0].config_unread == ("virtualservices",)
+    # Kiali's "Not Validated" finds them, its "Valid" not
+    services = lists.pages[SERVICES]
+    qtbot.keyClicks(services.filter, "Not Validated")
+    assert "reviews" in [r.name for r in services.visible_rows()]
+    assert {r.badge for r in services.visible_rows()} == {"not known"}
+    services.filter.setText("Valid")
+    assert services.visible_rows() == []
 
 
 def test_a_badge_gives_errors_and_warnings_both() -> None:
@@ -1165,3 +1173,58 @@ def test_tab_leaves_a_list_table_the_arrows_walk_its_cells(qtbot: QtBot, lists: 
     qtbot.waitUntil(lambda: not table.hasFocus(), timeout=5000)
     qtbot.keyRelease(QApplication.focusWidget(), Qt.Key.Key_Shift)  # (else Shift seems held in later tests)
     assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
+
+
+def _shown(lists: MeshLists, title: str) -> list[tuple[str, str]]:
+    """(name, Config cell) of the rows the list shows, in its order."""
+    page = lists.pages[title]
+    config = COLUMNS[title].index("Config")
+    return [(str(page.proxy.index(r, 0).data()), str(page.proxy.index(r, config).data()))
+            for r in range(page.proxy.rowCount())]
+
+
+def test_the_filter_takes_kialis_config_validation_words(qtbot: QtBot, lists: MeshLists) -> None:
+    """Kiali's list pages filter by Config: Valid, Not Valid, Warning, Not Validated. Typed in the filter
+    they found nothing ("Nothing matches"), no cell saying those words; they keep the rows whose Config
+    cell they ask for, in any case, alone or with other words."""
+    services, config = lists.pages[SERVICES], lists.pages[CONFIG]
+    qtbot.keyClicks(services.filter, "Not Valid")
+    assert _shown(lists, SERVICES) == [("reviews", "1 error, 2 warnings")]
+    assert not services.filter_note.isVisibleTo(services)
+    services.filter.setText("warning")  # any case
+    assert _shown(lists, SERVICES) == [("reviews", "1 error, 2 warnings")]
+    # Valid, as Kiali's: validated with no error (warnings or not)
+    services.filter.setText("valid")
+    valid = [name for name, _c in _shown(lists, SERVICES)]
+    assert "reviews" not in valid and {"productpage", "ratings", "api.payments.example.com"} <= set(valid)
+    # with other words: those of the rows the config words keep, in any of their cells
+    config.filter.setText("Warning default")
+    assert _shown(lists, CONFIG) == [("default", "1 warning")]
+    config.filter.setText("reviews not valid")
+    assert _shown(lists, CONFIG) == [("reviews-canary", "1 error, 1 warning")]
+    config.filter.setText("NOT VALID DestinationRule")  # its Kind
+    assert _shown(lists, CONFIG) == [("reviews-canary", "1 error, 1 warning")]
+    config.filter.setText("not valid storefront")
+    assert _shown(lists, CONFIG) == []
+    assert config.filter_note.isVisibleTo(config)
+    # two of them: either
+    config.filter.setText("Not Valid Warning")
+    assert sorted(_shown(lists, CONFIG)) == [("default", "1 warning"), ("reviews", "1 warning"),
+                                              ("reviews-canary", "1 error, 1 warning")]
+    # with a label selector on the apps: both must hold
+    apps = lists.pages[APPS]
+    apps.filter.setText("warning app=mongodb")
+    assert _shown(lists, APPS) == [("mongodb", "1 warning")]
+    apps.filter.setText("warning app=reviews")
+    assert _shown(lists, APPS) == []
+    # a word inside a name is no config word; and clearing the filter shows them all again
+    config.filter.setText("invalid")
+    assert _shown(lists, CONFIG) == []
+    config.filter.clear()
+    assert len(_shown(lists, CONFIG)) == len(lists.pages[CONFIG].model.rows)
+    # the field says it takes them
+    assert "Not Valid" in services.filter.placeholderText() and "Not Validated" in services.filter.toolTip()
+    # the next refresh keeps the filter
+    services.filter.setText("not valid")
+    lists.set_data(lists.graph, lists.inventory)
+    qtbot.waitUntil(lambda: _shown(lists, SERVICES) == [("reviews", "1 error, 2 warnings")])

@@ -264,7 +264,8 @@ def test_the_workloads_list_has_a_type_column_to_sort_and_filter_by(qtbot: QtBot
     header = page.table.horizontalHeader()
     titles = [page.proxy.headerData(i, Qt.Orientation.Horizontal) for i in range(header.count())]
     assert titles == ["Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config", "Details"]
-    assert page.filter.placeholderText() == "Filter workloads by name, namespace, type or labels (app=reviews)…"
+    assert page.filter.placeholderText() == \
+        "Filter workloads by name, namespace, type, labels (app=reviews) or config (Not Valid, Warning)…"
     assert _shown(workload_list, "Type") == {
         "agent": "DaemonSet", "broken": "Job", "db": "StatefulSet", "debug": "Pod", "hourly": "CronJob",
         "index": "Job", "migrate": "Job", "nightly": "CronJob", "paused": "Job", "web": "Deployment"}

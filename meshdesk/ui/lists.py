@@ -14,6 +14,7 @@ Selecting rows from ``select_graph_ids`` does not emit ``nodesSelected`` again (
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,14 @@ _FROM_START = "\x1f"
 _ALSO = "\x1e"
 # the filter text of a row's first cell while the filter is a label selector that selects the row
 _LABELS_MATCH = "\x1d"
+# between a row's cells in its first cell's filter text while the filter holds validation words
+# (``CONFIG_WORDS``): the rest of the text must then be found in one cell of a row they keep
+_CELL = "\x1c"
+# the Config filter's words of Kiali's list pages, as it reads them: "Valid", a validated object with no
+# error (warnings allowed); "Not Valid", one with an error; "Warning", one with a warning; "Not
+# Validated", one whose config could not be read ("not known")
+CONFIG_WORDS = ("not validated", "not valid", "valid", "warning")
+_CONFIG_WORDS_RE = re.compile(r"(?<!\S)(not\s+validated|not\s+valid|valid|warning)(?!\S)", re.IGNORECASE)
 _HEALTH_ALSO = {NO_HEALTH_TEXT: NO_HEALTH}
 # no health at all ("") is shown as NO_HEALTH is ("n/a", ``health_text``), and sorts with it
 _HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 3, "": 3}
@@ -193,6 +202,13 @@ class ListRow:
         if self.config_unread and not (self.errors or self.warnings):
             return "not known"  # "ok" would say config that could not be read was checked
         return badge_text(self.errors, self.warnings)
+
+    def answers_to(self, words: frozenset[str]) -> bool:
+        """Whether its Config cell is one of those the filter's validation words (``CONFIG_WORDS``) ask for:
+        any of them, as Kiali's Config filter keeps an object any of its chosen values fits."""
+        unknown = self.badge == "not known"
+        return any((w == "valid" and not self.errors and not unknown) or (w == "not valid" and self.errors > 0)
+                   or (w == "warning" and self.warnings > 0) or (w == "not validated" and unknown) for w in words)
 
     @property
     def labels_text(self) -> str:
@@ -622,6 +638,24 @@ def _filter_pattern(text: str) -> QRegularExpression:
                               QRegularExpression.PatternOption.CaseInsensitiveOption)
 
 
+def config_words(text: str) -> tuple[frozenset[str], str]:
+    """The validation words (``CONFIG_WORDS``, any case) a filter text holds, and the text without them:
+    "not valid reviews" is ({"not valid"}, "reviews"). A word inside a name ("invalid", "valid-svc") is
+    not one."""
+    words = frozenset(" ".join(m.group(1).lower().split()) for m in _CONFIG_WORDS_RE.finditer(text))
+    return words, " ".join(_CONFIG_WORDS_RE.sub(" ", text).split()) if words else text
+
+
+def _cells_pattern(text: str) -> QRegularExpression:
+    """While the filter holds validation words: the rows they keep (their first cell's filter text starts
+    with a mark, ``ListModel.data``) that have a cell containing ``text`` (or a Type starting with it)."""
+    if not text:
+        return QRegularExpression(f"^{_LABELS_MATCH}")
+    found = QRegularExpression.escape(text)
+    return QRegularExpression(f"^{_LABELS_MATCH}.*{_CELL}(?:{_FROM_START}{found}|(?!{_FROM_START})[^{_CELL}]*{found})",
+                              QRegularExpression.PatternOption.CaseInsensitiveOption)
+
+
 def row_cells(row: ListRow, columns: Sequence[str]) -> tuple[str, ...]:
     """A row's cells as its list shows them (Qt-free: made with the rows, off the UI thread)."""
     namespace = f"{row.namespace} (cluster {row.cluster})" if row.cluster else row.namespace
@@ -674,6 +708,7 @@ class ListModel(QAbstractTableModel):
         self._texts: list[tuple[str, ...]] = []  # each row's cells, made once: sorting 5,000 rows asks often
         self._order: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)  # (column, order) rows keep
         self.selector: LabelSelector | None = None  # the label selector the filter field holds, if it does
+        self.config_words: frozenset[str] = frozenset()  # the validation words it holds (``config_words``)
         self._longest: Sequence[int] | None = None  # each column's longest text's length, when given
 
     def set_rows(self, rows: list[ListRow], texts: list[tuple[str, ...]] | None = None,
@@ -764,13 +799,17 @@ class ListModel(QAbstractTableModel):
             return self._texts[r][c]
         row = self.rows[r]
         col = self.columns[c]
+        if role == FILTER_ROLE and self.config_words:
+            # the rows the validation words (and a label selector) keep, by a mark, then all their cells:
+            # the rest of the filter's text is looked for in them (``_cells_pattern``)
+            if c or not row.answers_to(self.config_words) or \
+                    (self.selector is not None and not self.selector.matches(row.labels)):
+                return ""
+            return _LABELS_MATCH + "".join(_CELL + self._cell_filter_text(r, i) for i in range(len(self.columns)))
         if role == FILTER_ROLE and self.selector is not None:  # the rows whose labels it selects, by a mark
             return _LABELS_MATCH if c == 0 and self.selector.matches(row.labels) else ""
         if role == FILTER_ROLE:
-            text = self._texts[r][c]
-            if col == "Health" and text in _HEALTH_ALSO:
-                return text + _ALSO + _HEALTH_ALSO[text]
-            return _FROM_START + text if col == "Type" else text
+            return self._cell_filter_text(r, c)
         if role == SORT_ROLE:
             return self._sort_key(r, c)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -806,20 +845,32 @@ class ListModel(QAbstractTableModel):
         return None
 
 
+    def _cell_filter_text(self, r: int, c: int) -> str:
+        """What the filter's text is looked for in, of a cell."""
+        text, col = self._texts[r][c], self.columns[c]
+        if col == "Health" and text in _HEALTH_ALSO:
+            return text + _ALSO + _HEALTH_ALSO[text]
+        return _FROM_START + text if col == "Type" else text
+
+
 class _Filter(QSortFilterProxyModel):
     """Filters the list's rows, by the text in their cells or (``set_filter``'s selector) by their labels;
     sorting is the list's own (``ListModel.sort``), which keeps the proxy in its order. (No Python
     ``filterAcceptsRow``: Qt would call it for each of 10,000 rows at every refresh, filter or not.)"""
 
-    def set_filter(self, pattern: QRegularExpression, selector: LabelSelector | None) -> None:
-        """Keep the rows with a cell ``pattern`` matches, or (``selector``) whose labels it selects: their
-        first cell's filter text is then a mark (``ListModel.data``), which the pattern looks for."""
+    def set_filter(self, pattern: QRegularExpression, selector: LabelSelector | None,
+                   words: frozenset[str] = frozenset()) -> None:
+        """Keep the rows with a cell ``pattern`` matches, or (``selector``) whose labels it selects, or
+        (``words``, validation words) whose Config they ask for: their first cell's filter text is then a
+        mark (``ListModel.data``), which the pattern looks for."""
         source = self.sourceModel()
-        if not isinstance(source, ListModel) or (selector is None and source.selector is None):
+        if not isinstance(source, ListModel) or (selector is None and source.selector is None
+                                                 and not words and not source.config_words):
             self.setFilterRegularExpression(pattern)
             return
         source.selector = selector
-        if selector is not None:
+        source.config_words = words
+        if selector is not None and not words:
             pattern = QRegularExpression(f"^{_LABELS_MATCH}$")
         if hasattr(self, "beginFilterChange"):  # Qt 6.9: the way to say the filter changed
             self.beginFilterChange()
@@ -850,12 +901,16 @@ class ListPage(QWidget):
         # the columns it can filter by, as the table names them (Istio keeps its capital)
         what = title if title == CONFIG else title.lower()
         by = ", ".join(c.lower() for c in COLUMNS[title][:3])
-        labels = "" if title == CONFIG else " or labels (app=reviews)"
-        self.filter.setPlaceholderText(f"Filter {what} by {by}{labels}…")
+        labels = "" if title == CONFIG else ", labels (app=reviews)"
+        self.filter.setPlaceholderText(f"Filter {what} by {by}{labels} or config (Not Valid, Warning)…")
+        config = ("Config, as Kiali's Config filter: Valid (no error), Not Valid (an error), Warning (a warning), "
+                  "Not Validated (config not known); any case, alone or with other words: not valid reviews")
         if title != CONFIG:
             self.filter.setToolTip("A name, namespace or any text of a cell; or labels, as kubectl get -l takes them: "
                                    "app=reviews,version!=v1 (all of them), app in (reviews,ratings), "
-                                   "app (has the label), !version (has it not)")
+                                   f"app (has the label), !version (has it not).\n{config}")
+        else:
+            self.filter.setToolTip(f"A name, namespace, kind or any text of a cell.\n{config}")
         self.filter.setAccessibleName(f"Filter {what}")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._filter_changed)
@@ -929,8 +984,13 @@ class ListPage(QWidget):
         # not part of the name (spaces inside the text are kept: "missing: restart")
         text = text.strip()
         # "app=reviews,version!=v1": the rows whose labels it selects, as kubectl's -l (Kiali's label filter)
-        selector = parse_label_selector(text) if self.model.title != CONFIG else None
-        self.proxy.set_filter(_filter_pattern(text if selector is None else ""), selector)
+        # "Not Valid", "Warning"...: Kiali's Config filter's words, alone or with a text or a label selector
+        words, text = config_words(text)
+        selector = parse_label_selector(text) if self.model.title != CONFIG and text else None
+        if words:
+            self.proxy.set_filter(_cells_pattern(text if selector is None else ""), selector, words)
+        else:
+            self.proxy.set_filter(_filter_pattern(text if selector is None else ""), selector)
         self._say_filtered()
 
     def _say_filtered(self) -> None:
