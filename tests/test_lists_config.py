@@ -1228,3 +1228,21 @@ def test_the_filter_takes_kialis_config_validation_words(qtbot: QtBot, lists: Me
     services.filter.setText("not valid")
     lists.set_data(lists.graph, lists.inventory)
     qtbot.waitUntil(lambda: _shown(lists, SERVICES) == [("reviews", "1 error, 2 warnings")])
+
+
+def test_a_virtualservice_mirroring_to_a_service_is_in_its_details(qtbot: QtBot) -> None:
+    """Kiali ties a VirtualService to a service by its route destinations only; meshdesk's Details also
+    name one that only mirrors to it (docs/kiali-differences.md: the service gets requests because of
+    it, and deleting or renaming the service leaves its mirror pointing nowhere)."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    demo.apply(IstioObject("VirtualService", "details-shadow", "shop", spec={
+        "hosts": ["details"], "http": [{"route": [{"destination": {"host": "details"}}],
+                                        "mirror": {"host": "ratings"}, "mirrorPercentage": {"value": 10.0}}]}))
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    with qtbot.waitSignal(lists.rowsUpdated):
+        lists.set_data(build(snap), snap.inventory)
+    assert "details-shadow" in _row(lists, SERVICES, "ratings").details_text
+    assert "details-shadow" in _row(lists, SERVICES, "details").details_text
+    assert "details-shadow" not in _row(lists, SERVICES, "reviews").details_text
