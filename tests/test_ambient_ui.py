@@ -304,3 +304,67 @@ def test_the_summary_of_a_namespace_labelled_ambient_and_injected_says_the_confl
     assert "KIA1311" in [c.code for c in validate(inv)[(WORKLOAD, "travel", "search-v1")].checks]
     p.set_data(build(snap), inv)
     assert "labelled both istio.io/dataplane-mode=ambient and istio.io/rev=canary" in p.text()
+
+
+def _bank(node_graph: bool, infra: str) -> TrafficGraph:
+    """bank's teller calls ledger, whose Service uses the waypoint shared-wp of the namespace ``infra``: bank's
+    graph, or (``node_graph``) ledger-v1's node graph, where the waypoint has no edge but the one to ledger-v1."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.inventory import Inventory, Namespace, Workload
+    from meshdesk.mesh.request import NodeFocus
+    from tests.graph_samples import http, snapshot, tcp
+
+    zt = {"app": "ztunnel"}
+    samples = [http("teller-v1", "ledger-v1", 3.0, ns="bank", reporter="waypoint"),
+               tcp("teller-v1", "shared-wp", 30.0, ns="bank", dst_ns=infra, service="ledger", reporter="source", **zt),
+               tcp("shared-wp", "ledger-v1", 30.0, src_ns=infra, ns="bank", service="ledger", **zt)]
+    wp = Workload("shared-wp", infra, labels={"gateway.istio.io/managed": "istio.io-mesh-controller",
+                                                "gateway.networking.k8s.io/gateway-name": "shared-wp"})
+    inv = Inventory(cluster="east", namespaces=[Namespace("bank", labels={"istio.io/dataplane-mode": "ambient"})],
+                    workloads=[Workload("teller-v1", "bank", labels={"app": "teller", "version": "v1"}),
+                               Workload("ledger-v1", "bank", labels={"app": "ledger", "version": "v1"})],
+                    outside_gateways=[wp])
+    focus = NodeFocus("bank", workload="ledger-v1") if node_graph else None
+    return build(snapshot(samples, inv, namespaces=("bank",), injectServiceNodes=True, node=focus))
+
+
+@pytest.mark.parametrize(("node_graph", "infra"), [(True, "infra"), (False, "infra"), (False, "ambient")],
+                         ids=["node graph", "namespace graph", "namespace graph, waypoint's namespace first"])
+def test_a_waypoint_of_another_namespace_is_laid_out_after_its_clients(qtbot, node_graph, infra) -> None:  # type: ignore[no-untyped-def]
+    """The layered layout put infra's box, the waypoint's, left of bank's: its edge to ledger-v1, at the
+    far right of bank's box, ran straight through teller-v1 and the ledger service node. It is ranked
+    after the workloads it serves now, as a waypoint of their own namespace is, and its edge crosses no node."""
+    from meshdesk.ui.canvas import GraphView
+
+    g = _bank(node_graph, infra)
+    view = GraphView()
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.set_graph(g)
+
+    def item(name: str):  # type: ignore[no-untyped-def]
+        nid = next(n.id for n in g.nodes.values() if (n.workload or n.service) == name)
+        it = view.node_item(nid)
+        assert it is not None
+        return it
+
+    waypoint, teller, ledger_svc, ledger = item("shared-wp"), item("teller-v1"), item("ledger"), item("ledger-v1")
+    assert waypoint.node.extra.get("isWaypoint") and waypoint.node.namespace == infra
+    assert waypoint.scenePos().x() > teller.scenePos().x()
+    assert waypoint.scenePos().x() > ledger.scenePos().x()
+    # the edge between the waypoint and ledger-v1 runs across no other node
+    from PySide6.QtCore import QLineF
+
+    edge = next(e for e in g.edges.values() if {e.source, e.target} == {waypoint.node_id, ledger.node_id})
+    edge_item = view.edge_item(edge.id)
+    assert edge_item is not None
+    x1, y1, x2, y2 = edge_item.ends()
+    line = QLineF(x1, y1, x2, y2)
+    for other in (teller, ledger_svc):
+        box = other.sceneBoundingRect()
+        sides = [QLineF(box.topLeft(), box.topRight()), QLineF(box.topRight(), box.bottomRight()),
+                 QLineF(box.bottomRight(), box.bottomLeft()), QLineF(box.bottomLeft(), box.topLeft())]
+        assert not any(line.intersects(s)[0] == QLineF.IntersectionType.BoundedIntersection for s in sides), \
+            other.node_id

@@ -889,7 +889,24 @@ class GraphView(QGraphicsView):
     # ------------------------------------------------------------------ placement & layout
 
     def _pair_list(self) -> list[tuple[str, str]]:
-        return [(it.edge.source, it.edge.target) for it in self._edges.values()]
+        """The edges as the layouts read them, (source, target): traffic flows left to right. A waypoint of
+        another namespace, though, has its edges to the workloads it passes requests on to read backwards:
+        its box is ranked after theirs, as a waypoint of their own namespace is ranked after its clients.
+        Read as they come, its box (often with no other edge, in a node graph) went left of theirs and its
+        edge ran across its clients and the service to the workload at the far right."""
+        out = []
+        for it in self._edges.values():
+            source, target = it.edge.source, it.edge.target
+            if self._passes_on_from_afar(source, target):
+                source, target = target, source
+            out.append((source, target))
+        return out
+
+    def _passes_on_from_afar(self, source: str, target: str) -> bool:
+        """Whether ``source`` is a waypoint of another namespace than ``target``'s, to which it passes requests."""
+        wp, to = self._nodes.get(source), self._nodes.get(target)
+        return wp is not None and to is not None and bool(wp.node.extra.get("isWaypoint")) \
+            and not to.node.extra.get("isWaypoint") and wp.node.namespace != to.node.namespace
 
     def _groups(self) -> dict[str, str | tuple[str, ...]] | None:
         """Each node's enclosing boxes, outermost first (nested boxes are laid out nested)."""
