@@ -346,7 +346,12 @@ class _ContextForm(QWidget):
 
         # each cluster's Kiali has its own health_config.rate: a context may be judged by its own rates
         own_rates = getattr(values, "health_rates", None)
-        self.health_rates_text = health_rates_text(tuple(own_rates or ()))
+        self.rates = _RatesEditor(self, own_rates, title=f"Health tolerances of {context}",
+                                  names=("contextHealthRatesSummary", "editContextHealthRates"),
+                                  tip="This cluster's Kiali health_config.rate, as YAML: paste it from that "
+                                      "Kiali's CR or ConfigMap")
+        self.rates_summary, self.rates_button = self.rates.summary, self.rates.button
+        self.rates_button.setAccessibleName("Edit this context's health tolerances")
         self.rates_general = QRadioButton("The general ones (above)")
         self.rates_general.setObjectName("ratesGeneral")
         self.rates_own = QRadioButton("This cluster's own:")
@@ -354,15 +359,6 @@ class _ContextForm(QWidget):
         self.rates_own.setToolTip("The health_config.rate of this cluster's Kiali, as YAML (empty: Kiali's "
                                   "defaults, whatever the general tolerances say)")
         (self.rates_own if own_rates is not None else self.rates_general).setChecked(True)
-        self.rates_summary = QLabel()
-        self.rates_summary.setObjectName("contextHealthRatesSummary")
-        self.rates_summary.setWordWrap(True)
-        self.rates_button = QPushButton("Edit\u2026")
-        self.rates_button.setObjectName("editContextHealthRates")
-        self.rates_button.setToolTip("This cluster's Kiali health_config.rate, as YAML: paste it from that "
-                                     "Kiali's CR or ConfigMap")
-        self.rates_button.setAccessibleName("Edit this context's health tolerances")
-        self.rates_button.clicked.connect(self.edit_health_rates)
         self.rates_own.toggled.connect(self._show_health_rates)
         health = QWidget()
         health.setObjectName("healthPage")
@@ -396,21 +392,18 @@ class _ContextForm(QWidget):
         own = self.rates_own.isChecked()
         self.rates_button.setEnabled(own)
         self.rates_summary.setEnabled(own)
-        rates, problems = read_health_config(self.health_rates_text)
-        self.rates_summary.setText(health_rates_summary(rates) if not problems else "not valid: edit them")
+
+    @property
+    def health_rates_text(self) -> str:
+        return self.rates.text
+
+    @health_rates_text.setter
+    def health_rates_text(self, text: str) -> None:
+        self.rates.set_text(text)
 
     def edit_health_rates(self) -> HealthRatesDialog:
-        """Open the YAML editor of this context's health tolerances (window-modal, not blocking); what it
-        accepts is what OK saves."""
-        editor = HealthRatesDialog(self.health_rates_text, self, title=f"Health tolerances of {self.context}")
-
-        def take() -> None:
-            self.health_rates_text = editor.text.toPlainText()
-            self._show_health_rates()
-
-        editor.accepted.connect(take)
-        editor.open()
-        return editor
+        """Open the YAML editor of this context's health tolerances (see :class:`_RatesEditor`)."""
+        return self.rates.edit()
 
     def _test_widgets(self, button_name: str, result_name: str, server: str) -> tuple[QPushButton, QLabel]:
         button = QPushButton("Test")
@@ -670,21 +663,16 @@ class SettingsDialog(QDialog):
         checks_hint.setWordWrap(True)
         checks_hint.setProperty("role", "hint")
         # Kiali's health_config.rate: edited as YAML in a dialog of its own (the row says what is set)
-        self.health_rates_text = health_rates_text(tuple(getattr(self.settings, "health_rates", ())))
-        self.health_rates_summary = QLabel()
-        self.health_rates_summary.setObjectName("healthRatesSummary")
-        self.health_rates_summary.setWordWrap(True)
-        self.health_rates_button = QPushButton("Edit\u2026")
-        self.health_rates_button.setObjectName("editHealthRates")
-        self.health_rates_button.setToolTip("Kiali's health_config.rate, as YAML: paste it from Kiali's CR or "
-                                            "ConfigMap. A context may have its own (its Health tolerances tab)")
-        self.health_rates_button.clicked.connect(self.edit_health_rates)
+        self.rates = _RatesEditor(self, getattr(self.settings, "health_rates", ()), title="Health tolerances",
+                                  names=("healthRatesSummary", "editHealthRates"),
+                                  tip="Kiali's health_config.rate, as YAML: paste it from Kiali's CR or ConfigMap. "
+                                      "A context may have its own (its Health tolerances tab)")
+        self.health_rates_summary, self.health_rates_button = self.rates.summary, self.rates.button
         rates_row = QWidget()
         rates_layout = QHBoxLayout(rates_row)
         rates_layout.setContentsMargins(0, 0, 0, 0)
         rates_layout.addWidget(self.health_rates_summary, 1)
         rates_layout.addWidget(self.health_rates_button)
-        self._show_health_rates()
         general = QGroupBox("General")
         gform = QFormLayout(general)
         gform.addRow("Theme:", self.theme_combo)
@@ -762,22 +750,17 @@ class SettingsDialog(QDialog):
 
     # -- health tolerances --
 
-    def _show_health_rates(self) -> None:
-        rates, problems = read_health_config(self.health_rates_text)
-        self.health_rates_summary.setText(health_rates_summary(rates) if not problems else "not valid: edit them")
+    @property
+    def health_rates_text(self) -> str:
+        return self.rates.text
+
+    @health_rates_text.setter
+    def health_rates_text(self, text: str) -> None:
+        self.rates.set_text(text)
 
     def edit_health_rates(self) -> HealthRatesDialog:
-        """Open the YAML editor of the health tolerances (window-modal, not blocking); what it accepts is
-        what OK saves."""
-        editor = HealthRatesDialog(self.health_rates_text, self)
-
-        def take() -> None:
-            self.health_rates_text = editor.text.toPlainText()
-            self._show_health_rates()
-
-        editor.accepted.connect(take)
-        editor.open()
-        return editor
+        """Open the YAML editor of the general health tolerances (see :class:`_RatesEditor`)."""
+        return self.rates.edit()
 
     # -- saving --
 
@@ -857,6 +840,36 @@ def health_rates_summary(rates: Sequence[Mapping[str, Any]]) -> str:
     scope = rate_scope(first)
     more = ", \u2026" if len(rates) > 1 else ""
     return f"{len(rates)} rate{'s' if len(rates) != 1 else ''} ({scope}{more}), then Kiali's defaults"
+
+
+class _RatesEditor:
+    """Health tolerances edited in a settings row: the YAML kept until the dialog's OK, what the row says of
+    it (``summary``) and its Edit\u2026 button, which opens :class:`HealthRatesDialog` (window-modal, not
+    blocking; what it accepts is what OK saves)."""
+
+    def __init__(self, owner: QWidget, rates: Sequence[Mapping[str, Any]] | None, *, title: str,
+                 names: tuple[str, str], tip: str) -> None:
+        self.owner, self.title = owner, title
+        self.text = health_rates_text(tuple(rates or ()))
+        self.summary = QLabel()
+        self.summary.setObjectName(names[0])
+        self.summary.setWordWrap(True)
+        self.button = QPushButton("Edit\u2026")
+        self.button.setObjectName(names[1])
+        self.button.setToolTip(tip)
+        self.button.clicked.connect(self.edit)
+        self.set_text(self.text)
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        rates, problems = read_health_config(text)
+        self.summary.setText(health_rates_summary(rates) if not problems else "not valid: edit them")
+
+    def edit(self) -> HealthRatesDialog:
+        editor = HealthRatesDialog(self.text, self.owner, title=self.title)
+        editor.accepted.connect(lambda: self.set_text(editor.text.toPlainText()))
+        editor.open()
+        return editor
 
 
 class HealthRatesDialog(QDialog):
