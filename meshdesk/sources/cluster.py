@@ -169,7 +169,7 @@ class ClusterSource:
         minute); one that stays unknown is read over the whole duration."""
         wanted = [request.node.namespace] if request.node is not None else list(request.namespaces)
         born = self.namespace_births(wanted)
-        durations = namespace_durations(wanted, born, request.duration, request.queryTime or time.time())
+        durations = namespace_durations(wanted, born, request.duration, request.queryTime or self.clock())
         if durations == dict(request.namespaceDurations):
             return request
         return dataclasses.replace(request, namespaceDurations=durations)
@@ -227,7 +227,7 @@ class ClusterSource:
                                 "prometheus": prometheus.description,
                                 # the moment the telemetry is of: a replayed past one, else now
                                 "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                         time.gmtime(request.queryTime or None))}
+                                                         time.gmtime(request.queryTime or self.clock()))}
         if inventory is not None and inventory.hidden:
             meta["hidden"] = dict(inventory.hidden)
         return Snapshot(request=request, samples=samples, inventory=inventory, name=self.context, meta=meta,
