@@ -757,3 +757,43 @@ def test_closing_a_cluster_does_not_wait_for_its_prometheus_being_looked_for(
         closing.join(30)
     assert not charts.is_alive() and isinstance(outcome[0], Cancelled), outcome  # what it found is let go
     assert "closed" in str(outcome[0])
+
+
+@pytest.mark.prometheus
+def test_a_live_graph_reads_a_young_namespace_and_its_time_by_prometheus_clock(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path) -> None:
+    """This machine's clock is 30 minutes behind the cluster's. The namespace "fresh" was created three
+    minutes ago by the cluster's clock, and its storefront has called api 3 times a second since. The live
+    graph took the namespace for one not yet created, read it over the whole ten minutes and drew the edge
+    at about a third of its rate; its time said half an hour ago. Both follow Prometheus' clock now."""
+    import time as _time
+
+    from meshdesk.mesh.graph import build
+    from tests.prom_server import API, FRESH_AGE_S, STOREFRONT, Series, istio_edge
+
+    srv = PrometheusServer(tmp_path / "prom", [
+        Series("istio_requests_total", istio_edge(STOREFRONT, API, "api", "fresh", reporter=reporter), 3.0,
+               born_s=FRESH_AGE_S) for reporter in ("destination", "source")])
+    srv.start()
+    try:
+        _mesh(kube_emulator, shared_dir)
+        created = _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(srv.query_time - FRESH_AGE_S))
+        kube_emulator.add({"apiVersion": "v1", "kind": "Namespace",
+                           "metadata": {"name": "fresh", "creationTimestamp": created}})
+        behind = 30 * 60
+        source = ClusterSource(kube_emulator.api_client(), context="emu", prometheus_url=srv.url,
+                               clock=lambda: _time.time() - behind)
+        try:
+            snap = source.snapshot(GraphRequest(namespaces=("fresh",), graphType="workload",
+                                                injectServiceNodes=False))
+            cluster_now = source.now()
+        finally:
+            source.close()
+    finally:
+        srv.stop()
+    assert set(snap.request.namespaceDurations) == {"fresh"}
+    assert FRESH_AGE_S <= snap.request.namespaceDurations["fresh"] < 600
+    g = build(snap)
+    calls = {(g.nodes[e.source].workload, g.nodes[e.target].workload): e.rate for e in g.edges.values()}
+    assert calls[("storefront-v1", "api-v1")] == pytest.approx(3.0, rel=0.05)
+    assert abs(g.timestamp - cluster_now) < 60, "the graph's time is the cluster's present"

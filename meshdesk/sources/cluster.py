@@ -169,7 +169,9 @@ class ClusterSource:
         minute); one that stays unknown is read over the whole duration."""
         wanted = [request.node.namespace] if request.node is not None else list(request.namespaces)
         born = self.namespace_births(wanted)
-        durations = namespace_durations(wanted, born, request.duration, request.queryTime or self.clock())
+        # a live graph's end is the cluster's present (Prometheus' clock), not this machine's: a clock minutes
+        # behind took a namespace created since for one not born yet, its rates spread over the whole window
+        durations = namespace_durations(wanted, born, request.duration, request.queryTime or self.now())
         if durations == dict(request.namespaceDurations):
             return request
         return dataclasses.replace(request, namespaceDurations=durations)
@@ -185,7 +187,6 @@ class ClusterSource:
         namespaces = list(request.namespaces) or [n.name for n in self.namespaces()]
         if not request.namespaces:
             request = _with_namespaces(request, namespaces)
-        request = self._with_namespace_durations(request)
         # the inventory (API server) and the telemetry (Prometheus) are read at the same time
         abort = threading.Event()
 
@@ -196,7 +197,8 @@ class ClusterSource:
             pending = pool.submit(read_inventory, self.api, namespaces, cluster=self.cluster, timeout=self.timeout,
                                   cancelled=stop) if with_inventory else None
             try:
-                prometheus = self._connect()
+                prometheus = self._connect()  # (its first answer tells Prometheus' clock, for a live graph)
+                request = self._with_namespace_durations(request)
                 samples, warnings = fetch_samples(prometheus.client, request, cancelled=stop)
             except BaseException as e:
                 # Prometheus alone failed (not found, down, refusing): the inventory is read on, so the
@@ -225,9 +227,10 @@ class ClusterSource:
             self._remember_births(inventory.namespaces)
         meta: dict[str, Any] = {"context": self.context, "cluster": self.cluster,
                                 "prometheus": prometheus.description,
-                                # the moment the telemetry is of: a replayed past one, else now
+                                # the moment the telemetry is of: a replayed past one, else the cluster's
+                                # present (Prometheus' clock), not this machine's clock that may be off
                                 "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                         time.gmtime(request.queryTime or self.clock()))}
+                                                         time.gmtime(request.queryTime or self.now()))}
         if inventory is not None and inventory.hidden:
             meta["hidden"] = dict(inventory.hidden)
         return Snapshot(request=request, samples=samples, inventory=inventory, name=self.context, meta=meta,
