@@ -165,3 +165,39 @@ def test_replay_counts_back_from_prometheus_clock_not_a_machine_clock_that_is_of
     for eid, edge in live.edges.items():  # the series grow steadily: an hour back, the same rates
         assert past.edges[eid].rate == pytest.approx(edge.rate)
     next(windows, None)
+
+
+def test_the_slider_right_end_keeps_to_the_cluster_present_during_a_long_replay(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Replay opened at the cluster's present and then went on for half an hour: the slider's right end,
+    labelled "now", stayed at the time Replay opened, and pushing the slider there showed a graph half
+    an hour old. The right end keeps to the cluster's clock: there it is the present; the moment already
+    shown stays the same moment, now further back."""
+    import time
+
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+    from tests.ui_helpers import open_windows
+
+    cluster_now = [float(DEMO_NOW)]
+
+    def demo() -> DemoCluster:
+        return DemoCluster(clock=lambda: cluster_now[0])
+
+    windows = open_windows(qtbot, lambda: MainWindow(context=DEMO, namespaces=["shop"], factories={DEMO: demo},
+                                                     clock=lambda: DEMO_NOW - 7200))
+    w = next(windows)()
+    shown(qtbot, w, lambda g: bool(g.edges))
+    w.toolbar.replay_action.trigger()
+    opened = w.replay.time
+    assert opened == DEMO_NOW - 3600
+    w.replay.span.setCurrentIndex(1)  # "Last 6 hours"
+    shown(qtbot, w, lambda g: g.request.queryTime == opened)
+    w.replay.follow_timer.setInterval(20)  # (the bar looks at the clock every few seconds: not wait them here)
+    cluster_now[0] += 1800  # half an hour of replaying, by the cluster's clock
+    # the moment shown stays, half an hour further back
+    qtbot.waitUntil(lambda: w.replay.label.text().endswith("(1 h 30 min ago)"), timeout=5000)
+    assert w.replay.time == opened and w.graph is not None and w.graph.request.queryTime == opened
+    w.replay.slider.setValue(w.replay.slider.maximum())  # the user pushes the slider to its right end
+    present = int(DEMO_NOW + 1800)
+    assert w.replay.label.text() == f"{time.strftime('%H:%M', time.localtime(present))} (now)"
+    shown(qtbot, w, lambda g: g.request.queryTime == present)
+    next(windows, None)

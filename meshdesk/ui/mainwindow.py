@@ -930,9 +930,10 @@ class MainWindow(QMainWindow):
             self.poller.set_interval(0)  # a past graph does not change
             self.toolbar.refresh_combo.setEnabled(False)
             # counted back from the cluster's present (Prometheus' clock, the demo's), not this machine's: a
-            # clock 40 min behind opened "1 h ago" on 1 h 40 min before the newest data
+            # clock 40 min behind opened "1 h ago" on 1 h 40 min before the newest data; the slider's right
+            # end keeps to that present while replaying (it stayed where Replay opened, labelled "now")
             source_now = getattr(self.poller.source, "now", None)
-            self.replay.start(back_s=3600, now=float(source_now()) if callable(source_now) else None)
+            self.replay.start(back_s=3600, now=source_now if callable(source_now) else None)
         else:
             self.replay.stop()
             self.replay.hide()

@@ -5,8 +5,9 @@ walks the time forward, and a way back to live. The window turns the chosen time
 request's ``queryTime``; the sources read Prometheus (or the demo's history) at that instant, over
 the usual time window. Live polling stops while replaying: a past graph does not change.
 
-The slider's times are anchored at the moment replay started, so they do not drift while the user
-scrubs. The inventory (workloads, Istio config) is today's; only the telemetry is from the past, as in
+The slider counts back from the present of the source (the cluster's clock), and its right end keeps
+to that present while replaying: every few seconds, and whenever the slider is used, the right end moves
+on to the present, and the moment already shown stays where it was in time (it reads further back). The inventory (workloads, Istio config) is today's; only the telemetry is from the past, as in
 Kiali.
 """
 
@@ -23,6 +24,7 @@ STEP_S = 60  # the slider's step
 SPANS: tuple[tuple[int, str], ...] = ((3600, "Last hour"), (6 * 3600, "Last 6 hours"), (24 * 3600, "Last day"))
 # playing: one step forward per tick, as Kiali's replay speeds (x1 ~ a minute every 3 s)
 SPEEDS: tuple[tuple[int, str], ...] = ((3000, "Speed x1"), (1500, "Speed x2"), (750, "Speed x4"))
+FOLLOW_MS = 5000  # how often the slider's right end moves on to the present while replaying
 
 
 def ago_text(seconds: float) -> str:
@@ -47,7 +49,12 @@ class ReplayBar(QWidget):
         super().__init__(parent)
         self.setObjectName("replayBar")
         self._clock = clock
+        self._present: Callable[[], float] = clock  # the source's clock, from start()
         self.anchor = int(clock())  # "now" of the slider's right end
+        # the right end keeps to the present while replaying (a long replay labelled a stale time "now")
+        self.follow_timer = QTimer(self)
+        self.follow_timer.setInterval(FOLLOW_MS)
+        self.follow_timer.timeout.connect(self._follow_present)
         # a moved slider asks for its graph once it rests a moment, not at every pixel of a drag
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -99,25 +106,36 @@ class ReplayBar(QWidget):
         """The unix time the slider points at."""
         return self.anchor - (self.slider.maximum() - self.slider.value()) * STEP_S
 
-    def start(self, back_s: int, now: float | None = None) -> None:
+    def start(self, back_s: int, now: Callable[[], float] | float | None = None) -> None:
         """Open at ``back_s`` seconds before now (the slider's right end is now): ``now`` when given
-        (the cluster's clock), else this machine's."""
-        self.anchor = int(self._clock() if now is None else now)
+        (the cluster's clock; when it is one to call, the right end follows it while replaying), else this
+        machine's."""
+        if callable(now):
+            self._present = now
+        elif now is None:
+            self._present = self._clock
+        else:
+            fixed = float(now)
+            self._present = lambda: fixed
+        self.anchor = int(self._present())
         self.play_button.setChecked(False)
         self._span_changed()
         with QSignalBlocker(self.slider):
             self.slider.setValue(self.slider.maximum() - min(self.slider.maximum(), back_s // STEP_S))
         self._show_label()
+        self.follow_timer.start()
         self._emit_now()
 
     def set_time(self, t: int) -> None:
         """Point the slider at ``t`` (clamped to the span) and ask for its graph."""
+        self._follow_present()
         steps_back = max(0, (self.anchor - int(t)) // STEP_S)
         self.slider.setValue(self.slider.maximum() - steps_back)
         self._emit_now()
 
     def step(self) -> None:
         """One step forward; at the right end, playing stops."""
+        self._follow_present()
         if self.slider.value() >= self.slider.maximum():
             self.play_button.setChecked(False)
             return
@@ -129,6 +147,7 @@ class ReplayBar(QWidget):
     def stop(self) -> None:
         self.play_button.setChecked(False)
         self._settle.stop()
+        self.follow_timer.stop()
 
     def frame_shown(self) -> None:
         """The window showed the graph asked for last (or gave up on it): playing may step on."""
@@ -141,6 +160,24 @@ class ReplayBar(QWidget):
             self.step()
 
     # -- internals ----------------------------------------------------------------------------------
+    def _follow_present(self, *, keep: bool = True) -> None:
+        """Move the right end on to the source's present, by whole steps. ``keep``: the moment pointed at
+        stays (it reads further back; a moment past the left end goes to it and its graph is asked), else
+        the slider's place keeps its meaning (so many minutes back from now, as the user just put it)."""
+        if self.slider.isSliderDown():
+            return  # not under a drag: the next use of the slider or tick follows
+        passed = (int(self._present()) - self.anchor) // STEP_S
+        if passed <= 0:
+            return
+        before = self.time
+        self.anchor += passed * STEP_S
+        if keep:
+            with QSignalBlocker(self.slider):
+                self.slider.setValue(max(0, self.slider.value() - passed))
+        self._show_label()
+        if keep and self.time != before and self.isVisible() and not self._settle.isActive():
+            self._emit_now()  # the moment fell off the left end
+
     def _span_changed(self) -> None:
         back = self.anchor - self.time if self.slider.maximum() else 0
         steps = int(self.span.currentData()) // STEP_S
@@ -150,17 +187,20 @@ class ReplayBar(QWidget):
         self._show_label()
 
     def _span_chosen(self) -> None:
+        self._follow_present()
         before = self.time
         self._span_changed()
         if self.time != before:  # a shorter span moved the time to its start: show that graph
             self._emit_now()
 
     def _moved(self, _value: int) -> None:
+        self._follow_present(keep=False)  # the place just chosen counts back from the present
         self._show_label()
         if not self.slider.isSliderDown():
             self._settle.start()
 
     def _emit_now(self) -> None:
+        self._follow_present(keep=False)
         self._settle.stop()
         self._waiting = True
         self.timeChosen.emit(self.time)
