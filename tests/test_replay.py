@@ -201,3 +201,24 @@ def test_the_slider_right_end_keeps_to_the_cluster_present_during_a_long_replay(
     assert w.replay.label.text() == f"{time.strftime('%H:%M', time.localtime(present))} (now)"
     shown(qtbot, w, lambda g: g.request.queryTime == present)
     next(windows, None)
+
+
+def test_the_refresh_combo_says_it_is_paused_while_replaying_and_keeps_the_choice(qtbot, demo_window) -> None:  # type: ignore[no-untyped-def]
+    """While replaying, the refresh combo was greyed out and still read "Every 30s", though nothing was
+    refreshed; it says that refreshing is paused while replaying, and back to live the 30 s chosen
+    before are shown and kept again."""
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    combo = w.toolbar.refresh_combo
+    every_30s = combo.findData(30)
+    combo.setCurrentIndex(every_30s)
+    combo.activated.emit(every_30s)  # the user picks "Every 30s"
+    assert w.poller.interval == 30
+    w.toolbar.replay_action.trigger()
+    assert combo.currentText() == "Paused while replaying" and not combo.isEnabled()
+    assert '"Every 30s" again' in combo.toolTip()
+    assert w.poller.interval == 0
+    qtbot.mouseClick(w.replay.live_button, Qt.MouseButton.LeftButton)
+    shown(qtbot, w, lambda g: g.request.queryTime == 0)
+    assert combo.currentText() == "Every 30s" and combo.isEnabled() and w.poller.interval == 30
+    assert combo.findText("Paused while replaying") < 0, "not a choice when live"

@@ -928,7 +928,7 @@ class MainWindow(QMainWindow):
         if on:
             self.replay.show()
             self.poller.set_interval(0)  # a past graph does not change
-            self.toolbar.refresh_combo.setEnabled(False)
+            self.toolbar.set_refresh_paused(True)  # says so, not "Every 15s" greyed out
             # counted back from the cluster's present (Prometheus' clock, the demo's), not this machine's: a
             # clock 40 min behind opened "1 h ago" on 1 h 40 min before the newest data; the slider's right
             # end keeps to that present while replaying (it stayed where Replay opened, labelled "now")
@@ -937,7 +937,7 @@ class MainWindow(QMainWindow):
         else:
             self.replay.stop()
             self.replay.hide()
-            self.toolbar.refresh_combo.setEnabled(True)
+            self.toolbar.set_refresh_paused(False)
             self.poller.set_interval(max(0, self.toolbar.choices.refresh))
             if self._replay_at is not None:
                 self._replay_at = None

@@ -46,6 +46,9 @@ def namespace_name_problem(name: str) -> str:
     return "A namespace name has only lower-case letters, digits and '-', and starts and ends with a letter or digit."
 NS_SHOWN = 24  # characters of a namespace name the toolbar's button shows
 REFRESH_TIP = "How often to fetch new data"
+REPLAY_PAUSED = "replaying"  # the refresh combo's item while replaying (not an interval)
+REPLAY_PAUSED_TIP = ("The graph of a past moment does not change: refreshing is paused while replaying. "
+                     'Back to live: "{chosen}" again')
 REPLAY_TIP = "Show the graph as it was at an earlier time (live refresh stops)"
 SNAPSHOT_PREFIX = "snapshot: "  # a snapshot file offered as a context: this, then the file's whole path
 # the built-in demo mesh as a context: a name no kubeconfig context takes by chance (``minikube start -p
@@ -131,6 +134,11 @@ _QT_INT_MAX = 2**31 - 1  # what a Qt combo's int data holds
 REFRESH: tuple[tuple[int, str], ...] = ((PAUSE, "Pause"), (MANUAL, "Manual refresh"), (10, "Every 10s"),
                                         (15, "Every 15s"), (30, "Every 30s"), (60, "Every 1m"),
                                         (300, "Every 5m"))
+
+
+def refresh_label(seconds: int) -> str:
+    """The refresh combo's words for an interval ("Every 15s"; one from settings, as it is added)."""
+    return dict(REFRESH).get(seconds, f"Every {seconds}s")
 # (canvas edge label mode, label, response-time quantile it needs or None)
 EDGE_LABELS: tuple[tuple[str, str, str | None], ...] = (
     ("none", "No edge labels", None),
@@ -718,6 +726,27 @@ class MainToolBar(QToolBar):
             self.choices = new
             self.choicesChanged.emit(new, old)
 
+    def set_refresh_paused(self, paused: bool) -> None:
+        """Replay on: the refresh combo, greyed out, reads that refreshing is paused while replaying (it read
+        "Every 15s" though nothing was refreshed); off: it shows the interval chosen again, which was kept."""
+        combo = self.refresh_combo
+        at = combo.findData(REPLAY_PAUSED)
+        with QSignalBlocker(combo):
+            if paused:
+                if at < 0:
+                    combo.addItem("Paused while replaying", REPLAY_PAUSED)
+                    at = combo.count() - 1
+                combo.setCurrentIndex(at)
+            else:
+                if at >= 0:
+                    combo.removeItem(at)
+                chosen = combo.findData(self.choices.refresh)
+                if chosen >= 0:
+                    combo.setCurrentIndex(chosen)
+        combo.setEnabled(not paused)
+        combo.setToolTip(REPLAY_PAUSED_TIP.format(chosen=refresh_label(self.choices.refresh)) if paused
+                         else REFRESH_TIP)
+
     def set_choices(self, choices: ViewChoices) -> None:
         """Show ``choices`` without emitting (e.g. restored from settings)."""
         self.choices = choices
@@ -739,6 +768,8 @@ class MainToolBar(QToolBar):
                              (self.refresh_combo, choices.refresh), (self.edge_label_combo, choices.edge_labels)):
             if isinstance(value, int) and not -_QT_INT_MAX <= value <= _QT_INT_MAX:
                 continue
+            if combo is self.refresh_combo and combo.findData(REPLAY_PAUSED) >= 0:
+                continue  # replaying: it says so, and shows the choice kept when live again
             idx = combo.findData(value)
             if idx >= 0:
                 with QSignalBlocker(combo):
