@@ -222,3 +222,31 @@ def test_the_refresh_combo_says_it_is_paused_while_replaying_and_keeps_the_choic
     shown(qtbot, w, lambda g: g.request.queryTime == 0)
     assert combo.currentText() == "Every 30s" and combo.isEnabled() and w.poller.interval == 30
     assert combo.findText("Paused while replaying") < 0, "not a choice when live"
+
+
+def test_a_moment_at_the_slider_left_end_is_not_changed_under_the_user(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Replay opens an hour back, at the left end of "Last hour". As the cluster's present moves on, the
+    graph on show stays that moment (a moment the user did not pick is never shown in its place) and its
+    label says how long ago it is; the slider's next use counts back from the present."""
+    import time
+
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+    from tests.ui_helpers import open_windows
+
+    cluster_now = [float(DEMO_NOW)]
+    windows = open_windows(qtbot, lambda: MainWindow(context=DEMO, namespaces=["shop"], factories={
+        DEMO: lambda: DemoCluster(clock=lambda: cluster_now[0])}))
+    w = next(windows)()
+    shown(qtbot, w, lambda g: bool(g.edges))
+    w.toolbar.replay_action.trigger()
+    opened = w.replay.time
+    shown(qtbot, w, lambda g: g.request.queryTime == opened)
+    w.replay.follow_timer.setInterval(20)
+    cluster_now[0] += 1800
+    qtbot.waitUntil(lambda: w.replay.label.text().endswith("(1 h 30 min ago)"), timeout=5000)
+    assert w.replay.time == opened and w.graph is not None and w.graph.request.queryTime == opened
+    w.replay.slider.setValue(w.replay.slider.maximum() - 10)  # the user picks "10 min ago"
+    present = int(DEMO_NOW + 1800)
+    assert w.replay.label.text() == f"{time.strftime('%H:%M', time.localtime(present - 600))} (10 min ago)"
+    shown(qtbot, w, lambda g: g.request.queryTime == present - 600)
+    next(windows, None)

@@ -54,7 +54,7 @@ class ReplayBar(QWidget):
         # the right end keeps to the present while replaying (a long replay labelled a stale time "now")
         self.follow_timer = QTimer(self)
         self.follow_timer.setInterval(FOLLOW_MS)
-        self.follow_timer.timeout.connect(self._follow_present)
+        self.follow_timer.timeout.connect(lambda: self._follow_present(hold=True))
         # a moved slider asks for its graph once it rests a moment, not at every pixel of a drag
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -160,23 +160,24 @@ class ReplayBar(QWidget):
             self.step()
 
     # -- internals ----------------------------------------------------------------------------------
-    def _follow_present(self, *, keep: bool = True) -> None:
+    def _follow_present(self, *, keep: bool = True, hold: bool = False) -> None:
         """Move the right end on to the source's present, by whole steps. ``keep``: the moment pointed at
-        stays (it reads further back; a moment past the left end goes to it and its graph is asked), else
-        the slider's place keeps its meaning (so many minutes back from now, as the user just put it)."""
-        if self.slider.isSliderDown():
-            return  # not under a drag: the next use of the slider or tick follows
+        stays (it reads further back; one that would fall off the left end goes to it, and the caller asks
+        for its graph), else the slider's place keeps its meaning (so many minutes back from now, as the
+        user just put it). ``hold`` (the timer's, the user not at the bar): the moment on show never
+        changes: at the left end the right end waits for the next use of the bar (the label still says
+        how long ago the moment is)."""
         passed = (int(self._present()) - self.anchor) // STEP_S
-        if passed <= 0:
-            return
-        before = self.time
-        self.anchor += passed * STEP_S
-        if keep:
-            with QSignalBlocker(self.slider):
-                self.slider.setValue(max(0, self.slider.value() - passed))
+        if self.slider.isSliderDown():
+            passed = 0  # not under a drag: its release, or the next tick, follows
+        elif hold:
+            passed = min(passed, self.slider.value())
+        if passed > 0:
+            self.anchor += passed * STEP_S
+            if keep:
+                with QSignalBlocker(self.slider):
+                    self.slider.setValue(max(0, self.slider.value() - passed))
         self._show_label()
-        if keep and self.time != before and self.isVisible() and not self._settle.isActive():
-            self._emit_now()  # the moment fell off the left end
 
     def _span_changed(self) -> None:
         back = self.anchor - self.time if self.slider.maximum() else 0
@@ -187,8 +188,8 @@ class ReplayBar(QWidget):
         self._show_label()
 
     def _span_chosen(self) -> None:
-        self._follow_present()
         before = self.time
+        self._follow_present()
         self._span_changed()
         if self.time != before:  # a shorter span moved the time to its start: show that graph
             self._emit_now()
@@ -219,4 +220,6 @@ class ReplayBar(QWidget):
 
     def _show_label(self) -> None:
         t = self.time
-        self.label.setText(f"{time.strftime('%H:%M', time.localtime(t))} ({ago_text(self.anchor - t)})")
+        # how long ago by the present, which the right end may not have caught up with (see _follow_present)
+        ago = max(self.anchor, int(self._present())) - t
+        self.label.setText(f"{time.strftime('%H:%M', time.localtime(t))} ({ago_text(ago)})")
