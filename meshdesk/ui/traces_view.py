@@ -190,9 +190,13 @@ class TracesView(QWidget):
     _stats_job = Signal(object)
     _open_job = Signal(object)
 
-    def __init__(self, source: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, source: Any = None, parent: QWidget | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``clock``: this machine's clock (unix seconds), where a live window ends for a source without a
+        clock of its own (a test gives one that is off)."""
         super().__init__(parent)
         self.source: Any = source
+        self._clock = clock
         self.unavailable = ""
         self.target: TraceTarget | None = None
         self.why_none = ""  # why the selection has no traces (an edge, a box ...)
@@ -433,7 +437,7 @@ class TracesView(QWidget):
         if self.target is None:
             return None
         clock = getattr(self.source, "now", None)  # a source with a clock of its own (the demo's)
-        end = self.end or (float(clock()) if callable(clock) else time.time())
+        end = self.end or float(clock() if callable(clock) else self._clock())
         seconds = int(self.window_box.currentData() or DEFAULT_WINDOW)
         tags, _problem = self._tags()
         return TraceQuery(self.target, end - seconds, end, int(self.limit_box.currentData() or DEFAULT_LIMIT),
