@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from meshdesk.mesh import traces as tr
 from meshdesk.sources.base import Unreachable
 from meshdesk.ui.traces_view import COL_SUMMARY, TracesView, span_rows
+from tests.prom_server import prometheus_server  # noqa: F401 - the fixture
 from tests.trace_samples import bookinfo_trace, jaeger_answer
 
 pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
@@ -865,3 +866,55 @@ def test_the_traces_dock_asks_the_waypoint_an_ambient_workload_is_enrolled_in_by
         target, why = trace_target(g, inv, [node.id])
         assert target is not None, why
         assert (target.waypoint, target.jaeger_service()) == ("shared-wp", "shared-wp.infra"), graph_type
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize("api", ["tempo", "jaeger"])
+def test_a_live_clusters_traces_window_ends_at_the_clusters_present_not_a_machine_clock_that_is_off(
+        qtbot: QtBot, api: str, prometheus_server: Any, shared_dir: Any) -> None:  # noqa: F811
+    """This machine's clock is two hours behind the cluster's. The Traces dock's live window (the last
+    10 minutes) ended at the machine's time, two hours before the cluster's present: the two traces of the
+    last minutes were not listed, beside a graph and charts that have that traffic. It ends at the
+    cluster's present (Prometheus' clock, as the graph and the charts do) now, through Tempo or Jaeger."""
+    import time
+
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.cluster import ClusterSource
+    from meshdesk.sources.perf import tracing_source_for
+    from tests.jaeger_emulator import JaegerEmulator
+    from tests.kube_emulator import KubeEmulator
+    from tests.tempo_emulator import TempoEmulator
+    from tests.test_cluster_source import _mesh
+
+    recent = time.time()  # (where the sample traces are put: the cluster's last minutes)
+    sample = [bookinfo_trace(int((recent - 60) * 1e6), reviews="v1"),
+              bookinfo_trace(int((recent - 120) * 1e6), ratings_code=503)]
+    with KubeEmulator() as emu, (TempoEmulator(sample) if api == "tempo"
+                                 else JaegerEmulator(sample, base_path="/jaeger")) as backend:
+        _mesh(emu, shared_dir, prometheus_server.url)
+        if api == "tempo":
+            emu.add_namespace("tempo")
+            emu.add({"apiVersion": "v1", "kind": "Service",
+                     "metadata": {"name": "tempo-query-frontend", "namespace": "tempo",
+                                  "labels": {"app.kubernetes.io/name": "tempo",
+                                             "app.kubernetes.io/component": "query-frontend"}},
+                     "spec": {"ports": [{"name": "http", "port": 3200}]}})
+            emu.proxy_service("tempo", "tempo-query-frontend", 3200, backend.url)
+        else:
+            emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "tracing", "namespace": "istio-system"},
+                     "spec": {"ports": [{"name": "http-query", "port": 80, "targetPort": 16686}]}})
+            emu.proxy_service("istio-system", "tracing", 80, f"http://127.0.0.1:{backend.port}")
+        behind = 2 * 3600
+        source = ClusterSource(emu.api_client(), context="lab", clock=lambda: time.time() - behind)
+        view = TracesView(clock=lambda: time.time() - behind)
+        qtbot.addWidget(view)
+        try:
+            source.snapshot(GraphRequest(namespaces=("bookinfo",)))  # the live graph, read first
+            view.set_source(tracing_source_for(source))
+            view.show()
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+            assert view.table.rowCount() == 2 and "2 traces, 1 with errors" in view.note.text()
+        finally:
+            view.shutdown()
+            source.close()

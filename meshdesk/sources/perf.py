@@ -102,6 +102,12 @@ class ClusterTraces:
             self._maybe_forget(e, connection)
             raise
 
+    def now(self) -> float:
+        """The cluster's present (the source's clock: Prometheus' as it answers), where the dock's live
+        window ends, as the graph's and the charts' do: this machine's clock two hours behind listed no
+        trace of the last minutes."""
+        return float(self.source.now())
+
     def describe(self) -> str:
         """How the backend is reached, in words."""
         return str(self.source.tracing_how())
