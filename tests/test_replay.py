@@ -245,6 +245,8 @@ def test_a_moment_at_the_slider_left_end_is_not_changed_under_the_user(qtbot) ->
     cluster_now[0] += 1800
     qtbot.waitUntil(lambda: w.replay.label.text().endswith("(1 h 30 min ago)"), timeout=5000)
     assert w.replay.time == opened and w.graph is not None and w.graph.request.queryTime == opened
+    w.replay.span.setCurrentIndex(1)  # "Last 6 hours": the moment on show stays, 1 h 30 min back
+    assert w.replay.time == opened and w.replay.label.text().endswith("(1 h 30 min ago)")
     w.replay.slider.setValue(w.replay.slider.maximum() - 10)  # the user picks "10 min ago"
     present = int(DEMO_NOW + 1800)
     assert w.replay.label.text() == f"{time.strftime('%H:%M', time.localtime(present - 600))} (10 min ago)"

@@ -189,8 +189,8 @@ class ReplayBar(QWidget):
 
     def _span_chosen(self) -> None:
         before = self.time
-        self._follow_present()
         self._span_changed()
+        self._follow_present()  # (in the reach chosen: a longer one keeps a moment the shorter lost)
         if self.time != before:  # a shorter span moved the time to its start: show that graph
             self._emit_now()
 
