@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from meshdesk.mesh.traces import (
@@ -112,8 +112,9 @@ def _tags(given: Sequence[str]) -> tuple[tuple[str, str], ...]:
     return tuple(out.items())
 
 
-def _open(a: argparse.Namespace) -> Any:
-    """The mesh source the traces come from: the demo, or the context with its saved tracing settings."""
+def _open(a: argparse.Namespace, clock: Callable[[], float]) -> Any:
+    """The mesh source the traces come from: the demo, or the context with its saved tracing settings.
+    ``clock``: this machine's clock, given to a live cluster's source."""
     if a.demo:
         from meshdesk.sources.demo import DemoCluster
 
@@ -139,7 +140,7 @@ def _open(a: argparse.Namespace) -> Any:
         if a.tracing_insecure:
             given["insecure"] = True
         return ClusterSource(None, context="", tracing_url=url, tracing_auth=given, timeout=a.timeout,
-                             tracing_api=a.tracing_api)
+                             tracing_api=a.tracing_api, clock=clock)
     kubeconfig = load_kubeconfig(a.kubeconfig, log_problems=False)
     for broken in kubeconfig.problems:
         print(f"{PROG}: warning: {broken}", file=sys.stderr)
@@ -175,7 +176,7 @@ def _open(a: argparse.Namespace) -> Any:
     # an app and a tracing URL, an unreachable cluster does not stop the traces
     source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, timeout=a.timeout,
                          log_problems=False, tracing_url=url, tracing_auth=auth, check=not (url and a.app),
-                         tracing_api=a.tracing_api or saved_api or None)
+                         tracing_api=a.tracing_api or saved_api or None, clock=clock)
     if not a.namespace and not source.default_namespace:
         source.close()
         raise _UsageError("name the namespace with --namespace (the context has none of its own)")
@@ -277,7 +278,9 @@ def render_json(found: TraceSet, target: TraceTarget) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, clock: Callable[[], float] = time.time) -> int:
+    """``clock``: this machine's clock (unix seconds), where the search window ends (a test gives one that
+    is off)."""
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
     kind, name = _target(a, parser)
@@ -303,14 +306,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Jaeger's tags took error=true over it without a word; through Tempo nothing matched both
             raise _UsageError("--errors asks for error=true: it cannot go with --tag error=" +
                               next(v for k, v in tags if k == "error"))
-        source = _open(a)
+        source = _open(a, clock)
         try:
             traces = tracing_source_for(source)
             if traces is None:
                 raise _UsageError("the demo mesh has no traces in this build" if a.demo else "no tracing source")
             namespace = (a.namespace or getattr(source, "default_namespace", "")).strip()
             target = _resolve(source, kind, name, namespace)
-            end = time.time()
+            end = clock()
             query = TraceQuery(target, end - since, end, limit=a.limit, min_duration_ms=a.min_duration,
                                errors_only=a.errors, tags=tags)
             found = traces.find_traces(query)

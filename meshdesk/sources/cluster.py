@@ -445,12 +445,13 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
                 prometheus_auth: dict[str, Any] | None = None, *, cluster: str = DEFAULT_CLUSTER,
                 timeout: float = 30.0, check: bool = True, log_problems: bool = True,
                 tracing_url: str | None = None, tracing_auth: Mapping[str, Any] | None = None,
-                tracing_api: str | None = None) -> ClusterSource:
+                tracing_api: str | None = None, clock: Callable[[], float] = time.time) -> ClusterSource:
     """A ClusterSource for ``context`` (default: the current one) of ``kubeconfig`` (default: KUBECONFIG or
     ~/.kube/config). With ``check`` the API server is asked for its version first, so an unreachable
     server or rejected credentials show up here (Unreachable, Unauthorized, Timeout). Prometheus is
     connected on the first snapshot. ``log_problems`` False: kubeconfig files passed over as broken are not
-    logged but kept in ``kubeconfig_problems``, for a command to say in its own words."""
+    logged but kept in ``kubeconfig_problems``, for a command to say in its own words. ``clock``: this
+    machine's clock (a test gives one that is off)."""
     from meshdesk.sources.kubeconfig import load_kubeconfig
 
     config = load_kubeconfig(kubeconfig, log_problems=log_problems)
@@ -460,7 +461,8 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
         raise ConfigError(f'context "{ctx.name}" gives no API client')
     source = ClusterSource(api, context=ctx.name, cluster=cluster, prometheus_url=prometheus_url,
                            prometheus_auth=prometheus_auth, default_namespace=config.namespace(ctx.name), timeout=timeout,
-                           tracing_url=tracing_url, tracing_auth=tracing_auth, tracing_api=tracing_api)
+                           tracing_url=tracing_url, tracing_auth=tracing_auth, tracing_api=tracing_api,
+                           clock=clock)
     source.kubeconfig_problems = [str(p) for p in config.problems]
     if check:
         try:
