@@ -16,6 +16,7 @@ import pytest
 from meshdesk.commands.traces import main as traces_main
 from tests.jaeger_emulator import JaegerEmulator, jaeger_span, jaeger_trace
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.prom_server import prometheus_server  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "jaeger-t0ken-SECRET-31337"
@@ -427,3 +428,53 @@ def test_an_ambient_workload_whose_service_names_a_waypoint_elsewhere_has_that_w
         doc = json.loads(capsys.readouterr().out)
         assert doc["service"] == "shared-wp.infra", who
         assert jaeger.requests[-1].params["service"] == "shared-wp.infra", who
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize("api", ["tempo", "jaeger"])
+def test_a_live_clusters_traces_window_ends_at_the_clusters_present_not_a_machine_clock_that_is_off(
+        cluster: tuple[Any, Path], kube_emulator: KubeEmulator, prometheus_server: Any,  # noqa: F811
+        api: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """This machine's clock is two hours behind the cluster's. The command's window (the last 15 minutes)
+    ended at the machine's time, two hours before the cluster's present: it said there were no traces of
+    reviews, where the app's Traces dock lists the two of the last minutes. It ends at the cluster's present
+    (Prometheus' clock) now, through Tempo or Jaeger."""
+    from tests.tempo_emulator import TempoEmulator
+
+    _jaeger, config = cluster
+    emu = kube_emulator
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "prometheus", "namespace": "istio-system",
+                                                                "labels": {"app": "prometheus"}},
+             "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090}]}})
+    emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    emu.add_namespace("tempo")
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "tempo", "namespace": "tempo", "labels": {"app.kubernetes.io/name": "tempo"}},
+             "spec": {"ports": [{"name": "tempo-prom-metrics", "port": 3200}]}})
+    behind = 2 * 3600
+    with TempoEmulator(recent_traces(time.time())) as tempo:
+        emu.proxy_service("tempo", "tempo", 3200, tempo.url)
+        assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews", "--tracing-api", api],
+                           clock=lambda: time.time() - behind) == 0
+    out, err = capsys.readouterr()
+    assert [ln.split()[-1].lstrip("0") for ln in out.splitlines()[1:]] == ["b2", "a1"], err
+    assert "no traces" not in err
+
+
+@pytest.mark.prometheus
+def test_the_clusters_present_is_asked_of_the_prometheus_saved_for_the_context(
+        cluster: tuple[Any, Path], prometheus_server: Any,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A Prometheus the cluster does not hold, saved in Settings for the context (as the app reads the graph
+    from it) tells the cluster's present: with this machine's clock two hours behind, the traces of the last
+    minutes are listed."""
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    _jaeger, config = cluster
+    settings = load_settings()
+    settings.set_context_settings("lab", ContextSettings(prometheus_url=prometheus_server.url))
+    settings.save()
+    assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews"],
+                       clock=lambda: time.time() - 2 * 3600) == 0
+    out, err = capsys.readouterr()
+    assert [ln.split()[-1] for ln in out.splitlines()[1:]] == ["b2", "a1"], err

@@ -174,7 +174,9 @@ def _open(a: argparse.Namespace, clock: Callable[[], float]) -> Any:
         auth = extra
     # the cluster is asked only for what needs it (a workload's app label, the search for the backend): with
     # an app and a tracing URL, an unreachable cluster does not stop the traces
+    # the Prometheus saved for the context is the one asked for the cluster's present
     source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, timeout=a.timeout,
+                         prometheus_url=saved.prometheus_url or None, prometheus_auth=saved.prometheus_auth or None,
                          log_problems=False, tracing_url=url, tracing_auth=auth, check=not (url and a.app),
                          tracing_api=a.tracing_api or saved_api or None, clock=clock)
     if not a.namespace and not source.default_namespace:
@@ -279,8 +281,8 @@ def render_json(found: TraceSet, target: TraceTarget) -> str:
 
 
 def main(argv: Sequence[str] | None = None, clock: Callable[[], float] = time.time) -> int:
-    """``clock``: this machine's clock (unix seconds), where the search window ends (a test gives one that
-    is off)."""
+    """``clock``: this machine's clock (unix seconds), where the search window ends for the demo and for a
+    cluster whose Prometheus cannot be asked the time (a test gives one that is off)."""
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
     kind, name = _target(a, parser)
@@ -313,7 +315,10 @@ def main(argv: Sequence[str] | None = None, clock: Callable[[], float] = time.ti
                 raise _UsageError("the demo mesh has no traces in this build" if a.demo else "no tracing source")
             namespace = (a.namespace or getattr(source, "default_namespace", "")).strip()
             target = _resolve(source, kind, name, namespace)
-            end = clock()
+            # a live cluster's window ends at its present (Prometheus' clock), as the app's Traces dock's does:
+            # this machine's clock hours behind listed none of the traces of the last minutes
+            ask_now = getattr(source, "ask_now", None)
+            end = float(ask_now()) if callable(ask_now) else clock()
             query = TraceQuery(target, end - since, end, limit=a.limit, min_duration_ms=a.min_duration,
                                errors_only=a.errors, tags=tags)
             found = traces.find_traces(query)

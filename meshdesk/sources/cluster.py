@@ -163,6 +163,17 @@ class ClusterSource:
         server = prometheus.client.server_now() if prometheus is not None else None
         return server if server is not None else self.clock()
 
+    def ask_now(self) -> float:
+        """The cluster's present as :meth:`now`, Prometheus being looked for and asked first when it has not
+        answered yet (a command that reads no graph: ``meshdesk traces``); this machine's clock when there
+        is no cluster or Prometheus cannot be reached (its error is kept for the next snapshot to say)."""
+        if self.api is not None or self.prometheus_url:
+            try:
+                self._connect()
+            except SourceError as e:
+                log.debug("the cluster's clock is not known (%s): this machine's is taken", e.message)
+        return self.now()
+
     def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
         """``request`` with Kiali's shorter rate windows for namespaces younger than its duration. A
         namespace whose age is not known yet is looked up with one namespace listing (at most once a
