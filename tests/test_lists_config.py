@@ -1246,3 +1246,43 @@ def test_a_virtualservice_mirroring_to_a_service_is_in_its_details(qtbot: QtBot)
     assert "details-shadow" in _row(lists, SERVICES, "ratings").details_text
     assert "details-shadow" in _row(lists, SERVICES, "details").details_text
     assert "details-shadow" not in _row(lists, SERVICES, "reviews").details_text
+
+
+def test_a_row_named_as_a_config_word_is_still_found_by_its_name(qtbot: QtBot) -> None:
+    """Since the filter reads Kiali's Config words, typing "warning" kept only the rows with a warning: a
+    service and a workload named warning, with none, could no longer be found by their name (the note
+    said nothing matches "warning"). A row named exactly as the word is kept too; the rows the word asks
+    for still are, and a name that only holds the word is no match."""
+    import dataclasses
+
+    from meshdesk.mesh.inventory import Service, ServicePort
+    from tests.ui_helpers import workload
+
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
+    assert snap.inventory is not None
+    inv = dataclasses.replace(
+        snap.inventory,
+        workloads=[*snap.inventory.workloads, workload("warning", "shop", "warning"),
+                   workload("warning-gateway", "shop", "warning-gateway")],
+        services=[*snap.inventory.services,
+                  Service("warning", "shop", ports=[ServicePort("http", 80)], selector={"app": "warning"})])
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.show()
+    lists.set_data(build(dataclasses.replace(snap, inventory=inv)), inv)
+    services, workloads = lists.pages[SERVICES], lists.pages[WORKLOADS]
+    assert dict(_shown(lists, SERVICES))["warning"] == "ok"
+    with_warnings = {name for name, config in _shown(lists, WORKLOADS) if "warning" in config}
+    assert with_warnings  # (the demo has some: the word still keeps them)
+    services.filter.setText("warning")
+    assert ("warning", "ok") in _shown(lists, SERVICES) and services.filter_note.isHidden()
+    workloads.filter.setText("Warning")  # any case
+    assert {name for name, _c in _shown(lists, WORKLOADS)} == with_warnings | {"warning"}
+    # with other words: the rest found in one of its cells, as for the rows the word keeps
+    workloads.filter.setText("warning shop")
+    assert "warning" in {name for name, _c in _shown(lists, WORKLOADS)}
+    workloads.filter.setText("warning storefront")
+    assert "warning" not in {name for name, _c in _shown(lists, WORKLOADS)}
+    # the field says so
+    assert "named exactly as one of those words" in services.filter.toolTip()

@@ -802,7 +802,8 @@ class ListModel(QAbstractTableModel):
         if role == FILTER_ROLE and self.config_words:
             # the rows the validation words (and a label selector) keep, by a mark, then all their cells:
             # the rest of the filter's text is looked for in them (``_cells_pattern``)
-            if c or not row.answers_to(self.config_words) or \
+            # (a row named as one of the words, a service "warning", is kept too: its name still finds it)
+            if c or not (row.answers_to(self.config_words) or row.name.lower() in self.config_words) or \
                     (self.selector is not None and not self.selector.matches(row.labels)):
                 return ""
             return _LABELS_MATCH + "".join(_CELL + self._cell_filter_text(r, i) for i in range(len(self.columns)))
@@ -861,7 +862,7 @@ class _Filter(QSortFilterProxyModel):
     def set_filter(self, pattern: QRegularExpression, selector: LabelSelector | None,
                    words: frozenset[str] = frozenset()) -> None:
         """Keep the rows with a cell ``pattern`` matches, or (``selector``) whose labels it selects, or
-        (``words``, validation words) whose Config they ask for: their first cell's filter text is then a
+        (``words``, validation words) whose Config they ask for or whose name is one of them: their first cell's filter text is then a
         mark (``ListModel.data``), which the pattern looks for."""
         source = self.sourceModel()
         if not isinstance(source, ListModel) or (selector is None and source.selector is None
@@ -904,7 +905,9 @@ class ListPage(QWidget):
         labels = "" if title == CONFIG else ", labels (app=reviews)"
         self.filter.setPlaceholderText(f"Filter {what} by {by}{labels} or config (Not Valid, Warning)…")
         config = ("Config, as Kiali's Config filter: Valid (no error), Not Valid (an error), Warning (a warning), "
-                  "Not Validated (config not known); any case, alone or with other words: not valid reviews")
+                  "Not Validated (config not known); any case, alone or with other words: not valid reviews\n"
+                  "A row named exactly as one of those words (a service called warning) is kept too, "
+                  "whatever its Config")
         if title != CONFIG:
             self.filter.setToolTip("A name, namespace or any text of a cell; or labels, as kubectl get -l takes them: "
                                    "app=reviews,version!=v1 (all of them), app in (reviews,ratings), "
