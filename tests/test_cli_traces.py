@@ -478,3 +478,16 @@ def test_the_clusters_present_is_asked_of_the_prometheus_saved_for_the_context(
                        clock=lambda: time.time() - 2 * 3600) == 0
     out, err = capsys.readouterr()
     assert [ln.split()[-1] for ln in out.splitlines()[1:]] == ["b2", "a1"], err
+
+
+def test_a_cluster_that_did_not_answer_is_not_asked_again_for_its_clock(
+        cluster: tuple[Any, Path], kube_emulator: KubeEmulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """An app's traces at a given address need no cluster: when it does not answer, they are listed with a
+    warning. Its Prometheus is then not looked for (to read the cluster's present): a cluster that timed out
+    made the user wait as long again, for this machine's clock in the end."""
+    jaeger, config = cluster
+    kube_emulator.fail(503)
+    assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews", "--tracing", jaeger.url]) == 0
+    out, err = capsys.readouterr()
+    assert "the namespace shop could not be read" in err and len(out.splitlines()) == 3
+    assert not [path for _m, path, _h in kube_emulator.requests if "istio-system" in path or "prometheus" in path]

@@ -205,26 +205,27 @@ def _check_namespace(inv: Any, namespace: str) -> None:
         raise _UsageError(f"there is no namespace {namespace} in the cluster")
 
 
-def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
+def _resolve(source: Any, kind: str, name: str, namespace: str) -> tuple[TraceTarget, bool]:
     """The target with the app its traces are kept under (a workload's app label; for a service, the app
     of the workloads it selects, else its own name) and, in an ambient namespace, the waypoint that
-    reports its requests (its traces are that waypoint's, as the Traces dock asks them)."""
+    reports its requests (its traces are that waypoint's, as the Traces dock asks them); and whether the
+    cluster answered (an app's namespace that could not be read: its Prometheus is not looked for after)."""
     from meshdesk.mesh.ambient_checks import app_waypoint, waypoint_for, workload_waypoint
 
     if kind == TARGET_APP:
         if getattr(source, "api", True) is None:  # no cluster: nothing to tell an ambient app by
-            return TraceTarget(kind, namespace, name, name)
+            return TraceTarget(kind, namespace, name, name), True
         try:
             inv = _inventory(source, namespace)
         except SourceError as e:  # the app's traces do not need the cluster: said, and asked for anyway
             print(f"{PROG}: warning: the namespace {namespace} could not be read ({e.message}); if it is in ambient "
                   "mode its waypoint's traces are not asked for", file=sys.stderr)
-            return TraceTarget(kind, namespace, name, name)
+            return TraceTarget(kind, namespace, name, name), False
         _check_namespace(inv, namespace)
-        return TraceTarget(kind, namespace, name, name, *app_waypoint(inv, namespace, name))
+        return TraceTarget(kind, namespace, name, name, *app_waypoint(inv, namespace, name)), True
     inv = _inventory(source, namespace)
     if inv is None:
-        return TraceTarget(kind, namespace, name, name)
+        return TraceTarget(kind, namespace, name, name), True
     _check_namespace(inv, namespace)
     # what RBAC hid of the kinds the target is found among (not, say, EndpointSlices)
     kinds = ("services",) if kind == TARGET_SERVICE else (
@@ -237,19 +238,19 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> TraceTarget:
             if hidden:  # you may not read it: its app is taken to be its name
                 print(f"{PROG}: warning: the workload {name} could not be read ({hidden}); asking for the traces "
                       f"of the app {name}", file=sys.stderr)
-                return TraceTarget(kind, namespace, name, name, *waypoint_for(inv, namespace, []))
+                return TraceTarget(kind, namespace, name, name, *waypoint_for(inv, namespace, [])), True
             raise _UsageError(f"there is no workload {name} in namespace {namespace}")
-        return TraceTarget(kind, namespace, name, w.app or name, *workload_waypoint(inv, w))
+        return TraceTarget(kind, namespace, name, w.app or name, *workload_waypoint(inv, w)), True
     svc = next((s for s in inv.services if s.namespace == namespace and s.name == name), None)
     if svc is None:
         if hidden:
             print(f"{PROG}: warning: the service {name} could not be read ({hidden}); asking for the traces "
                   f"of the app {name}", file=sys.stderr)
-            return TraceTarget(kind, namespace, name, name, *waypoint_for(inv, namespace, []))
+            return TraceTarget(kind, namespace, name, name, *waypoint_for(inv, namespace, [])), True
         raise _UsageError(f"there is no service {name} in namespace {namespace}")
     apps = sorted({w.app for w in inv.workloads if w.namespace == namespace and w.app and w.pods
                    and svc.selector and all(w.labels.get(k) == v for k, v in svc.selector.items())})
-    return TraceTarget(kind, namespace, name, apps[0] if apps else name, *waypoint_for(inv, namespace, [svc.labels]))
+    return TraceTarget(kind, namespace, name, apps[0] if apps else name, *waypoint_for(inv, namespace, [svc.labels])), True
 
 
 def _start_text(us: int) -> str:
@@ -314,11 +315,12 @@ def main(argv: Sequence[str] | None = None, clock: Callable[[], float] = time.ti
             if traces is None:
                 raise _UsageError("the demo mesh has no traces in this build" if a.demo else "no tracing source")
             namespace = (a.namespace or getattr(source, "default_namespace", "")).strip()
-            target = _resolve(source, kind, name, namespace)
+            target, answered = _resolve(source, kind, name, namespace)
             # a live cluster's window ends at its present (Prometheus' clock), as the app's Traces dock's does:
             # this machine's clock hours behind listed none of the traces of the last minutes
+            # (not when the cluster did not answer: a second wait for nothing)
             ask_now = getattr(source, "ask_now", None)
-            end = float(ask_now()) if callable(ask_now) else clock()
+            end = float(ask_now()) if callable(ask_now) and answered else clock()
             query = TraceQuery(target, end - since, end, limit=a.limit, min_duration_ms=a.min_duration,
                                errors_only=a.errors, tags=tags)
             found = traces.find_traces(query)
