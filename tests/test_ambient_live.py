@@ -30,10 +30,9 @@ WAYPOINT = {"gateway.istio.io/managed": "istio.io-mesh-controller", "gateway.net
 pytestmark = [pytest.mark.prometheus, pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
 
 
-@pytest.fixture(scope="module")
-def bank_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
-    if (reason := binaries_missing()) is not None:
-        pytest.skip(reason)
+def shared_waypoint_series() -> list[Series]:
+    """bank's teller-v1 calling ledger through infra's shared waypoint: the waypoint's HTTP reports (3 rps)
+    and ztunnel's TCP bytes of both hops (30 B/s each way, reported by both ends)."""
     teller, ledger = Pw("bank", "teller-v1", "teller"), Pw("bank", "ledger-v1", "ledger")
     wp = Pw("infra", "shared-wp", "shared-wp", "latest")
     ztunnel = {"app": "ztunnel", "namespace": "istio-system"}
@@ -44,7 +43,14 @@ def bank_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Promet
                                              extra=ztunnel), 30.0)
                    for a, b in ((teller, wp), (wp, ledger))
                    for metric in ("istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total")]
-    srv = PrometheusServer(tmp_path_factory.mktemp("bank-prometheus"), series)
+    return series
+
+
+@pytest.fixture(scope="module")
+def bank_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    if (reason := binaries_missing()) is not None:
+        pytest.skip(reason)
+    srv = PrometheusServer(tmp_path_factory.mktemp("bank-prometheus"), shared_waypoint_series())
     srv.start()
     try:
         yield srv

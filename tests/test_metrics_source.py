@@ -831,21 +831,11 @@ def test_a_service_using_a_waypoint_of_another_namespace_charts_its_bytes_once(
     counted the hop into the waypoint too, twice what the graph shows, because only a waypoint of the
     service's own namespace was left out)."""
     from meshdesk.mesh.graph.model import NODE_WORKLOAD
-    from tests.prom_server import Workload as Pw
+    from tests.test_ambient_live import shared_waypoint_series
 
     if (reason := binaries_missing()) is not None:
         pytest.skip(reason)
-    teller, ledger = Pw("bank", "teller-v1", "teller"), Pw("bank", "ledger-v1", "ledger")
-    wp = Pw("infra", "shared-wp", "shared-wp", "latest")
-    ztunnel = {"app": "ztunnel", "namespace": "istio-system"}
-    series = [Series("istio_requests_total", istio_edge(teller, ledger, "ledger", "bank", reporter="waypoint",
-                                                        extra={"app": "shared-wp"}), 3.0)]
-    for reporter in ("source", "destination"):
-        series += [Series(metric, istio_edge(a, b, "ledger", "bank", reporter=reporter, protocol="tcp",
-                                             extra=ztunnel), 30.0)
-                   for a, b in ((teller, wp), (wp, ledger))
-                   for metric in ("istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total")]
-    srv = PrometheusServer(tmp_path_factory.mktemp("bank-prometheus"), series)
+    srv = PrometheusServer(tmp_path_factory.mktemp("bank-prometheus"), shared_waypoint_series())
     srv.start()
     try:
         g = _real_graph(srv, namespaces=("bank",), graphType="workload", injectServiceNodes=True, rateTcp="total")
