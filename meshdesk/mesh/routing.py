@@ -578,7 +578,7 @@ def match_value_problem(match: RouteMatch) -> str | None:
 
 
 def char_name(c: str) -> str:
-    """A control or space character as a person can read it: its name where it has a common one, else U+XXXX."""
+    """A control or space character as a person can read it: its name where it has a common one, else its code point (U+001B)."""
     names = {"\n": "line feed (\\n)", "\r": "carriage return (\\r)", "\t": "tab (\\t)", "\x00": "NUL"}
     return names.get(c, f"U+{ord(c):04X}")
 
