@@ -187,6 +187,12 @@ class ClusterSource:
             return request
         return dataclasses.replace(request, namespaceDurations=durations)
 
+    def _took(self, inventory: Inventory) -> Inventory:
+        """What a read inventory tells the source: whether Istio is served, and its namespaces' ages."""
+        self.istio_found = inventory.istio_found
+        self._remember_births(inventory.namespaces)
+        return inventory
+
     def snapshot(self, request: GraphRequest, *, with_inventory: bool = True,
                  cancelled: Callable[[], bool] | None = None) -> Snapshot:
         from meshdesk.sources.telemetry import fetch_samples
@@ -214,8 +220,8 @@ class ClusterSource:
             except BaseException as e:
                 # Prometheus alone failed (not found, down, refusing): the inventory is read on, so the
                 # cluster's workloads, services and Istio config are shown while Prometheus is missing
-                telemetry_only = isinstance(e, PrometheusError) and pending is not None and not stop()
-                if not telemetry_only:
+                telemetry_error = e if isinstance(e, PrometheusError) and pending is not None and not stop() else None
+                if telemetry_error is None:
                     abort.set()
                 if isinstance(e, SourceError) and (
                         e.kind in ("unreachable", "forbidden", "unauthorized")
@@ -225,17 +231,15 @@ class ClusterSource:
                     problem = pending.exception()
                     if isinstance(problem, SourceError) and not isinstance(problem, Cancelled):
                         raise problem from None  # the cluster's own failure says more (401, unreachable)
-                    if telemetry_only and problem is None and isinstance(e, PrometheusError):
-                        read: Inventory = pending.result()
-                        self.istio_found = read.istio_found
-                        self._remember_births(read.namespaces)
-                        e.partial = Snapshot(request=request, samples=[], inventory=read, name=self.context,
-                                             meta={"context": self.context, "cluster": self.cluster})
+                    if telemetry_error is not None and problem is None:
+                        read: Inventory = self._took(pending.result())
+                        telemetry_error.partial = Snapshot(request=request, samples=[], inventory=read,
+                                                           name=self.context,
+                                                           meta={"context": self.context, "cluster": self.cluster})
                 raise
             inventory: Inventory | None = pending.result() if pending is not None else None
         if inventory is not None:
-            self.istio_found = inventory.istio_found
-            self._remember_births(inventory.namespaces)
+            self._took(inventory)
         meta: dict[str, Any] = {"context": self.context, "cluster": self.cluster,
                                 "prometheus": prometheus.description,
                                 # the moment the telemetry is of: a replayed past one, else the cluster's
