@@ -254,7 +254,26 @@ class _AuthFields:
         return out
 
 
-class _ContextForm(QWidget):
+class _HasRates:
+    """A settings form with a health tolerances row (``rates``, a :class:`_RatesEditor`): its YAML as the
+    form holds it, and its editor."""
+
+    rates: _RatesEditor
+
+    @property
+    def health_rates_text(self) -> str:
+        return self.rates.text
+
+    @health_rates_text.setter
+    def health_rates_text(self, text: str) -> None:
+        self.rates.set_text(text)
+
+    def edit_health_rates(self) -> HealthRatesDialog:
+        """Open the YAML editor of the row's health tolerances (window-modal, not blocking)."""
+        return self.rates.edit()
+
+
+class _ContextForm(_HasRates, QWidget):
     """The fields of one context."""
 
     testDone = Signal(bool, str)  # (worked, what to say): the Test button's answer, from its thread
@@ -392,18 +411,6 @@ class _ContextForm(QWidget):
         own = self.rates_own.isChecked()
         self.rates_button.setEnabled(own)
         self.rates_summary.setEnabled(own)
-
-    @property
-    def health_rates_text(self) -> str:
-        return self.rates.text
-
-    @health_rates_text.setter
-    def health_rates_text(self, text: str) -> None:
-        self.rates.set_text(text)
-
-    def edit_health_rates(self) -> HealthRatesDialog:
-        """Open the YAML editor of this context's health tolerances (see :class:`_RatesEditor`)."""
-        return self.rates.edit()
 
     def _test_widgets(self, button_name: str, result_name: str, server: str) -> tuple[QPushButton, QLabel]:
         button = QPushButton("Test")
@@ -613,7 +620,7 @@ def _combo(choices: Sequence[tuple[Any, str]], current: Any, name: str, default:
     return combo
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(_HasRates, QDialog):
     """Edit meshdesk's settings. ``contexts`` are the kubeconfig contexts to offer (contexts that already
     have stored settings are added); ``current_context`` is shown first. On OK the settings are saved and
     the theme applied; :attr:`saved` then holds the saved settings and :attr:`settingsSaved` has fired."""
@@ -747,20 +754,6 @@ class SettingsDialog(QDialog):
             self.context_combo.setEnabled(True)
         self.context_combo.setCurrentText(context)
         return self.form(context)
-
-    # -- health tolerances --
-
-    @property
-    def health_rates_text(self) -> str:
-        return self.rates.text
-
-    @health_rates_text.setter
-    def health_rates_text(self, text: str) -> None:
-        self.rates.set_text(text)
-
-    def edit_health_rates(self) -> HealthRatesDialog:
-        """Open the YAML editor of the general health tolerances (see :class:`_RatesEditor`)."""
-        return self.rates.edit()
 
     # -- saving --
 
