@@ -1787,6 +1787,119 @@ def test_a_screen_reader_reads_what_the_keyboard_selects_on_the_graph(qtbot, vie
     assert said().endswith("1 edge in, 1 out")
 
 
+def test_each_shown_node_is_an_object_a_screen_reader_can_walk_to(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """The graph was one object to a screen reader: it heard the selection through the graph's name, but
+    could not go through the nodes with its own review keys, find one by name or ask what lies under the
+    pointer. The graph is a list of its shown nodes, in Tab's order and named as a selected node is said,
+    each node's shown edges its children in E's order; selection and the keyboard's focus are theirs; a
+    node Hide hides is not among them, and one that went away says it is no longer valid."""
+    from PySide6.QtGui import QAccessible
+
+    g = bookinfo()
+    pp = nid_wl("productpage-v1")
+    shown(qtbot, view, g, key=None)
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus)
+    graph = QAccessible.queryAccessibleInterface(view)
+    assert graph is not None and graph.role() == QAccessible.Role.List
+    assert graph.childCount() == len(g.nodes)
+    kids = [graph.child(i) for i in range(graph.childCount())]
+    assert all(k is not None and k.role() == QAccessible.Role.ListItem and k.parent() is graph for k in kids)
+    names = [k.text(QAccessible.Text.Name) for k in kids]
+    # in the order Tab walks them, each named as the graph's name says it when Tab selects it
+    heard = []
+    for _ in names:
+        QTest.keyClick(view, Qt.Key.Key_Tab)
+        heard.append(graph.text(QAccessible.Text.Name).removeprefix("Traffic graph: "))
+    assert names == heard
+    at = [n.split(",")[0] for n in names].index(f"workload {NS}/productpage-v1")
+    assert names[at].endswith(", 1 edge in, 2 out")
+    node = kids[at]
+    assert graph.indexOfChild(node) == at
+    assert node.childCount() == 3
+    edge_names = [node.child(i).text(QAccessible.Text.Name) for i in range(3)]
+    assert edge_names[0] == (f"http edge from service {NS}/productpage to workload {NS}/productpage-v1, healthy, "
+                             f"edge 1 of 3 of workload {NS}/productpage-v1")
+    assert all(node.child(i).parent() is node for i in range(3))
+    # where it is drawn, on screen, and what is under a point of it
+    box = node.rect()
+    assert not box.isEmpty() and graph.rect().contains(box.center())
+    assert graph.childAt(box.center().x(), box.center().y()) is node
+    assert not node.state().offscreen
+    # selected and focused as the graph is, and the graph's focus child
+    view.select([pp])
+    assert node.state().selected and node.state().focused
+    assert graph.focusChild() is node
+    assert not any(k.state().selected for k in kids if k is not node)
+    QTest.keyClick(view, Qt.Key.Key_E)
+    edge = graph.focusChild()
+    assert edge is not None and edge.parent() is node and edge.text(QAccessible.Text.Name) == edge_names[0]
+    assert edge.state().focused and not node.state().focused
+    # hidden nodes are not listed; a node gone from the graph is no longer valid
+    assert view.set_hide("service = details") is None
+    qtbot.waitUntil(lambda: graph.childCount() == len(g.nodes) - 1)
+    assert not any(graph.child(i).text(QAccessible.Text.Name).startswith(f"service {NS}/details,")
+                   for i in range(graph.childCount()))
+    assert view.set_hide("") is None
+    view.set_graph(bookinfo(without="productpage-v1"))
+    qtbot.waitUntil(lambda: not node.isValid())
+    assert node.state().invalid and graph.childCount() == len(g.nodes) - 1
+
+
+def test_a_reader_holding_the_graphs_nodes_through_refreshes_and_close_does_not_crash_the_app(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Qt keeps the node objects a screen reader asked for by raw pointer: one freed by Python while
+    Qt holds it crashes the app at the reader's next question. With a reader on (accessibility active),
+    every node and edge registered as a reader registers them, through refreshes that drop nodes, a
+    second view, Tab and E moving the reader's focus, and the view closed and destroyed: each answers
+    (a dropped one that it is no longer valid) and the app goes on."""
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtGui import QAccessible
+
+    QAccessible.setActive(True)
+    try:
+        views = [GraphView() for _ in range(2)]
+        held: list[int] = []
+        for v in views:
+            qtbot.addWidget(v)
+            v.resize(900, 600)
+            shown(qtbot, v, bookinfo(extra=True), key=None)
+            graph = QAccessible.queryAccessibleInterface(v)
+            for i in range(graph.childCount()):
+                node = graph.child(i)
+                held.append(QAccessible.uniqueId(node))
+                held += [QAccessible.uniqueId(node.child(j)) for j in range(node.childCount())]
+            v.setFocus()
+            for _ in range(4):
+                QTest.keyClick(v, Qt.Key.Key_Tab)
+                QTest.keyClick(v, Qt.Key.Key_E)
+            held.append(QAccessible.uniqueId(graph.focusChild()))
+        names = {uid: QAccessible.accessibleInterface(uid).text(QAccessible.Text.Name) for uid in held}
+        gc.collect()
+        first = views[0]
+        first.set_graph(bookinfo(extra=True, without="reviews-v1"))
+        gc.collect()
+        answers = [QAccessible.accessibleInterface(uid) for uid in held]
+        assert all(a is not None for a in answers)
+        gone = [uid for uid, a in zip(held, answers, strict=True) if not a.isValid()]
+        assert gone and all(f"{NS}/reviews-v1" in names[uid] for uid in gone), "what went is what the refresh dropped"
+        assert all(QAccessible.accessibleInterface(uid).text(QAccessible.Text.Name) == "" for uid in gone)
+        del answers
+        first.shutdown()
+        first.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        del first, views[0]
+        gc.collect()
+        # the destroyed view's nodes left Qt's cache with it; the other view's still answer
+        left = [QAccessible.accessibleInterface(uid) for uid in held]
+        assert any(a is None for a in left) and any(a is not None and a.isValid() for a in left)
+        assert all(a.text(QAccessible.Text.Name) for a in left if a is not None and a.isValid())
+        views[0].shutdown()
+    finally:
+        QAccessible.setActive(False)
+
+
 def test_tab_walks_a_graph_wrapped_into_bands_band_by_band(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     """A big mesh is laid out in bands one under another, and namespace boxes in rows. Tab sorted every
     node by x then y, so it jumped between the bands at each step; it walks a band left to right, then

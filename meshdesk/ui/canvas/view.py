@@ -70,7 +70,7 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.graph.model import BOX_APP, BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.ui import layout as layout_engine
-from meshdesk.ui.canvas import export, shapes
+from meshdesk.ui.canvas import accessible, export, shapes
 from meshdesk.ui.canvas.animation import MIN_LOD, TrafficAnimation
 from meshdesk.ui.canvas.items import (
     ARROW_LOD,
@@ -452,6 +452,7 @@ class GraphView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName(f"{GRAPH_NAME}: nothing selected")
         self.setAccessibleDescription(GRAPH_KEYS_SPOKEN)
+        accessible.install()  # each shown node an accessible object of its own
         # Kiali-like: no scroll bars (pan by dragging), and a light canvas in either theme so the
         # node and edge colours read the same on screen and in exports
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -2050,22 +2051,61 @@ class GraphView(QGraphicsView):
         if len(chosen) > 1:
             return f"{len(chosen)} selected"
         sel = chosen[0]
-        node, edge, box = self._nodes.get(sel), self._edges.get(sel), self._boxes.get(sel)
+        walk = self._edge_walk
+        return self.item_spoken(sel, from_node=walk[0] if walk is not None and walk[1] == sel else None)
+
+    def item_spoken(self, item_id: str, from_node: str | None = None) -> str:
+        """A node, edge or box in words: what a screen reader reads of it. An edge reached from node
+        ``from_node`` (as E walks them) says which of that node's edges it is."""
+        node, edge, box = self._nodes.get(item_id), self._edges.get(item_id), self._boxes.get(item_id)
         if node is not None:
-            shown = [e for e in self._edges_of.get(sel, ()) if e.isVisible()]
-            return node_spoken(node.node, sum(e.edge.target == sel for e in shown),
-                               sum(e.edge.source == sel for e in shown))
+            shown = [e for e in self._edges_of.get(item_id, ()) if e.isVisible()]
+            return node_spoken(node.node, sum(e.edge.target == item_id for e in shown),
+                               sum(e.edge.source == item_id for e in shown))
         if edge is not None:
             said = edge_spoken(edge.edge, edge.source.node, edge.target.node)
-            walk = self._edge_walk
-            if walk is not None and walk[1] == sel and walk[0] in self._nodes:
-                edges = self.node_edges(walk[0])
-                if sel in edges:
-                    said += f", edge {edges.index(sel) + 1} of {len(edges)} of {node_named(self._nodes[walk[0]].node)}"
+            if from_node is not None and from_node in self._nodes:
+                edges = self.node_edges(from_node)
+                if item_id in edges:
+                    said += (f", edge {edges.index(item_id) + 1} of {len(edges)} of "
+                             f"{node_named(self._nodes[from_node].node)}")
             return said
         if box is not None:
             return f"{box.kind} box {box.title}"
-        return sel
+        return item_id
+
+    def is_shut(self) -> bool:
+        return self._closed
+
+    def shown_signature(self) -> tuple[int, ...]:
+        """Changes (cheaply told) whenever the graph, its items, what Hide hides or the display options
+        are replaced: what the accessible list of nodes is worked out again on."""
+        return (id(self._graph), id(self._hidden), id(self._options), len(self._nodes), len(self._edges))
+
+    def edge_walk_node(self, eid: str) -> str | None:
+        """The node an edge is read under: the one E walked it from, else its source."""
+        walk = self._edge_walk
+        if walk is not None and walk[1] == eid and walk[0] in self._nodes:
+            return walk[0]
+        edge = self._edges.get(eid)
+        return edge.edge.source if edge is not None else None
+
+    def item_screen_rect(self, item_id: str) -> QRect | None:
+        """Where a shown node or edge is drawn, in screen coordinates (None: not shown)."""
+        node, edge = self._nodes.get(item_id), self._edges.get(item_id)
+        item: QGraphicsItem | None = node if node is not None else edge
+        if item is None or not item.isVisible():
+            return None
+        rect = self.mapFromScene(item.sceneBoundingRect()).boundingRect()
+        return rect.translated(self.viewport().mapToGlobal(QPoint(0, 0)))
+
+    def node_at_global(self, point: QPoint) -> str | None:
+        """The shown node drawn at a screen point, if any."""
+        pos = self.viewport().mapFromGlobal(point)
+        for item in self.items(pos):
+            if isinstance(item, NodeItem) and item.isVisible():
+                return item.node_id
+        return None
 
     def _say_selection(self) -> None:
         """Tell assistive tech what is selected: the graph's accessible name says it (Qt sends the name's
@@ -2077,8 +2117,10 @@ class GraphView(QGraphicsView):
         if name == self.accessibleName():
             return
         self.setAccessibleName(name)
-        if self.hasFocus():
-            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Focus))
+        if self.hasFocus() and QAccessible.isActive():
+            # the node or edge itself takes the reader's focus; several selected (or a box), the graph
+            if not accessible.announce(self):
+                QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Focus))
 
     def _paths(self, nid: str, downstream: bool) -> set[str]:
         """The nodes and edges on every path into (or, ``downstream``, out of) node ``nid``."""
@@ -2340,18 +2382,7 @@ class GraphView(QGraphicsView):
     def select_next_node(self, *, forward: bool = True) -> bool:
         """Select the node after (or before) the selected one in reading order, and show it; False when
         no node is shown."""
-        # the order is kept while nothing moved, appeared or went (each press of Tab on a 1,000-node mesh
-        # computed it again: 15-25 ms)
-        key = (tuple((nid, it.x(), it.y()) for nid, it in self._nodes.items() if it.isVisible()),
-               tuple(bid for bid, b in self._boxes.items() if b.isVisible()))
-        cached = self._reading_order
-        if cached is not None and cached[0] == key:
-            shown = cached[1]
-        else:
-            boxes: dict[str, QRectF | None] = {}
-            shown = reading_order({nid: (self._rects_around(nid, it, boxes), it.x(), it.y())
-                                   for nid, it in self._nodes.items() if it.isVisible()})
-            self._reading_order = (key, shown)
+        shown = self.tab_order()
         if not shown:
             return False
         current = [nid for nid in self.selected_ids() if nid in self._nodes]
@@ -2366,6 +2397,22 @@ class GraphView(QGraphicsView):
         self.select([nid])
         self.ensureVisible(self._nodes[nid].sceneBoundingRect(), 40, 40)
         return True
+
+    def tab_order(self) -> list[str]:
+        """The shown nodes in the order Tab walks them (:func:`reading_order`)."""
+        # the order is kept while nothing moved, appeared or went (each press of Tab on a 1,000-node mesh
+        # computed it again: 15-25 ms)
+        key = (tuple((nid, it.x(), it.y()) for nid, it in self._nodes.items() if it.isVisible()),
+               tuple(bid for bid, b in self._boxes.items() if b.isVisible()))
+        cached = self._reading_order
+        if cached is not None and cached[0] == key:
+            shown = cached[1]
+        else:
+            boxes: dict[str, QRectF | None] = {}
+            shown = reading_order({nid: (self._rects_around(nid, it, boxes), it.x(), it.y())
+                                   for nid, it in self._nodes.items() if it.isVisible()})
+            self._reading_order = (key, shown)
+        return shown
 
     def node_edges(self, nid: str) -> list[str]:
         """The shown edges of node ``nid`` in the order E walks them: those coming in, then those going out,
