@@ -57,6 +57,7 @@ from meshdesk.sources.base import (
 from meshdesk.sources.writes import PENDING_TEXT
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.store.settings import Settings, load_settings, save_problem
+from meshdesk.ui import readers
 from meshdesk.ui.banner import Banner
 from meshdesk.ui.canvas import DisplayOptions, GraphView, Legend, canvas_shortcuts
 from meshdesk.ui.empty import EmptyState
@@ -360,6 +361,8 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._wire()
+        # every toolbar's and dock's combo box said by its name on Linux too, not by its value alone
+        readers.label_combo_boxes(self)
         self.toolbar.set_contexts(self._context_names(), context)
         if context:
             self.switch_context(context)

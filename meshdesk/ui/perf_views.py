@@ -49,6 +49,7 @@ from meshdesk.mesh.traces import (
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
 from meshdesk.sources.metrics import compare_span
 from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for, tracing_source_for
+from meshdesk.ui import readers
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView, proxy_pods
 from meshdesk.ui.lists import MeshLists
@@ -426,6 +427,8 @@ class PerformanceViews(QObject):
         # lists can be seen
         self.docks["Lists"].visibilityChanged.connect(self._lists_shown)
         self._lists_shown(False)
+        for widget in (self.metrics, self.lists, self.config, self.logs, self.envoy, self.traces, self.sparklines):
+            readers.label_combo_boxes(widget)  # said by their names on Linux, not by their values alone
 
     def _lists_shown(self, visible: bool) -> None:
         builder = getattr(getattr(self.window, "poller", None), "builder", None)
