@@ -487,6 +487,13 @@ def test_a_linux_screen_reader_says_what_each_combo_box_chooses_not_only_its_val
             assert all(label.state().invisible for label in labels)
         assert said["Graph type"] == ["Graph type"] and said["Time range"] == ["Time range"]
         assert {name: labels for name, labels in said.items() if labels != [name]} == {}
+        # a window too narrow for the toolbar: the button for the rest of it is named too (was "check box")
+        from PySide6.QtWidgets import QToolButton
+
+        w.resize(420, 600)
+        more = w.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+        qtbot.waitUntil(lambda: more is not None and more.isVisible(), timeout=5000)
+        assert QAccessible.queryAccessibleInterface(more).text(QAccessible.Text.Name) == "The rest of the main toolbar"
     finally:
         perf.shutdown()
         w.close()

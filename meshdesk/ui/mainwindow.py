@@ -363,6 +363,7 @@ class MainWindow(QMainWindow):
         self._wire()
         # every toolbar's and dock's combo box said by its name on Linux too, not by its value alone
         readers.label_combo_boxes(self)
+        readers.name_toolbar_extensions(self)
         self.toolbar.set_contexts(self._context_names(), context)
         if context:
             self.switch_context(context)

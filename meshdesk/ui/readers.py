@@ -10,7 +10,7 @@ both. Other platforms read the accessible name itself, and the hidden label chan
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QToolButton, QWidget
 
 READER_LABEL = "readerLabel"  # the hidden labels' object name
 
@@ -44,4 +44,13 @@ def label_combo_boxes(root: QWidget) -> int:
     return done
 
 
-__all__ = ["READER_LABEL", "label_combo_boxes"]
+def name_toolbar_extensions(root: QWidget) -> None:
+    """A toolbar too long for the window shows a button for the rest of it, which Qt leaves nameless (a
+    reader said "check box" alone): name it."""
+    for toolbar in root.findChildren(QToolBar):
+        button = toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+        if button is not None and not button.accessibleName():
+            button.setAccessibleName(f"The rest of the {(toolbar.windowTitle() or 'toolbar').lower()}")
+
+
+__all__ = ["READER_LABEL", "label_combo_boxes", "name_toolbar_extensions"]
