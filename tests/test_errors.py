@@ -330,3 +330,12 @@ def test_redact_keeps_words_that_only_look_like_secret_names() -> None:
     assert [errors.redact(text) for text in keep] == keep
     assert errors.redact('Get "https://admin:pw@idp.example.com/token": dial tcp') == \
         'Get "https://[redacted]@idp.example.com/token": dial tcp'
+
+
+def test_a_redacted_value_in_brackets_keeps_the_closing_bracket() -> None:
+    """"(token: abc123)" became "(token: [redacted]" and the message read as cut off. The bracket the
+    line opened before the key is kept; a ")" that may be part of a password is not shown."""
+    assert errors.redact("login failed (token: abc123def)") == "login failed (token: [redacted])"
+    assert errors.redact("call (password=abc) and (token=xyz9)") == "call (password=[redacted]) and (token=[redacted])"
+    for text in ("password=pa)ss", "password=secret)", "x (a) password=abc)", "password=(abc)"):
+        assert errors.redact(text).endswith("=[redacted]"), text

@@ -111,7 +111,11 @@ def redact(text: str) -> str:
             return m.group(0)
         if m.group("q") is not None:
             return f"{m.group('key')}{m.group('sep')}{m.group('q')}{_REDACTED}{m.group('end')}"
-        return f"{m.group('key')}{m.group('sep')}{_REDACTED}"
+        # "(token: abc)": the bracket closes the words around it, not the value (one the line opened
+        # before the key and left open; any other ")" may be part of a password)
+        before = m.string[m.string.rfind("\n", 0, m.start()) + 1:m.start()]
+        closing = ")" if value.endswith(")") and "(" not in value and before.count("(") > before.count(")") else ""
+        return f"{m.group('key')}{m.group('sep')}{_REDACTED}{closing}"
 
     out = _KEY_VALUE.sub(_kv, out)
     out = _ANNOTATION_SECRET.sub(lambda m: m.group(0) if m.group(3).startswith("[redacted")
