@@ -873,3 +873,21 @@ def test_read_only_says_what_it_keeps_from_a_cluster(qtbot, app, store) -> None:
     assert "scale" not in tip
     for change in ("Istio config", "sidecar injection", "restarts", "log level"):
         assert change in tip, change
+
+
+def test_grafanas_url_is_saved_with_the_context_and_checked_as_the_others(qtbot, app, store) -> None:
+    """Where the browser reaches Grafana (View in Grafana), in the context's form: a malformed address is
+    refused naming the field, a good one saved with the context and shown again; empty, Grafana is found
+    in the cluster."""
+    dialog = _dialog(qtbot, current_context="prod-eu")
+    form = dialog.form()
+    dialog.show()
+    assert form.grafana_url.isVisible() and "find Grafana in the cluster" in form.grafana_url.placeholderText()
+    _type(qtbot, form.grafana_url, "grafana.example.com")
+    _click(qtbot, dialog, "Ok")
+    assert "Grafana URL must look like http(s)://" in dialog.error.text() and dialog.saved is None
+    _type(qtbot, form.grafana_url, "https://grafana.example.com/")
+    with qtbot.waitSignal(dialog.settingsSaved):
+        _click(qtbot, dialog, "Ok")
+    assert store.load_settings().context_settings("prod-eu").grafana_url == "https://grafana.example.com"
+    assert _dialog(qtbot, current_context="prod-eu").form().grafana_url.text() == "https://grafana.example.com"

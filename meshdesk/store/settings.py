@@ -19,7 +19,8 @@ Layout (schema 2)::
 it is asked through: "jaeger" or "tempo"; absent, chosen automatically) are written only when set, as is
 a context's own ``health_rates`` (its cluster's Kiali ``health_config.rate``; absent, the general ones
 judge it; ``[]``, Kiali's defaults do), and ``extensions``, the Kiali extensions enabled in that cluster's
-Kiali (``["skupper"]``: their ``kiali_ext_*`` traffic is graphed).
+Kiali (``["skupper"]``: their ``kiali_ext_*`` traffic is graphed), and ``grafana_url`` (Grafana's address,
+for "View in Grafana"; absent, Grafana is found in the cluster and reached by port-forward).
 
 Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
 ``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}`` (or
@@ -103,7 +104,7 @@ MAX_URL = 16_384
 _MAX_WINDOW_TEXT = 65_536
 
 _CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type",
-                 "tracing_url", "tracing_auth", "tracing_api", "health_rates", "extensions")
+                 "tracing_url", "tracing_auth", "tracing_api", "health_rates", "extensions", "grafana_url")
 
 
 def _shown(value: Any) -> str:
@@ -203,18 +204,21 @@ class ContextSettings:
     # the Kiali extensions (e.g. skupper) enabled in this cluster's Kiali, whose kiali_ext_* traffic is
     # graphed (Kiali's ``extensions: [{name, enabled}]``); () = none
     extensions: tuple[str, ...] = ()
+    # Grafana, for "View in Grafana" (opened in the browser); "": found in the cluster and port-forwarded
+    grafana_url: str = ""
 
     def __repr__(self) -> str:
         from meshdesk.sources.prometheus import safe_url  # no credentials or query values shown
 
         shown = safe_url(self.prometheus_url) if self.prometheus_url else self.prometheus_url
         tracing = safe_url(self.tracing_url) if self.tracing_url else self.tracing_url
+        grafana = safe_url(self.grafana_url) if self.grafana_url else self.grafana_url
         return (f"ContextSettings(prometheus_url={shown!r}, "
                 f"prometheus_auth={_masked_auth(self.prometheus_auth)!r}, "
                 f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
                 f"graph_type={self.graph_type!r}, tracing_url={tracing!r}, "
                 f"tracing_auth={_masked_auth(self.tracing_auth)!r}, tracing_api={self.tracing_api!r}, "
-                f"health_rates={self.health_rates!r}, extensions={self.extensions!r})")
+                f"health_rates={self.health_rates!r}, extensions={self.extensions!r}, grafana_url={grafana!r})")
 
     __str__ = __repr__
 
@@ -230,7 +234,8 @@ class ContextSettings:
                 **({"tracing_auth": copy.deepcopy(self.tracing_auth)} if self.tracing_auth else {}),
                 **({"tracing_api": self.tracing_api} if self.tracing_api else {}),
                 **({"health_rates": [dict(r) for r in self.health_rates]} if self.health_rates is not None else {}),
-                **({"extensions": list(self.extensions)} if self.extensions else {})}
+                **({"extensions": list(self.extensions)} if self.extensions else {}),
+                **({"grafana_url": self.grafana_url} if self.grafana_url else {})}
 
     @staticmethod
     def from_json(obj: Mapping[str, Any], warn: Callable[[str], None], where: str) -> ContextSettings:
@@ -247,6 +252,11 @@ class ContextSettings:
         elif tracing_url is not None:
             warn(f"{where}: tracing_url {_url_problem(tracing_url)}; dropped")
         cs.tracing_auth = _clean_auth(obj, "tracing_auth", warn, where)
+        grafana_url = obj.get("grafana_url")
+        if isinstance(grafana_url, str) and len(grafana_url) <= MAX_URL:
+            cs.grafana_url = grafana_url
+        elif grafana_url is not None:
+            warn(f"{where}: grafana_url {_url_problem(grafana_url)}; dropped")
         tracing_api = obj.get("tracing_api")
         if tracing_api in TRACING_APIS:
             cs.tracing_api = "" if tracing_api == TRACING_API_AUTO else str(tracing_api)

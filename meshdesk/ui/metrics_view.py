@@ -64,7 +64,7 @@ from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Un
 from meshdesk.sources.metrics import grid_end
 from meshdesk.ui.charts import ChartStops, MetricChart, clock_text
 from meshdesk.ui.envoy_view import proxy_pods, why_no_proxy
-from meshdesk.ui.labels import NameLabel
+from meshdesk.ui.labels import ElidedLabel, NameLabel
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -533,6 +533,15 @@ class MetricsView(_ChartsController):
             "host, injected faults) only the source reports; callers outside the mesh only the destination. "
             "\"as the graph\": the server's reports, or its callers' when it has no proxy.")
         self.refresh_button = QPushButton("Refresh")
+        # Istio's Grafana dashboard of what is charted, in the browser (as Kiali's "View in Grafana")
+        self.grafana_button = QPushButton("View in Grafana")
+        self.grafana_button.setObjectName("viewInGrafana")
+        self.grafana_button.setToolTip("Open Istio's Grafana dashboard of the charted workload or service (the "
+                                       "mesh's otherwise) in your browser, over the time range shown")
+        self.grafana_note = ElidedLabel()  # what opening it did, or why it could not
+        self.grafana_note.setObjectName("grafanaNote")
+        self.grafana_note.setStyleSheet("color: gray;")
+        self.grafana_note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # a new selection's charts stand empty until the first answer (seconds in a big mesh): said in the
         # bar, whose height does not change, rather than on each chart (whose layout would jump)
         self.loading = QLabel("Loading metrics\u2026")
@@ -568,7 +577,13 @@ class MetricsView(_ChartsController):
         scroll.setWidgetResizable(True)
         scroll.setWidget(grid_host)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        # the Grafana link on the title's line, which has room to spare (the choices' line has none: the
+        # window grew wider than a laptop's screen)
+        head = QHBoxLayout()
+        head.addWidget(self.title, 3)
+        head.addWidget(self.grafana_note, 2)
+        head.addWidget(self.grafana_button)
+        layout.addLayout(head)
         layout.addLayout(bar)
         layout.addWidget(self.notice, 1, Qt.AlignmentFlag.AlignTop)  # in the charts' place, at the top
         layout.addWidget(scroll, 1)

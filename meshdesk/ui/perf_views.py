@@ -47,11 +47,13 @@ from meshdesk.mesh.traces import (
     duration_text,
 )
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
+from meshdesk.sources.grafana import GrafanaOpener
 from meshdesk.sources.metrics import compare_span
 from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for, tracing_source_for
 from meshdesk.ui import readers
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView, proxy_pods
+from meshdesk.ui.grafana_link import GrafanaLinks, dashboard_for
 from meshdesk.ui.lists import MeshLists
 from meshdesk.ui.logs_view import LogsView
 from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
@@ -347,6 +349,11 @@ class PerformanceViews(QObject):
         # the proxy's log level is a change to the cluster: not offered in read-only mode
         self.envoy = EnvoyView(read_only=lambda: bool(getattr(getattr(window, "settings", None), "read_only", False)))
         self.traces = TracesView()
+        # "View in Grafana" in the Metrics dock: the shown context's Grafana, in the browser
+        self.grafana = GrafanaLinks(self)
+        self.grafana.said.connect(self._grafana_said)
+        self.metrics.grafana_button.clicked.connect(self.view_in_grafana)
+        self._grafana_said(self.grafana.unavailable, False)
         self._showing_trace = False  # selecting a trace's nodes: the Traces dock keeps its target
         self.traces.hop_rows = lambda trace, span: hop_rows(self.graph, trace, span)
         self._metrics_source: Any = None
@@ -427,8 +434,8 @@ class PerformanceViews(QObject):
         # lists can be seen
         self.docks["Lists"].visibilityChanged.connect(self._lists_shown)
         self._lists_shown(False)
-        for widget in (self.metrics, self.lists, self.config, self.logs, self.envoy, self.traces, self.sparklines):
-            readers.label_combo_boxes(widget)  # said by their names on Linux, not by their values alone
+        for part in (self.metrics, self.lists, self.config, self.logs, self.envoy, self.traces, self.sparklines):
+            readers.label_combo_boxes(part)  # said by their names on Linux, not by their values alone
 
     def _lists_shown(self, visible: bool) -> None:
         builder = getattr(getattr(self.window, "poller", None), "builder", None)
@@ -495,6 +502,40 @@ class PerformanceViews(QObject):
             "API in Settings" if source is not None else ""))
         if metrics is None and self.docks.get("Charts") is None:
             self.sparkline_area.hide()  # four empty charts under the details say nothing
+        self._set_grafana(source, why)
+
+    def _set_grafana(self, source: Any, offline: str) -> None:
+        """The shown context's Grafana: at its URL in Settings, else found in the cluster (a live cluster's
+        source has its API client); none for the demo mesh or a snapshot."""
+        api = getattr(source, "api", None)
+        context = str(getattr(source, "context", "") or "")
+        if source is None or offline or api is None or not context:
+            why = ("The demo mesh has no Grafana" if source is not None and not offline and api is None
+                   else "A snapshot has no Grafana" if offline else "No cluster is open")
+            self.grafana.set_opener(None, why)
+        else:
+            settings = getattr(self.window, "settings", None)
+            chosen = settings.context_settings(context) if settings is not None else None
+            url = str(getattr(chosen, "grafana_url", "") or "")
+            self.grafana.set_opener(GrafanaOpener(api, url=url, timeout=float(getattr(source, "timeout", 15.0))))
+        self._grafana_said(self.grafana.unavailable, False)
+
+    def view_in_grafana(self) -> bool:
+        """Open Istio's Grafana dashboard of what the Metrics dock charts (its workload's or service's, the
+        mesh's otherwise), over the range it shows."""
+        kind, namespace, name = dashboard_for(self.metrics.target)
+        return self.grafana.request(kind, namespace, name, int(self.metrics.range.currentData() or 0))
+
+    def _grafana_said(self, text: str, failed: bool) -> None:
+        note = self.metrics.grafana_note
+        button = self.metrics.grafana_button
+        button.setEnabled(not self.grafana.unavailable)
+        button.setToolTip(self.grafana.unavailable or "Open Istio's Grafana dashboard of the charted workload or "
+                          "service (the mesh's otherwise) in your browser, over the time range shown")
+        if self.grafana.unavailable and not failed:
+            text = ""  # the disabled button's tooltip says why
+        note.setText(text)
+        note.setStyleSheet("color: #c9190b;" if failed else "color: gray;")
 
     def _on_graph(self, result: Any) -> None:
         self.snapshot = result.snapshot
@@ -645,5 +686,6 @@ class PerformanceViews(QObject):
         self.config.settings_changed()
 
     def shutdown(self) -> None:
+        self.grafana.shutdown()  # (its port-forward)
         for w in (self.metrics, self.sparklines, self.logs, self.envoy, self.traces):
             w.shutdown()

@@ -294,6 +294,13 @@ class _ContextForm(_HasRates, QWidget):
         self.url.setPlaceholderText("empty: find Prometheus in the cluster (istio-system, monitoring, ...)")
         self.url.setObjectName("prometheusUrl")
         # the Kiali extensions this cluster's Kiali has enabled: their kiali_ext_* series in this Prometheus
+        # Grafana, opened in the browser by the Metrics dock's "View in Grafana"
+        self.grafana_url = QLineEdit(getattr(values, "grafana_url", "") or "")
+        self.grafana_url.setObjectName("grafanaUrl")
+        self.grafana_url.setPlaceholderText("empty: find Grafana in the cluster (istio-system/grafana, ...)")
+        self.grafana_url.setToolTip("Where your browser reaches Grafana (e.g. https://grafana.example.com). Empty: "
+                                    "meshdesk finds it in the cluster and forwards a local port to it, as "
+                                    "istioctl dashboard grafana does")
         self.extensions = QLineEdit(", ".join(getattr(values, "extensions", ()) or ()))
         self.extensions.setObjectName("kialiExtensions")
         self.extensions.setPlaceholderText("none; e.g. skupper")
@@ -348,6 +355,7 @@ class _ContextForm(_HasRates, QWidget):
         pform.addRow("", self.test_result)
         self.prom_auth.add_rows(pform)
         pform.addRow("Kiali extensions:", self.extensions)
+        pform.addRow("Grafana URL:", self.grafana_url)
 
         tracing = QWidget()
         tracing.setObjectName("tracingPage")
@@ -529,6 +537,7 @@ class _ContextForm(_HasRates, QWidget):
                 raise SettingsInputError("a bearer token or basic auth is used only with a Prometheus URL; "
                                          "with none, Prometheus is found in the cluster and reached with the "
                                          "kubeconfig's login. Give the URL, or choose no authentication")
+            grafana_url = check_prometheus_url(self.grafana_url.text(), "Grafana")
             tab = 1
             tracing_url = check_prometheus_url(self.tracing_url.text(), "Tracing")
             try:
@@ -561,6 +570,7 @@ class _ContextForm(_HasRates, QWidget):
             "graph_type": self.graph_type.currentData() or "",
             "health_rates": health_rates,  # None: the general ones
             "extensions": tuple(split_names([self.extensions.text()])),
+            "grafana_url": grafana_url,
         }
         if dataclasses.is_dataclass(self._original) and not isinstance(self._original, type):
             return dataclasses.replace(self._original, **changes)
@@ -577,6 +587,8 @@ class _ContextForm(_HasRates, QWidget):
         if (getattr(before, "graph_type", "") or "") != (values.graph_type or ""):
             return True
         if (getattr(before, "tracing_url", "") or "") != (getattr(values, "tracing_url", "") or ""):
+            return True
+        if (getattr(before, "grafana_url", "") or "") != (getattr(values, "grafana_url", "") or ""):
             return True
         if (getattr(before, "tracing_api", "") or "") != (getattr(values, "tracing_api", "") or ""):
             return True
