@@ -166,6 +166,8 @@ class PrometheusServer:
     # (certfile, keyfile): serve HTTPS only (a web config file's tls_server_config, as a Prometheus
     # behind kube-rbac-proxy or with --web.config.file serves); ``url`` is then https://
     tls: tuple[str, str] | None = None
+    # how long it keeps data (--storage.tsdb.retention.time), as /api/v1/status/runtimeinfo then tells it
+    retention: str = "30d"
 
     @property
     def query_time(self) -> int:
@@ -229,7 +231,7 @@ class PrometheusServer:
                     f"--config.file={config}",
                     f"--storage.tsdb.path={data}",
                     f"--web.listen-address=127.0.0.1:{port}",
-                    "--storage.tsdb.retention.time=30d",
+                    f"--storage.tsdb.retention.time={self.retention}",
                     "--log.level=warn",
                     *web,
                 ],

@@ -698,3 +698,15 @@ def test_a_missing_ca_bundle_and_a_line_break_in_a_credential_are_said_in_words(
             message = str(err.value)
             assert "characters an HTTP header cannot carry" in message and "InvalidHeader" not in message
             assert "line-token-1234" not in message
+
+
+@pytest.mark.parametrize(("said", "seconds"), [("6h", 6 * 3600), ("15d", 15 * 86400), ("1d or 10GiB", 86400),
+                                               ("10GiB", None), ("", None)])
+def test_storage_retention_as_prometheus_says_it(said: str, seconds: float | None) -> None:
+    """How long Prometheus keeps its data (Replay reaches no further), from its runtimeinfo: a time, a time
+    or a size (the time counts), or a size alone (no time is known)."""
+    answer = {"status": "success", "data": {"startTime": "2026-01-01T00:00:00Z", "storageRetention": said}}
+    with StubServer(lambda r: StubResponse(200, answer)) as stub:
+        with PrometheusClient(stub.url) as client:
+            assert client.storage_retention() == seconds
+    assert [r.path for r in stub.requests] == ["/api/v1/status/runtimeinfo"]

@@ -252,3 +252,76 @@ def test_a_moment_at_the_slider_left_end_is_not_changed_under_the_user(qtbot) ->
     assert w.replay.label.text() == f"{time.strftime('%H:%M', time.localtime(present - 600))} (10 min ago)"
     shown(qtbot, w, lambda g: g.request.queryTime == present - 600)
     next(windows, None)
+
+
+def _replay_spans(w) -> list[str]:  # type: ignore[no-untyped-def]
+    return [w.replay.span.itemText(i) for i in range(w.replay.span.count())]
+
+
+@pytest.mark.prometheus
+def test_replay_reaches_no_further_back_than_prometheus_keeps_its_data(
+        qtbot, kube_emulator, shared_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A Prometheus that keeps six hours of data (--storage.tsdb.retention.time=6h) was offered a slider
+    reaching back a day: its first eighteen hours showed "No traffic", as if the mesh had been idle. Replay
+    now reaches back six hours, as Kiali's keeps to the retention, and says why; the moment on show when
+    the day was chosen moves into those six hours."""
+    from meshdesk.sources.cluster import ClusterSource
+    from meshdesk.ui.mainwindow import MainWindow
+    from tests.prom_server import PrometheusServer, binaries_missing, istio_dataset
+    from tests.test_cluster_source import _mesh
+    from tests.ui_helpers import open_windows
+
+    if binaries_missing():
+        pytest.skip(binaries_missing())
+    _mesh(kube_emulator, shared_dir)
+    with PrometheusServer(tmp_path / "prometheus", istio_dataset(), retention="6h") as prometheus:
+        windows = open_windows(qtbot, lambda: MainWindow(context="emu", namespaces=["bookinfo"], factories={
+            "emu": lambda: ClusterSource(kube_emulator.api_client(), context="emu", prometheus_url=prometheus.url)}))
+        w = next(windows)()
+        shown(qtbot, w, lambda g: bool(g.edges))
+        w.toolbar.replay_action.trigger()
+        opened = w.replay.time
+        shown(qtbot, w, lambda g: g.request.queryTime == opened, canvas=False)
+        qtbot.waitUntil(lambda: _replay_spans(w) == ["Last hour", "Last 6 hours"], timeout=5000)
+        assert "Prometheus keeps 6 h of data" in w.replay.span.toolTip()
+        w.replay.span.setCurrentIndex(1)
+        w.replay.slider.setValue(w.replay.slider.minimum())  # the slider's left end: six hours back
+        assert w.replay.label.text().endswith("(6 h ago)")
+        assert "Prometheus keeps no older data" in w.replay.slider.toolTip()
+        shown(qtbot, w, lambda g: g.request.queryTime == w.replay.anchor - 6 * 3600, canvas=False)
+        next(windows, None)
+
+
+@pytest.mark.prometheus
+def test_replay_keeps_its_day_when_prometheus_does_not_say_how_long_it_keeps_data(
+        qtbot, kube_emulator, shared_dir, prometheus_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A Thanos or Mimir in front of the data does not answer Prometheus' runtimeinfo: Replay keeps the day it
+    offers, and the graphs are read as before."""
+    import requests
+
+    from meshdesk.sources.cluster import ClusterSource
+    from meshdesk.ui.mainwindow import MainWindow
+    from tests.prom_server import StubResponse, StubServer
+    from tests.test_cluster_source import _mesh
+    from tests.ui_helpers import open_windows
+
+    def front(req):  # type: ignore[no-untyped-def]
+        if req.path.startswith("/api/v1/status/"):
+            return StubResponse(404, "404 page not found")
+        form = {"data": req.params} if req.method == "POST" else {"params": req.params}
+        answer = requests.request(req.method, prometheus_server.url + req.path, timeout=30, **form)
+        return StubResponse(answer.status_code, answer.content, content_type=answer.headers["Content-Type"])
+
+    _mesh(kube_emulator, shared_dir)
+    with StubServer(front) as thanos:
+        windows = open_windows(qtbot, lambda: MainWindow(context="emu", namespaces=["bookinfo"], factories={
+            "emu": lambda: ClusterSource(kube_emulator.api_client(), context="emu", prometheus_url=thanos.url)}))
+        w = next(windows)()
+        shown(qtbot, w, lambda g: bool(g.edges))
+        w.toolbar.replay_action.trigger()
+        opened = w.replay.time
+        shown(qtbot, w, lambda g: g.request.queryTime == opened, canvas=False)
+        qtbot.waitUntil(lambda: any(r.path == "/api/v1/status/runtimeinfo" for r in thanos.requests), timeout=5000)
+        assert _replay_spans(w) == ["Last hour", "Last 6 hours", "Last day"]
+        assert w.replay.span.toolTip() == "How far back the slider reaches"
+        next(windows, None)

@@ -84,6 +84,8 @@ class ClusterSource:
         self._closed = False
         self._prometheus: PrometheusConnection | None = None
         self._prometheus_error: SourceError | None = None
+        # how long Prometheus keeps its data (seconds; None: it did not say), learnt once per connection
+        self._retention: tuple[PrometheusConnection, float | None] | None = None
         # the tracing backend (Jaeger's query API), found on first use: under a lock of its own, so that
         # looking for it (a few API calls and a probe, up to the timeout) never holds up the graph's refresh
         self.tracing_url = tracing_url
@@ -163,6 +165,26 @@ class ClusterSource:
         server = prometheus.client.server_now() if prometheus is not None else None
         return server if server is not None else self.clock()
 
+    def retention(self) -> float | None:
+        """How long Prometheus keeps its data (seconds), as it said when a replayed graph was read; None when
+        not known (not asked yet, or a Prometheus, Thanos or Mimir that does not say). Never waits."""
+        with self._lock:
+            learnt, connection = self._retention, self._prometheus
+        return learnt[1] if learnt is not None and learnt[0] is connection else None
+
+    def _learn_retention(self, prometheus: PrometheusConnection) -> None:
+        """Ask Prometheus how long it keeps its data, once per connection (Replay reaches no further)."""
+        with self._lock:
+            if self._retention is not None and self._retention[0] is prometheus:
+                return
+        try:
+            retention = prometheus.client.storage_retention()
+        except SourceError as e:  # (Thanos, Mimir, VictoriaMetrics: no such endpoint) Replay keeps its own reach
+            log.debug("Prometheus did not say how long it keeps its data: %s", e.message)
+            retention = None
+        with self._lock:
+            self._retention = (prometheus, retention)
+
     def ask_now(self) -> float:
         """The cluster's present as :meth:`now`, Prometheus being looked for and asked first when it has not
         answered yet (a command that reads no graph: ``meshdesk traces``); this machine's clock when there
@@ -217,6 +239,8 @@ class ClusterSource:
                 prometheus = self._connect()  # (its first answer tells Prometheus' clock, for a live graph)
                 request = self._with_namespace_durations(request)
                 samples, warnings = fetch_samples(prometheus.client, request, cancelled=stop)
+                if request.queryTime:
+                    self._learn_retention(prometheus)  # how far back Replay may go
             except BaseException as e:
                 # Prometheus alone failed (not found, down, refusing): the inventory is read on, so the
                 # cluster's workloads, services and Istio config are shown while Prometheus is missing

@@ -307,6 +307,18 @@ class PrometheusClient(HTTPAPIClient):
         raw = glob.get("scrape_interval") if isinstance(glob, dict) else None
         return parse_duration(raw) if isinstance(raw, str) else None
 
+    def storage_retention(self) -> float | None:
+        """How long Prometheus keeps its data, in seconds, as it says it in ``/api/v1/status/runtimeinfo``
+        (``storageRetention``: "15d", "6h", "1d or 10GiB"; Kiali reads the same). None when it does not say
+        (Thanos, Mimir and VictoriaMetrics may not offer the endpoint), or keeps by size alone."""
+        data, _ = self._api("/api/v1/status/runtimeinfo", None)
+        said = data.get("storageRetention") if isinstance(data, Mapping) else None
+        if not isinstance(said, str) or not said.strip():
+            return None
+        # time and size both ("1d or 10GiB"): the time is the first; a size alone ("10GiB") tells no time
+        seconds = parse_duration(said.split()[0])
+        return seconds if seconds else None
+
     def ping(self) -> float:
         """Evaluate a constant query: proves the API answers (works through proxies and Thanos/Mimir
         prefixes, unlike ``/-/ready``). Returns the round trip in seconds; raises like ``query``."""

@@ -937,6 +937,7 @@ class MainWindow(QMainWindow):
             # clock 40 min behind opened "1 h ago" on 1 h 40 min before the newest data; the slider's right
             # end keeps to that present while replaying (it stayed where Replay opened, labelled "now")
             source_now = getattr(self.poller.source, "now", None)
+            self._replay_reach()
             self.replay.start(back_s=3600, now=source_now if callable(source_now) else None)
         else:
             self.replay.stop()
@@ -1150,6 +1151,13 @@ class MainWindow(QMainWindow):
             self._relayout_from = None
         self._show_graph(result.graph, result.snapshot.inventory, later=True, relayout=relayout)
         self._say_hidden(result.snapshot.inventory)
+        if self._replay_at is not None:
+            self._replay_reach()  # (a replayed graph's read told the source how long Prometheus keeps data)
+
+    def _replay_reach(self) -> None:
+        """Replay reaches no further back than Prometheus keeps its data, when it said how long."""
+        retention = getattr(self.poller.source, "retention", None)
+        self.replay.set_retention(retention() if callable(retention) else None)
 
     def _say_hidden(self, inventory: Inventory | None) -> None:
         """What the cluster would not let the user read (a 403 on pods in a namespace...) is said once

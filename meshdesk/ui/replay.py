@@ -25,6 +25,25 @@ SPANS: tuple[tuple[int, str], ...] = ((3600, "Last hour"), (6 * 3600, "Last 6 ho
 # playing: one step forward per tick, as Kiali's replay speeds (x1 ~ a minute every 3 s)
 SPEEDS: tuple[tuple[int, str], ...] = ((3000, "Speed x1"), (1500, "Speed x2"), (750, "Speed x4"))
 FOLLOW_MS = 5000  # how often the slider's right end moves on to the present while replaying
+SPAN_TIP = "How far back the slider reaches"
+
+
+def reach_text(seconds: int) -> str:
+    """A reach in words for the span choice: "Last hour", "Last 6 hours", "Last 2 h 30 min", "Last 45 min"."""
+    for span, label in SPANS:
+        if span == seconds:
+            return label
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return f"Last {minutes} min"
+    return f"Last {hours} h {minutes} min" if minutes else f"Last {hours} hours"
+
+
+def duration_text(seconds: int) -> str:
+    """A length of time in short words: "6 h", "2 h 30 min", "45 min", "15 d"."""
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return f"{seconds // 86400} d"
+    return ago_text(seconds).removesuffix(" ago")
 
 
 def ago_text(seconds: float) -> str:
@@ -70,9 +89,10 @@ class ReplayBar(QWidget):
         self.play_button.toggled.connect(self._play_toggled)
         self.span = QComboBox()
         self.span.setAccessibleName("Replay reach")  # (a screen reader's names: a value alone says not what it is)
+        self.retention: int | None = None  # how long Prometheus keeps its data (seconds), when it said
         for seconds, label in SPANS:
             self.span.addItem(label, seconds)
-        self.span.setToolTip("How far back the slider reaches")
+        self.span.setToolTip(SPAN_TIP)
         self.span.currentIndexChanged.connect(self._span_chosen)
         self.speed = QComboBox()
         self.speed.setAccessibleName("Replay speed")
@@ -82,7 +102,6 @@ class ReplayBar(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setAccessibleName("Time shown")
         self.slider.setRange(0, 0)
-        self.slider.setToolTip("The moment the graph shows (its time window ends there)")
         self.slider.valueChanged.connect(self._moved)
         self.slider.sliderReleased.connect(self._emit_now)
         self.label = QLabel()
@@ -125,6 +144,34 @@ class ReplayBar(QWidget):
         self._show_label()
         self.follow_timer.start()
         self._emit_now()
+
+    def set_retention(self, seconds: float | None) -> None:
+        """Prometheus keeps its data ``seconds`` (None: it did not say, as Thanos, Mimir or VictoriaMetrics
+        may not): the slider reaches no further back, as Kiali's Replay keeps to the retention (before it,
+        a graph has no telemetry at all); the reaches beyond it are not offered."""
+        retention = max(STEP_S, int(seconds) // STEP_S * STEP_S) if seconds else None
+        if retention == self.retention:
+            return
+        self.retention = retention
+        spans = [(s, label) for s, label in SPANS if retention is None or s < retention]
+        if retention is not None and retention < SPANS[-1][0]:
+            spans.append((retention, reach_text(retention)))
+        chosen = int(self.span.currentData())
+        with QSignalBlocker(self.span):
+            self.span.clear()
+            for s, label in spans:
+                self.span.addItem(label, s)
+            fits = [i for i, (s, _label) in enumerate(spans) if s <= chosen]
+            self.span.setCurrentIndex(fits[-1] if fits else 0)
+        self.span.setToolTip(SPAN_TIP if retention is None or retention >= SPANS[-1][0] else
+                             f"{SPAN_TIP}: Prometheus keeps {duration_text(retention)} of data (its retention), "
+                             "so the slider reaches no further back")
+        if int(self.span.currentData()) == chosen:
+            self._show_label()  # (the slider's tooltip says how far back Prometheus keeps data)
+        elif self.follow_timer.isActive():
+            self._span_chosen()  # the reach was cut to the retention: a moment before it moves into it
+        else:
+            self._span_changed()  # not replaying: start() asks for the graph of the moment it opens on
 
     def set_time(self, t: int) -> None:
         """Point the slider at ``t`` (clamped to the span) and ask for its graph."""
@@ -222,4 +269,13 @@ class ReplayBar(QWidget):
         t = self.time
         # how long ago by the present, which the right end may not have caught up with (see _follow_present)
         ago = max(self.anchor, int(self._present())) - t
-        self.label.setText(f"{time.strftime('%H:%M', time.localtime(t))} ({ago_text(ago)})")
+        self.label.setText(f"{_clock_time(t)} ({ago_text(ago)})")
+        left = self.anchor - (self.slider.maximum() - self.slider.minimum()) * STEP_S
+        kept = (" (Prometheus keeps no older data)" if self.retention is not None
+                and int(self.span.currentData()) >= self.retention else "")
+        self.slider.setToolTip(f"The moment the graph shows (its time window ends there): from {_clock_time(left)}"
+                               f"{kept} to {_clock_time(self.anchor)} (now)")
+
+
+def _clock_time(t: int) -> str:
+    return time.strftime("%H:%M", time.localtime(t))
