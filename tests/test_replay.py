@@ -325,3 +325,38 @@ def test_replay_keeps_its_day_when_prometheus_does_not_say_how_long_it_keeps_dat
         assert _replay_spans(w) == ["Last hour", "Last 6 hours", "Last day"]
         assert w.replay.span.toolTip() == "How far back the slider reaches"
         next(windows, None)
+
+
+def test_the_right_end_keeps_to_the_present_while_the_moment_on_show_is_at_the_left_end(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Replay opens an hour back, at the left end of "Last hour". Half an hour on by the cluster's clock,
+    the right end ("now") had stayed where Replay opened, waiting for the bar's next use: its tooltip named a
+    "now" half an hour old, and one press of the arrow key jumped the moment on show by half an hour. The
+    right end keeps to the present as time passes; the slider reaches back to the moment on show (unchanged),
+    and the arrow key moves it one minute."""
+    import time
+
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+    from tests.ui_helpers import open_windows
+
+    cluster_now = [float(DEMO_NOW)]
+    windows = open_windows(qtbot, lambda: MainWindow(context=DEMO, namespaces=["shop"], factories={
+        DEMO: lambda: DemoCluster(clock=lambda: cluster_now[0])}))
+    w = next(windows)()
+    shown(qtbot, w, lambda g: bool(g.edges))
+    w.toolbar.replay_action.trigger()
+    opened = w.replay.time
+    shown(qtbot, w, lambda g: g.request.queryTime == opened)
+    cluster_now[0] += 1800
+    w.replay.follow_timer.timeout.emit()  # (the bar looks at the clock every few seconds, as time passes)
+    present = int(DEMO_NOW + 1800)
+
+    def hm(t: int) -> str:
+        return time.strftime("%H:%M", time.localtime(t))
+
+    assert w.replay.slider.toolTip().endswith(f"from {hm(opened)} to {hm(present)} (now)")
+    assert w.replay.time == opened and w.replay.label.text() == f"{hm(opened)} (1 h 30 min ago)"
+    assert w.replay.slider.value() == w.replay.slider.minimum(), "the handle stays at the left end"
+    qtbot.keyClick(w.replay.slider, Qt.Key.Key_Right)  # a minute on
+    assert w.replay.label.text() == f"{hm(opened + 60)} (1 h 29 min ago)"
+    shown(qtbot, w, lambda g: g.request.queryTime == opened + 60)
+    next(windows, None)

@@ -7,7 +7,8 @@ the usual time window. Live polling stops while replaying: a past graph does not
 
 The slider counts back from the present of the source (the cluster's clock), and its right end keeps
 to that present while replaying: every few seconds, and whenever the slider is used, the right end moves
-on to the present, and the moment already shown stays where it was in time (it reads further back). The inventory (workloads, Istio config) is today's; only the telemetry is from the past, as in
+on to the present, and the moment already shown stays where it was in time (it reads further back; one
+at the left end keeps the slider reaching back to it until another is chosen). The inventory (workloads, Istio config) is today's; only the telemetry is from the past, as in
 Kiali.
 """
 
@@ -73,7 +74,7 @@ class ReplayBar(QWidget):
         # the right end keeps to the present while replaying (a long replay labelled a stale time "now")
         self.follow_timer = QTimer(self)
         self.follow_timer.setInterval(FOLLOW_MS)
-        self.follow_timer.timeout.connect(lambda: self._follow_present(hold=True))
+        self.follow_timer.timeout.connect(self._follow_present)
         # a moved slider asks for its graph once it rests a moment, not at every pixel of a drag
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -207,23 +208,26 @@ class ReplayBar(QWidget):
             self.step()
 
     # -- internals ----------------------------------------------------------------------------------
-    def _follow_present(self, *, keep: bool = True, hold: bool = False) -> None:
+    def _follow_present(self, *, keep: bool = True) -> None:
         """Move the right end on to the source's present, by whole steps. ``keep``: the moment pointed at
-        stays (it reads further back; one that would fall off the left end goes to it, and the caller asks
-        for its graph), else the slider's place keeps its meaning (so many minutes back from now, as the
-        user just put it). ``hold`` (the timer's, the user not at the bar): the moment on show never
-        changes: at the left end the right end waits for the next use of the bar (the label still says
-        how long ago the moment is)."""
+        stays (it reads further back; one that the left end would leave behind keeps the slider reaching
+        back to it until another moment is chosen, so a moment on show is never changed unasked), else the
+        slider's place keeps its meaning (so many minutes back from now, as the user just put it)."""
         passed = (int(self._present()) - self.anchor) // STEP_S
         if self.slider.isSliderDown():
             passed = 0  # not under a drag: its release, or the next tick, follows
-        elif hold:
-            passed = min(passed, self.slider.value())
         if passed > 0:
             self.anchor += passed * STEP_S
             if keep:
+                value = self.slider.value() - passed
                 with QSignalBlocker(self.slider):
-                    self.slider.setValue(max(0, self.slider.value() - passed))
+                    self.slider.setMinimum(min(self.slider.minimum(), value))
+                    self.slider.setValue(value)
+        if self.slider.minimum() < 0 and not self.slider.isSliderDown():
+            # the reach past the span was for a moment no longer pointed at: back to the span (not under a
+            # drag: the handle would jump away from the mouse)
+            with QSignalBlocker(self.slider):
+                self.slider.setMinimum(min(0, self.slider.value()))
         self._show_label()
 
     def _span_changed(self) -> None:
@@ -271,7 +275,7 @@ class ReplayBar(QWidget):
         ago = max(self.anchor, int(self._present())) - t
         self.label.setText(f"{_clock_time(t)} ({ago_text(ago)})")
         left = self.anchor - (self.slider.maximum() - self.slider.minimum()) * STEP_S
-        kept = (" (Prometheus keeps no older data)" if self.retention is not None
+        kept = (" (Prometheus keeps no older data)" if self.retention is not None and not self.slider.minimum()
                 and int(self.span.currentData()) >= self.retention else "")
         self.slider.setToolTip(f"The moment the graph shows (its time window ends there): from {_clock_time(left)}"
                                f"{kept} to {_clock_time(self.anchor)} (now)")
