@@ -12,7 +12,8 @@ or a stand-in for istiod's debug endpoint, or an Envoy admin's ``/config_dump``:
 
 Faults are injected by tests: ``require_token``, ``require_client_cert``, ``forbid``, ``fail``,
 ``slow``, ``incomplete_rules`` (rules reviews as a webhook authorizer leaves them), ``hold_rbac_answers``
-(RBAC answers wait for an Event), ``clear_faults``; ``calls`` records every request as ``(method, path)``
+(RBAC answers wait for an Event), ``clear_faults``; ``clock`` is the time its answers' ``Date`` header says
+(a test sets one far from this machine's); ``calls`` records every request as ``(method, path)``
 so tests and benchmarks can count API calls, ``requests`` the full path and headers, ``rbac_calls`` the
 access and rules reviews asked, by namespace.
 
@@ -50,7 +51,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -394,6 +395,8 @@ class KubeEmulator:
         self.envoy_log_levels: dict[tuple[str, str], list[str]] = {}
         self._pod_logs: dict[tuple[str, str, str], list[tuple[float, str]]] = {}  # see add_pod_log
         self._stop_event = threading.Event()
+        # the server's clock, as its answers' Date header says it (a test sets one far from this machine's)
+        self.clock: Callable[[], float] = time.time
         self.calls: list[tuple[str, str]] = []
         self._rbac_asked: list[tuple[str, str]] = []  # (review kind, namespace asked of), see rbac_calls
         self._port_forward_held = threading.Event()  # see hold_port_forwards
@@ -1130,6 +1133,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header: the emulator's clock (``KubeEmulator.clock``), not this machine's."""
+        return super().date_time_string(self.emulator.clock() if timestamp is None else timestamp)
 
     def do_GET(self) -> None:  # noqa: N802
         self._dispatch("GET")

@@ -491,3 +491,29 @@ def test_a_cluster_that_did_not_answer_is_not_asked_again_for_its_clock(
     out, err = capsys.readouterr()
     assert "the namespace shop could not be read" in err and len(out.splitlines()) == 3
     assert not [path for _m, path, _h in kube_emulator.requests if "istio-system" in path or "prometheus" in path]
+
+
+def test_without_prometheus_the_window_ends_at_the_api_servers_present(
+        cluster: tuple[Any, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """This machine's clock is two hours behind the cluster's, and the cluster has no Prometheus to tell its
+    present: the window (the last 15 minutes) ended at this machine's time, silently, and the two traces of
+    the last minutes were not listed. It ends at the API server's present (its answers' Date) now."""
+    _jaeger, config = cluster
+    assert traces_main(["--kubeconfig", str(config), "-n", "shop", "--app", "reviews"],
+                       clock=lambda: time.time() - 2 * 3600) == 0
+    out, err = capsys.readouterr()
+    assert [ln.split()[-1] for ln in out.splitlines()[1:]] == ["b2", "a1"], err
+
+
+def test_without_a_cluster_the_window_ends_at_the_tracing_backends_present(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """An app's traces at a --tracing address, with no cluster to tell the time, and this machine's clock two
+    hours behind: the window ended at this machine's time and listed none of the last minutes' traces. It
+    ends at the tracing backend's present (its answers' Date) now."""
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    with JaegerEmulator(recent_traces(time.time())) as jaeger:
+        assert traces_main(["--tracing", jaeger.url, "-n", "shop", "--app", "reviews"],
+                           clock=lambda: time.time() - 2 * 3600) == 0
+    out, err = capsys.readouterr()
+    assert [ln.split()[-1] for ln in out.splitlines()[1:]] == ["b2", "a1"], err

@@ -360,3 +360,29 @@ def test_the_right_end_keeps_to_the_present_while_the_moment_on_show_is_at_the_l
     assert w.replay.label.text() == f"{hm(opened + 60)} (1 h 29 min ago)"
     shown(qtbot, w, lambda g: g.request.queryTime == opened + 60)
     next(windows, None)
+
+
+def test_without_prometheus_replay_counts_back_from_the_api_servers_clock(
+        qtbot, kube_emulator, shared_dir) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The cluster has no Prometheus (or it is down): its workloads and Istio config are shown without
+    telemetry. Its API server's clock is three days and five hours ahead of this machine's. Replay counted back from this
+    machine's clock, silently; it counts back from the API server's (its last answer's Date), as it does
+    from Prometheus' when there is one."""
+    import time
+
+    from meshdesk.sources.cluster import ClusterSource
+    from meshdesk.ui.mainwindow import MainWindow
+    from tests.test_cluster_source import _mesh
+    from tests.ui_helpers import open_windows
+
+    _mesh(kube_emulator, shared_dir)
+    kube_emulator.delete("services", "istio-system", "prometheus")  # no Prometheus in the cluster
+    far = (int(time.time()) // 60 + 3 * 1440 + 317) * 60  # three days and 5 h 17 min on, as a minute starts
+    kube_emulator.clock = lambda: far
+    windows = open_windows(qtbot, lambda: MainWindow(context="emu", namespaces=["bookinfo"], factories={
+        "emu": lambda: ClusterSource(kube_emulator.api_client(), context="emu")}))
+    w = next(windows)()
+    qtbot.waitUntil(lambda: w.last_error is not None, timeout=10000)  # "Prometheus was not found"
+    w.toolbar.replay_action.trigger()
+    assert w.replay.label.text() == f"{time.strftime('%H:%M', time.localtime(far - 3600))} (1 h ago)"
+    next(windows, None)

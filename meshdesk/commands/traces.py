@@ -282,8 +282,8 @@ def render_json(found: TraceSet, target: TraceTarget) -> str:
 
 
 def main(argv: Sequence[str] | None = None, clock: Callable[[], float] = time.time) -> int:
-    """``clock``: this machine's clock (unix seconds), where the search window ends for the demo and for a
-    cluster whose Prometheus cannot be asked the time (a test gives one that is off)."""
+    """``clock``: this machine's clock (unix seconds), where the search window ends for a cluster none of whose
+    servers told its time (a test gives one that is off)."""
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
     kind, name = _target(a, parser)
@@ -316,11 +316,11 @@ def main(argv: Sequence[str] | None = None, clock: Callable[[], float] = time.ti
                 raise _UsageError("the demo mesh has no traces in this build" if a.demo else "no tracing source")
             namespace = (a.namespace or getattr(source, "default_namespace", "")).strip()
             target, answered = _resolve(source, kind, name, namespace)
-            # a live cluster's window ends at its present (Prometheus' clock), as the app's Traces dock's does:
-            # this machine's clock hours behind listed none of the traces of the last minutes
-            # (not when the cluster did not answer: a second wait for nothing)
+            # a live cluster's window ends at its present (Prometheus' clock, else the API server's or the
+            # tracing backend's), as the app's Traces dock's does: this machine's clock hours behind listed none
+            # of the traces of the last minutes (Prometheus is not looked for when the cluster did not answer)
             ask_now = getattr(source, "ask_now", None)
-            end = float(ask_now()) if callable(ask_now) and answered else clock()
+            end = float(ask_now(cluster=answered)) if callable(ask_now) else clock()
             query = TraceQuery(target, end - since, end, limit=a.limit, min_duration_ms=a.min_duration,
                                errors_only=a.errors, tags=tags)
             found = traces.find_traces(query)

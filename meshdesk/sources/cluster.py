@@ -40,6 +40,7 @@ from meshdesk.sources.inventory import (
     OPTIONAL_ISTIO_RESOURCES,
     InventoryReader,
     RawApi,
+    api_server_clock,
     read_inventory,
 )
 from meshdesk.sources.logs import parse_timestamp
@@ -159,11 +160,39 @@ class ClusterSource:
     def now(self) -> float:
         """The cluster's present time (unix seconds): Prometheus' clock as its last answer told it, so
         Replay's "an hour ago" is an hour before the newest data even when this machine's clock is off;
-        this machine's clock before Prometheus has answered."""
+        while Prometheus is missing or down, the API server's (its last answer's Date), then the tracing
+        backend's; this machine's clock only when none of them has answered."""
+        told = self._told_now()
+        return told if told is not None else self.clock()
+
+    def _told_now(self) -> float | None:
+        """The present as the cluster's servers last told it (see :meth:`now`); None when none has."""
         with self._lock:
-            prometheus = self._prometheus
+            prometheus, tracing = self._prometheus, self._tracing
         server = prometheus.client.server_now() if prometheus is not None else None
-        return server if server is not None else self.clock()
+        if server is None and self.api is not None:
+            server = api_server_clock(self.api).now()
+        if server is None and tracing is not None:
+            server = tracing.client.server_now()
+        return server
+
+    def ask_now(self, *, cluster: bool = True) -> float:
+        """The cluster's present as :meth:`now`, Prometheus being looked for and asked first when it has not
+        answered yet (a command that reads no graph: ``meshdesk traces``); when it cannot be reached (its
+        error is kept for the next snapshot to say), the API server's clock, and when no server of the
+        cluster has told the time, the tracing backend's (connected now: the search that follows uses it).
+        ``cluster`` False: the cluster did not answer, and is not asked again (a second wait for nothing)."""
+        if cluster and (self.api is not None or self.prometheus_url):
+            try:
+                self._connect()
+            except SourceError as e:
+                log.debug("Prometheus' clock is not known (%s)", e.message)
+        if self._told_now() is None and (self.tracing_url or (cluster and self.api is not None)):
+            try:
+                self._connect_tracing()
+            except SourceError as e:  # (the search says it)
+                log.debug("the tracing backend's clock is not known (%s)", e.message)
+        return self.now()
 
     def retention(self) -> float | None:
         """How long Prometheus keeps its data (seconds), as it said when a replayed graph was read; None when
@@ -184,17 +213,6 @@ class ClusterSource:
             retention = None
         with self._lock:
             self._retention = (prometheus, retention)
-
-    def ask_now(self) -> float:
-        """The cluster's present as :meth:`now`, Prometheus being looked for and asked first when it has not
-        answered yet (a command that reads no graph: ``meshdesk traces``); this machine's clock when there
-        is no cluster or Prometheus cannot be reached (its error is kept for the next snapshot to say)."""
-        if self.api is not None or self.prometheus_url:
-            try:
-                self._connect()
-            except SourceError as e:
-                log.debug("the cluster's clock is not known (%s): this machine's is taken", e.message)
-        return self.now()
 
     def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
         """``request`` with Kiali's shorter rate windows for namespaces younger than its duration. A

@@ -14,7 +14,9 @@ import logging
 import os
 import re
 import ssl
+import time
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -220,6 +222,31 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+class ServerClock:
+    """A server's present time, as the ``Date`` header of its last answer said it, moved on by the time
+    passed since on this machine's monotonic clock: a machine whose own clock is off still learns the time
+    the cluster is at. Safe to share between threads (one tuple is replaced at a time)."""
+
+    def __init__(self) -> None:
+        self._seen: tuple[float, float] | None = None  # (the server's unix time, our monotonic time then)
+
+    def note(self, date: object) -> None:
+        """Take the time of an answer's ``Date`` header (an HTTP date; anything else is passed over)."""
+        if not date:
+            return
+        try:
+            said = parsedate_to_datetime(str(date)).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        # a Date is whole seconds, cut down: the middle of its second is the nearest guess
+        self._seen = (said + 0.5, time.monotonic())
+
+    def now(self) -> float | None:
+        """The server's present (unix seconds); None before an answer with a Date."""
+        seen = self._seen
+        return None if seen is None else seen[0] + (time.monotonic() - seen[1])
+
+
 class HTTPAPIClient:
     """The transport of an HTTP API client: ``url`` with any path prefix (the API's paths go after it,
     before its query: a proxy's ``?access_token=`` is kept and sent; a fragment is never sent), the
@@ -269,6 +296,7 @@ class HTTPAPIClient:
         # stays in force, and a fresh session verifies against the system CAs.
         self._verify: bool | str | None = False if insecure else ca_bundle or (None if session is not None else True)
         self.timeout = float(timeout)
+        self.server_clock = ServerClock()  # the server's time, from its answers
         self._secrets = [s for s in (token, basic_auth[1] if basic_auth else None) if s]
         if basic_auth:  # the header form, in case a proxy echoes it back
             self._secrets.extend(_basic_header_forms(*basic_auth))
@@ -472,4 +500,10 @@ class HTTPAPIClient:
             raise unreachable(f"Cannot reach {name} at {where}: {e.strerror or type(e).__name__}"
                               + (" (is the CA bundle file still there?)" if isinstance(self._verify, str) else ""),
                               hint="check the CA bundle in Settings for this context") from None
+        self.server_clock.note(resp.headers.get("Date") if resp.headers is not None else None)
         return resp
+
+    def server_now(self) -> float | None:
+        """The server's present time (unix seconds), from the Date of its last answer (see ``ServerClock``);
+        None before an answer with a Date."""
+        return self.server_clock.now()

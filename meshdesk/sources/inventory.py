@@ -70,6 +70,7 @@ from meshdesk.sources.base import (
     size_words,
 )
 from meshdesk.sources.errors import LIST_NAMESPACES, translate
+from meshdesk.sources.httpapi import ServerClock
 
 JsonObj = dict[str, Any]
 
@@ -255,13 +256,26 @@ class RawApi:
             # straight to the client's connection pool (its TLS and proxy settings), the same way in every
             # client version, and so that a timeout is one timeout: urllib3's default retries would repeat a
             # slow GET four times
-            return self.api.rest_client.pool_manager.request(method, url, body=raw, headers=headers,
+            resp = self.api.rest_client.pool_manager.request(method, url, body=raw, headers=headers,
                                                              timeout=timeout or self.timeout, retries=_RETRIES,
                                                              preload_content=preload)
+            api_server_clock(self.api).note(resp.headers.get("Date") if resp.headers is not None else None)
+            return resp
         except SourceError:
             raise
         except Exception as e:  # noqa: BLE001 - every library failure becomes a typed, secret-free error
             raise translate(e, what=what) from None
+
+
+def api_server_clock(api: Any) -> ServerClock:
+    """The API server's clock, as the answers to calls made through ``api`` (its ``ApiClient``) said it:
+    kept with the client, which every reader of the same context shares."""
+    clock = getattr(api, "meshdesk_server_clock", None)
+    if not isinstance(clock, ServerClock):
+        clock = ServerClock()
+        with contextlib.suppress(AttributeError):  # (a client that takes no attribute: a clock per call)
+            api.meshdesk_server_clock = clock
+    return clock
 
 
 def _answer_error(status: int, reason: Any, data: Any, what: str) -> SourceError:

@@ -20,7 +20,6 @@ import time as _time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -219,8 +218,6 @@ class PrometheusClient(HTTPAPIClient):
                          ca_bundle=ca_bundle, insecure=insecure, timeout=timeout)
         self._use_get = False
         self.last_warnings: list[str] = []
-        # Prometheus' clock as its last answer's Date gave it: (its unix time, our monotonic time then)
-        self._server_clock: tuple[float, float] | None = None
         if session is None:
             # an auth proxy in front of Prometheus (oauth2-proxy) sends a request without its login to a
             # login page, most often on another address (the company's SSO): not the Prometheus to set
@@ -371,28 +368,7 @@ class PrometheusClient(HTTPAPIClient):
     def _api(self, path: str, params: Mapping[str, str] | None) -> tuple[Mapping[str, Any], list[str]]:
         return self._decode(self._fetch(path, params))
 
-    def server_now(self) -> float | None:
-        """Prometheus' present time (unix seconds), from the Date of its last answer and the time passed
-        since on this machine's monotonic clock, so a machine whose clock is off still learns the time
-        the cluster's data is at; None before an answer with a Date."""
-        seen = self._server_clock
-        if seen is None:
-            return None
-        return seen[0] + (_time.monotonic() - seen[1])
-
-    def _note_clock(self, resp: requests.Response) -> None:
-        date = resp.headers.get("Date") if resp.headers is not None else None
-        if not date:
-            return
-        try:
-            said = parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return
-        # a Date is whole seconds, cut down: the middle of its second is the nearest guess
-        self._server_clock = (said + 0.5, _time.monotonic())
-
     def _decode(self, resp: requests.Response) -> tuple[Mapping[str, Any], list[str]]:
-        self._note_clock(resp)
         where = self._display_url
         status = resp.status_code
         sent, excerpt, body, too_deep = self._read_body(resp)
