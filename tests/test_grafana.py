@@ -219,6 +219,20 @@ def test_the_grafana_url_saved_for_a_context_is_the_one_opened(
         assert opened[0].startswith(f"{grafana.url}/d/{grafana.uid('Istio Service Dashboard')}/")
         assert _query(opened[0])["var-service"] == "reviews.shop.svc.cluster.local"
         assert not any("grafana" in path for _, path in kube_emulator.calls)
+        # another address saved: the next link goes there, and the context is not read again for it
+        other = GrafanaEmulator().start()
+        try:
+            source = w.poller.source
+            saved = load_settings()
+            saved.set_context_settings("prod-east", ContextSettings(grafana_url=other.url))
+            saved.save()
+            w._on_settings_saved(saved)  # (as the Settings dialog's OK does)
+            assert w.poller.source is source
+            assert perf.view_in_grafana()
+            qtbot.waitUntil(lambda: len(opened) == 2, timeout=20000)
+            assert opened[1].startswith(f"{other.url}/d/")
+        finally:
+            other.stop()
     finally:
         perf.shutdown()
         w.close()

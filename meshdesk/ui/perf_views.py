@@ -351,6 +351,8 @@ class PerformanceViews(QObject):
         self.traces = TracesView()
         # "View in Grafana" in the Metrics dock: the shown context's Grafana, in the browser
         self.grafana = GrafanaLinks(self)
+        self._grafana_source: Any = None  # the live source whose Grafana it is
+        self._grafana_used = ""  # the URL it was made with
         self.grafana.said.connect(self._grafana_said)
         self.metrics.grafana_button.clicked.connect(self.view_in_grafana)
         self._grafana_said(self.grafana.unavailable, False)
@@ -509,16 +511,24 @@ class PerformanceViews(QObject):
         source has its API client); none for the demo mesh or a snapshot."""
         api = getattr(source, "api", None)
         context = str(getattr(source, "context", "") or "")
+        self._grafana_source = None
         if source is None or offline or api is None or not context:
             why = ("The demo mesh has no Grafana" if source is not None and not offline and api is None
                    else "A snapshot has no Grafana" if offline else "No cluster is open")
             self.grafana.set_opener(None, why)
         else:
-            settings = getattr(self.window, "settings", None)
-            chosen = settings.context_settings(context) if settings is not None else None
-            url = str(getattr(chosen, "grafana_url", "") or "")
+            self._grafana_source = source
+            self._grafana_used = url = self._grafana_url()
             self.grafana.set_opener(GrafanaOpener(api, url=url, timeout=float(getattr(source, "timeout", 15.0))))
         self._grafana_said(self.grafana.unavailable, False)
+
+    def _grafana_url(self) -> str:
+        """The Grafana URL saved for the shown context ("": found in the cluster)."""
+        settings = getattr(self.window, "settings", None)
+        context = str(getattr(self._grafana_source, "context", "") or "")
+        if settings is None or not context:
+            return ""
+        return str(getattr(settings.context_settings(context), "grafana_url", "") or "")
 
     def view_in_grafana(self) -> bool:
         """Open Istio's Grafana dashboard of what the Metrics dock charts (its workload's or service's, the
@@ -684,6 +694,8 @@ class PerformanceViews(QObject):
         Edit and Delete, follow Read-only at once."""
         self.envoy.settings_changed()
         self.config.settings_changed()
+        if self._grafana_source is not None and self._grafana_url() != self._grafana_used:
+            self._set_grafana(self._grafana_source, "")  # its new address (the context is not reopened for it)
 
     def shutdown(self) -> None:
         self.grafana.shutdown()  # (its port-forward)
