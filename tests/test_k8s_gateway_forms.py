@@ -1,4 +1,4 @@
-"""Creating and editing a Kubernetes Gateway API Gateway, and creating a ReferenceGrant, from the
+"""Creating and editing a Kubernetes Gateway API Gateway and a ReferenceGrant, from the
 Actions menu, as Kiali's "Create Istio config" offers K8sGateway and K8sReferenceGrant: against the
 Kubernetes API emulator serving the Gateway API's CRDs (the object read back from it), on a cluster
 without them (the items disabled, saying so) and on the demo cluster. Real widgets, offscreen; no sleeps."""
@@ -159,6 +159,7 @@ def test_a_kubernetes_gateway_is_written_read_back_and_edited_in_its_form(
     dialog = open_by_text(ctl, qtbot, inventory(emu), "Edit Kubernetes Gateway books in a form…")
     form = dialog.form
     assert isinstance(form, K8sGatewayForm) and form.name.isReadOnly()
+    assert form.title == "Edit Kubernetes Gateway bookinfo/books"  # not Kiali's inner name, K8sGateway
     assert [b.name.text() for b in form.listeners] == ["http", "https"]
     assert form.listeners[1].certificates.text() == "books-cert, certs/wildcard"
     form.listeners[0].port.setText("8080")
@@ -575,3 +576,62 @@ def test_a_reference_grant_takes_at_most_sixteen_entries_a_side(
     with pytest.raises(RoutingError, match="17 to entries: the Gateway API takes at most 16"):
         build_reference_grant("many", "bookinfo", GrantSide("HTTPRoute", namespace="shop"),
                               [GrantSide("Service", name=f"s-{i}") for i in range(17)])
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_a_reference_grant_is_edited_in_its_form(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    """A ReferenceGrant could be created in its form, not edited: changing who may refer here took the YAML
+    editor. Its form opens prefilled with every entry, and saving replaces the grant as read, through a
+    review of the diff."""
+    emu.add_namespace("travel")
+    emu.add({"apiVersion": f"{GW}/v1beta1", "kind": "ReferenceGrant",
+             "metadata": {"name": "routes-in", "namespace": "bookinfo", "labels": {"team": "books"}},
+             "spec": {"from": [{"group": GW, "kind": "HTTPRoute", "namespace": "shop"},
+                               {"group": GW, "kind": "GRPCRoute", "namespace": "travel"}],
+                      "to": [{"group": "", "kind": "Service", "name": "reviews"},
+                             {"group": "", "kind": "Service", "name": "ratings"}]}})
+    ctl = controller_for(emu, tmp_path, window)
+    menu = answered_menu(ctl, qtbot, None, GRAPH, inventory(emu))
+    action = next(a for a in menu.actions() if a.text() == "Edit ReferenceGrant routes-in in a form…")
+    dialog = trigger(ctl, qtbot, action)
+    form = dialog.form
+    assert isinstance(form, ReferenceGrantForm)
+    assert form.title == "Edit ReferenceGrant bookinfo/routes-in"
+    assert form.name.text() == "routes-in" and form.name.isReadOnly()
+    assert [(r.kind.currentText(), r.entry().namespace) for r in form.sources] == \
+        [("HTTPRoute", "shop"), ("GRPCRoute", "travel")]
+    assert [(r.kind.currentText(), r.entry().name) for r in form.targets] == \
+        [("Service", "reviews"), ("Service", "ratings")]
+    assert form.error.text() == ""
+    # travel's routes no longer, and every Service rather than ratings alone
+    qtbot.mouseClick(form.sources[1].remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(form.sources) == 1)
+    form.targets[1].value.setText("details")
+    review(dialog, qtbot)
+    assert dialog.plan.summary == "Save the edited ReferenceGrant bookinfo/routes-in"
+    changed = [line for line in dialog.diff_text.toPlainText().splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["-  - group: gateway.networking.k8s.io", "-    kind: GRPCRoute", "-    namespace: travel",
+                       "-    name: ratings", "+    name: details"], changed
+    confirm(dialog, qtbot)
+    grant = emu.get("referencegrants", "bookinfo", "routes-in", GW)
+    assert grant["spec"] == {"from": [{"group": GW, "kind": "HTTPRoute", "namespace": "shop"}],
+                             "to": [{"group": "", "kind": "Service", "name": "reviews"},
+                                    {"group": "", "kind": "Service", "name": "details"}]}
+    assert grant["metadata"]["labels"] == {"team": "books"}  # only the spec is the form's
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_a_reference_grant_the_form_cannot_show_is_not_edited_in_it(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    """A kind the form does not offer would be lost by saving from it: the item says so and stays disabled."""
+    emu.add({"apiVersion": f"{GW}/v1beta1", "kind": "ReferenceGrant",
+             "metadata": {"name": "odd", "namespace": "bookinfo"},
+             "spec": {"from": [{"group": GW, "kind": "UDPRoute", "namespace": "shop"}],
+                      "to": [{"group": "", "kind": "Service"}]}})
+    ctl = controller_for(emu, tmp_path, window)
+    menu = answered_menu(ctl, qtbot, None, GRAPH, inventory(emu))
+    action = next(a for a in menu.actions() if a.text() == "Edit ReferenceGrant odd in a form…")
+    assert not action.isEnabled()
+    assert "spec.from[0].kind 'UDPRoute' (the form offers HTTPRoute" in action.toolTip()

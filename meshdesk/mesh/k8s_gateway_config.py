@@ -377,13 +377,53 @@ def _grant_words(grant: IstioObject) -> str:
     return f"{sources} may refer to {targets} of {grant.namespace}"
 
 
-def reference_grant_plan(inv: Inventory, grant: IstioObject) -> ChangePlan:
-    _taken_k8s(inv, REFERENCE_GRANT, grant.namespace, grant.name)
+def reference_grant_plan(inv: Inventory, grant: IstioObject, *, editing: bool = False) -> ChangePlan:
+    """Create ``grant`` (a name already taken is refused); editing, only the summary and the notes (the
+    form's editor replaces the object as read)."""
+    if not editing:
+        _taken_k8s(inv, REFERENCE_GRANT, grant.namespace, grant.name)
     plan = ChangePlan(f"ReferenceGrant {grant.namespace}/{grant.name}: {_grant_words(grant)}")
     for warning in grant_warnings([s["kind"] for s in grant.spec["from"]], [t["kind"] for t in grant.spec["to"]]):
         plan.notes.append(f"Warning: {warning}.")
-    plan.changes.append(Change(CREATE, obj=grant))
+    if not editing:
+        plan.changes.append(Change(CREATE, obj=grant))
     return plan
+
+
+def reference_grant_fields(spec: Any) -> tuple[dict[str, list[GrantSide]], list[str]]:
+    """What the ReferenceGrant form shows of ``spec`` (its ``from`` and ``to`` entries) and what it cannot,
+    by path: a kind the form does not offer, or a kind under another API group than its own."""
+    out: list[str] = []
+    if not isinstance(spec, dict):
+        return {}, ["spec (not a mapping)"]
+    out += [f"spec.{k}" for k in spec if k not in ("from", "to")]
+    sides: dict[str, list[GrantSide]] = {"from": [], "to": []}
+    for side, kinds, keys in (("from", GRANT_FROM_KINDS, {"group", "kind", "namespace"}),
+                              ("to", GRANT_TO_KINDS, {"group", "kind", "name"})):
+        raw_entries = spec.get(side)
+        if not isinstance(raw_entries, list) or not raw_entries:
+            out.append(f"spec.{side} (the form needs at least one entry)")
+            continue
+        for i, raw in enumerate(raw_entries):
+            at = f"spec.{side}[{i}]"
+            if not isinstance(raw, dict):
+                out.append(f"{at} (not a mapping)")
+                continue
+            out += [f"{at}.{k}" for k in raw if k not in keys]
+            kind, group = raw.get("kind"), raw.get("group", "")
+            if kind not in kinds:
+                out.append(f"{at}.kind {said(kind)} (the form offers {', '.join(kinds)})")
+                continue
+            if group != kinds[kind]:
+                out.append(f"{at}.group {said(group)} (a {kind} is of {kinds[kind] or 'the core group'})")
+                continue
+            value = raw.get("namespace" if side == "from" else "name")
+            if value is not None and not isinstance(value, str):
+                out.append(f"{at}.{'namespace' if side == 'from' else 'name'} (not a name)")
+                continue
+            sides[side].append(GrantSide(str(kind), namespace=value or "") if side == "from"
+                               else GrantSide(str(kind), name=value or ""))
+    return sides, out
 
 
 def gateway_api_missing(inv: Inventory, kind: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -713,19 +713,29 @@ def keep_sidecar_spellings(spec: dict[str, Any], before: Any) -> dict[str, Any]:
     return spec
 
 
+def shown_kind_name(kind: str) -> str:
+    """``kind`` as a person reads it: a Kubernetes Gateway API kind by the API's name ("Kubernetes Gateway"
+    for its Gateway, not to be taken for Istio's), Istio's as they are."""
+    if kind == "K8sGateway":
+        return "Kubernetes Gateway"
+    return kind[3:] if kind.startswith("K8s") else kind
+
+
 def form_misfit(kind: str, spec: Any) -> str:
     """Why the form of ``kind`` cannot edit an object with ``spec``, in words ("" when it can)."""
     from meshdesk.mesh.gateway_config import gateway_fields
-    from meshdesk.mesh.k8s_gateway_config import k8s_gateway_fields
+    from meshdesk.mesh.k8s_gateway_config import k8s_gateway_fields, reference_grant_fields
     from meshdesk.mesh.request_auth import request_authentication_fields
 
-    reader = {"AuthorizationPolicy": authorization_policy_fields, "RequestAuthentication": request_authentication_fields,
-              "Gateway": gateway_fields, "K8sGateway": k8s_gateway_fields}.get(kind, sidecar_fields)
+    reader: Callable[[Any], tuple[Any, list[str]]] = {
+        "AuthorizationPolicy": authorization_policy_fields, "RequestAuthentication": request_authentication_fields,
+        "Gateway": gateway_fields, "K8sGateway": k8s_gateway_fields,
+        "K8sReferenceGrant": reference_grant_fields}.get(kind, sidecar_fields)
     _, unknown = reader(spec)
     if not unknown:
         return ""
     shown = ", ".join(unknown[:4]) + (f" and {len(unknown) - 4} more" if len(unknown) > 4 else "")
-    shown_kind = "Kubernetes Gateway" if kind == "K8sGateway" else kind
+    shown_kind = shown_kind_name(kind)
     return (f"The form cannot show all of this {shown_kind}: it has {shown}, which the form does not know, and "
             "saving from the form would drop it. Edit it as YAML instead (Istio config dock, Edit).")
 

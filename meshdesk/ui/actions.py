@@ -44,7 +44,7 @@ from meshdesk.mesh.k8s_gateway_config import REFERENCE_GRANT, gateway_api_missin
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import http_only_reason, managed_objects, tcp_only
 from meshdesk.mesh.schema import CRDSchemas
-from meshdesk.mesh.security import form_misfit
+from meshdesk.mesh.security import form_misfit, shown_kind_name
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import (
@@ -99,7 +99,7 @@ REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("
 NAMESPACE_ACTIONS = ("injection", "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
                      "sidecar", "request-authentication", "gateway", "k8s-gateway", "reference-grant",
                      "edit-authorization-policy", "edit-sidecar", "edit-request-authentication", "edit-gateway",
-                     "edit-k8s-gateway",
+                     "edit-k8s-gateway", "edit-reference-grant",
                      "remove")
 # the service actions that act on HTTP requests (matches, faults, timeouts and retries): none for TCP
 HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "Fault injection",
@@ -325,9 +325,10 @@ class ActionsController(QObject):
                                 ("Sidecar", "edit-sidecar", SidecarForm),
                                 ("RequestAuthentication", "edit-request-authentication", RequestAuthenticationForm),
                                 ("Gateway", "edit-gateway", GatewayForm),
-                                (K8S_GATEWAY, "edit-k8s-gateway", K8sGatewayForm)):
+                                (K8S_GATEWAY, "edit-k8s-gateway", K8sGatewayForm),
+                                (REFERENCE_GRANT, "edit-reference-grant", ReferenceGrantForm)):
             for obj in sorted(inv.istio_objects(kind, ns), key=lambda o: o.name):
-                shown = "Kubernetes Gateway" if kind == K8S_GATEWAY else kind
+                shown = shown_kind_name(kind)
                 spec = ActionSpec(key, f"Edit {shown} {obj.name} in a form…", ns, [("update", kind)],
                                   _edit_form(form, obj, graph=graph if form is SidecarForm else None),
                                   submenu=f"Edit {'an' if shown[0] in 'AEIOU' else 'a'} {shown} in a form",

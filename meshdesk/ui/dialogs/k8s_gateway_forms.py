@@ -1,6 +1,6 @@
 """The forms that create a Kubernetes Gateway API Gateway (listeners, addresses) and a ReferenceGrant in
-a namespace, as Kiali's "Create Istio config" offers K8sGateway and K8sReferenceGrant; the Gateway form
-also edits an existing Gateway whose fields it knows. What is wrong is said under the form as it is
+a namespace, as Kiali's "Create Istio config" offers K8sGateway and K8sReferenceGrant; both forms also
+edit an existing object whose fields they know. What is wrong is said under the form as it is
 typed, and ``plan`` refuses it with the same words.
 """
 
@@ -40,6 +40,7 @@ from meshdesk.mesh.k8s_gateway_config import (
     k8s_gateway_fields,
     k8s_gateway_plan,
     keep_k8s_spellings,
+    reference_grant_fields,
     reference_grant_plan,
 )
 from meshdesk.mesh.routing import RoutingError
@@ -315,6 +316,13 @@ class GrantRow(QWidget):
         self.group.setToolTip("The kind's API group" + ("" if group else " (core: a Kubernetes object of its own, "
                                                         "written as an empty group)"))
 
+    def fill(self, entry: GrantSide) -> None:
+        self.kind.setCurrentText(entry.kind)
+        if isinstance(self.value, QComboBox):
+            self.value.setCurrentText(entry.namespace)
+        else:
+            self.value.setText(entry.name)
+
     def entry(self) -> GrantSide:
         text = self.value.currentText() if isinstance(self.value, QComboBox) else self.value.text()
         if self.side == "from":
@@ -329,7 +337,8 @@ class ReferenceGrantForm(ActionForm):
                  "Secrets (their certificates). Each 'from' entry may refer to each 'to' entry; up to "
                  f"{MAX_GRANT_ENTRIES} of each.")
 
-    def __init__(self, inv: Inventory, namespace: str, parent: QWidget | None = None) -> None:
+    def __init__(self, inv: Inventory, namespace: str, parent: QWidget | None = None, *,
+                 editing: IstioObject | None = None) -> None:
         super().__init__(parent)
         self.inv, self.namespace = inv, namespace
         self.subject = f"namespace {namespace}"
@@ -362,8 +371,17 @@ class ReferenceGrantForm(ActionForm):
             self.rows[side], self.add_buttons[side] = rows, button
         self.warning, self.error = _labels(outer, "grant")
         self.name.textChanged.connect(self._update)
-        self.add_entry("from")
-        self.add_entry("to")
+        self.editor = _Editing(self, editing, inv) if editing is not None else None
+        if self.editor is None:
+            self.add_entry("from")
+            self.add_entry("to")
+            return
+        fields, _unknown = reference_grant_fields(self.editor.before.spec)
+        for side in ("from", "to"):
+            for entry in fields.get(side) or [GrantSide(next(iter(GRANT_FROM_KINDS if side == "from"
+                                                                   else GRANT_TO_KINDS)))]:
+                self.add_entry(side).fill(entry)
+        self._update()
 
     # the first entry of each side, by the names the one-entry form gave them
     @property
@@ -426,6 +444,9 @@ class ReferenceGrantForm(ActionForm):
             self._build(self.name.text().strip() or "unnamed")
         except RoutingError as e:
             problem = str(e)
+        editor: _Editing | None = getattr(self, "editor", None)
+        if editor is not None and editor.misfit:
+            problem = editor.misfit
         self.error.setText(problem[:1].upper() + problem[1:])
         warnings = grant_warnings([r.kind.currentText() for r in self.sources],
                                   [r.kind.currentText() for r in self.targets])
@@ -437,4 +458,7 @@ class ReferenceGrantForm(ActionForm):
                                      [r.entry() for r in self.targets])
 
     def plan(self, inv: Inventory) -> ChangePlan:
+        if self.editor is not None:
+            return self.editor.plan(inv, lambda: self._build(self.name.text().strip()),
+                                    lambda i, new: reference_grant_plan(i, new, editing=True))
         return reference_grant_plan(inv, self._build(self.name.text().strip()))

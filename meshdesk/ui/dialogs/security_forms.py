@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from meshdesk.mesh.changes import ChangePlan
 from meshdesk.mesh.config_edit import editable_yaml, keep_order_deep
-from meshdesk.mesh.inventory import K8S_GATEWAY, Inventory, IstioObject, Workload
+from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.security import (
     ALLOW,
@@ -54,6 +54,7 @@ from meshdesk.mesh.security import (
     parse_conditions,
     parse_selector,
     provider_problem,
+    shown_kind_name,
     sidecar_fields,
     sidecar_plan,
     split_list,
@@ -208,10 +209,9 @@ class _Editing:
         # never shown: its plan is reused
         self.saver = ConfigEditForm(before, inv, "", parent=form, gone_hint=(
             f"There is nothing to save the form over: Cancel, and add a new "
-            f"{'Kubernetes Gateway' if before.kind == K8S_GATEWAY else before.kind} from the namespace's Actions if "
-            "it is still wanted."))
+            f"{shown_kind_name(before.kind)} from the namespace's Actions if it is still wanted."))
         self.saver.hide()
-        what = f"{before.kind} {before.namespace}/{before.name}"
+        what = f"{shown_kind_name(before.kind)} {before.namespace}/{before.name}"
         form.title = f"Edit {what}"
         form.subject = ""
         form.help_text += " Saving replaces the object's spec with the form's, once you confirm on the next page."
