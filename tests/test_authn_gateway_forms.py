@@ -308,8 +308,8 @@ def test_a_gateway_is_written_with_its_servers_and_the_review_shows_its_validati
     ({"tls_mode": "SIMPLE", "credential": "c"}, "a HTTP server takes no TLS mode"),
     ({"protocol": "HTTPS", "tls_mode": "SIMPLE", "credential": "My Cert"}, "credentialName: 'My Cert' is not a valid name"),
     # a DNS label of more than 63 characters, which Istio refuses in a Gateway's host (QA pass: it was sent)
-    ({"hosts": "a" * 64 + ".example.com"}, "a part of a host name is at most 63 characters"),
-    ({"hosts": "*." + "b" * 70 + ".com"}, "a part of a host name is at most 63 characters"),
+    ({"hosts": "a" * 64 + ".example.com"}, "is 64 characters long; a DNS label (the part between dots) is at most 63"),
+    ({"hosts": "*." + "b" * 70 + ".com"}, "is 70 characters long; a DNS label (the part between dots) is at most 63"),
 ])
 def test_bad_server_input_is_refused_in_words(emu: KubeEmulator, settings: Settings, window: QWidget,
                                               qtbot: QtBot, server: dict[str, str], message: str) -> None:

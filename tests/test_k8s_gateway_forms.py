@@ -23,12 +23,13 @@ from meshdesk.mesh.k8s_gateway_config import (
     address_problem,
     build_k8s_gateway,
     build_reference_grant,
+    hostname_problem,
     k8s_gateway_fields,
 )
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.request_auth import jwks_uri_problem
 from meshdesk.mesh.routing import MANAGED_LABEL, RoutingError
-from meshdesk.mesh.security import name_problem
+from meshdesk.mesh.security import egress_host_problem, name_problem
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.sources.inventory import read_inventory
@@ -635,3 +636,51 @@ def test_a_reference_grant_the_form_cannot_show_is_not_edited_in_it(
     action = next(a for a in menu.actions() if a.text() == "Edit ReferenceGrant odd in a form…")
     assert not action.isEnabled()
     assert "spec.from[0].kind 'UDPRoute' (the form offers HTTPRoute" in action.toolTip()
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_a_listener_hostname_with_a_label_longer_than_dns_takes_is_refused_naming_it(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    """The Gateway API's pattern takes labels of any length, so a 64-character label was let through and
+    written; DNS and Istio take 63. The label is named, and nothing is written."""
+    ctl = controller_for(emu, tmp_path, window)
+    dialog = open_by_text(ctl, qtbot, inventory(emu), "Add a Kubernetes Gateway in bookinfo…")
+    form = dialog.form
+    assert isinstance(form, K8sGatewayForm)
+    qtbot.keyClicks(form.name, "long")
+    label = "shop" + "x" * 60
+    form.listeners[0].hostname.setText(f"{label}.example.com")
+    message = refused(dialog, qtbot).replace("\u200b", "")  # (a long word is shown with places to wrap)
+    assert message.endswith(f": its label '{label[:40]}\u2026{label[-15:]}' is 64 characters long; a DNS label (the "
+                            "part between dots) is at most 63"), message
+    assert emu.objects("gateways", GW, "bookinfo") == []
+    form.listeners[0].hostname.setText(f"*.{label[:63]}.example.com")
+    assert form.error.text() == ""
+
+
+@pytest.mark.parametrize(("check", "host", "message"), [
+    # a Kubernetes Gateway's listener: the Gateway API's maxLength, 253
+    (hostname_problem, ("a" * 63 + ".") * 3 + "b" * 61, None),
+    (hostname_problem, ("a" * 63 + ".") * 3 + "b" * 63, "is 255 characters long: a host name is at most 253"),
+    (lambda v: address_problem("Hostname", v), f"{'c' * 64}.example.com", "its label 'cccccccccc"),
+    # Istio's Gateway: Istio's 255, a label of 63, no all-digit last label but an IP address, no short name
+    (gateway_host_problem, ("a" * 63 + ".") * 3 + "b" * 63, None),
+    (gateway_host_problem, "x." + "a" * 64 + ".com", "is 64 characters long; a DNS label (the part between dots)"),
+    (gateway_host_problem, "shop.123", "its last label '123' is all digits, which Istio refuses"),
+    (gateway_host_problem, "192.0.2.10", None),
+    (gateway_host_problem, "bookinfo/reviews", "'reviews' is a short name, which Istio refuses in a Gateway"),
+    (gateway_host_problem, "*", None),
+    (gateway_host_problem, "./*.example.com", None),
+    # a Sidecar's egress host: as Istio checks it, an IP address refused too
+    (egress_host_problem, "*/192.0.2.10", "its last label '10' is all digits, which Istio refuses"),
+    (egress_host_problem, "./reviews", "'reviews' is a short name, which Istio refuses in a Sidecar"),
+    (egress_host_problem, "istio-system/*", None),
+])
+def test_host_names_are_judged_as_istio_judges_them(check: Any, host: str, message: str | None) -> None:
+    """Istio checks a host's length (255), each label's (63), refuses an all-digit last label (a Gateway
+    takes an IP address) and, in a Gateway or a Sidecar, a short name; a Kubernetes Gateway's hostname is
+    at most 253 characters, its CRD's maxLength."""
+    if message is None:
+        assert check(host) == ""
+    else:
+        assert message in check(host)

@@ -323,7 +323,7 @@ def test_a_sidecar_is_written_and_its_bad_hosts_are_refused(
     # a part of a host name longer than DNS allows, which Istio refuses; a name outside ASCII, with its
     # xn-- form (both were said only as "not a host name", or not at all)
     form.hosts.setText(f"./*, */{'a' * 64}.example.com")
-    assert "a part of a host name is at most 63 characters (64 given)" in refused(dialog, qtbot)
+    assert "is 64 characters long; a DNS label (the part between dots) is at most 63" in refused(dialog, qtbot)
     form.hosts.setText("./*, */bücher.example")
     assert "holds 'ü': a host name is written in ASCII" in form.error.text()
     assert "('xn--bcher-kva.example')" in form.error.text()

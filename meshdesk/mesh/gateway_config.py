@@ -6,6 +6,7 @@ shows the validations (KIA03xx) the new Gateway would have.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,14 @@ from typing import Any
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.config_edit import keep_order
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
-from meshdesk.mesh.routing import NETWORKING, RoutingError, is_digits, non_ascii_host_problem, said
+from meshdesk.mesh.routing import (
+    NETWORKING,
+    RoutingError,
+    dns_length_problem,
+    is_digits,
+    non_ascii_host_problem,
+    said,
+)
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.security import _DNS_LABEL, _list_of_text, _selector_of, _taken, name_problem
 
@@ -38,13 +46,19 @@ def gateway_host_problem(value: str) -> str:
         return f"host {said(value)}: {said(ns)} is not a namespace ('*', '.' or a namespace name)"
     if problem := non_ascii_host_problem(host, f"host {said(value)}:" if sep else "host"):
         return problem
-    if not host or len(host) > 253 or not _DNS.match(host.lower()):
+    if not host or not _DNS.match(host.lower()):
         return (f"host {said(value)}: {said(host)} is not a host name ('*', a name like example.com or a wildcard like "
                 "*.example.com)")
-    long_part = next((p for p in host.rstrip(".").split(".") if len(p) > 63), None)
-    if long_part is not None:  # Istio checks each DNS label of a Gateway's host
-        return f"host {said(value)}: a part of a host name is at most 63 characters ({len(long_part)} given)"
-    return ""
+    if host != "*" and "." not in host:
+        return (f"host {said(value)}: {said(host)} is a short name, which Istio refuses in a Gateway: give the full "
+                f"name (e.g. {host}.example.com)")
+    try:
+        ipaddress.ip_address(host)
+        return ""  # a Gateway takes an IP address as a host (a Sidecar does not)
+    except ValueError:
+        pass
+    # Istio checks the length of the name and of each of its labels, and refuses an all-digit last label
+    return dns_length_problem(host, f"host {said(value)}: the name" if sep else "host", numeric_tld=True)
 
 
 @dataclass

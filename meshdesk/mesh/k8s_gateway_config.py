@@ -23,7 +23,7 @@ from typing import Any
 from meshdesk.mesh.changes import CREATE, Change, ChangePlan
 from meshdesk.mesh.config_edit import keep_order
 from meshdesk.mesh.inventory import GATEWAY_API_GROUP, GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject
-from meshdesk.mesh.routing import RoutingError, is_digits, non_ascii_host_problem, said
+from meshdesk.mesh.routing import RoutingError, dns_length_problem, is_digits, non_ascii_host_problem, said
 from meshdesk.mesh.routing import _managed as managed_labels
 from meshdesk.mesh.security import _DNS_LABEL, _taken, name_problem
 
@@ -37,6 +37,7 @@ ROUTES_FROM = ("Same", "All", "Selector")
 ADDRESS_TYPES = ("IPAddress", "Hostname")
 MAX_LISTENERS = 64  # the CRD's limits
 MAX_ADDRESSES = 16
+GATEWAY_API_HOSTNAME_MAX = 253  # its Hostname's maxLength
 # what a ReferenceGrant's ``from`` and ``to`` offer (as Kiali's form): kind -> its API group
 GRANT_FROM_KINDS: dict[str, str] = {"HTTPRoute": GATEWAY_API_GROUP, "GRPCRoute": GATEWAY_API_GROUP,
                                     "TCPRoute": GATEWAY_API_GROUP, "TLSRoute": GATEWAY_API_GROUP,
@@ -68,10 +69,11 @@ def hostname_problem(value: str) -> str:
         return f"hostname {said(value)} is an IP address: a listener's hostname is a name (e.g. example.com)"
     if problem := non_ascii_host_problem(value, "hostname"):
         return problem
-    if len(value) > 253 or not _HOSTNAME.match(value):
+    if not _HOSTNAME.match(value):
         return (f"hostname {said(value)} is not a host name (a name like example.com or a wildcard like "
                 "*.example.com, in lower case)")
-    return ""
+    # the CRD's pattern takes labels of any length (its maxLength is 253); Istio and DNS take 63
+    return dns_length_problem(value, "hostname", most=GATEWAY_API_HOSTNAME_MAX)
 
 
 def labels_problem(labels: Mapping[str, str], what: str) -> str:
@@ -171,8 +173,10 @@ def address_problem(kind: str, value: str) -> str:
             ipaddress.ip_address(value)
         except ValueError:
             return f"address {said(value)} is not an IP address"
-    elif len(value) > 253 or not _HOSTNAME.match(value) or value.startswith("*"):
+    elif not _HOSTNAME.match(value) or value.startswith("*"):
         return f"address {said(value)} is not a host name"
+    else:
+        return dns_length_problem(value, "address", most=GATEWAY_API_HOSTNAME_MAX)
     return ""
 
 

@@ -271,6 +271,30 @@ def non_ascii_host_problem(value: str, what: str) -> str:
             f"its xn-- form as DNS carries it" + (f" ({said(encoded)})" if encoded else ""))
 
 
+ISTIO_HOST_MAX = 255  # Istio's limit on a host name (its DNS-1123 checks); the Gateway API's Hostname is 253
+
+
+def dns_length_problem(host: str, what: str, *, most: int = ISTIO_HOST_MAX, numeric_tld: bool = False) -> str:
+    """Why ``host`` (a name the pattern of its field takes, maybe ``*.``-prefixed or ending in ``.``) is
+    still no host name, as Istio checks one ("" when it is one): longer than ``most`` characters, or a label
+    (the part between dots) longer than 63, which no pattern of Istio's or the Gateway API's CRDs catches.
+    With ``numeric_tld``, also a last label of digits only, which Istio refuses (``example.123``, an IP
+    address)."""
+    if len(host) > most:
+        return f"{what} {said(host)} is {len(host)} characters long: a host name is at most {most}"
+    labels = host.split(".")
+    if labels and labels[-1] == "" and len(labels) > 1:  # istio.io. (the root's empty label)
+        labels.pop()
+    long_label = next((label for label in labels if len(label) > 63), None)
+    if long_label is not None:
+        return (f"{what} {said(host)}: its label {said(long_label)} is {len(long_label)} characters long; a DNS "
+                "label (the part between dots) is at most 63")
+    if numeric_tld and labels and labels[-1].isascii() and labels[-1].isdigit():
+        return (f"{what} {said(host)}: its last label {said(labels[-1])} is all digits, which Istio refuses (a host "
+                "is a name, not an IP address)")
+    return ""
+
+
 def is_digits(text: str) -> bool:
     """Whether ``text`` is a whole number written in ASCII digits, as Istio and Envoy read numbers:
     ``str.isdigit`` also takes "８０" (full width) and "²", which ``int`` reads as 80 or refuses, and

@@ -35,6 +35,7 @@ from meshdesk.mesh.routing import (
     SECURITY,
     RoutingError,
     char_name,
+    dns_length_problem,
     is_digits,
     is_managed,
     non_ascii_host_problem,
@@ -1097,14 +1098,13 @@ def egress_host_problem(value: str) -> str:
         return f"egress host {value!r}: {ns!r} is not a namespace ('.', '*', '~' or a namespace name)"
     if problem := non_ascii_host_problem(host, f"egress host {said(value)}: host"):
         return problem
-    if not host or len(host) > 253 or not _HOST.match(host.lower()):
+    if not host or not _HOST.match(host.lower()):
         return f"egress host {value!r}: {host!r} is not a host name ('*', a name, or *.a-suffix)"
-    # as Istio checks a host name: each part a DNS label (its pattern here takes any length)
-    long_part = next((p for p in host.rstrip(".").split(".") if len(p) > 63), None)
-    if long_part is not None:
-        return (f"egress host {said(value)}: a part of a host name is at most 63 characters ({len(long_part)} "
-                "given)")
-    return ""
+    if host != "*" and "." not in host:
+        return (f"egress host {said(value)}: {said(host)} is a short name, which Istio refuses in a Sidecar: give the "
+                f"full name (e.g. {host}.{ns if ns not in ('.', '*', '~') else 'default'}.svc.cluster.local)")
+    # as Istio checks a host name: its length, each part a DNS label (its pattern here takes any length)
+    return dns_length_problem(host, f"egress host {said(value)}: the name", numeric_tld=True)
 
 
 # the protocols an egress listener's port may name (Istio's, upper case as it writes them)
