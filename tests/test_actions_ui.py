@@ -2591,3 +2591,53 @@ def test_a_service_deleted_since_its_form_opened_is_said_and_nothing_is_applied(
     assert dialog.verdict.text().startswith("Service bookinfo/reviews was deleted since this form opened")
     assert not dialog.confirm_button.isEnabled()
     assert emu.get("virtualservices", "bookinfo", "reviews", NET) == before
+
+
+def test_request_routing_refuses_a_rule_with_the_match_of_an_earlier_one(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A second rule matching the same requests (the same header, in any case, kind and value) was added:
+    the first rule wins, so it never applied, and nothing said so. As Kiali's wizard, it is refused."""
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    form.header.setText("end-user")
+    form.value.setText("jason")
+    form.version.setCurrentText("v2")
+    assert form.add_rule()
+    form.header.setText("End-User")
+    form.value.setText("jason")
+    form.version.setCurrentText("v3")
+    assert not form.add_rule()
+    assert form.error.text() == ("rule 1 already matches the same requests (header end-user exact 'jason'), so this "
+                                 "rule would never apply: remove rule 1 first to send them to v3 instead")
+    assert form.rules.count() == 1
+    # typed but not added: refused at Review too, with the same words
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == FORM and "rule 1 already matches the same requests" in dialog.form_error.text()
+    form.kind.setCurrentText("prefix")  # another match: taken
+    assert form.add_rule() and form.rules.count() == 2
+
+
+def test_request_routing_of_a_service_without_versions_says_so_when_it_opens(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A service whose workloads have no version label: adding a rule said "no workload runs version  of
+    this service" (an empty version). The form says why no rule can be added, as traffic shifting does."""
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "plain", "labels": {"app": "plain"}},
+             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "plain"}},
+                      "template": {"metadata": {"labels": {"app": "plain"}},
+                                   "spec": {"containers": [{"name": "plain", "image": "example/plain:1"}]}}}},
+            "bookinfo")
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "plain"},
+             "spec": {"selector": {"app": "plain"}, "ports": [{"name": "http", "port": 80}]}}, "bookinfo")
+    emu.run_workloads()
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "plain"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    assert "No workload behind this service has a version label, so its requests cannot be routed to a version" \
+        in form.attention
+    assert not form.add_button.isEnabled() and not form.value.isEnabled()
+    form.value.setText("jason")
+    assert not form.add_rule()
+    assert form.error.text() == "no workload behind plain has a version label to route requests to"

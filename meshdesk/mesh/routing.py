@@ -552,6 +552,15 @@ def header_key(name: str) -> str:
     return name if name.startswith("@") else name.lower()
 
 
+def same_match(a: RouteMatch, b: RouteMatch) -> bool:
+    """Whether ``a`` and ``b`` match the same requests (whatever version they send them to): the same
+    condition on the URI, or on one header, its name compared as HTTP compares header names (a JWT
+    claim's name as it is written)."""
+    if a.uri != b.uri or a.kind != b.kind or a.value != b.value:
+        return False
+    return a.uri or header_key(a.header) == header_key(b.header)
+
+
 def header_name_problem(name: str) -> str | None:
     """Why no request can carry a header of this name (so a match on it never applies), or None.
 

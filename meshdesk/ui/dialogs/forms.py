@@ -85,6 +85,7 @@ from meshdesk.mesh.routing import (
     load_balancer_problem,
     match_value_problem,
     new_gateway_name,
+    same_match,
     tcp_only,
     tls_problem,
     unmodelled,
@@ -388,12 +389,19 @@ class RequestRoutingForm(_RoutingForm):
         self.error.setWordWrap(True)
         form.addRow(self.error)
         layout.addWidget(box)
+        if not self.versions:
+            # as traffic shifting says it: there is no version to route to, so no rule can be added
+            self.attention = " ".join(filter(None, (
+                self.attention, "No workload behind this service has a version label, so its requests cannot be "
+                "routed to a version.")))
+            for widget in (self.on, self.header, self.kind, self.value, self.version, self.add_button):
+                widget.setEnabled(False)
         self._show()
 
     def _show(self) -> None:
         self.rules.clear()
         for m in self.matches:
-            what = f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
+            what = _match_words(m)
             odd = not m.uri and header_name_problem(m.header) is not None
             never = not odd and match_value_problem(m) is not None
             gone = m.version not in self.versions
@@ -409,7 +417,15 @@ class RequestRoutingForm(_RoutingForm):
         try:
             from meshdesk.mesh.routing import ServiceRouting, check_routing
 
+            if not self.versions:
+                raise RoutingError(f"no workload behind {self.svc.name} has a version label to route requests to")
             check_routing(ServiceRouting(matches=[match]), self.versions)
+            same = next((i for i, m in enumerate(self.matches, 1) if same_match(m, match)), None)
+            if same is not None:
+                # the first rule that matches a request wins: a second with the same match never applies
+                raise RoutingError(f"rule {same} already matches the same requests ({_match_words(match)}), so this "
+                                   f"rule would never apply: remove rule {same} first to send them to "
+                                   f"{match.version} instead")
             if not uri and (problem := header_name_problem(match.header)):
                 raise RoutingError(problem)
             if problem := match_value_problem(match):
@@ -435,6 +451,10 @@ class RequestRoutingForm(_RoutingForm):
         if self.value.text().strip() and not self.add_rule():
             raise RoutingError(f"the new rule is not valid: {self.error.text()}")
         self.routing.matches = list(self.matches)
+
+
+def _match_words(m: RouteMatch) -> str:
+    return f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
 
 
 class FaultInjectionForm(_RoutingForm):
