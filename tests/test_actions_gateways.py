@@ -369,3 +369,34 @@ def test_removing_a_gateway_meshdesk_made_needs_the_right_to_delete_gateways(
     for key in ("delete-routing", "remove"):
         assert not by_key[key].isEnabled()
         assert "does not allow you to delete gateways in namespace bookinfo" in by_key[key].toolTip()
+
+
+def test_a_new_gateways_hosts_are_judged_as_istio_judges_a_gateways(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A new Gateway with the host 'bookinfo' (a short name) was written, and Istio refuses the Gateway;
+    a label of 64 characters was said only as 'not a host name (labels of at most 63 ...)'. Both are refused
+    in words, the long label named, and nothing is sent."""
+    _ctl, dialog, form = _gateways_form(emu, settings, window, qtbot)
+    form.bind.setChecked(True)
+    form.make_new.setChecked(True)
+    calls = len(emu.calls)
+    long_label = "shop" + "x" * 60
+    for hosts, said in (
+            ("bookinfo", "the Gateway host 'bookinfo' is a short name, which Istio refuses in a Gateway: give the "
+                         "full name (e.g. bookinfo.example.com)"),
+            (f"{long_label}.example.com", f"its label '{long_label[:40]}\u2026{long_label[-15:]}' is 64 characters "
+                                          "long; a DNS label (the part between dots) is at most 63")):
+        form.gateway_hosts.setText(hosts)
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+        assert dialog.page == FORM and said in dialog.form_error.text().replace("\u200b", ""), dialog.form_error.text()
+    # the hosts of the routes: the long label named there too
+    form.gateway_hosts.setText("*")
+    form.hosts.setText(f"{long_label}.example.com")
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == FORM and "is 64 characters long; a DNS label" in dialog.form_error.text()
+    assert len(emu.calls) == calls
+    form.hosts.setText("books.example.com")
+    form.gateway_hosts.setText("books.example.com, 192.0.2.10")  # a Gateway takes an IP address
+    review_and_confirm(dialog, qtbot, emu)
+    gw = emu.get("gateways", "bookinfo", form.new_name, NET)
+    assert gw["spec"]["servers"][0]["hosts"] == ["books.example.com", "192.0.2.10"]

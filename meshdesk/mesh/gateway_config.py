@@ -50,8 +50,8 @@ def gateway_host_problem(value: str) -> str:
         return (f"host {said(value)}: {said(host)} is not a host name ('*', a name like example.com or a wildcard like "
                 "*.example.com)")
     if host != "*" and "." not in host:
-        return (f"host {said(value)}: {said(host)} is a short name, which Istio refuses in a Gateway: give the full "
-                f"name (e.g. {host}.example.com)")
+        return (f"host {said(value)}{f': {said(host)}' if sep else ''} is a short name, which Istio refuses in a "
+                f"Gateway: give the full name (e.g. {host}.example.com)")
     try:
         ipaddress.ip_address(host)
         return ""  # a Gateway takes an IP address as a host (a Sidecar does not)

@@ -876,6 +876,8 @@ def _host_problem(host: str, what: str) -> str:
     if "/" in host:
         return (f"{what} {host!r} is not a host name: write host names such as shop.example.com, *.example.com "
                 "or * (meshdesk does not write the namespace/host form)")
+    if _HOST.match(host) and (problem := dns_length_problem(host, what, most=253)):
+        return problem  # the label too long named
     return f"{what} {host!r} is not a host name (labels of at most 63 letters, digits and '-', e.g. shop.example.com)"
 
 
@@ -908,8 +910,12 @@ def gateway_binding_problem(binding: GatewayBinding, svc: Service, gateways: Seq
             return f"the Gateway's port must be a number from 1 to 65535, not {new.port}"
         if not new.hosts:
             return "a new Gateway needs at least one host (* takes any)"
+        from meshdesk.mesh.gateway_config import gateway_host_problem  # (it builds on this module)
+
         for host in new.hosts:
-            problem = _host_problem(host, "the Gateway host")
+            # and as Istio judges a Gateway's host: no short name, no label of more than 63 characters
+            problem = _host_problem(host, "the Gateway host") or gateway_host_problem(host).replace(
+                "host", "the Gateway host", 1)
             if problem:
                 return problem
         if any(g.namespace == svc.namespace and g.name == new.name for g in gateways):
