@@ -2641,3 +2641,40 @@ def test_request_routing_of_a_service_without_versions_says_so_when_it_opens(
     form.value.setText("jason")
     assert not form.add_rule()
     assert form.error.text() == "no workload behind plain has a version label to route requests to"
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")
+def test_a_service_routed_by_a_gateway_api_mesh_route_gets_no_virtual_service(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """An HTTPRoute whose parent is the Service routes its mesh requests (GAMMA); traffic shifting wrote a
+    VirtualService beside it, and Istio routes by one of the two, so the change could never apply. As in
+    Kiali ("traffic routing already exists"), the forms that write the routes are off, saying which route;
+    a route found when the form's dialog reads the cluster again is said at Review, and nothing is sent."""
+    from tests import gateway_api_crds
+
+    gateway_api_crds.install(emu)
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "fault-injection", service_node("bookinfo", "ratings"), inventory(emu))
+    dialog.form.abort_on.setChecked(True)
+    emu.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "ratings-split"},
+             "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "ratings", "port": 9080}],
+                      "rules": [{"backendRefs": [{"name": "ratings", "port": 9080}]}]}}, "bookinfo")
+    calls = len([c for c in emu.calls if c[0] != "GET"])
+    # read again (as "Reload and review again" does after a conflict): the review refuses it
+    with qtbot.waitSignal(dialog.reviewReady) as ready:
+        dialog.reload()
+    assert ready.args == [False] and dialog.page == FORM
+    assert dialog.form_error.text().replace("\u200b", "").startswith(
+        "Service bookinfo/ratings is routed by the Gateway API (HTTPRoute bookinfo/ratings-split, whose parent is "
+        "the Service). Istio routes a service's requests by such a route or by a VirtualService, not both, so Fault "
+        "injection (which writes a VirtualService) is not offered")
+    assert len([c for c in emu.calls if c[0] != "GET"]) == calls
+    menu = answered_menu(ctl, qtbot, service_node("bookinfo", "ratings"), GRAPH, inventory(emu))
+    actions = {a.objectName(): a for a in menu.actions()}
+    for key in ("traffic-shifting", "request-routing", "fault-injection", "timeouts"):
+        assert not actions[key].isEnabled(), key
+        assert "HTTPRoute bookinfo/ratings-split" in actions[key].toolTip()
+    # the DestinationRule's forms, and the routing of a service no route has as parent, stay offered
+    assert actions["circuit-breaking"].isEnabled() and actions["load-balancing"].isEnabled()
+    menu = answered_menu(ctl, qtbot, service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
+    assert next(a for a in menu.actions() if a.objectName() == "traffic-shifting").isEnabled()

@@ -23,6 +23,7 @@ from typing import Any
 import re2  # Google's RE2: the regular expressions Envoy (so Istio) matches with
 
 from meshdesk.mesh.inventory import (
+    GATEWAY_API_KINDS,
     VERSION_LABELS,
     Inventory,
     IstioObject,
@@ -1774,6 +1775,40 @@ def current_routing(inv: Inventory, svc: Service) -> tuple[ServiceRouting, Istio
     if vs is not None:
         routing.gateway = _read_binding(vs, short)
     return routing, vs, dr
+
+
+# the Kubernetes Gateway API's routes (Kiali's names) a Service may be the parent of, as a mesh route (GAMMA)
+GATEWAY_API_ROUTE_KINDS = ("K8sHTTPRoute", "K8sGRPCRoute", "K8sTCPRoute", "K8sTLSRoute")
+
+
+def mesh_routes_of(inv: Inventory, svc: Service) -> list[IstioObject]:
+    """The Gateway API routes whose parentRef is ``svc`` (mesh routes, GAMMA): the callers' sidecars (or
+    the service's waypoint) route its requests by them."""
+    out = []
+    for kind in GATEWAY_API_ROUTE_KINDS:
+        for route in inv.mesh_config(kind):
+            for ref in _l(_d(route.spec).get("parentRefs")):
+                ref = _d(ref)
+                if ref.get("kind") == "Service" and ref.get("group", "") in ("", "core") \
+                        and ref.get("name") == svc.name and (ref.get("namespace") or route.namespace) == svc.namespace:
+                    out.append(route)
+                    break
+    return out
+
+
+def mesh_route_problem(inv: Inventory, svc: Service, what: str) -> str:
+    """Why ``what`` (a form that writes the service's VirtualService routes) is not offered for ``svc``
+    ("" when it is): a Gateway API route has the Service as its parent, and Istio routes a service's mesh
+    requests by one of the two, not both (a VirtualService beside it may never apply). Kiali's wizards are
+    off for such a service too ("traffic routing already exists")."""
+    routes = mesh_routes_of(inv, svc)
+    if not routes:
+        return ""
+    named = ", ".join(f"{GATEWAY_API_KINDS.get(r.kind, r.kind)} {r.namespace}/{r.name}" for r in routes[:3])
+    return (f"Service {svc.namespace}/{svc.name} is routed by the Gateway API ({named}, whose parent is the "
+            f"Service). Istio routes a service's requests by such a route or by a VirtualService, not both, so "
+            f"{what} (which writes a VirtualService) is not offered: change the route instead (Istio config, "
+            "Edit).")
 
 
 def routes_service(vs: IstioObject, svc: Service) -> bool:

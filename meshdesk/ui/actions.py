@@ -42,7 +42,7 @@ from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SE
 from meshdesk.mesh.inventory import GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.k8s_gateway_config import REFERENCE_GRANT, gateway_api_missing
 from meshdesk.mesh.request import GraphRequest
-from meshdesk.mesh.routing import http_only_reason, managed_objects, tcp_only
+from meshdesk.mesh.routing import http_only_reason, managed_objects, mesh_route_problem, tcp_only
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.security import form_misfit, shown_kind_name
 from meshdesk.sources.base import SourceError
@@ -285,6 +285,8 @@ class ActionsController(QObject):
             spec = ActionSpec(key, f"{title}…", svc.namespace, needs, _routing_form(form, svc, title))
             if tcp and key in HTTP_ONLY_ACTIONS:
                 spec.problem = http_only_reason(svc, HTTP_ONLY_ACTIONS[key])
+            elif form.edits_routes:  # (Gateways and the DestinationRule's forms keep the routes as they are)
+                spec.problem = mesh_route_problem(inventory, svc, title)
             out.append(spec)
         made = routing_objects_of(inventory, svc)
         # the rights to delete what it deletes: a Gateway meshdesk made for the service's routes too

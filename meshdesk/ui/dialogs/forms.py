@@ -84,6 +84,7 @@ from meshdesk.mesh.routing import (
     is_managed,
     load_balancer_problem,
     match_value_problem,
+    mesh_route_problem,
     new_gateway_name,
     same_match,
     tcp_only,
@@ -154,6 +155,8 @@ class _RoutingForm(ActionForm):
 
     def plan(self, inv: Inventory) -> ChangePlan:
         self._edit()
+        if self.edits_routes and (problem := mesh_route_problem(inv, self.svc, self.title)):
+            raise RoutingError(problem)  # a mesh route made since the form opened
         now, _vs, _dr = current_routing(inv, self.svc)
         for name in self.aspects:
             setattr(now, name, copy.deepcopy(getattr(self.routing, name)))
