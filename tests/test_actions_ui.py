@@ -1199,6 +1199,10 @@ def test_request_routing_takes_the_regexes_envoy_takes(emu: KubeEmulator, settin
     ("Header", "prefix", "jason\nsmith", "no request carries a header value holding the control character line "
                                           "feed (\\n)"),
     ("Header", "exact", "jason\x00", "holding the control character NUL"),
+    # Envoy compares an exact path without its query string, and no client sends a fragment
+    ("URI", "exact", "/api?v=2", "an exact URI is compared with the request's path without its query string, so "
+                                 "'/api?v=2' would never match: write the path alone ('/api')"),
+    ("URI", "prefix", "/docs#intro", "no request's path holds a fragment (the part after '#')"),
 ])
 def test_request_routing_refuses_values_no_request_carries(emu: KubeEmulator, settings: Settings, window: QWidget,
                                                            qtbot: QtBot, on: str, kind: str, value: str,

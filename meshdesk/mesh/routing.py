@@ -600,6 +600,14 @@ def match_value_problem(match: RouteMatch) -> str | None:
             odd = next(c for c in value if not c.isascii())
             return (f"no request's path holds {odd!r}, as {value!r} does (a client sends it percent-encoded, "
                     f"as {''.join(f'%{b:02X}' for b in odd.encode())}), so the rule would never match")
+        if "#" in value:
+            return (f"no request's path holds a fragment (the part after '#'), as {value!r} does: a client keeps it "
+                    f"to itself, so the rule would never match (write {value.partition('#')[0]!r})")
+        if match.kind == "exact" and "?" in value:
+            # Envoy matches an exact path once the query string is removed (a prefix sees the whole :path)
+            path = value.partition("?")[0]
+            return (f"an exact URI is compared with the request's path without its query string, so {value!r} would "
+                    f"never match: write the path alone ({path!r}), or match the URI by prefix")
         return None
     if value != value.strip():
         return (f"HTTP drops the spaces at the start and end of a header's value, so {value!r} would never "
