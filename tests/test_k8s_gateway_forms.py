@@ -320,6 +320,16 @@ def test_the_demo_takes_both(tmp_path: Path, window: QWidget, qtbot: QtBot) -> N
     confirm(dialog, qtbot)
     inv = demo.snapshot(graph.request).inventory
     assert inv is not None and [o.name for o in inv.istio_objects("K8sReferenceGrant", "travel")] == ["grant"]
+    # and edits it in its form
+    dialog = open_answered_action(ctl, qtbot, "edit-reference-grant", None, graph, inv)
+    qtbot.addWidget(dialog)
+    assert dialog.form.from_namespace.currentText() == "shop"
+    dialog.form.add_entry("from").value.setCurrentText("hello")
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    inv = demo.snapshot(graph.request).inventory
+    assert inv is not None
+    assert [f["namespace"] for f in inv.istio_objects("K8sReferenceGrant", "travel")[0].spec["from"]] == ["shop", "hello"]
 
 
 def test_keeping_spellings_skips_what_has_an_odd_shape() -> None:
