@@ -2682,3 +2682,34 @@ def test_a_service_routed_by_a_gateway_api_mesh_route_gets_no_virtual_service(
     assert actions["circuit-breaking"].isEnabled() and actions["load-balancing"].isEnabled()
     menu = answered_menu(ctl, qtbot, service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
     assert next(a for a in menu.actions() if a.objectName() == "traffic-shifting").isEnabled()
+
+
+def test_a_kiali_made_virtual_service_keeps_its_weight_100_in_the_diff(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Kiali's request routing writes "weight: 100" on a rule's one destination; adding a fault in meshdesk
+    rewrote those rules without it, so the review's diff showed weights removed the user never touched. The
+    same one destination takes every request either way: the weight stays as written, and the diff shows
+    the fault only."""
+    fq = "reviews.bookinfo.svc.cluster.local"
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService",
+             "metadata": {"name": "reviews", "namespace": "bookinfo", "labels": {"kiali_wizard": "request_routing"}},
+             "spec": {"hosts": [fq], "http": [
+                 {"match": [{"headers": {"end-user": {"exact": "jason"}}}],
+                  "route": [{"destination": {"host": fq, "subset": "v2"}, "weight": 100}]},
+                 {"route": [{"destination": {"host": fq, "subset": "v1"}, "weight": 100}]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "fault-injection", service_node("bookinfo", "reviews"), inventory(emu))
+    assert dialog.form.attention == ""
+    dialog.form.abort_on.setChecked(True)
+    dialog.form.abort_percent.setValue(10)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    removed = [line for line in dialog.diff_text.toPlainText().splitlines()
+               if line.startswith("-") and not line.startswith("---")]
+    assert removed == [], removed
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert [r["route"] for r in http] == [[{"destination": {"host": fq, "subset": "v2"}, "weight": 100}],
+                                          [{"destination": {"host": fq, "subset": "v1"}, "weight": 100}]]
+    assert all(r["fault"] == {"abort": {"percentage": {"value": 10.0}, "httpStatus": 503}} for r in http)

@@ -644,6 +644,10 @@ def _as_written(new: Any, old: Any, namespace: str, key: str = "") -> Any:
                 and out[0].get("destination") == old[0].get("destination"):
             # the same one destination takes every request with or without "weight: 100"
             out[0] = {k: v for k, v in out[0].items() if k != "weight"}
+        elif key == "route" and len(out) == 1 and len(old) == 1 and isinstance(out[0], dict) \
+                and isinstance(old[0], dict) and "weight" not in out[0] and old[0].get("weight") == 100 \
+                and out[0].get("destination") == old[0].get("destination"):
+            out[0] = {**out[0], "weight": old[0]["weight"]}  # and it stays written, as Kiali writes it
         return out
     if old is None or isinstance(new, dict | list):
         return new
