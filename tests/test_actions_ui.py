@@ -2713,3 +2713,33 @@ def test_a_kiali_made_virtual_service_keeps_its_weight_100_in_the_diff(
     assert [r["route"] for r in http] == [[{"destination": {"host": fq, "subset": "v2"}, "weight": 100}],
                                           [{"destination": {"host": fq, "subset": "v1"}, "weight": 100}]]
     assert all(r["fault"] == {"abort": {"percentage": {"value": 10.0}, "httpStatus": 503}} for r in http)
+
+
+def test_request_routing_matches_a_header_being_present_as_kiali_does(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """Kiali's request routing matches a header being present ("presents", written as {}): meshdesk could
+    neither write such a rule nor edit a VirtualService with one (it was "a match condition other than
+    exact, prefix or regex"). It reads, shows and writes it; a URI, which every request has, takes none."""
+    spec = {"hosts": ["reviews"], "http": [
+        {"match": [{"headers": {"x-canary": {}}}], "route": [{"destination": {"host": "reviews", "subset": "v2"}}]},
+        {"route": [{"destination": {"host": "reviews", "subset": "v1"}}]}]}
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService", "metadata": {"name": "reviews", "namespace": "bookinfo"},
+             "spec": spec}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    assert form.attention == ""
+    assert [form.rules.item(i).text() for i in range(form.rules.count())] == ["header x-canary present -> v2"]
+    form.on.setCurrentText("URI")
+    form.kind.setCurrentText("present")
+    assert not form.value.isEnabled()
+    assert not form.add_rule() and "every request has a URI" in form.error.text()
+    form.on.setCurrentText("Header")
+    form.header.setText("X-Debug")
+    form.version.setCurrentText("v3")
+    assert form.add_rule(), form.error.text()
+    assert form.rules.item(1).text() == "header x-debug present -> v3"
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert [r.get("match") for r in http] == [[{"headers": {"x-canary": {}}}], [{"headers": {"x-debug": {}}}], None]

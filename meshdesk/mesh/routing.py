@@ -71,6 +71,8 @@ MESH_GATEWAY = "mesh"
 # the labels of the ingress gateway a new Gateway is served by (Istio's default install, as Kiali's wizard)
 INGRESS_SELECTOR = {"istio": "ingressgateway"}
 MATCH_KINDS = ("exact", "prefix", "regex")
+PRESENT = "present"  # a header match on the header being there, whatever its value (Istio's ``{}``)
+HEADER_MATCH_KINDS = (*MATCH_KINDS, PRESENT)
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -645,11 +647,16 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str],
     for m in routing.matches:
         if m.version not in versions:
             raise RoutingError(f"no workload runs version {m.version} of this service")
-        if m.kind not in MATCH_KINDS:
-            raise RoutingError(f"match kind must be one of {', '.join(MATCH_KINDS)}")
+        if m.uri and m.kind == PRESENT:
+            raise RoutingError("every request has a URI: a URI match is exact, prefix or regex (present is for a "
+                               "header)")
+        if m.kind not in HEADER_MATCH_KINDS:
+            raise RoutingError(f"match kind must be one of {', '.join(HEADER_MATCH_KINDS)}")
         if not m.uri and not m.header.strip():
             raise RoutingError("a header match needs a header name")
-        if not m.value:
+        if m.kind == PRESENT and m.value:
+            raise RoutingError("a match on a header being present takes no value")
+        if not m.value and m.kind != PRESENT:
             raise RoutingError("a match needs a value")
         if m.kind == "regex" and (problem := re2_problem(m.value)):
             unsupported = _not_re2(m.value)
@@ -751,7 +758,7 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
 
     http: list[dict[str, Any]] = []
     for m in routing.matches:
-        cond = {m.kind: m.value}
+        cond = {} if m.kind == PRESENT else {m.kind: m.value}
         # the name as the rule has it: a new rule's is in lower case already (the form writes it so); one
         # read from the VirtualService stays as written (Envoy matches header names in any case)
         match = {"uri": cond} if m.uri else {"headers": {m.header.strip(): cond}}
@@ -1299,6 +1306,8 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
                     if isinstance(cond, dict) and cond:
                         kind, value = next(iter(cond.items()))
                         r.matches.append(RouteMatch(version, header=str(header), kind=str(kind), value=str(value)))
+                    elif cond == {}:  # the header being there, as Kiali's "presents" writes it
+                        r.matches.append(RouteMatch(version, header=str(header), kind=PRESENT))
         elif not matches:
             weighted = [(_d(x.get("destination")).get("subset"), x.get("weight")) for x in routes]
             if any(s for s, _ in weighted):
@@ -1392,7 +1401,8 @@ def _match_text(match: Any) -> str:
             parts.append(f"{'URI' if key == 'uri' else key} {_string_match(value)}")
         elif key in ("headers", "queryParams", "withoutHeaders"):
             what = {"headers": "header", "queryParams": "query", "withoutHeaders": "no header"}[key]
-            parts += [f"{what} {_short(name)} {_string_match(cond)}" for name, cond in _d(value).items()]
+            parts += [f"{what} {_short(name)} {'present' if cond == {} and key == 'headers' else _string_match(cond)}"
+                      for name, cond in _d(value).items()]
         elif key == "sourceLabels":
             parts.append("from " + ", ".join(f"{_short(k)}={_short(v)}" for k, v in _d(value).items()))
         elif key == "sourceNamespace":
@@ -1732,7 +1742,8 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
                 uri, headers = m.get("uri"), _d(m.get("headers"))
                 if set(m) - {"uri", "headers"} or (uri is not None) + len(headers) != 1:
                     add("a match on something other than one header or the URI")
-                elif uri is not None and not _one_condition(uri) or not all(map(_one_condition, headers.values())):
+                elif uri is not None and not _one_condition(uri) or \
+                        not all(c == {} or _one_condition(c) for c in headers.values()):
                     add("a match condition other than exact, prefix or regex")
             subsets = [_d(_d(r).get("destination")).get("subset") for r in routes]
             if len(routes) != 1 or not isinstance(subsets[0], str) or not subsets[0] \

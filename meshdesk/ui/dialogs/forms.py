@@ -53,11 +53,12 @@ from meshdesk.mesh.inventory import Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.routing import (
     ENDPOINT_RESOLUTIONS,
     HASH_KINDS,
+    HEADER_MATCH_KINDS,
     LB_SIMPLE,
-    MATCH_KINDS,
     MAX_RING_SIZE,
     MESH_GATEWAY,
     MTLS_MODES,
+    PRESENT,
     RESOLUTIONS,
     TLS_MODES,
     CircuitBreaker,
@@ -369,11 +370,14 @@ class RequestRoutingForm(_RoutingForm):
         self.header = QLineEdit()
         self.header.setPlaceholderText("e.g. end-user")
         self.kind = QComboBox()
-        self.kind.addItems(list(MATCH_KINDS))
+        self.kind.addItems(list(HEADER_MATCH_KINDS))
+        self.kind.setToolTip("present: requests that carry the header, whatever its value (a header only)")
         self.value = QLineEdit()
         self.version = QComboBox()
         self.version.addItems(self.versions)
         self.on.currentTextChanged.connect(lambda t: self.header.setEnabled(t == "Header"))
+        # a presence match takes no value
+        self.kind.currentTextChanged.connect(lambda t: self.value.setEnabled(t != PRESENT and bool(self.versions)))
         form.addRow("Match on", self.on)
         form.addRow("Header name", self.header)
         form.addRow("Match", self.kind)
@@ -416,7 +420,8 @@ class RequestRoutingForm(_RoutingForm):
     def add_rule(self) -> bool:
         uri = self.on.currentText() == "URI"
         match = RouteMatch(self.version.currentText(), header="" if uri else header_key(self.header.text()), uri=uri,
-                           kind=self.kind.currentText(), value=self.value.text())
+                           kind=self.kind.currentText(), value="" if self.kind.currentText() == PRESENT
+                           else self.value.text())
         try:
             from meshdesk.mesh.routing import ServiceRouting, check_routing
 
@@ -451,12 +456,14 @@ class RequestRoutingForm(_RoutingForm):
     def _edit(self) -> None:
         # a rule typed but not added with "Add rule" is what the user meant: it is added (or refused
         # with the reason), not dropped without a word
-        if self.value.text().strip() and not self.add_rule():
+        if self.value.text().strip() and self.kind.currentText() != PRESENT and not self.add_rule():
             raise RoutingError(f"the new rule is not valid: {self.error.text()}")
         self.routing.matches = list(self.matches)
 
 
 def _match_words(m: RouteMatch) -> str:
+    if m.kind == PRESENT and not m.uri:
+        return f"header {m.header} present"
     return f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
 
 
