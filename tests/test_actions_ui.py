@@ -2000,6 +2000,17 @@ def test_delete_traffic_routing_of_one_service_removes_only_meshdesks_for_it(emu
     menu = answered_menu(ctl, qtbot, service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
     action = next(a for a in menu.actions() if a.objectName() == "delete-routing")
     assert not action.isEnabled() and action.toolTip() == "meshdesk created no traffic routing for service reviews."
+    # routing someone else made is named, with where it is deleted (it said only that meshdesk made none)
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService",
+             "metadata": {"name": "kiali-reviews", "labels": {"kiali_wizard": "traffic_shifting"}},
+             "spec": {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews"}}]}]}}, "bookinfo")
+    menu = answered_menu(ctl, qtbot, service_node("bookinfo", "reviews"), GRAPH, inventory(emu))
+    action = next(a for a in menu.actions() if a.objectName() == "delete-routing")
+    assert not action.isEnabled() and action.toolTip() == (
+        "meshdesk created no traffic routing for service reviews: its VirtualService kiali-reviews, made by Kiali's "
+        "traffic shifting wizard, is not meshdesk's, and only what meshdesk made is deleted here. Delete it in the "
+        "Istio config view (its Delete… button).")
+    emu.delete("virtualservices", "bookinfo", "kiali-reviews", NET)
     for name in ("reviews", "ratings"):
         dialog = open_action(ctl, qtbot, "traffic-shifting", service_node("bookinfo", name), inventory(emu))
         assert isinstance(dialog.form, TrafficShiftingForm)

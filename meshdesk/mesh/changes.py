@@ -1332,6 +1332,26 @@ def routing_objects_of(inv: Inventory, svc: Service) -> list[IstioObject]:
     return out
 
 
+KIALI_WIZARD_LABEL = "kiali_wizard"  # what Kiali's wizards label the objects they make with (their wizard)
+
+
+def no_routing_to_delete(inv: Inventory, svc: Service) -> str:
+    """Why "Delete traffic routing" has nothing to delete for ``svc`` (meshdesk made none of its routing),
+    naming the VirtualService and DestinationRule it has all the same (someone else's, such as those
+    Kiali's wizards made) and where they are deleted."""
+    _routing, vs, dr = current_routing(inv, svc)
+    theirs = [o for o in (vs, dr) if o is not None and not is_managed(o)]
+    text = f"meshdesk created no traffic routing for service {svc.name}."
+    if not theirs:
+        return text
+    named = " and ".join(f"{o.kind} {o.name}" for o in theirs)
+    wizards = sorted({o.labels[KIALI_WIZARD_LABEL] for o in theirs if o.labels.get(KIALI_WIZARD_LABEL)})
+    by = f", made by Kiali's {' and '.join(w.replace('_', ' ') for w in wizards)} wizard," if wizards else ""
+    several = len(theirs) > 1
+    return (f"{text[:-1]}: its {named}{by} {'are' if several else 'is'} not meshdesk's, and only what meshdesk "
+            f"made is deleted here. Delete {'them' if several else 'it'} in the Istio config view (its Delete… button).")
+
+
 def removal_scope(inv: Inventory, namespace: str | None = None, service: Service | None = None) -> RemovalScope:
     """What meshdesk created (objects carrying ``MANAGED_LABEL``) split into what a removal deletes,
     VirtualServices first so no route points at a subset that is gone, and what it keeps. One that

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QMenu, QProxyStyle, QStyle, QWidget
 
 from meshdesk.mesh.changes import (
     RESTARTABLE,
+    no_routing_to_delete,
     restart_problem,
     routing_objects_of,
     waiting_for_restart,
@@ -295,7 +296,7 @@ class ActionsController(QObject):
         delete = ActionSpec("delete-routing", "Delete traffic routing…", svc.namespace, needs,
                             _form(RemovalForm, svc.namespace, svc))
         if not made:
-            delete.problem = f"meshdesk created no traffic routing for service {svc.name}."
+            delete.problem = no_routing_to_delete(inventory, svc)
         out.append(delete)
         return out
 
