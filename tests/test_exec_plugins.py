@@ -259,6 +259,9 @@ def test_a_plugins_client_certificate_is_renewed_before_it_expires(tmp_path: Pat
     ({"apiVersion": API, "command": "no-such-plugin", "interactiveMode": "Sometimes"},
      'user "sso": exec.interactiveMode must be Never, IfAvailable or Always'),
     ({"command": "no-such-plugin"}, 'user "sso": exec.apiVersion is missing'),
+    ({"apiVersion": "client.authentication.k8s.io/v1", "command": "no-such-plugin"},
+     'user "sso": exec.interactiveMode is missing, and a plugin of client.authentication.k8s.io/v1 must say it: '
+     "add interactiveMode: IfAvailable"),
 ])
 def test_a_malformed_exec_entry_is_refused_naming_its_field(tmp_path: Path, kube_emulator: KubeEmulator,
                                                             exec_cfg: Any, said: str) -> None:
@@ -270,6 +273,16 @@ def test_a_malformed_exec_entry_is_refused_naming_its_field(tmp_path: Path, kube
     assert said in str(err.value)
     assert SECRET not in str(err.value) and SECRET not in err.value.hint
     assert not [p for _, p, _ in kube_emulator.requests]  # nothing was sent without credentials
+
+
+def test_a_v1beta1_plugin_without_interactive_mode_is_run_as_if_available(tmp_path: Path) -> None:
+    """Only a v1 plugin must name its interactiveMode (kubectl refuses it without); a v1beta1 one left
+    without it is still run, given standard input when it is a terminal, as kubectl runs it."""
+    config = kubeconfig(tmp_path / "kc", "http://127.0.0.1:9", exec_entry(sensing_plugin(tmp_path), None))
+    said, _ = run_app(tmp_path, config, terminal_in=True, terminal_out=False)
+    assert said == {"ok": True}
+    assert (tmp_path / "tty").read_text().strip() == "yes"
+    assert json.loads((tmp_path / "info.json").read_text())["spec"]["interactive"] is True
 
 
 def test_provide_cluster_info_gives_the_ca_as_data(tmp_path: Path) -> None:

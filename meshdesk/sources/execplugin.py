@@ -3,8 +3,9 @@ kubectl (client-go) runs them, in place of the official Python loader's runner.
 
 * The user's ``exec`` entry is checked before anything runs: a wrong shape (``exec: aws``, an ``args``
   entry that is a number, an ``env`` entry without a name) is refused with the field named.
-* ``interactiveMode``: ``Never`` never gives the plugin the terminal; ``IfAvailable`` (the default) gives
-  it standard input only when that is a terminal; ``Always`` is refused at once when there is none (an
+* ``interactiveMode``: ``Never`` never gives the plugin the terminal; ``IfAvailable`` (the default of a
+  ``v1beta1`` plugin; a ``v1`` one must name its mode, as kubectl requires) gives it standard input only
+  when that is a terminal; ``Always`` is refused at once when there is none (an
   app started from a desktop launcher), instead of waiting for a login nobody can type.
 * Its standard error is always read: when it fails, its last lines (redacted) are in the error; when it
   has the terminal, they are also passed on to it, so its prompts are seen.
@@ -106,6 +107,11 @@ def check_exec_config(exec_cfg: Any) -> str:
                     got = "missing" if item.get(key) is None else _what(item.get(key))
                     return f"exec.env entry {i + 1}: its {key} is {got}, not text (quote it)"
     mode = exec_cfg.get("interactiveMode")
+    if mode in (None, "") and api_version == API_VERSIONS[0]:
+        # kubectl refuses such a user: only v1beta1 takes IfAvailable when the mode is left out
+        return (f"exec.interactiveMode is missing, and a plugin of {API_VERSIONS[0]} must say it: add "
+                "interactiveMode: IfAvailable (the plugin may ask on a terminal when there is one), or "
+                "Never (it never asks)")
     if mode is not None and mode not in INTERACTIVE_MODES:
         return f"exec.interactiveMode must be {', '.join(INTERACTIVE_MODES[:-1])} or {INTERACTIVE_MODES[-1]}"
     provide = exec_cfg.get("provideClusterInfo")
