@@ -336,34 +336,67 @@ def _said_of_the_proxy(err: SourceError) -> SourceError:
     return err
 
 
+def proxy_down(prefix: str, proxy: str, reason: BaseException | str, *, socks: bool) -> SourceError:
+    """The proxy a kubeconfig's ``proxy-url`` names could not be reached (``proxy``: its host:port,
+    never its credentials)."""
+    kind, hint = ("SOCKS proxy", SOCKS_DOWN_HINT) if socks else ("proxy", PROXY_DOWN_HINT)
+    return _said_of_the_proxy(Unreachable(f"{prefix}cannot reach the {kind} {proxy} (proxy-url): "
+                                          f"{_reason_text(reason)}", hint=hint))
+
+
+def proxy_did_not_connect(prefix: str, proxy: str, target: str, reason: BaseException | str, *,
+                          socks: bool) -> SourceError:
+    """The proxy of ``proxy-url`` was reached but did not connect to ``target`` (the API server)."""
+    if socks:
+        return _said_of_the_proxy(Unreachable(
+            f"{prefix}the SOCKS proxy {proxy} (proxy-url) could not connect to {target}: {_reason_text(reason)}",
+            hint="check the server address, and that the proxy's network reaches it"))
+    return _said_of_the_proxy(Unreachable(
+        f"{prefix}the proxy (proxy-url) did not connect to {target}: {_reason_text(reason)}",
+        hint="check the server address, and that the proxy lets you reach it"))
+
+
+PROXY_LOGIN_HINT = ("give the proxy's user and password in the cluster's proxy-url "
+                    "(http://USER:PASSWORD@host:port), as kubectl takes them")
+
+
+def proxy_login_refused(prefix: str, proxy: str, gave_login: bool | None) -> SourceError:
+    """The HTTP proxy of ``proxy-url`` answered 407: it wants a login it was not given, or did not take
+    the one given (``gave_login`` None: not known). Never the login itself."""
+    said = {True: "did not take the user and password in proxy-url",
+            False: "asks for a user and password, and proxy-url gives none",
+            None: "asks for a user and password it was not given"}[gave_login]
+    return _said_of_the_proxy(Unreachable(f"{prefix}the proxy {proxy} (proxy-url) {said} "
+                                          "(407 Proxy Authentication Required)", hint=PROXY_LOGIN_HINT))
+
+
 def _proxy_failure(exc: BaseException, address: str, prefix: str, u3: Any) -> SourceError | None:
     """A failure of the proxy a kubeconfig's ``proxy-url`` names, said as the proxy's (it was said as
     the API server's: "cannot reach https://10.0.0.1:6443: connection refused" sent the user to check a
     server the laptop never talks to directly). The proxy's address is shown, never its credentials."""
     target = address or "the server"
+    if isinstance(exc, u3.MaxRetryError) and isinstance(exc.reason, u3.ProxyError) and "407" in str(exc.reason):
+        pool = exc.pool
+        proxy_url: Any = getattr(pool, "proxy", None)
+        host, port = getattr(proxy_url, "host", None), getattr(proxy_url, "port", None)
+        proxy = f"{host}:{port}" if host and port else "the proxy"
+        sent = {str(k).lower() for k in (getattr(pool, "proxy_headers", None) or {})}
+        return proxy_login_refused(prefix, proxy, "proxy-authorization" in sent)
     socks_options = getattr(getattr(exc, "conn", None), "_socks_options", None)
     if isinstance(exc, u3.NewConnectionError) and isinstance(socks_options, dict):
         proxy = f"{socks_options.get('proxy_host')}:{socks_options.get('proxy_port')}"
         chain = _chain(exc)
-        reason = _reason_text(chain[-1])
         if any(type(e).__name__ == "ProxyConnectionError" for e in chain):
-            return _said_of_the_proxy(Unreachable(
-                f"{prefix}cannot reach the SOCKS proxy {proxy} (proxy-url): {reason}", hint=SOCKS_DOWN_HINT))
-        return _said_of_the_proxy(Unreachable(
-            f"{prefix}the SOCKS proxy {proxy} (proxy-url) could not connect to {target}: {reason}",
-            hint="check the server address, and that the proxy's network reaches it"))
+            return proxy_down(prefix, proxy, chain[-1], socks=True)
+        return proxy_did_not_connect(prefix, proxy, target, chain[-1], socks=True)
     if isinstance(exc, u3.ProxyError):
         inner = getattr(exc, "original_error", None) or (exc.args[1] if len(exc.args) > 1 else None)
         conn = getattr(inner, "conn", None)
         host, port = getattr(conn, "host", ""), getattr(conn, "port", None)
         proxy = (f"{host}:{port}" if port else str(host)) if host else "the proxy"
         if isinstance(inner, u3.NewConnectionError | u3.ConnectTimeoutError):
-            return _said_of_the_proxy(Unreachable(
-                f"{prefix}cannot reach the proxy {proxy} (proxy-url): {_reason_text(inner)}", hint=PROXY_DOWN_HINT))
-        return _said_of_the_proxy(Unreachable(
-            f"{prefix}the proxy (proxy-url) did not connect to {target}: "
-            f"{_reason_text(inner if inner is not None else exc)}",
-            hint="check the server address, and that the proxy lets you reach it"))
+            return proxy_down(prefix, proxy, inner, socks=False)
+        return proxy_did_not_connect(prefix, proxy, target, inner if inner is not None else exc, socks=False)
     return None
 
 
