@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from pathlib import Path
 
 import pytest
+import yaml
 
 from meshdesk.mesh.envoy import parse_config_dump
-from meshdesk.sources.base import Forbidden, Timeout
+from meshdesk.sources.base import Forbidden, Timeout, Unreachable
 from meshdesk.sources.envoy import KubeEnvoyAdmin, NoEnvoyAdmin, PodGone
+from meshdesk.sources.kubeconfig import load_kubeconfig
+from meshdesk.sources.portforward import open_port_forward
 from tests.envoy_samples import PRIVATE_KEY_B64, sidecar_dump
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 
@@ -410,3 +414,27 @@ def test_api_calls_made_while_a_port_forward_opens_go_to_the_api_server(kube_emu
     assert dumps and len(parse_config_dump(dumps[0]).clusters) == 10  # type: ignore[arg-type]
     assert _port_forwards(emu)  # read through the port-forward
     assert [p.metadata.name for p in core.list_namespaced_pod(NS).items] == [POD]
+
+
+def test_a_port_forward_speaks_tls_as_the_kubeconfig_says(tmp_path: Path) -> None:
+    """The port-forward's WebSocket is opened by meshdesk: TLS with the kubeconfig's CA, its client
+    certificate as the login, and ``tls-server-name`` (a server reached by address whose certificate names
+    another host), as the API calls speak it; a CA that is not the server's is refused, not skipped."""
+    with KubeEmulator(tls=True, client_certs=True, tls_names="DNS:kube.internal") as emu:
+        emu.require_client_cert()
+        _pod(emu)
+        emu.serve_envoy_admin(NS, POD, sidecar_dump())
+        emu.forbid(namespace=NS, resource="pods/proxy")
+        config = emu.write_kubeconfig(tmp_path / "config", client_cert=emu.client_cert())
+        doc = yaml.safe_load(config.read_text())
+        doc["clusters"][0]["cluster"]["tls-server-name"] = "kube.internal"
+        config.write_text(yaml.safe_dump(doc))
+        admin = KubeEnvoyAdmin(load_kubeconfig(str(config)).api_client("emu"), timeout=10)
+        assert len(parse_config_dump(admin.config_dump(NS, POD)).clusters) == 10
+        assert admin.last_way == "port-forward" and _port_forwards(emu)
+        doc["clusters"][0]["cluster"]["certificate-authority"] = emu.client_ca_file  # not the server's CA
+        config.write_text(yaml.safe_dump(doc))
+        emu.calls.clear()
+        with pytest.raises(Unreachable) as err:
+            open_port_forward(load_kubeconfig(str(config)).api_client("emu"), NS, POD, 15000, timeout=10)
+        assert "certificate is not trusted" in str(err.value) and not _port_forwards(emu)

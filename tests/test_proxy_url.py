@@ -6,6 +6,7 @@ of the Kubernetes API emulator; the real clients."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,18 @@ import yaml
 
 from meshdesk.sources.base import Unreachable
 from meshdesk.sources.cluster import open_source
+from meshdesk.sources.discovery import connect_prometheus
 from meshdesk.sources.envoy import KubeEnvoyAdmin
 from meshdesk.sources.kubeconfig import load_kubeconfig
+from meshdesk.sources.portforward import open_port_forward
+from tests import prom_server
 from tests.envoy_samples import sidecar_dump
 from tests.http_proxy import ConnectProxy
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.prom_server import PrometheusServer
+from tests.socks_proxy import SocksProxy
+
+prometheus_server = prom_server.prometheus_server  # the session-scoped real Prometheus fixture
 
 TOKEN = "sha256~cHJveHktdXJsLXRva2VuLWZvci10ZXN0cw"
 PASSWORD = "pr0xy-Pa55"
@@ -47,6 +55,27 @@ def _envoy_pod(emu: KubeEmulator) -> None:
     emu.forbid(namespace=NS, resource="pods/proxy")  # read through a port-forward, as Istio's admin port needs
 
 
+def _prometheus_pod(emu: KubeEmulator, prometheus_url: str) -> None:
+    emu.add_namespace("istio-system")
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "prometheus", "namespace": "istio-system"},
+             "spec": {"selector": {"app.kubernetes.io/name": "prometheus"},
+                      "ports": [{"name": "http", "port": 9090, "targetPort": 9090, "protocol": "TCP"}]}})
+    emu.add({"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": "prometheus-7d9f-abcde", "namespace": "istio-system",
+                          "labels": {"app.kubernetes.io/name": "prometheus"}},
+             "spec": {"containers": [{"name": "prometheus-server", "image": "prom/prometheus"}]},
+             "status": {"phase": "Running"}})
+    emu.port_forward_pod("istio-system", "prometheus-7d9f-abcde", 9090, int(prometheus_url.rsplit(":", 1)[1]))
+    emu.forbid(namespace="istio-system", resource="services/proxy")  # only a port-forward reaches it
+
+
+def _requests_total(conn: Any, at: int) -> float:
+    result = conn.client.query('sum(rate(istio_requests_total{reporter="destination"}[5m]))', time=at)
+    assert len(result) == 1
+    return float(result[0].value)
+
+
 def test_a_cluster_behind_an_http_proxy_that_wants_a_login_is_read_through_it(tmp_path: Path) -> None:
     """``proxy-url: http://USER:PASSWORD@...`` (a corporate proxy that wants a login): kubectl sends the
     URL's user and password to the proxy; meshdesk sent none, and every call was refused (407), said as
@@ -64,6 +93,53 @@ def test_a_cluster_behind_an_http_proxy_that_wants_a_login_is_read_through_it(tm
             source.close()
         assert proxy.refused == 0 and set(proxy.connects) == {("kube.corp.internal", emu.port)}
     assert set(proxy.authorizations) == {"Basic amFuZTpwcjB4eS1QYTU1"}  # jane:pr0xy-Pa55
+
+
+def test_envoy_admin_port_forward_goes_through_a_socks_proxy(kube_emulator: KubeEmulator, tmp_path: Path) -> None:
+    """A cluster behind a bastion (``proxy-url: socks5://``, a server name only the bastion knows): the API
+    calls went through the proxy, the port-forward to a proxy's admin port did not (it spoke HTTP CONNECT
+    to the SOCKS port), so the Envoy dock could not show any proxy's config."""
+    emu = kube_emulator
+    emu.require_token(TOKEN)
+    _envoy_pod(emu)
+    with SocksProxy(hosts={"kube.bastion.internal": "127.0.0.1"}) as proxy:
+        config = _kubeconfig(tmp_path / "config", f"http://kube.bastion.internal:{emu.port}", proxy.url)
+        admin = KubeEnvoyAdmin(load_kubeconfig(str(config)).api_client("private"), timeout=10)
+        dump = admin.config_dump(NS, POD)
+        assert admin.last_way == "port-forward"
+        assert len(dump["configs"]) > 3
+        admin.config_dump(NS, POD)  # straight to a second port-forward over the same proxy
+        levels = admin.log_levels(NS, POD)
+    assert levels and set(levels.values()) == {"warning"}
+    # every connection went through the proxy, asking it for the name (not an address looked up here)
+    assert set(proxy.connects) == {("kube.bastion.internal", emu.port)}
+    forwards = [h for _, p, h in emu.requests if p.endswith("/portforward?ports=15000")]
+    assert len(forwards) == 3 and all(h.get("Authorization") == f"Bearer {TOKEN}" for h in forwards)
+
+
+def test_prometheus_port_forward_goes_through_an_http_proxy_with_its_login(
+        tmp_path: Path, prometheus_server: PrometheusServer, caplog: pytest.LogCaptureFixture) -> None:
+    """An HTTP proxy that wants a login (``proxy-url: http://USER:PASSWORD@...``): kubectl sends the URL's
+    credentials. meshdesk sent them neither for its API calls (every call refused, 407) nor for a port-forward
+    (no Proxy-Authorization on its CONNECT). Now both go through, and the password is in no log line."""
+    caplog.set_level(logging.DEBUG)
+    hosts = {"kube.corp.internal": "127.0.0.1"}  # a name only the proxy's network knows
+    with KubeEmulator(tls=True, tls_names="DNS:kube.corp.internal") as emu, \
+            ConnectProxy(user="jane", password=PASSWORD, hosts=hosts) as proxy:
+        emu.require_token(TOKEN)
+        _prometheus_pod(emu, prometheus_server.url)
+        config = _kubeconfig(tmp_path / "config", f"https://kube.corp.internal:{emu.port}", proxy.url, emu.ca_file)
+        conn = connect_prometheus(load_kubeconfig(str(config)).api_client("private"), timeout=10)
+        try:
+            assert conn.description == "port-forward to pod istio-system/prometheus-7d9f-abcde:9090"
+            assert _requests_total(conn, prometheus_server.query_time) > 0
+        finally:
+            conn.close()
+        assert proxy.refused == 0 and set(proxy.connects) == {("kube.corp.internal", emu.port)}
+    assert set(proxy.authorizations) == {"Basic amFuZTpwcjB4eS1QYTU1"}  # jane:pr0xy-Pa55
+    forwards = [p for _, p, _ in emu.requests if p.endswith("/pods/prometheus-7d9f-abcde/portforward?ports=9090")]
+    assert forwards and len(proxy.connects) > len(forwards)  # the API calls went through it too
+    assert PASSWORD not in caplog.text
 
 
 def test_a_proxy_that_wants_a_login_proxy_url_does_not_give_is_said_so(tmp_path: Path) -> None:
@@ -86,3 +162,20 @@ def test_a_proxy_that_wants_a_login_proxy_url_does_not_give_is_said_so(tmp_path:
     assert not emu.requests  # the API server was never reached
 
 
+def test_a_port_forward_through_a_socks_proxy_that_is_down_names_the_proxy(kube_emulator: KubeEmulator,
+                                                                          tmp_path: Path) -> None:
+    """The bastion's tunnel gone (nothing listens where proxy-url points): the port-forward says the SOCKS
+    proxy cannot be reached and to start it, as the API calls say it; its password is never shown."""
+    emu = kube_emulator
+    _envoy_pod(emu)
+    with SocksProxy() as proxy:
+        port = proxy.port
+    config = _kubeconfig(tmp_path / "config", f"http://kube.bastion.internal:{emu.port}",
+                         f"socks5://jane:{PASSWORD}@127.0.0.1:{port}")
+    with pytest.raises(Unreachable) as err:
+        open_port_forward(load_kubeconfig(str(config)).api_client("private"), NS, POD, 15000, timeout=10)
+    text = f"{err.value.message} {err.value.hint}"
+    assert text.startswith(f"port-forward to {NS}/{POD}: cannot reach the SOCKS proxy 127.0.0.1:{port} (proxy-url): "
+                           "connection refused")
+    assert "start the SOCKS proxy" in text and PASSWORD not in text
+    assert err.value.advice.startswith("Start the SOCKS proxy")

@@ -44,7 +44,8 @@ from meshdesk.sources.base import (
 )
 from meshdesk.sources.errors import LOGIN_AGAIN, translate
 from meshdesk.sources.httpapi import HTTPAPIClient
-from meshdesk.sources.inventory import RawApi, api_auth_headers, own_api_client
+from meshdesk.sources.inventory import RawApi, api_auth_headers
+from meshdesk.sources.portforward import open_port_forward
 from meshdesk.sources.prometheus import PrometheusClient, safe_url, url_problem
 
 log = logging.getLogger(__name__)
@@ -266,12 +267,8 @@ class PortForwardRelay:
         return f"port-forward to pod {self.namespace}/{self.pod}:{self.port} (local {self.url})"
 
     def _open(self) -> Any:
-        from kubernetes import client
-        from kubernetes.stream import portforward
-
-        with own_api_client(self.api) as own:  # see own_api_client: never the shared client
-            return portforward(client.CoreV1Api(own).connect_get_namespaced_pod_portforward, self.pod,
-                               self.namespace, ports=str(self.port))
+        # through the cluster's proxy-url, as the API calls go (see sources.portforward)
+        return open_port_forward(self.api, self.namespace, self.pod, self.port, timeout=30.0)
 
     def _accept(self) -> None:
         while not self._closed.is_set():

@@ -43,7 +43,8 @@ from meshdesk.sources.base import (
     size_words,
 )
 from meshdesk.sources.errors import one_line, redact, translate
-from meshdesk.sources.inventory import RawApi, own_api_client
+from meshdesk.sources.inventory import RawApi
+from meshdesk.sources.portforward import open_port_forward
 
 ENVOY_ADMIN_PORT = 15000
 CONFIG_DUMP_PATH = "/config_dump"
@@ -278,14 +279,11 @@ class KubeEnvoyAdmin:
     def _through_port_forward(self, namespace: str, pod: str, what: str, admin_path: str,
                               query: tuple[tuple[str, str], ...], limit: int,
                               too_large: Callable[[], TooLarge], method: str = "GET") -> bytes:
-        from kubernetes import client
         from kubernetes.client.exceptions import ApiException
-        from kubernetes.stream import portforward
 
         try:
-            with own_api_client(self.api_client) as own:  # see own_api_client: never the shared client
-                pf = portforward(client.CoreV1Api(own).connect_get_namespaced_pod_portforward, pod, namespace,
-                                 ports=str(ENVOY_ADMIN_PORT), _request_timeout=self.timeout)
+            # through the cluster's proxy-url, as the API calls go (see sources.portforward)
+            pf = open_port_forward(self.api_client, namespace, pod, ENVOY_ADMIN_PORT, timeout=self.timeout)
         except ApiException as e:
             raise self._handshake_error(e, namespace, pod, what) from None
         except Exception as e:  # noqa: BLE001 - every library failure becomes a typed, secret-free error

@@ -24,7 +24,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -287,26 +287,6 @@ def _answer_error(status: int, reason: Any, data: Any, what: str) -> SourceError
     err = translate(answer, what=what)
     err.http_status = status  # type: ignore[attr-defined]  # an answer, not a network failure
     return err
-
-
-@contextlib.contextmanager
-def own_api_client(api_client: Any) -> Iterator[Any]:
-    """A client of its own beside ``api_client`` (the same Configuration: server, credentials, TLS;
-    the same User-Agent and default headers), closed on leaving. For the official client's
-    ``kubernetes.stream`` calls (a port-forward): they swap the client's request function for a
-    WebSocket one while they connect, so any call made meanwhile through the same client by another
-    thread went the WebSocket way and failed (and two such calls at once could leave the swap in place)."""
-    from kubernetes import client
-
-    own = client.ApiClient(configuration=api_client.configuration)
-    own.user_agent = api_client.user_agent
-    for name, value in (getattr(api_client, "default_headers", None) or {}).items():
-        own.set_default_header(name, value)  # type: ignore[no-untyped-call]
-    try:
-        yield own
-    finally:
-        with contextlib.suppress(Exception):  # its pool only: what the call opened has its own socket
-            own.close()  # type: ignore[no-untyped-call]
 
 
 def api_auth_headers(configuration: Any) -> dict[str, str]:
