@@ -20,7 +20,10 @@ import yaml
 
 from meshdesk.sources.base import ConfigError, Unauthorized
 from meshdesk.sources.cluster import ClusterSource
+from meshdesk.sources.envoy import KubeEnvoyAdmin
 from meshdesk.sources.kubeconfig import load_kubeconfig
+from meshdesk.sources.logs import KubePodLogs
+from tests.envoy_samples import sidecar_dump
 from tests.kube_emulator import KubeEmulator, _self_signed_cert, kube_emulator_fixture  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +72,10 @@ def rfc3339(unix: float) -> str:
 _APP = """
 import json, sys
 from meshdesk.sources.base import SourceError
+from meshdesk.sources.envoy import KubeEnvoyAdmin
 from meshdesk.sources.kubeconfig import load_kubeconfig
+from meshdesk.sources.logs import KubePodLogs
+from tests.envoy_samples import sidecar_dump
 try:
     load_kubeconfig(sys.argv[1]).api_client("lab", credential_timeout=float(sys.argv[3]))
     said = {"ok": True}
@@ -217,6 +223,55 @@ def test_a_401_the_new_token_does_not_cure_is_said_after_one_more_run(tmp_path: 
     with pytest.raises(Unauthorized):
         source.check()  # each failure gets its one more run
     assert len(runs.read_text().splitlines()) == 3
+
+
+def _pod_with_a_sidecar(emu: KubeEmulator) -> None:
+    emu.add_namespace("shop")
+    emu.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cart-1", "namespace": "shop"},
+             "spec": {"containers": [{"name": "cart"}, {"name": "istio-proxy"}]}, "status": {"phase": "Running"}})
+
+
+def _sent(emu: KubeEmulator, ending: str) -> list[str | None]:
+    return [headers.get("Authorization") for _, path, headers in emu.requests if path.split("?")[0].endswith(ending)]
+
+
+def test_a_401_to_a_log_read_runs_the_plugin_again_and_reads_it(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    """The Logs dock with a plugin's token the server stopped taking: the API calls ran the plugin again
+    and went on, the log read (the official client's typed call) said 'credentials expired or rejected'."""
+    script, runs = counting_plugin(tmp_path, [credential("first-token"), credential("second-token")])
+    _pod_with_a_sidecar(kube_emulator)
+    kube_emulator.add_pod_log("shop", "cart-1", "cart", ["INFO cart ready"])
+    kube_emulator.require_token("first-token")
+    config = kubeconfig(tmp_path / "kc", kube_emulator.url, exec_entry(script))
+    logs = KubePodLogs(load_kubeconfig(str(config)).api_client("lab"), timeout=10)
+    assert [line.text for line in logs.pod_logs("shop", "cart-1", "cart")] == ["INFO cart ready"]
+    kube_emulator.require_token("second-token")  # the first one is no longer taken
+    assert [line.text for line in logs.pod_logs("shop", "cart-1", "cart")] == ["INFO cart ready"]
+    assert len(runs.read_text().splitlines()) == 2
+    assert _sent(kube_emulator, "/log") == ["Bearer first-token", "Bearer first-token", "Bearer second-token"]
+    kube_emulator.require_token("third-token")  # one more run, then the 401 is the answer: not a loop
+    with pytest.raises(Unauthorized):
+        logs.pod_logs("shop", "cart-1", "cart")
+    assert len(runs.read_text().splitlines()) == 3
+
+
+def test_a_401_to_a_port_forward_runs_the_plugin_again_and_forwards(tmp_path: Path,
+                                                                     kube_emulator: KubeEmulator) -> None:
+    """The Envoy dock reading a proxy's config through a port-forward, with a plugin's token the server
+    stopped taking: the port-forward was refused for good (until meshdesk was restarted)."""
+    script, runs = counting_plugin(tmp_path, [credential("first-token"), credential("second-token")])
+    _pod_with_a_sidecar(kube_emulator)
+    kube_emulator.serve_envoy_admin("shop", "cart-1", sidecar_dump())
+    kube_emulator.forbid(namespace="shop", resource="pods/proxy")  # read through a port-forward
+    kube_emulator.require_token("first-token")
+    config = kubeconfig(tmp_path / "kc", kube_emulator.url, exec_entry(script))
+    admin = KubeEnvoyAdmin(load_kubeconfig(str(config)).api_client("lab"), timeout=10)
+    assert admin.config_dump("shop", "cart-1")["configs"]
+    kube_emulator.require_token("second-token")
+    assert admin.config_dump("shop", "cart-1")["configs"]
+    assert admin.last_way == "port-forward" and len(runs.read_text().splitlines()) == 2
+    assert _sent(kube_emulator, "/portforward") == ["Bearer first-token", "Bearer first-token",
+                                                    "Bearer second-token"]
 
 
 def test_a_plugins_client_certificate_is_renewed_before_it_expires(tmp_path: Path) -> None:

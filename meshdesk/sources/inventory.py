@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import urllib3
@@ -125,6 +125,8 @@ NOT_ISTIO = "Istio was not found: this cluster serves no networking.istio.io API
 
 
 # -- raw API access ---------------------------------------------------------------------------------
+
+_T = TypeVar("_T")
 
 # connection failures are retried (a dropped keep-alive connection); a read timeout is final
 _RETRIES = urllib3.Retry(total=2, connect=2, read=0, status=0, other=0, redirect=3, raise_on_status=False)
@@ -287,6 +289,29 @@ def _answer_error(status: int, reason: Any, data: Any, what: str) -> SourceError
     err = translate(answer, what=what)
     err.http_status = status  # type: ignore[attr-defined]  # an answer, not a network failure
     return err
+
+
+def sent_again_after_401(configuration: Any, send: Callable[[], _T],
+                         unauthorized: Callable[[BaseException], bool]) -> _T:
+    """``send()`` (one of the official client's typed calls: a log read, a port-forward); when it fails
+    with a 401 (``unauthorized``) to a kubeconfig exec plugin's credential, the plugin is run once more,
+    as kubectl runs it for a credential the server no longer takes, and ``send()`` once more (as
+    ``RawApi`` does for the other calls). Any other failure, or a plugin that gives nothing new, raises
+    as it came."""
+    plugin_credential = getattr(configuration, "meshdesk_exec", None)
+    generation = plugin_credential.generation if plugin_credential is not None else 0
+    try:
+        return send()
+    except Exception as e:  # noqa: BLE001 - only a 401 is looked at; the rest is raised as it came
+        if plugin_credential is None or not unauthorized(e):
+            raise
+        try:
+            again = bool(plugin_credential.reauthenticate(configuration, generation))
+        except SourceError:
+            again = False  # (a login that did not finish in time): the 401 is the answer
+        if not again:
+            raise
+    return send()
 
 
 def api_auth_headers(configuration: Any) -> dict[str, str]:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.errors import one_line, redact, translate
+from meshdesk.sources.inventory import sent_again_after_401
 
 POLL_LIMIT_BYTES = 4 * 1024 * 1024  # the most one follow poll reads (the next one goes on from there)
 # the most the first read (the last N lines) takes in: "last 50000 lines" of a container writing long
@@ -141,7 +142,11 @@ class KubePodLogs:
         if previous:
             kwargs["previous"] = True
         try:
-            resp: Any = client.CoreV1Api(self.api_client).read_namespaced_pod_log(pod, namespace, **kwargs)
+            # a 401 to an exec plugin's credential: the plugin run once more and the log asked for again
+            resp: Any = sent_again_after_401(
+                self.api_client.configuration,
+                lambda: client.CoreV1Api(self.api_client).read_namespaced_pod_log(pod, namespace, **kwargs),
+                lambda e: getattr(e, "status", None) == 401)
             body = resp.data
             self._learn_server_clock(resp)
         except Exception as e:  # noqa: BLE001 - every failure becomes a typed, redacted error

@@ -3,7 +3,7 @@ opens it, for the Envoy dock's admin port and a Prometheus only a port-forward r
 
 The official client's ``kubernetes.stream.portforward`` is not used to connect: it sends the WebSocket
 to an HTTP proxy whatever the cluster's ``proxy-url`` is (a SOCKS one too), without the credentials the
-URL holds. Here:
+URL holds, and it does not ask again after a 401. Here:
 
 * the connection goes through the cluster's proxy as the API calls do (``Configuration.proxy``, which
   is the kubeconfig's ``proxy-url`` or the environment's, and ``no_proxy``): a SOCKS proxy is left to
@@ -12,7 +12,8 @@ URL holds. Here:
   the URL's user and password (never logged, never in a message);
 * TLS is the client's: its CA (or none checked with ``insecure-skip-tls-verify``), client certificate,
   ``tls-server-name``;
-* the credential is asked for as for any request (renewed before it expires).
+* the credential is asked for as for any request (renewed before it expires), and after a 401 to an
+  exec plugin's credential the plugin is run once more and the port-forward asked for once more.
 
 The WebSocket is then handed to the official client's ``PortForward``, which relays the port.
 """
@@ -28,7 +29,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from meshdesk.sources.base import ConfigError
 from meshdesk.sources.errors import proxy_did_not_connect, proxy_down, proxy_login_refused, translate
-from meshdesk.sources.inventory import api_auth_headers
+from meshdesk.sources.inventory import api_auth_headers, sent_again_after_401
 
 _SOCKS_SCHEMES = ("socks5", "socks5h", "socks4", "socks4a")
 
@@ -45,7 +46,9 @@ def open_port_forward(api_client: Any, namespace: str, pod: str, port: int, *, t
     path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}/portforward?ports={int(port)}"
     what = f"port-forward to {namespace}/{pod}"
     try:
-        ws = _websocket(api_client, path, timeout, what)
+        # a 401 to an exec plugin's credential: the plugin run once more and the port-forward asked again
+        ws = sent_again_after_401(api_client.configuration, lambda: _websocket(api_client, path, timeout, what),
+                                  lambda e: getattr(e, "status_code", None) == 401)
     except WebSocketBadStatusException as e:
         refusal = ApiException(status=e.status_code, reason=f"Handshake status {e.status_code} "
                                                             f"{getattr(e, 'status_message', '') or ''}".strip())
