@@ -20,15 +20,19 @@ import yaml
 
 from meshdesk.sources.base import ConfigError, Unauthorized
 from meshdesk.sources.cluster import ClusterSource
+from meshdesk.sources.discovery import connect_prometheus
 from meshdesk.sources.envoy import KubeEnvoyAdmin
 from meshdesk.sources.kubeconfig import load_kubeconfig
 from meshdesk.sources.logs import KubePodLogs
+from tests import prom_server
 from tests.envoy_samples import sidecar_dump
 from tests.kube_emulator import KubeEmulator, _self_signed_cert, kube_emulator_fixture  # noqa: F401
+from tests.prom_server import PrometheusServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "sha256~QmVhcmVyU2VjcmV0VG9rZW4xMjM0NTY3ODkw"
 API = "client.authentication.k8s.io/v1beta1"
+prometheus_server = prom_server.prometheus_server  # the session-scoped real Prometheus fixture
 
 
 def credential(token: str, expires: str | None = None) -> str:
@@ -72,9 +76,11 @@ def rfc3339(unix: float) -> str:
 _APP = """
 import json, sys
 from meshdesk.sources.base import SourceError
+from meshdesk.sources.discovery import connect_prometheus
 from meshdesk.sources.envoy import KubeEnvoyAdmin
 from meshdesk.sources.kubeconfig import load_kubeconfig
 from meshdesk.sources.logs import KubePodLogs
+from tests import prom_server
 from tests.envoy_samples import sidecar_dump
 try:
     load_kubeconfig(sys.argv[1]).api_client("lab", credential_timeout=float(sys.argv[3]))
@@ -272,6 +278,31 @@ def test_a_401_to_a_port_forward_runs_the_plugin_again_and_forwards(tmp_path: Pa
     assert admin.last_way == "port-forward" and len(runs.read_text().splitlines()) == 2
     assert _sent(kube_emulator, "/portforward") == ["Bearer first-token", "Bearer first-token",
                                                     "Bearer second-token"]
+
+
+def test_a_401_to_a_prometheus_query_runs_the_plugin_again_and_answers(
+        tmp_path: Path, kube_emulator: KubeEmulator, prometheus_server: PrometheusServer) -> None:
+    """Prometheus queried through the API server's service proxy (the metrics charts, between two graph
+    refreshes) with a plugin's token the server stopped taking: the query was said to be refused."""
+    script, runs = counting_plugin(tmp_path, [credential("first-token"), credential("second-token")])
+    emu = kube_emulator
+    emu.add_namespace("istio-system")
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "prometheus", "namespace": "istio-system"},
+             "spec": {"ports": [{"name": "http", "port": 9090, "targetPort": 9090}]}})
+    emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+    emu.require_token("first-token")
+    config = kubeconfig(tmp_path / "kc", emu.url, exec_entry(script))
+    conn = connect_prometheus(load_kubeconfig(str(config)).api_client("lab"), timeout=10)
+    try:
+        assert conn.description.startswith("API server service proxy")
+        emu.require_token("second-token")
+        answer = conn.client.query('sum(rate(istio_requests_total{reporter="destination"}[5m]))',
+                                   time=prometheus_server.query_time)
+        assert len(answer) == 1 and float(answer[0].value) > 0
+    finally:
+        conn.close()
+    assert len(runs.read_text().splitlines()) == 2
+    assert _sent(emu, "/proxy/api/v1/query")[-2:] == ["Bearer first-token", "Bearer second-token"]
 
 
 def test_a_plugins_client_certificate_is_renewed_before_it_expires(tmp_path: Path) -> None:

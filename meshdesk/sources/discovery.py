@@ -167,14 +167,43 @@ def find_prometheus_service(api: Any, *, timeout: float = 10.0,
 
 class _KubeAuth(requests.auth.AuthBase):
     """Adds the kubeconfig's Authorization header on every request, asking the client's Configuration
-    each time so exec-plugin and OIDC tokens refresh like they do for API calls."""
+    each time so exec-plugin and OIDC tokens refresh like they do for API calls. A 401 to an exec
+    plugin's credential runs the plugin once more and sends the request once more, as for the API calls."""
 
     def __init__(self, configuration: Any) -> None:
         self.configuration = configuration
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers.update(api_auth_headers(self.configuration))
+        plugin_credential = getattr(self.configuration, "meshdesk_exec", None)
+        if plugin_credential is not None:
+            generation = plugin_credential.generation
+
+            def after(resp: requests.Response, **kwargs: Any) -> requests.Response:
+                return self._after_401(resp, plugin_credential, generation, **kwargs)
+
+            r.register_hook("response", after)  # type: ignore[no-untyped-call]
         return r
+
+    def _after_401(self, resp: requests.Response, plugin_credential: Any, generation: int,
+                   **kwargs: Any) -> requests.Response:
+        if resp.status_code != 401 or getattr(resp.request, "_meshdesk_sent_again", False):
+            return resp
+        try:
+            again = bool(plugin_credential.reauthenticate(self.configuration, generation))
+        except SourceError:
+            again = False  # (a login that did not finish in time): the 401 is the answer
+        if not again:
+            return resp
+        _ = resp.content  # read to its end: the connection serves the request sent again
+        resp.close()
+        retried = resp.request.copy()
+        retried._meshdesk_sent_again = True  # type: ignore[attr-defined]  # once: a second 401 is the answer
+        retried.headers.update(api_auth_headers(self.configuration))
+        answer: requests.Response = resp.connection.send(retried, **kwargs)
+        answer.history.append(resp)
+        answer.request = retried
+        return answer
 
     def __repr__(self) -> str:
         return "_KubeAuth(<kubeconfig credentials>)"
