@@ -142,6 +142,29 @@ def test_prometheus_port_forward_goes_through_an_http_proxy_with_its_login(
     assert PASSWORD not in caplog.text
 
 
+def test_the_environments_proxy_is_sent_its_login_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy-url, and ``HTTPS_PROXY=http://USER:PASSWORD@...`` in the environment (a corporate laptop's
+    shell profile): kubectl goes through it with that login, and so do the API calls and the Envoy dock's
+    port-forward; the login was not sent, and every call was refused (407)."""
+    hosts = {"kube.corp.internal": "127.0.0.1"}
+    with KubeEmulator(tls=True, tls_names="DNS:kube.corp.internal") as emu, \
+            ConnectProxy(user="jane", password=PASSWORD, hosts=hosts) as proxy:
+        emu.require_token(TOKEN)
+        _envoy_pod(emu)
+        for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        config = emu.write_kubeconfig(tmp_path / "config", token=TOKEN)
+        doc = yaml.safe_load(config.read_text())
+        doc["clusters"][0]["cluster"]["server"] = f"https://kube.corp.internal:{emu.port}"
+        config.write_text(yaml.safe_dump(doc))
+        admin = KubeEnvoyAdmin(load_kubeconfig(str(config)).api_client("emu"), timeout=10)
+        assert len(admin.config_dump(NS, POD)["configs"]) > 3
+        assert admin.last_way == "port-forward"
+        assert proxy.refused == 0 and set(proxy.connects) == {("kube.corp.internal", emu.port)}
+    assert set(proxy.authorizations) == {"Basic amFuZTpwcjB4eS1QYTU1"}
+
+
 def test_a_proxy_that_wants_a_login_proxy_url_does_not_give_is_said_so(tmp_path: Path) -> None:
     """An HTTP proxy's 407 was said as the proxy not connecting to the server, with advice to check the
     server address; it says the proxy wants a login and where it goes. A wrong password is never shown."""

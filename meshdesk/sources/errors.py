@@ -356,8 +356,8 @@ def proxy_did_not_connect(prefix: str, proxy: str, target: str, reason: BaseExce
         hint="check the server address, and that the proxy lets you reach it"))
 
 
-PROXY_LOGIN_HINT = ("give the proxy's user and password in the cluster's proxy-url "
-                    "(http://USER:PASSWORD@host:port), as kubectl takes them")
+PROXY_LOGIN_HINT = ("give the proxy's user and password in its address, the cluster's proxy-url (or HTTPS_PROXY "
+                    "when it sets none): http://USER:PASSWORD@host:port, as kubectl takes them")
 
 
 def proxy_login_refused(prefix: str, proxy: str, gave_login: bool | None) -> SourceError:

@@ -417,7 +417,6 @@ class KubeConfig:
         proxy = _socks_proxy(name, cluster.get("proxy-url"))
         if proxy:
             cluster["proxy-url"] = proxy
-        proxy_login = _http_proxy_login(cluster.get("proxy-url"))
         token_file = user.get("tokenFile")
         watched: _TokenFile | None = None
         if isinstance(token_file, str) and token_file:
@@ -461,10 +460,6 @@ class KubeConfig:
                     user["client-key-data"] = base64.b64encode(credential.key).decode()
         runs_something = isinstance(user.get("auth-provider"), dict)
         configuration = Configuration()
-        if proxy_login:
-            # an HTTP proxy's user and password in proxy-url: kubectl sends them; the official client's
-            # connection pool sends only the proxy headers it is given, and every call was refused (407)
-            configuration.proxy_headers = {"proxy-authorization": proxy_login}
 
         def build() -> ApiClient:
             made: ApiClient = new_client_from_config_dict(config_dict=cfg_dict, context=name,
@@ -481,6 +476,15 @@ class KubeConfig:
             raise
         except Exception as exc:  # noqa: BLE001 - every loader failure becomes a typed, secret-free error
             raise self._loader_error(name, exc, original_user) from None
+        proxy_login = _http_proxy_login(getattr(configuration, "proxy", None))
+        if proxy_login and not getattr(configuration, "proxy_headers", None):
+            # an HTTP proxy's user and password in its URL (the cluster's proxy-url, or HTTPS_PROXY when it
+            # sets none): kubectl sends them; the official client's connection pool sends only the proxy
+            # headers it is given, and every call was refused (407)
+            from kubernetes.client import rest
+
+            configuration.proxy_headers = {"proxy-authorization": proxy_login}
+            client.rest_client = rest.RESTClientObject(configuration)
         if getattr(configuration, "cert_file", None):
             # read here: at the first request OpenSSL's own words came ("[X509: KEY_VALUES_MISMATCH] key values
             # mismatch"), said as the API server being unreachable and retried as if it were
