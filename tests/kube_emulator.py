@@ -313,6 +313,7 @@ class ForbidRule:
 class _Faults:
     token: str | None = None
     client_cert: bool = False
+    client_cert_user: str | None = None  # with client_cert: only a certificate for this user (its CN) is taken
     forbid: list[ForbidRule] = field(default_factory=list)
     fail_status: int | None = None
     fail_path: str | None = None
@@ -586,10 +587,12 @@ class KubeEmulator:
         """Answer 401 to any request without ``Authorization: Bearer <token>`` (None: no check)."""
         self._faults.token = token
 
-    def require_client_cert(self, required: bool = True) -> None:
-        """Answer 401 unless the client presented a certificate signed by the client CA. With
-        ``require_token`` too, either one authenticates (as a real API server's authenticators do)."""
+    def require_client_cert(self, required: bool = True, user: str | None = None) -> None:
+        """Answer 401 unless the client presented a certificate signed by the client CA (and, with
+        ``user``, one for that user: an older one is no longer taken). With ``require_token`` too,
+        either one authenticates (as a real API server's authenticators do)."""
         self._faults.client_cert = required
+        self._faults.client_cert_user = user
 
     def forbid(self, namespace: str | None = None, resource: str | None = None, verb: str | None = None) -> None:
         """Answer 403 (a real Status body) to matching requests. A namespace rule also denies
@@ -1207,7 +1210,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 accepted.append(self.headers.get("Authorization", "") == f"Bearer {faults.token}")
             if faults.client_cert:
                 peer = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
-                accepted.append(bool(peer))
+                names = [value for rdn in (peer or {}).get("subject", ()) for key, value in rdn if key == "commonName"]
+                accepted.append(bool(peer) and (faults.client_cert_user is None or faults.client_cert_user in names))
             if accepted and not any(accepted):
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             if faults.fail_status is not None and (faults.fail_path is None or path.startswith(faults.fail_path)):

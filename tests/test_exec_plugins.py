@@ -331,6 +331,40 @@ def test_a_plugins_client_certificate_is_renewed_before_it_expires(tmp_path: Pat
         assert len(runs.read_text().splitlines()) == 2  # the new one lasts a day: kept
 
 
+def test_prometheus_through_the_service_proxy_follows_a_renewed_client_certificate(
+        tmp_path: Path, prometheus_server: PrometheusServer) -> None:
+    """A plugin that logs in with a client certificate (as Teleport's does), the server no longer taking
+    the first one: the API calls moved to the new certificate, the Prometheus queries through the service
+    proxy went on presenting the old one (their session had it from the start) and were refused."""
+    with KubeEmulator(tls=True, client_certs=True) as emu:
+        first, second = emu.client_cert("jane-1"), emu.client_cert("jane-2")
+
+        def answer(cert: str, key: str) -> str:
+            return json.dumps({"apiVersion": API, "kind": "ExecCredential", "status": {
+                "clientCertificateData": Path(cert).read_text(), "clientKeyData": Path(key).read_text()}})
+
+        script, runs = counting_plugin(tmp_path, [answer(*first), answer(*second)])
+        emu.add_namespace("istio-system")
+        emu.add({"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": "prometheus", "namespace": "istio-system"},
+                 "spec": {"ports": [{"name": "http", "port": 9090, "targetPort": 9090}]}})
+        emu.proxy_service("istio-system", "prometheus", 9090, prometheus_server.url)
+        emu.require_client_cert(user="jane-1")
+        config = kubeconfig(tmp_path / "kc", emu.url, exec_entry(script), cluster={"certificate-authority": emu.ca_file})
+        api = load_kubeconfig(str(config)).api_client("lab")
+        conn = connect_prometheus(api, timeout=10)
+        try:
+            emu.require_client_cert(user="jane-2")  # the first certificate is no longer taken
+            ClusterSource(api, context="lab").check()  # an API call: the plugin is run for the second one
+            assert len(runs.read_text().splitlines()) == 2
+            answer_ = conn.client.query('sum(rate(istio_requests_total{reporter="destination"}[5m]))',
+                                        time=prometheus_server.query_time)
+            assert len(answer_) == 1 and float(answer_[0].value) > 0
+            assert len(runs.read_text().splitlines()) == 2  # the new certificate was taken as it was
+        finally:
+            conn.close()
+
+
 # ------------------------------------------------------------------ the exec entry itself
 
 @pytest.mark.parametrize(("exec_cfg", "said"), [

@@ -200,6 +200,9 @@ class _KubeAuth(requests.auth.AuthBase):
         retried = resp.request.copy()
         retried._meshdesk_sent_again = True  # type: ignore[attr-defined]  # once: a second 401 is the answer
         retried.headers.update(api_auth_headers(self.configuration))
+        cert = _client_cert(self.configuration)
+        if cert is not None:  # the plugin's new client certificate, when it logs in with one
+            kwargs["cert"] = cert
         answer: requests.Response = resp.connection.send(retried, **kwargs)
         answer.history.append(resp)
         answer.request = retried
@@ -223,17 +226,40 @@ class _ServerNameAdapter(requests.adapters.HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
+def _client_cert(cfg: Any) -> str | tuple[str, str] | None:
+    """The client certificate (and key) the Configuration logs in with now, as ``requests`` takes it."""
+    cert_file = getattr(cfg, "cert_file", None)
+    if not cert_file:
+        return None
+    key_file = getattr(cfg, "key_file", None)
+    return (str(cert_file), str(key_file)) if key_file else str(cert_file)
+
+
+class _KubeSession(requests.Session):
+    """A session whose client certificate is the Configuration's at each request: an exec plugin's is
+    renewed (before it expires, after a 401) and put there, and the session had the first one for good."""
+
+    def __init__(self, configuration: Any) -> None:
+        super().__init__()
+        self.kube_configuration = configuration
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        cert = _client_cert(self.kube_configuration)
+        if cert is not None:
+            kwargs["cert"] = cert
+        return super().send(request, **kwargs)
+
+
 def session_for(api: Any) -> requests.Session:
     """A requests.Session that talks to the API server as the kubernetes client does: same credentials
-    (refreshed), client certificate, CA and verification, server name, and proxy."""
+    (refreshed), client certificate (renewed), CA and verification, server name, and proxy."""
     cfg = api.configuration
-    s = requests.Session()
+    s = _KubeSession(cfg)
     server_name = getattr(cfg, "tls_server_name", None)
     if server_name:
         s.mount("https://", _ServerNameAdapter(str(server_name)))
     s.auth = _KubeAuth(cfg)
-    if getattr(cfg, "cert_file", None):
-        s.cert = (cfg.cert_file, cfg.key_file) if getattr(cfg, "key_file", None) else cfg.cert_file
+    s.cert = _client_cert(cfg)  # the one of now; each request asks again (see _KubeSession)
     if getattr(cfg, "verify_ssl", True) is False:
         s.verify = False
     elif getattr(cfg, "ssl_ca_cert", None):
