@@ -202,3 +202,26 @@ def test_a_port_forward_through_a_socks_proxy_that_is_down_names_the_proxy(kube_
                            "connection refused")
     assert "start the SOCKS proxy" in text and PASSWORD not in text
     assert err.value.advice.startswith("Start the SOCKS proxy")
+
+
+def test_no_proxy_does_not_take_a_cluster_off_its_own_proxy_url(kube_emulator: KubeEmulator, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_PROXY is for the environment's proxy: kubectl sends every request of a cluster with a proxy-url
+    through it. A shell that lists the company's private names in NO_PROXY (where the bastion's cluster
+    is) had meshdesk ask the server directly, by a name only the bastion resolves."""
+    emu = kube_emulator
+    emu.require_token(TOKEN)
+    _envoy_pod(emu)
+    monkeypatch.setenv("NO_PROXY", ".bastion.internal,10.0.0.0/8")
+    monkeypatch.setenv("no_proxy", ".bastion.internal,10.0.0.0/8")
+    with SocksProxy(hosts={"kube.bastion.internal": "127.0.0.1"}) as proxy:
+        config = _kubeconfig(tmp_path / "config", f"http://kube.bastion.internal:{emu.port}", proxy.url)
+        api = load_kubeconfig(str(config)).api_client("private")
+        source = open_source(str(config), timeout=10)
+        try:
+            assert NS in {ns.name for ns in source.namespaces()}
+        finally:
+            source.close()
+        admin = KubeEnvoyAdmin(api, timeout=10)
+        assert len(admin.config_dump(NS, POD)["configs"]) > 3 and admin.last_way == "port-forward"
+    assert set(proxy.connects) == {("kube.bastion.internal", emu.port)}

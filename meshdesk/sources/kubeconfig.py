@@ -460,6 +460,11 @@ class KubeConfig:
                     user["client-key-data"] = base64.b64encode(credential.key).decode()
         runs_something = isinstance(user.get("auth-provider"), dict)
         configuration = Configuration()
+        if cluster.get("proxy-url"):
+            # the cluster's own proxy is used for every address, as kubectl uses it: NO_PROXY is for the
+            # environment's proxy (the client took it from there, and a cluster whose name or network it
+            # lists, a private one behind a bastion, was asked directly)
+            configuration.no_proxy = None
 
         def build() -> ApiClient:
             made: ApiClient = new_client_from_config_dict(config_dict=cfg_dict, context=name,
