@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from meshdesk.sources.base import Unreachable
+from meshdesk.sources.base import ConfigError, Unreachable
 from meshdesk.sources.cluster import open_source
 from meshdesk.sources.discovery import connect_prometheus
 from meshdesk.sources.envoy import KubeEnvoyAdmin
@@ -225,3 +225,25 @@ def test_no_proxy_does_not_take_a_cluster_off_its_own_proxy_url(kube_emulator: K
         admin = KubeEnvoyAdmin(api, timeout=10)
         assert len(admin.config_dump(NS, POD)["configs"]) > 3 and admin.last_way == "port-forward"
     assert set(proxy.connects) == {("kube.bastion.internal", emu.port)}
+
+
+@pytest.mark.parametrize(("proxy_url", "said"), [
+    ("proxy.corp:3128", "has no scheme"),
+    ("ftp://proxy.corp:21", "uses the scheme ftp, which is no proxy's (http, https or socks5)"),
+    (f"http://jane:{PASSWORD}@proxy.corp:99999", "has a port that is not a port number (1 to 65535)"),
+    ("socks5://proxy.corp:ssh", "has a port that is not a port number (1 to 65535)"),
+    ("http://:3128", "names no host"),
+])
+def test_a_proxy_url_of_the_wrong_shape_is_refused_naming_it(kube_emulator: KubeEmulator, tmp_path: Path,
+                                                            proxy_url: str, said: str) -> None:
+    """A proxy-url the client cannot use (no scheme, another scheme, no port number): opening the context
+    said the server did not answer ('talking to the server failed: Proxy URL had no scheme'), with advice
+    to check the VPN, and the window retried it for ever; it is refused as the kubeconfig's mistake it is,
+    as kubectl refuses it, without quoting it (it may hold a password)."""
+    config = _kubeconfig(tmp_path / "config", kube_emulator.url, proxy_url)
+    with pytest.raises(ConfigError) as err:
+        load_kubeconfig(str(config)).api_client("private")
+    assert str(err.value).startswith(f'context "private": its cluster "private" has a proxy-url that {said}')
+    assert "http://HOST:PORT" in err.value.hint
+    assert PASSWORD not in f"{err.value} {err.value.hint}"
+    assert not kube_emulator.requests

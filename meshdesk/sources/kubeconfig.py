@@ -414,6 +414,13 @@ class KubeConfig:
         name = cfg_dict["current-context"]
         user: dict[str, Any] = cfg_dict["users"][0]["user"] if cfg_dict["users"] else {}
         cluster: dict[str, Any] = cfg_dict["clusters"][0]["cluster"]
+        problem = _proxy_url_problem(cluster.get("proxy-url"))
+        if problem:  # the client failed on it, said as the server not answering ("talking to the server
+            # failed: Proxy URL had no scheme"), and the window retried it for ever
+            raise ConfigError(f'context "{name}": its cluster "{cfg_dict["clusters"][0]["name"]}" has a proxy-url '
+                              f"that {problem}", hint="write it as http://HOST:PORT, https://HOST:PORT or "
+                                                      "socks5://HOST:PORT, as kubectl takes it; a login goes "
+                                                      "before the host, USER:PASSWORD@HOST")
         proxy = _socks_proxy(name, cluster.get("proxy-url"))
         if proxy:
             cluster["proxy-url"] = proxy
@@ -699,6 +706,34 @@ def _socks_proxy(context: str, proxy_url: Any) -> str:
                           "(the PySocks package) is not installed",
                           hint="install PySocks (pip install PySocks) where meshdesk is installed") from None
     return f"socks5h://{rest}" if scheme.lower() == "socks5" else proxy_url
+
+
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
+
+
+def _proxy_url_problem(proxy_url: Any) -> str:
+    """What is wrong with a cluster's ``proxy-url`` ("" when nothing, or when there is none), in words
+    that never quote it (it may hold a password)."""
+    if proxy_url is None or proxy_url == "":
+        return ""
+    if not isinstance(proxy_url, str):
+        return "is not text"
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(proxy_url.strip())
+        port = parts.port
+    except ValueError:
+        return "has a port that is not a port number (1 to 65535)"
+    if "://" not in proxy_url:
+        return "has no scheme"
+    if parts.scheme.lower() not in _PROXY_SCHEMES:
+        return f"uses the scheme {parts.scheme or '(none)'}, which is no proxy's (http, https or socks5)"
+    if not parts.hostname:
+        return "names no host"
+    if port == 0:
+        return "has a port that is not a port number (1 to 65535)"
+    return ""
 
 
 def _http_proxy_login(proxy_url: Any) -> str:
