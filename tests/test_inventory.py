@@ -1113,6 +1113,40 @@ def test_ambient_findings_from_a_cluster_survive_a_snapshot(kube_emulator: KubeE
         assert [c.code for c in result[(WORKLOAD, "travel", "search")].checks] == ["KIA1313"]
 
 
+def test_a_waypoint_of_a_namespace_not_chosen_is_judged_from_the_cluster(kube_emulator: KubeEmulator,
+                                                                         shared_dir: Path) -> None:
+    """bank's workloads ask for waypoints of infra, a namespace not chosen (``istio.io/use-waypoint`` with
+    ``istio.io/use-waypoint-namespace``). Kiali finds waypoints in the whole cluster, and so does the read (for
+    the graph): audit-v1's, which does not run there, is KIA1313, as in Kiali; ledger-v1's, which does, is
+    fine; a snapshot of the read says the same. Were gateways not listable cluster-wide, neither is judged."""
+    from meshdesk.mesh.validations import WORKLOAD, validate
+    from tests import gateway_api_crds
+
+    emu = kube_emulator
+    emu.load_crds(shared_dir / CRDS)
+    gateway_api_crds.install(emu)
+    emu.add_namespace("bank", {"istio.io/dataplane-mode": "ambient"})
+    emu.add_namespace("infra", {"istio.io/dataplane-mode": "ambient"})
+    for name, waypoint in (("ledger", "shared-wp"), ("audit", "missing-wp")):
+        d = _deployment(f"{name}-v1", "bank", {"app": name, "version": "v1", "istio.io/use-waypoint": waypoint,
+                                               "istio.io/use-waypoint-namespace": "infra"})
+        d["spec"]["template"]["metadata"]["annotations"] = {"ambient.istio.io/redirection": "enabled"}
+        emu.add(d)
+    emu.add(_deployment("shared-wp", "infra", {"gateway.istio.io/managed": "istio.io-mesh-controller",
+                                              "gateway.networking.k8s.io/gateway-name": "shared-wp",
+                                              "istio.io/dataplane-mode": "none"}))
+    emu.run_workloads()
+
+    def findings() -> list[dict[str, list[str]]]:
+        inv = read_inventory(emu.api_client(), ["bank"], cluster="east")
+        return [{w: [c.code for c in validate(read)[(WORKLOAD, "bank", w)].checks] for w in ("ledger-v1", "audit-v1")}
+                for read in (inv, Inventory.from_json(json.loads(json.dumps(inv.to_json()))))]
+
+    assert findings() == [{"ledger-v1": [], "audit-v1": ["KIA1313"]}] * 2
+    emu.forbid(namespace="", resource="pods")
+    assert findings() == [{"ledger-v1": [], "audit-v1": []}] * 2
+
+
 def test_a_live_read_lists_the_istio_kinds_kiali_lists_beside_routing(kube_emulator: KubeEmulator,
                                                                       shared_dir: Path) -> None:
     """The app's live reads left RequestAuthentications, Telemetry, EnvoyFilters, WorkloadGroups and

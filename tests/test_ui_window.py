@@ -701,7 +701,8 @@ def test_a_file_that_cannot_be_opened_names_what_the_window_keeps_showing(qtbot,
 
 def test_a_snapshot_answers_for_the_namespaces_chosen(tmp_path) -> None:
     """Offline, choosing fewer namespaces than the file holds narrows the inventory too (the lists,
-    config and panels come from it), as a live read would; istio-system's gateway stays known."""
+    config and panels come from it), as a live read would; istio-system's gateway stays known, and so
+    does travel's ambient waypoint (a live read lists the Gateway API's gateway pods cluster-wide)."""
     from meshdesk.mesh.request import GraphRequest
     from meshdesk.sources.snapshot import save_snapshot
     from meshdesk.ui.offline import SnapshotSource
@@ -714,7 +715,8 @@ def test_a_snapshot_answers_for_the_namespaces_chosen(tmp_path) -> None:
     assert inv is not None and snap.inventory is not None
     assert {w.namespace for w in inv.workloads} == {"hello"} and {s.namespace for s in inv.services} == {"hello"}
     assert {o.namespace for o in inv.istio} <= {"hello"} and [n.name for n in inv.namespaces] == ["hello"]
-    assert [w.name for w in inv.outside_gateways] == [w.name for w in snap.inventory.outside_gateways]
+    assert [(w.namespace, w.name) for w in inv.outside_gateways] == \
+        [(w.namespace, w.name) for w in snap.inventory.outside_gateways] + [("travel", "waypoint")]
     whole = SnapshotSource(path).snapshot(GraphRequest()).inventory  # none chosen: the file's
     assert whole is not None and len(whole.workloads) == len(snap.inventory.workloads)
 

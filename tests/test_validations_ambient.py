@@ -432,7 +432,15 @@ def test_a_waypoint_asked_for_that_does_not_exist() -> None:
     # the workload's own label names one in another namespace
     inv.workloads[-1] = _waypoint()
     inv.workloads[0].labels.update({"istio.io/use-waypoint": "egress", "istio.io/use-waypoint-namespace": "gw"})
-    assert _wcodes(inv, "search-v1") == []  # namespace gw not read: not judged
+    assert _wcodes(inv, "search-v1") == []  # namespace gw not read, nor the gateways outside: not judged
+    inv.gateway_api_kinds = ["K8sGateway"]  # a cluster read: its gateways outside the selection were listed
+    assert _wcodes(inv, "search-v1") == ["KIA1313"]
+    inv.outside_gateways.append(_waypoint("gw", "egress"))
+    assert _wcodes(inv, "search-v1") == []
+    inv.outside_gateways.clear()
+    inv.hidden["*/Gateway API gateway pods"] = "forbidden cluster-wide"
+    assert _wcodes(inv, "search-v1") == []
+    inv.gateway_api_kinds, inv.hidden = None, {}
     inv.namespaces.append(Namespace("gw"))
     assert _wcodes(inv, "search-v1") == ["KIA1313"]
     inv.workloads.append(_waypoint("gw", "egress"))

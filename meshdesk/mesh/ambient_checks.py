@@ -35,7 +35,9 @@ makes it when asked.
 All of these say the object is not valid though they are warnings (Kiali marks them so). What the
 inventory cannot tell is not judged: a namespace not read (or whose labels could not be read), a
 kind that could not be listed where the answer depends on it (pods, workloads, services), a
-waypoint in a namespace not read, a host naming a namespace the inventory may not know.
+waypoint in a namespace not read unless the gateways outside the selection were listed (cluster-wide,
+as Kiali finds waypoints: then one not among them does not exist), a host naming a namespace the
+inventory may not know.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from meshdesk.mesh.inventory import (
     AMBIENT_ANNOTATION,
     DATAPLANE_MODE_LABEL,
     GATEWAY_API_GROUP,
+    GATEWAY_PODS_LISTED,
     SIDECAR_INJECT,
     WORKLOAD_LISTS,
     Inventory,
@@ -271,6 +274,18 @@ class _Known:
     def workloads_known(self, namespace: str) -> bool:
         return namespace in self.read and not self.inv.unread(namespace, WORKLOAD_LISTS)
 
+    def waypoints_outside_known(self, namespace: str) -> bool:
+        """Whether every waypoint of ``namespace``, a namespace not read, is among the gateways read
+        outside the selection (a waypoint's pods carry the Gateway API's gateway label, and those are
+        listed cluster-wide as Kiali lists waypoints): the namespace does not exist, or the cluster's
+        Gateway API kinds are known (no Gateway API served: no waypoint anywhere) and its gateway pods
+        could be listed cluster-wide. A hand-made inventory, or a snapshot that kept none of this,
+        cannot tell."""
+        inv = self.inv
+        if inv.cluster_namespaces is not None and namespace not in inv.cluster_namespaces:
+            return True
+        return inv.gateway_api_kinds is not None and f"*/{GATEWAY_PODS_LISTED}" not in inv.hidden
+
 
 def _enrollment_missing(spec: Mapping[str, Any], ns: Namespace, known: _Known) -> bool | None:
     """Whether what a policy attaches to is not enrolled to use a waypoint (None: cannot tell). A policy
@@ -489,6 +504,10 @@ class _Waypoints:
     def __init__(self, known: _Known) -> None:
         self.known = known
         self.by_name = {(w.namespace, w.name): w for w in known.inv.workloads if is_waypoint(w)}
+        # those of namespaces not read, as the gateways outside the selection are read (cluster-wide)
+        for w in known.inv.outside_gateways:
+            if is_waypoint(w) and w.namespace not in known.read:
+                self.by_name.setdefault((w.namespace, w.name), w)
 
     def serving(self, w: Workload, ns: Namespace) -> list[Workload] | None:
         """The waypoints serving ``w`` ([] for none), None when the inventory cannot tell."""
@@ -500,9 +519,15 @@ class _Waypoints:
         if named is None or not named[0]:
             return None if named is None else []
         name, where = named
-        if not self.known.workloads_known(where):
-            return None
         wp = self.by_name.get((where, name))
+        if where not in self.known.read:
+            # another namespace's waypoint: Kiali finds waypoints in the whole cluster
+            if wp is None and not self.known.waypoints_outside_known(where):
+                return None
+            if wp is None and any(g.namespace == where and g.name == name for g in self.known.inv.k8s_gateways):
+                return None  # its Gateway is there, its pods were not found: whether it runs is not known
+        elif not self.known.workloads_known(where):
+            return None
         if wp is None or wp.labels.get(WAYPOINT_FOR) == NONE:
             return []
         return [wp]

@@ -117,6 +117,9 @@ VERSION_LABELS = ("service.istio.io/canonical-revision", "app.kubernetes.io/vers
 GATEWAY_COMPONENTS = ("IngressGateways", "EgressGateways")
 # the label Istio puts on the pods it runs for a Kubernetes Gateway API Gateway (its value: the name)
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
+# what the pods of Gateway API gateways (waypoints among them) are called in ``Inventory.hidden``
+# ("*/" + it) when they could not be listed cluster-wide
+GATEWAY_PODS_LISTED = "Gateway API gateway pods"
 K8S_GATEWAY = "K8sGateway"
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 # the Kubernetes Gateway API's config kinds as Kiali names them (Istio's "Gateway" is another kind), and
@@ -836,7 +839,8 @@ class Inventory:
     def within(self, names: Iterable[str]) -> Inventory:
         """This inventory as if only the namespaces ``names`` had been read: their namespaces,
         workloads, services and Istio config; the Istio gateways of the others kept as gateways
-        elsewhere, as a cluster read keeps them."""
+        elsewhere (ingress and egress gateways, and the Gateway API's: ambient waypoints among them), as
+        a cluster read keeps them."""
         chosen = set(names)
         return replace(
             self,
@@ -846,7 +850,8 @@ class Inventory:
             istio=[o for o in self.istio if o.namespace in chosen],
             outside_gateways=[*self.outside_gateways, *(
                 w for w in self.workloads if w.namespace not in chosen
-                and w.labels.get("operator.istio.io/component") in GATEWAY_COMPONENTS)],
+                and (w.labels.get("operator.istio.io/component") in GATEWAY_COMPONENTS
+                     or GATEWAY_NAME_LABEL in w.labels))],
             outside_gateway_configs=[*self.outside_gateway_configs, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind == "Gateway")],
             hidden=dict(self.hidden), warnings=list(self.warnings), k8s_gateways=list(self.k8s_gateways),

@@ -38,6 +38,7 @@ from meshdesk.mesh.inventory import (
     GATEWAY_API_KINDS,
     GATEWAY_COMPONENTS,
     GATEWAY_NAME_LABEL,
+    GATEWAY_PODS_LISTED,
     ISTIO_NAMESPACE,
     ISTIOD_ELSEWHERE,
     K8S_GATEWAY,
@@ -1003,7 +1004,7 @@ class InventoryReader:
         components = "operator.istio.io/component in (" + ",".join(GATEWAY_COMPONENTS) + ")"
         pods = listed("/api/v1", "pods", [("labelSelector", components)], "gateway pods", control_plane)
         if api is not None:
-            pods += listed("/api/v1", "pods", [("labelSelector", GATEWAY_NAME_LABEL)], "Gateway API gateway pods",
+            pods += listed("/api/v1", "pods", [("labelSelector", GATEWAY_NAME_LABEL)], GATEWAY_PODS_LISTED,
                            control_plane)
         found: dict[tuple[str, str], Workload] = {}
         for obj in pods:
