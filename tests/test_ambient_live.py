@@ -65,7 +65,12 @@ def _deployment(ns: str, name: str, labels: dict[str, str], annotations: dict[st
                                   "spec": {"containers": [{"name": "app", "image": f"example/{name}:1"}]}}}}
 
 
-def cluster(emu: KubeEmulator, shared_dir: Path, tmp_path: Path, prometheus_url: str) -> str:
+LEDGER_USES = {"istio.io/use-waypoint": "shared-wp", "istio.io/use-waypoint-namespace": "infra"}
+
+
+def cluster(emu: KubeEmulator, shared_dir: Path, tmp_path: Path, prometheus_url: str,
+            ledger_uses: dict[str, str] = LEDGER_USES) -> str:
+    """The cluster of the module docstring; ``ledger_uses``: the waypoint labels of the ledger Service."""
     emu.load_crds(shared_dir / "fixtures" / "istio" / "crds" / "crd-all.gen.yaml")
     gateway_api_crds.install(emu)
     emu.add_namespace("bank", {"istio.io/dataplane-mode": "ambient"})
@@ -75,8 +80,7 @@ def cluster(emu: KubeEmulator, shared_dir: Path, tmp_path: Path, prometheus_url:
     emu.add(_deployment("bank", "ledger-v1", {"app": "ledger", "version": "v1"}, captured))
     emu.add(_deployment("infra", "shared-wp", WAYPOINT, {}))
     emu.add({"apiVersion": "v1", "kind": "Service",
-             "metadata": {"name": "ledger", "namespace": "bank",
-                          "labels": {"istio.io/use-waypoint": "shared-wp", "istio.io/use-waypoint-namespace": "infra"}},
+             "metadata": {"name": "ledger", "namespace": "bank", "labels": dict(ledger_uses)},
              "spec": {"selector": {"app": "ledger"}, "ports": [{"name": "http", "port": 8080}]}})
     emu.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
              "metadata": {"name": "shared-wp", "namespace": "infra", "labels": {"istio.io/waypoint-for": "service"}},
@@ -150,3 +154,38 @@ def test_the_summary_of_a_namespace_names_the_waypoint_of_another_namespace_it_u
     shown(qtbot, w, lambda g: any(n.workload == "ledger-v1" for n in g.nodes.values()))
     qtbot.waitUntil(lambda: "Data plane" in w.panel.text(), timeout=10000)
     assert "Waypoints\ninfra/shared-wp (of another namespace)" in w.panel.text()
+
+
+@pytest.mark.ui
+def test_the_traces_of_a_service_whose_waypoint_does_not_run_say_why_there_are_none(
+        kube_emulator, shared_dir, bank_prometheus, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The ledger Service names a waypoint of bank (missing-wp) that does not run. Its pods have no proxy, so
+    nothing reports its requests: the Traces dock asks for the app's traces, as Kiali (which takes such a
+    waypoint as none) does, not a waypoint's that is not there, and says why none are found rather than
+    that traces are sampled."""
+    from meshdesk.mesh.graph.model import NODE_SERVICE
+    from tests.tempo_emulator import TempoEmulator
+
+    emu = kube_emulator
+    with TempoEmulator([]) as tempo:
+        emu.add_namespace("tempo")
+        emu.add({"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": "tempo-query-frontend", "namespace": "tempo",
+                              "labels": {"app.kubernetes.io/name": "tempo",
+                                         "app.kubernetes.io/component": "query-frontend"}},
+                 "spec": {"ports": [{"name": "http", "port": 3200}]}})
+        emu.proxy_service("tempo", "tempo-query-frontend", 3200, tempo.url)
+        w = app_window(cluster(emu, shared_dir, tmp_path, bank_prometheus.url, {"istio.io/use-waypoint": "missing-wp"}),
+                       ["bank"])
+        graph = shown(qtbot, w, lambda g: g.find_node(node_type=NODE_SERVICE, namespace="bank", service="ledger")
+                      is not None)
+        perf = next(e for e in w.extensions if hasattr(e, "docks"))
+        w.view.select([graph.find_node(node_type=NODE_SERVICE, namespace="bank", service="ledger").id])
+        with qtbot.waitSignal(perf.traces.loaded, timeout=30000) as got:
+            perf.docks["Traces"].show()
+        assert got.args[0].traces == []
+        note = perf.traces.note.text()
+        assert "its waypoint bank/missing-wp (istio.io/use-waypoint) does not run in the cluster" in note
+        assert "send more requests" not in note
+        asked = tempo.searches()[-1].params["q"]
+        assert "ledger" in asked and "missing-wp" not in asked

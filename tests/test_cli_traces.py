@@ -430,6 +430,34 @@ def test_an_ambient_workload_whose_service_names_a_waypoint_elsewhere_has_that_w
         assert jaeger.requests[-1].params["service"] == "shared-wp.infra", who
 
 
+def test_an_ambient_target_whose_waypoint_does_not_run_says_so(cluster: tuple[Any, Path], kube_emulator: KubeEmulator,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """bank's ledger Service names a waypoint, missing-wp, that bank does not run. Its traces were asked of
+    that waypoint (none, with no word why). As Kiali, which takes such a waypoint as none, the app's traces are
+    asked for, and the command says why there can be none: nothing reports an ambient pod's requests but a
+    waypoint. The app and its workload, enrolled by the Service, say the same."""
+    jaeger, config = cluster
+    emu = kube_emulator
+    emu.add_namespace("bank", {"istio.io/dataplane-mode": "ambient"})
+    labels = {"app": "ledger", "version": "v1"}
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "ledger-v1", "namespace": "bank"},
+             "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                      "template": {"metadata": {"labels": labels,
+                                                "annotations": {"ambient.istio.io/redirection": "enabled"}},
+                                   "spec": {"containers": [{"name": "app", "image": "example/ledger:1"}]}}}})
+    emu.add({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "ledger", "namespace": "bank", "labels": {"istio.io/use-waypoint": "missing-wp"}},
+             "spec": {"selector": {"app": "ledger"}, "ports": [{"name": "http", "port": 8080}]}})
+    emu.run_workloads("bank")
+    base = ["--kubeconfig", str(config), "-n", "bank", "--json", "--since", "2h"]
+    for who in (["--service", "ledger"], ["--app", "ledger"], ["--workload", "ledger-v1"]):
+        assert traces_main([*base, *who]) == 0, who
+        out, err = capsys.readouterr()
+        assert json.loads(out)["service"] == "ledger.bank", who
+        assert jaeger.requests[-1].params["service"] == "ledger.bank", who
+        assert "its waypoint bank/missing-wp (istio.io/use-waypoint) does not run in the cluster" in err, who
+
+
 @pytest.mark.prometheus
 @pytest.mark.parametrize("api", ["tempo", "jaeger"])
 def test_a_live_clusters_traces_window_ends_at_the_clusters_present_not_a_machine_clock_that_is_off(

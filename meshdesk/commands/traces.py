@@ -210,8 +210,25 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> tuple[TraceTa
     of the workloads it selects, else its own name) and, in an ambient namespace, the waypoint that
     reports its requests (its traces are that waypoint's, as the Traces dock asks them); and whether the
     cluster answered (an app's namespace that could not be read: its Prometheus is not looked for after)."""
-    from meshdesk.mesh.ambient_checks import app_waypoint, waypoint_for, workload_waypoint
+    from meshdesk.mesh.ambient_checks import (
+        app_waypoint,
+        waypoint_for,
+        waypoint_not_running,
+        workload_waypoint,
+    )
 
+    def target(lookup: str, way: tuple[str, str]) -> TraceTarget:
+        """An ambient target's waypoint that does not run (or serves no one) is taken as none, as Kiali
+        takes it: its app's traces are asked for, and why they cannot be there is said."""
+        missing = waypoint_not_running(inv, namespace, way)
+        if missing:
+            print(f"{PROG}: warning: {kind} {namespace}/{name} is in ambient mode, but {missing}: its pods have no "
+                  f"proxy of their own and no waypoint reports its requests, so nothing makes its spans; asking "
+                  f"for the traces of the app {lookup}", file=sys.stderr)
+            return TraceTarget(kind, namespace, name, lookup)
+        return TraceTarget(kind, namespace, name, lookup, *way)
+
+    inv: Any = None
     if kind == TARGET_APP:
         if getattr(source, "api", True) is None:  # no cluster: nothing to tell an ambient app by
             return TraceTarget(kind, namespace, name, name), True
@@ -222,7 +239,7 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> tuple[TraceTa
                   "mode its waypoint's traces are not asked for", file=sys.stderr)
             return TraceTarget(kind, namespace, name, name), False
         _check_namespace(inv, namespace)
-        return TraceTarget(kind, namespace, name, name, *app_waypoint(inv, namespace, name)), True
+        return target(name, app_waypoint(inv, namespace, name)), True
     inv = _inventory(source, namespace)
     if inv is None:
         return TraceTarget(kind, namespace, name, name), True
@@ -238,19 +255,19 @@ def _resolve(source: Any, kind: str, name: str, namespace: str) -> tuple[TraceTa
             if hidden:  # you may not read it: its app is taken to be its name
                 print(f"{PROG}: warning: the workload {name} could not be read ({hidden}); asking for the traces "
                       f"of the app {name}", file=sys.stderr)
-                return TraceTarget(kind, namespace, name, name, *waypoint_for(inv, namespace, [])), True
+                return target(name, waypoint_for(inv, namespace, [])), True
             raise _UsageError(f"there is no workload {name} in namespace {namespace}")
-        return TraceTarget(kind, namespace, name, w.app or name, *workload_waypoint(inv, w)), True
+        return target(w.app or name, workload_waypoint(inv, w)), True
     svc = next((s for s in inv.services if s.namespace == namespace and s.name == name), None)
     if svc is None:
         if hidden:
             print(f"{PROG}: warning: the service {name} could not be read ({hidden}); asking for the traces "
                   f"of the app {name}", file=sys.stderr)
-            return TraceTarget(kind, namespace, name, name, *waypoint_for(inv, namespace, [])), True
+            return target(name, waypoint_for(inv, namespace, [])), True
         raise _UsageError(f"there is no service {name} in namespace {namespace}")
     apps = sorted({w.app for w in inv.workloads if w.namespace == namespace and w.app and w.pods
                    and svc.selector and all(w.labels.get(k) == v for k, v in svc.selector.items())})
-    return TraceTarget(kind, namespace, name, apps[0] if apps else name, *waypoint_for(inv, namespace, [svc.labels])), True
+    return target(apps[0] if apps else name, waypoint_for(inv, namespace, [svc.labels])), True
 
 
 def _start_text(us: int) -> str:

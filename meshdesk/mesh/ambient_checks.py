@@ -53,6 +53,7 @@ from meshdesk.mesh.inventory import (
     DATAPLANE_MODE_LABEL,
     GATEWAY_API_GROUP,
     GATEWAY_PODS_LISTED,
+    K8S_GATEWAY,
     SIDECAR_INJECT,
     WORKLOAD_LISTS,
     Inventory,
@@ -116,6 +117,23 @@ def app_waypoint(inventory: Inventory | None, namespace: str, app: str) -> tuple
             if way[0]:
                 return way
     return "", ""
+
+
+def waypoint_not_running(inventory: Inventory | None, namespace: str, way: tuple[str, str]) -> str:
+    """Why the waypoint ``way`` (name, namespace or "" for ``namespace``), as ``waypoint_for`` and the like
+    name it for something of ``namespace``, serves nothing: it does not run (no waypoint workload of that
+    name is there) or serves no one (``istio.io/waypoint-for=none``). "" when it does, or when the inventory
+    cannot tell (a namespace, or the gateways outside the chosen ones, that could not be read). Kiali takes
+    such a waypoint as none (an ambient target's traces are then its app's, which nothing reports)."""
+    name, where = way[0], way[1] or namespace
+    if inventory is None or not name:
+        return ""
+    wp, known = _Waypoints(_Known(inventory)).find(name, where)
+    if wp is not None and wp.labels.get(WAYPOINT_FOR) == NONE:
+        return f"its waypoint {where}/{name} ({USE_WAYPOINT}) serves no one ({WAYPOINT_FOR}=none)"
+    if wp is None and known:
+        return f"its waypoint {where}/{name} ({USE_WAYPOINT}) does not run in the cluster"
+    return ""
 
 
 def waypoint_serves(inventory: Inventory | None, wp: Workload) -> list[tuple[str, str, str]]:
@@ -277,14 +295,13 @@ class _Known:
     def waypoints_outside_known(self, namespace: str) -> bool:
         """Whether every waypoint of ``namespace``, a namespace not read, is among the gateways read
         outside the selection (a waypoint's pods carry the Gateway API's gateway label, and those are
-        listed cluster-wide as Kiali lists waypoints): the namespace does not exist, or the cluster's
-        Gateway API kinds are known (no Gateway API served: no waypoint anywhere) and its gateway pods
-        could be listed cluster-wide. A hand-made inventory, or a snapshot that kept none of this,
-        cannot tell."""
+        listed cluster-wide as Kiali lists waypoints): the namespace does not exist, or the cluster
+        serves the Gateway API's Gateways (their pods are listed then) and those pods could be listed
+        cluster-wide. A hand-made inventory, or a snapshot that kept none of this, cannot tell."""
         inv = self.inv
         if inv.cluster_namespaces is not None and namespace not in inv.cluster_namespaces:
             return True
-        return inv.gateway_api_kinds is not None and f"*/{GATEWAY_PODS_LISTED}" not in inv.hidden
+        return K8S_GATEWAY in (inv.gateway_api_kinds or ()) and f"*/{GATEWAY_PODS_LISTED}" not in inv.hidden
 
 
 def _enrollment_missing(spec: Mapping[str, Any], ns: Namespace, known: _Known) -> bool | None:
@@ -518,19 +535,26 @@ class _Waypoints:
         named = self.named(w, ns)
         if named is None or not named[0]:
             return None if named is None else []
-        name, where = named
-        wp = self.by_name.get((where, name))
-        if where not in self.known.read:
-            # another namespace's waypoint: Kiali finds waypoints in the whole cluster
-            if wp is None and not self.known.waypoints_outside_known(where):
-                return None
-            if wp is None and any(g.namespace == where and g.name == name for g in self.known.inv.k8s_gateways):
-                return None  # its Gateway is there, its pods were not found: whether it runs is not known
-        elif not self.known.workloads_known(where):
+        wp, known = self.find(*named)
+        if not known:
             return None
         if wp is None or wp.labels.get(WAYPOINT_FOR) == NONE:
             return []
         return [wp]
+
+    def find(self, name: str, where: str) -> tuple[Workload | None, bool]:
+        """The waypoint ``name`` of namespace ``where`` (None: it does not run), and whether the inventory
+        can tell (False: it is not known whether it runs)."""
+        wp = self.by_name.get((where, name))
+        if wp is not None:
+            return wp, True
+        if where in self.known.read:
+            return None, self.known.workloads_known(where)
+        # another namespace's waypoint: Kiali finds waypoints in the whole cluster
+        if not self.known.waypoints_outside_known(where):
+            return None, False
+        # its Gateway is there, its pods were not found: whether it runs is not known
+        return None, not any(g.namespace == where and g.name == name for g in self.known.inv.k8s_gateways)
 
     def named(self, w: Workload, ns: Namespace) -> tuple[str, str] | None:
         """(waypoint name, its namespace) the workload is sent to, ("", "") for none; None: cannot tell.

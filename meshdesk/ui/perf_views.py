@@ -29,7 +29,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
-from meshdesk.mesh.ambient_checks import app_waypoint, workload_waypoint
+from meshdesk.mesh.ambient_checks import app_waypoint, waypoint_not_running, workload_waypoint
 from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
 from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, TrafficGraph
@@ -86,7 +86,9 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
                  ids: Sequence[str]) -> tuple[TraceTarget | None, str]:
     """Whose traces the selection stands for (Kiali's Traces tab of an app, a workload or a service), or
     None and why not. A versioned app node is its workload's; a service's traces are asked for by the
-    app label of the workloads behind it (the name the proxies report under), else its own name."""
+    app label of the workloads behind it (the name the proxies report under), else its own name. With a
+    target, the text is what to say when it has none: an ambient target's waypoint that does not run (or
+    serves no one) is taken as none, as Kiali takes it, and that is why nothing reports its requests."""
     if graph is None or not ids:
         return None, ""
     node = graph.nodes.get(ids[0])
@@ -97,19 +99,26 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
     # the node's own cluster's objects (an inventory merged from several clusters holds each one's; one read
     # from one cluster knows nothing of another cluster's node a shared Prometheus shows)
     inventory = inventory_part(inventory, {n.cluster for n in graph.nodes.values()})(node.cluster)
+    def ambient(kind: str, name: str, app: str, way: tuple[str, str]) -> tuple[TraceTarget, str]:
+        missing = waypoint_not_running(inventory, node.namespace, way)
+        if not missing:
+            return TraceTarget(kind, node.namespace, name, app, *way), ""
+        return TraceTarget(kind, node.namespace, name, app), (
+            f"It is in ambient mode, but {missing}: its pods have no proxy of their own and no waypoint reports "
+            f"its requests, so nothing makes its spans (the app {app}'s traces were asked for, as Kiali asks them).")
+
     if node.node_type == NODE_WORKLOAD or (node.node_type == NODE_APP and node.workload):
         w = inventory.workload(node.namespace, node.workload) if inventory is not None else None
         app = (w.app if w is not None else "") or node.app
         way = workload_waypoint(inventory, w) if w is not None else ("", "")
-        return TraceTarget(TARGET_WORKLOAD, node.namespace, node.workload, app, *way), ""
+        return ambient(TARGET_WORKLOAD, node.workload, app, way)
     if node.node_type == NODE_APP and node.app:
-        way = app_waypoint(inventory, node.namespace, node.app)
-        return TraceTarget(TARGET_APP, node.namespace, node.app, node.app, *way), ""
+        return ambient(TARGET_APP, node.app, node.app, app_waypoint(inventory, node.namespace, node.app))
     if node.node_type == NODE_SERVICE and node.is_service_entry is None and node.service and node.namespace:
         svc = inventory.service(node.namespace, node.service) if inventory is not None else None
         app = (svc.selector.get("app", "") or svc.labels.get("app", "")) if svc is not None else ""
         way = _waypoint(inventory, node.namespace, [svc.labels] if svc is not None else [])
-        return TraceTarget(TARGET_SERVICE, node.namespace, node.service, app or node.app or node.service, *way), ""
+        return ambient(TARGET_SERVICE, node.service, app or node.app or node.service, way)
     if node.node_type == NODE_SERVICE:
         return None, ("An external service (a ServiceEntry's host) reports no spans of its own: select a "
                       "workload that calls it to see the traces through it")
@@ -657,7 +666,10 @@ class PerformanceViews(QObject):
         self.lists.select_graph_ids(ids)
         if not self._showing_trace:
             target, why = trace_target(self.graph, self.inventory, ids)
-            self.traces.set_target(target, why, tcp_only_hint(self.graph, ids))
+            if target is None:
+                self.traces.set_target(None, why)
+            else:  # with a target, what to say when it has no traces
+                self.traces.set_target(target, "", why or tcp_only_hint(self.graph, ids))
         workload = selected_workload(self.graph, self.inventory, ids)
         # an ambient workload has no Envoy of its own: the docks name the waypoint that has
         known = workload is not None and self.inventory is not None \
