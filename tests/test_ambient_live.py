@@ -189,3 +189,21 @@ def test_the_traces_of_a_service_whose_waypoint_does_not_run_say_why_there_are_n
         assert "send more requests" not in note
         asked = tempo.searches()[-1].params["q"]
         assert "ledger" in asked and "missing-wp" not in asked
+
+
+@pytest.mark.ui
+def test_an_http_edge_a_waypoint_reported_without_a_security_policy_shows_no_mtls_share(
+        kube_emulator, shared_dir, bank_prometheus, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """infra's waypoint reports teller's requests to ledger with connection_security_policy="unknown". The
+    edge's panel said "mTLS 0% of traffic", as if they went in plain text. Kiali shows a share only when some
+    traffic used mutual TLS; so does meshdesk now, and the panel says why there is none."""
+    w = app_window(cluster(kube_emulator, shared_dir, tmp_path, bank_prometheus.url), ["bank"])
+    graph = shown(qtbot, w, lambda g: any(e.protocol == "http" for e in g.edges.values()))
+    http = [e for e in graph.edges.values() if e.protocol == "http"]
+    assert http and all(e.is_mtls is None for e in http)
+    for e in http:
+        with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+            w.view.select([e.id])
+        text = w.panel.text()
+        assert 'not reported: its reports name no security policy (connection_security_policy="unknown"' in text, text
+        assert "0% of traffic" not in text

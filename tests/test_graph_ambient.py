@@ -466,3 +466,21 @@ def test_a_live_node_graph_marks_the_waypoint_of_another_namespace(tmp_path: Pat
                   nodes[e["data"]["target"]].get("workload")) for e in data["edges"]
                  if e["data"].get("traffic", {}).get("protocol") == "tcp"}
     assert tcp_edges == {("shared-wp", "ledger-v1")}
+
+
+def test_a_waypoints_reports_that_name_no_security_policy_give_no_mtls_share() -> None:
+    """Kiali shows an edge's mTLS share only when some of its traffic used mutual TLS: a waypoint's reports
+    saying connection_security_policy="unknown" gave "mTLS 0%" here, as if in plain text. Alone they give no
+    share (the edge says why); beside reports naming a policy they count as Kiali counts them, as not mTLS."""
+    csp = "connection_security_policy"
+    unknown = [http("frontend-v1", "cart-v1", 3.0, reporter="waypoint", **{csp: "unknown"})]
+    g = build(snapshot(unknown, inventory()))
+    e = edge(g, node(g, "frontend-v1"), node(g, "cart-v1"), "http")
+    assert e.is_mtls is None and e.extra.get("mtlsPolicy") == "unknown"
+    mixed = [*unknown, http("frontend-v1", "cart-v1", 1.0, reporter="waypoint", code="503", **{csp: "mutual_tls"})]
+    g = build(snapshot(mixed, inventory()))
+    e = edge(g, node(g, "frontend-v1"), node(g, "cart-v1"), "http")
+    assert e.is_mtls == 25.0 and "mtlsPolicy" not in e.extra
+    plain = [http("frontend-v1", "cart-v1", 3.0, **{csp: "none"})]  # a sidecar's: plain text, said as 0%
+    g = build(snapshot(plain, inventory(ambient_ns=False)))
+    assert edge(g, node(g, "frontend-v1"), node(g, "cart-v1"), "http").is_mtls == 0.0

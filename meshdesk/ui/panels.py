@@ -1716,7 +1716,16 @@ class SidePanel(QWidget):
             rows.append(("Response time", f"{_e(fmt_ms(e.response_time))} ({_e(_stat_name(g.request.responseTimeQuantile))})"))
         if e.throughput is not None:
             rows.append(("Throughput", _e(fmt_bytes_rate(e.throughput))))
-        rows.append(("mTLS", f"{_whole_percent(e.is_mtls)} of traffic" if e.is_mtls is not None else "unknown"))
+        if e.is_mtls is not None:
+            rows.append(("mTLS", f"{_whole_percent(e.is_mtls)} of traffic"))
+        elif e.extra.get("mtlsPolicy") == "unknown":
+            # Kiali shows no mTLS for it; a share of those reports would read "0%"
+            rows.append(("mTLS", _e('not reported: its reports name no security policy '
+                                    '(connection_security_policy="unknown", as a waypoint\'s do), so no share is '
+                                    'shown, as in Kiali (ztunnel carries the hops to and from a waypoint over '
+                                    'mutual TLS)')))
+        else:
+            rows.append(("mTLS", "unknown"))
         if e.is_idle:
             rows.append(("Idle", "no traffic in the time window"))
         parts = [_table(rows)]

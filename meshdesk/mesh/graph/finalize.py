@@ -162,9 +162,12 @@ def to_model(tm: TrafficMap, request: GraphRequest, timestamp: int = 0) -> model
             if dst is None:  # an edge to a node some pass removed
                 continue
             edge = _model_edge(e, src, dst)
-            waypoint = e.md.get("waypoint")
+            md = e.md
+            waypoint = md.get("waypoint")
             if waypoint is not None:
                 edge.extra["waypoint"] = _waypoint_info(waypoint, ids)
+            if "mtlsPolicy" in md:  # its reports name no security policy (``security``)
+                edge.extra["mtlsPolicy"] = md["mtlsPolicy"]
             edges.append(edge)
     graph.add_all(nodes, edges)
     return graph

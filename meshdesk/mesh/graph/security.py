@@ -10,7 +10,10 @@ mTLS), and as in Kiali the only ones read, with a waypoint's and ztunnel's sourc
 nodes both halves of the path get the value. ``source_principal``/``destination_principal`` labels,
 when present, become the edge's principals. Edges without any security label get nothing (unknown,
 not 0%), except an edge to or from an ambient waypoint, which is always mutual TLS (as Kiali has
-it). Shares are per protocol: an HTTP edge's does not mix with the TCP bytes between the same nodes.
+it). An edge whose reports all say ``unknown`` (a waypoint reports its requests so) gets no share
+either, as in Kiali, which shows a share only when some traffic used mutual TLS (its fallback for
+waypoint edges applies only where no report was read); the edge is marked ``mtlsPolicy: unknown`` so
+its panel can say why, rather than the "0%" a share of unknown policies would read as. Shares are per protocol: an HTTP edge's does not mix with the TCP bytes between the same nodes.
 The samples' security labels are summed per series group while samples are indexed
 (``traffic.Group.secured`` and ``mtls``); here each group's endpoints are resolved once per source
 and destination.
@@ -27,6 +30,7 @@ from meshdesk.mesh.graph.trafficmap import TrafficMap
 
 POLICY_LABEL = "connection_security_policy"
 MUTUAL_TLS = traffic.MUTUAL_TLS
+UNKNOWN_POLICY = traffic.UNKNOWN_POLICY
 
 
 def apply(tm: TrafficMap, ctx: PassContext) -> None:
@@ -35,10 +39,11 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         return
     resolver = EdgeResolver(ctx.request, ctx.caches)
     ends_of: dict[tuple[int, int, str], Any] = {}
-    # per reporter: (source key, dest key, protocol) -> [mutual TLS rate, rate with any policy]; per
-    # protocol, so an HTTP edge's share is not mixed with the TCP bytes between the same nodes
-    by_dest: dict[tuple[str, str, str], list[float]] = {}
-    by_source: dict[tuple[str, str, str], list[float]] = {}
+    # per reporter: (source key, dest key, protocol) -> [mutual TLS rate, rate with any policy, whether a
+    # policy other than "unknown" was reported]; per protocol, so an HTTP edge's share is not mixed with
+    # the TCP bytes between the same nodes
+    by_dest: dict[tuple[str, str, str], list[Any]] = {}
+    by_source: dict[tuple[str, str, str], list[Any]] = {}
     principals: dict[tuple[str, str, str], tuple[str, str]] = {}
     ztunnel = {id(g) for g in idx.ztunnel}
     for g in idx.all_groups:
@@ -59,15 +64,17 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
         if pairs is None:
             continue
         mtls = g.mtls
+        known = g.unknown_policy != total  # (the same additions: equal when every series said "unknown")
         bucket = by_source if g.reporter == "source" else by_dest  # a waypoint's report counts as the server's
         pr = g.principals
         for pair in pairs:
             acc = bucket.get(pair)
             if acc is None:
-                bucket[pair] = [mtls, total]
+                bucket[pair] = [mtls, total, known]
             else:
                 acc[0] += mtls
                 acc[1] += total
+                acc[2] = acc[2] or known
             if pr is not None:
                 principals.setdefault(pair, pr)
     merged = by_source
@@ -78,7 +85,9 @@ def apply(tm: TrafficMap, ctx: PassContext) -> None:
             acc = merged.get(pair)
             md = e.md
             if acc is not None:
-                if acc[1] > 0:
+                if not acc[2] and not acc[0]:
+                    md["mtlsPolicy"] = UNKNOWN_POLICY  # as Kiali: no share of reports that name no policy
+                elif acc[1] > 0:
                     md["isMTLS"] = acc[0] / acc[1] * 100.0
                 p = principals.get(pair)
                 if p is not None:

@@ -126,15 +126,16 @@ class Group:
     proxy reported them, summed per response code, flags and gRPC status (``entries``, keyed by
     ``Req``; series finer than that, e.g. split by ``request_operation``, add up like Prometheus'
     ``sum by`` in Kiali's queries). ``secured`` sums the rates of series with a
-    ``connection_security_policy`` label (None: no such series), ``mtls`` those with ``mutual_tls``;
+    ``connection_security_policy`` label (None: no such series), ``mtls`` those with ``mutual_tls``,
+    ``unknown_policy`` those with ``unknown`` (what a waypoint's reports may say);
     ``principals`` are the first such series' source and destination principals.
     ``marks`` are the (response code, flags) of its entries, what twin reports are told apart by.
 
     Groups keep the order in which series first named them, so nodes and edges are made in the
     order the series name them."""
 
-    __slots__ = ("metric", "reporter", "src", "dst", "protocol", "pkey", "entries", "secured", "mtls", "principals",
-                 "marks")
+    __slots__ = ("metric", "reporter", "src", "dst", "protocol", "pkey", "entries", "secured", "mtls",
+                 "unknown_policy", "principals", "marks")
 
     def __init__(self, metric: str, reporter: str, src: tuple[Any, ...], dst: tuple[Any, ...],
                  protocol: str) -> None:
@@ -147,6 +148,7 @@ class Group:
         self.entries: dict[Req, float] = {}
         self.secured: float | None = None
         self.mtls = 0.0
+        self.unknown_policy = 0.0
         self.principals: tuple[str, str] | None = None
         self.marks: frozenset[tuple[str, str]] | None = None  # made on first use
 
@@ -177,12 +179,14 @@ class SampleIndex:
 
 
 MUTUAL_TLS = "mutual_tls"
+UNKNOWN_POLICY = "unknown"
 
 
 def _first_secured(g: Group, labels: Mapping[str, str], policy: str, value: float) -> None:
     """Start a group's security sums with its first series that has a security policy label."""
     g.secured = value
     g.mtls = value if policy == MUTUAL_TLS else 0.0
+    g.unknown_policy = value if policy == UNKNOWN_POLICY else 0.0
     sp, dp = labels.get("source_principal"), labels.get("destination_principal")
     if sp is not None and dp is not None:
         g.principals = (sp, dp)
@@ -397,6 +401,8 @@ def index_samples(samples: Iterable[Sample], request: GraphRequest) -> SampleInd
                 g.secured += value
                 if policy == MUTUAL_TLS:
                     g.mtls += value
+                elif policy == UNKNOWN_POLICY:
+                    g.unknown_policy += value
     idx.all_groups = list(groups.values())
     idx.ztunnel = list(ztunnel_groups.values())
     if not keep_idle:
