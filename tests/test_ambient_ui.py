@@ -368,3 +368,68 @@ def test_a_waypoint_of_another_namespace_is_laid_out_after_its_clients(qtbot, no
                  QLineF(box.bottomRight(), box.bottomLeft()), QLineF(box.bottomLeft(), box.topLeft())]
         assert not any(line.intersects(s)[0] == QLineF.IntersectionType.BoundedIntersection for s in sides), \
             other.node_id
+
+
+def _crossed(view, g: TrafficGraph) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(edge, node) for each drawn edge line that runs through the drawn rectangle of a node not its end."""
+    from PySide6.QtCore import QLineF
+
+    def name(nid: str) -> str:
+        n = g.nodes[nid]
+        return f"{n.node_type}:{n.workload or n.app or n.service}"
+
+    out = []
+    for e in g.edges.values():
+        item = view.edge_item(e.id)
+        if item is None:
+            continue
+        x1, y1, x2, y2 = item.ends()
+        line = QLineF(x1, y1, x2, y2)
+        for nid in g.nodes:
+            node_item = view.node_item(nid)
+            if nid in (e.source, e.target) or node_item is None:
+                continue
+            box = node_item.sceneBoundingRect()
+            sides = [QLineF(box.topLeft(), box.topRight()), QLineF(box.topRight(), box.bottomRight()),
+                     QLineF(box.bottomRight(), box.bottomLeft()), QLineF(box.bottomLeft(), box.topLeft())]
+            if any(line.intersects(s)[0] == QLineF.IntersectionType.BoundedIntersection for s in sides):
+                out.append((f"{name(e.source)} -> {name(e.target)}", name(nid)))
+    return out
+
+
+@pytest.mark.parametrize("graph_type", ["versionedApp", "app", "workload"])
+def test_no_line_of_the_travel_graph_runs_through_a_node(qtbot, graph_type) -> None:  # type: ignore[no-untyped-def]
+    """A box is laid out on its own, before the layout around it: in the demo's travel graph the waypoint's
+    line to flights v1, which enters the flights box from the left, ran straight through the flights
+    service node ranked before it on its row. That end is moved off the line now (its box grows to hold
+    it), and no line of the graph runs through a node it does not join."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.ui.canvas import GraphView
+
+    g = build(DemoCluster(clock=lambda: DEMO_NOW).snapshot(GraphRequest(graphType=graph_type, namespaces=("travel",))))
+    assert waypoint_of(g) is not None
+    view = GraphView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.set_graph(g)
+    assert _crossed(view, g) == []
+
+
+@pytest.mark.parametrize("infra", ["infra", "ambient"], ids=["waypoint's namespace after", "waypoint's namespace first"])
+def test_no_line_to_another_namespaces_waypoint_runs_through_a_node(qtbot, infra) -> None:  # type: ignore[no-untyped-def]
+    """bank's graph, its ledger Service on infra's waypoint: teller-v1's line to the waypoint, in infra's box
+    laid out after bank's, ran straight through ledger-v1 and the ledger service on teller's row of bank's
+    box. No line runs through a node it does not join now."""
+    from meshdesk.ui.canvas import GraphView
+
+    g = _bank(False, infra)
+    view = GraphView()
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+        view.set_graph(g)
+    assert _crossed(view, g) == []

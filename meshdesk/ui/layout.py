@@ -23,6 +23,7 @@ All take an optional ``should_stop`` callable; when it returns true the work sto
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -545,7 +546,9 @@ def layered(
         packed, _covers = _layout_groups(list(range(len(names))), es, wh, paths, 0, sweeps, should_stop, arrange,
                                          area)
     else:
+        paths = [()] * len(names)
         packed = arrange(list(range(len(names))), es, wh, sweeps, should_stop)
+    packed = _clear_crossings(packed, es, wh, paths, should_stop)
     result = {names[v]: p for v, p in packed.items()}
     return _respect_fixed(result, fixed, names, es, sizes)
 
@@ -631,6 +634,162 @@ def _layout_groups(
         for v, (x, y) in sub.items():
             out[v] = (x - cx + mx, y - cy + my + shift_y)
     return out, _covered([(meta_pos[m], meta_wh[m]) for m in range(len(meta_wh))])
+
+
+CLEAR_MAX_NODES = 150  # lines are kept off nodes in graphs up to this size (the pass is quadratic) ...
+CLEAR_BUDGET = 120_000  # ... and until this many line-and-node tests are made (a dense graph stops early)
+CLEAR_MARGIN = 8.0  # how far a line is kept from a node it passes
+CLEAR_STEP = 8.0  # how far a node is tried further up or down, each time
+CLEAR_TRIES = 16  # ... and how many times each way
+
+
+def _crosses(p: Point, q: Point, r: Rect) -> bool:
+    """Whether the segment ``p``-``q`` passes through the rectangle ``r`` (x0, y0, x1, y1)."""
+    (x0, y0, x1, y1), (px, py), (qx, qy) = r, p, q
+    t0, t1 = 0.0, 1.0
+    dx, dy = qx - px, qy - py
+    for d, lo, hi, start in ((dx, x0, x1, px), (dy, y0, y1, py)):
+        if d == 0:
+            if not lo < start < hi:
+                return False
+            continue
+        a, b = (lo - start) / d, (hi - start) / d
+        if a > b:
+            a, b = b, a
+        t0, t1 = max(t0, a), min(t1, b)
+        if t0 >= t1:
+            return False
+    return True
+
+
+def _clear_crossings(pos: dict[int, Point], es: list[tuple[int, int]], wh: list[Size],
+                     paths: list[tuple[str, ...]], should_stop: Callable[[], bool] | None) -> dict[int, Point]:
+    """Keep lines off the nodes they do not join. Lines are drawn straight, but ranked as if they bent
+    round what stands between: a box is laid out on its own, its members in ranks by the edges between
+    them, before the layout around it is known, so an edge from outside (a client calling a waypoint's
+    workloads, a waypoint of another namespace) ran straight through the members on its row ranked
+    before the one it goes to; and a line over several ranks (a client to a waypoint) through the nodes
+    of the ranks it skips. An end of such a line, in the same box as a node it runs through, is moved
+    up or down, the least that clears the line (its box grows to hold it), when that makes its lines
+    cross fewer nodes and it covers no node and no box it is not in. Nodes only move up and down, so
+    what lies in a stretch of x is found by bisection."""
+    n = len(wh)
+    if n > CLEAR_MAX_NODES or not es:
+        return pos
+    pos = dict(pos)
+    margin = (CLEAR_MARGIN, CLEAR_MARGIN)
+
+    def rect(v: int, at: Point | None = None, pad: Size = (0.0, 0.0)) -> Rect:
+        (x, y), (w, h) = at or pos[v], wh[v]
+        return (x - w / 2 - pad[0], y - h / 2 - pad[1], x + w / 2 + pad[0], y + h / 2 + pad[1])
+
+    def overlap(r: Rect, o: Rect) -> bool:
+        return r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]
+
+    by_x = sorted(range(n), key=lambda v: pos[v][0])
+    xs = [pos[v][0] for v in by_x]
+    reach = max(w for w, _h in wh) / 2 + GROUP_PAD_X * max(map(len, paths), default=0) + CLEAR_MARGIN + NODE_SEP
+
+    def near(x0: float, x1: float) -> list[int]:
+        """The nodes whose rectangles (padded as far as a box's) may reach into x0..x1."""
+        return by_x[bisect_left(xs, x0 - reach):bisect_right(xs, x1 + reach)]
+
+    tests = [0]  # line-and-node tests made
+
+    def through(p: Point, q: Point, skip: tuple[int, ...], among: Iterable[int] | None = None) -> list[int]:
+        """The nodes (of ``among``, else all) the line p-q passes through, but those of ``skip``."""
+        candidates = near(min(p[0], q[0]), max(p[0], q[0])) if among is None else among
+        lo, hi = min(p[1], q[1]), max(p[1], q[1])
+        out = []
+        for u in candidates:
+            r = rect(u, None, margin)
+            if r[3] < lo or r[1] > hi or u in skip:  # not level with the line
+                continue
+            tests[0] += 1
+            if _crosses(p, q, r):
+                out.append(u)
+        return out
+
+    incident: dict[int, list[int]] = {}
+    for a, b in es:
+        incident.setdefault(a, []).append(b)
+        incident.setdefault(b, []).append(a)
+    # the edges over each stretch of x (their ends keep their x)
+    span = RANK_SEP * 2
+    cells: dict[int, list[tuple[int, int]]] = {}
+    for a, b in es:
+        lo, hi = sorted((pos[a][0], pos[b][0]))
+        for c in range(math.floor(lo / span), math.floor(hi / span) + 1):
+            cells.setdefault(c, []).append((a, b))
+    members: dict[tuple[str, ...], list[int]] = {}
+    for v, path in enumerate(paths):
+        for i in range(1, len(path) + 1):
+            members.setdefault(path[:i], []).append(v)
+
+    def box(prefix: tuple[str, ...], moved: int, at: Point) -> Rect:
+        """The box ``prefix`` is drawn as, with ``moved`` at ``at``: its members and inner boxes, padded."""
+        x0 = y0 = math.inf
+        x1 = y1 = -math.inf
+        for v in members[prefix]:
+            depth = len(paths[v]) - len(prefix) + 1
+            r = rect(v, at if v == moved else None, (GROUP_PAD_X * depth, 0.0))
+            x0, x1 = min(x0, r[0]), max(x1, r[2])
+            y0, y1 = min(y0, r[1] - GROUP_PAD_TOP * depth), max(y1, r[3] + GROUP_PAD_BOTTOM * depth)
+        return (x0, y0, x1, y1)
+
+    def fits(v: int, at: Point) -> bool:
+        """``v`` at ``at`` covers no other node, and its boxes (grown) no node or box outside them."""
+        mine = rect(v, at, (NODE_SEP / 2, NODE_SEP / 2))
+        if any(u != v and overlap(mine, rect(u)) for u in near(mine[0], mine[2])):
+            return False
+        for i in range(1, len(paths[v]) + 1):
+            own = paths[v][:i]
+            grown = box(own, v, at)
+            if any(paths[u][:i] != own and overlap(grown, rect(u)) for u in near(grown[0], grown[2])):
+                return False
+            for q in members:
+                if q[:i] != own and q[:len(own)] != own and own[:len(q)] != q and overlap(grown, box(q, v, at)):
+                    return False
+        return True
+
+    def crossings(v: int, at: Point) -> int:
+        """The nodes the lines of ``v`` (at ``at``) pass through, and the lines that pass through ``v``."""
+        count = sum(len(through(at, pos[w], (v, w))) for w in incident.get(v, ()))
+        mine = rect(v, at, margin)
+        seen: set[tuple[int, int]] = set()
+        for c in range(math.floor(mine[0] / span), math.floor(mine[2] / span) + 1):
+            for a, b in cells.get(c, ()):
+                if v not in (a, b) and (a, b) not in seen:
+                    seen.add((a, b))
+                    tests[0] += 1
+                    count += _crosses(pos[a], pos[b], mine)
+        return count
+
+    for a, b in es:
+        _check(should_stop)
+        if tests[0] > CLEAR_BUDGET:
+            break
+        crossed_any = through(pos[a], pos[b], (a, b))
+        for end, other in ((a, b), (b, a)):
+            crossed = [u for u in crossed_any if paths[u] == paths[end]]
+            if not crossed:
+                continue
+            # the nearest place that clears the line, the one with fewer crossings of two as near
+            now, (x, y) = crossings(end, pos[end]), pos[end]
+            best: tuple[int, Point] | None = None
+            for k in range(1, CLEAR_TRIES + 1):
+                for at in ((x, y + k * CLEAR_STEP), (x, y - k * CLEAR_STEP)):
+                    if through(at, pos[other], (a, b), crossed):
+                        continue
+                    c = crossings(end, at)
+                    if c < (now if best is None else best[0]) and fits(end, at):
+                        best = (c, at)
+                if best is not None:
+                    break
+            if best is not None:
+                pos[end] = best[1]
+                crossed_any = through(pos[a], pos[b], (a, b))
+    return pos
 
 
 def _zoom_of(pos: Mapping[int, Point], wh: Sequence[Size], view: Size) -> float:
