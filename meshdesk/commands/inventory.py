@@ -18,6 +18,7 @@ from typing import TextIO
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.istio_status import istio_status
 from meshdesk.mesh.tls_status import mesh_tls, namespace_tls_all
 from meshdesk.mesh.words import (
     control_plane_rows,
@@ -94,6 +95,12 @@ def render_table(inv: Inventory) -> str:
                                    *((k, ("! " if problem else "") + v) for k, v, problem in control_plane_rows(inv)),
                                    *((f"{n.name}: {k}", ("! " if problem else "") + v) for n in inv.namespaces
                                      for k, v, problem in namespace_revision_rows(inv, n.name))]))
+        components = istio_status(inv)
+        if components is not None:  # as the window's Istio status lists them (the addons are not asked here)
+            out.append("\n" + _table([("ISTIO COMPONENT", "READY", "STATE"), *(
+                (c.title, c.replicas or "-", ("! " if c.trouble else "") + c.state + (" (core)" if c.core else "")
+                 + (f": {c.detail}" if c.detail and c.state != "Healthy" else ""))
+                for c in components.components)]))
         mesh = mesh_tls(inv)
         out.append("\n" + _table([("MESH CONFIG", "VALUE"), *mesh_config_rows(inv.mesh_settings),
                                    *revision_config_rows(inv), ("Mesh-wide mTLS", mesh.headline)]))

@@ -406,6 +406,19 @@ class ClusterSource:
             return f"not reachable: {error.message}"
         return "URL (not connected yet)" if self.tracing_url else "API server (not connected yet)"
 
+    def tracing_state(self) -> tuple[str, str]:
+        """What is known of the tracing backend now, never waiting (the Istio status reads it on the UI
+        thread): ("reachable", how it is reached), ("not found", why), ("unreachable", why), or ("", "")
+        when it has not been looked for yet (the Traces dock looks for it when it first searches)."""
+        tracing, error = self._tracing, self._tracing_error
+        if tracing is not None:
+            return "reachable", tracing.description
+        if isinstance(error, TracingNotFound):
+            return "not found", error.message
+        if error is not None:
+            return "unreachable", error.message
+        return "", ""
+
     def _istio_missing(self) -> bool:
         """Whether the API server serves no Istio API, asked now (one call): an answer kept from an
         earlier check said "Istio was not found" for ever, also once Istio had been installed."""

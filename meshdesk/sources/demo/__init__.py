@@ -91,6 +91,10 @@ class DemoCluster:
     def info(self) -> SourceInfo:
         return SourceInfo(context="demo", cluster=mesh.CLUSTER, prometheus="built-in simulation", live=True)
 
+    def tracing_state(self) -> tuple[str, str]:
+        """The demo's traces are synthesized (``meshdesk.sources.demo.traces``): always there."""
+        return "reachable", "built-in simulation"
+
     def namespaces(self) -> list[Namespace]:
         with self._lock:
             return copy.deepcopy(self._namespaces)
