@@ -61,6 +61,7 @@ from meshdesk.ui import readers
 from meshdesk.ui.banner import Banner
 from meshdesk.ui.canvas import DisplayOptions, GraphView, Legend, canvas_shortcuts
 from meshdesk.ui.empty import EmptyState
+from meshdesk.ui.istio_status import IstioStatusIndicator, addon_states
 from meshdesk.ui.labels import ElidedLabel
 from meshdesk.ui.messages import MessageBus, UserMessage, error_title, title_for
 from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, focus_text, no_node_graph
@@ -347,9 +348,13 @@ class MainWindow(QMainWindow):
         self.status_prometheus = ElidedLabel()
         self.status_age = QLabel()
         self.status_mtls = MeshTlsIndicator()  # the mesh-wide mTLS lock, as Kiali's masthead shows it
+        self.status_istio = IstioStatusIndicator()  # Istio's components, as Kiali's masthead shows them
+        # the inventory read while Prometheus failed (nothing graphed yet): what the Istio status is of
+        self._partial_inventory: Inventory | None = None
         sb = self.statusBar()
         sb.addWidget(self.status_source)
         sb.addWidget(self.status_prometheus, 1)
+        sb.addPermanentWidget(self.status_istio)
         sb.addPermanentWidget(self.status_mtls)
         sb.addPermanentWidget(self.status_age)
         self._age_timer = QTimer(self)
@@ -669,6 +674,7 @@ class MainWindow(QMainWindow):
         self.snapshot = None
         self.save_snapshot_action.setEnabled(False)
         self.inventory = None
+        self._partial_inventory = None
         self.info = None
         self.last_ok = None
         self.last_error = None
@@ -1146,6 +1152,7 @@ class MainWindow(QMainWindow):
         self.last_error = None
         self.info = result.info
         self.snapshot = result.snapshot
+        self._partial_inventory = None
         self.save_snapshot_action.setEnabled(True)
         if self.banner.isVisible() and self.banner.kind not in ("info", "warning"):
             self.banner.hide()
@@ -1324,6 +1331,8 @@ class MainWindow(QMainWindow):
         self.replay.frame_shown()  # playing goes on past a frame that could not be fetched
         e = failure.error
         self.last_error = e
+        if failure.partial is not None:  # Prometheus alone failed: the cluster's inventory was read
+            self._partial_inventory = failure.partial.snapshot.inventory
         # what to do: the error's own hint (log in again, the plugin's PATH, the CA bundle in Settings)
         # where it has one; the kind's usual advice only otherwise
         hint = getattr(e, "hint", "")
@@ -1501,8 +1510,12 @@ class MainWindow(QMainWindow):
             self.status_source.setText(f"Context: {self.context or 'none'}")
             self.status_prometheus.setText("")
             self.status_mtls.set_inventory(None)
+            self.status_istio.set_status(None)
         else:
             self.status_mtls.set_inventory(self.inventory)
+            self.status_istio.set_status(self.inventory or self._partial_inventory,
+                                         addon_states(self.poller.source, info, self.last_error),
+                                         recorded=not info.live)
             live = "" if info.live else " (offline)"
             ro = " · read-only" if self.settings.read_only else ""
             # the built-in demo goes by the name the context box gives it, not its source's short name

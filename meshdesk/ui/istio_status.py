@@ -1,0 +1,179 @@
+"""The status bar's Istio status (Kiali's masthead indicator): a coloured dot and a few words ("Istio:
+healthy", "Istio: 1 component unhealthy"), and in its tooltip - shown at once on a click - each
+component with its replicas and state (``meshdesk.mesh.istio_status``).
+
+Nothing here asks the cluster: the components come from the inventory the poller's worker read, and
+the addons from what the window and its source already know (Prometheus answered the last refresh or
+failed it; the tracing backend as the Traces dock last found it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QWidget
+
+from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.istio_status import (
+    DANGER,
+    HEALTHY,
+    INFO,
+    NOT_CHECKED,
+    NOT_FOUND,
+    NOT_KNOWN,
+    NOT_READY,
+    OK,
+    UNREACHABLE,
+    WARNING,
+    ComponentStatus,
+    IstioStatus,
+    addon,
+    istio_status,
+)
+from meshdesk.sources.base import PrometheusError, PrometheusNotFound, SourceError, SourceInfo
+
+ICON_PX = 12
+# Kiali's (PatternFly's) colours for its status: danger, warning, info, success; grey for what is not known
+COLOURS = {DANGER: "#c9190b", WARNING: "#f0ab00", INFO: "#2b9af3", OK: "#3e8635"}
+GREY = "#8a8d90"
+TRACING = "Tracing backend"
+
+
+def level_colour(level: str) -> str:
+    return COLOURS.get(level, GREY)
+
+
+def component_colour(c: ComponentStatus) -> str:
+    """A component's own colour, as Kiali's popover marks it: red for a core one in trouble, orange for
+    another, blue when scaled to zero, grey when not found, not known or not checked, else green."""
+    if c.trouble:
+        return COLOURS[DANGER] if c.core else COLOURS[WARNING]
+    if c.state == NOT_READY:
+        return COLOURS[INFO]
+    return COLOURS[OK] if c.state == HEALTHY else GREY
+
+
+def addon_states(source: Any, info: SourceInfo | None, last_error: SourceError | None) -> tuple[ComponentStatus, ...]:
+    """Prometheus and the tracing backend, by what the window knows now (no call is made): Prometheus
+    answered the last refresh or failed it; the tracing backend as the source last found it. A snapshot
+    records neither."""
+    if info is None:
+        return ()
+    if not info.live:
+        why = "a snapshot does not record it"
+        return addon("Prometheus", NOT_KNOWN, why), addon(TRACING, NOT_KNOWN, why)
+    if isinstance(last_error, PrometheusNotFound):
+        prometheus = addon("Prometheus", NOT_FOUND, last_error.message)
+    elif isinstance(last_error, PrometheusError):
+        prometheus = addon("Prometheus", UNREACHABLE, last_error.message)
+    elif last_error is not None:  # the cluster itself failed: whether Prometheus answers is not known
+        prometheus = addon("Prometheus", NOT_KNOWN, "the cluster did not answer")
+    elif info.prometheus.startswith("not reachable"):
+        prometheus = addon("Prometheus", UNREACHABLE, info.prometheus.split(": ", 1)[-1])
+    elif "not connected yet" in info.prometheus:
+        prometheus = addon("Prometheus", NOT_CHECKED, "")
+    else:
+        prometheus = addon("Prometheus", HEALTHY, info.prometheus)
+    state = getattr(source, "tracing_state", None)
+    told = state() if callable(state) else ("", "")
+    tracing = {"reachable": addon(TRACING, HEALTHY, told[1]),
+               "unreachable": addon(TRACING, UNREACHABLE, told[1]),
+               # none in the cluster: many meshes run none, and Kiali's tracing is off by default
+               "not found": ComponentStatus(TRACING, NOT_FOUND, detail=told[1], addon=True, optional=True),
+               }.get(told[0], addon(TRACING, NOT_CHECKED, "looked for when the Traces dock first searches"))
+    return prometheus, tracing
+
+
+def dot_pixmap(colour: QColor, size: int = ICON_PX, ratio: float = 1.0) -> QPixmap:
+    pm = QPixmap(round(size * ratio), round(size * ratio))
+    pm.setDevicePixelRatio(ratio)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QBrush(colour))
+    p.drawEllipse(1, 1, size - 2, size - 2)
+    p.end()
+    return pm
+
+
+def _section(title: str, rows: Sequence[ComponentStatus]) -> str:
+    """A section's rows of the popup's one table (one table: the columns line up across sections)."""
+    if not rows:
+        return ""
+    cells = [f"<tr><td colspan='4' style='padding-top:6px'><b>{escape(title)}</b></td></tr>"]
+    for c in rows:
+        detail = f"<br><span style='color:{GREY}'>{escape(c.detail)}</span>" if c.detail else ""
+        cells.append(f"<tr><td width='10' style='color:{component_colour(c)}'>\u25cf</td>"
+                     f"<td>{escape(c.title)}{detail}</td><td align='right'>{escape(c.replicas)}</td>"
+                     f"<td>{escape(c.state)}</td></tr>")
+    return "".join(cells)
+
+
+def tooltip_html(status: IstioStatus, recorded: bool = False) -> str:
+    """The popup: the headline, then the control plane (core), the gateways and the addons."""
+    head = f"<b>Istio: {escape(status.label)}</b>"
+    if recorded:
+        head += f"<br><span style='color:{GREY}'>as the snapshot recorded it</span>"
+    core = [c for c in status.components if c.core]
+    gateways = [c for c in status.components if not c.core and not c.addon]
+    addons = [c for c in status.components if c.addon]
+    rows = _section("Control plane (core)", core) + _section("Gateways", gateways) + _section("Addons", addons)
+    notes = "".join(f"<p style='color:{GREY}'>{escape(n)}</p>" for n in status.notes)
+    return f"<qt>{head}<table cellspacing='3'>{rows}</table>{notes}</qt>"
+
+
+class IstioStatusIndicator(QWidget):
+    """The status bar's Istio status: hidden until an inventory of a cluster with Istio is shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.status: IstioStatus | None = None
+        self._recorded = False
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 0, 6, 0)
+        lay.setSpacing(4)
+        self.icon = QLabel()
+        self.icon.setFixedSize(ICON_PX, ICON_PX)
+        self.label = QLabel()
+        lay.addWidget(self.icon)
+        lay.addWidget(self.label)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def set_status(self, inventory: Inventory | None, addons: Sequence[ComponentStatus] = (), *,
+                   recorded: bool = False) -> None:
+        """Show the components of ``inventory`` and the ``addons`` (nothing without an inventory, or in a
+        cluster without Istio: the window says that). ``recorded``: of a snapshot."""
+        status = istio_status(inventory, addons) if inventory is not None else None
+        if status is None:
+            self.status = None
+            self.hide()
+            return
+        if status == self.status and recorded == self._recorded:
+            return  # nothing changed: the tooltip a user reads stays as it is
+        self.status, self._recorded = status, recorded
+        self.label.setText(f"Istio: {status.label}")
+        self.setToolTip(tooltip_html(status, recorded))
+        self.setAccessibleDescription("\n".join(status.lines()))
+        self._draw()
+        self.show()
+
+    def _draw(self) -> None:
+        if self.status is not None:
+            self.icon.setPixmap(dot_pixmap(QColor(level_colour(self.status.level)), ratio=self.devicePixelRatioF()))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        # on release: a tooltip shown on the press would be hidden by the release that follows
+        if event.button() == Qt.MouseButton.LeftButton and self.toolTip() and self.rect().contains(event.position().toPoint()):
+            # a click shows the list at once, above the status bar, rather than waiting for the hover
+            QToolTip.showText(self.mapToGlobal(QPoint(0, 0)), self.toolTip(), self)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
