@@ -25,7 +25,7 @@ is said, and colours nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from meshdesk.mesh.inventory import ISTIO_NAMESPACE, ISTIOD_ELSEWHERE, Inventory, Workload
 from meshdesk.mesh.words import counted
@@ -128,6 +128,9 @@ class IstioStatus:
             return f"{counted(len(idle), 'component')} not ready"
         return "not known" if self.level == UNKNOWN else "healthy"
 
+    def with_addons(self, addons: Iterable[ComponentStatus]) -> IstioStatus:
+        return replace(self, components=(*self.components, *addons))
+
     def lines(self) -> list[str]:
         """The components as lines of text (the ``meshdesk inventory`` table, a copy)."""
         return [c.line() for c in self.components] + list(self.notes)
@@ -186,9 +189,9 @@ def gateway_status(inv: Inventory) -> list[ComponentStatus]:
     return out
 
 
-def istio_status(inv: Inventory, addons: Iterable[ComponentStatus] = ()) -> IstioStatus | None:
-    """The status of Istio's components in ``inv`` with the ``addons`` the caller knows of; None when
-    the cluster has no Istio (the window says so otherwise)."""
+def judge(inv: Inventory) -> IstioStatus | None:
+    """The status of Istio's components in ``inv`` (the control plane and the gateways, without the
+    addons); None when the cluster has no Istio (the window says so otherwise)."""
     if not inv.istio_found:
         return None
     notes = []
@@ -196,4 +199,10 @@ def istio_status(inv: Inventory, addons: Iterable[ComponentStatus] = ()) -> Isti
     if gateways_hidden:
         notes.append("Gateways outside the selected namespaces and istio-system are not known: "
                      + "; ".join(f"{k[2:]} {inv.hidden[k].split(':', 1)[0]}" for k in gateways_hidden))
-    return IstioStatus((*control_plane_status(inv), *gateway_status(inv), *addons), tuple(notes))
+    return IstioStatus((*control_plane_status(inv), *gateway_status(inv)), tuple(notes))
+
+
+def istio_status(inv: Inventory, addons: Iterable[ComponentStatus] = ()) -> IstioStatus | None:
+    """:func:`judge` with the ``addons`` the caller knows of (Prometheus, the tracing backend)."""
+    judged = judge(inv)
+    return None if judged is None else judged.with_addons(addons)

@@ -31,7 +31,7 @@ from meshdesk.mesh.istio_status import (
     ComponentStatus,
     IstioStatus,
     addon,
-    istio_status,
+    judge,
 )
 from meshdesk.sources.base import PrometheusError, PrometheusNotFound, SourceError, SourceInfo
 
@@ -132,6 +132,8 @@ class IstioStatusIndicator(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.status: IstioStatus | None = None
+        self._inventory: Inventory | None = None  # the one ``_judged`` is of
+        self._judged: IstioStatus | None = None
         self._recorded = False
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 0, 6, 0)
@@ -151,11 +153,15 @@ class IstioStatusIndicator(QWidget):
                    recorded: bool = False) -> None:
         """Show the components of ``inventory`` and the ``addons`` (nothing without an inventory, or in a
         cluster without Istio: the window says that). ``recorded``: of a snapshot."""
-        status = istio_status(inventory, addons) if inventory is not None else None
-        if status is None:
+        if inventory is not self._inventory:
+            # judged once per inventory read (a refresh), not at each update of the status bar
+            self._inventory = inventory
+            self._judged = judge(inventory) if inventory is not None else None
+        if self._judged is None:
             self.status = None
             self.hide()
             return
+        status = self._judged.with_addons(addons)
         if status == self.status and recorded == self._recorded:
             return  # nothing changed: the tooltip a user reads stays as it is
         self.status, self._recorded = status, recorded
