@@ -23,7 +23,6 @@ from meshdesk.mesh.graph.health import (
     configured_tolerances,
     counted_outside_gateway,
     parse_annotation,
-    workload_status,
 )
 from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
@@ -32,7 +31,6 @@ from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
     HEALTHY,
-    NO_HEALTH,
     NO_HEALTH_TEXT,
     NODE_AGGREGATE,
     NODE_APP,
@@ -60,6 +58,7 @@ from meshdesk.mesh.inventory import (
     ServicePort,
     Workload,
 )
+from meshdesk.mesh.namespace_overview import app_health_counts, app_request_health, config_counts
 from meshdesk.mesh.readers import as_dict, as_list, as_str
 from meshdesk.mesh.routing import (
     OPTED_OUT,
@@ -104,9 +103,6 @@ from meshdesk.ui.canvas.items import (
 from meshdesk.ui.labels import NameLabel
 
 HEALTH_COLOUR = {HEALTHY: "#3e8635", DEGRADED: "#d18b00", FAILURE: "#c9190b", NOT_READY: "#2b9af3"}
-# for joining an app's request verdict with its pods' state, as Kiali does ("Not Ready" between Healthy and
-# Degraded; no verdict lowest)
-_MERGE_RANK = {NO_HEALTH: 0, HEALTHY: 1, NOT_READY: 1.5, DEGRADED: 2, FAILURE: 3}
 MUTED = "#6a6e73"  # keys, notes, the subtitle
 # The panel's colours are chosen on the light theme's white; a few are too faint to read where they are
 # text: on the dark theme the grey of the keys and notes (3.1:1), an error's red (2.7:1) and the green of
@@ -738,15 +734,7 @@ def _config_html(inv: Inventory, validations: Mapping[tuple[str, str, str], Vali
                  objs: Sequence[IstioObject]) -> str:
     """A namespace's Istio config (``objs``) as Kiali's overview counts it: how many objects, how many
     of them have errors or only warnings; said when some of its kinds could not be read."""
-    with_errors = with_warnings = 0
-    for o in objs:
-        v = validation_of(validations, (o.kind, o.namespace, o.name), o.cluster or inv.cluster)
-        if v is None:
-            continue
-        if any(c.severity == ERROR for c in v.checks):
-            with_errors += 1
-        elif any(c.severity == WARNING for c in v.checks):
-            with_warnings += 1
+    _n, with_errors, with_warnings = config_counts(objs, validations, inv.cluster)
     parts = [counted(len(objs), "object")]
     if with_errors:
         parts.append(f"<span style='color:{SEVERITY_COLOUR[ERROR]}'>{with_errors} with errors</span>")
@@ -1209,19 +1197,11 @@ class SidePanel(QWidget):
         several = whole is not None and merged(whole)
         lookup = inventory_lookup(whole, {n.cluster for n in g.nodes.values()}) if several else (lambda _c: "")
         health_by_ns: dict[tuple[str | None, str], Counter[str]] = {}
-        # each app's verdict on its requests (cluster, namespace, app): its box's whole-app one where the
-        # graph has it, else the worst of its nodes' (as the Apps list judges an app)
-        app_requests: dict[tuple[str | None, str, str], str] = {}
         for n in g.nodes.values():
             if n.health is not None and n.node_type != NODE_BOX:
                 health_by_ns.setdefault((lookup(n.cluster), n.namespace), Counter())[n.health.status] += 1
-                if n.app and n.node_type in (NODE_APP, NODE_WORKLOAD):
-                    key = (lookup(n.cluster), n.namespace, n.app)
-                    app_box = n.extra.get("appHealth")
-                    status = app_box.status if isinstance(app_box, Health) else n.health.status
-                    had = app_requests.get(key)
-                    if had is None or _MERGE_RANK.get(status, 0) > _MERGE_RANK.get(had, 0):
-                        app_requests[key] = status
+        # each app's verdict on its requests (cluster, namespace, app), as the Namespaces list counts it
+        app_requests = app_request_health(g, lookup)
         traffic_by_ns: Counter[tuple[str | None, str]] = Counter()
         for e in g.edges.values():
             target = g.nodes.get(e.target)
@@ -1369,12 +1349,7 @@ class SidePanel(QWidget):
             if apps:
                 # as Kiali's overview: how many of the namespace's apps are at each status (an app's
                 # requests, all its versions', joined with its pods' state)
-                statuses: Counter[str] = Counter()
-                for app in apps:
-                    requests = app_requests.get((cluster if cluster else "", ns, app.name), NO_HEALTH)
-                    pods = workload_status(app.workloads)[0]
-                    statuses[max((requests, pods or NO_HEALTH), key=lambda s: _MERGE_RANK.get(s, 0))] += 1
-                health = statuses
+                health = app_health_counts(apps, app_requests, cluster if cluster else "")
             if health:
                 rows.append(("App health" if apps else "Health", ", ".join(
                     f"<span style='color:{HEALTH_COLOUR.get(k, MUTED)}'>{v} {_e(health_text(k))}</span>"
