@@ -72,7 +72,15 @@ class SnapshotSource:
             names += [n.name for n in inv.namespaces if n.name not in names]
         if not self._snap.request.namespaces and self._snap.request.node is None:
             names += [n for n in self._names_in_traffic() if n not in names]
-        return [Namespace(n) for n in names]
+        # with their labels where the file holds them (the Namespaces list says whether each is in the mesh)
+        held = {n.name: n for n in inv.namespaces} if inv is not None else {}
+        return [held.get(n) or Namespace(n) for n in names]
+
+    def labelled_namespaces(self) -> list[str]:
+        """The namespaces whose labels the file holds (those its inventory read); of the others, named by
+        its request or its traffic alone, whether they are in the mesh is not known."""
+        inv = self._snap.inventory
+        return [n.name for n in inv.namespaces] if inv is not None else []
 
     def _names_in_traffic(self) -> list[str]:
         """The namespaces the telemetry has workloads in, as the graph picks them when none is chosen."""

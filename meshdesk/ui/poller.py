@@ -166,6 +166,17 @@ def _detached(error: SourceError) -> SourceError:
     return error
 
 
+def _labelled(source: MeshSource, namespaces: Sequence[Namespace]) -> frozenset[str]:
+    """The names of ``namespaces`` whose labels the source read: none when it could not list them (it
+    offers the context's namespace by name), a snapshot's those its inventory holds, else all."""
+    if getattr(source, "namespace_list_forbidden", False):
+        return frozenset()
+    labelled = getattr(source, "labelled_namespaces", None)
+    if callable(labelled):
+        return frozenset(labelled())
+    return frozenset(n.name for n in namespaces)
+
+
 class _Worker(QObject):
     """Lives on the poller's thread; only ever touched through queued signals (and ``gen``)."""
 
@@ -173,6 +184,8 @@ class _Worker(QObject):
     # made while it was opening)
     sourceOpened = Signal(object, object, object)  # token, source, info
     namespacesReady = Signal(object, int, object, object)  # token, generation, all names, names used
+    # token, the namespaces listed (Namespace, with their labels), the names whose labels were read
+    namespacesListed = Signal(object, object, object)
     done = Signal(object)  # PollResult
     failed = Signal(int, object)  # generation, SourceError
 
@@ -213,12 +226,15 @@ class _Worker(QObject):
             if want_namespaces or not request.namespaces:
                 try:
                     namespaces = source.namespaces()
+                    labelled = _labelled(source, namespaces)
                 except Forbidden:
                     if not request.namespaces:
                         raise
                     # may not list them, may still read the chosen ones
                     namespaces = [Namespace(n) for n in request.namespaces]
+                    labelled = frozenset()
                 names = [n.name for n in namespaces]
+                self.namespacesListed.emit(token, tuple(namespaces), labelled)
                 preferred = getattr(source, "preferred_namespaces", None)  # a snapshot's own
                 used = list(request.namespaces) or (list(preferred()) if preferred is not None else []) \
                     or default_namespaces(namespaces)
@@ -269,6 +285,9 @@ class Poller(QObject):
     failed = Signal(object)  # PollFailure
     sourceOpened = Signal(object, object)  # source, SourceInfo
     namespacesReady = Signal(object, object)  # all names, names used
+    # the namespaces listed (with their labels, before ``namespacesReady``) and the names whose labels
+    # were read (a listing RBAC refused offers names alone)
+    namespacesListed = Signal(object, object)
     busyChanged = Signal(bool)
 
     _fetch = Signal(object)  # (generation, token, factory, request, want namespaces)
@@ -300,6 +319,8 @@ class Poller(QObject):
         self.source: MeshSource | None = None
         self.info: SourceInfo | None = None
         self.last_result: PollResult | None = None
+        # the source's last namespace list, as ``namespacesListed`` gave it: (namespaces, names labelled)
+        self.listed_namespaces: tuple[tuple[Namespace, ...], frozenset[str]] = ((), frozenset())
         self._stopped = False
 
         self._timer = QTimer(self)
@@ -324,6 +345,7 @@ class Poller(QObject):
         worker.failed.connect(self._on_failed)
         worker.sourceOpened.connect(self._on_source_opened)
         worker.namespacesReady.connect(self._on_namespaces)
+        worker.namespacesListed.connect(self._on_listed)
         thread.start()
         return thread, worker
 
@@ -369,6 +391,7 @@ class Poller(QObject):
         self.source = None
         self.info = None
         self.last_result = None
+        self.listed_namespaces = ((), frozenset())
         self._want_namespaces = True
         self._listed = False
         self._set_request(request)
@@ -511,6 +534,13 @@ class Poller(QObject):
         if generation == self._generation and self._request is not None and not self._request.namespaces:
             self._request = replace(self._request, namespaces=tuple(used))  # same fetch: no new generation
         self.namespacesReady.emit(names, used)
+
+    @Slot(object, object, object)
+    def _on_listed(self, token: object, namespaces: tuple[Namespace, ...], labelled: frozenset[str]) -> None:
+        if token is not self._token or self._stopped:
+            return
+        self.listed_namespaces = (namespaces, labelled)
+        self.namespacesListed.emit(namespaces, labelled)
 
     def retry_delay(self) -> float:
         return self._retry.remainingTime() / 1000 if self._retry.isActive() else 0.0
