@@ -130,8 +130,8 @@ def main(argv: list[str]) -> int:
         _profile("build_rows", lambda: build_rows(graphs[0], inv, validations))
         rows = build_rows(graphs[0], inv, validations)
         lists = MeshLists()
-        _profile("rows into the tables (first)", lambda: [p.set_rows(rows[t]) for t, p in lists.pages.items()])
-        _profile("rows into the tables (refresh)", lambda: [p.set_rows(rows[t]) for t, p in lists.pages.items()])
+        _profile("rows into the tables (first)", lambda: [p.set_rows(rows.get(t, [])) for t, p in lists.pages.items()])
+        _profile("rows into the tables (refresh)", lambda: [p.set_rows(rows.get(t, [])) for t, p in lists.pages.items()])
         return 0
 
     lists = MeshLists()

@@ -1,8 +1,11 @@
-"""Applications, Workloads, Services and Istio config of the selected namespaces, as sortable,
-filterable tables with health (from the graph), sidecar status and a validation badge.
+"""Namespaces of the cluster, and Applications, Workloads, Services and Istio config of the selected
+namespaces, as sortable, filterable tables with health (from the graph), sidecar status and a validation
+badge.
 
     lists = MeshLists()
+    lists.set_namespaces(namespaces, labelled)       # the source's namespace list (read off the UI thread)
     lists.set_data(graph, inventory)                 # after every poll (validations made when not given)
+    lists.namespaceRequested.connect(toolbar.add_namespace)  # a namespace row not shown, activated
     lists.rowsUpdated.connect(...)                   # shown (a big mesh's rows are made on a thread)
     lists.nodesSelected.connect(view.select)         # a row picked -> its graph node ids
     view.selectionChanged.connect(lists.select_graph_ids)   # the other way round
@@ -16,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,14 +52,16 @@ from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.context import inventory_lookup, merged
 from meshdesk.mesh.graph.health import workload_status
-from meshdesk.mesh.graph.istio import control_plane_namespaces, is_gateway
+from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
+    BOX_NAMESPACE,
     DEGRADED,
     FAILURE,
     HEALTHY,
     NO_HEALTH,
     NO_HEALTH_TEXT,
     NODE_APP,
+    NODE_BOX,
     NODE_SERVICE,
     NODE_WORKLOAD,
     NOT_READY,
@@ -66,11 +71,30 @@ from meshdesk.mesh.graph.model import (
     health_text,
 )
 from meshdesk.mesh.graph.service_entry import listed_hosts
-from meshdesk.mesh.inventory import GATEWAY_NAME_LABEL, App, Inventory, IstioObject, Service, Workload
+from meshdesk.mesh.inventory import (
+    GATEWAY_NAME_LABEL,
+    App,
+    Inventory,
+    IstioObject,
+    Namespace,
+    Service,
+    Workload,
+)
 from meshdesk.mesh.label_filter import LabelSelector, parse_label_selector
+from meshdesk.mesh.namespace_overview import (
+    OUT_OF_MESH,
+    UNKNOWN_MESH,
+    app_health_counts,
+    app_request_health,
+    config_counts,
+    health_counts_text,
+    membership,
+    worst_health,
+)
 from meshdesk.mesh.references import bound_gateways, route_destinations, route_parents
 from meshdesk.mesh.routing import OPTED_OUT, opt_out_mark, sidecar_gap
 from meshdesk.mesh.routing import RESTART as RESTART_GAP
+from meshdesk.mesh.tls_status import namespace_tls_all
 from meshdesk.mesh.validation_badges import (
     ConfigIndex,
     badge_text,
@@ -120,12 +144,20 @@ _HEALTH_RANK = {FAILURE: 0, DEGRADED: 1, NOT_READY: 1.5, HEALTHY: 2, NO_HEALTH: 
 _HEALTH_COLOUR = {FAILURE: "#c9190b", DEGRADED: "#f0ab00", NOT_READY: "#2b9af3", HEALTHY: "#3e8635"}
 _BADGE_COLOUR = {"error": "#c9190b", "warning": "#b35900"}
 
-APPS, WORKLOADS, SERVICES, CONFIG = "Applications", "Workloads", "Services", "Istio config"
-_ROW_NOUN = {APPS: "application", WORKLOADS: "workload", SERVICES: "service", CONFIG: "object"}
+NAMESPACES, APPS, WORKLOADS, SERVICES, CONFIG = "Namespaces", "Applications", "Workloads", "Services", "Istio config"
+PAGES = (NAMESPACES, APPS, WORKLOADS, SERVICES, CONFIG)  # in the order of the tabs
+_ROW_NOUN = {NAMESPACES: "namespace", APPS: "application", WORKLOADS: "workload", SERVICES: "service",
+             CONFIG: "object"}
+# what a namespace row says in the cells only a shown namespace has (its inventory and telemetry are read
+# only once it is in the graph: no call per namespace for the others)
+NOT_SHOWN = "not shown"
 # Details: the Istio config tied to the row (Kiali's "Details" references: a service's VirtualServices,
 # DestinationRules, the Gateways they bind, its Gateway API routes and their Gateways; the Gateways,
 # policies and Sidecars that select a workload; an app's of both), each opened from the row
 COLUMNS: dict[str, tuple[str, ...]] = {
+    # as Kiali's namespace list: whether it is in the mesh (and the label that says so), whether the graph
+    # shows it, and for those shown, its apps' health, its Istio config's findings and its mTLS status
+    NAMESPACES: ("Namespace", "Mesh", "Shown", "App health", "Istio config", "mTLS", "Labels"),
     # Labels: the object's labels (an app's: its workloads' and services', each key with its values), as
     # Kiali's Labels column; the filter takes a label selector as kubectl's -l does (``label_filter``)
     APPS: ("Name", "Namespace", "Health", "Sidecar", "Labels", "Config", "Details"),
@@ -190,6 +222,15 @@ class ListRow:
     # what its errors and warnings say ("VirtualService reviews: error KIA1107 ..."; a config row's own
     # without its name): the Config cell's tooltip, as Kiali's validation icon's
     findings: tuple[str, ...] = ()
+    # a namespace row's: whether it is in the mesh ("ambient (istio.io/dataplane-mode=ambient)"), whether the
+    # graph shows it, its apps at each health (the worst first), its Istio objects (-1: not shown), its mTLS
+    mesh: str = ""
+    shown: bool = False
+    health_counts: tuple[tuple[str, int], ...] = ()
+    objects: int = -1
+    mtls: str = ""
+    mtls_tip: str = ""  # what decides its mTLS status (the cell's tooltip)
+    config_known: bool = True  # False: its config was not read (a namespace not shown)
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -199,7 +240,7 @@ class ListRow:
 
     @property
     def badge(self) -> str:
-        if self.config_unread and not (self.errors or self.warnings):
+        if (self.config_unread or not self.config_known) and not (self.errors or self.warnings):
             return "not known"  # "ok" would say config that could not be read was checked
         return badge_text(self.errors, self.warnings)
 
@@ -589,11 +630,89 @@ def build_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     return out
 
 
+def namespace_rows(graph: TrafficGraph | None, inventory: Inventory | None,
+                   validations: Mapping[ObjectKey, Validation], listed: Sequence[Namespace] = (),
+                   labelled: Collection[str] | None = None) -> list[ListRow]:
+    """The Namespaces list's rows (Qt-free): each namespace ``listed`` (the source's list, as the
+    Namespaces menu offers them) and each the graph shows; whether it is in the mesh, by its labels (the
+    inventory's where it holds it, else the list's, when ``labelled`` names it: None, all of them); for
+    those the graph shows (whose inventory and telemetry were read), its apps' health, Istio config and
+    mTLS as the Details summary says them; for the others, "not shown" (nothing more is read for them)."""
+    if graph is not None:
+        shown = list(graph.request.namespaces)
+    else:
+        shown = [n.name for n in inventory.namespaces] if inventory is not None else []
+    names = list(dict.fromkeys([*(n.name for n in listed), *shown]))
+    listed_by = {n.name: n for n in listed}
+    in_inventory = {n.name: n for n in inventory.namespaces} if inventory is not None else {}
+    shown_set = set(shown)
+    several = inventory is not None and merged(inventory)  # (then a row's cluster is said)
+    control = control_plane_namespaces(inventory) if inventory is not None else CONTROL_PLANE_NAMESPACES
+    boxes: dict[str, list[str]] = {}
+    for n in graph.nodes.values() if graph is not None else ():
+        if n.node_type == NODE_BOX and n.box == BOX_NAMESPACE:
+            boxes.setdefault(n.namespace, []).append(n.id)
+    # what only a shown namespace has: made in one pass each over the graph, apps and config
+    requests = app_request_health(graph)
+    apps_by: dict[str, list[App]] = {}
+    config_by: dict[str, list[IstioObject]] = {}
+    tls_by: dict[str, tuple[str, str]] = {}
+    if inventory is not None:
+        for app in inventory.apps():
+            if app.namespace in shown_set:
+                apps_by.setdefault(app.namespace, []).append(app)
+        for o in inventory.istio:
+            if o.namespace in shown_set:
+                config_by.setdefault(o.namespace, []).append(o)
+        if inventory.istio_found:
+            tls_of = [n for n in shown if n in in_inventory]
+            tls_by = {t.namespace: (t.label, "\n".join(t.reasons()))
+                      for t in (namespace_tls_all(inventory, tls_of, validations=validations) if tls_of else ())}
+    rows = []
+    for name in names:
+        ns = in_inventory.get(name)
+        if ns is not None and inventory is not None and f"{name}/namespace" in inventory.hidden:
+            ns = None  # the namespace object could not be read (its content may have been): no labels known
+        if ns is None and name in listed_by and (labelled is None or name in labelled):
+            ns = listed_by[name]
+        mesh = membership(ns.labels if ns is not None else None, name in control)
+        row = ListRow(name, name, kind="Namespace", node_ids=list(boxes.get(name, [])), mesh=mesh.text,
+                      shown=name in shown_set, labels=ns.labels if ns is not None else {},
+                      cluster=ns.cluster if ns is not None and several else "")
+        if row.shown and inventory is not None and (inventory.cluster_namespaces is None
+                                                    or name in inventory.cluster_namespaces):
+            counts = app_health_counts(apps_by.get(name, []), requests)
+            row.health_counts = tuple((s, counts[s]) for s in sorted(counts, key=lambda s: _HEALTH_RANK.get(s, 4)))
+            row.health = worst_health(counts)
+            row.objects, row.errors, row.warnings = config_counts(config_by.get(name, []), validations,
+                                                                 inventory.cluster)
+            row.config_unread = tuple(p for p in _ISTIO_LISTS if inventory.unread(name, (p,)))
+            row.mtls, row.mtls_tip = tls_by.get(name, ("", ""))
+        else:
+            row.config_known = False
+        rows.append(row)
+    return rows
+
+
+def _namespace_config_text(row: ListRow) -> str:
+    """A shown namespace's Istio config as the Details summary counts it: "12 objects: 1 with errors, 2
+    with warnings", "5 objects, all valid"."""
+    if row.objects < 0:
+        return NOT_SHOWN
+    parts = [counted(row.objects, "object")]
+    if row.errors:
+        parts.append(f"{row.errors} with errors")
+    if row.warnings:
+        parts.append(f"{row.warnings} with warnings")
+    text = parts[0] + (": " + ", ".join(parts[1:]) if len(parts) > 1 else ", all valid" if row.objects else "")
+    return text + (" (not all could be read)" if row.config_unread else "")
+
+
 def unread_notes(inventory: Inventory | None) -> dict[str, str]:
     """For each list, what the cluster would not let be read that its rows are made of (a 403 to
     listing pods in a namespace): which lists, in which namespaces, and what that leaves out; "" when
     all was read. Without it a namespace whose pods could not be listed just looked empty."""
-    out = dict.fromkeys((APPS, WORKLOADS, SERVICES, CONFIG), "")
+    out = dict.fromkeys(PAGES, "")
     if inventory is None or not inventory.hidden:
         return out
     names = [n.name for n in inventory.namespaces]  # the chosen ones (those the rows are of)
@@ -662,6 +781,12 @@ def row_cells(row: ListRow, columns: Sequence[str]) -> tuple[str, ...]:
     cells = {"Name": row.name, "Namespace": namespace, "Health": health_text(row.health),
              "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind,
              "Config": row.badge, "Pods": row.pods, "Details": row.details_text, "Labels": row.labels_shown}
+    if row.kind == "Namespace":
+        known = row.objects >= 0
+        cells |= {"Mesh": row.mesh, "Shown": "yes" if row.shown else "no",
+                  "App health": health_counts_text(dict(row.health_counts)) if known else NOT_SHOWN,
+                  "Istio config": _namespace_config_text(row),
+                  "mTLS": (row.mtls or "unknown") if known else NOT_SHOWN}
     return tuple(cells[c] for c in columns)
 
 
@@ -678,11 +803,14 @@ class ListsUpdate:
 
 
 def lists_update(graph: TrafficGraph | None, inventory: Inventory | None,
-                 validations: Mapping[ObjectKey, Validation] | None) -> ListsUpdate:
-    """The four lists' rows, cells and notes (Qt-free; the validations made when not given)."""
+                 validations: Mapping[ObjectKey, Validation] | None, namespaces: Sequence[Namespace] = (),
+                 labelled: Collection[str] | None = None) -> ListsUpdate:
+    """The lists' rows, cells and notes (Qt-free; the validations made when not given); ``namespaces``
+    and ``labelled``: the source's namespace list, as ``namespace_rows`` takes it."""
     if validations is None:
         validations = validate(inventory) if inventory is not None else {}
-    rows = build_rows(graph, inventory, validations)
+    rows = {NAMESPACES: namespace_rows(graph, inventory, validations, namespaces, labelled),
+            **build_rows(graph, inventory, validations)}
     texts = {title: [row_cells(row, COLUMNS[title]) for row in page] for title, page in rows.items()}
     longest = {title: [max((len(t[c]) for t in cells), default=0) for c in range(len(COLUMNS[title]))]
                for title, cells in texts.items()}
@@ -745,6 +873,13 @@ class ListModel(QAbstractTableModel):
             return len(row.references), self._texts[r][c].lower()
         if col == "Pods":  # the fewest ready of those wanted first
             return row.pods_ready
+        if col == "App health":  # the worst first, then the most apps at that health; those not shown last
+            worst = dict(row.health_counts).get(row.health, 0)
+            return (_HEALTH_RANK.get(row.health, 4) if row.objects >= 0 else 5), -worst
+        if col == "Istio config":  # errors first, then warnings, then those not shown, then all valid
+            return -(row.errors * 10000 + row.warnings + 0.5 * (row.objects < 0 or bool(row.config_unread)))
+        if col == "Shown":  # those the graph shows first
+            return not row.shown
         if col == "Labels":  # the most missing first (no app weighs more than no version), as Config
             return -(2 * ("app" in row.missing_labels) + ("version" in row.missing_labels)), self._texts[r][c].lower()
         return self._texts[r][c].lower()
@@ -814,14 +949,18 @@ class ListModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return self._sort_key(r, c)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if col == "Health" and row.health in _HEALTH_COLOUR:
+            if col in ("Health", "App health") and row.health in _HEALTH_COLOUR:
                 return QBrush(QColor(_HEALTH_COLOUR[row.health]))
-            if col == "Config" and (row.errors or row.warnings):
+            if col in ("App health", "Istio config", "mTLS") and row.kind == "Namespace" and row.objects < 0:
+                return QBrush(QColor("gray"))
+            if col in ("Config", "Istio config") and (row.errors or row.warnings):
                 return QBrush(QColor(_BADGE_COLOUR["error" if row.errors else "warning"]))
             if (col == "Sidecar" and row.sidecar in ("missing", RESTART)) or (col == "Labels" and row.missing_labels):
                 return QBrush(QColor(_BADGE_COLOUR["warning"]))
         if role == Qt.ItemDataRole.ToolTipRole and col in ("Name", "Namespace") and len(self._texts[r][c]) > 40:
             return self._texts[r][c]  # (a long name may be cut in its cell)
+        if role == Qt.ItemDataRole.ToolTipRole and row.kind == "Namespace":
+            return _namespace_tip(row, col)
         if role == Qt.ItemDataRole.ToolTipRole and col == "Config" and (row.findings or row.config_unread):
             said = list(row.findings[:_FINDINGS_SAID])
             if len(row.findings) > _FINDINGS_SAID:
@@ -852,6 +991,30 @@ class ListModel(QAbstractTableModel):
         if col == "Health" and text in _HEALTH_ALSO:
             return text + _ALSO + _HEALTH_ALSO[text]
         return _FROM_START + text if col == "Type" else text
+
+
+def _namespace_tip(row: ListRow, col: str) -> str | None:
+    """A namespace row's cell's tooltip: what its mesh label does, what decides its mTLS, how to show it."""
+    if col in ("App health", "Istio config", "mTLS") and row.objects < 0:
+        return (f"{row.name} is not in the graph: its apps, config and mTLS are read once it is. Double-click "
+                "or Enter adds it to the graph's namespaces")
+    if col in ("Namespace", "Shown"):
+        return (f"{row.name} is in the graph: double-click or Enter selects its box" if row.shown else
+                f"{row.name} is not in the graph: double-click or Enter adds it to the graph's namespaces")
+    if col == "Mesh":
+        if row.mesh.startswith(OUT_OF_MESH):
+            return "No label puts its pods in the mesh: istio-injection=enabled, istio.io/rev or " \
+                   "istio.io/dataplane-mode=ambient would"
+        if row.mesh.startswith(UNKNOWN_MESH):
+            return "Its labels could not be read (your account may not list namespaces, or a snapshot does not hold it)"
+        return row.mesh
+    if col == "mTLS" and row.mtls_tip:
+        return row.mtls_tip
+    if col == "Istio config" and row.config_unread:
+        return f"The cluster would not let meshdesk list {', '.join(row.config_unread)} in {row.namespace}"
+    if col == "Labels" and row.labels:
+        return "\n".join(f"{k}={v}" for k, v in row.labels.items())
+    return None
 
 
 class _Filter(QSortFilterProxyModel):
@@ -901,14 +1064,19 @@ class ListPage(QWidget):
         self.filter = QLineEdit()
         # the columns it can filter by, as the table names them (Istio keeps its capital)
         what = title if title == CONFIG else title.lower()
-        by = ", ".join(c.lower() for c in COLUMNS[title][:3])
-        labels = "" if title == CONFIG else ", labels (app=reviews)"
+        by = "name, mesh" if title == NAMESPACES else ", ".join(c.lower() for c in COLUMNS[title][:3])
+        labels = "" if title == CONFIG else \
+            ", labels (istio-injection=enabled)" if title == NAMESPACES else ", labels (app=reviews)"
         self.filter.setPlaceholderText(f"Filter {what} by {by}{labels} or config (Not Valid, Warning)…")
         config = ("Config, as Kiali's Config filter: Valid (no error), Not Valid (an error), Warning (a warning), "
                   "Not Validated (config not known); any case, alone or with other words: not valid reviews\n"
                   "A row named exactly as one of those words (a service called warning) is kept too, "
                   "whatever its Config")
-        if title != CONFIG:
+        if title == NAMESPACES:
+            self.filter.setToolTip("A name or any text of a cell (ambient, not in the mesh); or labels, as kubectl get "
+                                   "-l takes them: istio-injection=enabled, istio.io/rev (has the label), "
+                                   f"!istio-injection (has it not).\n{config}")
+        elif title != CONFIG:
             self.filter.setToolTip("A name, namespace or any text of a cell; or labels, as kubectl get -l takes them: "
                                    "app=reviews,version!=v1 (all of them), app in (reviews,ratings), "
                                    f"app (has the label), !version (has it not).\n{config}")
@@ -1100,13 +1268,15 @@ THREADED_ABOVE = 1000
 
 
 class MeshLists(QTabWidget):
-    """The four lists in tabs. A big mesh's rows are made on a thread (``THREADED_ABOVE``): the lists
-    say they are updating meanwhile, and show the rows of the latest data given when they come."""
+    """The lists in tabs, the namespaces first (as Kiali's namespace overview is its landing page). A big
+    mesh's rows are made on a thread (``THREADED_ABOVE``): the lists say they are updating meanwhile, and
+    show the rows of the latest data given when they come."""
 
     nodesSelected = Signal(list)  # graph node ids of the picked rows
     # (kind, namespace, name) of a picked Istio config row, and its cluster when the inventory holds several
     configSelected = Signal(object)
     rowsUpdated = Signal()  # the rows of the latest ``set_data`` are shown (or why they could not be made)
+    namespaceRequested = Signal(str)  # a namespace the graph does not show was activated: show it
     _rowsMade = Signal(int, object)  # from the thread: (generation, a ListsUpdate or the exception)
 
     def __init__(self, parent: QWidget | None = None, *, threaded_above: int = THREADED_ABOVE) -> None:
@@ -1116,12 +1286,18 @@ class MeshLists(QTabWidget):
         # choice) are dropped when they come
         self._generation = 0
         self._job_lock = threading.Lock()
-        self._next_job: tuple[int, TrafficGraph | None, Inventory | None,
-                              Mapping[ObjectKey, Validation] | None] | None = None
+        self._next_job: tuple[int, TrafficGraph | None, Inventory | None, Mapping[ObjectKey, Validation] | None,
+                              tuple[Namespace, ...], frozenset[str] | None] | None = None
+        # the source's namespace list (``set_namespaces``), and the data last given, which a new list
+        # is shown with
+        self._namespaces: tuple[Namespace, ...] = ()
+        self._labelled: frozenset[str] | None = None
+        self._latest: tuple[TrafficGraph | None, Inventory | None, Mapping[ObjectKey, Validation] | None] = \
+            (None, None, None)
         self._busy = False  # the thread is running (it takes the latest job waiting when done)
         self._rowsMade.connect(self._rows_made)
         self.pages: dict[str, ListPage] = {}
-        for title in (APPS, WORKLOADS, SERVICES, CONFIG):
+        for title in PAGES:
             page = ListPage(title)
             self.pages[title] = page
             self.addTab(page, title)
@@ -1133,6 +1309,8 @@ class MeshLists(QTabWidget):
         # the Istio config a row's Details name opens, as Kiali's links there: a double-click (or Enter)
         # on the cell opens it, or offers them when there are several; the row's context menu offers them
         self.references_menu: QMenu | None = None  # the one shown last (kept: a menu of no one is deleted)
+        # a namespace row activated: added to the graph's namespaces, or (shown) its box selected
+        self.pages[NAMESPACES].table.activated.connect(self._namespace_activated)
         for title in (APPS, WORKLOADS, SERVICES):
             table = self.pages[title].table
             table.activated.connect(lambda i, p=self.pages[title]: self._details_activated(p, i))
@@ -1155,10 +1333,13 @@ class MeshLists(QTabWidget):
         scroll position and selection: the rows the user picked by what they are, the others by graph
         id. A big mesh's rows are made on a thread: ``rowsUpdated`` says when they are shown."""
         self._generation += 1
+        self._latest = (graph, inventory, validations)
+        namespaces, labelled = self._namespaces, self._labelled
         size = len(inventory.workloads) + len(inventory.services) + len(inventory.istio) if inventory else 0
+        size += len(namespaces)
         if size <= self.threaded_above:
             try:
-                made: Any = (lists_update(graph, inventory, validations), graph, inventory)
+                made: Any = (lists_update(graph, inventory, validations, namespaces, labelled), graph, inventory)
             except Exception as e:  # noqa: BLE001 - said on the lists, as the thread's
                 log.exception("making the lists' rows failed")
                 made = e
@@ -1166,11 +1347,24 @@ class MeshLists(QTabWidget):
             return
         self.set_status(f"Updating the lists ({size:,} objects)…")
         with self._job_lock:
-            self._next_job = (self._generation, graph, inventory, validations)  # one still waiting is stale
+            # (one still waiting is stale)
+            self._next_job = (self._generation, graph, inventory, validations, namespaces, labelled)
             if self._busy:
                 return
             self._busy = True
         threading.Thread(target=self._make_rows, name="meshdesk-lists", daemon=True).start()
+
+    def set_namespaces(self, namespaces: Sequence[Namespace], labelled: Collection[str] | None = None) -> None:
+        """The source's namespace list (as the toolbar's Namespaces menu offers them, with their labels),
+        for the Namespaces list; ``labelled``: the names whose labels were read (None: all). The rows are
+        made again, with the data last given, only when the list changed."""
+        listed = tuple(namespaces)
+        known = frozenset(labelled) if labelled is not None else None
+        if [(n.name, n.labels, n.cluster) for n in listed] == [(n.name, n.labels, n.cluster) for n in self._namespaces] \
+                and known == self._labelled:
+            return
+        self._namespaces, self._labelled = listed, known
+        self.set_data(*self._latest)
 
     @property
     def updating(self) -> bool:
@@ -1187,10 +1381,10 @@ class MeshLists(QTabWidget):
                 if job is None:
                     self._busy = False
                     return
-            generation, graph, inventory, validations = job
+            generation, graph, inventory, validations, namespaces, labelled = job
             try:
                 with paused_gc():  # many objects made, all kept: the collector's passes find nothing
-                    made: Any = (lists_update(graph, inventory, validations), graph, inventory)
+                    made: Any = (lists_update(graph, inventory, validations, namespaces, labelled), graph, inventory)
             except Exception as e:  # noqa: BLE001 - said on the lists, not lost in the thread
                 log.exception("making the lists' rows failed")
                 made = e
@@ -1271,6 +1465,25 @@ class MeshLists(QTabWidget):
                     page.table.scrollTo(sel.indexes()[0])
         finally:
             self._syncing = False
+
+    def _namespace_activated(self, index: QModelIndex) -> None:
+        """Double-click or Enter on a namespace: one the graph does not show is added to its namespaces
+        (``namespaceRequested``); one it shows has its box selected (its nodes, without boxes)."""
+        page = self.pages[NAMESPACES]
+        row = page.model.rows[page.proxy.mapToSource(index).row()]
+        if not row.shown:
+            self.namespaceRequested.emit(row.name)
+            return
+        ids = list(row.node_ids)
+        if not ids and self.graph is not None:
+            ids = [n.id for n in self.graph.nodes.values() if n.namespace == row.name and n.node_type != NODE_BOX]
+        self._graph_ids = ids
+        self._picked = NAMESPACES
+        self._emitting = True
+        try:
+            self.nodesSelected.emit(ids)
+        finally:
+            self._emitting = False
 
     def _details_activated(self, page: ListPage, index: QModelIndex) -> None:
         if page.model.columns[index.column()] != "Details":

@@ -11,6 +11,8 @@ under the details panel in the details dock (``window.dock``), shown while the s
 
 - ``window.poller.sourceOpened``  -> metrics, log and Envoy config sources (``meshdesk.sources.perf``)
 - ``window.poller.graphReady``    -> lists and config view get the graph and inventory
+- ``window.poller.namespacesListed`` -> the Namespaces list gets every namespace of the source
+- ``lists.namespaceRequested``    -> ``window.toolbar.add_namespace`` (a namespace row activated)
 - ``window.view.selectionChanged`` -> lists select the rows, metrics/sparklines target the node or
   edge, logs and the Envoy view show the selected workload's pods
 - ``lists.nodesSelected``         -> ``window.view.select`` (the canvas selects the nodes)
@@ -424,6 +426,15 @@ class PerformanceViews(QObject):
             poller.sourceOpened.connect(self.set_source)
             poller.graphReady.connect(self._on_graph)
             poller.failed.connect(self._on_failure)
+            # the Namespaces list: every namespace the source lists, as the Namespaces menu offers them
+            poller.namespacesListed.connect(self.lists.set_namespaces)
+            listed = getattr(poller, "listed_namespaces", None)
+            if listed:
+                self.lists.set_namespaces(*listed)
+        toolbar = getattr(window, "toolbar", None)
+        if toolbar is not None and hasattr(toolbar, "add_namespace"):
+            # a namespace row the graph does not show, activated: added to the graph's namespaces
+            self.lists.namespaceRequested.connect(toolbar.add_namespace)
         canvas = getattr(window, "view", None)
         if canvas is not None and hasattr(canvas, "selectionChanged"):
             canvas.selectionChanged.connect(self.show_selection)
@@ -605,6 +616,7 @@ class PerformanceViews(QObject):
         charts and logs let go of what they showed, so no mesh's data stands under another's name."""
         self.set_source(None)
         self.snapshot = None
+        self.lists.set_namespaces(())  # the context left's (the next one's come as it opens)
         self.set_data(None, None)
         self.show_selection([])
         self.logs.set_workload(None)
