@@ -28,12 +28,19 @@ def _umask() -> int:
     return mask
 
 
+class ReadOnlyFileError(PermissionError):
+    """The file the user chose to replace is read-only: it is left as it is (as Qt's QSaveFile refuses
+    it), although replacing it by a new file would only need the folder to be writable."""
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int | None = 0o600, *,
                  make_parents: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half of one.
 
     ``mode`` None is for files the user chooses (exports, snapshots): an existing file keeps its
-    mode, a new one gets what the user's umask gives. A symlink is written through (its target gets
+    mode, a new one gets what the user's umask gives; an existing file that is read-only (no write
+    permission for anyone, or none for this user) raises :class:`ReadOnlyFileError` and stays as it
+    was: a file made read-only to keep it was replaced without a word. A symlink is written through (its target gets
     the content; the link stays). ``make_parents`` False: a missing folder is an error, not created
     (a mistyped folder in a path the user typed)."""
     target = Path(path)
@@ -43,9 +50,14 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int | No
         target.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:
         try:
-            mode = stat.S_IMODE(os.stat(target).st_mode) & 0o777  # (no set-id bit on a data file)
+            st_mode = os.stat(target).st_mode
         except FileNotFoundError:
             mode = 0o666 & ~_umask()
+        else:
+            # (the mode bits too: the superuser may write anything, and the file was still made read-only)
+            if stat.S_ISREG(st_mode) and (not st_mode & 0o222 or not os.access(target, os.W_OK)):
+                raise ReadOnlyFileError(errno.EACCES, "the file is read-only", os.fspath(path))
+            mode = stat.S_IMODE(st_mode) & 0o777  # (no set-id bit on a data file)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

@@ -16,7 +16,13 @@ import re
 import stat
 from pathlib import Path
 
-from meshdesk.fileio import NotRegularFileError, read_capped_stream, read_regular_file, write_atomic
+from meshdesk.fileio import (
+    NotRegularFileError,
+    ReadOnlyFileError,
+    read_capped_stream,
+    read_regular_file,
+    write_atomic,
+)
 from meshdesk.mesh.snapshot import NewerFormatError, Snapshot, SnapshotFormatError
 from meshdesk.mesh.words import short_words
 from meshdesk.sources.base import SnapshotFileError, SnapshotWriteError
@@ -175,6 +181,9 @@ def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
         raise cannot("it is not a regular file")
     try:
         write_atomic(path, data + "\n", mode=None, make_parents=False)
+    except ReadOnlyFileError:
+        raise cannot("the file is read-only, so it was left as it was (make it writable, or choose another "
+                     "name)") from None
     except OSError as e:
         if e.errno in (errno.EACCES, errno.EPERM):
             raise cannot(f"permission denied: you may not write in the folder {folder}") from None
