@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
 from meshdesk.sources.snapshot import load_snapshot
-from tests.ui_helpers import shown, window_test_marks
+from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
 
 pytestmark = window_test_marks()
 
@@ -59,3 +60,34 @@ def test_a_read_only_snapshot_file_is_left_as_it_was(qtbot, demo_window, tmp_pat
     kept.chmod(0o640)
     assert w.save_snapshot(str(kept))
     assert load_snapshot(kept).request.namespaces == ("hello",) and (kept.stat().st_mode & 0o777) == 0o640
+
+
+def test_a_replayed_graph_is_offered_a_file_name_of_its_own_time(qtbot, demo_window, tmp_path,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch) -> None:
+    """Replay, then File > Save snapshot: the file name offered carried the time the graph was fetched
+    (the present), not the moment it shows, and so did a snapshot opened and saved again; a folder of
+    them read as if all were taken today."""
+    from PySide6.QtWidgets import QFileDialog
+
+    offered: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (offered.append(a[2]), ("", ""))[1])
+
+    def stamp(at: float) -> str:
+        return time.strftime("%Y%m%d-%H%M%S", time.localtime(at))
+
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    w.toolbar.replay_action.trigger()
+    moment = w.replay.time
+    assert moment < DEMO_NOW - 1800
+    shown(qtbot, w, lambda g: g.request.queryTime == moment)
+    w.save_snapshot()
+    assert offered == [f"demo-{stamp(moment)}.json"]
+
+    path = tmp_path / "shop.json"
+    assert w.save_snapshot(str(path)) and load_snapshot(path).request.queryTime == moment
+    w.toolbar.replay_action.trigger()  # live again: the file still holds the moment replayed
+    w.open_snapshot(str(path))
+    shown(qtbot, w, lambda g: w.context.startswith("snapshot:"))
+    w.save_snapshot()
+    assert offered[1] == str(tmp_path / f"shop-{stamp(moment)}.json")

@@ -1566,7 +1566,10 @@ class MainWindow(QMainWindow):
         if snap is None:
             return False
         if not path:
-            taken = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.last_ok or time.time()))
+            # named by the time of the graph it holds: a replayed one's moment, a snapshot's own time
+            # (the time it was fetched named a replay of 14:30 saved at 16:00 "...-160000")
+            at = getattr(self.graph, "timestamp", 0) or self.last_ok or time.time()
+            taken = time.strftime("%Y%m%d-%H%M%S", time.localtime(at))
             shown = LEGACY_DEMO if self.context == DEMO else self.context  # "demo-<time>.json", as before
             folder = ""
             opened = self._snapshot_paths.get(self.context)
