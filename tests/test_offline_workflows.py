@@ -9,9 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from meshdesk.sources.snapshot import load_snapshot
+from meshdesk.store.layouts import LayoutStore
 from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
 
 pytestmark = window_test_marks()
@@ -91,3 +95,94 @@ def test_a_replayed_graph_is_offered_a_file_name_of_its_own_time(qtbot, demo_win
     shown(qtbot, w, lambda g: w.context.startswith("snapshot:"))
     w.save_snapshot()
     assert offered[1] == str(tmp_path / f"shop-{stamp(moment)}.json")
+
+
+def _drag(view, nid: str, delta: QPoint) -> None:  # type: ignore[no-untyped-def]
+    item = view.node_item(nid)
+    start = view.mapFromScene(item.pos())
+    vp = view.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for i in range(1, 6):
+        QTest.mouseMove(vp, start + QPoint(delta.x() * i // 5, delta.y() * i // 5))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + delta)
+
+
+def test_a_snapshot_opens_with_the_nodes_where_they_were_arranged(qtbot, demo_window, tmp_path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    """Nodes arranged on the live graph, then File > Save snapshot: a colleague opening the file (or you,
+    in the next session, or after moving it to another folder) saw it laid out afresh, the nodes you
+    placed elsewhere. The snapshot carries the arrangement; a view arranged where it was opened keeps its
+    own."""
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    qtbot.waitUntil(lambda: not w.view.layout_running and bool(w.view.node_ids()), timeout=10000)
+    nid = sorted(w.view.node_ids())[0]
+    _drag(w.view, nid, QPoint(150, 90))
+    qtbot.waitUntil(lambda: w.view.has_saved_layout, timeout=10000)
+    arranged = w.view.positions()
+    path = tmp_path / "arranged.json"
+    assert w.save_snapshot(str(path))
+
+    def opened_by_a_colleague(where: Path):  # type: ignore[no-untyped-def]
+        monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / f"config-of-{where.stem}"))
+        other = demo_window(["hello"])
+        shown(qtbot, other, lambda g: bool(g.edges))
+        other.open_snapshot(str(where))
+        shown(qtbot, other, lambda g: other.context.startswith("snapshot:") and g.request.namespaces == ("shop",))
+        qtbot.waitUntil(lambda: not other.view.layout_running and other.view.node_ids() == set(arranged),
+                        timeout=10000)
+        return other
+
+    other = opened_by_a_colleague(path)
+    placed = other.view.positions()
+    assert placed[nid] == pytest.approx(arranged[nid], abs=0.01)
+    assert all(placed[n] == pytest.approx(xy, abs=0.01) for n, xy in arranged.items())
+
+    # arranged there in turn, the file opened again keeps that arrangement, not the one it carries
+    _drag(other.view, nid, QPoint(-60, 40))
+    theirs = other.view.positions()[nid]
+    assert theirs != pytest.approx(arranged[nid], abs=0.01)
+    key = other.view.layout_key
+    qtbot.waitUntil(lambda: LayoutStore().load(key).get(nid) == pytest.approx(theirs, abs=0.01), timeout=10000)
+    again = demo_window(["hello"])
+    shown(qtbot, again, lambda g: bool(g.edges))
+    again.open_snapshot(str(path))
+    shown(qtbot, again, lambda g: again.context.startswith("snapshot:"))
+    qtbot.waitUntil(lambda: nid in again.view.node_ids() and not again.view.layout_running, timeout=10000)
+    assert again.view.positions()[nid] == pytest.approx(theirs, abs=0.01)
+
+    # moved to another folder, it still opens as it was saved
+    moved = tmp_path / "archive" / "incident.json"
+    moved.parent.mkdir()
+    path.rename(moved)
+    assert opened_by_a_colleague(moved).view.positions()[nid] == pytest.approx(arranged[nid], abs=0.01)
+
+    # a graph nobody arranged carries nothing, and opens laid out as it was
+    plain = tmp_path / "plain.json"
+    fresh = demo_window(["travel"])
+    shown(qtbot, fresh, lambda g: bool(g.edges))
+    assert fresh.save_snapshot(str(plain)) and "layout" not in load_snapshot(plain).meta
+
+
+@pytest.mark.parametrize("carried", [
+    "not a layout", {"graphType": "versionedApp", "namespaces": ["shop"], "positions": {"x": ["a", 1]}},
+    {"graphType": 3, "namespaces": ["shop"], "positions": {}}, {"graphType": "versionedApp", "namespaces": "shop"},
+    {"graphType": "versionedApp", "namespaces": ["shop"], "positions": {"n": [1e308, 0]}},
+])
+def test_a_layout_a_snapshot_carries_that_cannot_be_used_is_left_out(qtbot, demo_window, tmp_path,  # type: ignore[no-untyped-def]
+                                                                      carried) -> None:
+    """Someone else's file: what it carries of a layout is used only when it is one; otherwise the graph
+    is laid out as any other, without a word (the graph is what was asked for)."""
+    import json
+
+    path = tmp_path / "odd.json"
+    assert graph_cli("--demo", "-n", "shop", "--save-snapshot", str(path)).returncode == 0
+    doc = json.loads(path.read_text())
+    doc["meta"]["layout"] = carried
+    path.write_text(json.dumps(doc))
+    w = demo_window(["hello"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    w.open_snapshot(str(path))
+    shown(qtbot, w, lambda g: w.context.startswith("snapshot:") and g.request.namespaces == ("shop",))
+    qtbot.waitUntil(lambda: not w.view.layout_running and bool(w.view.node_ids()), timeout=10000)
+    assert not w.view.has_saved_layout and not w.banner.isVisible()

@@ -592,3 +592,33 @@ class LayoutStore:
         positions = _positions_from_json(doc.get("positions"), f"{path}: 'positions'")
         identities = _identities_from_json(doc.get("identities"), f"{path}: 'identities'")
         return LayoutExport(key, positions, identities)
+
+
+# A snapshot saved from the window carries the arrangement of its graph (the nodes the user placed), in
+# its ``meta`` under this key, so that whoever opens it (a colleague, or oneself in another window or
+# after the file was moved) finds the nodes where they were when it was saved.
+SNAPSHOT_META_KEY = "layout"
+
+
+def carried_layout(key: LayoutKey, positions: Mapping[str, Iterable[float]]) -> dict[str, Any]:
+    """What a snapshot carries of the view ``key`` arranged as ``positions`` (its context is left out:
+    the file is opened under its own)."""
+    return {"graphType": key.graph_type, "namespaces": list(key.namespaces),
+            "positions": _positions_to_json(positions)}
+
+
+def read_carried_layout(raw: Any, context: str) -> tuple[LayoutKey, Positions] | None:
+    """The view and positions a snapshot carries (:func:`carried_layout`), as ``context``'s; None when it
+    carries none, or something else (a snapshot is someone else's file: what cannot be used is left out,
+    and the graph is laid out as any other)."""
+    if not isinstance(raw, Mapping):
+        return None
+    graph_type, namespaces = raw.get("graphType"), raw.get("namespaces")
+    if not isinstance(graph_type, str) or not graph_type or not isinstance(namespaces, list) \
+            or not all(isinstance(n, str) for n in namespaces):
+        return None
+    try:
+        positions = _positions_from_json(raw.get("positions"), "the snapshot's layout")
+    except LayoutFormatError:
+        return None
+    return (LayoutKey(context, tuple(namespaces), graph_type), positions) if positions else None

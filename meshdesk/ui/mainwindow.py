@@ -55,7 +55,13 @@ from meshdesk.sources.base import (
     Unreachable,
 )
 from meshdesk.sources.writes import PENDING_TEXT
-from meshdesk.store.layouts import LayoutKey, LayoutStore
+from meshdesk.store.layouts import (
+    SNAPSHOT_META_KEY,
+    LayoutKey,
+    LayoutStore,
+    carried_layout,
+    read_carried_layout,
+)
 from meshdesk.store.settings import Settings, load_settings, save_problem
 from meshdesk.ui import readers
 from meshdesk.ui.banner import Banner
@@ -787,7 +793,22 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot_opened(self, path: str, snapshot: Snapshot) -> None:
         self.statusBar().clearMessage()
+        self._adopt_carried_layout(snapshot_context(path), snapshot)
         self.switch_context(self.add_snapshot(path, snapshot))
+
+    def _adopt_carried_layout(self, context: str, snapshot: Snapshot) -> None:
+        """The arrangement a snapshot was saved with becomes its view's layout here, unless this view
+        has one of its own already (arranged when the file was opened before at this path)."""
+        carried = read_carried_layout(snapshot.meta.get(SNAPSHOT_META_KEY), context)
+        if carried is None:
+            return
+        key, positions = carried
+        store = self.view.store  # (a damaged layouts file it sets aside is said with the canvas's problems)
+        try:
+            if not store.load(key):
+                store.save(key, positions)
+        except (OSError, ValueError) as e:  # laid out afresh, as any snapshot
+            log.warning("the layout the snapshot carries could not be kept: %s", e)
 
     def _on_snapshot_failed(self, path: str, error: SourceError) -> None:
         self.statusBar().clearMessage()
@@ -1590,6 +1611,7 @@ class MainWindow(QMainWindow):
             return False
         from meshdesk.sources.snapshot import save_snapshot
 
+        snap = self._with_arrangement(snap)
         try:
             save_snapshot(snap, path)
         except SourceError as e:
@@ -1599,6 +1621,20 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(f"Snapshot saved to {path}", 5000)
         return True
+
+    def _with_arrangement(self, snap: Snapshot) -> Snapshot:
+        """``snap`` carrying the arrangement of the nodes on screen when the user arranged them (dragged,
+        chose or imported a layout), so that it opens as it was saved anywhere; as it is otherwise (the
+        same layout is made again from the same graph)."""
+        key = self._layout_key
+        meta = {k: v for k, v in snap.meta.items() if k != SNAPSHOT_META_KEY}  # (an opened file's, replaced)
+        if key is not None and self.view.arranged and not self.view.layout_running \
+                and self.stack.currentWidget() is self.view:
+            try:
+                meta[SNAPSHOT_META_KEY] = carried_layout(key, self.view.positions())
+            except ValueError as e:  # a position no file may hold: the graph is laid out when opened
+                log.warning("the layout was not kept in the snapshot: %s", e)
+        return dataclasses.replace(snap, meta=meta)
 
     def export_image(self, fmt: str, path: str | None = None) -> None:
         """Write the graph as PNG or SVG (asking where when ``path`` is None)."""

@@ -1298,6 +1298,11 @@ class GraphView(QGraphicsView):
         self._update_scene_rect()
 
     @property
+    def arranged(self) -> bool:
+        """Whether the user arranged the current view (see ``_arranged``)."""
+        return self._arranged()
+
+    @property
     def has_saved_layout(self) -> bool:
         """Whether the current view (layout key) has positions the user arranged and saved."""
         return bool(self._saved)
