@@ -186,3 +186,50 @@ def test_a_layout_a_snapshot_carries_that_cannot_be_used_is_left_out(qtbot, demo
     shown(qtbot, w, lambda g: w.context.startswith("snapshot:") and g.request.namespaces == ("shop",))
     qtbot.waitUntil(lambda: not w.view.layout_running and bool(w.view.node_ids()), timeout=10000)
     assert not w.view.has_saved_layout and not w.banner.isVisible()
+
+
+def open_snapshot_action(w):  # type: ignore[no-untyped-def]
+    """File > Open snapshot…, as the menu offers it."""
+    file_menu = w.menuBar().actions()[0].menu()
+    return next(a for a in file_menu.actions() if a.text() == "Open &snapshot…")
+
+
+def test_the_snapshot_dialogs_start_where_the_last_snapshot_was_saved_or_opened(qtbot, demo_window, tmp_path,  # type: ignore[no-untyped-def]
+                                                                               monkeypatch) -> None:
+    """File > Save snapshot and Open snapshot started in the folder meshdesk was started from (a desktop
+    launcher's: the home folder) every time, in every session: each save and each open meant finding the
+    incidents folder again."""
+    import shutil
+
+    from PySide6.QtWidgets import QFileDialog
+
+    asked: list[tuple[str, str]] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (asked.append(("save", a[2])), ("", ""))[1])
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (asked.append(("open", a[2])), ("", ""))[1])
+    incidents = tmp_path / "incidents"
+    incidents.mkdir()
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    assert w.save_snapshot(str(incidents / "first.json"))
+    w.save_snapshot()
+    open_snapshot_action(w).trigger()
+    assert asked[0][0] == "save" and Path(asked[0][1]).parent == incidents
+    assert asked[1] == ("open", str(incidents))
+
+    # the next session starts there too; a file opened elsewhere moves it there
+    again = demo_window(["hello"])
+    shown(qtbot, again, lambda g: bool(g.edges))
+    open_snapshot_action(again).trigger()
+    assert asked[2] == ("open", str(incidents))
+    elsewhere = tmp_path / "from-a-colleague"
+    elsewhere.mkdir()
+    shutil.copy(incidents / "first.json", elsewhere / "theirs.json")
+    again.open_snapshot(str(elsewhere / "theirs.json"))
+    shown(qtbot, again, lambda g: again.context.startswith("snapshot:"))
+    open_snapshot_action(again).trigger()
+    assert asked[3] == ("open", str(elsewhere))
+
+    # a folder since removed: the dialog's own start, not a folder that is not there
+    shutil.rmtree(elsewhere)
+    open_snapshot_action(again).trigger()
+    assert asked[4] == ("open", "")

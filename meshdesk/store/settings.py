@@ -406,7 +406,8 @@ def migrate(doc: dict[str, Any], warn: Callable[[str], None] | None = None) -> d
 
 _GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "last_context": "", "kubeconfig": None,
                                      "window_geometry": "", "window_state": "",
-                                     "ignored_checks": list(IGNORED_BY_DEFAULT), "health_rates": []}
+                                     "ignored_checks": list(IGNORED_BY_DEFAULT), "health_rates": [],
+                                     "snapshot_folder": ""}
 
 
 MAX_NAMESPACE_NAME = 63
@@ -566,6 +567,16 @@ class Settings:
     def kubeconfig(self, value: str | os.PathLike[str] | None) -> None:
         self._set_general("kubeconfig", os.fspath(value) if value else None)
 
+    @property
+    def snapshot_folder(self) -> str:
+        """The folder a snapshot was last saved to or opened from ("" when none was): where File > Save
+        snapshot and Open snapshot start."""
+        return str(self._general["snapshot_folder"] or "")
+
+    @snapshot_folder.setter
+    def snapshot_folder(self, value: str | os.PathLike[str] | None) -> None:
+        self._set_general("snapshot_folder", os.fspath(value) if value else "")
+
     def _set_general(self, key: str, value: Any) -> None:
         self._general[key] = value
         self._dirty_general.add(key)
@@ -663,11 +674,11 @@ class Settings:
                 warn(f"settings: read_only {_shown(value)} is not true/false; dropped")
             elif key == "theme" and value not in THEMES:
                 warn(f"settings: theme {_shown(value)} is not one of {', '.join(THEMES)}; dropped")
-            elif key in ("last_context", "kubeconfig", "window_geometry", "window_state") and value is not None \
-                    and not isinstance(value, str):
+            elif key in ("last_context", "kubeconfig", "window_geometry", "window_state", "snapshot_folder") \
+                    and value is not None and not isinstance(value, str):
                 warn(f"settings: {key} is not text; dropped")
-            elif key == "kubeconfig" and value and "\0" in value:
-                warn("settings: kubeconfig is not a file name (it holds a NUL character); dropped")
+            elif key in ("kubeconfig", "snapshot_folder") and value and "\0" in value:
+                warn(f"settings: {key} is not a file name (it holds a NUL character); dropped")
             elif key == "health_rates" and normalize_rates(value)[1]:
                 problems = normalize_rates(value)[1]
                 warn(f"settings: health_rates {short_words(problems[0])}"

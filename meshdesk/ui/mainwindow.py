@@ -793,6 +793,7 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot_opened(self, path: str, snapshot: Snapshot) -> None:
         self.statusBar().clearMessage()
+        self._remember_snapshot_folder(path)
         self._adopt_carried_layout(snapshot_context(path), snapshot)
         self.switch_context(self.add_snapshot(path, snapshot))
 
@@ -840,9 +841,22 @@ class MainWindow(QMainWindow):
         return self.file_problem_box
 
     def _choose_snapshot(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a snapshot", "", "Snapshots (*.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open a snapshot", self._snapshot_folder(),
+                                              "Snapshots (*.json);;All files (*)")
         if path:
             self.open_snapshot(path)
+
+    def _snapshot_folder(self) -> str:
+        """Where the snapshot dialogs start: the folder a snapshot was last saved to or opened from (kept in
+        the settings), while it is there; "" (the dialog's own choice) otherwise."""
+        folder = self.settings.snapshot_folder
+        return folder if folder and os.path.isdir(folder) else ""
+
+    def _remember_snapshot_folder(self, path: str) -> None:
+        folder = str(Path(path).resolve().parent)
+        if folder != self.settings.snapshot_folder:
+            self.settings.snapshot_folder = folder
+            self._save_settings()
 
     def _choose_kubeconfig(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a kubeconfig", "", "All files (*)")
@@ -1592,7 +1606,7 @@ class MainWindow(QMainWindow):
             at = getattr(self.graph, "timestamp", 0) or self.last_ok or time.time()
             taken = time.strftime("%Y%m%d-%H%M%S", time.localtime(at))
             shown = LEGACY_DEMO if self.context == DEMO else self.context  # "demo-<time>.json", as before
-            folder = ""
+            folder = self._snapshot_folder()
             opened = self._snapshot_paths.get(self.context)
             if opened is not None:
                 # a snapshot shown (its namespaces narrowed, say) is saved beside its file, by its file's
@@ -1620,6 +1634,7 @@ class MainWindow(QMainWindow):
                                    f"{reason_of(e)}.", "Choose another folder or file name (File > Save snapshot…).")
             return False
         self.statusBar().showMessage(f"Snapshot saved to {path}", 5000)
+        self._remember_snapshot_folder(path)
         return True
 
     def _with_arrangement(self, snap: Snapshot) -> Snapshot:
