@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from meshdesk.sources.snapshot import load_snapshot
 from meshdesk.store.layouts import LayoutStore
+from meshdesk.ui.mainwindow import DEMO
 from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
 
 pytestmark = window_test_marks()
@@ -233,3 +234,37 @@ def test_the_snapshot_dialogs_start_where_the_last_snapshot_was_saved_or_opened(
     shutil.rmtree(elsewhere)
     open_snapshot_action(again).trigger()
     assert asked[4] == ("open", "")
+
+
+def test_another_meshdesk_or_kiali_file_picked_as_a_snapshot_is_named_for_what_it_is(qtbot, demo_window,  # type: ignore[no-untyped-def]
+                                                                                      tmp_path) -> None:
+    """A folder of *.json files holds snapshots beside layouts exported and graphs written with --format
+    kiali or json; picking the wrong one said "not a snapshot: it has no 'request'" (or "'samples' must be
+    a list"), which named neither what the file was nor where it belongs."""
+    snap = tmp_path / "incident.json"
+    assert graph_cli("--demo", "-n", "shop", "--save-snapshot", str(snap)).returncode == 0
+    for fmt in ("kiali", "json"):
+        out = graph_cli("--snapshot", str(snap), "--format", fmt)
+        assert out.returncode == 0
+        (tmp_path / f"graph-{fmt}.json").write_text(out.stdout)
+    drawn = ("which holds the graph as it was drawn, not the telemetry it was drawn from: open the snapshot it was "
+             "made from (File > Save snapshot, `meshdesk graph --save-snapshot` save one)")
+    out = graph_cli("--snapshot", str(tmp_path / "graph-kiali.json"))
+    assert out.returncode == 2 and out.stderr == (
+        f"meshdesk graph: snapshot file {tmp_path / 'graph-kiali.json'} is not a snapshot: it is a graph in Kiali's "
+        f"JSON (Kiali's graph API, `meshdesk graph --format kiali`), {drawn}\n")
+    out = graph_cli("--snapshot", str(tmp_path / "graph-json.json"))
+    assert out.returncode == 2 and out.stderr == (
+        f"meshdesk graph: snapshot file {tmp_path / 'graph-json.json'} is not a snapshot: it is a graph written by "
+        f"`meshdesk graph --format json`, {drawn}\n")
+
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    layout = tmp_path / "layout.json"
+    w.export_layout(str(layout))
+    assert layout.exists()
+    w.open_snapshot(str(layout))
+    box = dialog_said(qtbot, w)
+    assert box.text() == (f"Cannot open the snapshot {layout}: not a snapshot: it is a layout exported by meshdesk "
+                          "(Layout > Export layout); Layout > Import layout applies it.")
+    assert w.context == DEMO

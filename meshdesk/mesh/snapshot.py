@@ -71,6 +71,9 @@ class Snapshot:
         if version is not None and version > FORMAT_VERSION:
             raise NewerFormatError(f"it was written by a newer meshdesk (format {version}; this one reads "
                                    f"format {FORMAT_VERSION}): update meshdesk to open it")
+        other = _another_kind_of_file(obj)
+        if other:
+            raise SnapshotFormatError(other)
         if "request" not in obj:
             raise SnapshotFormatError("it has no 'request'")
         try:
@@ -95,6 +98,24 @@ class Snapshot:
                 raise SnapshotFormatError(f"its 'inventory' is invalid: {e}") from e
         meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
         return Snapshot(request, samples, inventory, str(obj.get("name") or ""), dict(meta or {}), warnings)
+
+
+_DRAWN_NOT_TELEMETRY = ("which holds the graph as it was drawn, not the telemetry it was drawn from: open the "
+                        "snapshot it was made from (File > Save snapshot, `meshdesk graph --save-snapshot` save one)")
+
+
+def _another_kind_of_file(obj: Mapping[str, Any]) -> str:
+    """What another file meshdesk writes (or Kiali gives) that is no snapshot is, in words; "" otherwise.
+    A folder of *.json files holds them side by side, and "it has no 'request'" did not say which file
+    had been picked, nor where it belongs."""
+    if obj.get("kind") == "meshdesk-layout":
+        return "it is a layout exported by meshdesk (Layout > Export layout); Layout > Import layout applies it"
+    if obj.get("format") == "meshdesk-graph":
+        return f"it is a graph written by `meshdesk graph --format json`, {_DRAWN_NOT_TELEMETRY}"
+    if "request" not in obj and isinstance(obj.get("elements"), Mapping):
+        return ("it is a graph in Kiali's JSON (Kiali's graph API, `meshdesk graph --format kiali`), "
+                f"{_DRAWN_NOT_TELEMETRY}")
+    return ""
 
 
 def _nested_too_deeply(obj: Any, limit: int) -> str | None:
