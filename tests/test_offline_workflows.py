@@ -268,3 +268,10 @@ def test_another_meshdesk_or_kiali_file_picked_as_a_snapshot_is_named_for_what_i
     assert box.text() == (f"Cannot open the snapshot {layout}: not a snapshot: it is a layout exported by meshdesk "
                           "(Layout > Export layout); Layout > Import layout applies it.")
     assert w.context == DEMO
+
+    # the other way round: a snapshot picked in Layout > Import layout
+    w.file_problem_box.button(QMessageBox.StandardButton.Ok).click()
+    w.import_layout(str(snap))
+    box = dialog_said(qtbot, w)
+    assert box.text() == (f"Could not import the layout: {snap} is a snapshot, not a layout export: File > Open "
+                          "snapshot opens it, with the nodes where they were arranged when it was saved")

@@ -578,6 +578,9 @@ class LayoutStore:
             raise LayoutFormatError(f"{path} is not a layout: it is nested too deeply") from e
         except ValueError as e:  # also a number too long to convert
             raise LayoutFormatError(f"{path} is not JSON: {e}") from e
+        if isinstance(doc, dict) and "request" in doc and "samples" in doc and doc.get("kind") != EXPORT_KIND:
+            raise LayoutFormatError(f"{path} is a snapshot, not a layout export: File > Open snapshot opens it, "
+                                    "with the nodes where they were arranged when it was saved")
         if not isinstance(doc, dict) or doc.get("kind") != EXPORT_KIND:
             raise LayoutFormatError(f"{path} is not a meshdesk layout export (no \"kind\": \"{EXPORT_KIND}\")")
         version = doc.get("schema_version")
