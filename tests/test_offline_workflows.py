@@ -275,3 +275,30 @@ def test_another_meshdesk_or_kiali_file_picked_as_a_snapshot_is_named_for_what_i
     box = dialog_said(qtbot, w)
     assert box.text() == (f"Could not import the layout: {snap} is a snapshot, not a layout export: File > Open "
                           "snapshot opens it, with the nodes where they were arranged when it was saved")
+
+
+def test_file_save_snapshot_writes_on_a_thread_and_says_when_it_is_done(qtbot, demo_window, tmp_path,  # type: ignore[no-untyped-def]
+                                                                         monkeypatch) -> None:
+    """File > Save snapshot turned the graph's telemetry into JSON and wrote it on the UI thread: a big
+    mesh's (60 000 samples, 58 MB) froze the window for 4-5 s, saying nothing meanwhile. It is written on
+    a thread now: the status bar says it is being saved, then that it was (or the dialog why not)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    target = tmp_path / "incident.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "Snapshots (*.json)"))
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    with qtbot.waitSignal(w.snapshotSaved, timeout=20000) as saved:
+        w.save_snapshot_action.trigger()
+        assert w.statusBar().currentMessage() == f"Saving the snapshot to {target}…"
+    assert saved.args == [str(target), True]
+    assert w.statusBar().currentMessage() == f"Snapshot saved to {target}"
+    assert load_snapshot(target).request.namespaces == ("shop",)
+    assert not [p for p in tmp_path.iterdir() if p.name != "incident.json"]  # no temporary file left
+
+    target.chmod(0o444)
+    with qtbot.waitSignal(w.snapshotSaved, timeout=20000) as saved:
+        w.save_snapshot_action.trigger()
+    assert saved.args == [str(target), False]
+    box = dialog_said(qtbot, w)
+    assert box.windowTitle() == "Snapshot not saved" and "the file is read-only" in box.text()

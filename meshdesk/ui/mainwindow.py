@@ -75,7 +75,7 @@ from meshdesk.ui.panels import SidePanel
 from meshdesk.ui.poller import GraphBuilder, Poller, PollFailure, PollResult, SourceFactory, ValidatingBuilder
 from meshdesk.ui.replay import ReplayBar
 from meshdesk.ui.savefile import replace_ok
-from meshdesk.ui.snapshot_open import SnapshotOpener, file_problem, reason_of
+from meshdesk.ui.snapshot_open import SnapshotOpener, SnapshotSaver, file_problem, reason_of
 from meshdesk.ui.textcopy import TextCopyKeys, leave_copy_keys_to_the_window
 from meshdesk.ui.tls_lock import MeshTlsIndicator
 from meshdesk.ui.toolbar import (
@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
     other names open a kubeconfig context."""
 
     graphShown = Signal(object)  # TrafficGraph, after it reached the canvas and the panel
+    snapshotSaved = Signal(str, bool)  # path, whether it was written (File > Save snapshot writes on a thread)
 
     def __init__(self, *, contexts: Sequence[str] = (), context: str = "", kubeconfig: str | None = None,
                  namespaces: Sequence[str] | None = None, settings: Settings | None = None,
@@ -249,6 +250,8 @@ class MainWindow(QMainWindow):
         self._snapshot_paths: dict[str, str] = {}  # snapshot context -> its file, as it was opened
         # a file is read and checked before the window switches to it (what is shown stays meanwhile)
         self.snapshot_opener = SnapshotOpener(self)
+        self.snapshot_saver = SnapshotSaver(self)
+        self.snapshot_saver.saved.connect(self._on_snapshot_saved)
         self.snapshot_opener.opened.connect(self._on_snapshot_opened)
         self.snapshot_opener.failed.connect(self._on_snapshot_failed)
         # the busy cursor lasts as long as a read is awaited (an answer, a newer choice or a cancel ends it)
@@ -400,7 +403,7 @@ class MainWindow(QMainWindow):
         self.save_snapshot_action.setToolTip("Keep what the graph shows (telemetry and inventory) in a file "
                                              "that opens offline, here or on a colleague's machine")
         self.save_snapshot_action.setEnabled(False)
-        self.save_snapshot_action.triggered.connect(lambda: self.save_snapshot())
+        self.save_snapshot_action.triggered.connect(lambda: self.save_snapshot(background=True))
         file_menu.addAction("Choose a &kubeconfig…").triggered.connect(self._choose_kubeconfig)
         file_menu.addAction("Open the &demo mesh").triggered.connect(self.open_demo)
         file_menu.addSeparator()
@@ -1594,9 +1597,11 @@ class MainWindow(QMainWindow):
             self._show_failure(refresh=True)  # its ages as they are now
 
     # -- layout / export -----------------------------------------------------------------------------------
-    def save_snapshot(self, path: str | None = None) -> bool:
+    def save_snapshot(self, path: str | None = None, *, background: bool = False) -> bool:
         """Write what the shown graph was built from to a snapshot file (asking where when ``path`` is
-        None); File > Open snapshot shows it again offline. Returns whether a file was written."""
+        None); File > Open snapshot shows it again offline. Returns whether a file was written, or with
+        ``background`` (File > Save snapshot) whether its writing began on a thread: ``snapshotSaved``
+        tells when it ended, and how."""
         snap = self.snapshot
         if snap is None:
             return False
@@ -1626,16 +1631,29 @@ class MainWindow(QMainWindow):
         from meshdesk.sources.snapshot import save_snapshot
 
         snap = self._with_arrangement(snap)
+        if background:
+            self.statusBar().showMessage(f"Saving the snapshot to {path}…")
+            self.snapshot_saver.save(snap, path)
+            return True
+        error: SourceError | None = None
         try:
             save_snapshot(snap, path)
         except SourceError as e:
-            self.messages.error(e.kind, e.message)  # logged; the status bar says it too
-            self.show_file_problem("Snapshot not saved", f"The snapshot could not be written to {path}: "
-                                   f"{reason_of(e)}.", "Choose another folder or file name (File > Save snapshot…).")
-            return False
-        self.statusBar().showMessage(f"Snapshot saved to {path}", 5000)
-        self._remember_snapshot_folder(path)
-        return True
+            error = e
+        self._on_snapshot_saved(path, error)
+        return error is None
+
+    def _on_snapshot_saved(self, path: str, error: SourceError | None) -> None:
+        if error is not None:
+            self.messages.error(error.kind, error.message)  # logged; the status bar says it too
+            if not self._closed:
+                self.show_file_problem("Snapshot not saved", f"The snapshot could not be written to {path}: "
+                                       f"{reason_of(error)}.",
+                                       "Choose another folder or file name (File > Save snapshot…).")
+        else:
+            self.statusBar().showMessage(f"Snapshot saved to {path}", 5000)
+            self._remember_snapshot_folder(path)
+        self.snapshotSaved.emit(path, error is None)
 
     def _with_arrangement(self, snap: Snapshot) -> Snapshot:
         """``snap`` carrying the arrangement of the nodes on screen when the user arranged them (dragged,
@@ -1942,6 +1960,7 @@ class MainWindow(QMainWindow):
         for extension in self.extensions:
             extension.shutdown()
         self.snapshot_opener.shutdown(2.0 if self.quick_exit else 30.0)
+        self.snapshot_saver.shutdown()  # a snapshot the user asked to save is written before the window goes
         # the app's window does not wait on a call that will not end (its process then exits)
         self.poller.shutdown(abandon_after_ms=2000 if self.quick_exit else None)
         self.view.shutdown()
