@@ -302,3 +302,35 @@ def test_file_save_snapshot_writes_on_a_thread_and_says_when_it_is_done(qtbot, d
     assert saved.args == [str(target), False]
     box = dialog_said(qtbot, w)
     assert box.windowTitle() == "Snapshot not saved" and "the file is read-only" in box.text()
+
+
+def test_settings_that_could_not_be_saved_are_said_until_dismissed_and_saved_later(qtbot, demo_window,  # type: ignore[no-untyped-def]
+                                                                                    monkeypatch, tmp_path) -> None:
+    """A settings save that failed (a full disk, a read-only home, something else in the file's place) was
+    a ten-second status line: the namespaces chosen meanwhile were gone at the next start, without a word
+    the user was likely to see. The banner says it, as it says a layout not saved; the next save once
+    the file can be written keeps what was chosen meanwhile."""
+    from meshdesk.store.paths import config_dir
+    from meshdesk.store.settings import load_settings
+
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    settings_file = config_dir() / "settings.json"
+    qtbot.waitUntil(settings_file.exists, timeout=5000)
+    settings_file.unlink()
+    settings_file.mkdir()  # something else in its place
+    w.toolbar.select_namespaces(["hello"])
+    qtbot.waitUntil(w.banner.isVisible, timeout=5000)
+    assert w.banner.text() == (f"Settings not saved: the settings file {settings_file} is a folder, not a file. What "
+                               "you chose since holds in this window until it closes; it is saved with the next "
+                               "change once the settings can be written.")
+    assert w.banner.kind == "warning"
+
+    settings_file.rmdir()
+    combo = w.toolbar.graph_type_combo  # another change: the namespaces chosen before are saved with it
+    combo.setCurrentIndex(combo.findData("workload"))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(settings_file.is_file, timeout=5000)
+    saved = load_settings()
+    assert saved.namespaces_for(DEMO) == ["hello"] and saved.context_settings(DEMO).graph_type == "workload"
+    assert not w.banner.isVisible()  # (what it said is over)

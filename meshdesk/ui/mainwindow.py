@@ -97,6 +97,9 @@ from meshdesk.ui.toolbar import GRAPH_TYPES as GRAPH_TYPE_NAMES
 log = logging.getLogger(__name__)
 
 
+_SETTINGS_NOT_SAVED = "Settings not saved:"
+
+
 def snapshot_context(path: str) -> str:
     """The context a snapshot file is offered as: by its whole path, so two files of one name in two
     folders are two contexts (their namespaces and layouts are kept apart)."""
@@ -1857,9 +1860,18 @@ class MainWindow(QMainWindow):
     def _save_settings(self) -> None:
         try:
             self.settings.save()
+            if self.banner.isVisible() and self.banner.note_text.startswith(_SETTINGS_NOT_SAVED):
+                self.banner.hide()  # saved now, with what was chosen meanwhile
         except OSError as e:
             # in words naming the path ("the settings folder /x is a file, not a folder"), not errno text
-            self.messages.error("config", f"settings not saved: {save_problem(self.settings.path, e)}")
+            problem = save_problem(self.settings.path, e)
+            self.messages.error("config", f"settings not saved: {problem}")
+            if not self._closed:
+                # in the banner too, as a layout not saved is: the status bar's ten seconds were easily missed,
+                # and what was chosen (namespaces, graph type, a kubeconfig) was then gone at the next start
+                self.banner.show_note(f"{_SETTINGS_NOT_SAVED} {problem}. What you chose since holds in this window "
+                                      "until it closes; it is saved with the next change once the settings can be "
+                                      "written.", "warning")
         self._tell_settings_warnings()  # e.g. a file found damaged while saving, and moved aside
 
     def _tell_settings_warnings(self, *, log_them: bool = True) -> None:
