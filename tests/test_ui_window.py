@@ -279,6 +279,45 @@ def test_namespaces_survive_a_restart_through_the_settings_file(qtbot, make_wind
     assert w2.graph.request.namespaces == ("shop",)
 
 
+def test_display_choices_survive_a_restart_and_a_snapshots_own_are_not_kept(qtbot, make_window, tmp_path) -> None:
+    """Edge labels, badges, boxes, idle nodes and the traffic rates went back to their defaults at every
+    start (a context's graph type and window were kept): chosen once, they are the next session's too,
+    the graph asked accordingly; a snapshot opened with its own choices does not change what the next
+    session shows; a settings file whose display holds what this version does not offer says so."""
+    from meshdesk.store.settings import load_settings
+
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w)
+    w.toolbar.choose(edge_labels="requestRate", idle_nodes=True, boxes=False, rate_tcp="total")
+    w.close()
+    assert load_settings().display == {"edge_labels": "requestRate", "idle_nodes": True, "boxes": False,
+                                       "rate_tcp": "total"}
+    again = make_window(context=DEMO)
+    c = again.toolbar.choices
+    assert (c.edge_labels, c.idle_nodes, c.boxes, c.rate_tcp, c.security) == ("requestRate", True, False, "total", False)
+    assert again.toolbar.display_actions["idle_nodes"].isChecked() and not again.toolbar.display_actions["boxes"].isChecked()
+    wait_graph(qtbot, again, lambda w: w.graph.request.includeIdleNodes and w.graph.request.rateTcp == "total")
+    # a snapshot taken with other choices is shown with them, and they are not the next session's
+    save = pytest.importorskip("meshdesk.sources.snapshot").save_snapshot
+    from meshdesk.mesh.request import GraphRequest
+
+    path = tmp_path / "other.json"
+    save(DemoCluster(clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("hello",), includeIdleNodes=False)),
+         path)
+    again.open_snapshot(str(path))
+    qtbot.waitUntil(lambda: not again.toolbar.choices.idle_nodes, timeout=10000)
+    again.close()
+    assert load_settings().display["idle_nodes"] is True
+    # what this version does not offer is passed over, and said
+    settings = load_settings()
+    settings.display = {"edge_labels": "sparkles", "boxes": False, "teleport": True}
+    settings.save()
+    third = make_window(context=DEMO)
+    assert third.toolbar.choices.edge_labels == "none" and third.toolbar.choices.boxes is False
+    qtbot.waitUntil(lambda: "'teleport' is no display choice" in third.banner.text(), timeout=5000)
+    assert "edge_labels 'sparkles' is not one of its choices" in third.banner.text()
+
+
 def test_a_one_line_note_shows_its_characters_not_html_escapes(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Notes are escaped for the banner's label; Qt took a one-line note without tags for plain text
     and showed the escapes ("Namespaces &gt; Other namespace…", "R&amp;D")."""

@@ -407,7 +407,7 @@ def migrate(doc: dict[str, Any], warn: Callable[[str], None] | None = None) -> d
 _GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "last_context": "", "kubeconfig": None,
                                      "window_geometry": "", "window_state": "",
                                      "ignored_checks": list(IGNORED_BY_DEFAULT), "health_rates": [],
-                                     "snapshot_folder": ""}
+                                     "snapshot_folder": "", "display": {}}
 
 
 MAX_NAMESPACE_NAME = 63
@@ -577,6 +577,17 @@ class Settings:
     def snapshot_folder(self, value: str | os.PathLike[str] | None) -> None:
         self._set_general("snapshot_folder", os.fspath(value) if value else "")
 
+    @property
+    def display(self) -> dict[str, Any]:
+        """The graph's display choices kept from one session to the next (edge labels, badges, boxes, idle
+        nodes, traffic rates...: the toolbar's, not a context's own), as saved; the window takes those it
+        offers."""
+        return dict(self._general["display"] or {})
+
+    @display.setter
+    def display(self, value: Mapping[str, Any]) -> None:
+        self._set_general("display", dict(value))
+
     def _set_general(self, key: str, value: Any) -> None:
         self._general[key] = value
         self._dirty_general.add(key)
@@ -687,6 +698,9 @@ class Settings:
             elif key == "ignored_checks" and _codes_problem(value):
                 warn(f"settings: ignored_checks {_codes_problem(value)}; dropped (KIA1301 is left out, as in "
                      "Kiali)")
+            elif key == "display" and not (isinstance(value, Mapping) and len(value) <= 64 and all(
+                    isinstance(k, str) and isinstance(v, (bool, str)) and len(str(v)) <= 64 for k, v in value.items())):
+                warn("settings: display is not a table of display choices; dropped (the graph's defaults are used)")
             elif key in ("window_geometry", "window_state") and value and not is_window_text(value):
                 warn(f"settings: {key} is not the base64 text meshdesk saves; dropped (the window opens at "
                      f"its default {'size' if key == 'window_geometry' else 'arrangement'})")

@@ -83,6 +83,7 @@ from meshdesk.ui.toolbar import (
     DURATIONS,
     EDGE_LABELS,
     GRAPH_SHAPING,
+    KEPT_CHOICES,
     LEGACY_DEMO,
     MANUAL,
     PAUSE,
@@ -91,6 +92,7 @@ from meshdesk.ui.toolbar import (
     SNAPSHOT_PREFIX,
     MainToolBar,
     ViewChoices,
+    kept_choices,
 )
 from meshdesk.ui.toolbar import GRAPH_TYPES as GRAPH_TYPE_NAMES
 
@@ -300,6 +302,14 @@ class MainWindow(QMainWindow):
         self.poller = Poller(builder, backoff_base=backoff_base, backoff_cap=backoff_cap, parent=self)
 
         self.toolbar = MainToolBar(self, find_presets=_presets(FIND_PRESETS), hide_presets=_presets(HIDE_PRESETS))
+        # the display choices of the last session (edge labels, badges, boxes, idle nodes...)
+        kept, passed_over = kept_choices(self.settings.display)
+        if kept:
+            self.toolbar.set_choices(dataclasses.replace(self.toolbar.choices, **kept))  # type: ignore[arg-type]
+        if passed_over:
+            self.settings.warnings.append("settings: display: " + "; ".join(passed_over[:3])
+                                          + (f" and {len(passed_over) - 3} more" if len(passed_over) > 3 else "")
+                                          + "; passed over (the graph's defaults are used for them)")
         self.addToolBar(self.toolbar)
         self.addToolBarBreak()
         self.addToolBar(self.toolbar.view_bar)
@@ -932,6 +942,8 @@ class MainWindow(QMainWindow):
         changed = {k for k in new.__dataclass_fields__ if getattr(new, k) != getattr(old, k)}
         if changed & {"graph_type", "duration", "refresh"} and not self.context.startswith(SNAPSHOT_PREFIX):
             self._remember_view(new)
+        if changed & set(KEPT_CHOICES) and not self.context.startswith(SNAPSHOT_PREFIX):
+            self._remember_display(new)  # (a snapshot's own choices are not the user's for the next session)
         if new.refresh != old.refresh:
             self.poller.set_interval(max(0, new.refresh))
             self._update_age()
@@ -1885,6 +1897,14 @@ class MainWindow(QMainWindow):
             log.warning("%s", w)
         if not self._closed:
             self.banner.show_note("Settings: " + "; ".join(new), "warning")
+
+    def _remember_display(self, c: ViewChoices) -> None:
+        """Keep the display choices for the next session (those that differ from the defaults)."""
+        default = ViewChoices()
+        kept = {key: getattr(c, key) for key in KEPT_CHOICES if getattr(c, key) != getattr(default, key)}
+        if kept != self.settings.display:
+            self.settings.display = kept
+            self._save_settings()
 
     def _remember_view(self, c: ViewChoices) -> None:
         """Keep the toolbar's graph type, window and refresh as this context's defaults."""

@@ -197,6 +197,32 @@ TRAFFIC_RATES: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
 )
 GRAPH_SHAPING = frozenset({k for k, _, shaping in DISPLAY_TOGGLES if shaping} | {"ambient_traffic"}
                           | {k for k, _, _ in TRAFFIC_RATES})
+# the choices kept for every context from one session to the next (what the graph shows and how; a
+# context's graph type, window and refresh are its own): Kiali keeps them in the browser the same way
+KEPT_CHOICES: dict[str, tuple[object, ...]] = {
+    "edge_labels": tuple(k for k, _l, _q in EDGE_LABELS),
+    "ambient_traffic": tuple(k for k, _l in AMBIENT_TRAFFIC),
+    **{key: tuple(v for v, _l, _t in values) for key, _p, values in TRAFFIC_RATES},
+    **{key: (True, False) for key, _l, _s in DISPLAY_TOGGLES},
+}
+
+
+def kept_choices(saved: object) -> tuple[dict[str, object], list[str]]:
+    """The kept choices of ``saved`` (as the settings hold them) that this version offers, and what was
+    passed over, in words (a hand-edited file, a newer version's choice)."""
+    if not isinstance(saved, dict):
+        return {}, ([] if saved in (None, {}) else ["the graph's display choices are not a table of choices"])
+    out: dict[str, object] = {}
+    dropped: list[str] = []
+    for key, value in saved.items():
+        offered = KEPT_CHOICES.get(str(key))
+        if offered is None:
+            dropped.append(f"{str(key)[:40]!r} is no display choice")
+        elif value not in offered or isinstance(value, bool) != isinstance(offered[0], bool):
+            dropped.append(f"{key} {str(value)[:40]!r} is not one of its choices")
+        else:
+            out[str(key)] = value
+    return out, dropped
 
 
 
