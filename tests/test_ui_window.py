@@ -318,6 +318,22 @@ def test_display_choices_survive_a_restart_and_a_snapshots_own_are_not_kept(qtbo
     assert "edge_labels 'sparkles' is not one of its choices" in third.banner.text()
 
 
+def test_a_remembered_namespace_deleted_since_is_left_out_and_said(qtbot, make_window) -> None:
+    """A namespace remembered from an earlier session and deleted since stayed ticked and was still asked
+    for beside the others, without a word. It is left out of the selection (and of what is remembered),
+    and the banner says so."""
+    from meshdesk.store.settings import load_settings
+
+    settings = load_settings()
+    settings.set_namespaces("a", ["shop", "old-team"])
+    settings.save()
+    w = make_window(context="a", factories={"a": lambda: shop_source("a")})
+    qtbot.waitUntil(lambda: w.toolbar.selected_namespaces() == ["shop"], timeout=5000)
+    wait_graph(qtbot, w, lambda w: w.graph.request.namespaces == ("shop",))
+    assert "Namespace old-team no longer exists in this cluster" in w.banner.text()
+    assert load_settings().namespaces_for("a") == ["shop"]
+
+
 def test_a_one_line_note_shows_its_characters_not_html_escapes(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Notes are escaped for the banner's label; Qt took a one-line note without tags for plain text
     and showed the escapes ("Namespaces &gt; Other namespace…", "R&amp;D")."""

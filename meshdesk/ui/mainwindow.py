@@ -1196,6 +1196,21 @@ class MainWindow(QMainWindow):
             self._show_note_beside(f"Your account may not list this cluster's namespaces: offering "
                                    f"{', '.join(names)}, the context's namespace. Add others by name with "
                                    "Namespaces > Other namespace…", "info")
+        chosen = self.toolbar.selected_namespaces() or used
+        gone = [n for n in chosen if n not in names]
+        if gone and len(gone) < len(chosen) and names and not self.context.startswith(SNAPSHOT_PREFIX) \
+                and not getattr(self.poller.source, "namespace_list_forbidden", False):
+            # remembered from an earlier session, deleted since: it was still asked for, without a word (alone,
+            # the empty view says it is not there)
+            chosen = [n for n in chosen if n in names]
+            self.settings.set_namespaces(self.context, chosen)
+            self._save_settings()
+            self._show_note_beside(f"{'Namespaces' if len(gone) > 1 else 'Namespace'} {', '.join(gone)} "
+                                   f"{'no longer exist' if len(gone) > 1 else 'no longer exists'} in this cluster "
+                                   f"(deleted since it was chosen): left out of the graph", "info")
+            self.toolbar.set_namespaces(names, chosen)
+            self._request_changed()
+            return
         self.toolbar.set_namespaces(names, used if not self.toolbar.selected_namespaces() else
                                     self.toolbar.selected_namespaces())
 
