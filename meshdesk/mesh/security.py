@@ -726,12 +726,13 @@ def form_misfit(kind: str, spec: Any) -> str:
     """Why the form of ``kind`` cannot edit an object with ``spec``, in words ("" when it can)."""
     from meshdesk.mesh.gateway_config import gateway_fields
     from meshdesk.mesh.k8s_gateway_config import k8s_gateway_fields, reference_grant_fields
+    from meshdesk.mesh.k8s_route_config import http_route_fields
     from meshdesk.mesh.request_auth import request_authentication_fields
 
     reader: Callable[[Any], tuple[Any, list[str]]] = {
         "AuthorizationPolicy": authorization_policy_fields, "RequestAuthentication": request_authentication_fields,
         "Gateway": gateway_fields, "K8sGateway": k8s_gateway_fields,
-        "K8sReferenceGrant": reference_grant_fields}.get(kind, sidecar_fields)
+        "K8sReferenceGrant": reference_grant_fields, "K8sHTTPRoute": http_route_fields}.get(kind, sidecar_fields)
     _, unknown = reader(spec)
     if not unknown:
         return ""
