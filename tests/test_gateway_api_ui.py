@@ -84,12 +84,12 @@ def test_the_config_view_shows_a_gateways_status_and_what_it_says(qtbot: QtBot) 
 
 
 def test_no_gateway_api_object_is_offered_for_removal() -> None:
-    """Of the Gateway API, meshdesk writes only Gateways and ReferenceGrants (its forms): a route carrying
-    meshdesk's label (copied by hand) is not among what it offers to remove."""
+    """Of the Gateway API, meshdesk writes only Gateways, ReferenceGrants and HTTPRoutes (its forms): a
+    TCPRoute carrying meshdesk's label (copied by hand) is not among what it offers to remove."""
     demo = DemoCluster(clock=lambda: 1_750_000_000.0)
     inventory = demo.snapshot(GraphRequest(namespaces=("travel",))).inventory
     assert inventory is not None
-    inventory.istio.append(IstioObject("K8sHTTPRoute", "copied", "travel", "gateway.networking.k8s.io/v1",
+    inventory.istio.append(IstioObject("K8sTCPRoute", "copied", "travel", "gateway.networking.k8s.io/v1alpha2",
                                        {}, labels={MANAGED_LABEL: MANAGED_VALUE}))
     inventory.istio.append(IstioObject("VirtualService", "mine", "travel", spec={"hosts": ["search"]},
                                        labels={MANAGED_LABEL: MANAGED_VALUE}))

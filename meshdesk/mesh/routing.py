@@ -2137,7 +2137,7 @@ def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionC
 
 
 # the Gateway API kinds meshdesk's forms create (Kiali's names)
-WRITTEN_GATEWAY_API_KINDS = ("K8sGateway", "K8sReferenceGrant")
+WRITTEN_GATEWAY_API_KINDS = ("K8sGateway", "K8sReferenceGrant", "K8sHTTPRoute")
 
 
 def managed_objects(inv: Inventory, namespace: str | None = None) -> list[IstioObject]:

@@ -1484,8 +1484,8 @@ class RemovalForm(ActionForm):
         if service is not None:
             self.title = "Delete traffic routing"
             self.subject = f"service {service.namespace}/{service.name}"
-            self.help_text = ("Delete the VirtualService and DestinationRule meshdesk created for this service "
-                              "(those labelled managed-by meshdesk); others' objects and what others added "
+            self.help_text = ("Delete the VirtualService, DestinationRule and HTTPRoute meshdesk created for this "
+                              "service (those labelled managed-by meshdesk); others' objects and what others added "
                               "to meshdesk's are kept.")
         layout = QVBoxLayout(self)
         self.deleted_label = QLabel()
