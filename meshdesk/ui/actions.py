@@ -1,6 +1,6 @@
 """Traffic and security actions on what is selected in the graph: on a service (traffic shifting,
-request routing, fault injection, timeouts and retries, circuit breaking, TLS, load balancing, deleting the routing meshdesk
-created for it), on a workload (mTLS mode, an AuthorizationPolicy, a Sidecar or a RequestAuthentication
+request routing, fault injection, timeouts and retries, circuit breaking, TLS, load balancing, its Gateway API
+HTTPRoute (Kiali's "K8s Request Routing"), deleting the routing meshdesk created for it), on a workload (mTLS mode, an AuthorizationPolicy, a Sidecar or a RequestAuthentication
 selecting it), on a namespace (sidecar injection, mTLS mode, a ServiceEntry, an AuthorizationPolicy, a
 Sidecar, a RequestAuthentication, a Gateway, a Kubernetes Gateway or ReferenceGrant, removing what
 meshdesk created).
@@ -42,8 +42,16 @@ from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.k8s_gateway_config import REFERENCE_GRANT, gateway_api_missing
+from meshdesk.mesh.k8s_route_config import HTTP_ROUTE, http_route_misfit, http_routes_of
 from meshdesk.mesh.request import GraphRequest
-from meshdesk.mesh.routing import http_only_reason, managed_objects, mesh_route_problem, tcp_only
+from meshdesk.mesh.routing import (
+    current_routing,
+    http_only_reason,
+    managed_objects,
+    mesh_route_problem,
+    routes_service,
+    tcp_only,
+)
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.security import form_misfit, shown_kind_name
 from meshdesk.sources.base import SourceError
@@ -74,6 +82,7 @@ from meshdesk.ui.dialogs.forms import (
     TrafficShiftingForm,
 )
 from meshdesk.ui.dialogs.k8s_gateway_forms import K8sGatewayForm, ReferenceGrantForm
+from meshdesk.ui.dialogs.k8s_route_forms import HTTPRouteForm
 from meshdesk.ui.dialogs.security_forms import AuthorizationPolicyForm, SidecarForm
 
 log = logging.getLogger(__name__)
@@ -92,10 +101,11 @@ REQUEST_AUTH_NEEDS = [("create", "RequestAuthentication")]
 GATEWAY_NEEDS = [("create", "Gateway")]
 K8S_GATEWAY_NEEDS = [("create", "K8sGateway")]  # the Kubernetes Gateway API's (gateway.networking.k8s.io)
 REFERENCE_GRANT_NEEDS = [("create", "K8sReferenceGrant")]
+HTTP_ROUTE_NEEDS = [("create", "K8sHTTPRoute")]  # editing one: ("update", "K8sHTTPRoute")
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
                  ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar"),
                  ("delete", "Gateway"), ("delete", "RequestAuthentication"), ("delete", "K8sGateway"),
-                 ("delete", "K8sReferenceGrant")]  # a Gateway meshdesk made for a service's routes (Gateways action)
+                 ("delete", "K8sReferenceGrant"), ("delete", "K8sHTTPRoute")]  # a Gateway meshdesk made for a service's routes (Gateways action)
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
 NAMESPACE_ACTIONS = ("injection", "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
                      "sidecar", "request-authentication", "gateway", "k8s-gateway", "reference-grant",
@@ -289,6 +299,7 @@ class ActionsController(QObject):
             elif form.edits_routes:  # (Gateways and the DestinationRule's forms keep the routes as they are)
                 spec.problem = mesh_route_problem(inventory, svc, title)
             out.append(spec)
+        out.append(self._http_route_spec(svc, inventory, tcp))
         made = routing_objects_of(inventory, svc)
         # the rights to delete what it deletes: a Gateway meshdesk made for the service's routes too
         needs = [*DELETE_ROUTING_NEEDS, *(("delete", k) for k in sorted({o.kind for o in made})
@@ -299,6 +310,28 @@ class ActionsController(QObject):
             delete.problem = no_routing_to_delete(inventory, svc)
         out.append(delete)
         return out
+
+    @staticmethod
+    def _http_route_spec(svc: Service, inv: Inventory, tcp: bool) -> ActionSpec:
+        """Kiali's "K8s Request Routing": the service's HTTPRoute, opened to be edited when it has one."""
+        routes = http_routes_of(inv, svc)
+        route = routes[0] if routes else None
+        text = f"K8s request routing (HTTPRoute {route.name})…" if route is not None else "K8s request routing…"
+        spec = ActionSpec("k8s-request-routing", text, svc.namespace,
+                          [("update", HTTP_ROUTE)] if route is not None else HTTP_ROUTE_NEEDS,
+                          _route_form(svc, route))
+        _routing, vs, _dr = current_routing(inv, svc)
+        if problem := gateway_api_missing(inv, HTTP_ROUTE):
+            spec.problem = problem
+        elif tcp:
+            spec.problem = http_only_reason(svc, "K8s request routing")
+        elif route is not None:
+            spec.problem = http_route_misfit(route, svc)
+        elif vs is not None and routes_service(vs, svc):
+            spec.problem = (f"Service {svc.namespace}/{svc.name} is routed by VirtualService {vs.namespace}/{vs.name}. "
+                            "Istio routes a service's requests by a VirtualService or by a Gateway API route, not "
+                            "both: delete its traffic routing first, or change the VirtualService.")
+        return spec
 
     def _namespace_specs(self, ns: str, inv: Inventory, graph: Any = None) -> list[ActionSpec]:
         namespace = inv.namespace(ns)
@@ -644,6 +677,15 @@ def _form(cls: Callable[..., ActionForm], *args: Any, **kwargs: Any) -> Callable
 def _edit_form(cls: Callable[..., ActionForm], obj: IstioObject, graph: Any = None) -> Callable[[Inventory], ActionForm]:
     def make(inv: Inventory) -> ActionForm:
         return cls(inv, obj.namespace, editing=obj, **({"graph": graph} if graph is not None else {}))
+    return make
+
+
+def _route_form(svc: Service, route: IstioObject | None) -> Callable[[Inventory], ActionForm]:
+    def make(inv: Inventory) -> ActionForm:
+        fresh = route
+        if route is not None:  # as the inventory the dialog opens with has it
+            fresh = next((r for r in inv.istio_objects(HTTP_ROUTE, route.namespace) if r.name == route.name), route)
+        return HTTPRouteForm(inv, _fresh(inv, svc), editing=fresh)
     return make
 
 

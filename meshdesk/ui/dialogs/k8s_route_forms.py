@@ -1,0 +1,370 @@
+"""The form that writes a service's Kubernetes Gateway API HTTPRoute, as Kiali's "K8s Request Routing"
+wizard does: where the route applies (the Service itself for the mesh's requests, and/or Gateways of the
+Gateway API the cluster has), hostnames, and rules of matches, a request header modifier and weighted
+backends (the Services of the service's versions, else the service). An HTTPRoute the service has already
+opens in it to be edited; one with what the form cannot show is refused, saying what would be lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from meshdesk.mesh.changes import ChangePlan
+from meshdesk.mesh.inventory import Inventory, IstioObject, Service
+from meshdesk.mesh.k8s_route_config import (
+    HEADER_OPS,
+    MAX_MATCHES,
+    MAX_RULES,
+    MAX_WEIGHT,
+    METHODS,
+    PATH_TYPES,
+    Backend,
+    HeaderChange,
+    RouteMatch,
+    RouteRule,
+    ValueMatch,
+    build_http_route,
+    default_weights,
+    http_route_fields,
+    http_route_misfit,
+    http_route_plan,
+    keep_route_spellings,
+    service_port,
+    version_services,
+)
+from meshdesk.mesh.routing import RoutingError, said
+from meshdesk.mesh.security import split_list
+from meshdesk.ui.dialogs.authn_gateway_forms import _labels, _scrolled
+from meshdesk.ui.dialogs.forms import ActionForm
+from meshdesk.ui.dialogs.security_forms import BoxList, _Editing
+
+ANY_PATH = "(any path)"
+ANY_METHOD = "(any method)"
+
+
+def _lines(edit: QPlainTextEdit) -> list[str]:
+    return [line.strip() for line in edit.toPlainText().splitlines() if line.strip()]
+
+
+def parse_value_matches(lines: list[str], what: str) -> list[ValueMatch]:
+    """``name=value`` lines (Exact) and ``name~=regex`` lines (RegularExpression)."""
+    out = []
+    for line in lines:
+        name, sep, value = line.partition("=")
+        if not sep:
+            raise RoutingError(f"{what} match {said(line)}: write name=value, or name~=regex for a regular expression")
+        regex = name.endswith("~")
+        out.append(ValueMatch(name[:-1].strip() if regex else name.strip(), value.strip(),
+                              "RegularExpression" if regex else "Exact"))
+    return out
+
+
+def value_match_lines(matches: list[ValueMatch]) -> str:
+    return "\n".join(f"{m.name}{'~' if m.type == 'RegularExpression' else ''}={m.value}" for m in matches)
+
+
+def parse_header_changes(lines: list[str]) -> list[HeaderChange]:
+    """``set Name: value``, ``add Name: value`` and ``remove Name`` lines."""
+    out = []
+    for line in lines:
+        op, _sep, rest = line.partition(" ")
+        if op not in HEADER_OPS:
+            raise RoutingError(f"header change {said(line)}: start it with set, add or remove")
+        if op == "remove":
+            out.append(HeaderChange(op, rest.strip()))
+            continue
+        name, sep, value = rest.partition(":")
+        if not sep:
+            raise RoutingError(f"header change {said(line)}: write {op} Name: value")
+        out.append(HeaderChange(op, name.strip(), value.strip()))
+    return out
+
+
+def header_change_lines(changes: list[HeaderChange]) -> str:
+    return "\n".join(f"remove {c.name}" if c.op == "remove" else f"{c.op} {c.name}: {c.value}" for c in changes)
+
+
+class MatchBox(QGroupBox):
+    """One match of a rule: a path, a method, headers and query parameters (all must match)."""
+
+    def __init__(self, changed: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__("Match", parent)
+        form = QFormLayout(self)
+        self.path_type = QComboBox()
+        self.path_type.setObjectName("routePathType")
+        self.path_type.addItems([ANY_PATH, *PATH_TYPES])
+        self.path = QLineEdit()
+        self.path.setObjectName("routePath")
+        self.path.setPlaceholderText("e.g. /api (starts with '/')")
+        row = QHBoxLayout()
+        row.addWidget(self.path_type)
+        row.addWidget(self.path, 1)
+        form.addRow("Path", row)
+        self.method = QComboBox()
+        self.method.setObjectName("routeMethod")
+        self.method.addItems([ANY_METHOD, *METHODS])
+        form.addRow("Method", self.method)
+        self.headers = QPlainTextEdit()
+        self.headers.setObjectName("routeHeaders")
+        self.headers.setPlaceholderText("one a line: name=value, or name~=regex")
+        self.headers.setFixedHeight(48)
+        form.addRow("Headers", self.headers)
+        self.query = QPlainTextEdit()
+        self.query.setObjectName("routeQueryParams")
+        self.query.setPlaceholderText("one a line: name=value, or name~=regex")
+        self.query.setFixedHeight(48)
+        form.addRow("Query parameters", self.query)
+        self.remove_button = QPushButton("Remove match")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.remove_button)
+        form.addRow(buttons)
+        self.path_type.currentTextChanged.connect(lambda _t: self.path.setEnabled(self.path_type.currentIndex() > 0))
+        self.path.setEnabled(False)
+        for combo in (self.path_type, self.method):
+            combo.currentTextChanged.connect(changed)
+        self.path.textChanged.connect(changed)
+        self.headers.textChanged.connect(changed)
+        self.query.textChanged.connect(changed)
+
+    def match(self) -> RouteMatch:
+        typed = self.path_type.currentIndex() > 0
+        return RouteMatch(self.path_type.currentText() if typed else "", self.path.text().strip() if typed else "",
+                          self.method.currentText() if self.method.currentIndex() > 0 else "",
+                          parse_value_matches(_lines(self.headers), "header"),
+                          parse_value_matches(_lines(self.query), "query parameter"))
+
+    def fill(self, m: RouteMatch) -> None:
+        self.path_type.setCurrentText(m.path_type or ANY_PATH)
+        self.path.setText(m.path)
+        self.method.setCurrentText(m.method or ANY_METHOD)
+        self.headers.setPlainText(value_match_lines(m.headers))
+        self.query.setPlainText(value_match_lines(m.query))
+
+
+class RuleBox(QGroupBox):
+    """One rule: its matches (any one of them), a request header modifier and the backends' weights."""
+
+    def __init__(self, backends: list[tuple[str, int]], changed: Callable[[], None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Rule", parent)
+        self.changed = changed
+        form = QFormLayout(self)
+        hint = QLabel("A request matches the rule when it matches any one of its matches; a rule without matches "
+                      "takes every request the rules before it leave.")
+        hint.setWordWrap(True)
+        form.addRow(hint)
+        self.match_list = BoxList(form, "Match", changed, button="Add match", button_name="addRouteMatch",
+                                  add=self.add_match)
+        self.matches: list[MatchBox] = self.match_list.items
+        self.header_changes = QPlainTextEdit()
+        self.header_changes.setObjectName("routeHeaderChanges")
+        self.header_changes.setPlaceholderText("optional, one a line: set Name: value, add Name: value, remove Name")
+        self.header_changes.setFixedHeight(48)
+        self.header_changes.textChanged.connect(changed)
+        form.addRow("Request headers", self.header_changes)
+        grid = QGridLayout()
+        grid.addWidget(QLabel("<b>Backend</b>"), 0, 0)
+        grid.addWidget(QLabel("<b>Port</b>"), 0, 1)
+        grid.addWidget(QLabel("<b>Weight</b>"), 0, 2)
+        self.weights: list[tuple[str, QSpinBox, QSpinBox]] = []
+        self.kept_at_zero: set[str] = set()  # backends of weight 0 written all the same: an edited rule had them
+        for row, ((name, port), weight) in enumerate(zip(backends, default_weights(len(backends)), strict=True), 1):
+            port_box, weight_box = QSpinBox(), QSpinBox()
+            port_box.setRange(1, 65535)
+            port_box.setValue(port)
+            port_box.setObjectName("routeBackendPort")
+            weight_box.setRange(0, MAX_WEIGHT)
+            weight_box.setValue(weight)
+            weight_box.setObjectName("routeBackendWeight")
+            weight_box.setToolTip("Its share of the rule's requests: its weight over the sum of the weights")
+            grid.addWidget(QLabel(name), row, 0)
+            grid.addWidget(port_box, row, 1)
+            grid.addWidget(weight_box, row, 2)
+            port_box.valueChanged.connect(changed)
+            weight_box.valueChanged.connect(changed)
+            self.weights.append((name, port_box, weight_box))
+        form.addRow("Backends", grid)
+        self.remove_button = QPushButton("Remove rule")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.remove_button)
+        form.addRow(buttons)
+
+    def add_match(self) -> MatchBox:
+        box: MatchBox = self.match_list.add(MatchBox(self.changed))
+        self.match_list.add_button.setEnabled(len(self.matches) < MAX_MATCHES)
+        return box
+
+    def rule(self) -> RouteRule:
+        matches = [b.match() for b in self.matches]
+        return RouteRule([m for m in matches if not m.empty()] if len(matches) == 1 else matches,
+                         parse_header_changes(_lines(self.header_changes)),
+                         [Backend(name, port.value(), weight.value()) for name, port, weight in self.weights
+                          if weight.value() or name in self.kept_at_zero])
+
+    def fill(self, rule: RouteRule) -> None:
+        for i, m in enumerate(rule.matches or [RouteMatch()]):
+            (self.matches[0] if i == 0 else self.add_match()).fill(m)
+        self.header_changes.setPlainText(header_change_lines(rule.header_changes))
+        by_name = {b.name: b for b in rule.backends}
+        self.kept_at_zero = {b.name for b in rule.backends if b.weight == 0}
+        for name, port, weight in self.weights:
+            b = by_name.get(name)
+            port.setValue(b.port if b else port.value())
+            weight.setValue(b.weight if b else 0)
+
+
+class HTTPRouteForm(ActionForm):
+    title = "K8s request routing"
+    help_text = ("A Kubernetes Gateway API HTTPRoute for the service, as Kiali's K8s Request Routing wizard writes: "
+                 "its rules send the requests their matches take (a path, a method, headers, query parameters) to "
+                 "the service's versions by weight, optionally changing request headers. Its parent is the service "
+                 "itself (the mesh's requests to it, as GAMMA has it) and/or a Gateway of the Gateway API.")
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None, *,
+                 editing: IstioObject | None = None) -> None:
+        super().__init__(parent)
+        self.inv, self.svc = inv, svc
+        self.subject = f"service {svc.namespace}/{svc.name}"
+        self.subject_ref = ("Service", svc.namespace, svc.name)
+        fields: dict[str, Any] = {}
+        if editing is not None:
+            fields, _unknown = http_route_fields(editing.spec, editing.namespace)
+        edited_rules = [r for r in fields.get("rules") or [] if isinstance(r, RouteRule)]
+        # the backends offered: the versions' Services (else the service), and any other the route has
+        candidates = [(s.name, service_port(s)) for s in version_services(inv, svc)]
+        for rule in edited_rules:
+            for b in rule.backends:
+                if b.name not in {n for n, _p in candidates}:
+                    candidates.append((b.name, b.port))
+        self.backends = candidates
+        self.mesh_port: int | None = 0  # the Service parent's port: the service's first (an edited route's kept)
+        outer, form = _scrolled(self)
+        self.name = QLineEdit(svc.name)
+        self.name.setObjectName("routeName")
+        form.addRow("Name", self.name)
+        self.mesh = QCheckBox(f"Service {svc.name} itself: the mesh's requests to it")
+        self.mesh.setObjectName("routeMesh")
+        self.mesh.setChecked(True)
+        self.mesh.setToolTip("The route's parent is the Service (GAMMA): the callers' sidecars, or the service's "
+                             "waypoint, route its requests by it")
+        form.addRow("Applies to", self.mesh)
+        self.gateways = QListWidget()
+        self.gateways.setObjectName("routeGateways")
+        self.gateways.setMaximumHeight(90)
+        for gw in sorted(inv.k8s_gateways, key=lambda g: (g.namespace, g.name)):
+            item = QListWidgetItem(f"Gateway {gw.namespace}/{gw.name}")
+            item.setData(Qt.ItemDataRole.UserRole, (gw.namespace, gw.name))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.gateways.addItem(item)
+        if self.gateways.count():
+            form.addRow("", self.gateways)
+        else:
+            none = QLabel("The cluster has no Gateway of the Gateway API (add one from a namespace's Actions).")
+            none.setObjectName("routeNoGateways")
+            none.setWordWrap(True)
+            form.addRow("", none)
+        self.hostnames = QLineEdit()
+        self.hostnames.setObjectName("routeHostnames")
+        self.hostnames.setPlaceholderText("optional, comma-separated: the hosts a Gateway takes it for (empty: any)")
+        form.addRow("Hostnames", self.hostnames)
+        self.rule_list = BoxList(form, "Rule", self._update, button="Add rule", button_name="addRouteRule",
+                                 add=self.add_rule)
+        self.rules: list[RuleBox] = self.rule_list.items
+        self.warning, self.error = _labels(outer, "route")
+        self.editor = _Editing(self, editing, inv) if editing is not None else None
+        if self.editor is not None and editing is not None:
+            self.editor.misfit = http_route_misfit(editing, svc)
+            mesh_parents = [p for p in fields.get("mesh") or [] if isinstance(p, tuple) and p[0] == svc.name]
+            self.mesh.setChecked(bool(mesh_parents))
+            if mesh_parents:
+                self.mesh_port = mesh_parents[0][1]
+            chosen = set(fields.get("gateways") or [])
+            for i in range(self.gateways.count()):
+                item = self.gateways.item(i)
+                if tuple(item.data(Qt.ItemDataRole.UserRole)) in chosen:
+                    item.setCheckState(Qt.CheckState.Checked)
+            missing = chosen - {tuple(self.gateways.item(i).data(Qt.ItemDataRole.UserRole))
+                                for i in range(self.gateways.count())}
+            for ns, name in sorted(missing):  # a Gateway not read (gone, or not listed): kept, said so
+                item = QListWidgetItem(f"Gateway {ns}/{name} (not found)")
+                item.setData(Qt.ItemDataRole.UserRole, (ns, name))
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked)
+                self.gateways.addItem(item)
+            self.hostnames.setText(", ".join(str(h) for h in fields.get("hostnames") or []))
+            for rule in edited_rules or [RouteRule()]:
+                self.add_rule().fill(rule)
+        else:
+            self.add_rule()
+        self.name.textChanged.connect(self._update)
+        self.mesh.toggled.connect(self._update)
+        self.hostnames.textChanged.connect(self._update)
+        self.gateways.itemChanged.connect(lambda _item: self._update())
+        self._update()
+
+    def add_rule(self) -> RuleBox:
+        box: RuleBox = self.rule_list.add(RuleBox(self.backends, self._update))
+        box.add_match()
+        self.rule_list.add_button.setEnabled(len(self.rules) < MAX_RULES)
+        return box
+
+    def chosen_gateways(self) -> list[tuple[str, str]]:
+        out = []
+        for i in range(self.gateways.count()):
+            item = self.gateways.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                ns, name = item.data(Qt.ItemDataRole.UserRole)
+                out.append((str(ns), str(name)))
+        return out
+
+    def _build(self, name: str) -> IstioObject:
+        return build_http_route(name, self.svc, mesh=self.mesh.isChecked(), gateways=self.chosen_gateways(),
+                                hostnames=split_list(self.hostnames.text()), rules=[b.rule() for b in self.rules],
+                                mesh_port=self.mesh_port)
+
+    def _update(self) -> None:
+        if not hasattr(self, "error") or not getattr(self, "rules", None):
+            return
+        problem = ""
+        try:
+            self._build(self.name.text().strip() or "unnamed")
+        except RoutingError as e:
+            problem = str(e)
+        editor: _Editing | None = getattr(self, "editor", None)
+        if editor is not None and editor.misfit:
+            problem = editor.misfit
+        self.error.setText(problem[:1].upper() + problem[1:])
+        self.warning.setVisible(False)
+
+    def plan(self, inv: Inventory) -> ChangePlan:
+        if self.editor is not None:
+            editor = self.editor
+
+            def build() -> IstioObject:
+                route = self._build(self.name.text().strip())
+                route.spec = keep_route_spellings(route.spec, editor.before.spec, editor.before.namespace)
+                return route
+            return editor.plan(inv, build, lambda i, new: http_route_plan(i, new, editing=True))
+        return http_route_plan(inv, self._build(self.name.text().strip()))
