@@ -271,7 +271,6 @@ class HTTPRouteForm(ActionForm):
         form.addRow("Applies to", self.mesh)
         self.gateways = QListWidget()
         self.gateways.setObjectName("routeGateways")
-        self.gateways.setMaximumHeight(90)
         for gw in sorted(inv.k8s_gateways, key=lambda g: (g.namespace, g.name)):
             item = QListWidgetItem(f"Gateway {gw.namespace}/{gw.name}")
             item.setData(Qt.ItemDataRole.UserRole, (gw.namespace, gw.name))
@@ -279,6 +278,9 @@ class HTTPRouteForm(ActionForm):
             item.setCheckState(Qt.CheckState.Unchecked)
             self.gateways.addItem(item)
         if self.gateways.count():
+            # as tall as its Gateways, up to five rows (then it scrolls)
+            rows = min(self.gateways.count() + 1, 5)
+            self.gateways.setMaximumHeight(rows * self.gateways.fontMetrics().height() + 12)
             form.addRow("", self.gateways)
         else:
             none = QLabel("The cluster has no Gateway of the Gateway API (add one from a namespace's Actions).")
