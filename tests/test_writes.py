@@ -27,7 +27,9 @@ from meshdesk.mesh.inventory import Container, Inventory, IstioObject, Namespace
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import (
     MANAGED_LABEL,
+    PRESENT,
     CircuitBreaker,
+    Condition,
     Fault,
     RouteMatch,
     RoutingError,
@@ -384,8 +386,8 @@ def test_a_virtual_service_meshdesk_cannot_rewrite_is_kept(emu: KubeEmulator) ->
 
 
 def test_a_header_canary_is_not_flattened(emu: KubeEmulator) -> None:
-    """A matched rule sharing its requests between two versions is more than meshdesk's request routing
-    holds: shifting the default route's traffic is refused, not written without the canary."""
+    """A matched rule sharing its requests between two versions (as Kiali's wizard writes a rule routing
+    90/10): shifting the default route's traffic keeps the canary as it is, not flattened to one version."""
     spec = {"hosts": ["reviews"], "http": [
         {"match": [{"headers": {"end-user": {"exact": "jason"}}}],
          "route": [{"destination": {"host": "reviews", "subset": "v2"}, "weight": 90},
@@ -397,14 +399,25 @@ def test_a_header_canary_is_not_flattened(emu: KubeEmulator) -> None:
     assert reviews is not None
     routing, _, _ = current_routing(inv, reviews)
     routing.weights = {"v1": 50, "v3": 50}
-    with pytest.raises(RoutingError, match="a matched rule that does not send all its requests to one version"):
+    writer = ClusterWriter(emu.api_client())
+    assert apply(writer, refresh(writer, service_routing_plan(inv, reviews, routing))).ok
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert http[0]["match"] == [{"headers": {"end-user": {"exact": "jason"}}}]
+    assert [(r["destination"]["subset"], r["weight"]) for r in http[0]["route"]] == [("v2", 90), ("v3", 10)]
+    assert [(r["destination"]["subset"], r["weight"]) for r in http[1]["route"]] == [("v1", 50), ("v3", 50)]
+    # one whose weights do not add up to 100 is still left alone
+    spec["http"][0]["route"][1]["weight"] = 30
+    _put_vs(emu, "reviews", spec)
+    inv = inventory(emu)
+    routing, _, _ = current_routing(inv, reviews)
+    routing.weights = {"v1": 50, "v2": 50}
+    with pytest.raises(RoutingError, match="a matched rule whose weights do not add up to 100"):
         service_routing_plan(inv, reviews, routing)
     # what meshdesk writes itself it can always rewrite
     emu.delete("virtualservices", "bookinfo", "reviews", NET)
     inv = inventory(emu)
     first = ServiceRouting(weights={"v1": 100}, matches=[RouteMatch("v2", header="end-user", value="jason")],
                            fault=Fault(delay_percent=10, delay_seconds=2), timeout_seconds=3, retry_attempts=2)
-    writer = ClusterWriter(emu.api_client())
     assert apply(writer, refresh(writer, service_routing_plan(inv, reviews, first))).ok
     routing, vs, dr = current_routing(inventory(emu), reviews)
     assert vs is not None and unmodelled(vs, reviews, dr) == []
@@ -623,3 +636,74 @@ def test_mtls_mode_is_read_from_and_set_on_the_policy_in_force(emu: KubeEmulator
              "spec": {"selector": {"matchLabels": {"app": "ratings"}}, "mtls": {"mode": "STRICT"}}}, "bookinfo")
     with pytest.raises(RoutingError, match="a PeerAuthentication named details-v1 already exists"):
         peer_authentication_plan(inventory(emu), "bookinfo", "STRICT", workload=details)
+
+
+# a VirtualService as Kiali's Request Routing wizard writes one: a rule's headers in one match block and each of
+# its other conditions (uri, scheme, method, authority) in a block of its own, a rule sharing its requests 80/20,
+# every route with a weight
+KIALI_RULES = {"hosts": ["reviews.bookinfo.svc.cluster.local"], "http": [
+    {"match": [{"headers": {"end-user": {"exact": "jason"}, "x-canary": {}}}, {"method": {"exact": "POST"}},
+               {"authority": {"prefix": "shop.example.com"}}],
+     "route": [{"destination": {"host": "reviews.bookinfo.svc.cluster.local", "subset": "v2"}, "weight": 80},
+               {"destination": {"host": "reviews.bookinfo.svc.cluster.local", "subset": "v3"}, "weight": 20}]},
+    {"match": [{"scheme": {"exact": "https"}}, {"uri": {"regex": "^/api/v[0-9]+"}}],
+     "route": [{"destination": {"host": "reviews.bookinfo.svc.cluster.local", "subset": "v3"}, "weight": 100}]},
+    {"route": [{"destination": {"host": "reviews.bookinfo.svc.cluster.local", "subset": "v1"}, "weight": 100}]}]}
+
+
+def test_a_virtual_service_kiali_routed_by_method_scheme_authority_and_weights_is_rewritable(
+        emu: KubeEmulator, schemas: CRDSchemas) -> None:
+    """Kiali's wizard routes on the method, scheme and authority and shares a rule's requests between
+    versions; such a VirtualService was one the forms could not rewrite (a timeout was refused). It is read
+    rule by rule, each match block's conditions together, and rewritten meaning the same."""
+    _put_vs(emu, "reviews", KIALI_RULES)
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    routing, vs, dr = current_routing(inv, reviews)
+    assert vs is not None and unmodelled(vs, reviews, dr) == []
+    routing.timeout_seconds = 4
+    plan = service_routing_plan(inv, reviews, routing, "Timeouts")
+    assert check(plan, schemas, inv).schema == []
+    writer = ClusterWriter(emu.api_client())
+    assert apply(writer, refresh(writer, plan)).ok
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert [r["match"] for r in http[:-1]] == [
+        [{"headers": {"end-user": {"exact": "jason"}, "x-canary": {}}}], [{"method": {"exact": "POST"}}],
+        [{"authority": {"prefix": "shop.example.com"}}], [{"scheme": {"exact": "https"}}],
+        [{"uri": {"regex": "^/api/v[0-9]+"}}]]
+    # the first three take the first rule's 80/20, in its order
+    assert [[(d["destination"]["subset"], d.get("weight")) for d in r["route"]] for r in http] == [
+        [("v2", 80), ("v3", 20)]] * 3 + [[("v3", None)]] * 2 + [[("v1", 100)]]
+    assert all(r["timeout"] == "4s" for r in http)
+
+
+def test_a_rule_of_several_conditions_and_shared_weights_is_written_as_one_match(
+        emu: KubeEmulator, schemas: CRDSchemas) -> None:
+    """Several conditions of one rule must all hold: one match block (Istio ANDs its fields); a rule may
+    share its requests between versions; scheme, method and authority are StringMatches as Istio's schema
+    has them."""
+    inv = inventory(emu)
+    reviews = inv.service("bookinfo", "reviews")
+    assert reviews is not None
+    rule = RouteMatch.of([Condition("header", "exact", "jason", "end-user"), Condition("method", "exact", "GET"),
+                          Condition("scheme", "exact", "https"), Condition("authority", "regex", r"shop\..*")],
+                         weights={"v2": 80, "v3": 20})
+    plan = service_routing_plan(inv, reviews, ServiceRouting(weights={"v1": 100}, matches=[rule]))
+    assert check(plan, schemas, inv).schema == []
+    writer = ClusterWriter(emu.api_client())
+    assert apply(writer, refresh(writer, plan)).ok
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert http[0]["match"] == [{"headers": {"end-user": {"exact": "jason"}}, "method": {"exact": "GET"},
+                                 "scheme": {"exact": "https"}, "authority": {"regex": r"shop\..*"}}]
+    assert [(d["destination"]["subset"], d["weight"]) for d in http[0]["route"]] == [("v2", 80), ("v3", 20)]
+    routing, _, _ = current_routing(inventory(emu), reviews)
+    assert routing.matches == [rule]
+    # a rule's weights add up to 100, as traffic shifting's do; a field holds one condition per rule
+    for bad, said in ((RouteMatch.of(rule.conditions, weights={"v2": 80, "v3": 30}), "add up to 100, not 110"),
+                      (RouteMatch.of([Condition("method", "exact", "GET"), Condition("method", "exact", "PUT")], "v2"),
+                       "one condition on the method"),
+                      (RouteMatch.of([Condition("scheme", PRESENT)], "v2"), "every request has a scheme"),
+                      (RouteMatch.of([Condition("authority", "regex", "(?=x)")], "v2"), "lookaround")):
+        with pytest.raises(RoutingError, match=re.escape(said)):
+            service_routing_plan(inv, reviews, ServiceRouting(matches=[bad]))

@@ -52,6 +52,7 @@ from meshdesk.mesh.routing import (
     build_peer_authentication,
     build_service_routing,
     cluster_gateways,
+    condition_words,
     current_routing,
     duration_seconds,
     gateway_binding_problem,
@@ -688,7 +689,8 @@ def _vs_part(r: ServiceRouting) -> tuple[Any, ...]:
     f = r.fault
     return ((r.gateway or GatewayBinding()).key(), (r.mirror_version, r.mirror_version and r.mirror_percent),
             {v: w for v, w in r.weights.items() if w > 0},
-            [(m.version, m.header.strip().lower(), m.uri, m.kind, m.value) for m in r.matches],
+            [({v: w for v, w in m.destinations.items() if w > 0}, sorted(c.key() for c in m.conditions))
+             for m in r.matches],
             (f.delay_percent, f.delay_percent and f.delay_seconds, f.abort_percent, f.abort_percent and f.abort_status),
             r.timeout_seconds or None,
             (r.retry_attempts, r.retry_per_try_timeout_seconds or None, r.retry_on) if r.retry_attempts is not None
@@ -999,10 +1001,11 @@ def _refuse_gone_versions(svc: Service, routing: ServiceRouting, versions: Seque
                            f"{routing.mirror_version}, which no workload runs any more: choose another mirror, or "
                            "none, in Traffic shifting first")
     for m in routing.matches:
-        if m.version not in versions:
-            what = f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
+        gone = sorted(v for v, w in m.destinations.items() if v not in versions and w > 0)
+        if gone:
+            what = " and ".join(condition_words(c) for c in m.conditions)
             raise RoutingError(f"a request routing rule of service {svc.namespace}/{svc.name} sends requests with "
-                               f"{what} to version {m.version}, which no workload runs any more (those requests "
+                               f"{what} to version {_and(gone)}, which no workload runs any more (those requests "
                                f"fail): remove or change that rule in Request routing first")
     return routing
 

@@ -82,15 +82,64 @@ class RoutingError(ValueError):
     """The user's input cannot become valid config; the message says why."""
 
 
+# what a request routing condition is on (a VirtualService's HTTPMatchRequest fields, as Kiali's wizard offers
+# them): a header, the URI (its path), the scheme, the method or the authority (the host the client named)
+MATCH_FIELDS = ("header", "uri", "scheme", "method", "authority")
+_PLAIN_FIELDS = ("uri", "scheme", "method", "authority")  # those a StringMatch of their own holds
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a rule: ``on`` one of MATCH_FIELDS, compared by ``kind`` (MATCH_KINDS, or PRESENT
+    for a header) with ``value``; ``header``: the header's name."""
+
+    on: str
+    kind: str = "exact"
+    value: str = ""
+    header: str = ""
+
+    def key(self) -> tuple[str, str, str, str]:
+        """What the condition matches, compared as HTTP compares it (a header's name in any case)."""
+        return self.on, header_key(self.header) if self.on == "header" else "", self.kind, self.value
+
+
 @dataclass
 class RouteMatch:
-    """Send requests matching a header or URI to one version (Kiali's request routing)."""
+    """A request routing rule (Kiali's request routing): requests meeting every one of its conditions go to
+    one version, or are shared between versions by ``weights``.
+
+    The first condition is ``header``/``uri``/``on``, ``kind`` and ``value`` (a header when ``uri`` is false
+    and ``on`` is empty; ``on``: "scheme", "method" or "authority"); ``more``: the others, all of which must
+    hold too (one HTTPMatchRequest). ``weights`` (version -> percent, summing to 100): the rule's requests
+    split between versions, ``version`` then unused."""
 
     version: str
     header: str = ""  # header name; empty for a URI match
     uri: bool = False
     kind: str = "exact"  # exact / prefix / regex
     value: str = ""
+    on: str = ""  # scheme / method / authority: the first condition is on that
+    more: list[Condition] = field(default_factory=list)
+    weights: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def conditions(self) -> list[Condition]:
+        on = self.on or ("uri" if self.uri else "header")
+        return [Condition(on, self.kind, self.value, self.header if on == "header" else ""), *self.more]
+
+    @property
+    def destinations(self) -> dict[str, int]:
+        """The versions the rule sends requests to, with their shares."""
+        return dict(self.weights) if self.weights else {self.version: 100}
+
+    @classmethod
+    def of(cls, conditions: Sequence[Condition], version: str = "",
+           weights: Mapping[str, int] | None = None) -> RouteMatch:
+        """A rule of ``conditions`` (at least one), to ``version`` or shared by ``weights``."""
+        first, *more = conditions
+        return cls(version, header=first.header if first.on == "header" else "", uri=first.on == "uri",
+                   kind=first.kind, value=first.value, on=first.on if first.on in ("scheme", "method", "authority")
+                   else "", more=list(more), weights=dict(weights or {}))
 
 
 @dataclass
@@ -557,11 +606,15 @@ def header_key(name: str) -> str:
 
 def same_match(a: RouteMatch, b: RouteMatch) -> bool:
     """Whether ``a`` and ``b`` match the same requests (whatever version they send them to): the same
-    condition on the URI, or on one header, its name compared as HTTP compares header names (a JWT
-    claim's name as it is written)."""
-    if a.uri != b.uri or a.kind != b.kind or a.value != b.value:
-        return False
-    return a.uri or header_key(a.header) == header_key(b.header)
+    conditions, in any order, a header's name compared as HTTP compares header names (a JWT claim's name as
+    it is written)."""
+    return {c.key() for c in a.conditions} == {c.key() for c in b.conditions}
+
+
+def shadows(earlier: RouteMatch, later: RouteMatch) -> bool:
+    """Whether every request ``later`` matches is taken by ``earlier`` first (so ``later`` never applies):
+    each of ``earlier``'s conditions is one of ``later``'s."""
+    return {c.key() for c in earlier.conditions} <= {c.key() for c in later.conditions}
 
 
 def header_name_problem(name: str) -> str | None:
@@ -579,16 +632,40 @@ def header_name_problem(name: str) -> str | None:
             "letters, digits and !#$%&'*+-.^_`|~), so the rule would never match")
 
 
-def match_value_problem(match: RouteMatch) -> str | None:
-    """Why no request can match ``match``'s value (so the rule never applies), or None: a URI that does
-    not start with '/' or holds a space or control character (a request's path always starts with '/'
-    and carries a space as %20), a header value with spaces at its start or end (HTTP drops them) or a
-    control character other than a tab (HTTP refuses it). A regular expression is the
-    user's own. Like ``header_name_problem``, asked of a rule the user adds, not of one read."""
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+
+
+def match_value_problem(match: RouteMatch | Condition) -> str | None:
+    """Why no request can match a rule's (or one condition's) value (so the rule never applies), or None: a
+    URI that does not start with '/' or holds a space or control character (a request's path always starts
+    with '/' and carries a space as %20), a header value with spaces at its start or end (HTTP drops them)
+    or a control character other than a tab (HTTP refuses it), a scheme other than a URI scheme in lower
+    case (http, https: Envoy sets it so), a method that is not an HTTP token, an authority with a space, a
+    control character or a letter outside ASCII (a client sends a host name in ASCII). A regular expression
+    is the user's own. Like ``header_name_problem``, asked of a rule the user adds, not of one read."""
+    if isinstance(match, RouteMatch):
+        return next((p for c in match.conditions if (p := match_value_problem(c))), None)
     value = match.value
     if match.kind == "regex" or not value:
         return None
-    if match.uri:
+    if match.on == "scheme":
+        if not _SCHEME.fullmatch(value) and not (match.kind == "prefix" and _SCHEME.fullmatch(value + "a")):
+            return (f"no request's scheme is {value!r}: Envoy gives a request's scheme in lower case, letters, "
+                    "digits and + - . only (http, https), so the rule would never match")
+        return None
+    if match.on == "method":
+        if not _TOKEN.fullmatch(value):
+            return (f"no request's method is {value!r}: a method is a word of ASCII letters (GET, POST), without "
+                    "spaces, so the rule would never match")
+        return None
+    if match.on == "authority":
+        odd = next((c for c in value if c.isspace() or unicodedata.category(c) == "Cc" or not c.isascii()), None)
+        if odd is not None:
+            what = "a space" if odd == " " else f"the character {char_name(odd) if not odd.isprintable() else repr(odd)}"
+            return (f"no request's authority (the host it names) holds {what}, as {value!r} does: a client sends the "
+                    "host name in ASCII letters, digits, '-', '.' and a ':port', so the rule would never match")
+        return None
+    if match.on == "uri":
         odd = next((c for c in value if c.isspace() or unicodedata.category(c) == "Cc"), None)
         if odd is not None:
             what = "a space" if odd == " " else f"the control character {char_name(odd)}" \
@@ -645,25 +722,7 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str],
         if total != 100 and not (as_read and total > 0):
             raise RoutingError(f"weights must add up to 100, not {total}")
     for m in routing.matches:
-        if m.version not in versions:
-            raise RoutingError(f"no workload runs version {m.version} of this service")
-        if m.uri and m.kind == PRESENT:
-            raise RoutingError("every request has a URI: a URI match is exact, prefix or regex (present is for a "
-                               "header)")
-        if m.kind not in HEADER_MATCH_KINDS:
-            raise RoutingError(f"match kind must be one of {', '.join(HEADER_MATCH_KINDS)}")
-        if not m.uri and not m.header.strip():
-            raise RoutingError("a header match needs a header name")
-        if m.kind == PRESENT and m.value:
-            raise RoutingError("a match on a header being present takes no value")
-        if not m.value and m.kind != PRESENT:
-            raise RoutingError("a match needs a value")
-        if m.kind == "regex" and (problem := re2_problem(m.value)):
-            unsupported = _not_re2(m.value)
-            if unsupported:
-                raise RoutingError(f"the regular expression {m.value!r} uses {unsupported}, which Envoy's "
-                                   "regular expressions (RE2) do not have")
-            raise RoutingError(f"the regular expression {m.value!r} is invalid in Envoy's dialect (RE2): {problem}")
+        _check_rule(m, versions)
     if routing.mirror_version:
         if routing.mirror_version not in versions:
             raise RoutingError(f"no workload runs version {routing.mirror_version} of this service to mirror to")
@@ -714,6 +773,77 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str],
         raise RoutingError(f"TLS mode must be one of {', '.join(TLS_MODES)}, not {tls.mode!r}")
 
 
+_FIELD_WORDS = {"header": "a header", "uri": "the URI", "scheme": "the scheme", "method": "the method",
+                "authority": "the authority"}
+
+
+def _check_rule(m: RouteMatch, versions: Sequence[str]) -> None:
+    """Raise ``RoutingError`` when Istio would refuse request routing rule ``m`` or it cannot work."""
+    for v in m.destinations:
+        if v not in versions:
+            raise RoutingError(f"no workload runs version {v} of this service")
+    if m.weights:
+        for v, w in m.weights.items():
+            if not isinstance(w, int) or isinstance(w, bool) or not 0 <= w <= 100:
+                raise RoutingError(f"weight of {v} must be a whole number from 0 to 100")
+        total = sum(m.weights.values())
+        if total != 100:
+            raise RoutingError(f"a rule's weights must add up to 100, not {total}")
+    seen: set[tuple[str, str]] = set()
+    for c in m.conditions:
+        if c.on not in MATCH_FIELDS:
+            raise RoutingError(f"a condition is on one of {', '.join(MATCH_FIELDS)}, not {c.on!r}")
+        if c.on != "header" and c.kind == PRESENT:
+            if c.on == "uri":
+                raise RoutingError("every request has a URI: a URI match is exact, prefix or regex (present is for "
+                                   "a header)")
+            raise RoutingError(f"every request has {'an' if c.on == 'authority' else 'a'} {c.on}: a match on "
+                               f"{_FIELD_WORDS[c.on]} is exact, prefix or regex (present is for a header)")
+        if c.kind not in HEADER_MATCH_KINDS:
+            raise RoutingError(f"match kind must be one of {', '.join(HEADER_MATCH_KINDS)}")
+        if c.on == "header" and not c.header.strip():
+            raise RoutingError("a header match needs a header name")
+        if c.kind == PRESENT and c.value:
+            raise RoutingError("a match on a header being present takes no value")
+        if not c.value and c.kind != PRESENT:
+            raise RoutingError("a match needs a value")
+        if c.kind == "regex" and (problem := re2_problem(c.value)):
+            unsupported = _not_re2(c.value)
+            if unsupported:
+                raise RoutingError(f"the regular expression {c.value!r} uses {unsupported}, which Envoy's "
+                                   "regular expressions (RE2) do not have")
+            raise RoutingError(f"the regular expression {c.value!r} is invalid in Envoy's dialect (RE2): {problem}")
+        # one HTTPMatchRequest holds one StringMatch per field and per header name
+        slot = (c.on, header_key(c.header) if c.on == "header" else "")
+        if slot in seen:
+            what = f"header {header_key(c.header)}" if c.on == "header" else _FIELD_WORDS[c.on]
+            raise RoutingError(f"a rule holds one condition on {what}: Istio keeps one per rule (to match either "
+                               "of two values, add a rule for each, or use a regex)")
+        seen.add(slot)
+
+
+def condition_words(c: Condition) -> str:
+    """A condition as the request routing form lists it: "header end-user exact 'jason'", "URI prefix '/api'",
+    "method exact 'POST'", "header x-canary present"."""
+    if c.on == "header":
+        return f"header {c.header} present" if c.kind == PRESENT else f"header {c.header} {c.kind} {c.value!r}"
+    return f"{'URI' if c.on == 'uri' else c.on} {c.kind} {c.value!r}"
+
+
+def match_block(m: RouteMatch) -> dict[str, Any]:
+    """The HTTPMatchRequest of a rule: its conditions, all of which must hold."""
+    block: dict[str, Any] = {}
+    for c in m.conditions:
+        cond = {} if c.kind == PRESENT else {c.kind: c.value}
+        if c.on == "header":
+            # the name as the rule has it: a new rule's is in lower case already (the form writes it so); one
+            # read from the VirtualService stays as written (Envoy matches header names in any case)
+            block.setdefault("headers", {})[c.header.strip()] = cond
+        else:
+            block[c.on] = cond
+    return block
+
+
 def _weighted(weights: Mapping[str, Any]) -> dict[str, Any]:
     """The versions given requests (a weight of 0 is none)."""
     return {v: w for v, w in weights.items() if w != 0}
@@ -738,7 +868,7 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         if http_only:
             raise RoutingError(http_only_reason(svc, http_only[0]))
     host = service_host(svc)
-    used = set(routing.weights) | {m.version for m in routing.matches} | \
+    used = set(routing.weights) | {v for m in routing.matches for v in m.destinations} | \
         ({routing.mirror_version} if routing.mirror_version else set())
     name_of = subset_names([*versions, *used], dr)
     dr_spec: dict[str, Any] = {"host": host}
@@ -758,11 +888,12 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
 
     http: list[dict[str, Any]] = []
     for m in routing.matches:
-        cond = {} if m.kind == PRESENT else {m.kind: m.value}
-        # the name as the rule has it: a new rule's is in lower case already (the form writes it so); one
-        # read from the VirtualService stays as written (Envoy matches header names in any case)
-        match = {"uri": cond} if m.uri else {"headers": {m.header.strip(): cond}}
-        http.append({"match": [match], "route": [{"destination": {"host": host, "subset": name_of[m.version]}}]})
+        if m.weights:
+            route = [{"destination": {"host": host, "subset": name_of[v]}, "weight": w}
+                     for v, w in sorted(m.weights.items()) if w > 0]
+        else:
+            route = [{"destination": {"host": host, "subset": name_of[m.version]}}]
+        http.append({"match": [match_block(m)], "route": route})
     if routing.weights:
         default = [{"destination": {"host": host, "subset": name_of[v]}, "weight": w}
                    for v, w in sorted(routing.weights.items()) if w > 0]
@@ -1292,22 +1423,25 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
         rule = _d(rule)
         routes = [_d(x) for x in _l(rule.get("route"))]
         matches = _l(rule.get("match"))
-        if matches and len(routes) == 1:
-            subset = _d(routes[0].get("destination")).get("subset")
-            if not isinstance(subset, str) or not subset:
+        if matches and routes:
+            subsets = [str(_d(x.get("destination")).get("subset") or "") for x in routes]
+            if not all(isinstance(_d(x.get("destination")).get("subset"), str) and s for x, s in zip(routes, subsets,
+                                                                                                    strict=True)):
                 continue  # a matched rule to the whole service is no version route (see ``unmodelled``)
-            version = subset_version.get(subset, subset)
+            version = ""
+            weights: dict[str, int] = {}
+            if len(routes) == 1:
+                version = subset_version.get(subsets[0], subsets[0])
+            else:  # shared between versions (as Kiali's wizard writes a rule routing 80/20)
+                for s, x in zip(subsets, routes, strict=True):
+                    v = subset_version.get(s, s)
+                    weights[v] = weights.get(v, 0) + int(_number(x.get("weight")))
+                if sum(weights.values()) != 100:
+                    continue  # weights Kiali's wizard would not write: left as they are (see ``unmodelled``)
             for m in matches:
-                m = _d(m)
-                if isinstance(m.get("uri"), dict) and m["uri"]:
-                    kind, value = next(iter(m["uri"].items()))
-                    r.matches.append(RouteMatch(version, uri=True, kind=str(kind), value=str(value)))
-                for header, cond in _d(m.get("headers")).items():
-                    if isinstance(cond, dict) and cond:
-                        kind, value = next(iter(cond.items()))
-                        r.matches.append(RouteMatch(version, header=str(header), kind=str(kind), value=str(value)))
-                    elif cond == {}:  # the header being there, as Kiali's "presents" writes it
-                        r.matches.append(RouteMatch(version, header=str(header), kind=PRESENT))
+                conditions = _conditions(_d(m))
+                if conditions:
+                    r.matches.append(RouteMatch.of(conditions, version, weights))
         elif not matches:
             weighted = [(_d(x.get("destination")).get("subset"), x.get("weight")) for x in routes]
             if any(s for s, _ in weighted):
@@ -1326,6 +1460,23 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
         if _d(rule.get("retries")):
             r.retry_attempts, r.retry_per_try_timeout_seconds, r.retry_on = _read_retries(rule)
     return r
+
+
+def _conditions(block: Mapping[str, Any]) -> list[Condition]:
+    """An HTTPMatchRequest's conditions meshdesk models (headers, URI, scheme, method, authority), in its order."""
+    out: list[Condition] = []
+    for on, cond in block.items():
+        if on == "headers":
+            for header, c in _d(cond).items():
+                if isinstance(c, dict) and c:
+                    kind, value = next(iter(c.items()))
+                    out.append(Condition("header", str(kind), str(value), str(header)))
+                elif c == {}:  # the header being there, as Kiali's "presents" writes it
+                    out.append(Condition("header", PRESENT, "", str(header)))
+        elif on in _PLAIN_FIELDS and isinstance(cond, dict) and cond:
+            kind, value = next(iter(cond.items()))
+            out.append(Condition(on, str(kind), str(value)))
+    return out
 
 
 def _read_circuit_breaker(traffic_policy: Any) -> CircuitBreaker:
@@ -1739,16 +1890,22 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
                 add("an empty match")
             for m in matches:
                 m = _d(m)
-                uri, headers = m.get("uri"), _d(m.get("headers"))
-                if set(m) - {"uri", "headers"} or (uri is not None) + len(headers) != 1:
-                    add("a match on something other than one header or the URI")
-                elif uri is not None and not _one_condition(uri) or \
+                headers = _d(m.get("headers"))
+                if set(m) - {*_PLAIN_FIELDS, "headers"}:
+                    add("a match on something other than headers, the URI, scheme, method or authority")
+                elif not any(m.get(on) is not None for on in _PLAIN_FIELDS) and not headers:
+                    add("a match on something other than headers, the URI, scheme, method or authority")
+                elif not all(m.get(on) is None or _one_condition(m.get(on)) for on in _PLAIN_FIELDS) or \
                         not all(c == {} or _one_condition(c) for c in headers.values()):
                     add("a match condition other than exact, prefix or regex")
             subsets = [_d(_d(r).get("destination")).get("subset") for r in routes]
-            if len(routes) != 1 or not isinstance(subsets[0], str) or not subsets[0] \
-                    or _d(routes[0]).get("weight") not in (None, 100):
+            weights: list[Any] = [_d(r).get("weight") for r in routes]
+            if not routes or not all(isinstance(s, str) and s for s in subsets) or \
+                    (len(routes) == 1 and weights[0] not in (None, 100)):
                 add("a matched rule that does not send all its requests to one version")
+            elif len(routes) > 1 and (not all(isinstance(w, int) and not isinstance(w, bool) for w in weights)
+                                      or sum(weights) != 100 or len(set(subsets)) != len(subsets)):
+                add("a matched rule whose weights do not add up to 100")
         elif "match" not in rule:
             default_seen = True
             subsets = [_d(_d(r).get("destination")).get("subset") for r in routes]
