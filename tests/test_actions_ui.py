@@ -2754,3 +2754,132 @@ def test_request_routing_matches_a_header_being_present_as_kiali_does(
     review_and_confirm(dialog, qtbot, emu)
     http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
     assert [r.get("match") for r in http] == [[{"headers": {"x-canary": {}}}], [{"headers": {"x-debug": {}}}], None]
+
+
+def _click(qtbot: QtBot, button: QPushButton) -> None:
+    assert button.isEnabled()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_request_routing_rules_of_several_conditions_shared_and_reordered(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """As Kiali's Request Routing wizard: a rule matches on a header, the URI, scheme, method or authority,
+    on several of them at once (all must hold), sends its requests to one version or shares them (80/20),
+    and rules are moved up and down, the first that matches winning. A rule or a move that would put a rule
+    after one taking all its requests is refused, saying so."""
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
+    dialog = open_action(ctl, qtbot, "request-routing", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    # rule 1: POST requests of end-user jason, shared 80/20 between v2 and v3
+    form.on.setCurrentText("Method")
+    assert not form.header.isEnabled()
+    form.value.setText("POST")
+    _click(qtbot, form.add_condition_button)
+    assert _listed(form.conditions) == ["method exact 'POST'"] and form.value.text() == ""
+    form.on.setCurrentText("Header")
+    form.header.setText("end-user")
+    form.value.setText("jason")
+    form.version.setCurrentText("v2")
+    form.split.setChecked(True)
+    assert not form.version.isEnabled()
+    # the shares start from the version chosen: all of the requests
+    assert {v: spin.value() for v, spin in form.shares.items()} == {"v1": 0, "v2": 100, "v3": 0}
+    form.shares["v2"].setValue(80)
+    form.shares["v3"].setValue(30)
+    _click(qtbot, form.add_button)
+    assert form.error.text() == "a rule's weights must add up to 100, not 110" and form.rules.count() == 0
+    form.shares["v3"].setValue(20)
+    _click(qtbot, form.add_button)
+    assert _listed(form.rules) == ["method exact 'POST' and header end-user exact 'jason' -> v2 80%, v3 20%"]
+    assert _listed(form.conditions) == []
+    form.split.setChecked(False)
+    # rule 2: GET over https to v2; the scheme is given as Envoy has it, in lower case
+    form.on.setCurrentText("Scheme")
+    form.value.setText("HTTPS")
+    assert not form.add_condition() and "no request's scheme is 'HTTPS'" in form.error.text()
+    form.value.setText("https")
+    _click(qtbot, form.add_condition_button)
+    form.on.setCurrentText("Method")
+    form.value.setText("GET")
+    form.version.setCurrentText("v2")
+    _click(qtbot, form.add_button)
+    # rule 3: any https request to v1 (rule 2 is narrower, so it still applies)
+    form.on.setCurrentText("Scheme")
+    form.value.setText("https")
+    form.version.setCurrentText("v1")
+    _click(qtbot, form.add_button)
+    assert form.rules.count() == 3
+    # a rule rule 3 takes every request of is refused
+    form.value.setText("https")
+    _click(qtbot, form.add_condition_button)
+    form.on.setCurrentText("Authority")
+    form.kind.setCurrentText("prefix")
+    form.value.setText("shop.example.com")
+    _click(qtbot, form.add_button)
+    assert form.error.text() == ("rule 3 (scheme exact 'https') takes every request this rule matches first, so this "
+                                 "rule would never apply: move it above rule 3, or remove rule 3")
+    form.conditions.setCurrentRow(0)
+    _click(qtbot, form.remove_condition_button)
+    assert _listed(form.conditions) == []
+    form.version.setCurrentText("v3")
+    _click(qtbot, form.add_button)  # rule 4: requests naming shop.example.com to v3
+    # moving rule 3 (any https) above rule 2 (https GET) would leave rule 2 nothing: refused
+    form.rules.setCurrentRow(2)
+    _click(qtbot, form.up_button)
+    assert "rule 3 matches first, so that rule would never apply: the move is not made" in form.error.text()
+    assert form.rules.currentRow() == 2
+    # rule 4 moved to the top
+    form.rules.setCurrentRow(3)
+    for _ in range(3):
+        _click(qtbot, form.up_button)
+    assert form.rules.currentRow() == 0 and form.error.text() == ""
+    _click(qtbot, form.up_button)  # already first: nothing moves
+    expected = ["authority prefix 'shop.example.com' -> v3",
+                "method exact 'POST' and header end-user exact 'jason' -> v2 80%, v3 20%",
+                "scheme exact 'https' and method exact 'GET' -> v2", "scheme exact 'https' -> v1"]
+    assert _listed(form.rules) == expected
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert [r.get("match") for r in http] == [
+        [{"authority": {"prefix": "shop.example.com"}}],
+        [{"method": {"exact": "POST"}, "headers": {"end-user": {"exact": "jason"}}}],
+        [{"scheme": {"exact": "https"}, "method": {"exact": "GET"}}], [{"scheme": {"exact": "https"}}], None]
+    assert [(d["destination"]["subset"], d["weight"]) for d in http[1]["route"]] == [("v2", 80), ("v3", 20)]
+    # reopened, the rules are as they were written, in their order
+    again = open_action(ctl, qtbot, "request-routing", node, inventory(emu)).form
+    assert isinstance(again, RequestRoutingForm) and _listed(again.rules) == expected and again.attention == ""
+
+
+def test_request_routing_edits_a_virtual_service_kiali_made_with_method_and_weights(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A VirtualService from Kiali's wizard routing by method and authority and sharing a rule 80/20 opened
+    on "meshdesk cannot rewrite its routes" and every routing form refused it; it is listed rule by rule, and
+    a rule removed leaves the others as they were."""
+    emu.add({
+        "apiVersion": f"{NET}/v1", "kind": "VirtualService", "metadata": {"name": "reviews"},
+        "spec": {"hosts": ["reviews.bookinfo.svc.cluster.local"], "http": [
+            {"match": [{"method": {"exact": "POST"}}, {"authority": {"exact": "reviews:9080"}}],
+             "route": [{"destination": {"host": "reviews.bookinfo.svc.cluster.local", "subset": "v2"}, "weight": 80},
+                       {"destination": {"host": "reviews.bookinfo.svc.cluster.local", "subset": "v3"}, "weight": 20}]},
+            {"match": [{"headers": {"end-user": {"exact": "jason"}}}],
+             "route": [{"destination": {"host": "reviews.bookinfo.svc.cluster.local", "subset": "v3"}, "weight": 100}]},
+            {"route": [{"destination": {"host": "reviews.bookinfo.svc.cluster.local", "subset": "v1"},
+                        "weight": 100}]}]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm) and form.attention == ""
+    assert _listed(form.rules) == ["method exact 'POST' -> v2 80%, v3 20%",
+                                   "authority exact 'reviews:9080' -> v2 80%, v3 20%",
+                                   "header end-user exact 'jason' -> v3"]
+    form.rules.setCurrentRow(1)
+    _click(qtbot, form.remove_button)
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert [r.get("match") for r in http] == [[{"method": {"exact": "POST"}}],
+                                              [{"headers": {"end-user": {"exact": "jason"}}}], None]
+    assert [(d["destination"]["subset"], d["weight"]) for d in http[0]["route"]] == [("v2", 80), ("v3", 20)]

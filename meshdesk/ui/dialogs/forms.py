@@ -63,6 +63,7 @@ from meshdesk.mesh.routing import (
     TLS_MODES,
     CircuitBreaker,
     ClientTls,
+    Condition,
     Fault,
     GatewayBinding,
     LoadBalancer,
@@ -70,9 +71,12 @@ from meshdesk.mesh.routing import (
     NewGateway,
     RouteMatch,
     RoutingError,
+    ServiceRouting,
     applies_to_mesh,
     build_service_entry,
+    check_routing,
     cluster_gateways,
+    condition_words,
     current_routing,
     duration_seconds,
     endpoint_address_problem,
@@ -88,6 +92,7 @@ from meshdesk.mesh.routing import (
     mesh_route_problem,
     new_gateway_name,
     same_match,
+    shadows,
     tcp_only,
     tls_problem,
     unmodelled,
@@ -349,47 +354,94 @@ def _even(versions: list[str], total: int = 100) -> dict[str, int]:
 
 class RequestRoutingForm(_RoutingForm):
     writes = ("VirtualService", "DestinationRule")
-    """Rules that send requests matching a header or a URI to one version; the rest keeps its weights."""
+    """Rules that send requests meeting their conditions (on headers, the URI, scheme, method or authority, all
+    of which must hold) to one version or share them between versions; the first rule that matches wins, so
+    rules can be moved up and down. Other requests keep their routes."""
 
     title = "Request routing"
-    help_text = "Send requests that match a header or a URI to one version; other requests keep their routes."
+    help_text = ("Send requests that match a header, the URI, scheme, method or authority to one version, or share "
+                 "them between versions; the first rule that matches a request wins; other requests keep their "
+                 "routes.")
 
     aspects = ("matches",)
+    FIELDS = {"Header": "header", "URI": "uri", "Scheme": "scheme", "Method": "method", "Authority": "authority"}
 
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None) -> None:
         super().__init__(inv, svc, parent)
         self.matches: list[RouteMatch] = list(self.routing.matches)
+        self.pending: list[Condition] = []  # the new rule's conditions added so far
         layout = QVBoxLayout(self)
         self.rules = QListWidget()
         layout.addWidget(QLabel("Rules, first match wins:"))
         layout.addWidget(self.rules)
+        order = QHBoxLayout()
+        self.up_button = QPushButton("Move up")
+        self.up_button.clicked.connect(lambda: self.move_selected(-1))
+        self.down_button = QPushButton("Move down")
+        self.down_button.clicked.connect(lambda: self.move_selected(1))
+        self.remove_button = QPushButton("Remove selected rule")
+        self.remove_button.clicked.connect(self.remove_selected)
+        for button in (self.up_button, self.down_button, self.remove_button):
+            order.addWidget(button)
+        order.addStretch(1)
+        layout.addLayout(order)
         box = QGroupBox("New rule")
         form = QFormLayout(box)
         self.on = QComboBox()
-        self.on.addItems(["Header", "URI"])
+        self.on.addItems(list(self.FIELDS))
         self.header = QLineEdit()
         self.header.setPlaceholderText("e.g. end-user")
         self.kind = QComboBox()
         self.kind.addItems(list(HEADER_MATCH_KINDS))
         self.kind.setToolTip("present: requests that carry the header, whatever its value (a header only)")
         self.value = QLineEdit()
-        self.version = QComboBox()
-        self.version.addItems(self.versions)
-        self.on.currentTextChanged.connect(lambda t: self.header.setEnabled(t == "Header"))
+        self.on.currentTextChanged.connect(self._on_changed)
         # a presence match takes no value
         self.kind.currentTextChanged.connect(lambda t: self.value.setEnabled(t != PRESENT and bool(self.versions)))
         form.addRow("Match on", self.on)
         form.addRow("Header name", self.header)
         form.addRow("Match", self.kind)
         form.addRow("Value", self.value)
+        self.conditions = QListWidget()
+        self.conditions.setMaximumHeight(self.conditions.fontMetrics().height() * 4 + 8)
+        self.conditions.setToolTip("A request must meet every condition of a rule")
+        condition_buttons = QHBoxLayout()
+        self.add_condition_button = QPushButton("Add condition")
+        self.add_condition_button.setToolTip("Keep this condition and type another one: the rule matches the "
+                                             "requests that meet all of them")
+        self.add_condition_button.clicked.connect(self.add_condition)
+        self.remove_condition_button = QPushButton("Remove condition")
+        self.remove_condition_button.clicked.connect(self.remove_condition)
+        condition_buttons.addWidget(self.add_condition_button)
+        condition_buttons.addWidget(self.remove_condition_button)
+        condition_buttons.addStretch(1)
+        form.addRow("Conditions (all must hold)", self.conditions)
+        form.addRow(condition_buttons)
+        self.version = QComboBox()
+        self.version.addItems(self.versions)
         form.addRow("Route to version", self.version)
+        self.split = QCheckBox("Share between versions")
+        self.split.setToolTip("Send the rule's requests to several versions, by weights adding up to 100")
+        shares = QWidget()
+        share_row = QHBoxLayout(shares)
+        share_row.setContentsMargins(0, 0, 0, 0)
+        self.shares: dict[str, QSpinBox] = {}
+        for v in self.versions:
+            spin = QSpinBox()
+            spin.setRange(0, 100)
+            spin.setSuffix(" %")
+            spin.setEnabled(False)
+            share_row.addWidget(QLabel(v))
+            share_row.addWidget(spin)
+            self.shares[v] = spin
+        share_row.addStretch(1)
+        self.split.toggled.connect(self._split_changed)
+        form.addRow(self.split)
+        form.addRow("Weights", shares)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add rule")
         self.add_button.clicked.connect(self.add_rule)
-        self.remove_button = QPushButton("Remove selected rule")
-        self.remove_button.clicked.connect(self.remove_selected)
         buttons.addWidget(self.add_button)
-        buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
         form.addRow(buttons)
         self.error = QLabel()
@@ -401,50 +453,150 @@ class RequestRoutingForm(_RoutingForm):
             self.attention = " ".join(filter(None, (
                 self.attention, "No workload behind this service has a version label, so its requests cannot be "
                 "routed to a version.")))
-            for widget in (self.on, self.header, self.kind, self.value, self.version, self.add_button):
+            for widget in (self.on, self.header, self.kind, self.value, self.version, self.add_button, self.split,
+                           self.add_condition_button):
                 widget.setEnabled(False)
         self._show()
+
+    def _on_changed(self, text: str) -> None:
+        self.header.setEnabled(text == "Header" and bool(self.versions))
+
+    def _split_changed(self, on: bool) -> None:
+        self.version.setEnabled(not on and bool(self.versions))
+        for spin in self.shares.values():
+            spin.setEnabled(on)
+        if on and not any(spin.value() for spin in self.shares.values()) and self.shares:
+            # start from the version chosen, all of the requests
+            self.shares.get(self.version.currentText(), next(iter(self.shares.values()))).setValue(100)
 
     def _show(self) -> None:
         self.rules.clear()
         for m in self.matches:
-            what = _match_words(m)
-            odd = not m.uri and header_name_problem(m.header) is not None
+            what = " and ".join(condition_words(c) for c in m.conditions)
+            odd = any(c.on == "header" and header_name_problem(c.header) is not None for c in m.conditions)
             never = not odd and match_value_problem(m) is not None
-            gone = m.version not in self.versions
-            self.rules.addItem(f"{what} -> {m.version}" + (" (never matches: no request carries this header name)"
-                                                            if odd else "")
+            gone = any(v not in self.versions for v, w in m.destinations.items() if w)
+            to = ", ".join(f"{v} {w}%" for v, w in m.weights.items()) if m.weights else m.version
+            self.rules.addItem(f"{what} -> {to}" + (" (never matches: no request carries this header name)"
+                                                    if odd else "")
                                + (" (never matches: no request carries this value)" if never else "")
                                + (" (no workload runs this version any more: these requests fail)" if gone else ""))
+        self.conditions.clear()
+        for c in self.pending:
+            self.conditions.addItem(condition_words(c))
 
-    def add_rule(self) -> bool:
-        uri = self.on.currentText() == "URI"
-        match = RouteMatch(self.version.currentText(), header="" if uri else header_key(self.header.text()), uri=uri,
-                           kind=self.kind.currentText(), value="" if self.kind.currentText() == PRESENT
-                           else self.value.text())
+    def _typed(self) -> Condition | None:
+        """The condition in the fields, None when nothing is typed (no value, and not a header's presence)."""
+        kind = self.kind.currentText()
+        if not self.value.text().strip() and kind != PRESENT:
+            return None
+        on = self.FIELDS[self.on.currentText()]
+        return Condition(on, kind, "" if kind == PRESENT else self.value.text(),
+                         header_key(self.header.text()) if on == "header" else "")
+
+    def _condition_problem(self, c: Condition) -> str | None:
+        if c.on == "header" and (problem := header_name_problem(c.header)):
+            return problem
+        return match_value_problem(c)
+
+    def add_condition(self) -> bool:
+        """Keep the typed condition for the new rule (its conditions must all hold), and clear the value."""
+        typed = self._typed()
         try:
-            from meshdesk.mesh.routing import ServiceRouting, check_routing
-
-            if not self.versions:
-                raise RoutingError(f"no workload behind {self.svc.name} has a version label to route requests to")
-            check_routing(ServiceRouting(matches=[match]), self.versions)
-            same = next((i for i, m in enumerate(self.matches, 1) if same_match(m, match)), None)
-            if same is not None:
-                # the first rule that matches a request wins: a second with the same match never applies
-                raise RoutingError(f"rule {same} already matches the same requests ({_match_words(match)}), so this "
-                                   f"rule would never apply: remove rule {same} first to send them to "
-                                   f"{match.version} instead")
-            if not uri and (problem := header_name_problem(match.header)):
-                raise RoutingError(problem)
-            if problem := match_value_problem(match):
+            if typed is None:
+                raise RoutingError("type a value for the condition first (or choose present, for a header)")
+            check_routing(ServiceRouting(matches=[RouteMatch.of([*self.pending, typed], self.versions[0]
+                                                                 if self.versions else "")]), self.versions)
+            if problem := self._condition_problem(typed):
                 raise RoutingError(problem)
         except RoutingError as e:
             self.error.setText(str(e))
             return False
         self.error.setText("")
-        self.matches.append(match)
+        self.pending.append(typed)
         self.value.clear()
         self._show()
+        return True
+
+    def remove_condition(self) -> None:
+        row = self.conditions.currentRow()
+        if 0 <= row < len(self.pending):
+            del self.pending[row]
+            self._show()
+
+    def add_rule(self) -> bool:
+        typed = self._typed()
+        if typed is None and not self.pending:
+            # nothing typed: the checks below say what is missing ("a match needs a value")
+            on = self.FIELDS[self.on.currentText()]
+            typed = Condition(on, self.kind.currentText(), "",
+                              header_key(self.header.text()) if on == "header" else "")
+        conditions = [*self.pending, *([typed] if typed is not None else [])]
+        weights = {v: spin.value() for v, spin in self.shares.items() if spin.value()} if self.split.isChecked() else {}
+        if len(weights) == 1 and sum(weights.values()) == 100:
+            weights = {}  # all of them to one version
+            version = next(v for v, spin in self.shares.items() if spin.value())
+        else:
+            version = "" if weights else self.version.currentText()
+        match = RouteMatch.of(conditions, version, weights)
+        try:
+            if not self.versions:
+                raise RoutingError(f"no workload behind {self.svc.name} has a version label to route requests to")
+            if self.split.isChecked() and not weights:
+                raise RoutingError("a rule's weights must add up to 100, not 0")
+            check_routing(ServiceRouting(matches=[match]), self.versions)
+            self._refuse_shadowed(match, len(self.matches))
+            for c in conditions:
+                if problem := self._condition_problem(c):
+                    raise RoutingError(problem)
+        except RoutingError as e:
+            self.error.setText(str(e))
+            return False
+        self.error.setText("")
+        self.matches.append(match)
+        self.pending = []
+        self.value.clear()
+        self._show()
+        return True
+
+    def _refuse_shadowed(self, match: RouteMatch, at: int, moved: bool = False) -> None:
+        """Refuse ``match`` at position ``at`` when a rule before it takes every request it matches."""
+        for i, m in enumerate(self.matches[:at], 1):
+            if m is match:
+                continue
+            to = ", ".join(f"{v} {w}%" for v, w in match.weights.items()) if match.weights else match.version
+            if same_match(m, match):
+                # the first rule that matches a request wins: a second with the same match never applies
+                raise RoutingError(f"rule {i} already matches the same requests "
+                                   f"({' and '.join(condition_words(c) for c in match.conditions)}), so this rule "
+                                   f"would never apply: remove rule {i} first to send them to {to} instead")
+            if shadows(m, match):
+                raise RoutingError(f"rule {i} ({' and '.join(condition_words(c) for c in m.conditions)}) takes every "
+                                   f"request this rule matches first, so this rule would never apply: "
+                                   + ("keep it above rule " if moved else "move it above rule ") + f"{i}"
+                                   + ("" if moved else ", or remove rule " + str(i)))
+
+    def move_selected(self, step: int) -> bool:
+        """Move the selected rule up (-1) or down (1): the first rule that matches a request wins. A move that
+        would put a rule after one taking all its requests is refused, saying so."""
+        row = self.rules.currentRow()
+        to = row + step
+        if not (0 <= row < len(self.matches) and 0 <= to < len(self.matches)):
+            return False
+        order = list(self.matches)
+        order[row], order[to] = order[to], order[row]
+        later = order[max(row, to)]
+        earlier = order[min(row, to)]
+        if shadows(earlier, later):
+            words = " and ".join(condition_words(c) for c in earlier.conditions)
+            self.error.setText(f"rule {min(row, to) + 1} would then be {words}, which takes every request rule "
+                               f"{max(row, to) + 1} matches first, so that rule would never apply: the move is not "
+                               "made")
+            return False
+        self.error.setText("")
+        self.matches = order
+        self._show()
+        self.rules.setCurrentRow(to)
         return True
 
     def remove_selected(self) -> None:
@@ -456,15 +608,9 @@ class RequestRoutingForm(_RoutingForm):
     def _edit(self) -> None:
         # a rule typed but not added with "Add rule" is what the user meant: it is added (or refused
         # with the reason), not dropped without a word
-        if self.value.text().strip() and self.kind.currentText() != PRESENT and not self.add_rule():
+        if (self.value.text().strip() and self.kind.currentText() != PRESENT or self.pending) and not self.add_rule():
             raise RoutingError(f"the new rule is not valid: {self.error.text()}")
         self.routing.matches = list(self.matches)
-
-
-def _match_words(m: RouteMatch) -> str:
-    if m.kind == PRESENT and not m.uri:
-        return f"header {m.header} present"
-    return f"URI {m.kind} {m.value!r}" if m.uri else f"header {m.header} {m.kind} {m.value!r}"
 
 
 class FaultInjectionForm(_RoutingForm):
