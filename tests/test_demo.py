@@ -291,6 +291,23 @@ def test_an_injected_abort_fails_its_share_of_requests(demo: DemoCluster) -> Non
     assert reached == pytest.approx(total(out) / 2, rel=0.05)
 
 
+def test_a_rule_on_the_scheme_or_authority_takes_only_the_requests_that_name_it(demo: DemoCluster) -> None:
+    """Request routing on the scheme and the authority (as Kiali's wizard writes them): productpage calls
+    reviews as http://reviews:9080, so a rule for https or for another host takes none of its requests, and
+    one for its own authority takes them all (the demo took every request for any such rule)."""
+    def to_reviews(version: str) -> float:
+        return total(requests(snap(demo).samples, source_workload="productpage-v1",
+                              destination_workload=f"reviews-{version}", reporter="destination"))
+
+    default = {"route": [{"destination": {"host": "reviews", "subset": "v1"}}]}
+    reviews_vs(demo, [{"match": [{"scheme": {"exact": "https"}}, {"authority": {"exact": "reviews.example.com"}}],
+                       "route": [{"destination": {"host": "reviews", "subset": "v2"}}]}, default])
+    assert to_reviews("v2") == 0 and to_reviews("v1") > 0
+    reviews_vs(demo, [{"match": [{"scheme": {"exact": "http"}, "authority": {"exact": "reviews:9080"}}],
+                       "route": [{"destination": {"host": "reviews", "subset": "v3"}}]}, default])
+    assert to_reviews("v1") == 0 and to_reviews("v3") > 0
+
+
 def test_a_route_timeout_cuts_a_slow_upstream_into_504s_but_not_the_delay_a_fault_adds(demo: DemoCluster) -> None:
     """As Envoy: a route's timeout counts the time upstream, from when the request is routed; a delay
     fault holds the request before that (Istio's own timeout task delays ratings to time reviews out)."""

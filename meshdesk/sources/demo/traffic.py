@@ -669,6 +669,17 @@ class Config:
             return Target("no-cluster", fq, parts[0], parts[1])
         return Target("passthrough", fq, PASSTHROUGH, UNKNOWN)
 
+    def authority(self, call: Call) -> str:
+        """The host a client names in its requests (their :authority): a service by its short name and the port
+        it calls (the service's first when the call names none; none for 80), as the apps call it; an external
+        host as it is."""
+        if not call.host.endswith("." + mesh.DOMAIN):
+            return call.host
+        svc = self.services.get(call.host)
+        port = call.port or (svc.ports[0][1] if svc is not None and svc.ports else 80)
+        short = call.host.split(".")[0]
+        return short if port == 80 else f"{short}:{port}"
+
     def legs(self, client: WorkloadSpec, call: Call, op: Operation) -> list[Leg]:
         """How the requests of one operation split over destinations, with the route's policies."""
         vses = self.virtual_services(client, call.host)
@@ -686,7 +697,7 @@ class Config:
         for vs in vses:
             for route in _list(vs.spec.get("http")):
                 route = _dict(route)
-                share = remaining * match_share(_list(route.get("match")), op, labels)
+                share = remaining * match_share(_list(route.get("match")), op, labels, self.authority(call))
                 if share <= 0.0:
                     continue
                 remaining -= share
@@ -887,9 +898,12 @@ def _retry(spec: Any) -> RetryPolicy:
     return RetryPolicy(attempts, retry_on)
 
 
-def match_share(conditions: list[Any], op: Operation, client_labels: Mapping[str, str]) -> float:
+def match_share(conditions: list[Any], op: Operation, client_labels: Mapping[str, str],
+                authority: str | None = None) -> float:
     """Share of an operation's requests a route's ``match`` catches. Paths and methods are known
-    exactly; a header condition (a logged-in user, a canary cookie) is taken to catch a tenth."""
+    exactly, the scheme is http (the apps call each other in plain HTTP, their sidecars adding mTLS) and the
+    ``authority`` is the host the client names (None: not known, not judged); a header condition (a
+    logged-in user, a canary cookie) is taken to catch a tenth."""
     if not conditions:
         return 1.0
     best = 0.0
@@ -899,6 +913,11 @@ def match_share(conditions: list[Any], op: Operation, client_labels: Mapping[str
         if cond.get("uri") is not None and not _string_match(_dict(cond.get("uri")), op.path):
             continue
         if cond.get("method") is not None and not _string_match(_dict(cond.get("method")), op.method):
+            continue
+        if cond.get("scheme") is not None and not _string_match(_dict(cond.get("scheme")), "http"):
+            continue
+        if cond.get("authority") is not None and authority is not None and \
+                not _string_match(_dict(cond.get("authority")), authority):
             continue
         src = _dict(cond.get("sourceLabels"))
         if src and not all(client_labels.get(str(k)) == str(v) for k, v in src.items()):
