@@ -291,6 +291,18 @@ def test_an_injected_abort_fails_its_share_of_requests(demo: DemoCluster) -> Non
     assert reached == pytest.approx(total(out) / 2, rel=0.05)
 
 
+def test_an_abort_or_delay_without_a_percentage_touches_no_request(demo: DemoCluster) -> None:
+    """Istio's API: "If not specified, no request will be aborted" (and delayed); istiod leaves Envoy's
+    percentage unset, 0. The demo failed every request of such a fault, as Kiali's wizard reads it (100%),
+    while meshdesk's Fault injection form reads it as 0%, as Istio does."""
+    reviews_vs(demo, [{"fault": {"abort": {"httpStatus": 503}, "delay": {"fixedDelay": "5s"}},
+                       "route": [{"destination": {"host": "reviews", "subset": "v1"}}]}])
+    out = requests(snap(demo).samples, source_workload="productpage-v1", destination_service_name="reviews",
+                   reporter="source")
+    assert total(out) > 0 and total(out, five_xx) == 0
+    assert not {s.labels["response_flags"] for s in out} & {"FI", "DI"}
+
+
 def test_a_rule_on_the_scheme_or_authority_takes_only_the_requests_that_name_it(demo: DemoCluster) -> None:
     """Request routing on the scheme and the authority (as Kiali's wizard writes them): productpage calls
     reviews as http://reviews:9080, so a rule for https or for another host takes none of its requests, and

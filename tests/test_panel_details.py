@@ -553,3 +553,15 @@ def test_the_details_text_can_be_read_in_either_theme(qtbot: QtBot, qapp: Any, n
         assert _contrast(ink, window) >= 4.5, ink.name()
     finally:
         theme.reset_theme(qapp)
+
+
+def test_a_fault_without_a_percentage_is_said_to_touch_no_request(qtbot: QtBot) -> None:
+    """Istio aborts (and delays) no request when a fault has no percentage ("If not specified, no request
+    will be aborted"); the service panel said "for 0% of requests", and Kiali's wizard reads it as 100%:
+    it says no request is touched, and why."""
+    vs_spec = {"hosts": ["reviews"], "http": [
+        {"fault": {"abort": {"httpStatus": 503}, "delay": {"fixedDelay": "2s"}},
+         "route": [{"destination": {"host": "reviews", "subset": "v1"}}]}]}
+    text = _reviews_panel(qtbot, vs_spec, REVIEWS_DR).text()
+    assert "delay 2s for no request (no percentage set)" in text
+    assert "abort with 503 for no request (no percentage set)" in text

@@ -1595,12 +1595,19 @@ def _fault_texts(rule: Mapping[str, Any]) -> list[str]:
     delay, abort = _d(fault.get("delay")), _d(fault.get("abort"))
     if delay:
         wait = _duration_text(delay.get("fixedDelay") or delay.get("exponentialDelay") or "?")
-        out.append(f"delay {wait} for {_percent_text(read.delay_percent)} of requests")
+        if delay.get("percentage") is None and delay.get("percent") is None:
+            out.append(f"delay {wait} for no request (no percentage set)")  # as an abort's, Istio's default
+        else:
+            out.append(f"delay {wait} for {_percent_text(read.delay_percent)} of requests")
     if abort:
         code = f"gRPC status {_short(abort['grpcStatus'])}" if "grpcStatus" in abort else \
             _short(abort.get("http2Error")) if "http2Error" in abort else \
             str(read.abort_status) if "httpStatus" in abort else "?"
-        out.append(f"abort with {code} for {_percent_text(read.abort_percent)} of requests")
+        if abort.get("percentage") is None:
+            # Istio's default: "If not specified, no request will be aborted" (Kiali's wizard reads it as 100%)
+            out.append(f"abort with {code} for no request (no percentage set)")
+        else:
+            out.append(f"abort with {code} for {_percent_text(read.abort_percent)} of requests")
     return out or ["a fault meshdesk cannot read"]
 
 

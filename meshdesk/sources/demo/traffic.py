@@ -256,14 +256,16 @@ def parse_duration_ms(value: Any) -> float | None:
 
 
 def percentage(obj: Mapping[str, Any]) -> float:
-    """A fault's share, 0..1: ``percentage.value`` (or the older integer ``percent``); unset = all."""
+    """A fault's share, 0..1: ``percentage.value`` (or the older integer ``percent``); unset = none, as in
+    Istio: its API says no request is delayed or aborted then, and istiod's TranslateFault leaves Envoy's
+    percentage unset (0), or takes the integer ``percent`` (0 when unset) for a delay."""
     pct = obj.get("percentage")
     if isinstance(pct, Mapping) and pct.get("value") is not None:
         raw: Any = pct.get("value")
     elif obj.get("percent") is not None:
         raw = obj.get("percent")
     else:
-        return 1.0
+        return 0.0
     try:
         return min(max(float(raw) / 100.0, 0.0), 1.0)
     except (TypeError, ValueError):
