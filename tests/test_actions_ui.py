@@ -2883,3 +2883,43 @@ def test_request_routing_edits_a_virtual_service_kiali_made_with_method_and_weig
     assert [r.get("match") for r in http] == [[{"method": {"exact": "POST"}}],
                                               [{"headers": {"end-user": {"exact": "jason"}}}], None]
     assert [(d["destination"]["subset"], d["weight"]) for d in http[0]["route"]] == [("v2", 80), ("v3", 20)]
+
+
+def test_the_demo_follows_request_routing_by_authority_and_a_shared_rule(
+        settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """On the demo mesh, a rule for the authority productpage names (reviews:9080) over http, shared 80/20
+    between v2 and v3 takes reviews' requests as written; one for another host takes none."""
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    request = GraphRequest(namespaces=("shop",))
+    snap = demo.snapshot(request)
+    graph = build(snap)
+    reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+    assert reviews is not None and snap.inventory is not None
+    dialog = ctl.open_action("request-routing", reviews, graph, snap.inventory)
+    qtbot.addWidget(dialog)
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    form.on.setCurrentText("Authority")
+    form.value.setText("reviews.example.com")
+    form.version.setCurrentText("v1")
+    assert form.add_rule(), form.error.text()
+    form.on.setCurrentText("Scheme")
+    form.value.setText("http")
+    _click(qtbot, form.add_condition_button)
+    form.on.setCurrentText("Authority")
+    form.value.setText("reviews:9080")
+    form.split.setChecked(True)
+    form.shares["v1"].setValue(0)
+    form.shares["v2"].setValue(80)
+    form.shares["v3"].setValue(20)
+    assert form.add_rule(), form.error.text()
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert "Dry run passed" in dialog.dry_run_text.toPlainText()
+    with qtbot.waitSignal(ctl.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    graph = build(demo.snapshot(request))
+    assert _into(graph, "reviews", "v1")[0] == pytest.approx(0, abs=0.01)
+    v2, v3 = _into(graph, "reviews", "v2")[0], _into(graph, "reviews", "v3")[0]
+    assert v2 / (v2 + v3) == pytest.approx(0.8, abs=0.05)
