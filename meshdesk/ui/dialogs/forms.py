@@ -556,6 +556,10 @@ class RequestRoutingForm(_RoutingForm):
         self.matches.append(match)
         self.pending = []
         self.value.clear()
+        # the next rule starts from one version again, its weights not those of this one
+        self.split.setChecked(False)
+        for spin in self.shares.values():
+            spin.setValue(0)
         self._show()
         return True
 
