@@ -1843,7 +1843,9 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
     """What in ``vs`` meshdesk's routing intent cannot hold, so rewriting it from that intent would lose
     it (empty when a rewrite keeps its meaning): e.g. "a rewrite", "a mirror", "a tcp section".
 
-    meshdesk writes one rule per match (one header or URI condition, to one subset) and a last default
+    meshdesk writes one rule per match block (conditions on headers, the URI, scheme, method and authority,
+    to one subset or weighted subsets adding up to 100; a rule of several blocks is read as one rule each,
+    meaning the same) and a last default
     rule (the whole service or weighted subsets named after versions), every rule with the same fault,
     timeout and retries; it keeps ``hosts``, ``gateways`` and ``exportTo`` as they are. For a TCP-only
     service (``tcp_only``) it writes one ``tcp`` rule, the weighted default route, and keeps an ``http``
