@@ -1878,7 +1878,14 @@ def test_a_reader_holding_the_graphs_nodes_through_refreshes_and_close_does_not_
         names = {uid: QAccessible.accessibleInterface(uid).text(QAccessible.Text.Name) for uid in held}
         gc.collect()
         first = views[0]
+        from meshdesk.ui.canvas import accessible
+
+        assert not accessible.reordered(first), "nothing changed since the reader was last told"
         first.set_graph(bookinfo(extra=True, without="reviews-v1"))
+        # the reader was told its list changed (Qt's ObjectReorder: AT-SPI's children-changed), once
+        assert accessible.record_of(first).told == first.shown_node_ids() and not accessible.reordered(first)
+        first.set_graph(bookinfo(rate=20.0, extra=True, without="reviews-v1"))  # a refresh: the same nodes
+        assert not accessible.reordered(first)
         gc.collect()
         answers = [QAccessible.accessibleInterface(uid) for uid in held]
         assert all(a is not None for a in answers)

@@ -79,6 +79,7 @@ class _Record:
         self.index: dict[str, int] = {}
         self.edges: dict[str, list[str]] = {}
         self.signature: tuple[int, ...] = ()
+        self.told: frozenset[str] | None = None  # the nodes shown when a reader was last told the list changed
         view.destroyed.connect(lambda *_a, record=self: record.release())
 
     def release(self) -> None:
@@ -279,6 +280,21 @@ class GraphAccessible(QAccessibleWidget):
         return self._record.item(nid) if nid is not None and nid in self._record.shown_nodes() else None
 
 
+def reordered(view: GraphView) -> bool:
+    """Tell a reader the list of nodes changed (a refresh added or dropped nodes, Hide hid some): it reads
+    the list again rather than a copy it kept. Only when a reader is on and the nodes shown did change;
+    returns whether it was told."""
+    if not QAccessible.isActive() or view.is_shut():
+        return False
+    record = record_of(view)
+    shown = view.shown_node_ids()  # (a refresh of the same nodes, every few seconds, is no change)
+    if shown == record.told:
+        return False
+    record.told = shown
+    QAccessible.updateAccessibility(QAccessibleEvent(view, QAccessible.Event.ObjectReorder))
+    return True
+
+
 def announce(view: GraphView) -> bool:
     """A focus event for the node or edge the keyboard moved to, which a reader reads out; False when
     the keyboard is on no one node or edge."""
@@ -289,4 +305,4 @@ def announce(view: GraphView) -> bool:
     return True
 
 
-__all__ = ["GraphAccessible", "announce", "install"]
+__all__ = ["GraphAccessible", "announce", "install", "reordered"]

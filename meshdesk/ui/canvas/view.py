@@ -766,6 +766,7 @@ class GraphView(QGraphicsView):
             self._update_scene_rect()
         self._update_zoom_hint()
         self._update_all_hidden_note()
+        accessible.reordered(self)  # a reader on: its list of nodes is read again
 
     def _update_all_hidden_note(self) -> None:
         """A note in the middle of the canvas while the Hide expression hides every node."""
@@ -1986,6 +1987,7 @@ class GraphView(QGraphicsView):
             if item is not None:
                 item.setVisible(iid not in now)
         self._hidden = now
+        accessible.reordered(self)
         self._edge_layer.invalidate()
         shown_again = {nid for nid in self._left_out if nid in self._nodes and nid not in now}
         self._left_out -= shown_again
@@ -2081,6 +2083,9 @@ class GraphView(QGraphicsView):
 
     def is_shut(self) -> bool:
         return self._closed
+
+    def shown_node_ids(self) -> frozenset[str]:
+        return frozenset(nid for nid, item in self._nodes.items() if item.isVisible())
 
     def shown_signature(self) -> tuple[int, ...]:
         """Changes (cheaply told) whenever the graph, its items, what Hide hides or the display options
