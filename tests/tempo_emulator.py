@@ -11,7 +11,8 @@ the Jaeger emulator serves (``tests/trace_samples.py``), turned into OTLP, answe
   and a span set of the first ``spss`` matched spans (3 by default) with the attributes compared or
   selected, and ``matched``. A query that does not parse is answered 400 with Tempo's plain-text words,
   and so is a window longer than ``max_duration_s`` (168 h, as Tempo's default); ``queries`` keeps the
-  parsed conditions, ``selects`` the fields selected;
+  parsed conditions, ``selects`` the fields selected. More spans per span set than
+  ``max_spans_per_span_set`` (100, as Tempo's default; 0 for no limit) is refused 400 in Tempo's words;
 - ``/api/traces/<id>``: the trace as ``{"batches": [...]}`` (``shape="batches"``) or ``{"resourceSpans":
   [...]}`` with ``scopeSpans`` (or ``instrumentationLibrarySpans`` with ``old_scopes``), ids in base64
   (``ids="base64"``) or hex, the kind as enum name or number (``kinds="number"``); 404 for an unknown id;
@@ -295,7 +296,7 @@ class TempoEmulator:
 
     def __init__(self, traces: Sequence[Mapping[str, Any]] = (), *, token: str | None = None, shape: str = "batches",
                  ids: str = "base64", kinds: str = "name", old_scopes: bool = False, v2_tags: bool = True,
-                 max_duration_s: int = 168 * 3600) -> None:
+                 max_duration_s: int = 168 * 3600, max_spans_per_span_set: int = 100) -> None:
         self.traces: list[Mapping[str, Any]] = list(traces)
         self.token = token
         self.shape, self.ids, self.kinds, self.old_scopes, self.v2_tags = shape, ids, kinds, old_scopes, v2_tags
@@ -304,6 +305,8 @@ class TempoEmulator:
         self.selects: list[list[str]] = []  # the fields each search selected
         # the longest window a search may span (Tempo's query_frontend.search.max_duration, 168h by default)
         self.max_duration_s = max_duration_s
+        # the most spans a span set may be asked for (Tempo's query_frontend.search.max_spans_per_span_set)
+        self.max_spans_per_span_set = max_spans_per_span_set
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -402,6 +405,8 @@ class TempoEmulator:
         if self.max_duration_s and start and end and end - start > self.max_duration_s:
             return 400, (f"range specified by start and end exceeds {go_duration(self.max_duration_s)}. "
                          f"received start={start} end={end}")
+        if self.max_spans_per_span_set and spss > self.max_spans_per_span_set:
+            return 400, f"spans per span set exceeds {self.max_spans_per_span_set}. received {spss}"
         wanted = [c.field for c in conditions] + selects
         found = []
         for t in self.traces:

@@ -76,6 +76,18 @@ _EXCEEDS = re.compile(r"exceeds\s+((?:[0-9]+(?:\.[0-9]+)?(?:h|ms|m|s|us|µs|ns))
 _GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
+# the most spans per span set meshdesk asks for, whatever Tempo allows (its max_spans_per_span_set, 0 for no limit)
+SPSS_CAP = 1000
+# Tempo's words when it refuses more: "spans per span set exceeds 100. received 200"
+_SPSS_EXCEEDS = re.compile(r"spans per span set exceeds\s+([0-9]+)")
+
+
+def _exceeded_spss(said: str) -> int | None:
+    """The most spans per span set Tempo's refusal names, or None."""
+    m = _SPSS_EXCEEDS.search(said or "")
+    return int(m.group(1)) if m else None
+
+
 def _exceeded_limit(said: str) -> int | None:
     """The longest search window, in whole seconds, that Tempo's refusal names (Go's duration), or None."""
     m = _EXCEEDS.search(said or "")
@@ -299,8 +311,11 @@ class TempoClient(JaegerClient):
     redirect_hint = "if that address is the right one, set it as the tracing URL"
     # spans per span set a search returns: the target's spans that matched, which say whether a trace is a
     # workload's or a service's and whether it failed. An app's proxies report a few spans per request
-    # (Kiali asks 10); Tempo refuses more than its max_spans_per_span_set (100 by default)
+    # (Kiali asks 10); a search whose span sets come back full is asked again for more (see _search)
     spans_per_span_set = 20
+    # the most asked for then: our own bound, or Tempo's max_spans_per_span_set (100 by default, 0 there for
+    # no limit) once its refusal named it
+    max_spans_per_span_set = SPSS_CAP
     # the longest window one search may span: Tempo's query_frontend.search.max_duration, 168 h unless its
     # operator set another (then learnt from its refusal)
     max_search_s = TEMPO_MAX_SEARCH_S
@@ -349,27 +364,52 @@ class TempoClient(JaegerClient):
                 "start": str(start), "end": str(max(end, start + 1)),
                 "limit": str(max(1, int(query.limit))), "spss": str(self.spans_per_span_set)}
 
-    def _search(self, service: str, query: TraceQuery) -> tuple[Mapping[str, Any], str]:
+    def _ask(self, service: str, query: TraceQuery) -> tuple[Mapping[str, Any], dict[str, str]]:
+        """One search answered, and what it was sent: a refusal naming a limit of Tempo's (the longest
+        window, the most spans per span set) is kept for the next searches and the search asked again
+        within it."""
+        attempt = 0
+        while True:
+            params = self.search_params(service, query)
+            try:
+                return self._api("/api/search", params, what="traces"), params
+            except TracingQueryError as e:
+                said = e.body or e.message
+                window, spss = _exceeded_limit(said), _exceeded_spss(said)
+                attempt += 1
+                if attempt < 3 and window is not None and 0 < window < self.max_search_s:
+                    self.max_search_s = window
+                elif attempt < 3 and spss is not None and 0 < spss < self.spans_per_span_set:
+                    self.max_spans_per_span_set = spss
+                    self.spans_per_span_set = spss
+                else:
+                    raise
+
+    def _search(self, service: str, query: TraceQuery) -> tuple[TraceSet, str]:
         """Tempo's search answer, and what to say when it covers less than the window asked: Tempo refuses
         a window longer than its ``max_duration`` (168 h unless configured otherwise), so the most recent
         part it searches is asked; when it refuses a shorter one, the limit its answer names is kept for
-        the next searches and the search asked again once."""
-        params = self.search_params(service, query)
-        try:
-            doc = self._api("/api/search", params, what="traces")
-        except TracingQueryError as e:
-            limit = _exceeded_limit(e.body or e.message)
-            if limit is None or not 0 < limit < self.max_search_s:
-                raise
-            self.max_search_s = limit
-            params = self.search_params(service, query)
-            doc = self._api("/api/search", params, what="traces")
+        the next searches and the search asked again once.
+
+        A span set holds at most ``spss`` of the spans that matched: when one came back full, the traces
+        of this app have more, and a workload's or a service's spans, or a failed one, may be among those
+        left out. The search is asked again once for as many as the fullest had (up to Tempo's
+        ``max_spans_per_span_set``, learnt from its refusal), and later searches ask that many at once."""
+        doc, params = self._ask(service, query)
+        found = parse_tempo_search(doc, service)
+        fullest = max((t.outline.matched for t in found.traces if t.outline is not None
+                       and t.outline.matched > len(t.spans)), default=0)
+        wanted = min(fullest, self.max_spans_per_span_set)
+        if wanted > self.spans_per_span_set:
+            self.spans_per_span_set = wanted
+            doc, params = self._ask(service, query)
+            found = parse_tempo_search(doc, service)
         asked = query.end - query.start
         searched = int(params["end"]) - int(params["start"])
         if asked <= searched + 1:  # (the window is widened to whole seconds)
-            return doc, ""
-        return doc, (f"Tempo searches at most {_span_words(self.max_search_s)} at once: showing the last "
-                     f"{_span_words(searched)} of the {_span_words(asked)} asked")
+            return found, ""
+        return found, (f"Tempo searches at most {_span_words(self.max_search_s)} at once: showing the last "
+                       f"{_span_words(searched)} of the {_span_words(asked)} asked")
 
     def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
         """As :meth:`JaegerClient.find_traces`, from Tempo's search answer alone (one request): each trace
@@ -382,9 +422,15 @@ class TempoClient(JaegerClient):
         stop()
         service, known = self.service_for(query)
         stop()
-        doc, shortened = self._search(service, query)
+        found, shortened = self._search(service, query)
         stop()
-        found = parse_tempo_search(doc, service)
+        cut = sum(1 for t in found.traces if t.outline is not None and t.outline.matched > len(t.spans))
+        if cut:
+            found.notes.append(
+                f"Tempo answers at most {self.spans_per_span_set} of a trace's spans per search: "
+                f"{cut} trace{'s' if cut != 1 else ''} here had more of {service}'s, so {'their' if cut != 1 else 'its'} "
+                "errors are counted from those, and a workload's or service's trace among the rest may be missing; "
+                "a trace opened is read whole")
         if shortened:
             found.notes.append(shortened + ".")
         found.service = service
