@@ -12,7 +12,10 @@ the Jaeger emulator serves (``tests/trace_samples.py``), turned into OTLP, answe
   selected, and ``matched``. A query that does not parse is answered 400 with Tempo's plain-text words,
   and so is a window longer than ``max_duration_s`` (168 h, as Tempo's default); ``queries`` keeps the
   parsed conditions, ``selects`` the fields selected. More spans per span set than
-  ``max_spans_per_span_set`` (100, as Tempo's default; 0 for no limit) is refused 400 in Tempo's words;
+  ``max_spans_per_span_set`` (100, as Tempo's default; 0 for no limit) is refused 400 in Tempo's words.
+  ``select=False`` is a Tempo before 2.2 (2.0, 2.1), whose TraceQL has no ``select()``: its parser takes the
+  word for an unknown identifier and refuses the search 400 (``invalid TraceQL query: parse error at line
+  1, col N: syntax error: unexpected IDENTIFIER``); its span sets hold only the attributes compared;
 - ``/api/traces/<id>``: the trace as ``{"batches": [...]}`` (``shape="batches"``) or ``{"resourceSpans":
   [...]}`` with ``scopeSpans`` (or ``instrumentationLibrarySpans`` with ``old_scopes``), ids in base64
   (``ids="base64"``) or hex, the kind as enum name or number (``kinds="number"``); 404 for an unknown id;
@@ -296,7 +299,7 @@ class TempoEmulator:
 
     def __init__(self, traces: Sequence[Mapping[str, Any]] = (), *, token: str | None = None, shape: str = "batches",
                  ids: str = "base64", kinds: str = "name", old_scopes: bool = False, v2_tags: bool = True,
-                 max_duration_s: int = 168 * 3600, max_spans_per_span_set: int = 100) -> None:
+                 max_duration_s: int = 168 * 3600, max_spans_per_span_set: int = 100, select: bool = True) -> None:
         self.traces: list[Mapping[str, Any]] = list(traces)
         self.token = token
         self.shape, self.ids, self.kinds, self.old_scopes, self.v2_tags = shape, ids, kinds, old_scopes, v2_tags
@@ -307,6 +310,7 @@ class TempoEmulator:
         self.max_duration_s = max_duration_s
         # the most spans a span set may be asked for (Tempo's query_frontend.search.max_spans_per_span_set)
         self.max_spans_per_span_set = max_spans_per_span_set
+        self.select = select  # False: a Tempo before 2.2, without TraceQL's select()
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -391,6 +395,9 @@ class TempoEmulator:
             selects = parse_traceql_selects(q)
         except TraceQLError as e:
             return 400, f"invalid TraceQL query: {e}"
+        if selects and not self.select:
+            col = re.search(r"\|\s*(select)", q).start(1) + 1  # type: ignore[union-attr]
+            return 400, f"invalid TraceQL query: parse error at line 1, col {col}: syntax error: unexpected IDENTIFIER"
         self.queries.append(conditions)
         self.selects.append(selects)
         try:

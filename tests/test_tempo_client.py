@@ -475,3 +475,43 @@ def test_more_spans_than_tempo_allows_per_span_set_asks_its_limit_and_says_what_
         assert [r.params["spss"] for r in tempo.searches()][3:] == ["22"]
         opened = client.trace(f6.trace_id)
         assert opened is not None and opened.errors == 1
+
+
+def test_a_tempo_without_traceql_select_is_searched_without_it_and_its_traces_read_whole() -> None:
+    """Tempo 2.0 and 2.1 have no select() in TraceQL and refused every search meshdesk sent ("parse error
+    ... unexpected IDENTIFIER"): the dock showed only that. The search is asked without it, and as its span
+    sets then say neither whose pod a span is of nor whether it failed, each trace listed is read whole:
+    the list is the one a Tempo with select() gives, and later searches leave select() out at once."""
+    sample = [*shop_traces(), long_reviews_trace()]
+    with TempoEmulator(sample) as tempo:
+        client = TempoClient(tempo.url)
+        expected = {kind: [(t.trace_id, t.span_count, t.errors) for t in client.find_traces(q).traces]
+                    for kind, q in (("app", query()),
+                                    ("workload", query(kind=TARGET_WORKLOAD, name="reviews-v2", app="reviews")))}
+    assert expected["workload"] and any(errors for _i, _n, errors in expected["app"])
+    with TempoEmulator(sample, select=False) as old:
+        client = TempoClient(old.url)
+        app = client.find_traces(query())
+        assert [r.params["q"].endswith(")") for r in old.searches()] == [True, False]
+        assert [(t.trace_id, t.errors) for t in app.traces] == [(i, e) for i, _n, e in expected["app"]]
+        assert len(old.fetches()) == len(app.traces) == 4
+        assert ("This Tempo's TraceQL has no select() (it is older than 2.2): each of the 4 traces listed was read "
+                "whole, one request each") in app.notes
+        workload = client.find_traces(query(kind=TARGET_WORKLOAD, name="reviews-v2", app="reviews"))
+        assert [t.trace_id for t in workload.traces] == [i for i, _n, _e in expected["workload"]]
+        assert "select(" not in old.searches()[-1].params["q"] and len(old.searches()) == 3
+        assert client.find_traces(query(errors_only=True, limit=5)).traces[0].errors >= 1
+
+
+def test_a_parse_error_that_is_not_select_is_said_as_tempo_said_it() -> None:
+    """A Tempo whose parser refuses the query for another reason refuses it without select() too: its own
+    words are said, and select() is asked again next time."""
+    with StubServer(lambda req: StubResponse(400, "invalid TraceQL query: parse error at line 1, col 3: syntax "
+                                                  "error: unexpected $end", "text/plain")
+                    if req.path == "/api/search" else StubResponse(200, {"tagValues": ["reviews.shop"]})) as stub:
+        client = TempoClient(stub.url)
+        with pytest.raises(TracingQueryError) as err:
+            client.find_traces(query())
+        assert "unexpected $end" in str(err.value) and client.selects
+        searches = [r for r in stub.requests if r.path == "/api/search"]
+    assert ["select(" in r.params["q"] for r in searches] == [True, False]

@@ -316,6 +316,9 @@ class TempoClient(JaegerClient):
     # the most asked for then: our own bound, or Tempo's max_spans_per_span_set (100 by default, 0 there for
     # no limit) once its refusal named it
     max_spans_per_span_set = SPSS_CAP
+    # whether Tempo's TraceQL has select() (2.2 and later); a Tempo 2.0 or 2.1 refuses it as a parse error,
+    # and is asked without it from then on
+    selects = True
     # the longest window one search may span: Tempo's query_frontend.search.max_duration, 168 h unless its
     # operator set another (then learnt from its refusal)
     max_search_s = TEMPO_MAX_SEARCH_S
@@ -360,7 +363,8 @@ class TempoClient(JaegerClient):
         searches, its end kept), the limit and the spans per span set."""
         end = math.ceil(query.end)
         start = max(math.floor(query.start), end - self.max_search_s)
-        return {"q": f"{traceql(service, query)} | select({', '.join(SEARCH_SELECTS)})",
+        selected = f" | select({', '.join(SEARCH_SELECTS)})" if self.selects else ""
+        return {"q": f"{traceql(service, query)}{selected}",
                 "start": str(start), "end": str(max(end, start + 1)),
                 "limit": str(max(1, int(query.limit))), "spss": str(self.spans_per_span_set)}
 
@@ -377,6 +381,15 @@ class TempoClient(JaegerClient):
                 said = e.body or e.message
                 window, spss = _exceeded_limit(said), _exceeded_spss(said)
                 attempt += 1
+                if self.selects and "parse error" in said.lower():
+                    # a Tempo before 2.2: its TraceQL has no select(); the same search without it tells
+                    # whether that was what it could not parse
+                    self.selects = False
+                    try:
+                        return self._ask(service, query)
+                    except TracingQueryError:
+                        self.selects = True
+                        raise e from None
                 if attempt < 3 and window is not None and 0 < window < self.max_search_s:
                     self.max_search_s = window
                 elif attempt < 3 and spss is not None and 0 < spss < self.spans_per_span_set:
@@ -400,7 +413,7 @@ class TempoClient(JaegerClient):
         fullest = max((t.outline.matched for t in found.traces if t.outline is not None
                        and t.outline.matched > len(t.spans)), default=0)
         wanted = min(fullest, self.max_spans_per_span_set)
-        if wanted > self.spans_per_span_set:
+        if wanted > self.spans_per_span_set and self.selects:
             self.spans_per_span_set = wanted
             doc, params = self._ask(service, query)
             found = parse_tempo_search(doc, service)
@@ -424,6 +437,8 @@ class TempoClient(JaegerClient):
         stop()
         found, shortened = self._search(service, query)
         stop()
+        if not self.selects:
+            self._read_whole(found, stop)
         cut = sum(1 for t in found.traces if t.outline is not None and t.outline.matched > len(t.spans))
         if cut:
             found.notes.append(
@@ -444,6 +459,22 @@ class TempoClient(JaegerClient):
             log.info("Tempo at %s: %d traces or spans of its search answer could not be read", self._display_url,
                      found.skipped)
         return for_target(found, query.target)
+
+    def _read_whole(self, found: TraceSet, stop: Callable[[], None]) -> None:
+        """A Tempo without select() answers a search with the spans that matched but none of their
+        attributes but those compared: not whose pod a span is of, nor whether it failed. Each trace listed
+        is read whole then (one request each, as Kiali did before Tempo 2.2), so the list says what it
+        says of Jaeger's; one gone meanwhile is kept as the search outlined it."""
+        whole: list[Trace] = []
+        for t in found.traces:
+            stop()
+            doc = self._trace_document(t.trace_id.lower().rjust(32, "0"))
+            trace = parse_otlp(doc)[0] if doc is not None else None
+            whole.append(trace if trace is not None else t)
+        found.traces = whole
+        if whole:
+            found.notes.append(f"This Tempo's TraceQL has no select() (it is older than 2.2): each of the "
+                               f"{len(whole)} traces listed was read whole, one request each")
 
     def _trace_document(self, trace_id: str, cancelled: Callable[[], bool] | None = None) -> Mapping[str, Any] | None:
         if cancelled is not None and cancelled():
