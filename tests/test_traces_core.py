@@ -138,3 +138,20 @@ def test_a_failed_grpc_call_answered_http_200_says_its_grpc_status() -> None:
     assert span.summary() == "POST /shop.Ratings/Get -> 200 gRPC 14"  # not a bare "-> 200" on a failed span
     ok = tr.Span("t1", "s2", "", "op", "reviews.shop", T0, 1000, {"http.status_code": "200", "grpc.status_code": "0"})
     assert not ok.error and ok.summary() == "-> 200"
+
+
+def test_a_trace_is_set_beside_those_that_began_at_the_same_operation_only() -> None:
+    """Traces that began elsewhere (another root span) are no measure of this one; with none alike
+    nothing is said, and with one its duration is said, not a mean of one."""
+    base = 1_700_000_000 * 1_000_000
+    one, two, slow = (tr.parse_jaeger(jaeger_answer(bookinfo_trace(base + i * 1_000_000, slow_ms=ms))).traces[0]
+                      for i, ms in ((0, 0), (1, 0), (2, 30)))
+    elsewhere = tr.Trace("e" * 32, tuple(s for s in one.spans if s.parent_id))  # its gateway span not got
+    assert elsewhere.name != one.name
+    assert tr.against_similar(slow, [elsewhere]) == ""
+    assert tr.against_similar(slow, [slow]) == ""  # itself is no other
+    beside_one = tr.against_similar(slow, [one, elsewhere])
+    assert beside_one == (f"Beside the other trace listed that began at the same operation: "
+                          f"{tr.duration_text(slow.duration_us - one.duration_us)} slower than it "
+                          f"({tr.duration_text(one.duration_us)})")
+    assert tr.against_similar(one, [two, slow]).endswith("faster than 1 of them")

@@ -918,3 +918,39 @@ def test_a_live_clusters_traces_window_ends_at_the_clusters_present_not_a_machin
         finally:
             view.shutdown()
             source.close()
+
+
+def test_a_chosen_trace_is_set_beside_the_traces_listed_that_began_where_it_did(qtbot: QtBot) -> None:
+    """Kiali's trace details compare a trace with similar ones; the dock said only its own duration, so
+    whether 60 ms was slow for this request could not be read off it. The traces listed that began at
+    the same operation are its measure: how much slower or faster than their mean, and than how many."""
+    from meshdesk.sources.tracing import TempoClient
+    from tests.tempo_emulator import TempoEmulator
+
+    with TempoEmulator([bookinfo_trace(_us(60), trace_id="a" * 32), bookinfo_trace(_us(120), trace_id="b" * 32),
+                        bookinfo_trace(_us(180), trace_id="c" * 32, slow_ms=50)]) as tempo:
+        client = TempoClient(tempo.url)
+        view = _view(qtbot, client)
+        try:
+            view.set_target(tr.TraceTarget(tr.TARGET_APP, "bookinfo", "reviews", "reviews"))
+            with qtbot.waitSignal(view.loaded, timeout=10000):
+                view.show()
+            durations = {t.trace_id: t.duration_us for t in view.found.traces}  # type: ignore[union-attr]
+            assert durations["c" * 32] > durations["a" * 32] == durations["b" * 32]
+            slow_row = next(r for r in range(3) if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole + 1) == "c" * 32)
+            with qtbot.waitSignal(view.traceShown, timeout=10000) as shown:
+                view.table.selectRow(slow_row)
+            others = [durations["a" * 32], durations["b" * 32]]
+            diff = shown.args[0].duration_us - sum(others) / 2
+            said = view.detail_title.text()
+            assert (f"Beside the 2 other traces listed that began at the same operation: "
+                    f"{tr.duration_text(diff)} slower than their mean ({tr.duration_text(sum(others) / 2)}), "
+                    "slower than all 2 of them") in said
+            fast_row = next(r for r in range(3) if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole + 1) == "a" * 32)
+            with qtbot.waitSignal(view.traceShown, timeout=10000):
+                view.table.selectRow(fast_row)
+            assert "faster than their mean" in view.detail_title.text()
+            assert "faster than 1 of them" in view.detail_title.text()
+        finally:
+            view.shutdown()
+            client.close()

@@ -57,6 +57,7 @@ from meshdesk.mesh.traces import (
     TraceQuery,
     TraceSet,
     TraceTarget,
+    against_similar,
     duration_text,
     parse_tags,
     stats,
@@ -786,7 +787,9 @@ class TracesView(QWidget):
         self.detail_title.setText(
             f"{trace.name}\nTrace {trace.trace_id}: started {started_text(trace.start_us)}, "
             f"{trace_duration_text(trace)}, {span_count_text(trace)} spans{errors}; "
-            f"services: {', '.join(trace.services) or 'none named'}" + (f"\n{reading}" if reading else ""))
+            f"services: {', '.join(trace.services) or 'none named'}"
+            + (f"\n{similar}" if (similar := against_similar(trace, self.found.traces if self.found else ())) else "")
+            + (f"\n{reading}" if reading else ""))
         parents: dict[str, QTreeWidgetItem] = {}
         first_error: QTreeWidgetItem | None = None
         for _depth, span in trace.ordered():
