@@ -425,9 +425,10 @@ class TempoClient(JaegerClient):
                        f"{_span_words(searched)} of the {_span_words(asked)} asked")
 
     def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
-        """As :meth:`JaegerClient.find_traces`, from Tempo's search answer alone (one request): each trace
-        outlined (start, duration, root) with the target's spans that matched, up to
-        ``spans_per_span_set`` of them; :meth:`trace` reads one whole when it is opened."""
+        """As :meth:`JaegerClient.find_traces`, from Tempo's search answer alone (one request; two when a
+        span set came back full): each trace outlined (start, duration, root) with the target's spans that
+        matched, up to ``spans_per_span_set`` of them; :meth:`trace` reads one whole when it is opened. A
+        Tempo without select() (before 2.2) has each trace read whole at once (see :meth:`_read_whole`)."""
         def stop() -> None:
             if cancelled is not None and cancelled():
                 raise Cancelled("Cancelled")
