@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,6 +92,40 @@ def test_snapshot_through_kubeconfig_and_service_proxy(tls_emulator: KubeEmulato
         assert all("/proxy/" in p for _, p in emu.calls[before:])
     finally:
         source.close()
+
+
+def test_a_replayed_snapshot_records_when_its_inventory_was_read(
+        kube_emulator: KubeEmulator, shared_dir: Path,  # noqa: F811
+        prometheus_server: PrometheusServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A graph replayed an hour back has that hour's telemetry and the workloads and Istio config as read
+    now: the snapshot records when the inventory was read (the cluster's present), and `meshdesk graph
+    --snapshot` says it, the file having said only the replayed moment."""
+    from datetime import datetime
+
+    from meshdesk.commands.graph import main as graph_main
+    from meshdesk.sources.snapshot import save_snapshot
+
+    def moment_of(text: str) -> float:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    _mesh(kube_emulator, shared_dir, prometheus_server.url)
+    source = ClusterSource(kube_emulator.api_client(), context="emu")
+    past = prometheus_server.query_time - 3600
+    try:
+        snap = source.snapshot(GraphRequest(namespaces=("bookinfo",), queryTime=past))
+    finally:
+        source.close()
+    assert snap.samples and snap.inventory is not None
+    assert moment_of(snap.meta["takenAt"]) == past
+    read = moment_of(snap.meta["inventoryAt"])
+    assert read >= prometheus_server.query_time  # the present, not the moment replayed
+    path = tmp_path / "replayed.json"
+    save_snapshot(snap, path)
+    capsys.readouterr()
+    assert graph_main(["--snapshot", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert f"meshdesk graph: the snapshot's traffic is of {time.strftime('%Y-%m-%d %H:%M', time.gmtime(past))} UTC; " \
+           f"its workloads and Istio config were read at {time.strftime('%Y-%m-%d %H:%M', time.gmtime(read))} UTC\n" in err
 
 
 def test_rejected_token_never_shows(kube_emulator: KubeEmulator, tmp_path: Path,

@@ -467,6 +467,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"meshdesk graph: the graph could not be built: {e}", file=sys.stderr)
         return 1
     sys.stdout.write(rendered)
+    if a.snapshot and snap.inventory is not None:
+        from meshdesk.mesh.snapshot import inventory_read_apart
+
+        apart = inventory_read_apart(snap.meta)
+        if apart is not None:
+            # saved while replaying: the traffic is of that moment, the workloads and config of another
+            print(f"meshdesk graph: the snapshot's traffic is of {apart[0]}; its workloads and Istio config "
+                  f"were read at {apart[1]}", file=sys.stderr)
     if snap.inventory is not None:
         # what RBAC kept from the inventory (a namespace's pods, VirtualServices...) is missing from the
         # graph's health, badges and idle nodes: said as meshdesk inventory and validate say it

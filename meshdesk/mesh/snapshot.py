@@ -8,9 +8,11 @@ Reading and writing files lives in ``meshdesk.sources.snapshot``; this module on
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from meshdesk.mesh.inventory import Inventory
@@ -22,6 +24,10 @@ FORMAT_VERSION = 1
 # object's spec). Far deeper data can still be parsed, but copying or writing it again (dataclasses,
 # the YAML and JSON writers) recurses a few frames per level and exhausts Python's stack.
 MAX_NESTING = 64
+# How far apart (seconds) the moment of a snapshot's telemetry and the reading of its inventory may be
+# before a reader is told: a snapshot saved while replaying holds the traffic of the replayed moment and
+# the workloads and Istio config as they were read then, now. A live read takes both within seconds.
+INVENTORY_APART_S = 60
 
 
 class SnapshotFormatError(ValueError):
@@ -98,6 +104,42 @@ class Snapshot:
                 raise SnapshotFormatError(f"its 'inventory' is invalid: {e}") from e
         meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
         return Snapshot(request, samples, inventory, str(obj.get("name") or ""), dict(meta or {}), warnings)
+
+
+def moment_of(value: Any) -> float | None:
+    """A time a snapshot's ``meta`` records (``takenAt``, ``inventoryAt``) as unix seconds: a number, or an
+    ISO time with its zone ("2026-11-28T01:47:55Z"); None when there is none or it cannot be read (a
+    time without a zone is some machine's local time)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) and value > 0 else None
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    return at.timestamp() if at.tzinfo is not None else None
+
+
+def moment_text(seconds: float) -> str:
+    """A moment as a person reads it: "2026-11-28 01:47 UTC"."""
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def inventory_read_apart(meta: Mapping[str, Any]) -> tuple[str, str] | None:
+    """When a snapshot's inventory was read at another time than its telemetry is of (more than
+    :data:`INVENTORY_APART_S` apart: one saved while replaying), the two as a person reads them
+    (telemetry's, inventory's); None when they agree or either is not recorded."""
+    taken = moment_of(meta.get("takenAt") or meta.get("taken_at"))
+    read = moment_of(meta.get("inventoryAt"))
+    if taken is None or read is None or abs(read - taken) <= INVENTORY_APART_S:
+        return None
+    try:
+        return moment_text(taken), moment_text(read)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 _DRAWN_NOT_TELEMETRY = ("which holds the graph as it was drawn, not the telemetry it was drawn from: open the "

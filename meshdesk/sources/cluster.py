@@ -288,6 +288,10 @@ class ClusterSource:
                                 # present (Prometheus' clock), not this machine's clock that may be off
                                 "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                          time.gmtime(request.queryTime or self.now()))}
+        if inventory is not None:
+            # when the workloads and Istio config were read: the present, also when the telemetry is of a
+            # replayed moment (a file said only that moment, and a reader took the inventory for its)
+            meta["inventoryAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.now()))
         if inventory is not None and inventory.hidden:
             meta["hidden"] = dict(inventory.hidden)
         return Snapshot(request=request, samples=samples, inventory=inventory, name=self.context, meta=meta,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from meshdesk.mesh.inventory import Namespace
 from meshdesk.mesh.request import GraphRequest
-from meshdesk.mesh.snapshot import Snapshot
+from meshdesk.mesh.snapshot import Snapshot, inventory_read_apart
 from meshdesk.sources.base import SourceInfo
 
 
@@ -33,10 +33,17 @@ class SnapshotSource:
 
     def info(self) -> SourceInfo:
         meta = self._snap.meta or {}
+        apart = inventory_read_apart(meta)
+        # a snapshot saved while replaying: its traffic is of that moment, its workloads and config of
+        # when it was saved (the file said the one moment, and a colleague took the inventory for its)
+        read = ""
+        if apart is not None:  # (the day once when both are of one day: the status bar is short)
+            taken, inventory = apart
+            read = f"; inventory read {inventory[11:] if inventory[:10] == taken[:10] else inventory}"
         return SourceInfo(
             context=f"snapshot {self.path.name}",
             cluster=str(meta.get("cluster") or self._snap.request.cluster),
-            prometheus=f"none (offline snapshot, taken {self.taken() or 'at an unknown time'})",
+            prometheus=f"none (offline snapshot, taken {self.taken() or 'at an unknown time'}{read})",
             live=False,
         )
 

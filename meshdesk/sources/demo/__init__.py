@@ -148,6 +148,8 @@ class DemoCluster:
                                 # as a live snapshot says it (a number here and a time there confused readers)
                                 "takenAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(now))),
                                 "traffic": running}
+        if inventory is not None:  # (as a cluster's: read now, also when the traffic is of a replayed moment)
+            meta["inventoryAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(self._clock())))
         return Snapshot(request=request, samples=samples, inventory=inventory, name="demo", meta=meta)
 
     def close(self) -> None:
