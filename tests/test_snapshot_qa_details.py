@@ -5,11 +5,15 @@ the demo mesh, real files, the real command line through its main."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from meshdesk.commands.graph import main as graph_main
+from meshdesk.mesh.graph.model import BOX_CLUSTER, BOX_NAMESPACE, NODE_BOX
 from meshdesk.sources.snapshot import load_snapshot
 from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
 
@@ -73,3 +77,47 @@ def test_a_snapshot_saved_while_replaying_says_when_its_inventory_was_read(qtbot
     assert w.status_prometheus.text() == f"Prometheus: none (offline snapshot, taken {utc(DEMO_NOW)})"
     code, _out, err = graph_cli(capsys, "--snapshot", str(live))
     assert code == 0 and "read at" not in err
+
+
+def _boxes_of_kiali(stdout: str) -> set[tuple[str, str]]:
+    nodes = json.loads(stdout)["elements"]["nodes"]
+    return {(n["data"]["isBox"], n["data"].get("namespace", "")) for n in nodes if n["data"].get("isBox")}
+
+
+def _boxes_in_window(graph: Any) -> set[tuple[str, str]]:
+    return {(n.box, n.namespace if n.box != BOX_CLUSTER else "") for n in graph.nodes.values()
+            if n.node_type == NODE_BOX}
+
+
+@pytest.mark.parametrize("box_by", [[], None, ["namespace"], ["app"]],
+                         ids=["empty", "missing", "namespace", "app-of-a-workload-graph"])
+def test_a_snapshot_is_boxed_in_the_window_as_the_command_line_boxes_it(qtbot, demo_window, tmp_path,  # type: ignore[no-untyped-def]
+                                                                        capsys, box_by: list[str] | None) -> None:
+    """Snapshots of the first versions ask for no boxes (`boxBy: []`, or no boxBy). As Kiali reads such a
+    request (its graph options default to no boxes), `meshdesk graph --snapshot F --format kiali` drew
+    none; the window drew a box per namespace, by its own Display toggles. Both now draw what the file
+    asks for, and the same numbers."""
+    path = tmp_path / "two.json"
+    code, _out, err = graph_cli(capsys, "--demo", "-n", "shop", "-n", "hello", "--save-snapshot", str(path))
+    assert code == 0, err
+    obj = json.loads(path.read_text())
+    if box_by is None:
+        del obj["request"]["boxBy"]
+    else:
+        obj["request"]["boxBy"] = box_by
+    if box_by == ["app"]:  # (an app graph is boxed by app whatever it asks; a workload graph when asked)
+        obj["request"]["graphType"] = "workload"
+    path.write_text(json.dumps(obj))
+
+    code, out, err = graph_cli(capsys, "--snapshot", str(path), "--format", "kiali")
+    assert code == 0, err
+    expected = _boxes_of_kiali(out)
+    assert {kind for kind, _ns in expected} == ({"app", BOX_NAMESPACE} if box_by == ["namespace"] else {"app"})
+
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.edges))
+    assert w.toolbar.choices.boxes  # the window's own choice, on by default as in Kiali's page
+    opened(qtbot, w, path)
+    graph = shown(qtbot, w, lambda g: _boxes_in_window(g) == expected)
+    assert w.toolbar.choices.boxes == (box_by == ["namespace"])
+    assert len(graph.edges) == len(json.loads(out)["elements"]["edges"])

@@ -1183,7 +1183,11 @@ class MainWindow(QMainWindow):
                             idle_nodes=saved.includeIdleNodes, idle_edges=saved.includeIdleEdges,
                             operation_nodes=operations, waypoints=saved.showWaypoints,
                             ambient_traffic=saved.ambientTraffic, rate_http=saved.rateHttp,
-                            rate_grpc=saved.rateGrpc, rate_tcp=saved.rateTcp, **extra)
+                            rate_grpc=saved.rateGrpc, rate_tcp=saved.rateTcp,
+                            # its boxes as Kiali reads its request (none asked: none drawn, Kiali's default),
+                            # as `meshdesk graph --snapshot` draws it: the window's own toggles boxed the
+                            # namespaces of a file that asked for none
+                            boxes="namespace" in saved.boxBy, cluster_boxes="cluster" in saved.boxBy, **extra)
         if saved.node is not None:
             self.set_focus(saved.node)
 

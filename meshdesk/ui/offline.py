@@ -110,7 +110,10 @@ class SnapshotSource:
                       extensions=saved.extensions,
                       # judged as whoever saved it saw it (their cluster's Kiali tolerances); one saved with
                       # Kiali's defaults by the window's general ones
-                      healthRates=saved.healthRates or request.healthRates)
+                      healthRates=saved.healthRates or request.healthRates,
+                      # app boxes it asked for (the toolbar has no toggle of them), as the command line draws it
+                      boxBy=request.boxBy + (("app",) if "app" in saved.boxBy and "app" not in request.boxBy
+                                             else ()))
         inventory = self._snap.inventory
         if inventory is not None and request.namespaces:  # the chosen namespaces only, as a live read
             inventory = inventory.within(namespaces)
