@@ -344,3 +344,26 @@ def test_a_read_only_folder_is_named_when_a_snapshot_cannot_be_written_there(tmp
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o755)
+
+
+def test_a_gzip_compressed_snapshot_is_held_to_the_apps_limit_by_its_json(tmp_path: Path) -> None:
+    """A small .json.gz that expands far beyond what the app opens is refused as a JSON that large
+    would be, not read into memory; within the limit it reads as its JSON."""
+    import gzip
+
+    from meshdesk.sources.snapshot import APP_MAX_BYTES
+
+    plain = tmp_path / "shop.json"
+    save_snapshot(snapshot([http("web-v1", "cart-v1", 90)]), plain)
+    packed = tmp_path / "shop.json.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    snap = load_snapshot(packed, regular_only=True, max_bytes=APP_MAX_BYTES)
+    assert snap.samples == load_snapshot(plain).samples and snap.name == "shop"
+    obj = json.loads(plain.read_text())
+    obj["name"] = "x" * 4096  # compresses to a few dozen bytes
+    packed.write_bytes(gzip.compress(json.dumps(obj).encode()))
+    assert packed.stat().st_size < 1024
+    with pytest.raises(SnapshotFileError) as e:
+        load_snapshot(packed, regular_only=True, max_bytes=2048)
+    assert str(e.value).startswith(f"snapshot file {packed} is too large to open (gzip-compressed, its JSON is over "
+                                   "2048 bytes")

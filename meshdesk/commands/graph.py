@@ -391,6 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # "-" is standard output to most tools, and that is where the graph goes: a file named "-" in
         # the current folder is never what was meant
         parser.error("--save-snapshot needs a file name: '-' (standard output) is where the graph is printed")
+    if a.save_snapshot is not None and a.save_snapshot.lower().endswith(".gz"):
+        from meshdesk.sources.snapshot import GZIP_NAME_REFUSED
+
+        parser.error(f"--save-snapshot {a.save_snapshot}: {GZIP_NAME_REFUSED}")
     for attr, option in _NODE_NAMES:
         value = getattr(a, attr)
         if value is not None and not value.strip():

@@ -9,11 +9,14 @@ good file is skipped and counted instead (``Snapshot.warnings``). Files are writ
 from __future__ import annotations
 
 import errno
+import gzip
+import io
 import json
 import math
 import os
 import re
 import stat
+import zlib
 from pathlib import Path
 
 from meshdesk.fileio import (
@@ -40,6 +43,39 @@ APP_MAX_BYTES = 512 * 1024 * 1024
 STREAM_MAX_BYTES = APP_MAX_BYTES
 _PARSE_SHARING_FROM = 1024 * 1024  # characters of JSON parsed at once below this (a few ms)
 _LEADING_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _gunzip(data: bytes, limit: int | None) -> bytes:
+    """The bytes ``data`` (gzip, one member or more) hold, at most ``limit`` of them (None: any number):
+    more raises :class:`_TooLarge`. A stream cut short raises EOFError, damaged data OSError or zlib.error."""
+    out = bytearray()
+    with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as fh:
+        while True:
+            chunk = fh.read(4 * 1024 * 1024)
+            if not chunk:
+                return bytes(out)
+            out += chunk
+            if limit is not None and len(out) > limit:
+                raise _TooLarge
+
+
+# a snapshot is written as plain JSON (a name ending in .gz would hold what gunzip refuses)
+GZIP_NAME_REFUSED = ("snapshots are written as plain JSON, so a name ending in .gz would not hold what it says: "
+                     "name it .json (gzip it afterwards to make it smaller; meshdesk opens a .json.gz)")
 
 
 def _size_text(size: int) -> str:
@@ -97,6 +133,23 @@ def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
     except OSError as e:
         why = e.strerror or str(e)
         raise bad(f"it cannot be read: {why}", f"cannot be read: {why}") from None
+    if raw[:2] == _GZIP_MAGIC:
+        # a snapshot compressed with gzip (a big mesh's shrinks some tenfold): read as its JSON, by what it
+        # holds rather than its name. Its JSON is held to the size the file would be held to uncompressed
+        # (the app's limit; a pipe's), so a small file that expands without end is refused, not read.
+        cap = max_bytes if max_bytes is not None else (None if regular_only or _is_regular(p) else STREAM_MAX_BYTES)
+        try:
+            raw = _gunzip(raw, cap)
+        except _TooLarge:
+            shown = _size_text(cap or 0)
+            raise bad(f"it is too large (gzip-compressed, its JSON is over {shown}; meshdesk opens snapshots of up "
+                      f"to {shown})", f"is too large to open (gzip-compressed, its JSON is over {shown}; meshdesk "
+                      f"opens snapshots of up to {shown})") from None
+        except (OSError, EOFError, zlib.error) as e:
+            why = ("it ends before its compressed data does, so it may have been cut short (a copy or download "
+                   "that did not finish)") if isinstance(e, EOFError) else f"its compressed data is damaged ({e})"
+            raise bad(f"a gzip file that cannot be decompressed: {why}",
+                      f"is a gzip file that cannot be decompressed: {why}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -140,8 +193,16 @@ def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
         what = short_words(str(e))
         raise bad(f"not a snapshot: {what}", f"is not a snapshot: {what}") from None
     if not snap.name:
-        snap.name = p.stem
+        snap.name = snapshot_stem(p)
     return snap
+
+
+def snapshot_stem(path: str | os.PathLike[str]) -> str:
+    """A snapshot file's name without its extension: ``shop`` of ``shop.json`` and of ``shop.json.gz``."""
+    name = Path(path).name
+    if name.lower().endswith(".gz") and len(name) > 3:
+        name = name[:-3]
+    return Path(name).stem
 
 
 def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
@@ -156,6 +217,8 @@ def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
     def cannot(reason: str) -> SnapshotWriteError:
         return SnapshotWriteError(str(path), reason, f"cannot write snapshot file {path}: {reason}")
 
+    if Path(path).name.lower().endswith(".gz"):
+        raise cannot(GZIP_NAME_REFUSED)
     obj = snapshot.to_json()
     for sample in obj.get("samples", []):
         value = sample.get("value")

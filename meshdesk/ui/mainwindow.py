@@ -54,6 +54,7 @@ from meshdesk.sources.base import (
     Timeout,
     Unreachable,
 )
+from meshdesk.sources.snapshot import snapshot_stem
 from meshdesk.sources.writes import PENDING_TEXT
 from meshdesk.store.layouts import (
     SNAPSHOT_META_KEY,
@@ -858,7 +859,7 @@ class MainWindow(QMainWindow):
 
     def _choose_snapshot(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a snapshot", self._snapshot_folder(),
-                                              "Snapshots (*.json);;All files (*)")
+                                              "Snapshots (*.json *.json.gz);;All files (*)")
         if path:
             self.open_snapshot(path)
 
@@ -1650,7 +1651,7 @@ class MainWindow(QMainWindow):
             if opened is not None:
                 # a snapshot shown (its namespaces narrowed, say) is saved beside its file, by its file's
                 # name: the whole path made one name ("snapshot-home-alice-Downloads-shop.json-<time>")
-                shown, folder = Path(opened).stem, str(Path(opened).parent)
+                shown, folder = snapshot_stem(opened), str(Path(opened).parent)
             name = re.sub(r"[^A-Za-z0-9._-]+", "-", shown).strip("-") or "mesh"
             suggested = f"{name}-{taken}.json"
             path, _ = QFileDialog.getSaveFileName(self, "Save snapshot",
