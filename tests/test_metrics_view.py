@@ -1431,3 +1431,53 @@ def test_the_charts_are_one_tab_stop_and_the_arrows_move_between_them(qtbot: QtB
     QTest.keyRelease(QApplication.focusWidget(), Qt.Key.Key_Shift)
     assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
     view.shutdown()
+
+
+def test_a_view_not_yet_shown_makes_no_chart_and_shows_what_it_was_told_when_it_is(
+        qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    """The charts are made when the view is first shown (they took a second of the window's start in a
+    hidden dock): what it was told meanwhile - a target, its answer, a failed refresh after it - is what
+    the charts show then, as if they had been there all along."""
+    server, answers = stub
+    view = MetricsView(PrometheusMetrics(PrometheusClient(server.url, timeout=5.0), clock=lambda: END), poll_ms=0)
+    qtbot.addWidget(view)
+    view.clock = lambda: END
+    view.resize(1000, 800)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):  # hidden, it still fetches what it is given
+        view.set_target(MetricsTarget.workload("shop", "reviews-v2"))
+    answers.status = 503
+    with qtbot.waitSignal(view.failed, timeout=20000):
+        view.refresh()
+    assert [w for w in QApplication.allWidgets() if isinstance(w, MetricChart) and view.isAncestorOf(w)] == []
+    result = view.last_result
+    assert result is not None
+    view.show()
+    qtbot.waitExposed(view)
+    chart = next(c for c in view.findChildren(MetricChart) if c.key == "request_volume")
+    assert chart.isVisible()
+    assert sorted(v for _, v in chart.data().values()) == \
+        sorted(list(line.values) for line in result.chart_lines("request_volume"))
+    assert chart.status_text.startswith("Metrics refresh failed - showing data from ")
+    assert view.title.text() == "workload shop/reviews-v2 (inbound)"
+    view.shutdown()
+
+
+def test_a_view_that_says_metrics_are_not_available_makes_no_chart(qtbot: QtBot) -> None:
+    """An offline snapshot's Metrics view says once that there are none: shown, it makes no chart to stand
+    hidden behind that; given a source and a target again, it charts them."""
+    view = MetricsView(poll_ms=0)
+    qtbot.addWidget(view)
+    view.set_source(None, unavailable="Not available in an offline snapshot")
+    view.resize(1000, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.notice.isVisible() and view.notice.text() == "Not available in an offline snapshot"
+    assert view.findChildren(MetricChart) == []
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    view.set_source(DemoMetrics(demo))
+    assert not view.notice.isVisible()
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.set_target(MetricsTarget.workload("shop", "reviews-v2"))
+    chart = next(c for c in view.findChildren(MetricChart) if c.key == "request_volume")
+    qtbot.waitUntil(lambda: chart.isVisible() and bool(chart.data()), timeout=5000)
+    view.shutdown()

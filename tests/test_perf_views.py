@@ -13,6 +13,7 @@ from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE
 from meshdesk.mesh.metrics import MetricsTarget
 from meshdesk.ui.lists import SERVICES, WORKLOADS
 from meshdesk.ui.mainwindow import DEMO, MainWindow
+from meshdesk.ui.metrics_view import NO_TARGET
 from meshdesk.ui.perf_views import PerformanceViews
 from tests.ui_helpers import extra_threads
 
@@ -564,3 +565,48 @@ def test_a_choice_is_named_for_what_it_chooses(qtbot: QtBot) -> None:
         w.toolbar.replay_action.setChecked(False)
         perf.shutdown()
         w.close()
+
+
+def test_the_metrics_charts_are_made_when_the_dock_is_first_shown(qtbot: QtBot) -> None:
+    """The window opens without making the Metrics dock's two dozen charts (a second of its start) while
+    the dock is hidden; shown after a node was selected meanwhile, it charts that node at once, as if
+    the charts had been there all along. The sparklines are made when a selection shows them."""
+    import argparse
+
+    from meshdesk.ui.app import make_window
+    from meshdesk.ui.charts import MetricChart
+    from tests.ui_helpers import open_windows
+
+    opts = argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["shop"], snapshot=None)
+    windows = open_windows(qtbot, lambda: make_window(opts))
+    w = next(windows)()
+    perf = w.extensions[0]
+    dock = perf.docks["Metrics"]
+    qtbot.waitUntil(lambda: w.graph is not None, timeout=20000)
+    assert dock.isHidden()
+    assert perf.metrics.findChildren(MetricChart) == []
+    assert perf.sparklines.findChildren(MetricChart) == []
+    graph = w.graph
+    node = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
+    assert node is not None
+    with qtbot.waitSignal(perf.metrics.refreshed, timeout=20000):  # fetched while hidden, as before
+        w.view.select([node.id])
+    assert perf.metrics.findChildren(MetricChart) == [], "a hidden dock makes no chart"
+    assert len(perf.sparklines.findChildren(MetricChart)) == 4  # shown under the details with the selection
+    qtbot.waitUntil(lambda: bool(perf.sparklines.charts["request_volume"].data()), timeout=20000)
+    dock.show()
+    dock.raise_()
+    qtbot.waitUntil(lambda: perf.metrics.isVisible(), timeout=5000)
+    charts = {c.key: c for c in perf.metrics.findChildren(MetricChart)}
+    assert len(charts) == len(perf.metrics.charts)
+    assert perf.metrics.title.text() == "app shop/reviews v2 (inbound)"  # the selected node
+    shown = [k for k, c in charts.items() if c.isVisible()]
+    assert "request_volume" in shown and "proxy_uptime" not in shown  # the request charts, not the proxy's
+    result = perf.metrics.last_result
+    assert result is not None and result.target == perf.metrics.target
+    drawn = charts["request_volume"].data()
+    assert drawn and sorted(values for _, values in drawn.values()) == \
+        sorted(list(line.values) for line in result.chart_lines("request_volume"))
+    assert charts["request_volume"].status.text() != NO_TARGET
+    w.close()
+    next(windows, None)

@@ -246,10 +246,15 @@ class _ChartsController(QWidget):
         super().__init__(parent)
         self.source = source
         self.target: MetricsTarget | None = None
-        colours: dict[str, str] = {}  # one colour per split value across the charts
-        self.charts: dict[str, MetricChart] = {k: MetricChart(k, compact=compact, colours=colours)
-                                               for k in chart_keys}
-        self.colours = colours
+        self.colours: dict[str, str] = {}  # one colour per split value across the charts
+        # the charts are made when first needed (shown, or read through ``charts``): two dozen pyqtgraph
+        # plots took a second of the window's start though the dock was hidden or said "not available";
+        # until then the state below (target, last answer, what all charts say) is kept, and drawn on them
+        # when they are made
+        self._chart_keys = tuple(chart_keys)
+        self._compact = compact
+        self._charts: dict[str, MetricChart] | None = None
+        self._said_on_all: tuple[str, bool] | None = None  # (a status every chart says, with no lines)
         # the charts are one Tab stop, the arrows move between them
         self.chart_stops = ChartStops(self._chart_sequence, self.chart_columns, self)
         self.last_result: MetricsResult | None = None
@@ -275,7 +280,58 @@ class _ChartsController(QWidget):
 
     def _chart_sequence(self) -> list[MetricChart]:
         """The charts in the order they are laid out (the arrows' order)."""
-        return list(self.charts.values())
+        return list(self._made().values())
+
+    @property
+    def charts(self) -> dict[str, MetricChart]:
+        """The charts by key, made now if they were not yet (they are made when the view is first shown)."""
+        if self._charts is None:
+            self._make_charts()
+        assert self._charts is not None
+        return self._charts
+
+    def _made(self) -> dict[str, MetricChart]:
+        """The charts made so far (none before the view was first shown or ``charts`` read)."""
+        return self._charts if self._charts is not None else {}
+
+    def _make_charts(self) -> None:
+        """Make the charts, lay them out, and draw on them what they would show had they been there all
+        along: the last answer and what was said on every chart since (no source, no target, a failure)."""
+        self._charts = {k: MetricChart(k, compact=self._compact, colours=self.colours, parent=self)
+                        for k in self._chart_keys}
+        self._lay_out_charts()
+        # Tab reaches them where they are laid out, not after every widget made before them (the end)
+        before: QWidget = self._tab_before_charts()
+        for chart in self._chart_sequence():
+            QWidget.setTabOrder(before, chart.plot)
+            before = chart.plot
+        if self.last_result is not None:
+            self._draw_result(self.last_result, 0.0, replay=True)
+        if self._said_on_all is not None:
+            text, empty = self._said_on_all
+            self._say_on_all(text, empty=empty)
+        self.chart_stops.restop()
+
+    def _lay_out_charts(self) -> None:
+        """Put the just made charts in the view's layout (each kind of view has its own)."""
+
+    def _tab_before_charts(self) -> QWidget:
+        """The widget Tab goes from to the charts."""
+        return self
+
+    def _charts_needed(self) -> bool:
+        """Whether the charts would be seen if the view were shown (not when a notice stands in their place)."""
+        return True
+
+    def _say_on_all(self, text: str, *, empty: bool = False) -> None:
+        """Every chart says ``text`` (``empty``: with no lines, the range's times on the axis); kept for
+        charts made later."""
+        self._said_on_all = (text, empty)
+        span = self._span_now() if empty and self._charts else None
+        for c in self._made().values():
+            if span is not None:
+                c.set_lines([], span)  # (empty already) the range's times on the axis, not 1970's first second
+            c.set_status(text)
 
     # what to fetch now: the full view's range, step and split, or the sparklines' fixed window
     spec: Callable[[], MetricsSpec]  # each kind of view defines it
@@ -340,11 +396,8 @@ class _ChartsController(QWidget):
     @Slot()
     def refresh(self) -> None:
         if self.source is None or self.target is None:
-            span = self._span_now()
-            for c in self.charts.values():
-                c.set_lines([], span)  # (empty already) the range's times on the axis, not 1970's first second
-                c.set_status((self.unavailable or "No metrics source") if self.source is None
-                             else self.no_target_text or NO_TARGET)
+            self._say_on_all((self.unavailable or "No metrics source") if self.source is None
+                             else self.no_target_text or NO_TARGET, empty=True)
             return
         self.fetcher.request(self.source, self.target, self.spec())
 
@@ -359,6 +412,8 @@ class _ChartsController(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         """Shown again (its dock tab chosen) after polls were skipped while hidden: what it shows may be
         from long ago, so refresh now rather than at the next tick."""
+        if self._charts is None and self._charts_needed():
+            self._make_charts()  # first shown: the charts are needed now
         super().showEvent(event)
         interval = self.timer.interval() / 1000 if self.timer.isActive() else 0
         if interval and self.last_good_at is not None and not self.fetcher.busy \
@@ -378,7 +433,8 @@ class _ChartsController(QWidget):
         self.last_good_at = self.shown_at = None
         self.chart_good_at.clear()
         self.colours.clear()  # a new target's lines take their colours afresh
-        for c in self.charts.values():
+        self._said_on_all = None
+        for c in self._made().values():
             c.set_lines([])
             c.reset_view()
             c.set_status("")
@@ -392,8 +448,7 @@ class _ChartsController(QWidget):
             slow = getattr(self.source, "slow_text", SLOW_PROMETHEUS)
             if slow:
                 since = f" - showing data from {clock_text(self.shown_at)}" if self.shown_at else ""
-                for c in self.charts.values():
-                    c.set_status(f"{slow}{since}")
+                self._say_on_all(f"{slow}{since}")
             return
         self.refresh()
 
@@ -412,12 +467,22 @@ class _ChartsController(QWidget):
         # in replay the data is of the replayed moment, not of when it was fetched
         now = self.shown_at = result.end if result.spec.end else self.last_good_at
         self.last_error = ""
+        self._said_on_all = None
+        for key in result.lines:
+            if key not in result.errors:
+                self.chart_good_at[key] = now
+        self._draw_result(result, moved)
+        self.refreshed.emit(result)
+
+    def _draw_result(self, result: MetricsResult, moved: float, *, replay: bool = False) -> None:
+        """Each chart made shows its lines of ``result`` (``moved``: how far the charts' end moved, for a
+        zoom to follow); ``replay``: the charts were just made, with no earlier lines to keep."""
         grid = result.spec.grid(result.end)
         span = (grid[0], grid[-1]) if grid else None  # what a chart without any line shows on its time axis
-        for key, chart in self.charts.items():
+        for key, chart in self._made().items():
             lines = result.chart_lines(key)
             if key in result.errors:
-                kept = self.chart_good_at.get(key)
+                kept = None if replay else self.chart_good_at.get(key)
                 if kept is not None:
                     # a query of this chart timed out or was refused: keep what it showed, and say so
                     chart.set_status(f"Query failed: {result.errors[key]} - showing data from {clock_text(kept)}")
@@ -425,8 +490,6 @@ class _ChartsController(QWidget):
                 chart.set_lines(lines, span)
                 chart.set_status(f"Query failed: {result.errors[key]}")
                 continue
-            if key in result.lines:
-                self.chart_good_at[key] = now
             chart.set_lines(lines, span)
             chart.move_view(moved)
             if span is not None:
@@ -440,7 +503,6 @@ class _ChartsController(QWidget):
                 chart.set_status(self._no_data_text(result, key))
             else:
                 chart.set_status(self._chart_note(result, key))
-        self.refreshed.emit(result)
 
     def _unscraped(self, result: MetricsResult) -> None:
         """A proxy target with no series at all: Prometheus does not scrape the proxies (the full view
@@ -469,11 +531,8 @@ class _ChartsController(QWidget):
                 (asked.range_s, asked.step_s, asked.split, asked.charts):
             # the lines are of another range, step or split than the selectors say: not kept under them
             self._clear()
-        for c in self.charts.values():
-            if self.shown_at is not None:
-                c.set_status(f"{what} - showing data from {clock_text(self.shown_at)}")
-            else:
-                c.set_status(f"{what}: {text}")
+        self._say_on_all(f"{what} - showing data from {clock_text(self.shown_at)}" if self.shown_at is not None
+                         else f"{what}: {text}")
         self.failed.emit(text)
 
 
@@ -637,6 +696,11 @@ class MetricsView(_ChartsController):
             self.notice.style().polish(self.notice)
         self.notice.setVisible(bool(text))
         self._scroll.setVisible(not text)
+        if not text and self._charts is None and self.isVisible():
+            self._make_charts()  # the notice gave way to the charts, in sight
+
+    def _charts_needed(self) -> bool:
+        return not (self.unavailable or self._reason)  # "Not available in an offline snapshot": no chart needed
 
     def set_workload(self, workload: Workload | None) -> None:
         """The workload of the selection (or None), whose pods' proxies the Envoy proxy choice charts; its
@@ -712,16 +776,26 @@ class MetricsView(_ChartsController):
         if order == self.chart_order:
             return
         self.chart_order = order
-        for key, chart in self.charts.items():
+        if self._charts is not None:  # (not made yet: laid out in this order when they are)
+            self._lay_out_charts()
+            self.chart_stops.restop()
+
+    def _lay_out_charts(self) -> None:
+        charts = self._made()
+        for chart in charts.values():
             self._grid.removeWidget(chart)  # (not in the grid yet: nothing happens)
-            chart.setVisible(key in order)
-        for i, key in enumerate(order):
-            self._grid.addWidget(self.charts[key], i // self.chart_columns, i % self.chart_columns)
-        self.chart_stops.restop()
+        for i, key in enumerate(self.chart_order):
+            self._grid.addWidget(charts[key], i // self.chart_columns, i % self.chart_columns)
+        for key, chart in charts.items():
+            chart.setVisible(key in self.chart_order)
+
+    def _tab_before_charts(self) -> QWidget:
+        return self.refresh_button  # (the last of the choices above them)
 
     def _chart_sequence(self) -> list[MetricChart]:
         order = getattr(self, "chart_order", ())  # (none yet while the charts are made)
-        return [self.charts[k] for k in order] + [c for k, c in self.charts.items() if k not in order]
+        charts = self._made()
+        return [charts[k] for k in order] + [c for k, c in charts.items() if k not in order]
 
     def _unscraped(self, result: MetricsResult) -> None:
         if result.target.kind != KIND_PROXY:
@@ -759,7 +833,7 @@ class MetricsView(_ChartsController):
     def _spec_changed(self) -> None:
         self.fetcher.cancel()
         self.chart_good_at.clear()  # what the charts show is of the old range, step or split
-        for c in self.charts.values():
+        for c in self._made().values():
             c.reset_view()  # a new range: follow the data again
         self.refresh()
 
@@ -847,8 +921,12 @@ class SparklinePanel(_ChartsController):
         self.direction_label.setStyleSheet("color: gray")
         self.direction_label.hide()
         layout.addWidget(self.direction_label)
-        for c in self.charts.values():
-            layout.addWidget(c, 1)  # the strip's height is shared alike, whichever chart has data
+        self._layout = layout
+
+    def _lay_out_charts(self) -> None:
+        for key, c in self._made().items():
+            self._layout.addWidget(c, 1)  # the strip's height is shared alike, whichever chart has data
+            c.setVisible(key in self.shown_charts)
 
     def spec(self) -> MetricsSpec:
         return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=self.shown_charts, end=self.end)
@@ -887,7 +965,7 @@ class SparklinePanel(_ChartsController):
             self.fetcher.cancel()
             self.target = None
             self._clear()
-        for key, chart in self.charts.items():
+        for key, chart in self._made().items():
             chart.setVisible(key in shown)
         self.no_target_text = "" if target is not None else selection_reason(graph, ids)
         self.set_target(target)
