@@ -610,3 +610,32 @@ def test_the_metrics_charts_are_made_when_the_dock_is_first_shown(qtbot: QtBot) 
     assert charts["request_volume"].status.text() != NO_TARGET
     w.close()
     next(windows, None)
+
+
+def test_the_window_opens_without_importing_pyqtgraph(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """pyqtgraph and numpy took most of a second of the window's start for charts in docks not shown:
+    a fresh process opens the demo's window without them, and imports them when the Metrics dock is
+    first shown (its charts made then)."""
+    import os
+    import subprocess
+    import sys
+
+    child = (
+        "import argparse, sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from meshdesk.ui.app import make_window\n"
+        "w = make_window(argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=None,"
+        " snapshot=None))\n"
+        "w.show(); app.processEvents()\n"
+        "print('at start:', 'pyqtgraph' in sys.modules, 'numpy' in sys.modules)\n"
+        "dock = w.extensions[0].docks['Metrics']; dock.show(); app.processEvents()\n"
+        "from meshdesk.ui.charts import MetricChart\n"
+        "print('metrics shown:', 'pyqtgraph' in sys.modules, len(w.extensions[0].metrics.findChildren(MetricChart)))\n"
+        "w.quick_exit = True; w.close()\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MESHDESK_CONFIG_DIR=str(tmp_path))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", child], env=env, cwd=root, capture_output=True, text=True,
+                         timeout=120, check=True).stdout.splitlines()
+    assert "at start: False False" in out
+    assert "metrics shown: True 21" in out

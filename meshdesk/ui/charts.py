@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import html
 import math
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Slot
-from PySide6.QtGui import QColor, QKeyEvent
-from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from meshdesk.mesh.metrics import CHARTS_BY_KEY, Line
+from meshdesk.ui.chart_stops import CHART_KEYS_SPOKEN, ChartStops, clock_text  # noqa: F401 - (were here)
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
             "#7f7f7f", "#bcbd22")
@@ -101,10 +101,6 @@ def _three_digits(value: float) -> str:
     decimals = max(0, 2 - math.floor(math.log10(abs(value))))
     text = f"{value:,.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def clock_text(t: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(t))
 
 
 class PercentAxis(pg.AxisItem):
@@ -387,88 +383,3 @@ class MetricChart(QWidget):
         self.hover.setVisible(True)
 
 
-CHART_KEYS_SPOKEN = "the arrow keys, Home and End move between the charts"
-
-
-class ChartStops(QObject):
-    """A set of charts as one Tab stop: Tab stopped at every chart, so Tab through the Metrics view took
-    dozens of presses. One chart at a time takes Tab (the last one the keyboard or a click was on, else
-    the first shown); the arrow keys move between the charts as they are laid out (``columns`` to a
-    row), Home and End to the first and last. Each chart keeps its name for a screen reader, and its
-    description says which of how many it is and how to move on."""
-
-    def __init__(self, charts: Callable[[], Sequence[MetricChart]], columns: int, parent: QObject) -> None:
-        super().__init__(parent)
-        self._charts = charts  # the charts in their order (shown or not)
-        self.columns = columns
-        self._current: MetricChart | None = None
-        self._watched: set[int] = set()
-        self.restop()
-
-    def shown(self) -> list[MetricChart]:
-        """The charts in the layout now (not hidden themselves), in their order."""
-        return [c for c in self._charts() if not c.isHidden()]
-
-    @property
-    def current(self) -> MetricChart | None:
-        """The chart Tab stops at."""
-        shown = self.shown()
-        return self._current if self._current in shown else (shown[0] if shown else None)
-
-    def restop(self) -> None:
-        """Give Tab to the current chart alone (after charts were shown, hidden or put in another order)."""
-        shown = self.shown()
-        current = self.current
-        for chart in self._charts():
-            if id(chart) not in self._watched:
-                self._watched.add(id(chart))
-                chart.installEventFilter(self)
-                chart.plot.installEventFilter(self)
-            chart.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus if chart is current else Qt.FocusPolicy.ClickFocus)
-            if chart in shown:
-                chart.plot.setAccessibleDescription(
-                    f"Chart {shown.index(chart) + 1} of {len(shown)}; {CHART_KEYS_SPOKEN}")
-
-    def move(self, key: int) -> bool:
-        """Put the keyboard on the chart ``key`` (an arrow, Home, End) leads to from the current one;
-        False for another key."""
-        shown = self.shown()
-        current = self.current
-        if current is None:
-            return False
-        at = shown.index(current)
-        steps = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -self.columns, Qt.Key.Key_Down: self.columns}
-        if key in steps:
-            to = at + steps[Qt.Key(key)]
-            if not 0 <= to < len(shown):
-                return True  # at an edge of the grid: the keyboard stays
-        elif key == Qt.Key.Key_Home:
-            to = 0
-        elif key == Qt.Key.Key_End:
-            to = len(shown) - 1
-        else:
-            return False
-        chart = shown[to]
-        self._current = chart
-        self.restop()
-        chart.plot.setFocus(Qt.FocusReason.TabFocusReason)
-        area = chart.parentWidget()
-        while area is not None and not isinstance(area, QScrollArea):
-            area = area.parentWidget()
-        if area is not None:
-            area.ensureWidgetVisible(chart, 0, 0)
-        return True
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind in (QEvent.Type.ShowToParent, QEvent.Type.HideToParent) and isinstance(watched, MetricChart):
-            self.restop()
-        elif kind == QEvent.Type.FocusIn and isinstance(watched, pg.PlotWidget):
-            chart = watched.parentWidget()
-            if isinstance(chart, MetricChart) and chart is not self._current:
-                self._current = chart  # a click, or the keyboard's way back: Tab returns here
-                self.restop()
-        elif kind == QEvent.Type.KeyPress and isinstance(watched, pg.PlotWidget) and isinstance(event, QKeyEvent) \
-                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier and self.move(event.key()):
-            return True
-        return super().eventFilter(watched, event)

@@ -21,7 +21,7 @@ import math
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QShowEvent
@@ -62,9 +62,12 @@ from meshdesk.mesh.metrics import (
 )
 from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.metrics import grid_end
-from meshdesk.ui.charts import ChartStops, MetricChart, clock_text
+from meshdesk.ui.chart_stops import ChartStops, clock_text
 from meshdesk.ui.envoy_view import proxy_pods, why_no_proxy
 from meshdesk.ui.labels import ElidedLabel, NameLabel
+
+if TYPE_CHECKING:
+    from meshdesk.ui.charts import MetricChart  # (imported when the charts are made: pyqtgraph with it)
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -297,6 +300,8 @@ class _ChartsController(QWidget):
     def _make_charts(self) -> None:
         """Make the charts, lay them out, and draw on them what they would show had they been there all
         along: the last answer and what was said on every chart since (no source, no target, a failure)."""
+        from meshdesk.ui.charts import MetricChart  # pyqtgraph and numpy: a second, not spent at the start
+
         self._charts = {k: MetricChart(k, compact=self._compact, colours=self.colours, parent=self)
                         for k in self._chart_keys}
         self._lay_out_charts()

@@ -18,9 +18,8 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QBrush, QCloseEvent, QColor, QGuiApplication, QPainter, QShowEvent
 from PySide6.QtWidgets import (
@@ -66,6 +65,9 @@ from meshdesk.mesh.traces import (
 )
 from meshdesk.sources.base import SourceError
 from meshdesk.ui.envoy_view import _start_worker
+
+if TYPE_CHECKING:
+    from meshdesk.ui.traces_chart import DurationChart as _DurationChart
 
 log = logging.getLogger(__name__)
 
@@ -288,20 +290,16 @@ class TracesView(QWidget):
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
 
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.plot.setObjectName("tracesChart")
-        self.plot.setAccessibleName("Trace durations")
-        self.plot.setBackground(None)
-        self.plot.setLabel("left", "duration", units="ms")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setMinimumHeight(120)
-        self.plot.setMouseEnabled(x=True, y=False)
-        self._brushes = (pg.mkBrush(OK_COLOUR), pg.mkBrush(ERROR_COLOUR))
-        self.scatter = pg.ScatterPlotItem(size=9, hoverable=True, tip=self._point_tip)
-        self.scatter.sigClicked.connect(self._point_clicked)
-        self.plot.addItem(self.scatter)
-        self.chosen_point = pg.ScatterPlotItem(size=15, brush=None, pen=pg.mkPen("#f0ab00", width=2))
-        self.plot.addItem(self.chosen_point)
+        # the chart of durations is made when the view is first shown (or ``plot`` read): pyqtgraph, and
+        # numpy with it, took most of a second of the window's start for a dock not shown; until then
+        # what it would show is kept (the traces' points, the chosen one)
+        self._plot_host = QWidget()
+        self._plot_host.setMinimumHeight(120)
+        self._plot_layout = QVBoxLayout(self._plot_host)
+        self._plot_layout.setContentsMargins(0, 0, 0, 0)
+        self._chart: _DurationChart | None = None
+        self._points: tuple[list[float], list[float], list[bool], list[str]] = ([], [], [], [])
+        self._chosen_at: tuple[float, float] | None = None
 
         self.table = QTableWidget(0, len(TRACE_COLUMNS))
         self.table.setAccessibleName("Traces")
@@ -389,7 +387,7 @@ class TracesView(QWidget):
         detail_layout.addWidget(span_split, 1)
 
         left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.plot)
+        left.addWidget(self._plot_host)
         left.addWidget(self.table)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
@@ -536,6 +534,8 @@ class TracesView(QWidget):
         super().closeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        if self._chart is None:
+            self._make_chart()  # first shown: the chart is needed now
         super().showEvent(event)
         if self._stale:
             self.load()
@@ -555,7 +555,8 @@ class TracesView(QWidget):
     def _forget(self) -> None:
         self.found = None
         self._whole.clear()
-        self.scatter.setData([])
+        self._points = ([], [], [], [])
+        self._draw_points()
         self.table.setRowCount(0)
         self._show_trace(None)
 
@@ -602,12 +603,47 @@ class TracesView(QWidget):
         self.failed.emit(str(error))
 
     def _plot(self, traces: list[Trace]) -> None:
-        xs = [t.start_us / 1e6 for t in traces]
-        ys = [t.duration_us / 1000 for t in traces]
-        # two brushes shared by all points: pyqtgraph tags each brush object it meets the first time, which
-        # costs a quarter of a millisecond per new object (a brush per point froze 500 traces' refresh)
-        brushes = [self._brushes[bool(t.errors)] for t in traces]
-        self.scatter.setData(x=xs, y=ys, brush=brushes, pen=None, data=[t.trace_id for t in traces])
+        self._points = ([t.start_us / 1e6 for t in traces], [t.duration_us / 1000 for t in traces],
+                        [bool(t.errors) for t in traces], [t.trace_id for t in traces])
+        self._draw_points()
+
+    # -- the chart of durations, made when first needed ----------------------------------------------
+    @property
+    def plot(self) -> Any:
+        """The chart's pyqtgraph PlotWidget (made now if it was not yet)."""
+        return self._made_chart().plot
+
+    @property
+    def scatter(self) -> Any:
+        """The traces' points (a pyqtgraph ScatterPlotItem)."""
+        return self._made_chart().scatter
+
+    @property
+    def chosen_point(self) -> Any:
+        """The ring round the chosen trace's point."""
+        return self._made_chart().chosen
+
+    def _made_chart(self) -> _DurationChart:
+        if self._chart is None:
+            self._make_chart()
+        assert self._chart is not None
+        return self._chart
+
+    def _make_chart(self) -> None:
+        from meshdesk.ui.traces_chart import DurationChart
+
+        self._chart = DurationChart(self._point_tip, self._point_clicked)
+        self._plot_layout.addWidget(self._chart.plot)
+        self._draw_points()
+        self._draw_chosen()
+
+    def _draw_points(self) -> None:
+        if self._chart is not None:
+            self._chart.draw_points(*self._points)
+
+    def _draw_chosen(self) -> None:
+        if self._chart is not None:
+            self._chart.draw_chosen(self._chosen_at)
 
     def _fill(self, found: TraceSet) -> None:
         traces = found.traces
@@ -779,10 +815,12 @@ class TracesView(QWidget):
         self.show_in_graph.setEnabled(trace is not None and (not trace.partial or final))
         self.copy_id.setEnabled(trace is not None)
         if trace is None:
-            self.chosen_point.setData([])
+            self._chosen_at = None
+            self._draw_chosen()
             self.detail_title.setText("Choose a trace in the chart or the table to see its spans")
             return
-        self.chosen_point.setData(x=[trace.start_us / 1e6], y=[trace.duration_us / 1000])
+        self._chosen_at = (trace.start_us / 1e6, trace.duration_us / 1000)
+        self._draw_chosen()
         errors = f", {trace.errors} failed" if trace.errors else ""
         self.detail_title.setText(
             f"{trace.name}\nTrace {trace.trace_id}: started {started_text(trace.start_us)}, "
