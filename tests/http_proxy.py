@@ -16,11 +16,12 @@ Usage::
 from __future__ import annotations
 
 import base64
-import contextlib
 import socket
 import socketserver
 import threading
 from collections.abc import Mapping
+
+from tests.socks_proxy import relay
 
 
 class ConnectProxy:
@@ -90,19 +91,5 @@ class ConnectProxy:
             return
         upstream.settimeout(None)
         client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        self._relay(client, upstream)
+        relay(client, upstream, "connect-relay")
 
-    @staticmethod
-    def _relay(client: socket.socket, upstream: socket.socket) -> None:
-        def pump(src: socket.socket, dst: socket.socket) -> None:
-            with contextlib.suppress(OSError):
-                while data := src.recv(65536):
-                    dst.sendall(data)
-            with contextlib.suppress(OSError):
-                dst.shutdown(socket.SHUT_WR)
-
-        back = threading.Thread(target=pump, args=(upstream, client), name="connect-relay", daemon=True)
-        back.start()
-        pump(client, upstream)
-        back.join(timeout=30)
-        upstream.close()

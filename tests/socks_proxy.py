@@ -24,6 +24,22 @@ import threading
 from collections.abc import Mapping
 
 
+def relay(client: socket.socket, upstream: socket.socket, name: str) -> None:
+    """Pass bytes both ways between a proxy's client and the server it asked for, until either side is done."""
+    def pump(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    back = threading.Thread(target=pump, args=(upstream, client), name=name, daemon=True)
+    back.start()
+    pump(client, upstream)
+    back.join(timeout=30)
+    upstream.close()
+
+
 class SocksProxy:
     def __init__(self, hosts: Mapping[str, str] | None = None) -> None:
         self.hosts = dict(hosts or {})
@@ -94,19 +110,5 @@ class SocksProxy:
             client.sendall(b"\x05\x00\x00\x01" + bytes(6))
         except (ConnectionError, OSError, ValueError):
             return
-        self._relay(client, upstream)
+        relay(client, upstream, "socks-relay")
 
-    @staticmethod
-    def _relay(client: socket.socket, upstream: socket.socket) -> None:
-        def pump(src: socket.socket, dst: socket.socket) -> None:
-            with contextlib.suppress(OSError):
-                while data := src.recv(65536):
-                    dst.sendall(data)
-            with contextlib.suppress(OSError):
-                dst.shutdown(socket.SHUT_WR)
-
-        back = threading.Thread(target=pump, args=(upstream, client), name="socks-relay", daemon=True)
-        back.start()
-        pump(client, upstream)
-        back.join(timeout=30)
-        upstream.close()
