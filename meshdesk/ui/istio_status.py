@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QWidget
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.istio_status import (
@@ -34,6 +34,7 @@ from meshdesk.mesh.istio_status import (
     judge,
 )
 from meshdesk.sources.base import PrometheusError, PrometheusNotFound, SourceError, SourceInfo
+from meshdesk.ui.tls_lock import StatusIndicator
 
 ICON_PX = 12
 # Kiali's (PatternFly's) colours for its status: danger, warning, info, success; grey for what is not known
@@ -126,28 +127,16 @@ def tooltip_html(status: IstioStatus, recorded: bool = False) -> str:
     return f"<qt>{head}<table cellspacing='3'>{rows}</table>{notes}</qt>"
 
 
-class IstioStatusIndicator(QWidget):
+class IstioStatusIndicator(StatusIndicator):
     """The status bar's Istio status: hidden until an inventory of a cluster with Istio is shown."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, ICON_PX)
         self.status: IstioStatus | None = None
         self._inventory: Inventory | None = None  # the one ``_judged`` is of
         self._judged: IstioStatus | None = None
         self._recorded = False
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(6, 0, 6, 0)
-        lay.setSpacing(4)
-        self.icon = QLabel()
-        self.icon.setFixedSize(ICON_PX, ICON_PX)
-        self.label = QLabel()
-        lay.addWidget(self.icon)
-        lay.addWidget(self.label)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.hide()
-
-    def text(self) -> str:
-        return self.label.text()
 
     def set_status(self, inventory: Inventory | None, addons: Sequence[ComponentStatus] = (), *,
                    recorded: bool = False) -> None:

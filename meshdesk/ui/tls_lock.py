@@ -51,18 +51,17 @@ def lock_pixmap(kind: str, colour: QColor, size: int = ICON_PX, ratio: float = 1
     return pm
 
 
-class MeshTlsIndicator(QWidget):
-    """The status bar's mesh-wide mTLS: hidden until an inventory says something of it."""
+class StatusIndicator(QWidget):
+    """A status bar's small icon and words (the mTLS lock, the Istio status), hidden until it has
+    something to say."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, icon_px: int = ICON_PX) -> None:
         super().__init__(parent)
-        self.status: MeshTls | None = None
-        self._inventory: Inventory | None = None  # the one ``status`` is of
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 0, 6, 0)
         lay.setSpacing(4)
         self.icon = QLabel()
-        self.icon.setFixedSize(ICON_PX, ICON_PX)
+        self.icon.setFixedSize(icon_px, icon_px)
         self.label = QLabel()
         lay.addWidget(self.icon)
         lay.addWidget(self.label)
@@ -70,6 +69,15 @@ class MeshTlsIndicator(QWidget):
 
     def text(self) -> str:
         return self.label.text()
+
+
+class MeshTlsIndicator(StatusIndicator):
+    """The status bar's mesh-wide mTLS: hidden until an inventory says something of it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.status: MeshTls | None = None
+        self._inventory: Inventory | None = None  # the one ``status`` is of
 
     def set_inventory(self, inventory: Inventory | None) -> None:
         """Show the mesh-wide status of ``inventory`` (nothing when there is none)."""
