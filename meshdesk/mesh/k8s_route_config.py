@@ -10,6 +10,10 @@ else the service itself.
 Everything is checked as the Gateway API's CRDs check it (their patterns, limits and CEL rules) before
 anything is sent; ``http_route_fields`` reads an existing route back into the form's fields and says what
 the form cannot show (a redirect, a mirror, a timeout ...), so such a route is never rewritten losing it.
+
+A GRPCRoute, as Kiali's "K8s GRPC Routing" wizard makes one, has the same parents, hostnames, header
+modifier and backends; its matches are on the gRPC method (service and/or method, Exact or
+RegularExpression) and headers. The same functions build, read and check it, told the kind.
 """
 
 from __future__ import annotations
@@ -31,13 +35,17 @@ from meshdesk.mesh.inventory import (
 )
 from meshdesk.mesh.k8s_gateway_config import hostname_problem
 from meshdesk.mesh.readers import as_dict as _d
-from meshdesk.mesh.routing import RoutingError, _managed, re2_problem, said
+from meshdesk.mesh.routing import RoutingError, _managed, port_protocol, re2_problem, said
 from meshdesk.mesh.security import _taken, name_problem
 
 HTTP_ROUTE = "K8sHTTPRoute"
 ROUTE_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
 KIALI_WIZARD_LABEL = "kiali_wizard"
 WIZARD = "k8s_request_routing"  # the label value Kiali's wizard gives the route
+GRPC_ROUTE = "K8sGRPCRoute"
+GRPC_WIZARD = "k8s_grpc_request_routing"  # the label value Kiali's gRPC wizard gives its GRPCRoute
+# kind -> (the Gateway API's name of it, the label value of Kiali's wizard that writes it)
+ROUTE_KINDS = {HTTP_ROUTE: ("HTTPRoute", WIZARD), GRPC_ROUTE: ("GRPCRoute", GRPC_WIZARD)}
 PATH_TYPES = ("PathPrefix", "Exact", "RegularExpression")
 VALUE_TYPES = ("Exact", "RegularExpression")  # of a header's or query parameter's match
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
@@ -54,6 +62,14 @@ MAX_PATH = 1024
 # HTTPHeaderName: an RFC 7230 token (also what a query parameter's name is checked by)
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$")
 _PATH_CHARS = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+$")
+# GRPCMethodMatch's CEL rules for an Exact match: a (dotted) proto service name, a method name
+_GRPC_SERVICE = re.compile(r"^\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$", re.IGNORECASE)
+_GRPC_METHOD = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+MAX_GRPC_NAME = 1024
+
+
+def shown_route_kind(kind: str) -> str:
+    return ROUTE_KINDS.get(kind, (kind, ""))[0]
 
 
 @dataclass
@@ -72,9 +88,13 @@ class RouteMatch:
     method: str = ""
     headers: list[ValueMatch] = field(default_factory=list)
     query: list[ValueMatch] = field(default_factory=list)
+    # a GRPCRoute's method match: its type ("" for none), the gRPC service and method (either may be "")
+    rpc_type: str = ""
+    rpc_service: str = ""
+    rpc_method: str = ""
 
     def empty(self) -> bool:
-        return not (self.path_type or self.method or self.headers or self.query)
+        return not (self.path_type or self.method or self.headers or self.query or self.rpc_type)
 
 
 @dataclass
@@ -124,8 +144,41 @@ def default_weights(count: int) -> list[int]:
     return weights
 
 
-def service_port(svc: Service) -> int:
+def service_port(svc: Service, kind: str = HTTP_ROUTE) -> int:
+    """The port a route of ``kind`` names the service by: its first, or for a GRPCRoute its first gRPC port
+    (appProtocol grpc or a name grpc*, as Istio reads it) when it has one."""
+    if kind == GRPC_ROUTE:
+        grpc = [p.port for p in svc.ports if port_protocol(p) == "grpc"]
+        if grpc:
+            return grpc[0]
     return svc.ports[0].port if svc.ports else 80
+
+
+def grpc_ports(svc: Service) -> list[str]:
+    """The service's ports Istio reads as gRPC (appProtocol grpc, or a name grpc or grpc-*), by name."""
+    return [p.name or str(p.port) for p in svc.ports if port_protocol(p) == "grpc"]
+
+
+def rpc_method_problem(m: RouteMatch) -> str:
+    """Why a GRPCRoute's method match is not one the Gateway API's CRD takes ("" when it is)."""
+    if m.rpc_type not in VALUE_TYPES:
+        return f"method match type {said(m.rpc_type)} is not one of {', '.join(VALUE_TYPES)}"
+    if not m.rpc_service and not m.rpc_method:
+        return "a method match needs a gRPC service or a method (or both)"
+    for what, value in (("service", m.rpc_service), ("method", m.rpc_method)):
+        if len(value) > MAX_GRPC_NAME:
+            return f"a gRPC {what} is at most {MAX_GRPC_NAME} characters ({len(value)} given)"
+        if not value:
+            continue
+        if m.rpc_type == "RegularExpression":
+            if problem := re2_problem(value):
+                return f"the gRPC {what} {said(value)} is not a regular expression ({problem})"
+        elif not (_GRPC_SERVICE if what == "service" else _GRPC_METHOD).match(value):
+            return (f"the gRPC service {said(value)} is not a service name (dotted words of letters, digits and '_', "
+                    "such as helloworld.Greeter)" if what == "service" else
+                    f"the gRPC method {said(value)} is not a method name (letters, digits and '_', not starting with a "
+                    "digit, such as SayHello)")
+    return ""
 
 
 def _value_match_problem(what: str, m: ValueMatch) -> str:
@@ -172,7 +225,14 @@ def path_problem(path_type: str, path: str) -> str:
     return ""
 
 
-def match_problem(m: RouteMatch) -> str:
+def match_problem(m: RouteMatch, kind: str = HTTP_ROUTE) -> str:
+    if kind == GRPC_ROUTE:
+        if m.path_type or m.method or m.query:
+            return "a GRPCRoute matches on the gRPC method and headers only (no path, HTTP method or query)"
+        if m.rpc_type and (problem := rpc_method_problem(m)):
+            return problem
+    elif m.rpc_type:
+        return "an HTTPRoute has no gRPC method match"
     if m.path_type and (problem := path_problem(m.path_type, m.path)):
         return problem
     if m.method and m.method not in METHODS:
@@ -211,11 +271,11 @@ def header_changes_problem(changes: Sequence[HeaderChange]) -> str:
     return ""
 
 
-def rule_problem(rule: RouteRule) -> str:
+def rule_problem(rule: RouteRule, kind: str = HTTP_ROUTE) -> str:
     if len(rule.matches) > MAX_MATCHES:
         return f"a rule takes at most {MAX_MATCHES} matches ({len(rule.matches)} given)"
     for i, m in enumerate(rule.matches, 1):
-        if problem := match_problem(m):
+        if problem := match_problem(m, kind):
             return f"match {i}: {problem}" if len(rule.matches) > 1 else problem
     if problem := header_changes_problem(rule.header_changes):
         return problem
@@ -247,6 +307,9 @@ def _match_spec(m: RouteMatch) -> dict[str, Any]:
         out["queryParams"] = [_value_spec(q) for q in m.query]
     if m.method:
         out["method"] = m.method
+    if m.rpc_type:
+        out["method"] = {"type": m.rpc_type, **({"service": m.rpc_service} if m.rpc_service else {}),
+                         **({"method": m.rpc_method} if m.rpc_method else {})}
     return out
 
 
@@ -268,9 +331,10 @@ def _rule_spec(rule: RouteRule) -> dict[str, Any]:
 
 
 def build_http_route(name: str, svc: Service, *, mesh: bool, gateways: Sequence[tuple[str, str]],
-                     hostnames: Sequence[str], rules: Sequence[RouteRule], mesh_port: int | None = 0) -> IstioObject:
+                     hostnames: Sequence[str], rules: Sequence[RouteRule], mesh_port: int | None = 0,
+                     kind: str = HTTP_ROUTE) -> IstioObject:
     """The HTTPRoute ``name`` in the service's namespace, its parents the Service (``mesh``) and
-    ``gateways`` ((namespace, name) of Gateway API Gateways); raises RoutingError saying what is wrong.
+    ``gateways`` ((namespace, name) of Gateway API Gateways); a GRPCRoute when ``kind`` says so; raises RoutingError saying what is wrong.
     ``mesh_port``: the Service parent's port (0: the service's first; None: none, as an edited route had)."""
     if problem := name_problem(name):
         raise RoutingError(problem)
@@ -291,13 +355,13 @@ def build_http_route(name: str, svc: Service, *, mesh: bool, gateways: Sequence[
     if len(rules) > MAX_RULES:
         raise RoutingError(f"a route has at most {MAX_RULES} rules ({len(rules)} given)")
     for i, rule in enumerate(rules, 1):
-        if problem := rule_problem(rule):
+        if problem := rule_problem(rule, kind):
             raise RoutingError(f"rule {i}: {problem}" if len(rules) > 1 else problem)
     parents: list[dict[str, Any]] = []
     if mesh:
         parent: dict[str, Any] = {"group": "", "kind": "Service", "name": svc.name}
         if mesh_port is not None:
-            parent["port"] = mesh_port or service_port(svc)
+            parent["port"] = mesh_port or service_port(svc, kind)
         parents.append(parent)
     for ns, gw in gateways:
         parents.append({"name": gw, **({"namespace": ns} if ns != svc.namespace else {})})
@@ -305,8 +369,8 @@ def build_http_route(name: str, svc: Service, *, mesh: bool, gateways: Sequence[
     if hostnames:
         spec["hostnames"] = list(hostnames)
     spec["rules"] = [_rule_spec(r) for r in rules]
-    return IstioObject(HTTP_ROUTE, name, svc.namespace, ROUTE_API_VERSION, spec,
-                       _managed({KIALI_WIZARD_LABEL: WIZARD}))
+    return IstioObject(kind, name, svc.namespace, ROUTE_API_VERSION, spec,
+                       _managed({KIALI_WIZARD_LABEL: ROUTE_KINDS[kind][1]}))
 
 
 def _concerns(route: IstioObject, svc: Service, names: set[str]) -> bool:
@@ -325,12 +389,12 @@ def _concerns(route: IstioObject, svc: Service, names: set[str]) -> bool:
     return False
 
 
-def http_routes_of(inv: Inventory, svc: Service) -> list[IstioObject]:
-    """The HTTPRoutes of the service's namespace that concern it: its Service is their parent, or they send
-    to it or to its versions' Services. Those meshdesk made first, then by name."""
+def http_routes_of(inv: Inventory, svc: Service, kind: str = HTTP_ROUTE) -> list[IstioObject]:
+    """The HTTPRoutes (GRPCRoutes, by ``kind``) of the service's namespace that concern it: its Service is
+    their parent, or they send to it or to its versions' Services. Those meshdesk made first, then by name."""
     names = {svc.name, *(s.name for s in version_services(inv, svc))}
-    found = [r for r in inv.istio_objects(HTTP_ROUTE, svc.namespace) if _concerns(r, svc, names)]
-    return sorted(found, key=lambda r: (r.labels.get(KIALI_WIZARD_LABEL) != WIZARD, r.name))
+    found = [r for r in inv.istio_objects(kind, svc.namespace) if _concerns(r, svc, names)]
+    return sorted(found, key=lambda r: (r.labels.get(KIALI_WIZARD_LABEL) != ROUTE_KINDS[kind][1], r.name))
 
 
 def _value_fields(raw: Any, at: str, out: list[str]) -> list[ValueMatch]:
@@ -345,10 +409,13 @@ def _value_fields(raw: Any, at: str, out: list[str]) -> list[ValueMatch]:
     return found
 
 
-def http_route_fields(spec: Any, namespace: str = "") -> tuple[dict[str, Any], list[str]]:
-    """What the form shows of an HTTPRoute's ``spec`` (parents, hostnames, rules) and what it cannot, by
-    path: a parent of another kind or a section name, another filter (a redirect, a URL rewrite, a mirror),
-    a backend of another kind or namespace, a timeout, a session persistence ..."""
+def http_route_fields(spec: Any, namespace: str = "", kind: str = HTTP_ROUTE) -> tuple[dict[str, Any], list[str]]:
+    """What the form shows of an HTTPRoute's (or, by ``kind``, a GRPCRoute's) ``spec`` (parents, hostnames,
+    rules) and what it cannot, by path: a parent of another kind or a section name, another filter (a
+    redirect, a URL rewrite, a mirror), a backend of another kind or namespace, a timeout, a session
+    persistence ..."""
+    grpc = kind == GRPC_ROUTE
+    match_keys = ("headers", "method") if grpc else ("path", "headers", "queryParams", "method")
     out: list[str] = []
     if not isinstance(spec, dict):
         return {}, ["spec (not a mapping)"]
@@ -391,8 +458,19 @@ def http_route_fields(spec: Any, namespace: str = "") -> tuple[dict[str, Any], l
             if not isinstance(m, dict):
                 out.append(f"{mat} (not a mapping)")
                 continue
-            out += [f"{mat}.{k}" for k in m if k not in ("path", "headers", "queryParams", "method")]
-            match = RouteMatch(method=str(m.get("method") or ""))
+            out += [f"{mat}.{k}" for k in m if k not in match_keys]
+            match = RouteMatch()
+            method = m.get("method")
+            if grpc and method is not None:
+                if not isinstance(method, dict) or set(method) - {"type", "service", "method"} or \
+                        method.get("type", "Exact") not in VALUE_TYPES or \
+                        not all(isinstance(method.get(k, ""), str) for k in ("service", "method")):
+                    out.append(f"{mat}.method (the form knows Exact and RegularExpression matches)")
+                else:
+                    match.rpc_type = str(method.get("type", "Exact"))
+                    match.rpc_service, match.rpc_method = method.get("service", ""), method.get("method", "")
+            elif method is not None:
+                match.method = str(method)
             path = m.get("path")
             if path is not None:
                 if not isinstance(path, dict) or set(path) - {"type", "value"} or \
@@ -402,15 +480,16 @@ def http_route_fields(spec: Any, namespace: str = "") -> tuple[dict[str, Any], l
                     match.path_type = str(path.get("type", "PathPrefix"))
                     match.path = str(path.get("value", "/"))
             match.headers = _value_fields(m.get("headers") or [], f"{mat}.headers", out)
-            match.query = _value_fields(m.get("queryParams") or [], f"{mat}.queryParams", out)
+            if not grpc:
+                match.query = _value_fields(m.get("queryParams") or [], f"{mat}.queryParams", out)
             rule.matches.append(match)
         for j, f in enumerate(raw.get("filters") or []):
             fat = f"{at}.filters[{j}]"
             modifier = f.get("requestHeaderModifier") if isinstance(f, dict) else None
             if not isinstance(f, dict) or f.get("type") != "RequestHeaderModifier" or set(f) - {
                     "type", "requestHeaderModifier"} or not isinstance(modifier, dict):
-                kind = f.get("type") if isinstance(f, dict) else None
-                out.append(f"{fat} ({kind or 'a filter'}: the form knows RequestHeaderModifier only)")
+                filter_type = f.get("type") if isinstance(f, dict) else None
+                out.append(f"{fat} ({filter_type or 'a filter'}: the form knows RequestHeaderModifier only)")
                 continue
             for op in modifier:
                 if op not in HEADER_OPS:
@@ -442,15 +521,16 @@ def http_route_fields(spec: Any, namespace: str = "") -> tuple[dict[str, Any], l
 
 
 def http_route_misfit(route: IstioObject, svc: Service) -> str:
-    """Why the form cannot edit ``route`` for ``svc`` without losing something ("" when it can)."""
-    fields, unknown = http_route_fields(route.spec, route.namespace)
+    """Why the form cannot edit ``route`` (an HTTPRoute or a GRPCRoute) for ``svc`` without losing something
+    ("" when it can)."""
+    fields, unknown = http_route_fields(route.spec, route.namespace, route.kind)
     others = [n for n, _port in fields.get("mesh") or [] if n != svc.name]
     if others:
         unknown.append(f"the Service {others[0]} as a parent")
     if not unknown:
         return ""
     shown = ", ".join(unknown[:4]) + (f" and {len(unknown) - 4} more" if len(unknown) > 4 else "")
-    return (f"The form cannot show all of HTTPRoute {route.namespace}/{route.name}: it has {shown}, which the form "
+    return (f"The form cannot show all of {shown_route_kind(route.kind)} {route.namespace}/{route.name}: it has {shown}, which the form "
             "does not know, and saving from the form would drop it. Edit it as YAML instead (Istio config dock, "
             "Edit).")
 
@@ -458,13 +538,14 @@ def http_route_misfit(route: IstioObject, svc: Service) -> str:
 def http_route_plan(inv: Inventory, route: IstioObject, *, editing: bool = False) -> ChangePlan:
     """Create ``route`` (a name already taken is refused); the notes say what a person should know: the
     Gateways' namespaces, a VirtualService Istio would have to choose between, weights all 0."""
+    shown = shown_route_kind(route.kind)
     if not editing:
         try:
-            _taken(inv, HTTP_ROUTE, route.namespace, route.name)
+            _taken(inv, route.kind, route.namespace, route.name)
         except RoutingError as e:
-            raise RoutingError(str(e).replace(HTTP_ROUTE, "HTTPRoute", 1)) from None
+            raise RoutingError(str(e).replace(route.kind, shown, 1)) from None
     spec = _d(route.spec)
-    plan = ChangePlan(f"HTTPRoute {route.namespace}/{route.name} with {len(spec.get('rules') or [])} "
+    plan = ChangePlan(f"{shown} {route.namespace}/{route.name} with {len(spec.get('rules') or [])} "
                       f"rule{'s' if len(spec.get('rules') or []) != 1 else ''}")
     known = {(g.namespace, g.name) for g in inv.k8s_gateways}
     for ref in spec.get("parentRefs") or []:
@@ -522,6 +603,12 @@ def keep_route_spellings(spec: dict[str, Any], before: Any, namespace: str) -> d
         for match, was in zip(rule.get("matches") or [], old_matches, strict=False):
             if _same_ref(was.get("path"), match.get("path"), {"type": "PathPrefix", "value": "/"}):
                 match["path"] = copy.deepcopy(was["path"])
+            method, was_method = match.get("method"), was.get("method")  # a GRPCRoute's method match
+            if _same_ref(was_method, method, {"type": "Exact"}):
+                match["method"] = copy.deepcopy(was_method)
+            elif isinstance(method, dict) and isinstance(was_method, dict) and "type" not in was_method and \
+                    method.get("type") == "Exact":  # its type left out as read, when only the names change
+                del method["type"]
             for key in ("headers", "queryParams"):
                 for i, entry in enumerate(match.get(key) or []):
                     same = next((o for o in was.get(key) or [] if _same_ref(o, entry, {"type": "Exact"})), None)

@@ -732,7 +732,8 @@ def form_misfit(kind: str, spec: Any) -> str:
     reader: Callable[[Any], tuple[Any, list[str]]] = {
         "AuthorizationPolicy": authorization_policy_fields, "RequestAuthentication": request_authentication_fields,
         "Gateway": gateway_fields, "K8sGateway": k8s_gateway_fields,
-        "K8sReferenceGrant": reference_grant_fields, "K8sHTTPRoute": http_route_fields}.get(kind, sidecar_fields)
+        "K8sReferenceGrant": reference_grant_fields, "K8sHTTPRoute": http_route_fields,
+        "K8sGRPCRoute": lambda s: http_route_fields(s, "", "K8sGRPCRoute")}.get(kind, sidecar_fields)
     _, unknown = reader(spec)
     if not unknown:
         return ""
