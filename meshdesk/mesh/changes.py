@@ -1300,10 +1300,10 @@ def _added_by_others(inv: Inventory, o: IstioObject) -> list[str]:
             [f"mtls {k}" for k in (mtls if isinstance(mtls, dict) else {}) if k != "mode"]
     if o.kind == "ServiceEntry":
         return [k for k in spec if k not in (*SERVICE_ENTRY_FIELDS, "addresses")]  # exportTo, workloadSelector...
-    if o.kind == "K8sHTTPRoute":
+    if o.kind in ("K8sHTTPRoute", "K8sGRPCRoute"):
         from meshdesk.mesh.k8s_route_config import http_route_fields  # (it builds on this module)
 
-        return http_route_fields(spec, o.namespace)[1]  # what its form does not write (a redirect, a timeout ...)
+        return http_route_fields(spec, o.namespace, o.kind)[1]  # what its form does not write (a redirect, a timeout ...)
     if o.kind == "K8sGateway":
         from meshdesk.mesh.k8s_gateway_config import k8s_gateway_fields  # (it builds on this module)
 
@@ -1336,10 +1336,11 @@ def routing_objects_of(inv: Inventory, svc: Service) -> list[IstioObject]:
     bound = {gateway_ref(str(g), vs.namespace) for vs in out if vs.kind == "VirtualService"
              for g in vs.spec.get("gateways") or () if g != "mesh"}
     out += [g for g in managed_objects(inv) if g.kind == "Gateway" and (g.namespace, g.name) in bound]
-    # the HTTPRoutes its "K8s request routing" form wrote (Kiali's wizard deletes its route too)
-    from meshdesk.mesh.k8s_route_config import http_routes_of  # (it builds on this module)
+    # the HTTPRoutes and GRPCRoutes its "K8s request routing" and "K8s gRPC routing" forms wrote (Kiali's
+    # wizards delete their routes too)
+    from meshdesk.mesh.k8s_route_config import ROUTE_KINDS, http_routes_of  # (it builds on this module)
 
-    out += [r for r in http_routes_of(inv, svc) if is_managed(r)]
+    out += [r for kind in ROUTE_KINDS for r in http_routes_of(inv, svc, kind) if is_managed(r)]
     return out
 
 
@@ -1350,10 +1351,11 @@ def no_routing_to_delete(inv: Inventory, svc: Service) -> str:
     """Why "Delete traffic routing" has nothing to delete for ``svc`` (meshdesk made none of its routing),
     naming the VirtualService and DestinationRule it has all the same (someone else's, such as those
     Kiali's wizards made) and where they are deleted."""
-    from meshdesk.mesh.k8s_route_config import http_routes_of  # (it builds on this module)
+    from meshdesk.mesh.k8s_route_config import ROUTE_KINDS, http_routes_of  # (it builds on this module)
 
     _routing, vs, dr = current_routing(inv, svc)
-    theirs = [o for o in (vs, dr, *http_routes_of(inv, svc)) if o is not None and not is_managed(o)]
+    routes = [r for kind in ROUTE_KINDS for r in http_routes_of(inv, svc, kind)]
+    theirs = [o for o in (vs, dr, *routes) if o is not None and not is_managed(o)]
     text = f"meshdesk created no traffic routing for service {svc.name}."
     if not theirs:
         return text

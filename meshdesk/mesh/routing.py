@@ -2303,7 +2303,7 @@ def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionC
 
 
 # the Gateway API kinds meshdesk's forms create (Kiali's names)
-WRITTEN_GATEWAY_API_KINDS = ("K8sGateway", "K8sReferenceGrant", "K8sHTTPRoute")
+WRITTEN_GATEWAY_API_KINDS = ("K8sGateway", "K8sReferenceGrant", "K8sHTTPRoute", "K8sGRPCRoute")
 
 
 def managed_objects(inv: Inventory, namespace: str | None = None) -> list[IstioObject]:
