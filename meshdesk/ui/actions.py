@@ -42,7 +42,14 @@ from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.k8s_gateway_config import REFERENCE_GRANT, gateway_api_missing
-from meshdesk.mesh.k8s_route_config import HTTP_ROUTE, http_route_misfit, http_routes_of
+from meshdesk.mesh.k8s_route_config import (
+    GRPC_ROUTE,
+    HTTP_ROUTE,
+    ROUTE_KINDS,
+    http_route_misfit,
+    http_routes_of,
+    shown_route_kind,
+)
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.routing import (
     current_routing,
@@ -82,7 +89,7 @@ from meshdesk.ui.dialogs.forms import (
     TrafficShiftingForm,
 )
 from meshdesk.ui.dialogs.k8s_gateway_forms import K8sGatewayForm, ReferenceGrantForm
-from meshdesk.ui.dialogs.k8s_route_forms import HTTPRouteForm
+from meshdesk.ui.dialogs.k8s_route_forms import route_form_class
 from meshdesk.ui.dialogs.security_forms import AuthorizationPolicyForm, SidecarForm
 
 log = logging.getLogger(__name__)
@@ -101,11 +108,11 @@ REQUEST_AUTH_NEEDS = [("create", "RequestAuthentication")]
 GATEWAY_NEEDS = [("create", "Gateway")]
 K8S_GATEWAY_NEEDS = [("create", "K8sGateway")]  # the Kubernetes Gateway API's (gateway.networking.k8s.io)
 REFERENCE_GRANT_NEEDS = [("create", "K8sReferenceGrant")]
-HTTP_ROUTE_NEEDS = [("create", "K8sHTTPRoute")]  # editing one: ("update", "K8sHTTPRoute")
 REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("delete", "ServiceEntry"),
                  ("delete", "PeerAuthentication"), ("delete", "AuthorizationPolicy"), ("delete", "Sidecar"),
                  ("delete", "Gateway"), ("delete", "RequestAuthentication"), ("delete", "K8sGateway"),
-                 ("delete", "K8sReferenceGrant"), ("delete", "K8sHTTPRoute")]  # a Gateway meshdesk made for a service's routes (Gateways action)
+                 ("delete", "K8sReferenceGrant"), ("delete", "K8sHTTPRoute"),
+                 ("delete", "K8sGRPCRoute")]  # a Gateway meshdesk made for a service's routes (Gateways action)
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
 NAMESPACE_ACTIONS = ("injection", "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
                      "sidecar", "request-authentication", "gateway", "k8s-gateway", "reference-grant",
@@ -300,6 +307,7 @@ class ActionsController(QObject):
                 spec.problem = mesh_route_problem(inventory, svc, title)
             out.append(spec)
         out.append(self._http_route_spec(svc, inventory, tcp))
+        out.append(self._http_route_spec(svc, inventory, tcp, GRPC_ROUTE))
         made = routing_objects_of(inventory, svc)
         # the rights to delete what it deletes: a Gateway meshdesk made for the service's routes too
         needs = [*DELETE_ROUTING_NEEDS, *(("delete", k) for k in sorted({o.kind for o in made})
@@ -312,21 +320,30 @@ class ActionsController(QObject):
         return out
 
     @staticmethod
-    def _http_route_spec(svc: Service, inv: Inventory, tcp: bool) -> ActionSpec:
-        """Kiali's "K8s Request Routing": the service's HTTPRoute, opened to be edited when it has one."""
-        routes = http_routes_of(inv, svc)
+    def _http_route_spec(svc: Service, inv: Inventory, tcp: bool, kind: str = HTTP_ROUTE) -> ActionSpec:
+        """Kiali's "K8s Request Routing" (its "K8s GRPC Routing" for ``kind`` GRPC_ROUTE): the service's
+        HTTPRoute (GRPCRoute), opened to be edited when it has one. As in Kiali, a service routed by one of
+        the two kinds (or by a VirtualService) has the other's form off."""
+        routes = http_routes_of(inv, svc, kind)
         route = routes[0] if routes else None
-        text = f"K8s request routing (HTTPRoute {route.name})…" if route is not None else "K8s request routing…"
-        spec = ActionSpec("k8s-request-routing", text, svc.namespace,
-                          [("update", HTTP_ROUTE)] if route is not None else HTTP_ROUTE_NEEDS,
-                          _route_form(svc, route))
+        shown = shown_route_kind(kind)
+        title = route_form_class(kind).title
+        text = f"{title} ({shown} {route.name})…" if route is not None else f"{title}…"
+        key = "k8s-grpc-routing" if kind == GRPC_ROUTE else "k8s-request-routing"
+        spec = ActionSpec(key, text, svc.namespace, [("update", kind)] if route is not None else [("create", kind)],
+                          _route_form(svc, route, kind))
         _routing, vs, _dr = current_routing(inv, svc)
-        if problem := gateway_api_missing(inv, HTTP_ROUTE):
+        other = next((r for k in ROUTE_KINDS if k != kind for r in http_routes_of(inv, svc, k)), None)
+        if problem := gateway_api_missing(inv, kind):
             spec.problem = problem
         elif tcp:
-            spec.problem = http_only_reason(svc, "K8s request routing")
+            spec.problem = http_only_reason(svc, title)
         elif route is not None:
             spec.problem = http_route_misfit(route, svc)
+        elif other is not None:
+            spec.problem = (f"Service {svc.namespace}/{svc.name} is routed by {shown_route_kind(other.kind)} "
+                            f"{other.namespace}/{other.name}: edit that one ({route_form_class(other.kind).title}), "
+                            f"or delete its traffic routing first, to write a {shown} instead.")
         elif vs is not None and routes_service(vs, svc):
             spec.problem = (f"Service {svc.namespace}/{svc.name} is routed by VirtualService {vs.namespace}/{vs.name}. "
                             "Istio routes a service's requests by a VirtualService or by a Gateway API route, not "
@@ -680,12 +697,12 @@ def _edit_form(cls: Callable[..., ActionForm], obj: IstioObject, graph: Any = No
     return make
 
 
-def _route_form(svc: Service, route: IstioObject | None) -> Callable[[Inventory], ActionForm]:
+def _route_form(svc: Service, route: IstioObject | None, kind: str = HTTP_ROUTE) -> Callable[[Inventory], ActionForm]:
     def make(inv: Inventory) -> ActionForm:
         fresh = route
         if route is not None:  # as the inventory the dialog opens with has it
-            fresh = next((r for r in inv.istio_objects(HTTP_ROUTE, route.namespace) if r.name == route.name), route)
-        return HTTPRouteForm(inv, _fresh(inv, svc), editing=fresh)
+            fresh = next((r for r in inv.istio_objects(kind, route.namespace) if r.name == route.name), route)
+        return route_form_class(kind)(inv, _fresh(inv, svc), editing=fresh)
     return make
 
 

@@ -3,6 +3,9 @@ wizard does: where the route applies (the Service itself for the mesh's requests
 Gateway API the cluster has), hostnames, and rules of matches, a request header modifier and weighted
 backends (the Services of the service's versions, else the service). An HTTPRoute the service has already
 opens in it to be edited; one with what the form cannot show is refused, saying what would be lost.
+
+The same form, told so, writes a service's GRPCRoute as Kiali's "K8s GRPC Routing" wizard does: its matches
+are on the gRPC method (a service and/or a method, exact or a regular expression) and headers.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
@@ -31,7 +35,9 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.changes import ChangePlan
 from meshdesk.mesh.inventory import Inventory, IstioObject, Service
 from meshdesk.mesh.k8s_route_config import (
+    GRPC_ROUTE,
     HEADER_OPS,
+    HTTP_ROUTE,
     MAX_MATCHES,
     MAX_RULES,
     MAX_WEIGHT,
@@ -44,6 +50,7 @@ from meshdesk.mesh.k8s_route_config import (
     ValueMatch,
     build_http_route,
     default_weights,
+    grpc_ports,
     http_route_fields,
     http_route_misfit,
     http_route_plan,
@@ -59,6 +66,7 @@ from meshdesk.ui.dialogs.security_forms import BoxList, _Editing
 
 ANY_PATH = "(any path)"
 ANY_METHOD = "(any method)"
+ANY_RPC = "(any gRPC method)"
 
 
 def _lines(edit: QPlainTextEdit) -> list[str]:
@@ -104,25 +112,50 @@ def header_change_lines(changes: list[HeaderChange]) -> str:
 
 
 class MatchBox(QGroupBox):
-    """One match of a rule: a path, a method, headers and query parameters (all must match)."""
+    """One match of a rule: a path, a method, headers and query parameters (all must match); of a
+    GRPCRoute's rule (``grpc``): the gRPC method (service and/or method) and headers."""
 
-    def __init__(self, changed: Callable[[], None], parent: QWidget | None = None) -> None:
+    def __init__(self, changed: Callable[[], None], parent: QWidget | None = None, *, grpc: bool = False) -> None:
         super().__init__("Match", parent)
+        self.grpc = grpc
         form = QFormLayout(self)
+        self.rpc_type = QComboBox()
+        self.rpc_type.setObjectName("routeRpcType")
+        self.rpc_type.addItems([ANY_RPC, "Exact", "RegularExpression"])
+        self.rpc_service = QLineEdit()
+        self.rpc_service.setObjectName("routeRpcService")
+        self.rpc_service.setPlaceholderText("service, e.g. helloworld.Greeter (empty: any)")
+        self.rpc_method = QLineEdit()
+        self.rpc_method.setObjectName("routeRpcMethod")
+        self.rpc_method.setPlaceholderText("method, e.g. SayHello (empty: any)")
+        if grpc:
+            # as tall as its two rows: the rule's free space is not handed to it
+            self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+            row = QHBoxLayout()
+            row.addWidget(self.rpc_type)
+            row.addWidget(self.rpc_service, 2)
+            row.addWidget(self.rpc_method, 1)
+            form.addRow("gRPC method", row)
+        for edit in (self.rpc_service, self.rpc_method):
+            edit.setEnabled(False)
+            edit.textChanged.connect(changed)
+        self.rpc_type.currentTextChanged.connect(lambda _t: self._rpc_enabled())
+        self.rpc_type.currentTextChanged.connect(changed)
         self.path_type = QComboBox()
         self.path_type.setObjectName("routePathType")
         self.path_type.addItems([ANY_PATH, *PATH_TYPES])
         self.path = QLineEdit()
         self.path.setObjectName("routePath")
         self.path.setPlaceholderText("e.g. /api (starts with '/')")
-        row = QHBoxLayout()
-        row.addWidget(self.path_type)
-        row.addWidget(self.path, 1)
-        form.addRow("Path", row)
         self.method = QComboBox()
         self.method.setObjectName("routeMethod")
         self.method.addItems([ANY_METHOD, *METHODS])
-        form.addRow("Method", self.method)
+        if not grpc:
+            row = QHBoxLayout()
+            row.addWidget(self.path_type)
+            row.addWidget(self.path, 1)
+            form.addRow("Path", row)
+            form.addRow("Method", self.method)
         self.headers = QPlainTextEdit()
         self.headers.setObjectName("routeHeaders")
         self.headers.setPlaceholderText("one a line: name=value, or name~=regex")
@@ -132,7 +165,8 @@ class MatchBox(QGroupBox):
         self.query.setObjectName("routeQueryParams")
         self.query.setPlaceholderText("one a line: name=value, or name~=regex")
         self.query.setFixedHeight(48)
-        form.addRow("Query parameters", self.query)
+        if not grpc:
+            form.addRow("Query parameters", self.query)
         self.remove_button = QPushButton("Remove match")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -146,14 +180,26 @@ class MatchBox(QGroupBox):
         self.headers.textChanged.connect(changed)
         self.query.textChanged.connect(changed)
 
+    def _rpc_enabled(self) -> None:
+        for edit in (self.rpc_service, self.rpc_method):
+            edit.setEnabled(self.rpc_type.currentIndex() > 0)
+
     def match(self) -> RouteMatch:
+        headers = parse_value_matches(_lines(self.headers), "header")
+        if self.grpc:
+            rpc = self.rpc_type.currentIndex() > 0
+            return RouteMatch(headers=headers, rpc_type=self.rpc_type.currentText() if rpc else "",
+                              rpc_service=self.rpc_service.text().strip() if rpc else "",
+                              rpc_method=self.rpc_method.text().strip() if rpc else "")
         typed = self.path_type.currentIndex() > 0
         return RouteMatch(self.path_type.currentText() if typed else "", self.path.text().strip() if typed else "",
-                          self.method.currentText() if self.method.currentIndex() > 0 else "",
-                          parse_value_matches(_lines(self.headers), "header"),
+                          self.method.currentText() if self.method.currentIndex() > 0 else "", headers,
                           parse_value_matches(_lines(self.query), "query parameter"))
 
     def fill(self, m: RouteMatch) -> None:
+        self.rpc_type.setCurrentText(m.rpc_type or ANY_RPC)
+        self.rpc_service.setText(m.rpc_service)
+        self.rpc_method.setText(m.rpc_method)
         self.path_type.setCurrentText(m.path_type or ANY_PATH)
         self.path.setText(m.path)
         self.method.setCurrentText(m.method or ANY_METHOD)
@@ -165,12 +211,15 @@ class RuleBox(QGroupBox):
     """One rule: its matches (any one of them), a request header modifier and the backends' weights."""
 
     def __init__(self, backends: list[tuple[str, int]], changed: Callable[[], None],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, grpc: bool = False) -> None:
         super().__init__("Rule", parent)
-        self.changed = changed
+        self.changed, self.grpc = changed, grpc
+        if grpc:  # as tall as what it holds: a tall dialog's free space goes below the rules, not into them
+            self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         form = QFormLayout(self)
-        hint = QLabel("A request matches the rule when it matches any one of its matches; a rule without matches "
-                      "takes every request the rules before it leave.")
+        what = "call" if grpc else "request"
+        hint = QLabel(f"A {what} matches the rule when it matches any one of its matches; a rule without matches "
+                      f"takes every {what} the rules before it leave.")
         hint.setWordWrap(True)
         form.addRow(hint)
         self.match_list = BoxList(form, "Match", changed, button="Add match", button_name="addRouteMatch",
@@ -211,7 +260,7 @@ class RuleBox(QGroupBox):
         form.addRow(buttons)
 
     def add_match(self) -> MatchBox:
-        box: MatchBox = self.match_list.add(MatchBox(self.changed))
+        box: MatchBox = self.match_list.add(MatchBox(self.changed, grpc=self.grpc))
         self.match_list.add_button.setEnabled(len(self.matches) < MAX_MATCHES)
         return box
 
@@ -241,18 +290,21 @@ class HTTPRouteForm(ActionForm):
                  "the service's versions by weight, optionally changing request headers. Its parent is the service "
                  "itself (the mesh's requests to it, as GAMMA has it) and/or a Gateway of the Gateway API.")
 
+    kind = HTTP_ROUTE
+
     def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None, *,
                  editing: IstioObject | None = None) -> None:
         super().__init__(parent)
         self.inv, self.svc = inv, svc
+        self.grpc = self.kind == GRPC_ROUTE
         self.subject = f"service {svc.namespace}/{svc.name}"
         self.subject_ref = ("Service", svc.namespace, svc.name)
         fields: dict[str, Any] = {}
         if editing is not None:
-            fields, _unknown = http_route_fields(editing.spec, editing.namespace)
+            fields, _unknown = http_route_fields(editing.spec, editing.namespace, self.kind)
         edited_rules = [r for r in fields.get("rules") or [] if isinstance(r, RouteRule)]
         # the backends offered: the versions' Services (else the service), and any other the route has
-        candidates = [(s.name, service_port(s)) for s in version_services(inv, svc)]
+        candidates = [(s.name, service_port(s, self.kind)) for s in version_services(inv, svc)]
         for rule in edited_rules:
             for b in rule.backends:
                 if b.name not in {n for n, _p in candidates}:
@@ -327,7 +379,7 @@ class HTTPRouteForm(ActionForm):
         self._update()
 
     def add_rule(self) -> RuleBox:
-        box: RuleBox = self.rule_list.add(RuleBox(self.backends, self._update))
+        box: RuleBox = self.rule_list.add(RuleBox(self.backends, self._update, grpc=self.grpc))
         box.add_match()
         self.rule_list.add_button.setEnabled(len(self.rules) < MAX_RULES)
         return box
@@ -344,7 +396,7 @@ class HTTPRouteForm(ActionForm):
     def _build(self, name: str) -> IstioObject:
         return build_http_route(name, self.svc, mesh=self.mesh.isChecked(), gateways=self.chosen_gateways(),
                                 hostnames=split_list(self.hostnames.text()), rules=[b.rule() for b in self.rules],
-                                mesh_port=self.mesh_port)
+                                mesh_port=self.mesh_port, kind=self.kind)
 
     def _update(self) -> None:
         if not hasattr(self, "error") or not getattr(self, "rules", None):
@@ -370,3 +422,32 @@ class HTTPRouteForm(ActionForm):
                 return route
             return editor.plan(inv, build, lambda i, new: http_route_plan(i, new, editing=True))
         return http_route_plan(inv, self._build(self.name.text().strip()))
+
+
+class GRPCRouteForm(HTTPRouteForm):
+    """Kiali's "K8s GRPC Routing": the service's GRPCRoute, its rules matching on the gRPC method and headers."""
+
+    title = "K8s gRPC routing"
+    help_text = ("A Kubernetes Gateway API GRPCRoute for the service, as Kiali's K8s GRPC Routing wizard writes: its "
+                 "rules send the gRPC calls their matches take (a gRPC service and/or method, exactly or by a "
+                 "regular expression, and headers) to the service's versions by weight, optionally changing request "
+                 "headers. Its parent is the service itself (the mesh's calls to it, as GAMMA has it) and/or a "
+                 "Gateway of the Gateway API.")
+    kind = GRPC_ROUTE
+
+    def __init__(self, inv: Inventory, svc: Service, parent: QWidget | None = None, *,
+                 editing: IstioObject | None = None) -> None:
+        super().__init__(inv, svc, parent, editing=editing)
+        if not grpc_ports(svc):
+            self.warning.setText(f"Service {svc.namespace}/{svc.name} names no gRPC port (appProtocol grpc, or a "
+                                 "name grpc or grpc-*): Istio may not read its calls as gRPC.")
+        self._update()
+
+    def _update(self) -> None:
+        super()._update()
+        if hasattr(self, "warning") and getattr(self, "svc", None) is not None and not grpc_ports(self.svc):
+            self.warning.setVisible(True)
+
+
+def route_form_class(kind: str) -> type[HTTPRouteForm]:
+    return GRPCRouteForm if kind == GRPC_ROUTE else HTTPRouteForm
