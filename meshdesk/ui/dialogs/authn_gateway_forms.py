@@ -49,7 +49,7 @@ from meshdesk.mesh.request_auth import (
 from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.security import parse_selector, split_list, workload_selector
 from meshdesk.ui.dialogs.forms import ActionForm
-from meshdesk.ui.dialogs.security_forms import BoxList, _Editing, _selector_text, _SelectorField
+from meshdesk.ui.dialogs.security_forms import BoxList, _Editing, _selector_text, _SelectorField, say_problem
 
 
 def _pairs_text(pairs: list[tuple[str, str]]) -> str:
@@ -200,17 +200,9 @@ class RequestAuthenticationForm(ActionForm):
     def _update(self) -> None:
         if not hasattr(self, "error"):
             return
-        problem = ""
-        try:
-            self._build(self.name.text().strip() or "unnamed")
-        except RoutingError as e:
-            # a rule not begun yet is said on Review, not while the form is still being filled in
-            problem = "" if "an issuer is needed" in str(e) and not any(b.issuer.text().strip() for b in self.rules) \
-                else str(e)
-        editor: _Editing | None = getattr(self, "editor", None)
-        if editor is not None and editor.misfit:
-            problem = editor.misfit
-        self.error.setText(problem[:1].upper() + problem[1:])
+        # a rule not begun yet is said on Review, not while the form is still being filled in
+        say_problem(self, lambda e: "" if "an issuer is needed" in str(e) and not any(
+            b.issuer.text().strip() for b in self.rules) else str(e))
         try:
             selector = self.selector.value()
         except RoutingError:
@@ -372,15 +364,7 @@ class GatewayForm(ActionForm):
     def _update(self) -> None:
         if not hasattr(self, "error"):
             return
-        problem = ""
-        try:
-            self._build(self.name.text().strip() or "unnamed")
-        except RoutingError as e:
-            problem = str(e)
-        editor: _Editing | None = getattr(self, "editor", None)
-        if editor is not None and editor.misfit:
-            problem = editor.misfit
-        self.error.setText(problem[:1].upper() + problem[1:])
+        say_problem(self)
         try:
             labels = self._selector_value()
         except RoutingError:

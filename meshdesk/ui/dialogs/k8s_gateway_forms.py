@@ -43,11 +43,10 @@ from meshdesk.mesh.k8s_gateway_config import (
     reference_grant_fields,
     reference_grant_plan,
 )
-from meshdesk.mesh.routing import RoutingError
 from meshdesk.mesh.security import parse_selector, split_list
 from meshdesk.ui.dialogs.authn_gateway_forms import _labels, _scrolled
 from meshdesk.ui.dialogs.forms import ActionForm
-from meshdesk.ui.dialogs.security_forms import BoxList, _Editing, _selector_text
+from meshdesk.ui.dialogs.security_forms import BoxList, _Editing, _selector_text, say_problem
 
 
 class ListenerBox(QGroupBox):
@@ -239,15 +238,7 @@ class K8sGatewayForm(ActionForm):
     def _update(self) -> None:
         if not hasattr(self, "error"):
             return
-        problem = ""
-        try:
-            self._build(self.name.text().strip() or "unnamed")
-        except RoutingError as e:
-            problem = str(e)
-        editor: _Editing | None = getattr(self, "editor", None)
-        if editor is not None and editor.misfit:
-            problem = editor.misfit
-        self.error.setText(problem[:1].upper() + problem[1:])
+        say_problem(self)
         self.class_label.setText(class_note(self.inv, self.class_name.currentText().strip()))
         self.warning.setVisible(False)
 
@@ -439,15 +430,7 @@ class ReferenceGrantForm(ActionForm):
     def _update(self) -> None:
         if not hasattr(self, "error") or not self.sources or not self.targets:
             return
-        problem = ""
-        try:
-            self._build(self.name.text().strip() or "unnamed")
-        except RoutingError as e:
-            problem = str(e)
-        editor: _Editing | None = getattr(self, "editor", None)
-        if editor is not None and editor.misfit:
-            problem = editor.misfit
-        self.error.setText(problem[:1].upper() + problem[1:])
+        say_problem(self)
         warnings = grant_warnings([r.kind.currentText() for r in self.sources],
                                   [r.kind.currentText() for r in self.targets])
         self.warning.setText("<br>".join(f"<b>Warning:</b> {w[:1].upper() + w[1:]}." for w in warnings))

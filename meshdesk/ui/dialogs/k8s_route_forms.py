@@ -62,7 +62,7 @@ from meshdesk.mesh.routing import RoutingError, said
 from meshdesk.mesh.security import split_list
 from meshdesk.ui.dialogs.authn_gateway_forms import _labels, _scrolled
 from meshdesk.ui.dialogs.forms import ActionForm
-from meshdesk.ui.dialogs.security_forms import BoxList, _Editing
+from meshdesk.ui.dialogs.security_forms import BoxList, _Editing, say_problem
 
 ANY_PATH = "(any path)"
 ANY_METHOD = "(any method)"
@@ -401,15 +401,7 @@ class HTTPRouteForm(ActionForm):
     def _update(self) -> None:
         if not hasattr(self, "error") or not getattr(self, "rules", None):
             return
-        problem = ""
-        try:
-            self._build(self.name.text().strip() or "unnamed")
-        except RoutingError as e:
-            problem = str(e)
-        editor: _Editing | None = getattr(self, "editor", None)
-        if editor is not None and editor.misfit:
-            problem = editor.misfit
-        self.error.setText(problem[:1].upper() + problem[1:])
+        say_problem(self)
         self.warning.setVisible(False)
 
     def plan(self, inv: Inventory) -> ChangePlan:

@@ -196,6 +196,21 @@ class BoxList:
         self.changed()
 
 
+def say_problem(form: Any, refused: Callable[[RoutingError], str] = str) -> None:
+    """Say under ``form`` what stops its object being made: its builder's refusal (as ``refused`` words
+    it), or what an object being edited holds that the form cannot show (that first); nothing when nothing
+    does."""
+    problem = ""
+    try:
+        form._build(form.name.text().strip() or "unnamed")
+    except RoutingError as e:
+        problem = refused(e)
+    editor: _Editing | None = getattr(form, "editor", None)
+    if editor is not None and editor.misfit:
+        problem = editor.misfit
+    form.error.setText(problem[:1].upper() + problem[1:])
+
+
 class _Editing:
     """A form saving over an existing object: the change is the YAML editor's (``ConfigEditForm``: a
     replace of the object as read, refused as a conflict when the cluster's copy changed meanwhile;
