@@ -368,6 +368,7 @@ def test_a_waypoint_of_another_namespace_is_laid_out_after_its_clients(qtbot, no
                  QLineF(box.bottomRight(), box.bottomLeft()), QLineF(box.bottomLeft(), box.topLeft())]
         assert not any(line.intersects(s)[0] == QLineF.IntersectionType.BoundedIntersection for s in sides), \
             other.node_id
+    view.shutdown()
 
 
 def _crossed(view, g: TrafficGraph) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -413,9 +414,12 @@ def test_no_line_of_the_travel_graph_runs_through_a_node(qtbot, graph_type) -> N
     qtbot.addWidget(view)
     view.resize(800, 600)
     view.show()
-    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
-        view.set_graph(g)
-    assert _crossed(view, g) == []
+    try:
+        with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+            view.set_graph(g)
+        assert _crossed(view, g) == []
+    finally:
+        view.shutdown()
 
 
 @pytest.mark.parametrize("infra", ["infra", "ambient"], ids=["waypoint's namespace after", "waypoint's namespace first"])
@@ -430,6 +434,9 @@ def test_no_line_to_another_namespaces_waypoint_runs_through_a_node(qtbot, infra
     qtbot.addWidget(view)
     view.resize(1200, 700)
     view.show()
-    with qtbot.waitSignal(view.layoutFinished, timeout=10000):
-        view.set_graph(g)
-    assert _crossed(view, g) == []
+    try:
+        with qtbot.waitSignal(view.layoutFinished, timeout=10000):
+            view.set_graph(g)
+        assert _crossed(view, g) == []
+    finally:
+        view.shutdown()

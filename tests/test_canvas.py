@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -2353,3 +2354,31 @@ def test_a_node_placed_past_the_plane_a_layouts_file_holds_stops_at_its_edge(qtb
     assert abs(far_end[0] - MAX_COORDINATE) < 100 and abs(far_end[1] + MAX_COORDINATE) < 100
     view._save_now()
     assert LayoutStore().load(KEY)[nid] == (MAX_COORDINATE, -MAX_COORDINATE)
+
+
+def test_a_view_left_without_shutdown_does_not_abort_the_process_as_it_goes(tmp_path: Path) -> None:
+    """A graph view keeps its layout thread running between layouts; a view whose Python side went without
+    its shutdown (the last reference dropped, garbage collected, or the interpreter ending) freed that running
+    QThread, and Qt aborted the whole process ("QThread: Destroyed while thread 'meshdesk-layout' is still
+    running"). The thread is held until it ends and told to end as its view goes."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "drop.py"
+    script.write_text(
+        "import sys\n"
+        "from PySide6.QtCore import QEventLoop, QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication(sys.argv)\n"
+        "from meshdesk.ui.canvas import GraphView\n"
+        "from tests.test_canvas import bookinfo\n"
+        "view = GraphView(); view.resize(600, 400); view.show()\n"
+        "loop = QEventLoop(); view.layoutFinished.connect(loop.quit); QTimer.singleShot(20000, loop.quit)\n"
+        "view.set_graph(bookinfo()); loop.exec()\n"
+        "print('laid out', flush=True)\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MESHDESK_CONFIG_DIR": str(tmp_path / "config"),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert "laid out" in done.stdout, done.stderr[-2000:]
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Destroyed while thread" not in done.stderr

@@ -8,6 +8,7 @@ nodes are placed beside their neighbours; positions the user drags are saved per
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -234,6 +235,13 @@ def edge_label(edge: Edge, mode: str, source_total: float = 0.0, grpc_messages: 
 
 
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+# every layout thread, held while it runs: a view dropped without shutdown (garbage collected) freed its
+# running QThread with it, and Qt aborts the process then ("destroyed while thread is still running")
+_RUNNING: set[QThread] = set()
+
+
+def _stop_thread(thread: QThread) -> None:
+    thread.quit()  # (its view is gone; it ends after the job it may be running, held in _RUNNING till then)
 
 
 # a vertical gap wider than this between the nodes above and those below starts a new band of the
@@ -1147,6 +1155,9 @@ class GraphView(QGraphicsView):
         thread = QThread()
         thread.setObjectName("meshdesk-layout")
         _THREADS.add(thread)
+        _RUNNING.add(thread)
+        thread.finished.connect(functools.partial(_RUNNING.discard, thread))
+        weakref.finalize(self, _stop_thread, thread)  # (called as the view's Python side goes, before Qt's)
         worker = _LayoutWorker()
         worker.moveToThread(thread)
         self._runLayout.connect(worker.run)
