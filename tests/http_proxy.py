@@ -18,13 +18,12 @@ from __future__ import annotations
 import base64
 import socket
 import socketserver
-import threading
 from collections.abc import Mapping
 
-from tests.socks_proxy import relay
+from tests.socks_proxy import ServedProxy, relay
 
 
-class ConnectProxy:
+class ConnectProxy(ServedProxy):
     def __init__(self, user: str = "", password: str = "", hosts: Mapping[str, str] | None = None) -> None:
         self.user, self.password = user, password
         self.hosts = dict(hosts or {})
@@ -37,22 +36,9 @@ class ConnectProxy:
             def handle(self) -> None:
                 proxy._serve(self.request, self.rfile)
 
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = int(self._server.server_address[1])
+        self._listen(Handler, "connect-proxy")
         credentials = f"{user}:{password}@" if user else ""
         self.url = f"http://{credentials}127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="connect-proxy", daemon=True)
-
-    def __enter__(self) -> ConnectProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
 
     # -- one client ------------------------------------------------------------------------------
     def _serve(self, client: socket.socket, rfile: object) -> None:

@@ -22,6 +22,7 @@ import socketserver
 import struct
 import threading
 from collections.abc import Mapping
+from typing import Self
 
 
 def relay(client: socket.socket, upstream: socket.socket, name: str) -> None:
@@ -40,7 +41,29 @@ def relay(client: socket.socket, upstream: socket.socket, name: str) -> None:
     upstream.close()
 
 
-class SocksProxy:
+class ServedProxy:
+    """A proxy listening on a free 127.0.0.1 port, its clients served on threads, while in a ``with``."""
+
+    port: int
+
+    def _listen(self, handler: type[socketserver.BaseRequestHandler], name: str) -> None:
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=name, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+class SocksProxy(ServedProxy):
     def __init__(self, hosts: Mapping[str, str] | None = None) -> None:
         self.hosts = dict(hosts or {})
         self.connects: list[tuple[str, int]] = []
@@ -50,21 +73,8 @@ class SocksProxy:
             def handle(self) -> None:
                 proxy._serve(self.request)
 
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = int(self._server.server_address[1])
+        self._listen(Handler, "socks-proxy")
         self.url = f"socks5://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="socks-proxy", daemon=True)
-
-    def __enter__(self) -> SocksProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
 
     # -- one client ------------------------------------------------------------------------------
     def _serve(self, client: socket.socket) -> None:
