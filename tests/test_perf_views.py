@@ -569,8 +569,8 @@ def test_a_choice_is_named_for_what_it_chooses(qtbot: QtBot) -> None:
 
 def test_the_metrics_charts_are_made_when_the_dock_is_first_shown(qtbot: QtBot) -> None:
     """The window opens without making the Metrics dock's two dozen charts (a second of its start) while
-    the dock is hidden; shown after a node was selected meanwhile, it charts that node as soon as they
-    are made, as if they had been there all along. The sparklines are made when a selection shows them."""
+    the dock is hidden; shown after a node was selected meanwhile, it charts that node at once, as if
+    the charts had been there all along. The sparklines are made when a selection shows them."""
     import argparse
 
     from meshdesk.ui.app import make_window
@@ -592,12 +592,11 @@ def test_the_metrics_charts_are_made_when_the_dock_is_first_shown(qtbot: QtBot) 
     with qtbot.waitSignal(perf.metrics.refreshed, timeout=20000):  # fetched while hidden, as before
         w.view.select([node.id])
     assert perf.metrics.findChildren(MetricChart) == [], "a hidden dock makes no chart"
-    # shown under the details with the selection (made a few a turn)
-    qtbot.waitUntil(lambda: len(perf.sparklines.findChildren(MetricChart)) == 4, timeout=5000)
+    assert len(perf.sparklines.findChildren(MetricChart)) == 4  # shown under the details with the selection
     qtbot.waitUntil(lambda: bool(perf.sparklines.charts["request_volume"].data()), timeout=20000)
     dock.show()
     dock.raise_()
-    qtbot.waitUntil(lambda: perf.metrics.isVisible() and perf.metrics.all_made(), timeout=5000)
+    qtbot.waitUntil(lambda: perf.metrics.isVisible(), timeout=5000)
     charts = {c.key: c for c in perf.metrics.findChildren(MetricChart)}
     assert len(charts) == len(perf.metrics.charts)
     assert perf.metrics.title.text() == "app shop/reviews v2 (inbound)"  # the selected node
@@ -609,62 +608,6 @@ def test_the_metrics_charts_are_made_when_the_dock_is_first_shown(qtbot: QtBot) 
     assert drawn and sorted(values for _, values in drawn.values()) == \
         sorted(list(line.values) for line in result.chart_lines("request_volume"))
     assert charts["request_volume"].status.text() != NO_TARGET
-    w.close()
-    next(windows, None)
-
-
-def test_the_metrics_dock_first_shown_makes_its_charts_over_several_turns(qtbot: QtBot) -> None:
-    """The Metrics dock's first show made its 21 charts in one go, the window frozen for half a second:
-    its title and choices show at once, saying "Loading charts...", the charts come a few a turn of the
-    event loop, those in sight first, and end up charting the node selected while the dock was hidden."""
-    import argparse
-
-    from PySide6.QtCore import QTimer
-
-    from meshdesk.mesh.metrics import CHARTS, PROXY_CHARTS
-    from meshdesk.ui.app import make_window
-    from meshdesk.ui.charts import MetricChart
-    from tests.ui_helpers import open_windows
-
-    opts = argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["shop"], snapshot=None)
-    windows = open_windows(qtbot, lambda: make_window(opts))
-    w = next(windows)()
-    perf = w.extensions[0]
-    metrics = perf.metrics
-    dock = perf.docks["Metrics"]
-    qtbot.waitUntil(lambda: w.graph is not None, timeout=20000)
-    node = w.graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
-    assert node is not None
-    with qtbot.waitSignal(metrics.refreshed, timeout=20000):  # fetched while hidden
-        w.view.select([node.id])
-    made: list[int] = []  # how many charts there are, each turn of the event loop
-    every_turn = QTimer()
-    every_turn.setInterval(0)
-    every_turn.timeout.connect(lambda: made.append(len(metrics.findChildren(MetricChart))))
-    dock.show()
-    dock.raise_()
-    assert metrics.isVisible()
-    assert len(metrics.findChildren(MetricChart)) < len(CHARTS) + len(PROXY_CHARTS), "all made in one turn"
-    assert metrics.title.text() == "app shop/reviews v2 (inbound)"  # the view's own widgets, at once
-    assert metrics.range.isVisible() and metrics.charts_loading.isVisible()
-    assert metrics.charts_loading.text() == "Loading charts\u2026"
-    every_turn.start()
-    qtbot.waitUntil(metrics.all_made, timeout=20000)
-    every_turn.stop()
-    assert len({n for n in made if 0 < n < len(CHARTS) + len(PROXY_CHARTS)}) >= 3, made  # over several turns
-    assert not metrics.charts_loading.isVisible()
-    charts = metrics.charts  # (in the order made)
-    in_grid = [k for k in metrics.chart_order]
-    assert list(charts)[:len(in_grid)] == in_grid  # those in the grid first, from its top
-    result = metrics.last_result
-    assert result is not None and result.target == metrics.target
-    for key in in_grid:  # each charts the selection's last answer, whenever it was made
-        chart = charts[key]
-        assert chart.isVisible()
-        assert sorted(values for _, values in chart.data().values()) == \
-            sorted(list(line.values) for line in result.chart_lines(key)), key
-        assert chart.status.text() != NO_TARGET
-    assert charts["request_volume"].data()
     w.close()
     next(windows, None)
 
@@ -686,13 +629,9 @@ def test_the_window_opens_without_importing_pyqtgraph(tmp_path) -> None:  # type
         " snapshot=None))\n"
         "w.show(); app.processEvents()\n"
         "print('at start:', 'pyqtgraph' in sys.modules, 'numpy' in sys.modules)\n"
-        "dock = w.extensions[0].docks['Metrics']; dock.show(); metrics = w.extensions[0].metrics\n"
-        "turns = 0\n"
-        "while not metrics.all_made() and turns < 100000:\n"  # (made a few a turn)
-        "    app.processEvents(); turns += 1\n"
-        "shown = 'pyqtgraph' in sys.modules\n"
+        "dock = w.extensions[0].docks['Metrics']; dock.show(); app.processEvents()\n"
         "from meshdesk.ui.charts import MetricChart\n"
-        "print('metrics shown:', shown, len(metrics.findChildren(MetricChart)))\n"
+        "print('metrics shown:', 'pyqtgraph' in sys.modules, len(w.extensions[0].metrics.findChildren(MetricChart)))\n"
         "w.quick_exit = True; w.close()\n")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MESHDESK_CONFIG_DIR=str(tmp_path))
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

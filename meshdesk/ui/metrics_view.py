@@ -16,16 +16,14 @@ as slow rather than started twice.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
-import sys
 import time
 import weakref
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -238,13 +236,6 @@ _UPSTREAM_CHARTS = ("proxy_upstream_cx_active", "proxy_upstream_rq")
 
 NO_TARGET = "Select a workload, app, service, ServiceEntry, operation, edge or box"
 
-# what the charts need imported, one module a turn of the event loop (numpy and pyqtgraph are a tenth of a
-# second each), and how long a turn may go on making charts (a pyqtgraph plot takes 10-25 ms, more on a
-# busy machine; at least one is made a turn): the window paints and answers between them rather than
-# freezing half a second on a dock's first show
-CHART_MODULES = ("numpy", "pyqtgraph", "meshdesk.ui.charts")
-CHARTS_TURN_S = 0.025
-
 
 class _ChartsController(QWidget):
     """What the full view and the sparkline strip share: a source, a target, a spec, a fetcher, a
@@ -252,7 +243,6 @@ class _ChartsController(QWidget):
 
     refreshed = Signal(object)  # MetricsResult
     failed = Signal(str)  # the error text
-    chartsMade = Signal()  # noqa: N815 - Qt's naming; every chart is made (they are made a few a turn)
 
     def __init__(self, source: Any, chart_keys: Sequence[str], *, compact: bool, poll_ms: int,
                  parent: QWidget | None = None) -> None:
@@ -263,19 +253,10 @@ class _ChartsController(QWidget):
         # the charts are made when first needed (shown, or read through ``charts``): two dozen pyqtgraph
         # plots took a second of the window's start though the dock was hidden or said "not available";
         # until then the state below (target, last answer, what all charts say) is kept, and drawn on them
-        # when they are made. Shown, they are made a few a turn of the event loop, those in sight first
-        # (all at once they froze the window for half a second), "Loading charts..." said meanwhile
+        # when they are made
         self._chart_keys = tuple(chart_keys)
         self._compact = compact
-        self._charts: dict[str, MetricChart] | None = None  # those made so far; None: none asked for yet
-        self._making = QTimer(self)
-        self._making.setSingleShot(True)
-        self._making.setInterval(0)  # the next turn, after what is waiting (a paint, a click)
-        self._making.timeout.connect(self._make_some)
-        self.charts_loading = QLabel("Loading charts\u2026")
-        self.charts_loading.setObjectName("chartsLoading")
-        self.charts_loading.setStyleSheet("color: gray;")
-        self.charts_loading.hide()  # (each kind of view lays it out)
+        self._charts: dict[str, MetricChart] | None = None
         self._said_on_all: tuple[str, bool] | None = None  # (a status every chart says, with no lines)
         # the charts are one Tab stop, the arrows move between them
         self.chart_stops = ChartStops(self._chart_sequence, self.chart_columns, self)
@@ -306,92 +287,38 @@ class _ChartsController(QWidget):
 
     @property
     def charts(self) -> dict[str, MetricChart]:
-        """The charts by key; those not made yet (they are made when the view is first shown, a few a
-        turn) are made now, at once."""
-        if not self.all_made():
-            self._make(self._pending())
-            if self.isVisible():
-                # laid out now, as they would have been had they been made at the show: code reading a
-                # chart's place (a test moving the mouse over it) finds it where it is drawn
-                for _ in range(3):  # (the grid, the scroll area's widget, the view)
-                    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        """The charts by key, made now if they were not yet (they are made when the view is first shown)."""
+        if self._charts is None:
+            self._make_charts()
         assert self._charts is not None
         return self._charts
-
-    def all_made(self) -> bool:
-        """Whether every chart is made."""
-        return self._charts is not None and len(self._charts) == len(self._chart_keys)
 
     def _made(self) -> dict[str, MetricChart]:
         """The charts made so far (none before the view was first shown or ``charts`` read)."""
         return self._charts if self._charts is not None else {}
 
-    def _made_first(self) -> Sequence[str]:
-        """The keys of the charts to make first: those that will be seen."""
-        return self._chart_keys
-
-    def _pending(self) -> list[str]:
-        """The keys of the charts not made yet, those to be seen first."""
-        made = self._made()
-        return [k for k in dict.fromkeys((*self._made_first(), *self._chart_keys)) if k not in made]
-
-    def _start_making(self) -> None:
-        """Begin making the charts, a few each turn of the event loop (see ``_make_some``)."""
-        if self._charts is not None:
-            return
-        self._charts = {}
-        self.charts_loading.show()
-        self._making.start()
-
-    def _make_some(self) -> None:
-        """One turn's share: the next module the charts need, else the next few charts."""
-        for name in CHART_MODULES:
-            if name not in sys.modules:
-                importlib.import_module(name)
-                self._making.start()
-                return
-        self._make(self._pending(), until=time.perf_counter() + CHARTS_TURN_S)
-
-    def _make(self, keys: Sequence[str], until: float | None = None) -> None:
-        """Make the charts of ``keys`` (``until``: those of them made by that ``time.perf_counter()``, at
-        least one), lay them out, and draw on them what they would show had they been there all along: the
-        last answer and what was said on every chart since (no source, no target, a failure). The next turn
-        makes the next few; once all are made, Tab reaches them."""
+    def _make_charts(self) -> None:
+        """Make the charts, lay them out, and draw on them what they would show had they been there all
+        along: the last answer and what was said on every chart since (no source, no target, a failure)."""
         from meshdesk.ui.charts import MetricChart  # pyqtgraph and numpy: a second, not spent at the start
 
-        if self._charts is None:
-            self._charts = {}
-        made: dict[str, MetricChart] = {}
-        for key in keys:
-            made[key] = MetricChart(key, compact=self._compact, colours=self.colours, parent=self)
-            if until is not None and time.perf_counter() >= until:
-                break
-        self._charts.update(made)
+        self._charts = {k: MetricChart(k, compact=self._compact, colours=self.colours, parent=self)
+                        for k in self._chart_keys}
         self._lay_out_charts()
-        if self.last_result is not None:
-            self._draw_result(self.last_result, 0.0, replay=True, keys=made)
-        elif self._said_on_all is None:
-            span = self._span_now()  # an answer awaited: the range's times on the axis, as on those made before
-            for c in made.values():
-                c.set_lines([], span)
-        if self._said_on_all is not None:
-            text, empty = self._said_on_all
-            self._say_on_all(text, empty=empty, on=list(made.values()))
-        if not self.all_made():
-            self._making.start()
-            return
-        self._making.stop()
-        self.charts_loading.hide()
         # Tab reaches them where they are laid out, not after every widget made before them (the end)
         before: QWidget = self._tab_before_charts()
         for chart in self._chart_sequence():
             QWidget.setTabOrder(before, chart.plot)
             before = chart.plot
+        if self.last_result is not None:
+            self._draw_result(self.last_result, 0.0, replay=True)
+        if self._said_on_all is not None:
+            text, empty = self._said_on_all
+            self._say_on_all(text, empty=empty)
         self.chart_stops.restop()
-        self.chartsMade.emit()
 
     def _lay_out_charts(self) -> None:
-        """Put the charts made so far in the view's layout (each kind of view has its own)."""
+        """Put the just made charts in the view's layout (each kind of view has its own)."""
 
     def _tab_before_charts(self) -> QWidget:
         """The widget Tab goes from to the charts."""
@@ -401,13 +328,12 @@ class _ChartsController(QWidget):
         """Whether the charts would be seen if the view were shown (not when a notice stands in their place)."""
         return True
 
-    def _say_on_all(self, text: str, *, empty: bool = False, on: list[MetricChart] | None = None) -> None:
-        """Every chart (``on``: those just made) says ``text`` (``empty``: with no lines, the range's times
-        on the axis); kept for charts made later."""
+    def _say_on_all(self, text: str, *, empty: bool = False) -> None:
+        """Every chart says ``text`` (``empty``: with no lines, the range's times on the axis); kept for
+        charts made later."""
         self._said_on_all = (text, empty)
-        charts = list(self._made().values()) if on is None else on
-        span = self._span_now() if empty and charts else None
-        for c in charts:
+        span = self._span_now() if empty and self._charts else None
+        for c in self._made().values():
             if span is not None:
                 c.set_lines([], span)  # (empty already) the range's times on the axis, not 1970's first second
             c.set_status(text)
@@ -482,7 +408,6 @@ class _ChartsController(QWidget):
 
     def shutdown(self) -> None:
         self.timer.stop()
-        self._making.stop()
         self.fetcher.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
@@ -493,7 +418,7 @@ class _ChartsController(QWidget):
         """Shown again (its dock tab chosen) after polls were skipped while hidden: what it shows may be
         from long ago, so refresh now rather than at the next tick."""
         if self._charts is None and self._charts_needed():
-            self._start_making()  # first shown: the charts are needed now (made over the next turns)
+            self._make_charts()  # first shown: the charts are needed now
         super().showEvent(event)
         interval = self.timer.interval() / 1000 if self.timer.isActive() else 0
         if interval and self.last_good_at is not None and not self.fetcher.busy \
@@ -554,16 +479,12 @@ class _ChartsController(QWidget):
         self._draw_result(result, moved)
         self.refreshed.emit(result)
 
-    def _draw_result(self, result: MetricsResult, moved: float, *, replay: bool = False,
-                     keys: Container[str] | None = None) -> None:
-        """Each chart made (of ``keys``: those just made) shows its lines of ``result`` (``moved``: how far
-        the charts' end moved, for a zoom to follow); ``replay``: the charts were just made, with no earlier
-        lines to keep."""
+    def _draw_result(self, result: MetricsResult, moved: float, *, replay: bool = False) -> None:
+        """Each chart made shows its lines of ``result`` (``moved``: how far the charts' end moved, for a
+        zoom to follow); ``replay``: the charts were just made, with no earlier lines to keep."""
         grid = result.spec.grid(result.end)
         span = (grid[0], grid[-1]) if grid else None  # what a chart without any line shows on its time axis
         for key, chart in self._made().items():
-            if keys is not None and key not in keys:
-                continue
             lines = result.chart_lines(key)
             if key in result.errors:
                 kept = None if replay else self.chart_good_at.get(key)
@@ -707,7 +628,6 @@ class MetricsView(_ChartsController):
                 bar.addWidget(QLabel(label))
             bar.addWidget(w)
         bar.addStretch(1)
-        bar.addWidget(self.charts_loading)
         bar.addWidget(self.loading)
         bar.addWidget(self.refresh_button)
         grid_host = QWidget()
@@ -782,7 +702,7 @@ class MetricsView(_ChartsController):
         self.notice.setVisible(bool(text))
         self._scroll.setVisible(not text)
         if not text and self._charts is None and self.isVisible():
-            self._start_making()  # the notice gave way to the charts, in sight
+            self._make_charts()  # the notice gave way to the charts, in sight
 
     def _charts_needed(self) -> bool:
         return not (self.unavailable or self._reason)  # "Not available in an offline snapshot": no chart needed
@@ -870,8 +790,7 @@ class MetricsView(_ChartsController):
         for chart in charts.values():
             self._grid.removeWidget(chart)  # (not in the grid yet: nothing happens)
         for i, key in enumerate(self.chart_order):
-            if key in charts:  # (the others are made in the next turns)
-                self._grid.addWidget(charts[key], i // self.chart_columns, i % self.chart_columns)
+            self._grid.addWidget(charts[key], i // self.chart_columns, i % self.chart_columns)
         for key, chart in charts.items():
             chart.setVisible(key in self.chart_order)
 
@@ -881,10 +800,7 @@ class MetricsView(_ChartsController):
     def _chart_sequence(self) -> list[MetricChart]:
         order = getattr(self, "chart_order", ())  # (none yet while the charts are made)
         charts = self._made()
-        return [charts[k] for k in order if k in charts] + [c for k, c in charts.items() if k not in order]
-
-    def _made_first(self) -> Sequence[str]:
-        return self.chart_order  # those in the grid, in its order: the top ones are in sight
+        return [charts[k] for k in order] + [c for k, c in charts.items() if k not in order]
 
     def _unscraped(self, result: MetricsResult) -> None:
         if result.target.kind != KIND_PROXY:
@@ -1010,20 +926,12 @@ class SparklinePanel(_ChartsController):
         self.direction_label.setStyleSheet("color: gray")
         self.direction_label.hide()
         layout.addWidget(self.direction_label)
-        layout.addWidget(self.charts_loading)
         self._layout = layout
 
     def _lay_out_charts(self) -> None:
-        made = self._made()
-        for c in made.values():
-            self._layout.removeWidget(c)  # (not in it yet: nothing happens)
-        for key in self._chart_keys:  # in the strip's order, whichever were made first
-            if key in made:
-                self._layout.addWidget(made[key], 1)  # the strip's height is shared alike, whichever has data
-                made[key].setVisible(key in self.shown_charts)
-
-    def _made_first(self) -> Sequence[str]:
-        return self.shown_charts
+        for key, c in self._made().items():
+            self._layout.addWidget(c, 1)  # the strip's height is shared alike, whichever chart has data
+            c.setVisible(key in self.shown_charts)
 
     def spec(self) -> MetricsSpec:
         return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=self.shown_charts, end=self.end)
