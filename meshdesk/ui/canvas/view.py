@@ -241,7 +241,10 @@ _RUNNING: set[QThread] = set()
 
 
 def _stop_thread(thread: QThread) -> None:
-    thread.quit()  # (its view is gone; it ends after the job it may be running, held in _RUNNING till then)
+    """Its view is gone: end the thread (after the job it may be running), waiting a moment for it, since at
+    the interpreter's end nothing holds it afterwards."""
+    thread.quit()
+    thread.wait(5000)
 
 
 # a vertical gap wider than this between the nodes above and those below starts a new band of the
