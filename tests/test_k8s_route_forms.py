@@ -24,10 +24,11 @@ from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.store.settings import Settings
 from meshdesk.ui.actions import ActionsController
-from meshdesk.ui.dialogs.change_dialog import DONE, FORM, REVIEW, ChangeDialog
+from meshdesk.ui.dialogs.change_dialog import FORM, ChangeDialog
 from meshdesk.ui.dialogs.k8s_route_forms import HTTPRouteForm
 from tests import gateway_api_crds
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture, load_docs  # noqa: F401 - the fixture
+from tests.test_security_actions import confirm, review  # noqa: F401 - (the GRPCRoute tests take them from here)
 from tests.ui_helpers import answered_menu
 
 CRDS = "fixtures/istio/crds/crd-all.gen.yaml"
@@ -97,18 +98,6 @@ def trigger(ctl: ActionsController, qtbot: QtBot, action: Any) -> ChangeDialog:
     return dialog
 
 
-def review(dialog: ChangeDialog, qtbot: QtBot) -> None:
-    with qtbot.waitSignal(dialog.reviewReady):
-        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
-    assert dialog.page == REVIEW, dialog.form_error.text()
-
-
-def confirm(dialog: ChangeDialog, qtbot: QtBot) -> None:
-    assert dialog.confirm_button.isEnabled(), dialog.verdict.text() + dialog.dry_run_text.toPlainText()
-    assert "Dry run passed" in dialog.dry_run_text.toPlainText()
-    with qtbot.waitSignal(dialog.applied):
-        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
-    assert dialog.page == DONE and dialog.outcome.text().startswith("Applied")
 
 
 def route(emu: KubeEmulator, name: str = "reviews") -> Any:
