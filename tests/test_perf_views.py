@@ -639,3 +639,45 @@ def test_the_window_opens_without_importing_pyqtgraph(tmp_path) -> None:  # type
                          timeout=120, check=True).stdout.splitlines()
     assert "at start: False False" in out
     assert "metrics shown: True 21" in out
+
+
+def test_no_dock_widens_the_window_past_a_small_laptop_screen(qtbot: QtBot) -> None:
+    """Qt makes a window at least as wide as its docks need. Shown for a workload, the Envoy dock's row
+    (the pod's whole name, "34 clusters, 27 listeners, 14 routes", "currently warning"), the Traces dock's
+    ("Traces of workload shop/reviews-v2" and the tag field's example) and the Metrics dock's choosers
+    asked for more than a 1280-pixel screen has beside the details, and the window grew past the screen's
+    edge, the details cut off. Each dock now fits a 1024-pixel window beside the details: what does not
+    fit is cut with "…", and said whole in its tooltip."""
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    perf = w.add_extension(PerformanceViews(w, poll_ms=0))
+    w.resize(1024, 700)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.graph is not None, timeout=20000)
+        graph = w.graph
+        assert graph is not None
+        app = graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
+        assert app is not None
+        w.view.select([app.id])
+        ready = {
+            "Metrics": lambda: perf.metrics.last_result is not None,
+            "Lists": lambda: bool(perf.lists.pages[WORKLOADS].model.rows),
+            "Istio config": lambda: True,
+            "Logs": lambda: bool(perf.logs.lines),
+            "Envoy": lambda: perf.envoy.config is not None and perf.envoy.level_note.text().startswith("currently"),
+            "Traces": lambda: perf.traces.note.text() != "" and perf.traces.title.text().startswith("Traces of"),
+        }
+        assert set(ready) == set(perf.docks)  # every dock is looked at
+        for title, dock in perf.docks.items():
+            dock.show()
+            dock.raise_()
+            qtbot.waitUntil(ready[title], timeout=20000)
+            assert w.minimumSizeHint().width() <= 1024, f"the {title} dock widens the window"
+        # cut, not lost: the whole text is the label's and its tooltip's
+        assert perf.envoy.summary.text().startswith(f"{len(perf.envoy.config.clusters)} clusters")
+        summary = perf.envoy.summary
+        if summary.shown_text() != summary.text():
+            assert summary.text() in summary.toolTip()
+    finally:
+        w.close()

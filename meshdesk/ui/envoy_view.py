@@ -72,6 +72,7 @@ from meshdesk.mesh.inventory import AMBIENT_ANNOTATION, Pod, Workload
 from meshdesk.mesh.words import counted
 from meshdesk.sources.base import SourceError, size_words
 from meshdesk.sources.envoy import LOG_LEVELS, NotADump, summarize_log_levels
+from meshdesk.ui.labels import ElidedLabel, let_narrow
 from meshdesk.ui.savefile import ask_save_path
 
 log = logging.getLogger(__name__)
@@ -459,10 +460,11 @@ class EnvoyView(QWidget):
         self.pod.setAccessibleName("Pod")
         self.pod.setMinimumContentsLength(28)
         self.pod.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        let_narrow(self.pod, width=110)
         self.refresh = QPushButton("Refresh")
         self.refresh.setToolTip("Read the proxy's configuration again (/config_dump on its admin port), and "
                                 "its statistics (/stats) when the Stats tab is open")
-        self.summary = QLabel("")
+        self.summary = ElidedLabel("")  # "34 clusters, 27 listeners, 14 routes"
         self.level = QComboBox()
         self.level.setAccessibleName("Log level")
         self.level.addItems(LOG_LEVELS)
@@ -472,7 +474,7 @@ class EnvoyView(QWidget):
         self.set_level.setToolTip("Change the proxy's log level now (POST /logging on its admin port); it "
                                   "lasts until the proxy restarts")
         self.level_label = QLabel("Log level")
-        self.level_note = QLabel("")
+        self.level_note = ElidedLabel("")  # "currently warning"
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setProperty("role", "warning")  # the theme's warning colour (3.3:1 as a fixed orange on dark)

@@ -42,6 +42,15 @@ class NameLabel(QLabel):
         return self._plain
 
 
+def let_narrow(*widgets: QWidget, width: int = 72) -> None:
+    """Let ``widgets`` (combo boxes sized to their longest choice, a pod's name) be narrower than their
+    content when the window is: a dock's row of them must not make the window wider than the screen
+    (Qt grows a window to its docks' minimum widths). They keep their preferred width when there is room;
+    a combo box narrower than its value shows it cut with "…"."""
+    for w in widgets:
+        w.setMinimumWidth(width)
+
+
 class ElidedLabel(QLabel):
     """One line that fits the width it is given (a status bar's): cut in the middle with "…" when it
     must be, whole in its tooltip. ``text()`` is the whole text."""
@@ -49,6 +58,7 @@ class ElidedLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full = ""
+        self._tip = ""  # a tooltip of its own, said after the whole text when that is cut
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setText(text)
@@ -67,7 +77,12 @@ class ElidedLabel(QLabel):
     def _fit(self) -> None:
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, max(0, self.width()))
         super().setText(shown)
-        self.setToolTip(self._full if shown != self._full else "")
+        whole = self._full if shown != self._full else ""
+        super().setToolTip("\n".join(t for t in (whole, self._tip) if t))
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 - Qt's name
+        self._tip = tip
+        self._fit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -64,7 +64,7 @@ from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Un
 from meshdesk.sources.metrics import grid_end
 from meshdesk.ui.chart_stops import ChartStops, clock_text
 from meshdesk.ui.envoy_view import proxy_pods, why_no_proxy
-from meshdesk.ui.labels import ElidedLabel, NameLabel
+from meshdesk.ui.labels import ElidedLabel, NameLabel, let_narrow
 
 if TYPE_CHECKING:
     from meshdesk.ui.charts import MetricChart  # (imported when the charts are made: pyqtgraph with it)
@@ -608,7 +608,7 @@ class MetricsView(_ChartsController):
         self.grafana_note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # a new selection's charts stand empty until the first answer (seconds in a big mesh): said in the
         # bar, whose height does not change, rather than on each chart (whose layout would jump)
-        self.loading = QLabel("Loading metrics\u2026")
+        self.loading = ElidedLabel("Loading metrics\u2026")
         self.loading.setObjectName("metricsLoading")
         self.loading.setStyleSheet("color: gray;")
         self.loading.hide()
@@ -621,6 +621,7 @@ class MetricsView(_ChartsController):
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet("padding: 12px 0;")
         self.notice.hide()
+        let_narrow(self.range, self.step, self.split, self.direction, self.reporter)
         bar = QHBoxLayout()
         for label, w in (("Range", self.range), ("Step", self.step), ("Split", self.split), ("", self.direction),
                          ("Reported by", self.reporter)):

@@ -65,6 +65,7 @@ from meshdesk.mesh.traces import (
 )
 from meshdesk.sources.base import SourceError
 from meshdesk.ui.envoy_view import _start_worker
+from meshdesk.ui.labels import ElidedLabel, let_narrow
 
 if TYPE_CHECKING:
     from meshdesk.ui.traces_chart import DurationChart as _DurationChart
@@ -227,7 +228,7 @@ class TracesView(QWidget):
         # search outlines one alike, the whole one stands in for it
         self._whole: dict[str, tuple[TraceOutline | None, Trace]] = {}
 
-        self.title = QLabel()
+        self.title = ElidedLabel()  # "Traces of workload shop/reviews-v2": cut rather than widening the window
         self.title.setObjectName("tracesTitle")
         self.window_box = QComboBox()
         self.window_box.setAccessibleName("Time window")
@@ -258,8 +259,8 @@ class TracesView(QWidget):
         self.tag_filter.setToolTip("Only traces with a span of the target carrying these tags: KEY=VALUE pairs "
                                    "apart by spaces, all of them on one span (its own tags or its process's). "
                                    "Return searches.")
-        self.tag_filter.setMinimumWidth(self.fontMetrics().horizontalAdvance("error=true http.status_code=500")
-                                        + 40)
+        let_narrow(self.window_box, self.limit_box)
+        let_narrow(self.tag_filter, width=150)  # as wide as its example where there is room (stretched, below)
         self.tag_problem = QLabel()
         self.tag_problem.setObjectName("tracesTagsProblem")
         self.tag_problem.setWordWrap(True)
@@ -278,12 +279,14 @@ class TracesView(QWidget):
         self.tag_filter.returnPressed.connect(self.load)
         self.tag_filter.textChanged.connect(self._check_tags)
         self.refresh.clicked.connect(self._refresh_clicked)
+        # the title on a line of its own, as the Metrics dock's: beside the controls it was cut short in a
+        # window the width of a laptop screen (or made the window wider than the screen)
         controls = QHBoxLayout()
-        controls.addWidget(self.title, 1)
         control: QWidget
-        for control in (self.window_box, self.limit_box, self.min_duration, self.errors_only, self.tag_filter,
-                        self.refresh):
+        for control in (self.window_box, self.limit_box, self.min_duration, self.errors_only):
             controls.addWidget(control)
+        controls.addWidget(self.tag_filter, 1)
+        controls.addWidget(self.refresh)
 
         self.note = QLabel()
         self.note.setObjectName("tracesNote")
@@ -401,6 +404,7 @@ class TracesView(QWidget):
         self.stats_map.setFixedHeight(self.stats_map.horizontalHeader().sizeHint().height()
                                       + rows * len(STATS_INTERVALS) + 4)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
         layout.addLayout(controls)
         layout.addWidget(self.tag_problem)
         layout.addWidget(self.note)
