@@ -323,13 +323,7 @@ def _known(cluster: str) -> bool:
 def spans_clusters(graph: TrafficGraph) -> bool:
     """Whether the graph spans several clusters: then a chart, or a node graph, keeps to its node's
     cluster. In one cluster it needs no cluster label (telemetry without cluster labels still shows)."""
-    clusters: set[str] = set()
-    for n in graph.nodes.values():
-        if n.node_type != NODE_BOX and _known(n.cluster):
-            clusters.add(n.cluster)
-            if len(clusters) > 1:
-                return True
-    return False
+    return len(graph.clusters()) > 1
 
 
 def _ambient(graph: TrafficGraph, *nodes: Node) -> bool:

@@ -889,9 +889,10 @@ def selection_protocols(graph: TrafficGraph | None, chosen: str | None, directio
     if edge is not None:
         return {edge.protocol}
     members = {chosen} | (_inside(graph, chosen) if chosen in graph.nodes else set())
-    ends = (lambda e: e.target in members) if direction == INBOUND else (lambda e: e.source in members)
-    return {e.protocol for e in graph.edges.values() if ends(e)} or \
-        {e.protocol for e in graph.edges.values() if e.source in members or e.target in members}
+    # the members' own edges (a big mesh's every edge was looked at, twice, at each selection)
+    ins = {e.protocol for m in members for e in graph.in_edges(m)}
+    outs = {e.protocol for m in members for e in graph.out_edges(m)}
+    return (ins if direction == INBOUND else outs) or (ins | outs)
 
 
 def _inside(graph: TrafficGraph, box_id: str) -> set[str]:

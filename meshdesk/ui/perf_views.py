@@ -136,7 +136,7 @@ def tcp_only_hint(graph: TrafficGraph | None, ids: Sequence[str]) -> str:
     if graph is None or not ids or ids[0] not in graph.nodes:
         return ""
     node = ids[0]
-    protocols = {e.protocol for e in graph.edges.values() if node in (e.source, e.target)}
+    protocols = {e.protocol for e in graph.edges_of(node)}
     if protocols == {"tcp"}:
         return ("All of its traffic in the graph is TCP, and Istio's proxies make spans of HTTP and gRPC "
                 "requests only: TCP connections leave no traces.")

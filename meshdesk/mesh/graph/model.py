@@ -436,6 +436,16 @@ class TrafficGraph:
     list_health: TrafficGraph | None = None
     # set when the health pass (Kiali's health appender) ran on the graph, None when it did not
     health_basis: HealthBasis | None = None
+    # the clusters its nodes name, worked out when first asked (``clusters``) and forgotten when a node is
+    # added or removed: every selection asked it of all of a big mesh's nodes, several times
+    _clusters: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def clusters(self) -> frozenset[str]:
+        """The clusters the graph's nodes (not its boxes) name, other than "unknown" and none."""
+        if self._clusters is None:
+            self._clusters = frozenset(n.cluster for n in self.nodes.values()
+                                       if n.node_type != NODE_BOX and n.cluster and n.cluster != UNKNOWN)
+        return self._clusters
 
     def ambient_in(self, namespace: str, cluster: str) -> bool:
         """Whether ``namespace`` is in ambient mode in ``cluster`` as the build saw it (a namespace of
@@ -447,6 +457,7 @@ class TrafficGraph:
         if existing is not None:
             return existing
         self.nodes[node.id] = node
+        self._clusters = None
         self.nx.add_node(node.id)
         return node
 
@@ -463,6 +474,7 @@ class TrafficGraph:
         present are kept as they are, like ``add_node``/``add_edge``."""
         # (into an empty graph, as finalize does, every one is new)
         new_nodes = [n for n in nodes if n.id not in self.nodes] if self.nodes else nodes
+        self._clusters = None
         for n in new_nodes:
             self.nodes[n.id] = n
         new_edges = [e for e in edges if e.id not in self.edges] if self.edges else edges
@@ -507,6 +519,7 @@ class TrafficGraph:
         for eid in [e.id for e in self.edges_of(nid)]:
             self.remove_edge(eid)
         self.nodes.pop(nid, None)
+        self._clusters = None
         if self.nx.has_node(nid):
             self.nx.remove_node(nid)
 
