@@ -829,6 +829,9 @@ class Inventory:
     # listed (cluster-wide, else in istio-system); None when not known (not readable, or a snapshot
     # written before they were kept)
     control_planes: list[Istiod] | None = None
+    # the clusters of a mesh of several (a context's linked contexts) that could not be read this time:
+    # cluster name -> why, in words; what the others hold is kept, and their nodes keep their judgement
+    unread_clusters: dict[str, str] = field(default_factory=dict)
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
@@ -860,6 +863,7 @@ class Inventory:
             control_planes=None if self.control_planes is None else list(self.control_planes),
             gateway_api_kinds=None if self.gateway_api_kinds is None else list(self.gateway_api_kinds),
             revision_settings=dict(self.revision_settings), revision_tags=dict(self.revision_tags),
+            unread_clusters=dict(self.unread_clusters),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -964,6 +968,8 @@ class Inventory:
             out["control_planes"] = [c.to_json() for c in self.control_planes]
         if self.gateway_api_kinds is not None:
             out["gateway_api_kinds"] = list(self.gateway_api_kinds)
+        if self.unread_clusters:
+            out["unread_clusters"] = dict(self.unread_clusters)
         return out
 
     @staticmethod
@@ -998,6 +1004,9 @@ class Inventory:
         if not _fits(tags, dict[str, str]):
             raise ValueError("revision_tags must map tags to revisions")
         per_revision = obj.get("revision_settings") or {}
+        unread_clusters = obj.get("unread_clusters") or {}
+        if not _fits(unread_clusters, dict[str, str]):
+            raise ValueError("unread_clusters must map cluster names to texts")
         if not isinstance(per_revision, Mapping) or not all(isinstance(k, str) for k in per_revision):
             raise ValueError("revision_settings must map revisions to mesh configs")
         return Inventory(
@@ -1023,6 +1032,7 @@ class Inventory:
             revision_settings={rev: MeshConfig.from_json(c, f"revision_settings[{rev!r}]")
                                for rev, c in per_revision.items()},
             revision_tags=dict(tags),
+            unread_clusters=dict(unread_clusters),
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -1033,6 +1043,7 @@ class Inventory:
             out.services += o.services
             out.istio += o.istio
             out.hidden.update(o.hidden)
+            out.unread_clusters.update(o.unread_clusters)
             out.warnings += o.warnings
             out.outside_gateways += o.outside_gateways
             out.outside_gateway_configs += o.outside_gateway_configs

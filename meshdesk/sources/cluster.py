@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -44,6 +44,14 @@ from meshdesk.sources.inventory import (
     read_inventory,
 )
 from meshdesk.sources.logs import parse_timestamp
+from meshdesk.sources.mesh_clusters import (
+    FOUND_KUBECONFIG,
+    GIVEN,
+    ClusterName,
+    LinkedCluster,
+    istio_cluster_name,
+    merge_linked,
+)
 from meshdesk.sources.tracing_discovery import TracingConnection, connect_tracing
 
 log = logging.getLogger(__name__)
@@ -66,11 +74,20 @@ class ClusterSource:
                  prometheus_url: str | None = None, prometheus_auth: Mapping[str, Any] | None = None,
                  default_namespace: str = "", timeout: float = 30.0, tracing_url: str | None = None,
                  tracing_auth: Mapping[str, Any] | None = None, tracing_api: str | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, linked: Sequence[LinkedCluster] = (),
+                 cluster_given: bool = True) -> None:
         self.api = api
         self.clock = clock  # this machine's clock (unix seconds; a test gives one that is off)
         self.context = context
         self.cluster = cluster or DEFAULT_CLUSTER
+        # the other contexts of the same mesh (Settings' linked contexts), whose inventories are read beside
+        # this one's and merged, as a snapshot of several clusters holds them
+        self.linked = list(linked)
+        # how ``cluster`` was found: given (the caller's, kept as it is), or None until it is looked up in the
+        # cluster (istiod's CLUSTER_ID...), which is done only in a mesh of several contexts: the name must
+        # then be the one the telemetry carries, for each node to be looked up in its own cluster
+        self.cluster_found: ClusterName | None = ClusterName(self.cluster, GIVEN if linked else "") \
+            if cluster_given or not linked else None
         self.prometheus_url = prometheus_url
         self.prometheus_auth = dict(prometheus_auth or {})
         self.default_namespace = default_namespace
@@ -250,9 +267,12 @@ class ClusterSource:
         def stop() -> bool:
             return abort.is_set() or (cancelled is not None and cancelled())
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="meshdesk-snapshot") as pool:
-            pending = pool.submit(read_inventory, self.api, namespaces, cluster=self.cluster, timeout=self.timeout,
-                                  cancelled=stop) if with_inventory else None
+        linked = self.linked if with_inventory else []
+        with ThreadPoolExecutor(max_workers=1 + len(linked), thread_name_prefix="meshdesk-snapshot") as pool:
+            pending = pool.submit(self._read_own, namespaces, stop) if with_inventory else None
+            # the linked contexts' inventories, each on a thread of its own: a slow or dead cluster delays
+            # only its own part, and its failure is said by its name while the others are shown
+            others = [(c, pool.submit(c.read, namespaces, stop)) for c in linked]
             try:
                 prometheus = self._connect()  # (its first answer tells Prometheus' clock, for a live graph)
                 request = self._with_namespace_durations(request)
@@ -274,14 +294,14 @@ class ClusterSource:
                     if isinstance(problem, SourceError) and not isinstance(problem, Cancelled):
                         raise problem from None  # the cluster's own failure says more (401, unreachable)
                     if telemetry_error is not None and problem is None:
-                        read: Inventory = self._took(pending.result())
+                        read: Inventory = self._with_linked(self._took(pending.result()), others)
                         telemetry_error.partial = Snapshot(request=request, samples=[], inventory=read,
                                                            name=self.context,
                                                            meta={"context": self.context, "cluster": self.cluster})
                 raise
             inventory: Inventory | None = pending.result() if pending is not None else None
-        if inventory is not None:
-            self._took(inventory)
+            if inventory is not None:
+                inventory = self._with_linked(self._took(inventory), others)
         meta: dict[str, Any] = {"context": self.context, "cluster": self.cluster,
                                 "prometheus": prometheus.description,
                                 # the moment the telemetry is of: a replayed past one, else the cluster's
@@ -297,7 +317,41 @@ class ClusterSource:
         return Snapshot(request=request, samples=samples, inventory=inventory, name=self.context, meta=meta,
                         warnings=warnings)
 
+    def _read_own(self, namespaces: Sequence[str], stop: Callable[[], bool]) -> Inventory:
+        """This context's inventory; in a mesh of several contexts, its cluster's Istio name found first
+        (once), so that its objects name the cluster its telemetry names."""
+        if self.cluster_found is None:
+            found = istio_cluster_name(self.api, timeout=min(self.timeout, 15.0), cancelled=stop)
+            self.cluster_found = found or ClusterName(self.cluster, FOUND_KUBECONFIG)
+            self.cluster = self.cluster_found.name
+        return read_inventory(self.api, namespaces, cluster=self.cluster, timeout=self.timeout, cancelled=stop)
+
+    @staticmethod
+    def _with_linked(own: Inventory, others: Sequence[tuple[LinkedCluster, Future[Inventory]]]) -> Inventory:
+        """``own`` with the linked contexts' inventories merged in; one that failed named in
+        ``unread_clusters`` (a cancelled read is no failure of its cluster: the whole read stops)."""
+        if not others:
+            return own
+        read: list[tuple[LinkedCluster, Inventory | BaseException]] = []
+        for linked, future in others:
+            problem = future.exception()
+            if isinstance(problem, Cancelled):
+                raise problem
+            if problem is not None and not isinstance(problem, SourceError):
+                log.error("reading the inventory of context %s failed", linked.context, exc_info=problem)
+            read.append((linked, problem if problem is not None else future.result()))
+        return merge_linked(own, read)
+
+    def clusters(self) -> list[tuple[str, str, str]]:
+        """The clusters of this context's mesh as known now: (cluster name, context, how the name was found;
+        "" while not looked up yet), this context's first."""
+        own = self.cluster_found
+        return [(self.cluster, self.context, own.how if own is not None else ""),
+                *((c.name, c.context, c.found.how if c.found is not None else "") for c in self.linked)]
+
     def close(self) -> None:
+        for linked in self.linked:
+            linked.close()
         # not under the search's lock: a Metrics dock's worker may be looking for Prometheus (up to the
         # timeout), and closing (the poller's, before the next context opens; the window's) must not wait
         with self._lock:
@@ -516,16 +570,23 @@ def _with_namespaces(request: GraphRequest, namespaces: list[str]) -> GraphReque
 
 
 def open_source(kubeconfig: str | None = None, context: str | None = None, prometheus_url: str | None = None,
-                prometheus_auth: dict[str, Any] | None = None, *, cluster: str = DEFAULT_CLUSTER,
+                prometheus_auth: dict[str, Any] | None = None, *, cluster: str | None = None,
                 timeout: float = 30.0, check: bool = True, log_problems: bool = True,
                 tracing_url: str | None = None, tracing_auth: Mapping[str, Any] | None = None,
-                tracing_api: str | None = None, clock: Callable[[], float] = time.time) -> ClusterSource:
+                tracing_api: str | None = None, clock: Callable[[], float] = time.time,
+                linked: Sequence[tuple[str, str]] = ()) -> ClusterSource:
     """A ClusterSource for ``context`` (default: the current one) of ``kubeconfig`` (default: KUBECONFIG or
     ~/.kube/config). With ``check`` the API server is asked for its version first, so an unreachable
     server or rejected credentials show up here (Unreachable, Unauthorized, Timeout). Prometheus is
     connected on the first snapshot. ``log_problems`` False: kubeconfig files passed over as broken are not
     logged but kept in ``kubeconfig_problems``, for a command to say in its own words. ``clock``: this
-    machine's clock (a test gives one that is off)."""
+    machine's clock (a test gives one that is off).
+
+    ``linked``: the other contexts of the same mesh, (context, its cluster's name or "" to find it), whose
+    inventories each snapshot reads beside this one's (a context that cannot be opened or read is said in
+    the inventory's ``unread_clusters``, the others shown). With them, ``cluster`` None has this cluster's
+    Istio name found too (istiod's CLUSTER_ID, else the kubeconfig's cluster name); without them it is
+    Istio's default, "Kubernetes", as always."""
     from meshdesk.sources.kubeconfig import load_kubeconfig
 
     config = load_kubeconfig(kubeconfig, log_problems=log_problems)
@@ -533,7 +594,23 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
     api = config.api_client(ctx.name)
     if api is None:  # pragma: no cover - the loader raises instead
         raise ConfigError(f'context "{ctx.name}" gives no API client')
-    source = ClusterSource(api, context=ctx.name, cluster=cluster, prometheus_url=prometheus_url,
+    links: list[LinkedCluster] = []
+    for other, given in linked:
+        if other == ctx.name or any(other == link.context for link in links):
+            continue  # the shown context is read as itself; a context named twice is read once
+        try:
+            kubeconfig_name = config.context(other).cluster
+        except ConfigError:
+            kubeconfig_name = ""  # gone from the kubeconfig: said as that cluster's failure at each read
+
+        def opener(name: str = other) -> Any:
+            return config.api_client(config.context(name).name)
+
+        links.append(LinkedCluster(other, opener, given_name=given, kubeconfig_name=kubeconfig_name,
+                                   timeout=timeout))
+    own_name = cluster or (ctx.cluster if links else "") or DEFAULT_CLUSTER
+    source = ClusterSource(api, context=ctx.name, cluster=own_name, linked=links, cluster_given=bool(cluster),
+                           prometheus_url=prometheus_url,
                            prometheus_auth=prometheus_auth, default_namespace=config.namespace(ctx.name), timeout=timeout,
                            tracing_url=tracing_url, tracing_auth=tracing_auth, tracing_api=tracing_api,
                            clock=clock)
