@@ -8,7 +8,7 @@ spare-v1 no idle node."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -218,4 +218,115 @@ def test_without_linked_contexts_the_cluster_keeps_istios_default_name(
     assert source.clusters() == [("Kubernetes", "east", "")] and snap.inventory is not None
     assert {w.cluster for w in snap.inventory.workloads} == {"Kubernetes"}
     assert snap.inventory.unread_clusters == {} and "unread_clusters" not in snap.inventory.to_json()
+
+
+
+
+# ------------------------------------------------------------------------------------------- settings
+
+def test_a_contexts_mesh_clusters_are_saved_and_a_damaged_list_is_dropped_saying_so() -> None:
+    import json
+
+    from meshdesk.store.paths import settings_file
+    from meshdesk.store.settings import load_settings
+
+    settings = load_settings()
+    cs = settings.context_settings("east")
+    cs.mesh_contexts, cs.cluster_name = (("west", ""), ("remote", "remote-1")), "east-1"
+    settings.set_context_settings("east", cs)
+    settings.save()
+    again = load_settings().context_settings("east")
+    assert (again.mesh_contexts, again.cluster_name) == ((("west", ""), ("remote", "remote-1")), "east-1")
+    doc = json.loads(settings_file().read_text())
+    assert doc["contexts"]["east"]["mesh_contexts"] == [{"context": "west", "cluster": ""},
+                                                        {"context": "remote", "cluster": "remote-1"}]
+    # edited by hand into something else: dropped, saying so, and the context is read alone
+    doc["contexts"]["east"]["mesh_contexts"] = ["west"]
+    settings_file().write_text(json.dumps(doc))
+    damaged = load_settings()
+    assert damaged.context_settings("east").mesh_contexts == ()
+    assert any("mesh_contexts entry 1 names no context" in w for w in damaged.warnings)
+
+
+# ------------------------------------------------------------------------------------------- the window
+
+@pytest.fixture
+def make_window(qtbot: Any) -> Iterator[Callable[..., Any]]:
+    from meshdesk.ui.mainwindow import MainWindow
+    from tests.ui_helpers import open_windows
+
+    def new_window(**kw: Any) -> MainWindow:
+        kw.setdefault("backoff_base", 0.05)
+        kw.setdefault("backoff_cap", 0.2)
+        return MainWindow(**kw)
+
+    yield from open_windows(qtbot, new_window, all_threads=True)
+
+
+def _workload_rows(perf: Any) -> dict[tuple[str, str], Any]:
+    from meshdesk.ui.lists import WORKLOADS
+
+    return {(row.cluster, row.name): row for row in perf.lists.pages[WORKLOADS].visible_rows()
+            if row.namespace == "shop"}
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_the_window_reads_the_linked_contexts_and_says_which_cluster_is_down(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any]) -> None:
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.perf_views import PerformanceViews
+    from meshdesk.ui.settings_dialog import SettingsDialog
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    settings = load_settings()
+    cs = settings.context_settings("east")
+    cs.prometheus_url = prometheus.url
+    settings.set_context_settings("east", cs)
+    settings.save()
+    w = make_window(contexts=["east", "west"], context="east", kubeconfig=kubeconfig, namespaces=["shop"])
+    perf = PerformanceViews(w, poll_ms=0)
+    w.add_extension(perf)
+    qtbot.waitUntil(lambda: ("east", "cart-v1") not in _workload_rows(perf)
+                    and ("", "cart-v1") in _workload_rows(perf), timeout=15000)
+
+    # Settings: west is another cluster of east's mesh
+    dialog = SettingsDialog(w, contexts=["east", "west"], current_context="east", settings=w.settings)
+    qtbot.addWidget(dialog)
+    dialog.settingsSaved.connect(w._on_settings_saved)  # as the Settings menu entry connects it
+    form = dialog.form()
+    assert [c for c, _box, _field in form.mesh_rows] == ["west"]
+    form.mesh_rows[0][1].setChecked(True)
+    with qtbot.waitSignal(dialog.settingsSaved):
+        dialog.accept()
+    assert load_settings().context_settings("east").mesh_contexts == (("west", ""),)
+
+    # both clusters' workloads are listed, each with its cluster; west's cart-v1 has no ready pod
+    qtbot.waitUntil(lambda: {("east", "cart-v1"), ("west", "cart-v1"), ("west", "spare-v1")}
+                    <= set(_workload_rows(perf)), timeout=15000)
+    rows = _workload_rows(perf)
+    assert rows[("west", "cart-v1")].pods.startswith("0/1") and rows[("east", "cart-v1")].pods.startswith("1/1")
+    assert (rows[("west", "cart-v1")].health, rows[("east", "cart-v1")].health) == (model.FAILURE, model.HEALTHY)
+    # and the graph's node of west's cart (its app box) is judged by west's pods
+    carts = _by_cluster(w.graph, "cart-v1")
+    assert carts["west"].extra["appHealth"].status == model.FAILURE
+    assert carts["east"].extra["appHealth"].status == model.HEALTHY
+    # the names found are shown in Settings
+    dialog = SettingsDialog(w, contexts=["east", "west"], current_context="east", settings=w.settings,
+                            clusters_found={c: (n, how) for n, c, how in w.poller.source.clusters()})
+    qtbot.addWidget(dialog)
+    assert dialog.form().mesh_rows[0][2].placeholderText() == f"west (found: {FOUND_CLUSTER_ID})"
+    assert dialog.form().cluster_name.placeholderText() == f"east (found: {FOUND_CLUSTER_ID})"
+    dialog.reject()
+
+    # west's API server stops answering (503): the banner names it, and east's workloads and judgement stay
+    west.fail(503)
+    w.poller.refresh_now()
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "cluster west" in w.banner.note_text, timeout=15000)
+    assert "context west" in w.banner.note_text
+    rows = _workload_rows(perf)
+    # (east's alone: its rows need not say their cluster)
+    assert sorted(rows) == [("", "cart-v1"), ("", "web-v1")] and rows[("", "cart-v1")].health == model.HEALTHY
+    assert _by_cluster(w.graph, "cart-v1")["east"].extra["appHealth"].status == model.HEALTHY
 

@@ -20,7 +20,10 @@ it is asked through: "jaeger" or "tempo"; absent, chosen automatically) are writ
 a context's own ``health_rates`` (its cluster's Kiali ``health_config.rate``; absent, the general ones
 judge it; ``[]``, Kiali's defaults do), and ``extensions``, the Kiali extensions enabled in that cluster's
 Kiali (``["skupper"]``: their ``kiali_ext_*`` traffic is graphed), and ``grafana_url`` (Grafana's address,
-for "View in Grafana"; absent, Grafana is found in the cluster and reached by port-forward).
+for "View in Grafana"; absent, Grafana is found in the cluster and reached by port-forward), and for a
+mesh over several clusters ``mesh_contexts``, the other contexts of the same mesh whose workloads and config
+are read beside this one's (``[{"context": "prod-west", "cluster": ""}]``; ``cluster``: that cluster's Istio
+name as given, "" found in it) and ``cluster_name``, this context's cluster's name as given.
 
 Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
 ``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}`` (or
@@ -104,7 +107,8 @@ MAX_URL = 16_384
 _MAX_WINDOW_TEXT = 65_536
 
 _CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type",
-                 "tracing_url", "tracing_auth", "tracing_api", "health_rates", "extensions", "grafana_url")
+                 "tracing_url", "tracing_auth", "tracing_api", "health_rates", "extensions", "grafana_url",
+                 "cluster_name", "mesh_contexts")
 
 
 def _shown(value: Any) -> str:
@@ -206,6 +210,11 @@ class ContextSettings:
     extensions: tuple[str, ...] = ()
     # Grafana, for "View in Grafana" (opened in the browser); "": found in the cluster and port-forwarded
     grafana_url: str = ""
+    # a mesh over several clusters: the other contexts of the same mesh (context, its cluster's Istio name as
+    # given, "" to find it), whose workloads and Istio config are read beside this one's; () = this one alone
+    mesh_contexts: tuple[tuple[str, str], ...] = ()
+    # this context's cluster's Istio name as given ("": found in the cluster, with mesh_contexts)
+    cluster_name: str = ""
 
     def __repr__(self) -> str:
         from meshdesk.sources.prometheus import safe_url  # no credentials or query values shown
@@ -218,7 +227,8 @@ class ContextSettings:
                 f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
                 f"graph_type={self.graph_type!r}, tracing_url={tracing!r}, "
                 f"tracing_auth={_masked_auth(self.tracing_auth)!r}, tracing_api={self.tracing_api!r}, "
-                f"health_rates={self.health_rates!r}, extensions={self.extensions!r}, grafana_url={grafana!r})")
+                f"health_rates={self.health_rates!r}, extensions={self.extensions!r}, grafana_url={grafana!r}, "
+                f"mesh_contexts={self.mesh_contexts!r}, cluster_name={self.cluster_name!r})")
 
     __str__ = __repr__
 
@@ -235,7 +245,10 @@ class ContextSettings:
                 **({"tracing_api": self.tracing_api} if self.tracing_api else {}),
                 **({"health_rates": [dict(r) for r in self.health_rates]} if self.health_rates is not None else {}),
                 **({"extensions": list(self.extensions)} if self.extensions else {}),
-                **({"grafana_url": self.grafana_url} if self.grafana_url else {})}
+                **({"grafana_url": self.grafana_url} if self.grafana_url else {}),
+                **({"mesh_contexts": [{"context": c, "cluster": n} for c, n in self.mesh_contexts]}
+                   if self.mesh_contexts else {}),
+                **({"cluster_name": self.cluster_name} if self.cluster_name else {})}
 
     @staticmethod
     def from_json(obj: Mapping[str, Any], warn: Callable[[str], None], where: str) -> ContextSettings:
@@ -257,6 +270,18 @@ class ContextSettings:
             cs.grafana_url = grafana_url
         elif grafana_url is not None:
             warn(f"{where}: grafana_url {_url_problem(grafana_url)}; dropped")
+        cluster_name = obj.get("cluster_name")
+        if isinstance(cluster_name, str) and len(cluster_name) <= MAX_NAME:
+            cs.cluster_name = cluster_name.strip()
+        elif cluster_name is not None:
+            warn(f"{where}: cluster_name is not a name; dropped (the cluster's name is found in it)")
+        linked = obj.get("mesh_contexts")
+        if linked is not None:
+            wrong = mesh_contexts_problem(linked)
+            if wrong:
+                warn(f"{where}: mesh_contexts {wrong}; dropped (this context's cluster is read alone)")
+            else:
+                cs.mesh_contexts = tuple((str(e["context"]), str(e.get("cluster") or "").strip()) for e in linked)
         tracing_api = obj.get("tracing_api")
         if tracing_api in TRACING_APIS:
             cs.tracing_api = "" if tracing_api == TRACING_API_AUTO else str(tracing_api)
@@ -306,6 +331,24 @@ _WRITTEN_TOGETHER: tuple[frozenset[str], ...] = (
     frozenset({"prometheus_url", "prometheus_auth"}),
     frozenset({"tracing_url", "tracing_auth", "tracing_api"}),
 )
+
+
+MAX_NAME = 253  # a context's or cluster's name (a DNS name's longest)
+
+
+def mesh_contexts_problem(value: Any) -> str:
+    """What is wrong with a settings file's ``mesh_contexts`` ("" when nothing): a list of
+    ``{"context": name, "cluster": name or ""}``."""
+    if not isinstance(value, list):
+        return "is not a list of contexts"
+    for i, entry in enumerate(value):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("context"), str) or not entry["context"]:
+            return f"entry {i + 1} names no context"
+        if not isinstance(entry.get("cluster", ""), str):
+            return f"entry {i + 1}'s cluster is not a name"
+        if len(entry["context"]) > MAX_NAME or len(entry.get("cluster") or "") > MAX_NAME:
+            return f"entry {i + 1} holds a name longer than {MAX_NAME} characters"
+    return ""
 
 
 def _clean_auth(obj: Mapping[str, Any], name: str, warn: Callable[[str], None], where: str) -> dict[str, Any]:

@@ -633,7 +633,7 @@ class MainWindow(QMainWindow):
                 kubeconfig=kubeconfig, context=context,
                 prometheus_url=cs.prometheus_url or None, prometheus_auth=cs.prometheus_auth or None,
                 tracing_url=cs.tracing_url or None, tracing_auth=cs.tracing_auth or None,
-                tracing_api=cs.tracing_api or None)
+                tracing_api=cs.tracing_api or None, cluster=cs.cluster_name or None, linked=cs.mesh_contexts)
         return cluster
 
     def add_snapshot(self, path: str, snapshot: Snapshot | None = None) -> str:
@@ -1247,6 +1247,9 @@ class MainWindow(QMainWindow):
         in the banner, as a warning: the graph and lists show what could be read, and a namespace
         whose workloads are hidden would otherwise just look empty. Said again when it changes."""
         hidden = frozenset(inventory.hidden) if inventory is not None else frozenset()
+        # a linked context of the mesh that could not be read: said by its cluster, with why (the others shown)
+        unread = {f"cluster {name}": why for name, why in (inventory.unread_clusters.items() if inventory else ())}
+        hidden |= frozenset(f"{k}: {v}" for k, v in unread.items())
         if not hidden:
             if self._hidden_note and self.banner.isVisible() and self.banner.note_text == self._hidden_note:
                 self.banner.hide()  # nothing hidden any more: the warning about it goes
@@ -1259,10 +1262,14 @@ class MainWindow(QMainWindow):
         assert inventory is not None
         what = [f"{k[2:]} (cluster-wide)" if k.startswith("*/") else
                 f"{k[2:]} outside the selected namespaces" if k.startswith(f"{OUTSIDE}/") else
-                f"{k.split('/', 1)[1]} in {k.split('/', 1)[0]}" for k in sorted(hidden)]
+                f"{k.split('/', 1)[1]} in {k.split('/', 1)[0]}" for k in sorted(inventory.hidden)]
         shown = ", ".join(what[:4]) + (f" and {len(what) - 4} more" if len(what) > 4 else "")
-        self._show_note_beside(f"Not everything could be read: {shown}. What could be read is shown; "
-                               "the namespace summary (nothing selected) says why.", "warning")
+        said = [f"Not everything could be read: {shown}. What could be read is shown; the namespace summary "
+                "(nothing selected) says why."] if what else []
+        said += [f"The {name} of this mesh could not be read ({why}). Its nodes are drawn from the telemetry alone, "
+                 "without its workloads, health or Istio config; the other clusters' are shown."
+                 for name, why in sorted(unread.items())]
+        self._show_note_beside("\n".join(said), "warning")
         self._hidden_note = self.banner.note_text
 
     def _show_note_beside(self, text: str, level: str) -> None:
@@ -1939,8 +1946,10 @@ class MainWindow(QMainWindow):
         from meshdesk.ui.settings_dialog import SettingsDialog
 
         names = [n for n in self.contexts if n != DEMO]
+        clusters = getattr(self.poller.source, "clusters", None)  # a live mesh's clusters, as last found
+        found = {context: (name, how) for name, context, how in clusters()} if callable(clusters) else {}
         dlg = SettingsDialog(self, contexts=names, current_context=self.context if self.context in names else None,
-                             settings=self.settings)
+                             settings=self.settings, clusters_found=found)
         dlg.settingsSaved.connect(self._on_settings_saved)
         dlg.exec()
         self._tell_settings_warnings()  # its save may have found the file damaged (also when it failed)

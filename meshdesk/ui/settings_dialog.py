@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -45,6 +46,7 @@ from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out
 from meshdesk.mesh.health_rates import rate_scope, read_health_config
 from meshdesk.mesh.request import split_names
 from meshdesk.mesh.traces import TRACING_API_JAEGER, TRACING_API_TEMPO
+from meshdesk.sources.mesh_clusters import GIVEN as GIVEN_NAME
 from meshdesk.store import settings as store
 from meshdesk.ui import theme
 from meshdesk.ui.toolbar import DEMO, DURATIONS, GRAPH_TYPES, LEGACY_DEMO, MANUAL, PAUSE, REFRESH, ViewChoices
@@ -279,7 +281,8 @@ class _ContextForm(_HasRates, QWidget):
     testDone = Signal(bool, str)  # (worked, what to say): the Test button's answer, from its thread
     tracingTestDone = Signal(bool, str)  # the tracing Test button's
 
-    def __init__(self, context: str, values: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, context: str, values: Any, parent: QWidget | None = None, *, others: Sequence[str] = (),
+                 found: Mapping[str, tuple[str, str]] | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self._original = values
@@ -405,6 +408,8 @@ class _ContextForm(_HasRates, QWidget):
         hlay.addStretch(1)
         self._show_health_rates()
 
+        mesh = self._mesh_tab(values, others, found or {})
+
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.server_tabs = QTabWidget()
@@ -412,8 +417,68 @@ class _ContextForm(_HasRates, QWidget):
         self.server_tabs.addTab(prom, "Prometheus")
         self.server_tabs.addTab(tracing, "Tracing (Jaeger or Tempo)")
         self.server_tabs.addTab(health, "Health tolerances")
+        self.server_tabs.addTab(mesh, "Mesh clusters")
         lay.addWidget(self.server_tabs)
         lay.addWidget(opening)
+
+    def _mesh_tab(self, values: Any, others: Sequence[str], found: Mapping[str, tuple[str, str]]) -> QWidget:
+        """A mesh over several clusters: which other contexts are clusters of this one's mesh (their
+        workloads and config read beside this one's), and each cluster's Istio name, found or given."""
+        tab = QWidget()
+        lay = QVBoxLayout(tab)
+        hint = QLabel("In a multi-cluster mesh, tick the contexts of its other clusters: their workloads, health "
+                      "and Istio config are read with this one's, and each node of the graph is judged by its "
+                      "own cluster's. A cluster's name is the one its telemetry carries (source_cluster, "
+                      "destination_cluster): found from istiod's CLUSTER_ID, else the kubeconfig's cluster "
+                      "name; type another where that is not it.")
+        hint.setWordWrap(True)
+        hint.setProperty("role", "hint")
+        lay.addWidget(hint)
+
+        def name_field(context: str, given: str, object_name: str) -> QLineEdit:
+            field = QLineEdit(given)
+            field.setObjectName(object_name)
+            name, how = found.get(context, ("", ""))
+            field.setPlaceholderText(f"{name} (found: {how})" if name and how and how != GIVEN_NAME else
+                                     "found in the cluster when it is read")
+            field.setToolTip("This cluster's Istio name, as its proxies report it; empty: found in the cluster")
+            return field
+
+        form = QFormLayout()
+        self.cluster_name = name_field(self.context, getattr(values, "cluster_name", "") or "", "clusterName")
+        form.addRow("This cluster's name:", self.cluster_name)
+        lay.addLayout(form)
+        linked = dict(getattr(values, "mesh_contexts", ()) or ())
+        # (context, its tick box, its cluster name field): every other context, and a linked one the kubeconfig
+        # no longer has (kept until unticked: it is said as that cluster's failure)
+        self.mesh_rows: list[tuple[str, QCheckBox, QLineEdit]] = []
+        rows = QWidget()
+        grid = QFormLayout(rows)
+        for other in [*others, *(c for c in linked if c not in others)]:
+            if other == self.context:
+                continue
+            box = QCheckBox(other)
+            box.setObjectName(f"meshContext:{other}")
+            box.setChecked(other in linked)
+            field = name_field(other, linked.get(other, ""), f"meshClusterName:{other}")
+            field.setEnabled(box.isChecked())
+            box.toggled.connect(field.setEnabled)
+            grid.addRow(box, field)
+            self.mesh_rows.append((other, box, field))
+        if not self.mesh_rows:
+            none = QLabel("The kubeconfig has no other context.")
+            none.setProperty("role", "hint")
+            grid.addRow(none)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(rows)
+        lay.addWidget(QLabel("Other clusters of this mesh:"))
+        lay.addWidget(scroll, 1)
+        return tab
+
+    def mesh_contexts(self) -> tuple[tuple[str, str], ...]:
+        """The linked contexts ticked, with their cluster names as given ("": found)."""
+        return tuple((c, field.text().strip()) for c, box, field in self.mesh_rows if box.isChecked())
 
     def _show_health_rates(self) -> None:
         own = self.rates_own.isChecked()
@@ -571,6 +636,8 @@ class _ContextForm(_HasRates, QWidget):
             "health_rates": health_rates,  # None: the general ones
             "extensions": tuple(split_names([self.extensions.text()])),
             "grafana_url": grafana_url,
+            "mesh_contexts": self.mesh_contexts(),
+            "cluster_name": self.cluster_name.text().strip(),
         }
         if dataclasses.is_dataclass(self._original) and not isinstance(self._original, type):
             return dataclasses.replace(self._original, **changes)
@@ -596,6 +663,9 @@ class _ContextForm(_HasRates, QWidget):
             return True
         if tuple(getattr(before, "extensions", ()) or ()) != tuple(getattr(values, "extensions", ()) or ()):
             return True
+        for name in ("mesh_contexts", "cluster_name"):
+            if (getattr(before, name, None) or None) != (getattr(values, name, None) or None):
+                return True
         if _normal_auth(getattr(before, "tracing_auth", None)) != _normal_auth(getattr(values, "tracing_auth", None)):
             return True
         return _normal_auth(getattr(before, "prometheus_auth", None)) != _normal_auth(values.prometheus_auth)
@@ -640,8 +710,11 @@ class SettingsDialog(_HasRates, QDialog):
     settingsSaved = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, *, contexts: Sequence[str] = (),
-                 current_context: str | None = None, settings: Any = None) -> None:
+                 current_context: str | None = None, settings: Any = None,
+                 clusters_found: Mapping[str, tuple[str, str]] | None = None) -> None:
         super().__init__(parent)
+        # context -> (its cluster's Istio name, how it was found), as the context shown last found them
+        self.clusters_found = dict(clusters_found or {})
         self.setWindowTitle("meshdesk settings")
         self.setObjectName("settingsDialog")
         self.settings = settings if settings is not None else store.load_settings()
@@ -748,7 +821,8 @@ class SettingsDialog(_HasRates, QDialog):
             return
         form = self._forms.get(name)
         if form is None:
-            form = _ContextForm(name, self.settings.context_settings(name))
+            others = [self.context_combo.itemText(i) for i in range(self.context_combo.count())]
+            form = _ContextForm(name, self.settings.context_settings(name), others=others, found=self.clusters_found)
             self._forms[name] = form
             self._stack.addWidget(form)
         self._stack.setCurrentWidget(form)
