@@ -330,3 +330,42 @@ def test_the_window_reads_the_linked_contexts_and_says_which_cluster_is_down(
     assert sorted(rows) == [("", "cart-v1"), ("", "web-v1")] and rows[("", "cart-v1")].health == model.HEALTHY
     assert _by_cluster(w.graph, "cart-v1")["east"].extra["appHealth"].status == model.HEALTHY
 
+
+@pytest.mark.ui
+def test_another_clusters_istio_config_is_changed_from_its_own_context(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        shared_dir: Path) -> None:
+    """Writes go to the context shown: west's VirtualService, read beside east's, was offered for editing and
+    would have been written to east."""
+    from meshdesk.store.settings import Settings
+    from meshdesk.ui.actions import ActionsController
+    from meshdesk.ui.config_view import PENDING_TEXT, ConfigView
+    from tests.kube_emulator import load_docs
+
+    for emu in (east, west):
+        for doc in load_docs(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml"):
+            emu.add_crd(doc)
+        emu.add({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                 "metadata": {"name": "cart", "namespace": "shop"},
+                 "spec": {"hosts": ["cart"], "http": [{"route": [{"destination": {"host": "cart"}}]}]}}, "shop")
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    source = open_source(kubeconfig, "east", prometheus_url=prometheus.url, linked=[("west", "")])
+    try:
+        inv = source.snapshot(_request(prometheus)).inventory
+        assert inv is not None
+        view = ConfigView()
+        qtbot.addWidget(view)
+        view.set_actions(ActionsController(source, Settings(tmp_path / "settings.json"), view))
+        view.set_data(inv)
+        buttons = (view.edit_button, view.delete_button)
+        view.show_object(("VirtualService", "shop", "cart", "east"))
+        view.show()
+        qtbot.waitUntil(lambda: not any(PENDING_TEXT in b.toolTip() for b in buttons), timeout=10000)
+        assert view.edit_button.isEnabled() and view.delete_button.isEnabled()
+        view.show_object(("VirtualService", "shop", "cart", "west"))
+        qtbot.waitUntil(lambda: not any(PENDING_TEXT in b.toolTip() for b in buttons), timeout=10000)
+        for button in buttons:
+            assert not button.isEnabled() and "cluster west's" in button.toolTip()
+            assert "open that cluster's own context" in button.toolTip()
+    finally:
+        source.close()

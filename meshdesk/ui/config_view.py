@@ -610,6 +610,11 @@ class ConfigView(QWidget):
             return "This source takes no writes (an offline snapshot): its Istio config is shown as it was taken."
         if obj.kind not in RESOURCES:
             return f"meshdesk does not write {manifest_kind(obj)} objects"
+        inv = self.inventory
+        if self._several and inv is not None and obj.cluster and obj.cluster != inv.cluster:
+            # read from a linked context of the mesh: the writes go to the context shown, another cluster
+            return f"This {manifest_kind(obj)} is cluster {obj.cluster}'s, read beside this context's: open that " \
+                "cluster's own context to change it (writes go to the context shown)"
         problem: str | None = ctl.known_problem([(verb, obj.kind)], obj.namespace)
         return problem
 
