@@ -248,6 +248,38 @@ def test_a_contexts_mesh_clusters_are_saved_and_a_damaged_list_is_dropped_saying
     assert any("mesh_contexts entry 1 names no context" in w for w in damaged.warnings)
 
 
+# ------------------------------------------------------------------------------------------ the command
+
+def test_meshdesk_graph_reads_each_context_given_and_saves_every_clusters_inventory(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from meshdesk.commands.graph import main as graph_main
+    from meshdesk.sources.snapshot import load_snapshot
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    saved = tmp_path / "mesh.json"
+    common = ["--kubeconfig", kubeconfig, "--prometheus", prometheus.url, "-n", "shop", "--graph-type", "workload",
+              "--include-idle-nodes", "--format", "json"]
+    assert graph_main(["--context", "east", "--context", "west", *common, "--save-snapshot", str(saved)]) == 0
+    out = capsys.readouterr()
+    assert "could not be read" not in out.err
+    snap = load_snapshot(saved)
+    assert snap.inventory is not None
+    assert {(w.cluster, w.name) for w in snap.inventory.workloads if w.namespace == "shop"} == {
+        ("east", "web-v1"), ("east", "cart-v1"), ("west", "cart-v1"), ("west", "spare-v1")}
+    # the graph printed has west's idle spare-v1, as a graph of the saved snapshot has
+    assert "spare-v1" in out.out
+    assert set(_by_cluster(build(snap), "spare-v1")) == {"west"}
+
+    west.fail(503)  # its API server stops answering: said, and east's graph printed all the same
+    assert graph_main(["--context", "east", "--context", "west", *common]) == 0
+    out = capsys.readouterr()
+    # (a run that never reached west's istiod names it as the kubeconfig does)
+    assert "cluster kind-west of the mesh could not be read (context west: " in out.err
+    assert "spare-v1" not in out.out
+    assert "cart-v1" in out.out
+
+
 # ------------------------------------------------------------------------------------------- the window
 
 @pytest.fixture

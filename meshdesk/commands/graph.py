@@ -64,7 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     src = p.add_argument_group("where the data comes from (one of)")
     src.add_argument("--snapshot", metavar="FILE", help="a snapshot file (offline)")
     src.add_argument("--demo", action="store_true", help="the built-in demo mesh")
-    src.add_argument("--context", help="kubeconfig context of a live cluster")
+    src.add_argument("--context", action="append",
+                     help="kubeconfig context of a live cluster; given again, another cluster of the same "
+                          "mesh, whose workloads and config are read beside the first's (default: the contexts "
+                          "linked to it in Settings)")
     src.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
     src.add_argument("--prometheus", metavar="URL", help="Prometheus URL (default: found in the cluster)")
     src.add_argument("--prometheus-ca", metavar="FILE",
@@ -311,8 +314,13 @@ def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...]
             auth["ca_bundle"] = a.prometheus_ca
         if a.prometheus_insecure:
             auth["insecure"] = True
+    # the other clusters of its mesh: those given after it, else those linked to it in Settings (their names
+    # as given there)
+    names = dict(saved.mesh_contexts)
+    linked = [(c, names.get(c, "")) for c in a.contexts[1:] if c] if len(a.contexts) > 1 else list(saved.mesh_contexts)
     source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, prometheus_url=url,
-                         prometheus_auth=auth, timeout=a.timeout, log_problems=False)
+                         prometheus_auth=auth, timeout=a.timeout, log_problems=False,
+                         cluster=saved.cluster_name or None, linked=linked)
     return source, settings.health_rates_for(context), context, tuple(saved.extensions)
 
 
@@ -368,6 +376,9 @@ def _usage() -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
+    # the first --context is the one graphed (its Prometheus, its writes); the others are its mesh's clusters
+    a.contexts = list(a.context or ())
+    a.context = a.contexts[0] if a.contexts else None
     # --context "" (an unset shell variable) is the current context, as kubectl takes it: it was refused
     # with "say where the data comes from", which it had said
     live = a.demo or a.context is not None or a.kubeconfig or a.prometheus
@@ -445,6 +456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 snap = source.snapshot(request)
             finally:
                 source.close()
+            for name, why in sorted((snap.inventory.unread_clusters if snap.inventory else {}).items()):
+                print(f"meshdesk graph: warning: cluster {name} of the mesh could not be read ({why}); its nodes "
+                      "are graphed from the telemetry alone", file=sys.stderr)
         graph = build(snap)
         why = (_service_entry_focus(snap) or _missing_focus(snap)) if not graph.edges else ""
         if why:
