@@ -344,6 +344,13 @@ def test_the_window_reads_the_linked_contexts_and_says_which_cluster_is_down(
     carts = _by_cluster(w.graph, "cart-v1")
     assert carts["west"].extra["appHealth"].status == model.FAILURE
     assert carts["east"].extra["appHealth"].status == model.HEALTHY
+    # the logs dock reads the shown context's pods: east's cart-v1's, and not west's through east
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        w.view.select([carts["east"].id])
+    qtbot.waitUntil(lambda: perf.logs.workload is not None and perf.logs.workload.cluster == "east", timeout=5000)
+    with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
+        w.view.select([carts["west"].id])
+    qtbot.waitUntil(lambda: perf.logs.workload is None and perf.envoy.workload is None, timeout=5000)
     # the names found are shown in Settings
     dialog = SettingsDialog(w, contexts=["east", "west"], current_context="east", settings=w.settings,
                             clusters_found={c: (n, how) for n, c, how in w.poller.source.clusters()})

@@ -370,6 +370,7 @@ class PerformanceViews(QObject):
         self._showing_trace = False  # selecting a trace's nodes: the Traces dock keeps its target
         self.traces.hop_rows = lambda trace, span: hop_rows(self.graph, trace, span)
         self._metrics_source: Any = None
+        self._mesh_source: Any = None  # a live context read with its mesh's other contexts (set_source)
         self.traces.span_stats = lambda trace, span: span_comparison_job(
             self.graph, self._metrics_source, trace, span, self.traces.end)
         self.graph: TrafficGraph | None = None
@@ -512,6 +513,9 @@ class PerformanceViews(QObject):
 
     # -- slots -----------------------------------------------------------------------------------
     def set_source(self, source: Any, info: Any = None) -> None:
+        # a live context read with the other contexts of its mesh: its logs and Envoy docks reach its own
+        # cluster's pods alone
+        self._mesh_source = source if getattr(source, "linked", None) else None
         metrics = metrics_source_for(source)
         self._metrics_source = metrics
         why = offline_reason(source, info)
@@ -694,6 +698,14 @@ class PerformanceViews(QObject):
         self.sparklines.show_graph_selection(self.graph, ids)
         if self.docks.get("Charts") is None:
             self.sparkline_area.setVisible(self.sparklines.source is not None and self.sparklines.target is not None)
+        mesh = self._mesh_source
+        if workload is not None and mesh is not None and workload.cluster and workload.cluster != mesh.cluster:
+            # another cluster's workload, read beside this context's: its pods are not this context's to read
+            # (the logs and Envoy docks would have asked this cluster's API server for them)
+            for dock in (self.logs, self.envoy):
+                if dock.workload is not None:
+                    dock.set_workload(None)
+            return
         current = self.logs.workload
         if workload is not None and (current is None or (current.namespace, current.name) !=
                                      (workload.namespace, workload.name)):
