@@ -1,4 +1,4 @@
-"""Command line: ``meshdesk`` opens the app; ``meshdesk graph|contexts|inventory`` work headless.
+"""Command line: ``meshdesk`` opens the app; ``meshdesk graph|contexts|inventory|mesh`` (and the rest) work headless.
 
 Each subcommand lives in its own module (``meshdesk.commands.*``) and is imported only when used,
 so ``meshdesk graph`` never loads Qt.
@@ -17,7 +17,7 @@ from typing import Any
 from meshdesk import __version__
 from meshdesk.mesh.words import short_name
 
-SUBCOMMANDS = ("graph", "contexts", "inventory", "validate", "traces")
+SUBCOMMANDS = ("graph", "contexts", "inventory", "validate", "traces", "mesh")
 # what each does, for `meshdesk --help` (its own --help says the rest): the list of names alone told a
 # first-time user nothing of which one to try
 SUBCOMMAND_WORDS = {
@@ -25,6 +25,7 @@ SUBCOMMAND_WORDS = {
     "inventory": "list the mesh's workloads, sidecars, services and Istio config",
     "validate": "check the Istio config as the app's Istio config view does; exit 3 on errors",
     "traces": "list the traces of an app, a workload or a service (Jaeger or Tempo)",
+    "mesh": "show the control planes, the namespaces each one takes and the gateways (Kiali's Mesh page)",
     "contexts": "list the kubeconfig's contexts, as kubectl config get-contexts does",
 }
 
@@ -132,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from meshdesk.commands import validate as mod  # type: ignore[no-redef]
         elif cmd == "traces":
             from meshdesk.commands import traces as mod  # type: ignore[no-redef]
+        elif cmd == "mesh":
+            from meshdesk.commands import mesh as mod  # type: ignore[no-redef]
         else:
             from meshdesk.commands import inventory as mod  # type: ignore[no-redef]
         real = sys.stdout

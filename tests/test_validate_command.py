@@ -152,7 +152,7 @@ def test_a_misspelt_subcommand_is_named_with_the_one_meant_and_help_is_the_usage
         main(["grpah", "--demo", "-n", "shop"])
     assert stopped.value.code == 2
     assert "'grpah' is not a subcommand: did you mean 'graph'? (subcommands: graph, contexts, inventory, " \
-        "validate, traces)" in capsys.readouterr().err
+        "validate, traces, mesh)" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["shop"])
     assert "'shop' is not a subcommand (subcommands: graph," in capsys.readouterr().err

@@ -1,0 +1,331 @@
+"""The mesh's infrastructure, as Kiali 2's Mesh page draws it (``mesh/generator/generator.go`` and the
+frontend's ``pages/Mesh``): not its traffic, but what runs it.
+
+- each **cluster**, a box;
+- in it each **control plane**, an istiod revision, with its version and ready pods, judged as the Istio
+  status judges it (:mod:`meshdesk.mesh.istio_status`);
+- the **data-plane namespaces** each control plane takes, by Istio's webhooks (``istio-injection``,
+  ``istio.io/rev``, revision tags, ambient mode: ``Inventory.resolve_revision``), with an edge from their
+  istiod; a namespace whose revision no running istiod serves is drawn without one;
+- the **gateways** (Istio's ingress and egress gateways, the Gateway API's), with an edge from the
+  istiod of their own revision, as Kiali links them;
+- the **addons** meshdesk reads - Prometheus, the tracing backend, Grafana - with an edge from
+  meshdesk itself, which stands where Kiali's own node stands, outside the cluster (it runs on this
+  machine).
+
+A node's health follows Kiali's Mesh page: Healthy is green, Not ready (scaled to zero) is Degraded
+(orange), anything else the component's status says (Unhealthy, Not found, Unreachable) is Failure (red);
+an edge takes the health of the node it goes to. What was not read (a snapshot's addons, istiod's pods
+not listed) is meshdesk's "not known": grey, and said.
+
+Built from what was already read (the inventory, the namespace list, the addons' last answers): nothing
+here asks the cluster anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from meshdesk.mesh.inventory import Inventory, Namespace, Workload, namespace_revision
+from meshdesk.mesh.istio_status import (
+    HEALTHY,
+    NOT_CHECKED,
+    NOT_FOUND,
+    NOT_KNOWN,
+    NOT_READY,
+    ComponentStatus,
+    control_plane_status,
+)
+from meshdesk.mesh.namespace_overview import membership
+from meshdesk.mesh.words import counted, mesh_config_rows
+
+# the kinds of node (Kiali's infra types, in meshdesk's words)
+CLUSTER = "cluster"
+ISTIOD = "istiod"
+NAMESPACE = "namespace"  # a data-plane namespace
+GATEWAY = "gateway"
+ADDON = "addon"
+MESHDESK = "meshdesk"  # this app, where Kiali's own node stands
+
+# a node's health, Kiali's words (as the traffic graph's)
+GREEN, ORANGE, RED, GREY = "Healthy", "Degraded", "Failure", "NA"
+
+NOT_RECORDED = "not recorded"  # what a snapshot did not keep
+
+
+def health_of(state: str) -> str:
+    """A component's state as Kiali's Mesh page colours it: Healthy green, Not ready (scaled to zero)
+    orange, not known or not checked grey (meshdesk's), anything else red."""
+    if state == HEALTHY:
+        return GREEN
+    if state == NOT_READY:
+        return ORANGE
+    if state in (NOT_KNOWN, NOT_CHECKED):
+        return GREY
+    return RED
+
+
+@dataclass
+class MeshNode:
+    """One node of the mesh map: its kind, the cluster box it sits in ("" outside any), its name and a
+    second line (a version, a revision), its health, and its details as (label, text) rows."""
+
+    id: str
+    kind: str
+    name: str
+    cluster: str = ""
+    namespace: str = ""
+    subtitle: str = ""
+    health: str = GREEN
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    revision: str | None = None  # a control plane's, or the one a namespace or gateway belongs to
+
+    @property
+    def title(self) -> str:
+        return f"{self.kind_text} {self.name}"
+
+    @property
+    def kind_text(self) -> str:
+        return {CLUSTER: "Cluster", ISTIOD: "Control plane", NAMESPACE: "Namespace", GATEWAY: "Gateway",
+                ADDON: "Addon", MESHDESK: "meshdesk"}[self.kind]
+
+
+@dataclass(frozen=True)
+class MeshEdge:
+    source: str
+    target: str
+
+
+@dataclass
+class MeshMap:
+    """The nodes (cluster boxes among them) and edges, in the order they are laid out."""
+
+    nodes: dict[str, MeshNode] = field(default_factory=dict)
+    edges: list[MeshEdge] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not read, said under the drawing
+
+    def add(self, node: MeshNode) -> MeshNode:
+        self.nodes[node.id] = node
+        return node
+
+    def of_kind(self, kind: str) -> list[MeshNode]:
+        return [n for n in self.nodes.values() if n.kind == kind]
+
+    def edge_health(self, edge: MeshEdge) -> str:
+        """An edge's health: that of the node it goes to, as on Kiali's Mesh page."""
+        return self.nodes[edge.target].health
+
+    def targets(self, node_id: str) -> list[MeshNode]:
+        return [self.nodes[e.target] for e in self.edges if e.source == node_id]
+
+    def sources(self, node_id: str) -> list[MeshNode]:
+        return [self.nodes[e.source] for e in self.edges if e.target == node_id]
+
+    def lines(self) -> list[str]:
+        """The map as text (``meshdesk mesh``): each cluster, its control planes with their namespaces
+        and gateways, the namespaces no running control plane takes, then the addons."""
+        out: list[str] = []
+        mark = {GREEN: "", ORANGE: "! ", RED: "!! ", GREY: "? "}
+        for box in self.of_kind(CLUSTER):
+            out.append(f"Cluster {box.name}")
+            for cp in (n for n in self.of_kind(ISTIOD) if n.cluster == box.name):
+                out.append(f"  {mark[cp.health]}{cp.name}  {cp.subtitle}  {dict(cp.rows).get('State', '')}".rstrip())
+                for t in self.targets(cp.id):
+                    out.append(f"    -> {mark[t.health]}{t.kind_text.lower()} {t.name}  {t.subtitle}".rstrip())
+            for cp in (n for n in self.of_kind(ISTIOD) if n.cluster != box.name):
+                mine = [t for t in self.targets(cp.id) if t.cluster == box.name]
+                for t in mine:
+                    out.append(f"  {cp.name} (cluster {cp.cluster}) -> {mark[t.health]}{t.kind_text.lower()} "
+                               f"{t.name}  {t.subtitle}".rstrip())
+            lone = [n for n in self.nodes.values() if n.cluster == box.name and n.kind in (NAMESPACE, GATEWAY)
+                    and not self.sources(n.id)]
+            for n in lone:
+                out.append(f"  {mark[n.health]}{n.kind_text.lower()} {n.name}  {n.subtitle}".rstrip())
+        addons = self.of_kind(ADDON)
+        if addons:
+            out.append("Addons (as meshdesk reaches them)")
+            for a in addons:
+                state = dict(a.rows).get("State", "")
+                where = dict(a.rows).get("Where", "")
+                out.append(f"  {mark[a.health]}{a.name}  {state}" + (f"  {where}" if where else ""))
+        out += self.notes
+        return out
+
+
+def _cp_id(cluster: str, revision: str) -> str:
+    return f"istiod:{cluster}:{revision}"
+
+
+def _gateway_revision(inv: Inventory, w: Workload) -> str:
+    """The istiod revision a gateway belongs to: its pods' proxies' (who injected them), else its own
+    ``istio.io/rev`` label; the default one when neither says (as Kiali's "default")."""
+    rev = next((p.proxy_revision for p in w.pods if p.proxy_revision is not None), None)
+    if rev is None:
+        label = w.labels.get("istio.io/rev")
+        rev = None if label is None else ("" if label == "default" else label)
+    return inv.resolve_revision(rev or "") or ""
+
+
+def _gateway_health(w: Workload) -> tuple[str, str]:
+    if w.replicas <= 0:
+        return ORANGE, "Not ready (scaled to zero)"
+    if w.available == w.replicas and (w.current < 0 or w.current == w.replicas):
+        return GREEN, "Healthy"
+    return RED, "Unhealthy"
+
+
+def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence[Namespace] = (),
+                   labelled: Iterable[str] | None = None, addons: Sequence[ComponentStatus] = (),
+                   recorded: bool = False, shown: Iterable[str] = ()) -> MeshMap:
+    """The mesh map of ``inv`` (None: nothing read yet, an empty map). ``listed``: the cluster's
+    namespaces as the namespace list gave them (with their labels where ``labelled`` names them; None:
+    all), so the namespaces outside the selection are placed by their revision too; ``addons``: the
+    addons' statuses as the window last found them; ``recorded``: of a snapshot (what it did not keep is
+    "not recorded"); ``shown``: the namespaces the traffic graph shows (said in their details)."""
+    out = MeshMap()
+    if inv is None:
+        return out
+    if not inv.istio_found:
+        out.notes.append("Istio is not installed in this cluster: there is no mesh to draw.")
+        return out
+    home = inv.cluster or cluster or "cluster"
+    unknown = NOT_RECORDED if recorded else "not known"
+    shown_set = set(shown)
+
+    # the namespaces: the inventory's (the selection), then the others listed with their labels
+    known = set(labelled) if labelled is not None else None
+    spaces: dict[str, Namespace] = {}
+    for n in inv.namespaces:
+        if f"{n.name}/namespace" not in inv.hidden:
+            spaces[n.name] = n
+    for n in listed:
+        if n.name not in spaces and (known is None or n.name in known):
+            spaces[n.name] = n
+    clusters = list(dict.fromkeys([home, *(n.cluster or home for n in spaces.values())]))
+    for c in clusters:
+        out.add(MeshNode(f"cluster:{c}", CLUSTER, c, cluster=c, rows=[("Cluster", c)]))
+
+    # the control planes (one cluster's: the inventory's own)
+    planes = inv.control_planes
+    states = control_plane_status(inv)
+    by_rev: dict[str, MeshNode] = {}
+    for p, state in zip(planes or (), states, strict=False):
+        rev_name = p.revision or "default"
+        cp = out.add(MeshNode(_cp_id(home, p.revision), ISTIOD, state.name, cluster=home, namespace=p.namespace,
+                              subtitle=f"{p.version or 'version not known'} · revision {rev_name}",
+                              health=health_of(state.state), revision=p.revision))
+        cp.rows = [("Name", f"{p.namespace}/{state.name}"), ("Revision", rev_name),
+                   ("Version", p.version or "not told by its image"),
+                   ("Pods", f"{p.ready}/{p.pods} ready"),
+                   ("State", state.state + (" (no pod of it is ready: its proxies get no config)"
+                                            if state.state != HEALTHY else ""))]
+        tags = sorted(t for t, r in inv.revision_tags.items() if r == p.revision)
+        if tags:
+            cp.rows.append(("Revision tags", ", ".join(tags)))
+        config = inv.revision_settings.get(p.revision) if inv.revision_settings else inv.mesh_settings
+        if config is None:
+            cp.rows.append(("Mesh config", "not read (no pod of it was running)"))
+        else:
+            cp.rows += [(f"Mesh config: {k}", v) for k, v in mesh_config_rows(config)]
+        by_rev[p.revision] = cp
+    if planes is None or not planes:
+        # none known, or none running: one node says it (red when none runs, grey when not known)
+        lone = states[0]
+        none = out.add(MeshNode(_cp_id(home, "?"), ISTIOD, "istiod", cluster=home,
+                                subtitle=lone.state.lower() if planes is not None else unknown,
+                                health=health_of(lone.state)))
+        none.rows = [("State", lone.state), ("Why", lone.detail or unknown)]
+        if planes is None:
+            none.rows = [("State", unknown), ("Why", NOT_RECORDED + " in this snapshot" if recorded
+                                            else "istiod's pods could not be listed")]
+
+    # each namespace by its revision, under the istiod that takes it
+    for name in sorted(spaces):
+        ns = spaces[name]
+        labels = ns.labels
+        said = namespace_revision(labels)
+        if said is None:
+            continue  # not in the mesh: not part of its data plane
+        rev = inv.resolve_revision(said)
+        assert rev is not None
+        rev_name = rev or "default"
+        c = ns.cluster or home
+        node = out.add(MeshNode(f"namespace:{c}:{name}", NAMESPACE, name, cluster=c, namespace=name,
+                                subtitle=f"revision {rev_name}" + (" · ambient" if ns.ambient else ""),
+                                revision=rev))
+        how = membership(labels)
+        node.rows = [("Namespace", name), ("Membership", how.text), ("Revision", rev_name)]
+        if said != rev:
+            node.rows.append(("Revision tag", f"{said or 'default'} -> revision {rev_name}"))
+        if c != home:
+            node.rows.append(("Cluster", c))
+        taker = by_rev.get(rev)
+        if taker is not None:
+            out.edges.append(MeshEdge(taker.id, node.id))
+            node.health = GREEN if taker.health == GREEN else ORANGE
+            node.rows.append(("Control plane", f"{taker.namespace}/{taker.name}, {dict(taker.rows).get('State', '')}"))
+            if taker.health != GREEN:
+                node.rows.append(("Why", "its istiod has no ready pod: new pods wait for their sidecar's config"))
+        elif planes is None:
+            node.health = GREY
+            node.rows.append(("Control plane", unknown))
+        else:
+            node.health = ORANGE
+            node.rows.append(("Control plane", f"none: no istiod of revision {rev_name} runs; its new pods get "
+                                               "no sidecar"))
+        node.rows.append(("Traffic graph", "shown (double-click: select its box)" if name in shown_set
+                          else "not shown (double-click to show it)"))
+
+    # the gateways, under the istiod of their revision
+    from meshdesk.mesh.graph.istio import is_gateway  # (the graph package is heavy; this is not)
+
+    seen: dict[tuple[str, str], Workload] = {}
+    for w in (*inv.workloads, *inv.outside_gateways):
+        if is_gateway(w):  # (an ambient waypoint is none: it is no gateway of the mesh's edge)
+            seen.setdefault((w.namespace, w.name), w)
+    for (gns, gname), w in sorted(seen.items()):
+        rev = _gateway_revision(inv, w)
+        c = w.cluster or home
+        health, said_state = _gateway_health(w)
+        node = out.add(MeshNode(f"gateway:{c}:{gns}:{gname}", GATEWAY, gname, cluster=c, namespace=gns,
+                                subtitle=f"{gns} · {max(w.available, 0)}/{w.replicas} ready", health=health,
+                                revision=rev))
+        node.rows = [("Gateway", f"{gns}/{gname}"), ("Pods", f"{max(w.available, 0)}/{w.replicas} ready"),
+                     ("State", said_state), ("Revision", rev or "default")]
+        versions = sorted({p.proxy_version for p in w.pods if p.proxy_version})
+        if versions:
+            node.rows.append(("Proxy version", ", ".join(versions)))
+        taker = by_rev.get(rev)
+        if taker is not None:
+            out.edges.append(MeshEdge(taker.id, node.id))
+
+    # meshdesk and the addons it reads
+    if addons:
+        me = out.add(MeshNode("meshdesk", MESHDESK, "meshdesk", subtitle="this machine"))
+        me.rows = [("Runs", "on this machine, outside the cluster (where Kiali's own node stands)"),
+                   ("Reads", "the Kubernetes API, and the addons below")]
+        for a in addons:
+            # one there is none of, and need not be (no tracing, no Grafana), is said in grey
+            health = GREY if a.optional and a.state == NOT_FOUND else health_of(a.state)
+            node = out.add(MeshNode(f"addon:{a.name}", ADDON, a.name, cluster=home, health=health))
+            told = NOT_RECORDED if recorded and a.state == NOT_KNOWN else a.state
+            node.subtitle = told.lower() if told != HEALTHY else "reachable"
+            node.rows = [("State", told)]
+            if a.detail and not (recorded and a.state == NOT_KNOWN):
+                node.rows.append(("Where", a.detail))
+            out.edges.append(MeshEdge(me.id, node.id))
+    out.notes += _notes(inv, planes)
+    return out
+
+
+def _notes(inv: Inventory, planes: Sequence[object] | None) -> list[str]:
+    notes = []
+    gateways_hidden = sorted(k for k in inv.hidden if k.startswith("*/") and "gateway" in k)
+    if gateways_hidden:
+        notes.append("Gateways outside the selected namespaces and istio-system are not known.")
+    if planes is not None and len(planes) > 1:
+        notes.append(f"{counted(len(planes), 'control plane')} run (a canary upgrade?): each namespace is "
+                     "judged by its own revision's mesh config.")
+    return notes
+
