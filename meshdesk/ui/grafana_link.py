@@ -42,6 +42,9 @@ class GrafanaLinks(QObject):
         super().__init__(parent)
         self._opener: GrafanaOpener | None = None
         self.unavailable = "No cluster is open"  # why there is no Grafana to open ("": there is one)
+        # what the last look for a dashboard found of Grafana (the Mesh view's reachability): ("reachable",
+        # how it was reached), ("unreachable", why), or ("", "") before one
+        self.outcome: tuple[str, str] = ("", "")
         self._open_url = open_url
         self._asked = 0  # the number of the last request; an older one's answer is dropped
         self._busy = False
@@ -55,6 +58,8 @@ class GrafanaLinks(QObject):
         """The way to the shown context's Grafana (the one before is closed, its port-forward with it);
         None with the reason there is none (the demo mesh, a snapshot)."""
         old, self._opener = self._opener, opener
+        if old is not opener:
+            self.outcome = ("", "")
         self.unavailable = "" if opener is not None else (unavailable or "No Grafana for this mesh")
         self._asked += 1  # what an old opener finds is not opened
         self._busy = False
@@ -92,6 +97,7 @@ class GrafanaLinks(QObject):
         if error is not None or link is None:
             message = error.message if error is not None else "Grafana gave no link"
             hint = error.hint if error is not None else ""
+            self.outcome = ("unreachable", message)
             self.said.emit(f"{message}{': ' + hint if hint else ''}", True)
             return
         if not self._open_url(QUrl(link.url)):
@@ -99,6 +105,7 @@ class GrafanaLinks(QObject):
             return
         self.opened.emit(link.url)
         how = self._opener.description if self._opener is not None else ""
+        self.outcome = ("reachable", how or "answered")
         if link.searched:
             self.said.emit(f"Grafana wants a login: its search for {link.title} is open in your browser"
                            + (f" ({how})" if how else ""), False)

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from meshdesk.fileio import with_default_suffix
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT
 from meshdesk.mesh.find import FIND_PRESETS, HIDE_PRESETS
-from meshdesk.mesh.graph.model import TrafficGraph
+from meshdesk.mesh.graph.model import NODE_BOX, TrafficGraph
 from meshdesk.mesh.inventory import OUTSIDE, Inventory
 from meshdesk.mesh.node_focus import missing_focus, service_entry_focus
 from meshdesk.mesh.request import GRAPH_TYPES, GraphRequest, NodeFocus
@@ -70,6 +70,7 @@ from meshdesk.ui.canvas import DisplayOptions, GraphView, Legend, canvas_shortcu
 from meshdesk.ui.empty import EmptyState
 from meshdesk.ui.istio_status import IstioStatusIndicator, addon_states
 from meshdesk.ui.labels import ElidedLabel
+from meshdesk.ui.mesh_view import MeshDock
 from meshdesk.ui.messages import MessageBus, UserMessage, error_title, title_for
 from meshdesk.ui.nodegraph import FocusBar, focus_for, focus_key, focus_text, no_node_graph
 from meshdesk.ui.panels import SidePanel
@@ -365,6 +366,10 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend_dock)
         self.tabifyDockWidget(self.dock, self.legend_dock)
         self.dock.raise_()
+        # the mesh's infrastructure (View > Mesh), as Kiali's Mesh page: hidden until asked for
+        self.mesh_dock = MeshDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.mesh_dock)
+        self.mesh_dock.hide()
 
         # status bar
         self.status_source = ElidedLabel()  # long context names (EKS ARNs) must not crowd the rest out
@@ -473,6 +478,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self._dock_action(self.dock, "Details panel", "Ctrl+D"))
         if self.legend_dock is not None:
             view_menu.addAction(self._dock_action(self.legend_dock, "Legend", "Ctrl+L"))
+        self.mesh_action = self._dock_action(self.mesh_dock, "Mesh", "Ctrl+M", focus=True)
+        self.mesh_action.setToolTip("The mesh's infrastructure: control planes, the namespaces each one "
+                                    "takes, gateways and addons, as Kiali's Mesh page")
+        view_menu.addAction(self.mesh_action)
         # keyboard reach: F6 moves the keyboard focus from pane to pane (graph, then each dock in
         # view), as in browsers and file managers; the docks' own keys show one and go into it
         self.next_pane_action = view_menu.addAction("Next pane")
@@ -1531,6 +1540,21 @@ class MainWindow(QMainWindow):
         elif focus is not None and focus != self._node_focus:
             self.set_focus(focus)
 
+    def show_namespace(self, name: str) -> None:
+        """The traffic graph of namespace ``name`` (a double-click in the Mesh view): added to the graph's
+        namespaces when the graph does not show it; when it does, its nodes selected and brought into view."""
+        graph = self.graph
+        if graph is None or self._node_focus is not None or name not in graph.request.namespaces:
+            if self._node_focus is not None:
+                self.set_focus(None)
+            if name not in self.toolbar.selected_namespaces():
+                self.toolbar.add_namespace(name)
+            return
+        ids = [n.id for n in graph.nodes.values() if n.namespace == name and n.node_type != NODE_BOX]
+        self.view.select(ids)
+        self.view.zoom_to_selection()
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def copy_details(self) -> None:
         """Put the details panel's text on the clipboard."""
         text = self.panel.copy_text()
@@ -1591,11 +1615,13 @@ class MainWindow(QMainWindow):
             self.status_prometheus.setText("")
             self.status_mtls.set_inventory(None)
             self.status_istio.set_status(None)
+            self.mesh_dock.refresh()
         else:
             self.status_mtls.set_inventory(self.inventory)
             self.status_istio.set_status(self.inventory or self._partial_inventory,
                                          addon_states(self.poller.source, info, self.last_error),
                                          recorded=not info.live)
+            self.mesh_dock.refresh()
             live = "" if info.live else " (offline)"
             ro = " · read-only" if self.settings.read_only else ""
             # the built-in demo goes by the name the context box gives it, not its source's short name
@@ -2133,6 +2159,7 @@ WINDOW_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Layered / force / grid layout"),
     ("Ctrl+D", "Show or hide the details panel"),
     ("Ctrl+L", "Show or hide the legend"),
+    ("Ctrl+M", "Show the Mesh view (control planes, their namespaces, gateways, addons) and go into it (or hide it)"),
     ("Alt+1 … Alt+6", "Show the Metrics, Lists, Istio config, Logs, Envoy or Traces dock and go into it (or hide it)"),
     ("F6 / Shift+F6", "Move the keyboard to the next / previous pane (graph, docks)"),
     ("Arrows, Home, End on a chart", "Move to the next chart (the charts are one Tab stop)"),

@@ -389,6 +389,9 @@ class PerformanceViews(QObject):
             else:
                 window.tabifyDockWidget(first, dock)
             dock.hide()
+        mesh = getattr(window, "mesh_dock", None)
+        if isinstance(mesh, QDockWidget) and first is not None:
+            window.tabifyDockWidget(first, mesh)  # the Mesh view among the bottom docks, as one more tab
         details = getattr(window, "dock", None)
         if isinstance(details, QDockWidget) and details.widget() is not None:
             # the sparklines sit under the details panel, in the same dock

@@ -1,0 +1,500 @@
+"""The Mesh view (View > Mesh), as Kiali 2's Mesh page: the mesh's infrastructure drawn as a small
+layered graph of our own (``meshdesk.mesh.mesh_map``), not its traffic.
+
+Each cluster is a box; in it the control planes (istiod per revision) on the left, then the data-plane
+namespaces and gateways each one takes, with an edge from it; meshdesk itself stands outside, left, with
+an edge to each addon it reads (Prometheus, the tracing backend, Grafana). Nodes are coloured by health
+as Kiali's page colours them (green, orange, red; grey when not known), an edge by the node it goes to.
+A click shows the node's details beside the drawing; a double-click on a namespace shows it in the
+traffic graph (``namespaceRequested``).
+
+The map is made from what the window already read (``MeshView.set_map``); this module asks nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+    QMainWindow,
+    QSplitter,
+    QStyleOptionGraphicsItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meshdesk.mesh.istio_status import (
+    HEALTHY,
+    NOT_CHECKED,
+    NOT_FOUND,
+    NOT_KNOWN,
+    UNREACHABLE,
+    ComponentStatus,
+    addon,
+)
+from meshdesk.mesh.mesh_map import (
+    ADDON,
+    CLUSTER,
+    GATEWAY,
+    GREEN,
+    GREY,
+    ISTIOD,
+    MESHDESK,
+    NAMESPACE,
+    ORANGE,
+    RED,
+    MeshMap,
+    MeshNode,
+    build_mesh_map,
+)
+from meshdesk.ui.canvas import shapes
+from meshdesk.ui.istio_status import addon_states
+
+GRAFANA = "Grafana"
+
+NODE_W, NODE_H = 46.0, 34.0
+COL_GAP = 190.0  # between the columns of a layer
+ROW_GAP = 72.0  # between the rows of a column
+ROWS_PER_COLUMN = 4  # a control plane's namespaces wrap into columns of this many (the dock is wide)
+BOX_PAD = 34.0
+
+HEALTH_WORDS = {GREEN: "healthy", ORANGE: "degraded", RED: "failure", GREY: "not known"}
+
+
+def health_colour(health: str) -> QColor:
+    """Kiali's Mesh page colours: green, orange, red; meshdesk's grey for what is not known."""
+    return {GREEN: shapes.C_HEALTHY, ORANGE: shapes.C_DEGRADED, RED: shapes.C_FAILURE}.get(health, shapes.C_NODE_BORDER)
+
+
+def node_path(kind: str) -> QPainterPath:
+    """Kiali's shapes on its Mesh page: a data-plane namespace a rectangle, a gateway a rhombus, the
+    rest (control planes, addons, meshdesk) a hexagon."""
+    p = QPainterPath()
+    hw, hh = NODE_W / 2, NODE_H / 2
+    if kind == NAMESPACE:
+        p.addRoundedRect(QRectF(-hw, -hh, NODE_W, NODE_H), 4, 4)
+    elif kind == GATEWAY:
+        p.addPolygon(QPolygonF([QPointF(0, -hh - 4), QPointF(hw + 4, 0), QPointF(0, hh + 4), QPointF(-hw - 4, 0)]))
+        p.closeSubpath()
+    else:
+        p.addPolygon(QPolygonF([QPointF(hw * math.cos(math.radians(a)), hh * math.sin(math.radians(a)))
+                                for a in range(0, 360, 60)]))
+        p.closeSubpath()
+    return p
+
+
+_GLYPH = {ISTIOD: "cp", NAMESPACE: "ns", GATEWAY: "gw", ADDON: "", MESHDESK: "md"}
+
+
+class MeshNodeItem(QGraphicsItem):
+    """A node: its shape outlined in its health's colour, its name and a second line under it."""
+
+    def __init__(self, node: MeshNode) -> None:
+        super().__init__()
+        self.node = node
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip(f"{node.title} ({HEALTH_WORDS.get(node.health, node.health)})"
+                        + ("\nDouble-click: show it in the traffic graph" if node.kind == NAMESPACE else ""))
+        self._path = node_path(node.kind)
+        self._font = QFont()
+        self._bold = QFont(self._font)
+        self._bold.setBold(True)
+        fm, fb = QFontMetricsF(self._font), QFontMetricsF(self._bold)
+        self._label_w = max(fb.horizontalAdvance(node.name), fm.horizontalAdvance(node.subtitle), NODE_W)
+        self._line_h = fm.height()
+
+    @property
+    def health_colour(self) -> QColor:
+        return health_colour(self.node.health)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        w = min(self._label_w, COL_GAP - 20) + 8
+        return QRectF(-w / 2, -NODE_H / 2 - 8, w, NODE_H + 16 + 2 * self._line_h)
+
+    def shape(self) -> QPainterPath:
+        p = QPainterPath(self._path)
+        p.addRect(QRectF(-self._label_w / 2, NODE_H / 2 + 4, self._label_w, 2 * self._line_h))
+        return p
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = self.health_colour
+        if self.isSelected():
+            painter.setPen(QPen(shapes.C_SELECTED, 7))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(self._path)
+        painter.setPen(QPen(colour, 3 if self.node.health != GREY else 2,
+                            Qt.PenStyle.SolidLine if self.node.health != GREY else Qt.PenStyle.DashLine))
+        painter.setBrush(QBrush(shapes.C_NODE_FILL))
+        painter.drawPath(self._path)
+        glyph = _GLYPH.get(self.node.kind) or self.node.name[:1]
+        painter.setPen(shapes.C_TEXT_DIM)
+        painter.setFont(self._font)
+        painter.drawText(QRectF(-NODE_W / 2, -NODE_H / 2, NODE_W, NODE_H), Qt.AlignmentFlag.AlignCenter, glyph)
+        top = NODE_H / 2 + 6
+        width = min(self._label_w, COL_GAP - 20)
+        painter.setPen(shapes.C_TEXT)
+        painter.setFont(self._bold)
+        elide = QFontMetricsF(self._bold).elidedText(self.node.name, Qt.TextElideMode.ElideMiddle, width)
+        painter.drawText(QRectF(-width / 2, top, width, self._line_h), Qt.AlignmentFlag.AlignHCenter, elide)
+        if self.node.subtitle:
+            painter.setPen(shapes.C_TEXT_DIM)
+            painter.setFont(self._font)
+            sub = QFontMetricsF(self._font).elidedText(self.node.subtitle, Qt.TextElideMode.ElideRight, width)
+            painter.drawText(QRectF(-width / 2, top + self._line_h, width, self._line_h),
+                             Qt.AlignmentFlag.AlignHCenter, sub)
+
+
+def _edge_path(a: QPointF, b: QPointF) -> QPainterPath:
+    """A straight line from the edge of one node to the edge of the other, with an arrowhead."""
+    dx, dy = b.x() - a.x(), b.y() - a.y()
+    length = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / length, dy / length
+    start = QPointF(a.x() + ux * (NODE_W / 2 + 2), a.y() + uy * (NODE_H / 2 + 2))
+    end = QPointF(b.x() - ux * (NODE_W / 2 + 6), b.y() - uy * (NODE_H / 2 + 4))
+    p = QPainterPath(start)
+    p.lineTo(end)
+    left = QPointF(end.x() - ux * 9 - uy * 4.5, end.y() - uy * 9 + ux * 4.5)
+    right = QPointF(end.x() - ux * 9 + uy * 4.5, end.y() - uy * 9 - ux * 4.5)
+    p.moveTo(left)
+    p.lineTo(end)
+    p.lineTo(right)
+    return p
+
+
+def layout(mesh: MeshMap) -> dict[str, QPointF]:
+    """Where each node goes, left to right as a bottom dock is wide: meshdesk outside every box; in each
+    cluster's box the addons in a first column, the control planes in the next, and each control
+    plane's namespaces and gateways in the columns to its right (wrapped every ``ROWS_PER_COLUMN``),
+    level with it; namespaces no running istiod takes under them."""
+    at: dict[str, QPointF] = {}
+    y0 = 0.0
+    for box in mesh.of_kind(CLUSTER):
+        addons = [n for n in mesh.nodes.values() if n.cluster == box.name and n.kind == ADDON]
+        has_addons = bool(addons)
+        cp_x = COL_GAP * (2 if has_addons else 1)
+        y = y0
+        for cp in (n for n in mesh.of_kind(ISTIOD) if n.cluster == box.name):
+            mine = [t for t in mesh.targets(cp.id) if t.cluster == box.name]
+            rows = min(len(mine), ROWS_PER_COLUMN) or 1
+            for i, t in enumerate(mine):
+                col, row = divmod(i, ROWS_PER_COLUMN)
+                at[t.id] = QPointF(cp_x + COL_GAP * (1 + col), y + row * ROW_GAP)
+            at[cp.id] = QPointF(cp_x, y + (rows - 1) * ROW_GAP / 2)
+            y += rows * ROW_GAP + ROW_GAP / 3
+        # another cluster's namespaces taken by this one's istiod: in their own box, level with nothing
+        lone = [n for n in mesh.nodes.values() if n.cluster == box.name and n.id not in at
+                and n.kind in (NAMESPACE, GATEWAY)]
+        for i, n in enumerate(lone):
+            col, row = divmod(i, ROWS_PER_COLUMN)
+            at[n.id] = QPointF(cp_x + COL_GAP * (1 + col), y + row * ROW_GAP)
+        if lone:
+            y += min(len(lone), ROWS_PER_COLUMN) * ROW_GAP
+        top, bottom = y0, max(y - ROW_GAP, y0)
+        start = (top + bottom) / 2 - (len(addons) - 1) * ROW_GAP / 2
+        for i, n in enumerate(addons):
+            at[n.id] = QPointF(COL_GAP, start + i * ROW_GAP)
+        y0 = max(y, start + len(addons) * ROW_GAP) + BOX_PAD * 3
+    me = mesh.nodes.get("meshdesk")
+    if me is not None:
+        ys = [at[n.id].y() for n in mesh.of_kind(ADDON) if n.id in at]
+        at[me.id] = QPointF(0.0, sum(ys) / len(ys) if ys else 0.0)
+    return at
+
+
+class MeshCanvas(QGraphicsView):
+    """The drawing: a scene of our own (cluster boxes, nodes, edges), zoom with the wheel."""
+
+    nodeSelected = Signal(str)  # a node's id ("" when none is selected)
+    nodeActivated = Signal(str)  # a node double-clicked (or Enter on it)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setAccessibleName("Mesh graph")
+        self.items_by_id: dict[str, MeshNodeItem] = {}
+        self.edge_items: list[tuple[str, str, QGraphicsPathItem]] = []
+        self.box_items: dict[str, QGraphicsRectItem] = {}
+        self.scene().selectionChanged.connect(self._on_selection)
+        self._fitted = False
+
+    def show_map(self, mesh: MeshMap) -> None:
+        scene = self.scene()
+        keep = self.selected_id()
+        scene.blockSignals(True)
+        scene.clear()
+        self.items_by_id, self.edge_items, self.box_items = {}, [], {}
+        scene.setBackgroundBrush(QBrush(shapes.C_CANVAS))
+        at = layout(mesh)
+        for box in mesh.of_kind(CLUSTER):
+            inside = [at[n.id] for n in mesh.nodes.values() if n.cluster == box.name and n.id in at and n.kind != CLUSTER]
+            if not inside:
+                inside = [QPointF(COL_GAP, 0.0)]
+            left = min(p.x() for p in inside) - COL_GAP / 2 + 10
+            right = max(p.x() for p in inside) + COL_GAP / 2 - 10
+            top = min(p.y() for p in inside) - NODE_H / 2 - BOX_PAD - 14
+            bottom = max(p.y() for p in inside) + NODE_H / 2 + 2 * 18 + BOX_PAD / 2
+            rect = QGraphicsRectItem(QRectF(left, top, right - left, bottom - top))
+            rect.setPen(QPen(shapes.C_BOX_BORDER, 1.5, Qt.PenStyle.DashLine))
+            rect.setBrush(QBrush(shapes.C_BOX_FILL))
+            rect.setZValue(-2)
+            rect.setToolTip(f"Cluster {box.name}")
+            scene.addItem(rect)
+            title = QGraphicsSimpleTextItem(f"Cluster {box.name}", rect)
+            font = QFont()
+            font.setBold(True)
+            title.setFont(font)
+            title.setBrush(QBrush(shapes.C_TEXT))
+            title.setPos(left + 10, top + 6)
+            self.box_items[box.name] = rect
+        for edge in mesh.edges:
+            if edge.source not in at or edge.target not in at:
+                continue
+            health = mesh.edge_health(edge)
+            colour = shapes.C_FAILURE if health == RED else shapes.C_DEGRADED if health == ORANGE else shapes.C_NODE_BORDER
+            item = QGraphicsPathItem(_edge_path(at[edge.source], at[edge.target]))
+            item.setPen(QPen(colour, 2 if health in (RED, ORANGE) else 1.3))
+            item.setZValue(-1)
+            scene.addItem(item)
+            self.edge_items.append((edge.source, edge.target, item))
+        for node in mesh.nodes.values():
+            if node.kind == CLUSTER or node.id not in at:
+                continue
+            node_item = MeshNodeItem(node)
+            node_item.setPos(at[node.id])
+            scene.addItem(node_item)
+            self.items_by_id[node.id] = node_item
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-30, -30, 30, 30))
+        if keep in self.items_by_id:
+            self.items_by_id[keep].setSelected(True)
+        scene.blockSignals(False)
+        self._on_selection()
+        if not self._fitted and self.items_by_id:
+            self.fit()
+
+    def fit(self) -> None:
+        self._fitted = True
+        rect = self.scene().sceneRect()
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > 1.0:  # a small mesh stays at its own size
+            self.resetTransform()
+            self.centerOn(rect.center())
+
+    def selected_id(self) -> str:
+        chosen = [i for i in self.scene().selectedItems() if isinstance(i, MeshNodeItem)]
+        return chosen[0].node.id if chosen else ""
+
+    def select(self, node_id: str) -> None:
+        self.scene().clearSelection()
+        item = self.items_by_id.get(node_id)
+        if item is not None:
+            item.setSelected(True)
+            self.ensureVisible(item)
+
+    def _on_selection(self) -> None:
+        self.nodeSelected.emit(self.selected_id())
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        item = self.itemAt(event.position().toPoint())
+        while item is not None and not isinstance(item, MeshNodeItem):
+            item = item.parentItem()
+        if isinstance(item, MeshNodeItem):
+            self.nodeActivated.emit(item.node.id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.selected_id():
+            self.nodeActivated.emit(self.selected_id())
+            return
+        super().keyPressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
+        factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
+        self.scale(factor, factor)
+        event.accept()
+
+
+def details_html(mesh: MeshMap, node: MeshNode | None) -> str:
+    """A node's details beside the drawing: its rows, what it takes (a control plane's namespaces and
+    gateways) or what takes it; with none selected, the map in a few words."""
+    if node is None:
+        cps = mesh.of_kind(ISTIOD)
+        nss = mesh.of_kind(NAMESPACE)
+        body = (f"<p>{len(cps)} control plane{'s' if len(cps) != 1 else ''}, {len(nss)} data-plane "
+                f"namespace{'s' if len(nss) != 1 else ''}, {len(mesh.of_kind(GATEWAY))} gateway"
+                f"{'s' if len(mesh.of_kind(GATEWAY)) != 1 else ''}.</p>"
+                "<p>Click a node for its details; double-click a namespace to show it in the traffic graph.</p>")
+        notes = "".join(f"<p style='color:#6a6e73'>{escape(n)}</p>" for n in mesh.notes)
+        return f"<h3>Mesh</h3>{body}{notes}" if mesh.nodes else f"<h3>Mesh</h3><p>Nothing read yet.</p>{notes}"
+    colour = health_colour(node.health).name()
+    head = (f"<h3>{escape(node.title)}</h3><p><span style='color:{colour}'>\u25cf</span> "
+            f"{escape(HEALTH_WORDS.get(node.health, node.health))}</p>")
+    rows = "".join(f"<tr><td valign='top'><b>{escape(k)}</b></td><td>{escape(v)}</td></tr>" for k, v in node.rows)
+    out = f"{head}<table cellspacing='3'>{rows}</table>"
+    takes = mesh.targets(node.id)
+    if takes:
+        items = "".join(f"<li><span style='color:{health_colour(t.health).name()}'>\u25cf</span> "
+                        f"{escape(t.kind_text.lower())} {escape(t.name)}</li>" for t in takes)
+        what = "Manages" if node.kind == ISTIOD else "Reads"
+        out += f"<p><b>{what}</b></p><ul>{items}</ul>"
+    return out
+
+
+class MeshView(QWidget):
+    """The Mesh view: the drawing, and the selected node's details beside it."""
+
+    namespaceRequested = Signal(str)  # a data-plane namespace double-clicked: show it in the traffic graph
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mesh = MeshMap()
+        self.canvas = MeshCanvas()
+        self.details = QTextBrowser()
+        self.details.setAccessibleName("Mesh node details")
+        self.details.setOpenLinks(False)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.canvas)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([700, 280])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(split, 1)
+        self.canvas.nodeSelected.connect(self._show_details)
+        self.canvas.nodeActivated.connect(self._activated)
+        self._said: object = None
+        self._show_details("")
+
+    def set_map(self, mesh: MeshMap) -> None:
+        """Draw ``mesh`` (again only when it says something else: the selection and zoom stay)."""
+        said = (mesh.lines(), [(n.id, n.health, tuple(n.rows)) for n in mesh.nodes.values()])
+        self.mesh = mesh
+        if said == self._said:
+            return
+        self._said = said
+        self.canvas.show_map(mesh)
+        self._show_details(self.canvas.selected_id())
+
+    def _show_details(self, node_id: str) -> None:
+        self.details.setHtml(details_html(self.mesh, self.mesh.nodes.get(node_id)))
+
+    def _activated(self, node_id: str) -> None:
+        node = self.mesh.nodes.get(node_id)
+        if node is not None and node.kind == NAMESPACE:
+            self.namespaceRequested.emit(node.name)
+
+
+class MeshDock(QDockWidget):
+    """The Mesh view in a dock of the window (View > Mesh, Ctrl+M), drawn from what the window has read:
+    its inventory (control planes, revisions, mesh configs, gateways), the namespace list with its labels
+    (the data-plane namespaces outside the graph's too) and the addons' last answers. Drawn while in
+    view; a refresh while hidden is drawn when it shows."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__("Mesh", window)
+        self.setObjectName("meshDock")
+        self.window_ = window
+        self.view = MeshView()
+        self.setWidget(self.view)
+        self._stale = True
+        self._sized = False
+        self.visibilityChanged.connect(self._on_visibility)
+        poller = getattr(window, "poller", None)
+        if poller is not None:
+            poller.namespacesListed.connect(lambda *_a: self.refresh())
+        self.view.namespaceRequested.connect(self._show_namespace)
+
+    def _on_visibility(self, shown: bool) -> None:
+        if not shown:
+            return
+        if not self._sized and not self.isFloating():
+            # tall enough the first time to read a control plane with its namespaces
+            self._sized = True
+            self.window_.resizeDocks([self], [320], Qt.Orientation.Vertical)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Draw the mesh as the window knows it now (nothing is asked of the cluster)."""
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
+        self.view.set_map(self.current_map())
+
+    def current_map(self) -> MeshMap:
+        w = self.window_
+        info = getattr(w, "info", None)
+        inventory = getattr(w, "inventory", None) or getattr(w, "_partial_inventory", None)
+        poller = getattr(w, "poller", None)
+        if info is None or inventory is None or poller is None:
+            return MeshMap()
+        listed, labelled = getattr(poller, "listed_namespaces", ((), frozenset()))
+        live = bool(getattr(info, "live", True))
+        addons = [*addon_states(poller.source, info, getattr(w, "last_error", None)),
+                  grafana_state(info, self._grafana())]
+        graph = getattr(w, "graph", None)
+        shown = list(graph.request.namespaces) if graph is not None else [n.name for n in inventory.namespaces]
+        # a snapshot's namespace list holds the names alone: only those its inventory has are labelled
+        return build_mesh_map(inventory, cluster=str(getattr(info, "cluster", "") or ""), listed=listed,
+                              labelled=labelled, addons=addons, recorded=not live, shown=shown)
+
+    def _grafana(self) -> Any:
+        for ext in getattr(self.window_, "extensions", ()):
+            links = getattr(ext, "grafana", None)
+            if links is not None and hasattr(links, "outcome"):
+                return links
+        return None
+
+    def _show_namespace(self, name: str) -> None:
+        show = getattr(self.window_, "show_namespace", None)
+        if callable(show):
+            show(name)
+
+
+def grafana_state(info: Any, links: Any) -> ComponentStatus:
+    """Grafana as the window last found it, asking nothing: reached when "View in Grafana" last opened a
+    dashboard, unreachable when it failed, not checked before one; in a snapshot, not recorded."""
+    if not getattr(info, "live", True):
+        return addon(GRAFANA, NOT_KNOWN, "a snapshot does not record it")
+    if links is None:
+        return addon(GRAFANA, NOT_CHECKED, "")
+    if links.unavailable:
+        return ComponentStatus(GRAFANA, NOT_FOUND, detail=links.unavailable, addon=True, optional=True)
+    state, detail = links.outcome
+    if state == "reachable":
+        return addon(GRAFANA, HEALTHY, detail)
+    if state == "unreachable":
+        return addon(GRAFANA, UNREACHABLE, detail)
+    return addon(GRAFANA, NOT_CHECKED, "looked for when \u201cView in Grafana\u201d (the Metrics dock) is first used")

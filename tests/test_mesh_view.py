@@ -1,0 +1,148 @@
+"""The Mesh view (View > Mesh), as Kiali 2's Mesh page: the mesh's infrastructure, not its traffic. Each
+istiod revision is a control plane with an edge to each namespace it takes (by Istio's webhooks, the
+namespaces outside the graph's selection too), coloured by health as Kiali colours them; a click shows a
+node's details beside the drawing, a double-click on a namespace shows it in the traffic graph.
+Read from the Kubernetes API emulator over HTTP and shown by real widgets offscreen."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from meshdesk.mesh.mesh_map import GREEN, GREY, ISTIOD, NAMESPACE, ORANGE, RED
+from meshdesk.ui.canvas import shapes
+from meshdesk.ui.mainwindow import MainWindow
+from meshdesk.ui.mesh_view import MeshCanvas, MeshNodeItem
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
+from tests.test_mesh_command import CONTEXT, cluster
+from tests.ui_helpers import open_windows, shown
+
+
+@pytest.fixture
+def app_window(qtbot: Any) -> Iterator[Callable[..., MainWindow]]:
+    """The app's own window on a kubeconfig's context, as ``meshdesk`` opens it."""
+    from meshdesk.ui.app import make_window
+
+    def new_window(kubeconfig: str, namespaces: list[str]) -> MainWindow:
+        return make_window(argparse.Namespace(demo=False, kubeconfig=kubeconfig, context=CONTEXT,
+                                              namespace=namespaces, snapshot=None))
+
+    yield from open_windows(qtbot, new_window)
+
+
+def _open_mesh(qtbot: Any, w: MainWindow, ready: Callable[[MeshCanvas], bool]) -> MeshCanvas:
+    """View > Mesh, and wait until its drawing shows what ``ready`` looks for."""
+    w.mesh_action.trigger()
+    canvas = w.mesh_dock.view.canvas
+    qtbot.waitUntil(lambda: w.mesh_dock.isVisible() and ready(canvas), timeout=20000)
+    return canvas
+
+
+def _items(canvas: MeshCanvas, kind: str) -> dict[str, MeshNodeItem]:
+    return {i.node.name: i for i in canvas.items_by_id.values() if i.node.kind == kind}
+
+
+def _managed(canvas: MeshCanvas, cp: MeshNodeItem) -> set[str]:
+    """The names of the nodes an edge goes to from ``cp``, as drawn."""
+    names = {i.node.id: i.node.name for i in canvas.items_by_id.values()}
+    return {names[target] for source, target, _line in canvas.edge_items if source == cp.node.id}
+
+
+def _click(qtbot: Any, canvas: MeshCanvas, item: MeshNodeItem, double: bool = False) -> None:
+    canvas.ensureVisible(item)
+    at = canvas.mapFromScene(item.scenePos())
+    if double:
+        qtbot.mouseDClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    else:
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=at)
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+def test_two_istiod_revisions_are_two_control_planes_each_with_its_namespaces(
+        kube_emulator, shared_dir, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    emu = cluster(kube_emulator, shared_dir)
+    # the graph shows shop alone: legacy, on canary, comes from the namespace list and its labels
+    w = app_window(str(emu.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT)), ["shop"])
+    canvas = _open_mesh(qtbot, w, lambda c: len(_items(c, ISTIOD)) == 2 and len(_items(c, NAMESPACE)) == 2)
+    planes = _items(canvas, ISTIOD)
+    assert set(planes) == {"istiod", "istiod-canary"}
+    assert _managed(canvas, planes["istiod"]) == {"shop"}
+    assert _managed(canvas, planes["istiod-canary"]) == {"legacy"}
+    assert "plain" not in _items(canvas, NAMESPACE)  # in no mesh: no part of its data plane
+    assert all(i.node.health == GREEN and i.health_colour == shapes.C_HEALTHY for i in planes.values())
+    assert "1.24.2" in planes["istiod-canary"].node.subtitle and "canary" in planes["istiod-canary"].node.subtitle
+
+    # a click: the control plane's details beside the drawing, its own mesh config and its namespaces
+    _click(qtbot, canvas, planes["istiod-canary"])
+    details = w.mesh_dock.view.details
+    qtbot.waitUntil(lambda: "Control plane istiod-canary" in details.toPlainText(), timeout=5000)
+    text = details.toPlainText()
+    for said in ("Revision", "canary", "1/1 ready", "istio-system/istio-canary", "REGISTRY_ONLY", "canary.example",
+                 "legacy"):
+        assert said in text, said
+    assert "shop" not in text.split("Manages", 1)[1]
+
+    # a namespace's details: its revision and the label that puts it in the mesh
+    legacy = _items(canvas, NAMESPACE)["legacy"]
+    _click(qtbot, canvas, legacy)
+    qtbot.waitUntil(lambda: "Namespace legacy" in details.toPlainText(), timeout=5000)
+    assert "istio.io/rev=canary" in details.toPlainText() and "not shown" in details.toPlainText()
+
+    # a double-click shows it in the traffic graph: added to the graph's namespaces
+    _click(qtbot, canvas, legacy, double=True)
+    qtbot.waitUntil(lambda: "legacy" in w.toolbar.selected_namespaces(), timeout=5000)
+    assert sorted(w.toolbar.selected_namespaces()) == ["legacy", "shop"]
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+def test_an_istiod_with_no_ready_pod_is_red_and_so_are_its_edges(
+        kube_emulator, shared_dir, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    emu = cluster(kube_emulator, shared_dir, canary=False, istiod_ready=False)
+    w = app_window(str(emu.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT)), ["shop"])
+    canvas = _open_mesh(qtbot, w, lambda c: "istiod" in _items(c, ISTIOD))
+    istiod = _items(canvas, ISTIOD)["istiod"]
+    assert istiod.node.health == RED and istiod.health_colour == shapes.C_FAILURE
+    # its namespace waits for it (orange), and the edge to it is coloured as the namespace is
+    shop = _items(canvas, NAMESPACE)["shop"]
+    assert shop.node.health == ORANGE
+    [(_s, _t, line)] = [e for e in canvas.edge_items if e[0] == istiod.node.id]
+    assert line.pen().color() == shapes.C_DEGRADED
+    # legacy names a revision no istiod of runs: drawn, without an edge, and said
+    legacy = _items(canvas, NAMESPACE)["legacy"]
+    assert legacy.node.health == ORANGE and not [e for e in canvas.edge_items if e[1] == legacy.node.id]
+    _click(qtbot, canvas, istiod)
+    qtbot.waitUntil(lambda: "0/1 ready" in w.mesh_dock.view.details.toPlainText(), timeout=5000)
+    assert "Unhealthy" in w.mesh_dock.view.details.toPlainText()
+    _click(qtbot, canvas, legacy)
+    qtbot.waitUntil(lambda: "no istiod of revision canary runs" in w.mesh_dock.view.details.toPlainText(),
+                    timeout=5000)
+
+
+def test_the_demo_mesh_and_a_snapshot_of_it_say_what_was_recorded(qtbot, demo_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    w = demo_window(["shop"])
+    shown(qtbot, w, lambda g: bool(g.nodes))
+    canvas = _open_mesh(qtbot, w, lambda c: "istiod" in _items(c, ISTIOD))
+    istiod = _items(canvas, ISTIOD)["istiod"]
+    # every namespace in the mesh, the graph's or not, under its istiod; the gateway too
+    assert _managed(canvas, istiod) == {"hello", "shop", "travel", "istio-ingressgateway"}
+    addons = _items(canvas, "addon")
+    assert {n: i.node.health for n, i in addons.items()} == {"Prometheus": GREEN, "Tracing backend": GREEN,
+                                                             "Grafana": GREY}
+
+    saved = tmp_path / "demo.json"
+    assert w.save_snapshot(str(saved))
+    w.open_snapshot(str(saved))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live
+                    and _items(canvas, "addon").get("Prometheus") is not None
+                    and _items(canvas, "addon")["Prometheus"].node.health == GREY, timeout=10000)
+    # the control plane as the snapshot recorded it; the addons it did not record are said so
+    assert _items(canvas, ISTIOD)["istiod"].node.health == GREEN
+    assert all(i.node.subtitle == "not recorded" for i in _items(canvas, "addon").values())
+    _click(qtbot, canvas, _items(canvas, "addon")["Prometheus"])
+    qtbot.waitUntil(lambda: "not recorded" in w.mesh_dock.view.details.toPlainText(), timeout=5000)
