@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPolygonF,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -81,6 +82,7 @@ COL_GAP = 190.0  # between the columns of a layer
 ROW_GAP = 72.0  # between the rows of a column
 ROWS_PER_COLUMN = 4  # a control plane's namespaces wrap into columns of this many (the dock is wide)
 BOX_PAD = 34.0
+MIN_FIT_SCALE = 0.8  # fitting the map in the dock shrinks it no further: its names stay readable
 
 HEALTH_WORDS = {GREEN: "healthy", ORANGE: "degraded", RED: "failure", GREY: "not known"}
 
@@ -245,7 +247,7 @@ class MeshCanvas(QGraphicsView):
         self.edge_items: list[tuple[str, str, QGraphicsPathItem]] = []
         self.box_items: dict[str, QGraphicsRectItem] = {}
         self.scene().selectionChanged.connect(self._on_selection)
-        self._fitted = False
+        self._auto_fit = True  # fitted to the view as it is resized, until the user zooms
 
     def show_map(self, mesh: MeshMap) -> None:
         scene = self.scene()
@@ -298,16 +300,28 @@ class MeshCanvas(QGraphicsView):
             self.items_by_id[keep].setSelected(True)
         scene.blockSignals(False)
         self._on_selection()
-        if not self._fitted and self.items_by_id:
+        if self._auto_fit and self.items_by_id:
+            self.fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self._auto_fit and self.items_by_id:
             self.fit()
 
     def fit(self) -> None:
-        self._fitted = True
         rect = self.scene().sceneRect()
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > 1.0:  # a small mesh stays at its own size
+        scale = self.transform().m11()
+        if scale > 1.0 or scale < MIN_FIT_SCALE:
+            # a small mesh stays at its own size; a big one no smaller than its names can be read (it
+            # scrolls, from its top left: meshdesk and the control planes)
             self.resetTransform()
-            self.centerOn(rect.center())
+            if scale < MIN_FIT_SCALE:
+                self.scale(MIN_FIT_SCALE, MIN_FIT_SCALE)
+                self.centerOn(QPointF(rect.left() + self.viewport().width() / MIN_FIT_SCALE / 2,
+                                      rect.center().y()))
+            else:
+                self.centerOn(rect.center())
 
     def selected_id(self) -> str:
         chosen = [i for i in self.scene().selectedItems() if isinstance(i, MeshNodeItem)]
@@ -341,6 +355,7 @@ class MeshCanvas(QGraphicsView):
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
         factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
+        self._auto_fit = False
         self.scale(factor, factor)
         event.accept()
 
