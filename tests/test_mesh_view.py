@@ -146,3 +146,48 @@ def test_the_demo_mesh_and_a_snapshot_of_it_say_what_was_recorded(qtbot, demo_wi
     assert all(i.node.subtitle == "not recorded" for i in _items(canvas, "addon").values())
     _click(qtbot, canvas, _items(canvas, "addon")["Prometheus"])
     qtbot.waitUntil(lambda: "not recorded" in w.mesh_dock.view.details.toPlainText(), timeout=5000)
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+def test_grafana_is_as_view_in_grafana_last_found_it(kube_emulator, shared_dir, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Nothing is asked for the Mesh view: Grafana is "not checked yet" until View in Grafana looks for
+    it, then reachable (green, and how), and unreachable (red) once it stops answering."""
+    from meshdesk.ui.perf_views import PerformanceViews
+    from tests.grafana_emulator import GrafanaEmulator
+    from tests.test_grafana import _istio_addon
+
+    grafana = GrafanaEmulator().start()
+    running = [True]
+    emu = cluster(kube_emulator, shared_dir, canary=False)
+    _istio_addon(emu, grafana)
+    config = str(emu.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT))
+    # (no Prometheus: the window reads the inventory, then waits an hour before it tries again, and
+    # refreshes only when asked: what changes in the view comes from View in Grafana alone)
+    w = MainWindow(contexts=[CONTEXT], context=CONTEXT, kubeconfig=config, namespaces=["shop"],
+                   backoff_base=3600, backoff_cap=3600)
+    qtbot.addWidget(w)
+    w.poller.set_interval(0)
+    perf = w.add_extension(PerformanceViews(w, poll_ms=0))
+    perf.grafana._open_url = lambda url: True  # (the browser)
+    w.show()
+    try:
+        canvas = _open_mesh(qtbot, w, lambda c: "Grafana" in _items(c, "addon"))
+        assert not w.poller.busy and w.poller.retry_delay() > 60
+        assert _items(canvas, "addon")["Grafana"].node.subtitle == "not checked yet"
+        assert _items(canvas, "addon")["Grafana"].node.health == GREY
+        qtbot.waitUntil(perf.metrics.grafana_button.isEnabled, timeout=10000)
+        assert perf.view_in_grafana()
+        qtbot.waitUntil(lambda: _items(canvas, "addon")["Grafana"].node.health == GREEN, timeout=20000)
+        node = _items(canvas, "addon")["Grafana"].node
+        assert node.subtitle == "reachable" and "port-forward" in dict(node.rows)["Where"]
+        grafana.stop()
+        running.clear()
+        assert perf.view_in_grafana()
+        qtbot.waitUntil(lambda: _items(canvas, "addon")["Grafana"].node.health == RED, timeout=20000)
+        assert dict(_items(canvas, "addon")["Grafana"].node.rows)["State"] == "Unreachable"
+    finally:
+        perf.shutdown()
+        w.close()
+        if running:
+            grafana.stop()

@@ -392,6 +392,9 @@ class PerformanceViews(QObject):
         mesh = getattr(window, "mesh_dock", None)
         if isinstance(mesh, QDockWidget) and first is not None:
             window.tabifyDockWidget(first, mesh)  # the Mesh view among the bottom docks, as one more tab
+        if mesh is not None and hasattr(mesh, "refresh"):
+            # Grafana's reachability in the Mesh view is what View in Grafana last found: drawn when found
+            self.grafana.said.connect(lambda *_a: mesh.refresh())
         details = getattr(window, "dock", None)
         if isinstance(details, QDockWidget) and details.widget() is not None:
             # the sparklines sit under the details panel, in the same dock
