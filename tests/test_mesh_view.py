@@ -191,3 +191,29 @@ def test_grafana_is_as_view_in_grafana_last_found_it(kube_emulator, shared_dir, 
         w.close()
         if running:
             grafana.stop()
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+def test_no_edge_crosses_a_node_it_does_not_join_when_a_control_planes_namespaces_wrap(
+        kube_emulator, shared_dir, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Nine namespaces on one istiod wrap into columns: the edges to the second column went straight
+    through the first column's namespaces and names; they go round them."""
+    from PySide6.QtGui import QPainterPathStroker
+
+    emu = cluster(kube_emulator, shared_dir, canary=False)
+    for i in range(8):
+        emu.add_namespace(f"team-{i}", {"istio-injection": "enabled"})
+    w = app_window(str(emu.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT)), ["shop"])
+    canvas = _open_mesh(qtbot, w, lambda c: len(_items(c, NAMESPACE)) == 10)
+    istiod = _items(canvas, ISTIOD)["istiod"]
+    assert len(_managed(canvas, istiod)) == 9
+    assert len({round(i.pos().x()) for i in _items(canvas, NAMESPACE).values() if i.node.name != "legacy"}) > 1
+    stroker = QPainterPathStroker()
+    stroker.setWidth(2)
+    for source, target, line in canvas.edge_items:
+        drawn = stroker.createStroke(line.path())
+        for node_id, item in canvas.items_by_id.items():
+            if node_id in (source, target):
+                continue
+            assert not drawn.intersects(item.mapToScene(item.shape())), f"{source} -> {target} crosses {node_id}"

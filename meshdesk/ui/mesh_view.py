@@ -173,14 +173,24 @@ class MeshNodeItem(QGraphicsItem):
                              Qt.AlignmentFlag.AlignHCenter, sub)
 
 
-def _edge_path(a: QPointF, b: QPointF) -> QPainterPath:
-    """A straight line from the edge of one node to the edge of the other, with an arrowhead."""
-    dx, dy = b.x() - a.x(), b.y() - a.y()
-    length = math.hypot(dx, dy) or 1.0
-    ux, uy = dx / length, dy / length
-    start = QPointF(a.x() + ux * (NODE_W / 2 + 2), a.y() + uy * (NODE_H / 2 + 2))
+def _edge_path(a: QPointF, b: QPointF, via: tuple[QPointF, ...] = ()) -> QPainterPath:
+    """A line from the edge of one node to the edge of the other, through the points ``via`` (round a
+    column of nodes), with an arrowhead."""
+
+    def unit(p: QPointF, q: QPointF) -> tuple[float, float]:
+        dx, dy = q.x() - p.x(), q.y() - p.y()
+        length = math.hypot(dx, dy) or 1.0
+        return dx / length, dy / length
+
+    first = via[0] if via else b
+    last = via[-1] if via else a
+    sx, sy = unit(a, first)
+    ux, uy = unit(last, b)
+    start = QPointF(a.x() + sx * (NODE_W / 2 + 2), a.y() + sy * (NODE_H / 2 + 2))
     end = QPointF(b.x() - ux * (NODE_W / 2 + 6), b.y() - uy * (NODE_H / 2 + 4))
     p = QPainterPath(start)
+    for point in via:
+        p.lineTo(point)
     p.lineTo(end)
     left = QPointF(end.x() - ux * 9 - uy * 4.5, end.y() - uy * 9 + ux * 4.5)
     right = QPointF(end.x() - ux * 9 + uy * 4.5, end.y() - uy * 9 - ux * 4.5)
@@ -188,6 +198,20 @@ def _edge_path(a: QPointF, b: QPointF) -> QPainterPath:
     p.lineTo(end)
     p.lineTo(right)
     return p
+
+
+def _detour(mesh: MeshMap, at: dict[str, QPointF], source: str, target: str) -> tuple[QPointF, ...]:
+    """The way an edge goes round the nodes it does not join: into its target from the left, along the
+    gap before the target's column (clear of the names of the columns either side); to a column past the
+    first of its source's, first up into the gap beside the source and along above the top row."""
+    a, b = at[source], at[target]
+    gap = b.x() - COL_GAP * 0.45
+    if b.x() - a.x() < COL_GAP * 0.9:
+        return ()
+    if b.x() - a.x() < COL_GAP * 1.5:
+        return (QPointF(gap, b.y()),)
+    top = min(at[t.id].y() for t in mesh.targets(source) if t.id in at) - ROW_GAP / 2
+    return QPointF(a.x() + COL_GAP * 0.55, top), QPointF(gap, top), QPointF(gap, b.y())
 
 
 def layout(mesh: MeshMap) -> dict[str, QPointF]:
@@ -283,7 +307,8 @@ class MeshCanvas(QGraphicsView):
                 continue
             health = mesh.edge_health(edge)
             colour = shapes.C_FAILURE if health == RED else shapes.C_DEGRADED if health == ORANGE else shapes.C_NODE_BORDER
-            item = QGraphicsPathItem(_edge_path(at[edge.source], at[edge.target]))
+            item = QGraphicsPathItem(_edge_path(at[edge.source], at[edge.target],
+                                                _detour(mesh, at, edge.source, edge.target)))
             item.setPen(QPen(colour, 2 if health in (RED, ORANGE) else 1.3))
             item.setZValue(-1)
             scene.addItem(item)
@@ -318,8 +343,9 @@ class MeshCanvas(QGraphicsView):
             self.resetTransform()
             if scale < MIN_FIT_SCALE:
                 self.scale(MIN_FIT_SCALE, MIN_FIT_SCALE)
-                self.centerOn(QPointF(rect.left() + self.viewport().width() / MIN_FIT_SCALE / 2,
-                                      rect.center().y()))
+                view = self.viewport().rect()
+                self.centerOn(QPointF(min(rect.left() + view.width() / MIN_FIT_SCALE / 2, rect.center().x()),
+                                      min(rect.top() + view.height() / MIN_FIT_SCALE / 2, rect.center().y())))
             else:
                 self.centerOn(rect.center())
 
