@@ -7,6 +7,7 @@ Read from the Kubernetes API emulator over HTTP and shown by real widgets offscr
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -125,8 +126,21 @@ def test_an_istiod_with_no_ready_pod_is_red_and_so_are_its_edges(
 
 
 def test_the_demo_mesh_and_a_snapshot_of_it_say_what_was_recorded(qtbot, demo_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
     w = demo_window(["shop"])
     shown(qtbot, w, lambda g: bool(g.nodes))
+    # Ctrl+M shows the Mesh view with the keyboard in it, and hides it again
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    w.view.setFocus()
+    canvas = w.mesh_dock.view.canvas
+    QTest.keyClick(w.view, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: w.mesh_dock.isVisible() and "istiod" in _items(canvas, ISTIOD), timeout=10000)
+    qtbot.waitUntil(lambda: w.mesh_dock.isAncestorOf(QApplication.focusWidget()), timeout=5000)
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not w.mesh_dock.isVisible(), timeout=5000)
     canvas = _open_mesh(qtbot, w, lambda c: "istiod" in _items(c, ISTIOD))
     istiod = _items(canvas, ISTIOD)["istiod"]
     # every namespace in the mesh, the graph's or not, under its istiod; the gateway too
@@ -146,6 +160,16 @@ def test_the_demo_mesh_and_a_snapshot_of_it_say_what_was_recorded(qtbot, demo_wi
     assert all(i.node.subtitle == "not recorded" for i in _items(canvas, "addon").values())
     _click(qtbot, canvas, _items(canvas, "addon")["Prometheus"])
     qtbot.waitUntil(lambda: "not recorded" in w.mesh_dock.view.details.toPlainText(), timeout=5000)
+
+    # a snapshot of the traffic alone: nothing to draw, and said why
+    bare = tmp_path / "traffic-only.json"
+    saved_json = json.loads(saved.read_text())
+    del saved_json["inventory"]
+    bare.write_text(json.dumps(saved_json))
+    w.open_snapshot(str(bare))
+    details = w.mesh_dock.view.details
+    qtbot.waitUntil(lambda: "taken without an inventory" in details.toPlainText(), timeout=10000)
+    assert not canvas.items_by_id and "not recorded" in details.toPlainText()
 
 
 @pytest.mark.ui

@@ -499,10 +499,16 @@ class MeshDock(QDockWidget):
         info = getattr(w, "info", None)
         inventory = getattr(w, "inventory", None) or getattr(w, "_partial_inventory", None)
         poller = getattr(w, "poller", None)
-        if info is None or inventory is None or poller is None:
+        if info is None or poller is None:
+            return MeshMap()
+        live = bool(getattr(info, "live", True))
+        if inventory is None:
+            if not live and getattr(w, "graph", None) is not None:
+                # its traffic alone: nothing to draw the mesh from, said rather than "nothing read yet"
+                return MeshMap(notes=["This snapshot was taken without an inventory: its control planes, "
+                                      "namespaces and gateways are not recorded."])
             return MeshMap()
         listed, labelled = getattr(poller, "listed_namespaces", ((), frozenset()))
-        live = bool(getattr(info, "live", True))
         addons = [*addon_states(poller.source, info, getattr(w, "last_error", None)),
                   grafana_state(info, self._grafana())]
         graph = getattr(w, "graph", None)
