@@ -49,3 +49,18 @@ def test_meshdesk_mesh_prints_each_control_plane_with_its_namespaces(
     assert "-> namespace shop  revision default" in default and "legacy" not in default
     assert "-> namespace legacy  revision canary" in canary and "shop" not in canary
     assert "plain" not in out
+
+
+@pytest.mark.shared
+def test_namespaces_not_read_are_said_not_left_out_silently(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With -n shop, legacy's labels are not read: whether canary takes it is not known, and said so."""
+    from meshdesk.cli import main
+
+    emu = cluster(kube_emulator, shared_dir)
+    config = str(emu.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT))
+    assert main(["mesh", "--kubeconfig", config, "--context", CONTEXT, "-n", "shop"]) == 0
+    out = capsys.readouterr().out
+    assert "-> namespace shop" in out and "-> namespace legacy" not in out
+    assert "The labels of 5 other namespaces were not read (default, istio-system, kube-system, legacy, plain): " \
+        "whether they are in the mesh, and on which revision, is not known." in out

@@ -316,6 +316,12 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
                 node.rows.append(("Where", a.detail))
             out.edges.append(MeshEdge(me.id, node.id))
     out.notes += _notes(inv, planes)
+    unlabelled = sorted(set(inv.cluster_namespaces or ()) - set(spaces))
+    if unlabelled:
+        shown_names = ", ".join(unlabelled[:5]) + (f" and {len(unlabelled) - 5} more" if len(unlabelled) > 5 else "")
+        out.notes.append(f"The labels of {counted(len(unlabelled), 'other namespace')} were "
+                         f"{NOT_RECORDED if recorded else 'not read'} ({shown_names}): whether they are in the "
+                         "mesh, and on which revision, is not known.")
     return out
 
 
