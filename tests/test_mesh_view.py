@@ -119,7 +119,10 @@ def test_an_istiod_with_no_ready_pod_is_red_and_so_are_its_edges(
     assert legacy.node.health == ORANGE and not [e for e in canvas.edge_items if e[1] == legacy.node.id]
     _click(qtbot, canvas, istiod)
     qtbot.waitUntil(lambda: "0/1 ready" in w.mesh_dock.view.details.toPlainText(), timeout=5000)
-    assert "Unhealthy" in w.mesh_dock.view.details.toPlainText()
+    assert "Unhealthy (no pod of it is ready" in w.mesh_dock.view.details.toPlainText()
+    _click(qtbot, canvas, shop)
+    qtbot.waitUntil(lambda: "its istiod is not healthy (0/1 ready)" in w.mesh_dock.view.details.toPlainText(),
+                    timeout=5000)
     _click(qtbot, canvas, legacy)
     qtbot.waitUntil(lambda: "no istiod of revision canary runs" in w.mesh_dock.view.details.toPlainText(),
                     timeout=5000)

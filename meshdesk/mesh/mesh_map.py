@@ -167,6 +167,15 @@ def _gateway_revision(inv: Inventory, w: Workload) -> str:
     return inv.resolve_revision(rev or "") or ""
 
 
+def _why_not(ready: int, pods: int) -> str:
+    """Why an istiod is not healthy, in a few words ("" when it is)."""
+    if pods > 0 and ready == pods:
+        return ""
+    if ready == 0:
+        return " (no pod of it is ready: its proxies get no new config, new pods no sidecar)"
+    return f" (only {ready} of its {pods} pods ready)"
+
+
 def _gateway_health(w: Workload) -> tuple[str, str]:
     if w.replicas <= 0:
         return ORANGE, "Not ready (scaled to zero)"
@@ -218,8 +227,7 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
         cp.rows = [("Name", f"{p.namespace}/{state.name}"), ("Revision", rev_name),
                    ("Version", p.version or "not told by its image"),
                    ("Pods", f"{p.ready}/{p.pods} ready"),
-                   ("State", state.state + (" (no pod of it is ready: its proxies get no config)"
-                                            if state.state != HEALTHY else ""))]
+                   ("State", state.state + _why_not(p.ready, p.pods))]
         tags = sorted(t for t, r in inv.revision_tags.items() if r == p.revision)
         if tags:
             cp.rows.append(("Revision tags", ", ".join(tags)))
@@ -266,7 +274,7 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
             node.health = GREEN if taker.health == GREEN else ORANGE
             node.rows.append(("Control plane", f"{taker.namespace}/{taker.name}, {dict(taker.rows).get('State', '')}"))
             if taker.health != GREEN:
-                node.rows.append(("Why", "its istiod has no ready pod: new pods wait for their sidecar's config"))
+                node.rows.append(("Why", f"its istiod is not healthy ({dict(taker.rows).get('Pods', '')})"))
         elif planes is None:
             node.health = GREY
             node.rows.append(("Control plane", unknown))
