@@ -12,16 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX
-from meshdesk.ui.lists import COLUMNS, CONFIG, NAMESPACES, MeshLists
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.mesh.telemetry import Sample
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.ui.lists import COLUMNS, CONFIG, NAMESPACES, SPARK_ERRORS, SPARK_REQUESTS, MeshLists
 from meshdesk.ui.mainwindow import MainWindow
 from meshdesk.ui.perf_views import PerformanceViews
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
-from tests.ui_helpers import open_windows, shown, window_test_marks
+from tests.prom_server import PrometheusServer, Series, binaries_missing, istio_edge
+from tests.prom_server import Workload as Pw
+from tests.ui_helpers import DEMO_NOW, open_windows, shown, window_test_marks
 
 pytestmark = window_test_marks()
 
@@ -258,3 +265,155 @@ def test_a_namespace_whose_labels_could_not_be_read_is_not_said_out_of_the_mesh(
     _double_click_row(qtbot, lists, "shop")
     qtbot.waitUntil(lambda: _cells(lists)["shop"]["Shown"] == "yes", timeout=15000)
     assert _cells(lists)["shop"]["Mesh"] == "sidecar injection (istio-injection=enabled)"
+
+
+# -- traffic: a sparkline of each namespace's inbound requests --------------------------------------
+
+def _traffic_cell(lists: MeshLists, namespace: str) -> QImage:
+    """The Traffic cell of a namespace's row as drawn on screen."""
+    page = lists.pages[NAMESPACES]
+    lists.setCurrentWidget(page)
+    row = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == namespace)
+    index = page.proxy.index(row, COLUMNS[NAMESPACES].index("Traffic"))
+    page.table.scrollTo(index)
+    return page.table.viewport().grab(page.table.visualRect(index)).toImage()
+
+
+def _pixels_like(image: QImage, colour: str) -> int:
+    """How many pixels are about ``colour`` (a line drawn smooth blends with the background at its edges)."""
+    want = QColor(colour)
+    near = 0
+    for y in range(image.height()):
+        for x in range(image.width()):
+            c = image.pixelColor(x, y)
+            if abs(c.red() - want.red()) + abs(c.green() - want.green()) + abs(c.blue() - want.blue()) < 120:
+                near += 1
+    return near
+
+
+def _inbound_rate(samples: list[Sample], namespace: str) -> float:
+    return sum(s.value for s in samples if s.metric == "istio_requests_total"
+               and s.labels.get("reporter") in ("destination", "waypoint")
+               and s.labels.get("destination_workload_namespace") == namespace)
+
+
+def test_each_namespace_has_a_sparkline_of_its_inbound_traffic_on_the_demo(
+        qtbot: QtBot, demo_window: Callable[..., MainWindow]) -> None:
+    """Every namespace, shown or not, from one reading: its mean inbound rate over the graph's window beside a
+    sparkline, its errors in red; one with no inbound requests says so."""
+    w = demo_window(["shop"])
+    perf = _perf(w)
+    lists = perf.lists
+    perf.docks["Lists"].show()
+    shown(qtbot, w, lambda g: any(n.namespace == "shop" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: all(_cells(lists).get(ns, {}).get("Traffic") for ns in ("shop", "hello", "travel")),
+                    timeout=10000)
+    cells = _cells(lists)
+    # the window's requests into each namespace, as the demo simulates them over the graph's 10 minutes
+    demo = DemoCluster(clock=lambda: DEMO_NOW)
+    window = list(demo.snapshot(GraphRequest(queryTime=int(DEMO_NOW), duration=600), with_inventory=False,
+                                every_series=True).samples)
+    for ns in ("shop", "hello", "travel"):
+        said = cells[ns]["Traffic"]
+        assert said.split(" rps")[0].replace(".", "").isdigit(), said
+        assert float(said.split(" rps")[0]) == pytest.approx(_inbound_rate(window, ns), rel=0.1)
+    assert "% errors" in cells["shop"]["Traffic"] and "errors" not in cells["hello"]["Traffic"]
+    assert cells["hello"]["Shown"] == "no"  # (read with the others: no query of its own)
+    assert cells["istio-system"]["Traffic"] == "no requests"
+    # drawn: the requests' line, and shop's errors in red; hello has no red line
+    shop, hello = _traffic_cell(lists, "shop"), _traffic_cell(lists, "hello")
+    assert _pixels_like(shop, SPARK_REQUESTS) > 20 and _pixels_like(shop, SPARK_ERRORS) > 5
+    assert _pixels_like(hello, SPARK_REQUESTS) > 20 and _pixels_like(hello, SPARK_ERRORS) == 0
+    page = lists.pages[NAMESPACES]
+    tip = page.proxy.index(0, COLUMNS[NAMESPACES].index("Traffic")).data(Qt.ItemDataRole.ToolTipRole)
+    assert "over the last 10 min" in tip
+    # sorted by traffic: the busiest first
+    page.table.sortByColumn(COLUMNS[NAMESPACES].index("Traffic"), Qt.SortOrder.AscendingOrder)
+    assert list(_cells(lists))[:3] == ["shop", "travel", "hello"]
+    # the graph's window is the sparklines': another one chosen, they are read again over it
+    combo = w.toolbar.duration_combo
+    hour = combo.findData(3600)
+    combo.setCurrentIndex(hour)
+    combo.activated.emit(hour)
+    qtbot.waitUntil(lambda: "over the last 1 h" in str(
+        page.proxy.index(0, COLUMNS[NAMESPACES].index("Traffic")).data(Qt.ItemDataRole.ToolTipRole)), timeout=10000)
+
+
+WEB, CART = Pw("plain", "web-v1", "web"), Pw("shop", "cart-v1", "cart")
+PAY, HOTELS = Pw("canary-ns", "pay-v1", "pay"), Pw("travel", "hotels-v1", "hotels")
+
+
+def _lab_series() -> list[Series]:
+    """shop's cart gets 10 rps answered 200 and 2 rps 503 (its caller's proxy reports them too: not counted
+    again); canary-ns's pay 3 gRPC rps fine and 1 with status 14 (UNAVAILABLE, an HTTP 200); travel's hotels
+    3 rps, reported by its waypoint (ambient: it has no proxy); plain's web gets none."""
+    out = []
+    for code, rate in (("200", 10.0), ("503", 2.0)):
+        for reporter in ("destination", "source"):
+            out.append(Series("istio_requests_total", istio_edge(WEB, CART, "cart", "shop", reporter=reporter,
+                                                                 code=code), rate))
+    for status, rate in (("0", 3.0), ("14", 1.0)):
+        out.append(Series("istio_requests_total", istio_edge(WEB, PAY, "pay", "canary-ns", protocol="grpc",
+                                                             grpc_status=status), rate))
+    out.append(Series("istio_requests_total", istio_edge(WEB, HOTELS, "hotels", "travel", reporter="waypoint"), 3.0))
+    return out
+
+
+@pytest.fixture(scope="module")
+def lab_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    if (reason := binaries_missing()) is not None:
+        pytest.skip(reason)
+    srv = PrometheusServer(tmp_path_factory.mktemp("ns-traffic-prometheus"), _lab_series())
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def _use_prometheus(url: str) -> None:
+    from meshdesk.store.settings import load_settings
+
+    settings = load_settings()
+    cs = settings.context_settings(CONTEXT)
+    cs.prometheus_url = url
+    cs.refresh_interval = 0  # refreshed when asked only: every query the test counts is one it made
+    settings.set_context_settings(CONTEXT, cs)
+    settings.save()
+
+
+def _range_queries(srv: PrometheusServer) -> float:
+    """How many range queries Prometheus has answered (its own counter of its API's requests)."""
+    text = requests.get(f"{srv.url}/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("prometheus_http_requests_total{") and 'handler="/api/v1/query_range"' in line)
+
+
+@pytest.mark.prometheus
+def test_the_cluster_namespaces_traffic_is_read_from_prometheus_in_one_query(
+        qtbot: QtBot, lab: str, lab_prometheus: PrometheusServer, app_window: Callable[..., MainWindow]) -> None:
+    """On a cluster, from its Prometheus: each namespace's inbound requests and errors (an HTTP 5xx, a gRPC
+    status), a waypoint's reports for an ambient namespace, the requests its callers' proxies report not
+    counted twice; every namespace from one range query, the graph's namespaces or not."""
+    _use_prometheus(lab_prometheus.url)
+    before = _range_queries(lab_prometheus)
+    w = app_window(lab, ["shop"])
+    perf = next(e for e in w.extensions if hasattr(e, "docks"))
+    lists: MeshLists = perf.lists
+    with qtbot.waitSignal(w.poller.namespaceTraffic, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: _cells(lists).get("shop", {}).get("Traffic", "") not in ("", NOT_SHOWN), timeout=10000)
+    assert _range_queries(lab_prometheus) - before == 1
+    cells = _cells(lists)
+    assert cells["shop"]["Traffic"] == "12.00 rps, 16.7% errors"
+    assert cells["canary-ns"]["Traffic"] == "4.00 rps, 25.0% errors"
+    assert cells["travel"]["Traffic"] == "3.00 rps"
+    assert cells["plain"]["Traffic"] == "no requests"
+    assert [cells[ns]["Shown"] for ns in ("shop", "canary-ns", "travel")] == ["yes", "no", "no"]
+    # drawn, shop's errors in red
+    assert _pixels_like(_traffic_cell(lists, "shop"), SPARK_ERRORS) > 5
+    assert _pixels_like(_traffic_cell(lists, "travel"), SPARK_ERRORS) == 0
+    # kept up to date: the next refresh reads them again (one more query)
+    with qtbot.waitSignal(w.poller.namespaceTraffic, timeout=20000):
+        w.refresh_now()
+    assert _range_queries(lab_prometheus) - before == 2

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from meshdesk.mesh.inventory import ISTIO_KINDS, Inventory, IstioObject, Namespace
+from meshdesk.mesh.namespace_traffic import TrafficReading
 from meshdesk.mesh.request import GraphRequest, namespace_durations
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import (
@@ -52,6 +53,7 @@ from meshdesk.sources.mesh_clusters import (
     istio_cluster_name,
     merge_linked,
 )
+from meshdesk.sources.metrics import DEFAULT_SCRAPE_S
 from meshdesk.sources.tracing_discovery import TracingConnection, connect_tracing
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,8 @@ class ClusterSource:
         self._prometheus_error: SourceError | None = None
         # how long Prometheus keeps its data (seconds; None: it did not say), learnt once per connection
         self._retention: tuple[PrometheusConnection, float | None] | None = None
+        # its scrape interval (seconds), asked once per connection, for the Namespaces list's sparklines
+        self._scrape: tuple[PrometheusConnection, float] | None = None
         # the tracing backend (Jaeger's query API), found on first use: under a lock of its own, so that
         # looking for it (a few API calls and a probe, up to the timeout) never holds up the graph's refresh
         self.tracing_url = tracing_url
@@ -230,6 +234,25 @@ class ClusterSource:
             retention = None
         with self._lock:
             self._retention = (prometheus, retention)
+
+    def namespace_traffic(self, request: GraphRequest, cancelled: Callable[[], bool] | None = None) -> TrafficReading:
+        """Every namespace's inbound requests over the graph's window (ending at its replayed moment, else the
+        cluster's present), in one Prometheus query, for the Namespaces list's sparklines."""
+        from meshdesk.sources.metrics import read_namespace_traffic
+
+        prometheus = self._connect()
+        with self._lock:
+            scrape = self._scrape if self._scrape is not None and self._scrape[0] is prometheus else None
+        if scrape is None:
+            try:  # asked once per connection (Thanos, Mimir do not say: Istio's 15 s is taken)
+                said = prometheus.client.scrape_interval()
+            except SourceError:
+                said = None
+            scrape = (prometheus, said or DEFAULT_SCRAPE_S)
+            with self._lock:
+                self._scrape = scrape
+        return read_namespace_traffic(prometheus.client, request.duration, float(request.queryTime or self.now()),
+                                      scrape[1])
 
     def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
         """``request`` with Kiali's shorter rate windows for namespaces younger than its duration. A

@@ -39,6 +39,7 @@ from meshdesk.mesh.metrics import (
     align,
     split_value,
 )
+from meshdesk.mesh.namespace_traffic import TrafficReading, traffic_from_series, traffic_grid, traffic_promql
 from meshdesk.mesh.span_stats import CHART as SPAN_CHART
 from meshdesk.mesh.span_stats import STATS_INTERVALS, SpanComparison
 from meshdesk.mesh.traces import Span
@@ -317,3 +318,12 @@ def compare_span(metrics: MetricsSource, target: MetricsTarget, span: Span, end:
     if failures and len(failures) == len(STATS_INTERVALS):
         raise failures[0]
     return SpanComparison(target, span.duration_us / 1000, values, tuple(errors))
+
+
+def read_namespace_traffic(client: PrometheusClient, duration: int, end: float,
+                           scrape_s: float = DEFAULT_SCRAPE_S) -> TrafficReading:
+    """Every namespace's inbound requests over ``duration`` ending at ``end``, for the Namespaces list's
+    sparklines: one range query for all of them (``traffic_promql``). Raises the client's typed errors."""
+    grid = traffic_grid(duration, end, scrape_s)
+    answer = client.query_range(traffic_promql(grid.window_s), grid.start, grid.end, grid.step_s)
+    return traffic_from_series(grid, ((s.labels, s.points) for s in answer))

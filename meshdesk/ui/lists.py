@@ -17,6 +17,7 @@ Selecting rows from ``select_graph_ids`` does not emit ``nodesSelected`` again (
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -29,19 +30,26 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPointF,
+    QRectF,
     QRegularExpression,
+    QSize,
     QSortFilterProxyModel,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -91,6 +99,7 @@ from meshdesk.mesh.namespace_overview import (
     membership,
     worst_health,
 )
+from meshdesk.mesh.namespace_traffic import NamespaceTraffic, TrafficReading, rate_text
 from meshdesk.mesh.references import bound_gateways, route_destinations, route_parents
 from meshdesk.mesh.routing import OPTED_OUT, opt_out_mark, sidecar_gap
 from meshdesk.mesh.routing import RESTART as RESTART_GAP
@@ -121,6 +130,10 @@ from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 log = logging.getLogger(__name__)
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+# a namespace row's Traffic cell's NamespaceTraffic (None without), for its sparkline (``TrafficDelegate``)
+TRAFFIC_ROLE = Qt.ItemDataRole.UserRole + 3
+# the Traffic cell of a namespace whose traffic could not be read (its tooltip says why)
+TRAFFIC_UNREAD = "not read"
 # what the filter field matches a cell by: its text; a workload's Type behind a mark, so that it
 # matches from its start only (``_filter_pattern``): "Job" finds Jobs, not CronJobs
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -157,7 +170,8 @@ NOT_SHOWN = "not shown"
 COLUMNS: dict[str, tuple[str, ...]] = {
     # as Kiali's namespace list: whether it is in the mesh (and the label that says so), whether the graph
     # shows it, and for those shown, its apps' health, its Istio config's findings and its mTLS status
-    NAMESPACES: ("Namespace", "Mesh", "Shown", "App health", "Istio config", "mTLS", "Labels"),
+    # Traffic: its inbound requests over the graph's window, a sparkline with its errors and the mean rate
+    NAMESPACES: ("Namespace", "Mesh", "Shown", "Traffic", "App health", "Istio config", "mTLS", "Labels"),
     # Labels: the object's labels (an app's: its workloads' and services', each key with its values), as
     # Kiali's Labels column; the filter takes a label selector as kubectl's -l does (``label_filter``)
     APPS: ("Name", "Namespace", "Health", "Sidecar", "Labels", "Config", "Details"),
@@ -231,6 +245,10 @@ class ListRow:
     mtls: str = ""
     mtls_tip: str = ""  # what decides its mTLS status (the cell's tooltip)
     config_known: bool = True  # False: its config was not read (a namespace not shown)
+    # a namespace row's inbound requests over the graph's window (None: not read, or not readable: the
+    # source has no telemetry over time, or ``traffic_problem`` says why)
+    traffic: NamespaceTraffic | None = None
+    traffic_problem: str = ""
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -784,6 +802,8 @@ def row_cells(row: ListRow, columns: Sequence[str]) -> tuple[str, ...]:
     if row.kind == "Namespace":
         known = row.objects >= 0
         cells |= {"Mesh": row.mesh, "Shown": "yes" if row.shown else "no",
+                  "Traffic": row.traffic.text if row.traffic is not None else
+                  TRAFFIC_UNREAD if row.traffic_problem else "",
                   "App health": health_counts_text(dict(row.health_counts)) if known else NOT_SHOWN,
                   "Istio config": _namespace_config_text(row),
                   "mTLS": (row.mtls or "unknown") if known else NOT_SHOWN}
@@ -852,6 +872,21 @@ class ListModel(QAbstractTableModel):
         self._texts = [self._texts[i] for i in moved]
         self.endResetModel()
 
+    def set_traffic(self, reading: TrafficReading | None) -> None:
+        """Each namespace row's inbound traffic from ``reading`` (None: none known), in place: the rows,
+        their selection and scroll position stay; they move if the list is sorted by it."""
+        if "Traffic" not in self.columns or not self.rows:
+            return
+        for i, row in enumerate(self.rows):
+            row.traffic = reading.of(row.name) if reading is not None else None
+            row.traffic_problem = reading.problem if reading is not None else ""
+            self._texts[i] = row_cells(row, self.columns)
+        self._longest = None  # (measured again)
+        column = self.columns.index("Traffic")
+        self.dataChanged.emit(self.index(0, column), self.index(len(self.rows) - 1, column))
+        if self._order[0] == column:
+            self.sort(*self._order)
+
     @property
     def texts(self) -> list[tuple[str, ...]]:
         """Each row's cells, as shown."""
@@ -880,6 +915,8 @@ class ListModel(QAbstractTableModel):
             return -(row.errors * 10000 + row.warnings + 0.5 * (row.objects < 0 or bool(row.config_unread)))
         if col == "Shown":  # those the graph shows first
             return not row.shown
+        if col == "Traffic":  # the busiest first; those not read last
+            return (0, -row.traffic.rate) if row.traffic is not None else (1, 0.0)
         if col == "Labels":  # the most missing first (no app weighs more than no version), as Config
             return -(2 * ("app" in row.missing_labels) + ("version" in row.missing_labels)), self._texts[r][c].lower()
         return self._texts[r][c].lower()
@@ -948,10 +985,14 @@ class ListModel(QAbstractTableModel):
             return self._cell_filter_text(r, c)
         if role == SORT_ROLE:
             return self._sort_key(r, c)
+        if role == TRAFFIC_ROLE:
+            return row.traffic if col == "Traffic" else None
         if role == Qt.ItemDataRole.ForegroundRole:
             if col in ("Health", "App health") and row.health in _HEALTH_COLOUR:
                 return QBrush(QColor(_HEALTH_COLOUR[row.health]))
             if col in ("App health", "Istio config", "mTLS") and row.kind == "Namespace" and row.objects < 0:
+                return QBrush(QColor("gray"))
+            if col == "Traffic" and (row.traffic is None or row.traffic.rate <= 0):
                 return QBrush(QColor("gray"))
             if col in ("Config", "Istio config") and (row.errors or row.warnings):
                 return QBrush(QColor(_BADGE_COLOUR["error" if row.errors else "warning"]))
@@ -1010,11 +1051,41 @@ def _namespace_tip(row: ListRow, col: str) -> str | None:
         return row.mesh
     if col == "mTLS" and row.mtls_tip:
         return row.mtls_tip
+    if col == "Traffic":
+        return traffic_tip(row)
     if col == "Istio config" and row.config_unread:
         return f"The cluster would not let meshdesk list {', '.join(row.config_unread)} in {row.namespace}"
     if col == "Labels" and row.labels:
         return "\n".join(f"{k}={v}" for k, v in row.labels.items())
     return None
+
+
+def _span_text(seconds: float) -> str:
+    """"10 min", "1 h", "90 s"."""
+    whole = int(round(seconds))
+    if whole >= 3600 and whole % 3600 == 0:
+        return f"{whole // 3600} h"
+    if whole >= 60 and whole % 60 == 0:
+        return f"{whole // 60} min"
+    return f"{whole} s"
+
+
+def traffic_tip(row: ListRow) -> str | None:
+    """What a namespace's sparkline shows, in words: over which window, the mean rate and its errors."""
+    if row.traffic_problem:
+        return f"Its inbound traffic could not be read: {row.traffic_problem}"
+    t = row.traffic
+    if t is None:
+        return None
+    step = t.times[1] - t.times[0] if len(t.times) > 1 else 0.0
+    span = _span_text(t.times[-1] - t.times[0] + step) if t.times else ""
+    head = (f"Inbound requests to {row.name}'s workloads over the last {span} (as its proxies or waypoint "
+            "report them; errors in red)")
+    if t.rate <= 0:
+        return f"{head}: none"
+    errors = (f"{rate_text(t.error_rate)} rps of them errors ({t.error_share * 100:.1f}%)" if t.error_rate > 0
+              else "no errors")
+    return f"{head}: {rate_text(t.rate)} rps on average, {errors}"
 
 
 class _Filter(QSortFilterProxyModel):
@@ -1143,6 +1214,8 @@ class ListPage(QWidget):
         self._sized = False  # the first rows size every column to fit; later ones only widen
         self._longest: dict[int, int] = {}  # column -> the length of the longest text it was sized for
         self.table.horizontalHeader().sectionResized.connect(self._section_resized)
+        if "Traffic" in COLUMNS[title]:  # a sparkline beside the rate
+            self.table.setItemDelegateForColumn(COLUMNS[title].index("Traffic"), TrafficDelegate(self.table))
 
     def filter_by_label(self, term: str) -> None:
         """Filter by this label ("app=reviews"): added to a label selector the filter holds (both must
@@ -1188,8 +1261,11 @@ class ListPage(QWidget):
         """(``texts`` and ``lengths``, each column's longest text's, as ``ListModel.set_rows`` takes them.)"""
         self.model.set_rows(rows, texts, lengths)
         self._say_filtered()
-        if not rows:
-            return
+        if rows:
+            self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Widen the columns whose longest text grew to fit it (those the user sized are left as they are)."""
         # names like "productpage-v1" fit instead of being cut; a column grows when longer names or
         # labels come (another namespace, a new workload), never shrinks, and one the user sized is theirs
         # (measured only when a column's longest text grew: measuring asks for every row's cells, and
@@ -1262,6 +1338,82 @@ class ListPage(QWidget):
         return [self.model.rows[r] for r in sorted(rows)]
 
 
+# the width of a namespace's sparkline in its Traffic cell, and its colours: its requests (PatternFly's info
+# blue, as Kiali draws them) and their errors (the failure red of the health colours)
+SPARK_WIDTH = 84
+SPARK_REQUESTS = "#0066cc"
+SPARK_ERRORS = _HEALTH_COLOUR[FAILURE]
+
+
+def _spark_path(times: Sequence[float], values: Sequence[float], area: QRectF, top: float) -> list[QPolygonF]:
+    """The points of a sparkline in ``area`` (its highest value ``top``), a polyline each run without a gap."""
+    first, last = times[0], times[-1]
+    span = (last - first) or 1.0
+    runs: list[QPolygonF] = []
+    run = QPolygonF()
+    for t, v in zip(times, values, strict=True):
+        if not math.isfinite(v):
+            if run.size():
+                runs.append(run)
+            run = QPolygonF()
+            continue
+        x = area.left() + (t - first) / span * area.width()
+        y = area.bottom() - (max(0.0, v) / top) * area.height() if top > 0 else area.bottom()
+        run.append(QPointF(x, y))
+    if run.size():
+        runs.append(run)
+    return runs
+
+
+class TrafficDelegate(QStyledItemDelegate):
+    """A namespace's Traffic cell: a sparkline of its inbound requests (errors in red, on the same scale), then
+    its mean rate as text."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        traffic = index.data(TRAFFIC_ROLE)
+        if not isinstance(traffic, NamespaceTraffic) or len(traffic.times) < 2:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = opt.text
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)  # background, selection
+        rect = QRectF(opt.rect).adjusted(4, 4, -4, -4)
+        area = QRectF(rect.left(), rect.top(), min(float(SPARK_WIDTH), rect.width()), rect.height())
+        known = [v for v in traffic.requests if math.isfinite(v)]
+        top = max(known, default=0.0)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for values, line in ((traffic.requests, SPARK_REQUESTS), (traffic.errors, SPARK_ERRORS)):
+            if line == SPARK_ERRORS and not any(math.isfinite(e) and e > 0 for e in values):
+                continue  # no errors: no red line along the bottom
+            pen = QPen(QColor(line if top > 0 else "gray"))
+            pen.setWidthF(1.5)
+            painter.setPen(pen)
+            for run in _spark_path(traffic.times, values, area, top):
+                painter.drawPolyline(run)
+        painter.restore()
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        brush = index.data(Qt.ItemDataRole.ForegroundRole)
+        colour = opt.palette.highlightedText().color() if selected else (
+            brush.color() if isinstance(brush, QBrush) else opt.palette.text().color())
+        painter.save()
+        painter.setPen(colour)
+        where = rect.adjusted(area.width() + 6, 0, 0, 0)
+        shown = opt.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, int(where.width()))
+        painter.drawText(where, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), shown)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802 - Qt's
+        hint = super().sizeHint(option, index)
+        if isinstance(index.data(TRAFFIC_ROLE), NamespaceTraffic):
+            hint.setWidth(hint.width() + SPARK_WIDTH + 10)
+        return hint
+
+
 # above this many workloads, services and Istio objects, the rows are made on a thread: 1,000 take
 # about 40 ms, made at once (no "Updating…" flashing on a small mesh); 10,000 about 0.4 s
 THREADED_ABOVE = 1000
@@ -1295,6 +1447,8 @@ class MeshLists(QTabWidget):
         self._latest: tuple[TrafficGraph | None, Inventory | None, Mapping[ObjectKey, Validation] | None] = \
             (None, None, None)
         self._busy = False  # the thread is running (it takes the latest job waiting when done)
+        # every namespace's inbound traffic (``set_traffic``), given to the Namespaces rows as they come
+        self._traffic: TrafficReading | None = None
         self._rowsMade.connect(self._rows_made)
         self.pages: dict[str, ListPage] = {}
         for title in PAGES:
@@ -1366,6 +1520,14 @@ class MeshLists(QTabWidget):
         self._namespaces, self._labelled = listed, known
         self.set_data(*self._latest)
 
+    def set_traffic(self, reading: TrafficReading | None) -> None:
+        """Every namespace's inbound requests over the graph's window (read by the poller after each graph),
+        for the Namespaces list's sparklines; None: none (another source, a snapshot file)."""
+        self._traffic = reading
+        page = self.pages[NAMESPACES]
+        page.model.set_traffic(reading)
+        page.fit_columns()
+
     @property
     def updating(self) -> bool:
         """Rows are being made for data newer than those shown."""
@@ -1417,6 +1579,9 @@ class MeshLists(QTabWidget):
             for title, page in self.pages.items():
                 page.set_rows(update.rows[title], update.texts[title], update.longest.get(title))
                 page.set_note(update.notes[title])
+            if self._traffic is not None:  # (the new rows are of the same namespaces)
+                self.pages[NAMESPACES].model.set_traffic(self._traffic)
+                self.pages[NAMESPACES].fit_columns()
             if self._picked is not None:
                 self.pages[self._picked].select_identities(picked)
         finally:

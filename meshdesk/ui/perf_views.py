@@ -12,6 +12,7 @@ under the details panel in the details dock (``window.dock``), shown while the s
 - ``window.poller.sourceOpened``  -> metrics, log and Envoy config sources (``meshdesk.sources.perf``)
 - ``window.poller.graphReady``    -> lists and config view get the graph and inventory
 - ``window.poller.namespacesListed`` -> the Namespaces list gets every namespace of the source
+- ``window.poller.namespaceTraffic`` -> ... and their inbound traffic over the graph's window (sparklines)
 - ``lists.namespaceRequested``    -> ``window.toolbar.add_namespace`` (a namespace row activated)
 - ``window.view.selectionChanged`` -> lists select the rows, metrics/sparklines target the node or
   edge, logs and the Envoy view show the selected workload's pods
@@ -438,6 +439,10 @@ class PerformanceViews(QObject):
             listed = getattr(poller, "listed_namespaces", None)
             if listed:
                 self.lists.set_namespaces(*listed)
+            # ... and their inbound traffic over the graph's window, read after each graph (the sparklines)
+            if hasattr(poller, "namespaceTraffic"):
+                poller.namespaceTraffic.connect(self.lists.set_traffic)
+                self.lists.set_traffic(getattr(poller, "last_traffic", None))
         toolbar = getattr(window, "toolbar", None)
         if toolbar is not None and hasattr(toolbar, "add_namespace"):
             # a namespace row the graph does not show, activated: added to the graph's namespaces
@@ -522,6 +527,7 @@ class PerformanceViews(QObject):
         # a live context read with the other contexts of its mesh: its logs and Envoy docks reach its own
         # cluster's pods alone
         self._mesh_source = source if getattr(source, "linked", None) else None
+        self.lists.set_traffic(None)  # the source left's (a snapshot file has none)
         metrics = metrics_source_for(source)
         self._metrics_source = metrics
         why = offline_reason(source, info)

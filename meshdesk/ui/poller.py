@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Namespace
+from meshdesk.mesh.namespace_traffic import TrafficReading
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.base import (
@@ -188,6 +189,7 @@ class _Worker(QObject):
     namespacesListed = Signal(object, object, object)
     done = Signal(object)  # PollResult
     failed = Signal(int, object)  # generation, SourceError
+    trafficRead = Signal(int, object)  # generation, TrafficReading (after ``done``)
 
     def __init__(self, builder: GraphBuilder) -> None:
         super().__init__()
@@ -250,6 +252,7 @@ class _Worker(QObject):
             if cancelled():
                 return
             self.done.emit(PollResult(generation, graph, snap, source.info(), time.time()))
+            self._read_traffic(generation, source, snap.request, cancelled)
         except Cancelled:
             return
         except SourceError as e:
@@ -266,6 +269,26 @@ class _Worker(QObject):
         except Exception as e:  # a bug or an unexpected library error: report it, keep polling
             log.exception("poll failed")
             self.failed.emit(generation, SourceError(f"{type(e).__name__}: {e}"))
+
+    def _read_traffic(self, generation: int, source: MeshSource, request: GraphRequest,
+                      cancelled: Callable[[], bool]) -> None:
+        """After the graph: every namespace's inbound requests over its window, for the Namespaces list's
+        sparklines (one query, here rather than on the UI thread; the graph is not held up for it). A
+        source without them (a snapshot file) says nothing; one that failed says why."""
+        read = getattr(source, "namespace_traffic", None)
+        if not callable(read) or cancelled():
+            return
+        try:
+            reading = read(request, cancelled=cancelled)
+        except Cancelled:
+            return
+        except SourceError as e:
+            reading = TrafficReading(None, problem=e.message)
+        except Exception as e:  # noqa: BLE001 - the graph is shown all the same; the list says why
+            log.exception("reading the namespaces' traffic failed")
+            reading = TrafficReading(None, problem=f"{type(e).__name__}: {e}")
+        if not cancelled():
+            self.trafficRead.emit(generation, reading)
 
     @Slot()
     def close_source(self) -> None:
@@ -289,6 +312,8 @@ class Poller(QObject):
     # were read (a listing RBAC refused offers names alone)
     namespacesListed = Signal(object, object)
     busyChanged = Signal(bool)
+    # every namespace's inbound requests over the graph's window (a TrafficReading), read after each graph
+    namespaceTraffic = Signal(object)
 
     _fetch = Signal(object)  # (generation, token, factory, request, want namespaces)
 
@@ -319,6 +344,7 @@ class Poller(QObject):
         self.source: MeshSource | None = None
         self.info: SourceInfo | None = None
         self.last_result: PollResult | None = None
+        self.last_traffic: TrafficReading | None = None  # the last ``namespaceTraffic``
         # the source's last namespace list, as ``namespacesListed`` gave it: (namespaces, names labelled)
         self.listed_namespaces: tuple[tuple[Namespace, ...], frozenset[str]] = ((), frozenset())
         self._stopped = False
@@ -346,6 +372,7 @@ class Poller(QObject):
         worker.sourceOpened.connect(self._on_source_opened)
         worker.namespacesReady.connect(self._on_namespaces)
         worker.namespacesListed.connect(self._on_listed)
+        worker.trafficRead.connect(self._on_traffic)
         thread.start()
         return thread, worker
 
@@ -493,6 +520,12 @@ class Poller(QObject):
         self.graphReady.emit(result)
         if not _frozen and result.graph.nodes:
             QTimer.singleShot(0, freeze_long_lived)  # after the window applied (and kept) this graph
+
+    @Slot(int, object)
+    def _on_traffic(self, generation: int, reading: TrafficReading) -> None:
+        if generation == self._generation and not self._stopped:
+            self.last_traffic = reading
+            self.namespaceTraffic.emit(reading)
 
     @Slot(int, object)
     def _on_failed(self, generation: int, error: SourceError) -> None:

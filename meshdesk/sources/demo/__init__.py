@@ -31,6 +31,7 @@ from meshdesk.mesh.inventory import (
     endpoints_from_pods,
     image_tag,
 )
+from meshdesk.mesh.namespace_traffic import TrafficReading, traffic_from_samples, traffic_grid
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.traces import Trace, TraceQuery, TraceSet
@@ -151,6 +152,15 @@ class DemoCluster:
         if inventory is not None:  # (as a cluster's: read now, also when the traffic is of a replayed moment)
             meta["inventoryAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(self._clock())))
         return Snapshot(request=request, samples=samples, inventory=inventory, name="demo", meta=meta)
+
+    def namespace_traffic(self, request: GraphRequest, cancelled: Callable[[], bool] | None = None) -> TrafficReading:
+        """Every namespace's inbound requests over the graph's window, as a Prometheus would answer the
+        Namespaces list's one query: the simulation's rates at each point of the sparklines' grid."""
+        end = float(request.queryTime) if request.queryTime else float(self._clock())
+        grid = traffic_grid(request.duration, end)
+        columns = [self.snapshot(GraphRequest(queryTime=int(t), duration=grid.window_s), with_inventory=False,
+                                 cancelled=cancelled, every_series=True).samples for t in grid.times]
+        return traffic_from_samples(grid, columns)
 
     def close(self) -> None:
         """Nothing to release; kept for the MeshSource interface."""
