@@ -1079,8 +1079,8 @@ def traffic_tip(row: ListRow) -> str | None:
         return None
     step = t.times[1] - t.times[0] if len(t.times) > 1 else 0.0
     span = _span_text(t.times[-1] - t.times[0] + step) if t.times else ""
-    head = (f"Inbound requests to {row.name}'s workloads over the last {span} (as its proxies or waypoint "
-            "report them; errors in red)")
+    head = (f"Requests into {row.name}'s workloads over the last {span}, those between its own workloads too, "
+            "as Kiali's overview counts them (as its proxies or waypoint report them; errors in red)")
     if t.rate <= 0:
         return f"{head}: none"
     errors = (f"{rate_text(t.error_rate)} rps of them errors ({t.error_share * 100:.1f}%)" if t.error_rate > 0
