@@ -14,15 +14,16 @@ from typing import Any
 import pytest
 import requests
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QAction, QColor, QContextMenuEvent, QImage
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.demo import DemoCluster
-from meshdesk.ui.lists import COLUMNS, CONFIG, NAMESPACES, SPARK_ERRORS, SPARK_REQUESTS, MeshLists
+from meshdesk.ui.dialogs.change_dialog import REVIEW
+from meshdesk.ui.lists import COLUMNS, CONFIG, NAMESPACES, SPARK_ERRORS, SPARK_REQUESTS, WORKLOADS, MeshLists
 from meshdesk.ui.mainwindow import MainWindow
 from meshdesk.ui.perf_views import PerformanceViews
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
@@ -417,3 +418,118 @@ def test_the_cluster_namespaces_traffic_is_read_from_prometheus_in_one_query(
     with qtbot.waitSignal(w.poller.namespaceTraffic, timeout=20000):
         w.refresh_now()
     assert _range_queries(lab_prometheus) - before == 2
+
+
+# -- a namespace row's menu: its graph, its lists, the changes the actions make -------------------------
+
+def _row_menu(qtbot: QtBot, lists: MeshLists, namespace: str, keyboard: bool = False) -> QMenu:
+    """A namespace row's context menu, as a right click on it (or, ``keyboard``, the Menu key on it) opens it,
+    once the actions in it know whether the user may make them."""
+    page = lists.pages[NAMESPACES]
+    lists.setCurrentWidget(page)
+    row = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == namespace)
+    index = page.proxy.index(row, 0)
+    page.table.scrollTo(index)
+    page.table.setFocus()
+    page.table.setCurrentIndex(index)
+    centre = page.table.visualRect(index).center()
+    if keyboard:  # (where Qt puts a keyboard's context menu says nothing of the row)
+        target: QWidget = page.table
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, QPoint(3, 3), page.table.mapToGlobal(QPoint(3, 3)))
+    else:
+        target = page.table.viewport()
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, centre, target.mapToGlobal(centre))
+    QApplication.sendEvent(target, event)
+    menu = lists.namespace_menu
+    assert menu is not None and menu.isVisible()
+    qtbot.waitUntil(lambda: not any(a.property("pending") for a in menu.actions()), timeout=10000)
+    return menu
+
+
+def _entry(menu: QMenu, text: str) -> QAction:
+    return next(a for a in menu.actions() if a.text() == text)
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_a_namespace_rows_menu_offers_its_graph_its_lists_and_the_changes_to_it(
+        qtbot: QtBot, demo_window: Callable[..., MainWindow]) -> None:
+    """As Kiali's namespace actions: the namespace's graph and lists, then the window's actions on it (here
+    turning its sidecar injection off, reviewed and confirmed), for a namespace the graph shows; one it does
+    not show is added to the graph before it can be changed."""
+    from meshdesk.ui.actions import install_actions
+
+    w = demo_window(["shop"])
+    ctl = w.actions_controller = install_actions(w)
+    perf = _perf(w)
+    lists = perf.lists
+    perf.docks["Lists"].show()
+    shown(qtbot, w, lambda g: any(n.namespace == "shop" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: _cells(lists).get("shop", {}).get("App health", NOT_SHOWN) != NOT_SHOWN, timeout=10000)
+
+    hello = _row_menu(qtbot, lists, "hello")
+    texts = [a.text() for a in hello.actions() if not a.isSeparator()]
+    assert texts[:6] == ["Add hello to the graph", "Graph of hello alone", "Applications of hello",
+                         "Workloads of hello", "Services of hello", "Istio config of hello"]
+    note = _entry(hello, "Changes to hello: add it to the graph first (its workloads and Istio config are read then)")
+    assert not note.isEnabled()
+    hello.close()
+
+    shop = _row_menu(qtbot, lists, "shop")
+    assert [a.text() for a in shop.actions()][0] == "Select shop in the graph"
+    for text in ("Disable sidecar injection in shop…", "Add an AuthorizationPolicy in shop…",
+                 "mTLS mode for namespace shop…"):
+        assert _entry(shop, text).isEnabled(), text
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        _entry(shop, "Disable sidecar injection in shop…").trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled(), dialog.verdict.text()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    # the refresh after the change: the row says shop is out of the mesh now
+    qtbot.waitUntil(lambda: _cells(lists)["shop"]["Mesh"] == "not in the mesh (istio-injection=disabled)", timeout=10000)
+
+    # the Menu key on travel: its menu, and its workloads' list (travel added to the graph for them)
+    travel = _row_menu(qtbot, lists, "travel", keyboard=True)
+    assert [a.text() for a in travel.actions()][0] == "Add travel to the graph"
+    _entry(travel, "Workloads of travel").trigger()
+    assert lists.currentWidget() is lists.pages[WORKLOADS] and lists.pages[WORKLOADS].filter.text() == "travel"
+    assert "travel" in w.toolbar.selected_namespaces()
+    qtbot.waitUntil(lambda: {r.namespace for r in lists.pages[WORKLOADS].visible_rows()} == {"travel"}, timeout=10000)
+    # ... and "alone": the graph of that namespace only
+    _entry(_row_menu(qtbot, lists, "hello"), "Graph of hello alone").trigger()
+    assert w.toolbar.selected_namespaces() == ["hello"]
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_a_namespace_rows_menu_says_why_nothing_can_be_changed(
+        qtbot: QtBot, demo_window: Callable[..., MainWindow], tmp_path: Path) -> None:
+    """In read-only mode, and on a snapshot, the menu still leads to the namespace's graph and lists, and says
+    why it offers no change."""
+    from meshdesk.ui.actions import install_actions
+
+    w = demo_window(["shop"])
+    w.actions_controller = install_actions(w)
+    perf = _perf(w)
+    lists = perf.lists
+    perf.docks["Lists"].show()
+    shown(qtbot, w, lambda g: any(n.namespace == "shop" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: _cells(lists).get("shop", {}).get("App health", NOT_SHOWN) != NOT_SHOWN, timeout=10000)
+    w.settings.read_only = True
+    menu = _row_menu(qtbot, lists, "shop")
+    assert _entry(menu, "Workloads of shop").isEnabled()
+    assert not _entry(menu, "Read-only mode: actions are hidden").isEnabled()
+    assert not any("sidecar injection" in a.text() for a in menu.actions())
+    menu.close()
+    w.settings.read_only = False
+    path = tmp_path / "mesh.json"
+    assert w.save_snapshot(str(path))
+    w.switch_context(w.add_snapshot(str(path)))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.graph is not None, timeout=10000)
+    qtbot.waitUntil(lambda: _cells(lists).get("shop", {}).get("App health", NOT_SHOWN) != NOT_SHOWN, timeout=10000)
+    menu = _row_menu(qtbot, lists, "shop")
+    note = _entry(menu, "An offline snapshot is shown: open the context it was taken from to change the mesh")
+    assert not note.isEnabled()
+    assert _cells(lists)["shop"]["Traffic"] == ""  # (a file holds no traffic over time)

@@ -22,14 +22,18 @@ import re
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
+    QPoint,
     QPointF,
     QRectF,
     QRegularExpression,
@@ -38,7 +42,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QAction, QBrush, QColor, QContextMenuEvent, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -1429,6 +1433,7 @@ class MeshLists(QTabWidget):
     configSelected = Signal(object)
     rowsUpdated = Signal()  # the rows of the latest ``set_data`` are shown (or why they could not be made)
     namespaceRequested = Signal(str)  # a namespace the graph does not show was activated: show it
+    namespaceAlone = Signal(str)  # "Graph of this namespace alone" from a namespace row's menu
     _rowsMade = Signal(int, object)  # from the thread: (generation, a ListsUpdate or the exception)
 
     def __init__(self, parent: QWidget | None = None, *, threaded_above: int = THREADED_ABOVE) -> None:
@@ -1465,6 +1470,14 @@ class MeshLists(QTabWidget):
         self.references_menu: QMenu | None = None  # the one shown last (kept: a menu of no one is deleted)
         # a namespace row activated: added to the graph's namespaces, or (shown) its box selected
         self.pages[NAMESPACES].table.activated.connect(self._namespace_activated)
+        # its context menu (right click, the Menu key): to its graph, its lists, and the changes the window's
+        # actions make to a namespace (``namespace_actions`` fills those in)
+        self.namespace_menu: QMenu | None = None  # the one shown last
+        self.namespace_actions: Callable[[ListRow, QMenu], None] | None = None
+        namespaces_table = self.pages[NAMESPACES].table
+        namespaces_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        namespaces_table.customContextMenuRequested.connect(self._namespace_menu_at)
+        namespaces_table.installEventFilter(self)
         for title in (APPS, WORKLOADS, SERVICES):
             table = self.pages[title].table
             table.activated.connect(lambda i, p=self.pages[title]: self._details_activated(p, i))
@@ -1635,7 +1648,85 @@ class MeshLists(QTabWidget):
         """Double-click or Enter on a namespace: one the graph does not show is added to its namespaces
         (``namespaceRequested``); one it shows has its box selected (its nodes, without boxes)."""
         page = self.pages[NAMESPACES]
+        self._show_namespace(page.model.rows[page.proxy.mapToSource(index).row()])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's
+        # the Menu key (Shift+F10) on the Namespaces list: the current row's menu, under it (Qt puts a keyboard's
+        # context menu wherever; the row is what it is about)
+        table = self.pages[NAMESPACES].table
+        if watched is table and isinstance(event, QContextMenuEvent) \
+                and event.reason() == QContextMenuEvent.Reason.Keyboard:
+            index = table.currentIndex()
+            if index.isValid():
+                self._namespace_menu_for(index, table.visualRect(index).bottomLeft())
+            return True
+        return super().eventFilter(watched, event)
+
+    def _namespace_menu_at(self, pos: QPoint) -> None:
+        index = self.pages[NAMESPACES].table.indexAt(pos)
+        if index.isValid():
+            self._namespace_menu_for(index, pos)
+
+    def _namespace_menu_for(self, index: QModelIndex, pos: QPoint) -> None:
+        page = self.pages[NAMESPACES]
         row = page.model.rows[page.proxy.mapToSource(index).row()]
+        menu = self.namespace_menu_of(row)
+        if self.namespace_menu is not None:
+            self.namespace_menu.close()
+            self.namespace_menu.deleteLater()
+        self.namespace_menu = menu
+        menu.popup(page.table.viewport().mapToGlobal(pos))
+
+    def namespace_menu_of(self, row: ListRow) -> QMenu:
+        """A namespace row's menu, as Kiali's namespace actions: its graph, its applications, workloads,
+        services and Istio config, then the changes the window's actions make to a namespace."""
+        name = row.name
+        menu = QMenu(self)
+        menu.setAccessibleName(f"Namespace {name}")
+        menu.setToolTipsVisible(True)
+        if self.namespace_actions is not None:
+            self.namespace_actions(row, menu)
+        first = menu.actions()[0] if menu.actions() else None
+        entries: list[QAction] = []
+
+        def entry(text: str, tip: str, run: Callable[[], None]) -> None:
+            action = QAction(text, menu)
+            action.setToolTip(tip)
+            action.triggered.connect(lambda _checked=False: run())
+            entries.append(action)
+
+        if row.shown:
+            entry(f"Select {name} in the graph", "Selects its box (as a double-click on the row)",
+                  lambda: self._show_namespace(row))
+        else:
+            entry(f"Add {name} to the graph", "Adds it to the graph's namespaces (as a double-click on the row)",
+                  lambda: self._show_namespace(row))
+        entry(f"Graph of {name} alone", "Shows this namespace only in the graph", lambda: self.namespaceAlone.emit(name))
+        for title in (APPS, WORKLOADS, SERVICES, CONFIG):
+            what = title if title == CONFIG else title.lower()
+            entry(f"{what[0].upper()}{what[1:]} of {name}",
+                  f"The {what} list, filtered by {name}" + ("" if row.shown else " (added to the graph first: its "
+                                                              "objects are read once it is)"),
+                  partial(self.show_namespace_list, row, title))
+        for action in entries:
+            if first is None:
+                menu.addAction(action)
+            else:
+                menu.insertAction(first, action)
+        if first is not None:
+            menu.insertSeparator(first)
+        return menu
+
+    def show_namespace_list(self, row: ListRow, title: str) -> None:
+        """The list ``title`` filtered by a namespace's name (a namespace the graph does not show is added
+        to it first: the lists hold the graph's namespaces)."""
+        if not row.shown:
+            self.namespaceRequested.emit(row.name)
+        page = self.pages[title]
+        page.filter.setText(row.name)
+        self.setCurrentWidget(page)
+
+    def _show_namespace(self, row: ListRow) -> None:
         if not row.shown:
             self.namespaceRequested.emit(row.name)
             return

@@ -35,7 +35,16 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 from meshdesk.mesh.ambient_checks import app_waypoint, waypoint_not_running, workload_waypoint
 from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
 from meshdesk.mesh.graph.context import inventory_part
-from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, TrafficGraph
+from meshdesk.mesh.graph.model import (
+    BOX_NAMESPACE,
+    NODE_APP,
+    NODE_BOX,
+    NODE_SERVICE,
+    NODE_UNKNOWN,
+    NODE_WORKLOAD,
+    Node,
+    TrafficGraph,
+)
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
 from meshdesk.mesh.metrics import INBOUND, MetricsTarget, in_own_cluster, target_for_node
 from meshdesk.mesh.snapshot import Snapshot
@@ -329,6 +338,20 @@ def offline_reason(source: Any, info: Any) -> str:
         ": a snapshot keeps the graph's traffic and the inventory, not charts, logs, proxy config or traces."
 
 
+def namespace_box(graph: TrafficGraph | None, inventory: Inventory | None, namespace: str) -> Node:
+    """The graph's box of ``namespace`` (of the inventory's cluster), what the actions take a namespace as; one
+    made for it when the graph draws none."""
+    home = inventory.cluster if inventory is not None else ""
+    boxes = [n for n in graph.nodes.values() if n.node_type == NODE_BOX and n.box == BOX_NAMESPACE
+             and n.namespace == namespace] if graph is not None else []
+    mine = [n for n in boxes if n.cluster in (home, "")]
+    if mine or boxes:
+        return (mine or boxes)[0]
+    cluster = next((n.cluster for n in graph.nodes.values() if n.namespace == namespace and n.cluster), home) \
+        if graph is not None else home
+    return Node(f"box:{namespace}", NODE_BOX, cluster=cluster, namespace=namespace, box=BOX_NAMESPACE)
+
+
 def _deleted(workload: Workload, inventory: Inventory | None) -> bool:
     """``workload`` is not in ``inventory`` because it was deleted: its namespace was read, and its kind
     of workload could be listed there (where it could not, its absence says nothing)."""
@@ -447,6 +470,9 @@ class PerformanceViews(QObject):
         if toolbar is not None and hasattr(toolbar, "add_namespace"):
             # a namespace row the graph does not show, activated: added to the graph's namespaces
             self.lists.namespaceRequested.connect(toolbar.add_namespace)
+            self.lists.namespaceAlone.connect(lambda name: toolbar.select_namespaces([name]))
+        # a namespace row's menu offers the changes the window's actions make to a namespace
+        self.lists.namespace_actions = self._namespace_actions
         canvas = getattr(window, "view", None)
         if canvas is not None and hasattr(canvas, "selectionChanged"):
             canvas.selectionChanged.connect(self.show_selection)
@@ -503,6 +529,23 @@ class PerformanceViews(QObject):
             return  # a newer graph came meanwhile (it is judged as it comes)
         graph.list_health = judged
         self.lists.set_data(graph, self.inventory, _validations(graph, self.inventory))
+
+    def _namespace_actions(self, row: Any, menu: QMenu) -> None:
+        """The changes a namespace row's menu offers: the window's actions on that namespace, as its box's
+        context menu in the graph offers them (review, dry run and confirm; disabled, saying why, in read-only
+        mode, on a snapshot, where RBAC forbids them). A namespace the graph does not show has none until it
+        is added (its workloads and config are read then)."""
+        ctl = getattr(self.window, "actions_controller", None)
+        if ctl is None:
+            return
+        inventory, graph = self.inventory, self.graph
+        if ctl.enabled and (not row.shown or inventory is None or inventory.namespace(row.name) is None):
+            note = menu.addAction(f"Changes to {row.name}: add it to the graph first (its workloads and Istio "
+                                  "config are read then)")
+            note.setEnabled(False)
+            return
+        box = namespace_box(graph, inventory, row.name)
+        ctl.populate(menu, box, graph, inventory)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self.window)
