@@ -533,3 +533,69 @@ def test_a_namespace_rows_menu_says_why_nothing_can_be_changed(
     note = _entry(menu, "An offline snapshot is shown: open the context it was taken from to change the mesh")
     assert not note.isEnabled()
     assert _cells(lists)["shop"]["Traffic"] == ""  # (a file holds no traffic over time)
+
+
+def _apply(qtbot: QtBot, ctl: Any, menu: QMenu, text: str) -> None:
+    """Trigger a change in the menu, review it (its dry run) and confirm it."""
+    entry = _entry(menu, text)
+    assert entry.isEnabled(), entry.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        entry.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled(), dialog.verdict.text()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_a_namespace_leaves_sidecar_injection_for_ambient_mode_from_its_rows_menu(
+        qtbot: QtBot, demo_window: Callable[..., MainWindow]) -> None:
+    """Kiali's other namespace actions on its mesh labels: shop's injection labels removed (it leaves the
+    mesh), then shop added to ambient mode; travel, in ambient mode, can leave it or lose its label."""
+    from meshdesk.ui.actions import install_actions
+
+    w = demo_window(["shop", "travel"])
+    ctl = w.actions_controller = install_actions(w)
+    perf = _perf(w)
+    lists = perf.lists
+    perf.docks["Lists"].show()
+    shown(qtbot, w, lambda g: any(n.namespace == "travel" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: _cells(lists).get("travel", {}).get("App health", NOT_SHOWN) != NOT_SHOWN, timeout=10000)
+    travel = [a.text() for a in _row_menu(qtbot, lists, "travel").actions()]
+    assert {"Disable ambient mode in travel…", "Remove ambient mode from travel…"} <= set(travel)
+    assert not any("injection labels" in t or "Enable ambient" in t for t in travel)
+    shop = _row_menu(qtbot, lists, "shop")
+    assert not any("ambient" in a.text() for a in shop.actions())  # (it asks for sidecars)
+    _apply(qtbot, ctl, shop, "Remove the sidecar injection labels of shop…")
+    qtbot.waitUntil(lambda: _cells(lists)["shop"]["Mesh"] == "not in the mesh", timeout=10000)
+    _apply(qtbot, ctl, _row_menu(qtbot, lists, "shop"), "Enable ambient mode in shop…")
+    qtbot.waitUntil(lambda: _cells(lists)["shop"]["Mesh"] == "ambient (istio.io/dataplane-mode=ambient)", timeout=10000)
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_a_namespace_switches_to_another_control_plane_revision_from_its_rows_menu(
+        qtbot: QtBot, kube_emulator: KubeEmulator, lab: str, app_window: Callable[..., MainWindow]) -> None:
+    """Two istiod revisions run (a canary upgrade): canary-ns, on canary, is switched to the default one, as
+    Kiali's "Switch to revision" does; the namespace's label is what changes in the cluster."""
+    from tests.test_mesh_settings import _istiod
+
+    kube_emulator.add(_istiod())
+    kube_emulator.add(_istiod(revision="canary"))
+    kube_emulator.run_workloads()
+    w = app_window(lab, ["shop", "canary-ns"])
+    ctl = w.actions_controller
+    perf = next(e for e in w.extensions if hasattr(e, "docks"))
+    lists: MeshLists = perf.lists
+    perf.docks["Lists"].show()
+    qtbot.waitUntil(lambda: _cells(lists).get("canary-ns", {}).get("Istio config", NOT_SHOWN) != NOT_SHOWN,
+                    timeout=15000)
+    assert "Switch to istiod revision canary in shop…" in [a.text() for a in _row_menu(qtbot, lists, "shop").actions()]
+    menu = _row_menu(qtbot, lists, "canary-ns")
+    assert not any(a.text() == "Switch to istiod revision canary in canary-ns…" for a in menu.actions())
+    _apply(qtbot, ctl, menu, "Switch to istiod revision default in canary-ns…")
+    assert kube_emulator.get("namespaces", "", "canary-ns")["metadata"]["labels"]["istio.io/rev"] == "default"
+    qtbot.waitUntil(lambda: _cells(lists)["canary-ns"]["Mesh"] == "sidecar injection (istio.io/rev=default)",
+                    timeout=15000)

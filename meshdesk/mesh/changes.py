@@ -1167,6 +1167,73 @@ def injection_plan(inv: Inventory, namespace: str, enable: bool) -> ChangePlan:
     return plan
 
 
+# the other changes of a namespace's mesh labels Kiali's namespace actions make, besides turning sidecar injection
+# on or off (``injection_plan``): take its injection labels away, put it in ambient mode or out of it, move it
+# to another control plane revision (``REVISION_MODE`` + the revision, "default" for istiod's own)
+REMOVE_INJECTION, AMBIENT_ON, AMBIENT_OFF, AMBIENT_REMOVE = "remove-injection", "ambient-on", "ambient-off", "ambient-remove"
+REVISION_MODE = "revision:"
+_INJECTION = "istio-injection"
+_REV = "istio.io/rev"
+_DATAPLANE = "istio.io/dataplane-mode"
+
+
+@dataclass(frozen=True)
+class NamespaceModeChange:
+    """One of those changes: its title, the label patch (None removes a label) and what it does to pods."""
+
+    namespace: str
+    title: str
+    labels: dict[str, str | None]
+    effect: str
+
+
+def namespace_mode_change(inv: Inventory, namespace: str, mode: str) -> NamespaceModeChange:
+    """What ``mode`` (``REMOVE_INJECTION``, ``AMBIENT_ON``...) changes in ``namespace``'s labels, and for its
+    running pods: injection acts when a pod starts (a restart takes it), ztunnel on pods as they run."""
+    ns = inv.namespace(namespace)
+    labels = dict(ns.labels) if ns is not None else {}
+    sidecars = sorted(f"{w.name} ({w.kind})" for w in inv.workloads
+                      if w.namespace == namespace and w.has_sidecar and w.kind in RESTARTABLE)
+    restart = (f"{counted(len(sidecars), 'workload')} keep their sidecar until restarted: {', '.join(sidecars)}."
+               if sidecars else f"No running workload in {namespace} has a sidecar.")
+    if mode == REMOVE_INJECTION:
+        patch: dict[str, str | None] = {k: None for k in (_INJECTION, _REV) if k in labels}
+        return NamespaceModeChange(namespace, "Remove sidecar injection labels", patch,
+                                   f"Its labels no longer ask for a sidecar: new pods get none unless the mesh injects "
+                                   f"every namespace by default. {restart}")
+    if mode == AMBIENT_ON:
+        return NamespaceModeChange(namespace, "Add to ambient mode", {_DATAPLANE: "ambient"},
+                                   "ztunnel carries its pods' traffic at once, without a restart, where Istio runs in "
+                                   "ambient mode (ztunnel on the cluster's nodes); a pod with a sidecar keeps it.")
+    if mode == AMBIENT_OFF:
+        return NamespaceModeChange(namespace, "Disable ambient mode", {_DATAPLANE: "none"},
+                                   "ztunnel stops carrying its pods' traffic: they leave the mesh at once, without a "
+                                   "restart (the label stays, set to none).")
+    if mode == AMBIENT_REMOVE:
+        return NamespaceModeChange(namespace, "Remove ambient mode", {_DATAPLANE: None},
+                                   "The label is taken away: ztunnel stops carrying its pods' traffic, which leave the "
+                                   "mesh at once, without a restart.")
+    if mode.startswith(REVISION_MODE):
+        revision = mode[len(REVISION_MODE):] or "default"
+        patch = {_REV: revision}
+        if _INJECTION in labels:  # it would win over the revision label
+            patch[_INJECTION] = None
+        return NamespaceModeChange(namespace, f"Switch to revision {revision}", patch,
+                                   f"New pods get the sidecar of control plane revision {revision}. {restart}")
+    raise RoutingError(f"meshdesk knows no such change of a namespace: {mode!r}.")
+
+
+def namespace_mode_plan(inv: Inventory, namespace: str, mode: str) -> ChangePlan:
+    change = namespace_mode_change(inv, namespace, mode)
+    ns = inv.namespace(namespace)
+    before = dict(ns.labels) if ns is not None else None
+    plan = ChangePlan(f"{change.title} in namespace {namespace}", notes=[change.effect])
+    patch = {k: v for k, v in change.labels.items() if (before or {}).get(k) != v}
+    if patch:
+        plan.changes.append(Change(LABEL, namespace=namespace, labels=patch, before_labels=before))
+    return plan
+
+
 def restart_problem(w: Workload) -> str:
     """Why a workload cannot be restarted (it has no rollout: a bare pod, a Job or CronJob, one scaled to
     zero), in words; "" when it can."""

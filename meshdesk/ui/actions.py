@@ -31,7 +31,12 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QProxyStyle, QStyle, QWidget
 
 from meshdesk.mesh.changes import (
+    AMBIENT_OFF,
+    AMBIENT_ON,
+    AMBIENT_REMOVE,
+    REMOVE_INJECTION,
     RESTARTABLE,
+    REVISION_MODE,
     no_routing_to_delete,
     restart_problem,
     routing_objects_of,
@@ -80,6 +85,7 @@ from meshdesk.ui.dialogs.forms import (
     InjectionForm,
     LoadBalancingForm,
     MtlsForm,
+    NamespaceModeForm,
     RemovalForm,
     RequestRoutingForm,
     RestartForm,
@@ -114,7 +120,8 @@ REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("
                  ("delete", "K8sReferenceGrant"), ("delete", "K8sHTTPRoute"),
                  ("delete", "K8sGRPCRoute")]  # a Gateway meshdesk made for a service's routes (Gateways action)
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
-NAMESPACE_ACTIONS = ("injection", "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
+NAMESPACE_ACTIONS = ("injection", "remove-injection", "ambient-on", "ambient-off", "ambient-remove", "switch-revision",
+                     "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
                      "sidecar", "request-authentication", "gateway", "k8s-gateway", "reference-grant",
                      "edit-authorization-policy", "edit-sidecar", "edit-request-authentication", "edit-gateway",
                      "edit-k8s-gateway", "edit-reference-grant",
@@ -358,6 +365,7 @@ class ActionsController(QObject):
                        INJECTION_NEEDS, _form(InjectionForm, ns, not enabled)),
             ActionSpec("namespace-mtls", f"mTLS mode for namespace {ns}…", ns, MTLS_NEEDS,
                        _form(MtlsForm, ns)),
+            *self._mode_specs(ns, inv),
             self._restart_waiting_spec(ns, inv),
             ActionSpec("service-entry", f"Add a ServiceEntry in {ns}…", ns, ENTRY_NEEDS,
                        _form(ServiceEntryForm, ns)),
@@ -396,6 +404,35 @@ class ActionsController(QObject):
         if not made:
             removal.problem = f"meshdesk created nothing in {ns}."
         out.append(removal)
+        return out
+
+    @staticmethod
+    def _mode_specs(ns: str, inv: Inventory) -> list[ActionSpec]:
+        """Kiali's other actions on how a namespace joins the mesh: remove its injection labels (it has some);
+        add it to ambient mode, or disable or remove that (it asks for no sidecar); switch it to another
+        control plane revision (several run, and its labels name one)."""
+        namespace = inv.namespace(ns)
+        labels = namespace.labels if namespace is not None else {}
+        out = []
+
+        def spec(key: str, text: str, mode: str) -> None:
+            out.append(ActionSpec(key, text, ns, INJECTION_NEEDS, _form(NamespaceModeForm, ns, mode)))
+
+        sidecar_labels = "istio-injection" in labels or "istio.io/rev" in labels
+        if sidecar_labels:
+            spec("remove-injection", f"Remove the sidecar injection labels of {ns}…", REMOVE_INJECTION)
+        else:
+            if labels.get("istio.io/dataplane-mode") == "ambient":
+                spec("ambient-off", f"Disable ambient mode in {ns}…", AMBIENT_OFF)
+                spec("ambient-remove", f"Remove ambient mode from {ns}…", AMBIENT_REMOVE)
+            else:
+                spec("ambient-on", f"Enable ambient mode in {ns}…", AMBIENT_ON)
+        current = labels.get("istio.io/rev") or ("default" if labels.get("istio-injection") == "enabled" else "")
+        revisions = sorted({c.revision or "default" for c in inv.control_planes or ()})
+        if current and len(revisions) > 1:
+            for revision in revisions:
+                if revision != current:
+                    spec("switch-revision", f"Switch to istiod revision {revision} in {ns}…", REVISION_MODE + revision)
         return out
 
     @staticmethod

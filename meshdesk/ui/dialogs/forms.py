@@ -40,6 +40,8 @@ from meshdesk.mesh.changes import (
     ChangePlan,
     current_mtls_mode,
     injection_plan,
+    namespace_mode_change,
+    namespace_mode_plan,
     peer_authentication_plan,
     refused_plain_text,
     removal_plan,
@@ -1264,6 +1266,28 @@ class InjectionForm(ActionForm):
 
     def plan(self, inv: Inventory) -> ChangePlan:
         return injection_plan(inv, self.namespace, self.enable)
+
+
+class NamespaceModeForm(ActionForm):
+    """Kiali's other namespace actions on its mesh labels (``namespace_mode_change``): remove its injection
+    labels, add it to ambient mode or take it out, switch it to another control plane revision."""
+
+    def __init__(self, inv: Inventory, namespace: str, mode: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.namespace, self.mode = namespace, mode
+        change = namespace_mode_change(inv, namespace, mode)
+        self.title = change.title
+        self.subject = f"namespace {namespace}"
+        self.help_text = "A label on the namespace decides how its pods join the mesh."
+        layout = QVBoxLayout(self)
+        said = ", ".join(f"{k}={v}" if v is not None else f"{k} removed" for k, v in change.labels.items())
+        layout.addWidget(_wrapped(f"Namespace {namespace}: {said or 'its labels stay as they are'}."))
+        self.effect_label = _wrapped(change.effect)
+        layout.addWidget(FittingScrollArea(self.effect_label, lines=16))
+        layout.addStretch(1)
+
+    def plan(self, inv: Inventory) -> ChangePlan:
+        return namespace_mode_plan(inv, self.namespace, self.mode)
 
 
 class RestartForm(ActionForm):
