@@ -355,3 +355,31 @@ def test_a_rows_details_open_its_own_clusters_object(qtbot: QtBot) -> None:
             qtbot.keyClick(page.table, Qt.Key.Key_Return)
         assert opened.args == [("VirtualService", "shop", "cart", cluster)]
         assert ("subset: v9" in view.yaml_text) == (cluster == "east") and f"in cluster {cluster}" in view.title.text()
+
+
+def test_the_namespaces_list_has_a_row_per_cluster_of_a_namespace(qtbot: QtBot) -> None:
+    """A snapshot of east and west: shop was one row, with the labels of whichever cluster came first and
+    both clusters' apps and config counted together. Each cluster's shop is its own row: west's on istiod
+    revision canary with its failing cart, east's with its VirtualService's warning."""
+    from meshdesk.mesh.validations import validate
+    from meshdesk.ui.lists import NAMESPACES, MeshLists
+
+    samples = [_in(http("web-v1", "cart-v1", 10, "500" if c == "west" else "200"), c) for c in CLUSTERS]
+    namespaces = (Namespace("shop", labels={"istio-injection": "enabled"}, cluster="east"),
+                  Namespace("shop", labels={"istio.io/rev": "canary"}, cluster="west"))
+    inv = replace(_two_carts(), namespaces=list(namespaces))
+    g = build(snapshot(samples, inventory=inv, graphType="versionedApp"))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(g, inv, validate(inv))
+    model = lists.pages[NAMESPACES].model
+    rows = {model.data(model.index(r, 0)): {c: model.data(model.index(r, i)) for i, c in enumerate(model.columns)}
+            for r in range(model.rowCount())}
+    assert set(rows) == {"shop (cluster east)", "shop (cluster west)"}
+    east, west = rows["shop (cluster east)"], rows["shop (cluster west)"]
+    assert east["Mesh"] == "sidecar injection (istio-injection=enabled)"
+    assert west["Mesh"] == "sidecar injection, revision canary (istio.io/rev=canary)"
+    assert east["Istio config"] == "1 object: 1 with warnings" and west["Istio config"] == "1 object, all valid"
+    assert "Failure" in west["App health"] and "Failure" not in east["App health"]
+    # two rows, each kept as its own across refreshes (its selection with it)
+    assert sorted(r.identity for r in model.rows) == [("shop", "shop", "east"), ("shop", "shop", "west")]

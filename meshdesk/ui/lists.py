@@ -62,7 +62,7 @@ from PySide6.QtWidgets import (
 
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
-from meshdesk.mesh.graph.context import inventory_lookup, merged
+from meshdesk.mesh.graph.context import inventory_lookup, inventory_part, merged
 from meshdesk.mesh.graph.health import workload_status
 from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
@@ -659,23 +659,47 @@ def namespace_rows(graph: TrafficGraph | None, inventory: Inventory | None,
     Namespaces menu offers them) and each the graph shows; whether it is in the mesh, by its labels (the
     inventory's where it holds it, else the list's, when ``labelled`` names it: None, all of them); for
     those the graph shows (whose inventory and telemetry were read), its apps' health, Istio config and
-    mTLS as the Details summary says them; for the others, "not shown" (nothing more is read for them)."""
+    mTLS as the Details summary says them; for the others, "not shown" (nothing more is read for them).
+    An inventory merged from several clusters (a snapshot may hold one) has a row per cluster of each
+    namespace, each with that cluster's objects, labels and nodes, as Kiali lists each cluster's namespaces."""
     if graph is not None:
         shown = list(graph.request.namespaces)
     else:
         shown = [n.name for n in inventory.namespaces] if inventory is not None else []
+    if inventory is None or not merged(inventory):
+        return _namespace_rows_of(graph, inventory, validations, listed, labelled, shown, "", app_request_health(graph))
+    home = inventory.cluster
+    lookup = inventory_lookup(inventory, {n.cluster for n in graph.nodes.values()} if graph is not None else ())
+    requests = app_request_health(graph, lookup)
+    part_of = inventory_part(inventory, ())
+    held = sorted({n.cluster or home for n in inventory.namespaces} | {w.cluster or home for w in inventory.workloads}
+                  | {o.cluster or home for o in inventory.istio})
+    rows: list[ListRow] = []
+    for cluster in held:
+        part = part_of(cluster)
+        own = {n.name for n in part.namespaces} if part is not None else set()
+        rows += _namespace_rows_of(graph, part, validations, [n for n in listed if (n.cluster or home) == cluster],
+                                   labelled, [n for n in shown if n in own], cluster, requests, lookup)
+    return rows
+
+
+def _namespace_rows_of(graph: TrafficGraph | None, inventory: Inventory | None,
+                       validations: Mapping[ObjectKey, Validation], listed: Sequence[Namespace],
+                       labelled: Collection[str] | None, shown: list[str], cluster: str,
+                       requests: Mapping[tuple[str | None, str, str], str],
+                       lookup: Callable[[str], str | None] = lambda _c: "") -> list[ListRow]:
+    """``namespace_rows`` of one inventory (``cluster``: the one cluster of a merged inventory it is the part
+    of, said in its rows; "" otherwise)."""
     names = list(dict.fromkeys([*(n.name for n in listed), *shown]))
     listed_by = {n.name: n for n in listed}
     in_inventory = {n.name: n for n in inventory.namespaces} if inventory is not None else {}
     shown_set = set(shown)
-    several = inventory is not None and merged(inventory)  # (then a row's cluster is said)
     control = control_plane_namespaces(inventory) if inventory is not None else CONTROL_PLANE_NAMESPACES
     boxes: dict[str, list[str]] = {}
     for n in graph.nodes.values() if graph is not None else ():
-        if n.node_type == NODE_BOX and n.box == BOX_NAMESPACE:
+        if n.node_type == NODE_BOX and n.box == BOX_NAMESPACE and (not cluster or lookup(n.cluster) == cluster):
             boxes.setdefault(n.namespace, []).append(n.id)
     # what only a shown namespace has: made in one pass each over the graph, apps and config
-    requests = app_request_health(graph)
     apps_by: dict[str, list[App]] = {}
     config_by: dict[str, list[IstioObject]] = {}
     tls_by: dict[str, tuple[str, str]] = {}
@@ -699,11 +723,10 @@ def namespace_rows(graph: TrafficGraph | None, inventory: Inventory | None,
             ns = listed_by[name]
         mesh = membership(ns.labels if ns is not None else None, name in control)
         row = ListRow(name, name, kind="Namespace", node_ids=list(boxes.get(name, [])), mesh=mesh.text,
-                      shown=name in shown_set, labels=ns.labels if ns is not None else {},
-                      cluster=ns.cluster if ns is not None and several else "")
+                      shown=name in shown_set, labels=ns.labels if ns is not None else {}, cluster=cluster)
         if row.shown and inventory is not None and (inventory.cluster_namespaces is None
                                                     or name in inventory.cluster_namespaces):
-            counts = app_health_counts(apps_by.get(name, []), requests)
+            counts = app_health_counts(apps_by.get(name, []), requests, cluster)
             row.health_counts = tuple((s, counts[s]) for s in sorted(counts, key=lambda s: _HEALTH_RANK.get(s, 4)))
             row.health = worst_health(counts)
             row.objects, row.errors, row.warnings = config_counts(config_by.get(name, []), validations,
@@ -882,7 +905,8 @@ class ListModel(QAbstractTableModel):
         if "Traffic" not in self.columns or not self.rows:
             return
         for i, row in enumerate(self.rows):
-            row.traffic = reading.of(row.name) if reading is not None else None
+            # (a reading is of all clusters together: a row of one cluster of several has none of its own)
+            row.traffic = reading.of(row.name) if reading is not None and not row.cluster else None
             row.traffic_problem = reading.problem if reading is not None else ""
             self._texts[i] = row_cells(row, self.columns)
         self._longest = None  # (measured again)
