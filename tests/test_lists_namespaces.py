@@ -23,7 +23,16 @@ from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.dialogs.change_dialog import REVIEW
-from meshdesk.ui.lists import COLUMNS, CONFIG, NAMESPACES, SPARK_ERRORS, SPARK_REQUESTS, WORKLOADS, MeshLists
+from meshdesk.ui.lists import (
+    COLUMNS,
+    CONFIG,
+    NAMESPACES,
+    SPARK_ERRORS,
+    SPARK_REQUESTS,
+    SPARK_WIDTH,
+    WORKLOADS,
+    MeshLists,
+)
 from meshdesk.ui.mainwindow import MainWindow
 from meshdesk.ui.perf_views import PerformanceViews
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
@@ -326,6 +335,12 @@ def test_each_namespace_has_a_sparkline_of_its_inbound_traffic_on_the_demo(
     assert _pixels_like(shop, SPARK_REQUESTS) > 20 and _pixels_like(shop, SPARK_ERRORS) > 5
     assert _pixels_like(hello, SPARK_REQUESTS) > 20 and _pixels_like(hello, SPARK_ERRORS) == 0
     page = lists.pages[NAMESPACES]
+    # on a selected row's highlight the line takes the highlight's text colour (the blue was hard to see)
+    page.select_identities([("hello", "hello")])
+    cell = _traffic_cell(lists, "hello")
+    line = cell.copy(0, 0, SPARK_WIDTH + 4, cell.height())
+    assert _pixels_like(line, page.table.palette().highlightedText().color().name()) > 20
+    page.table.clearSelection()
     tip = page.proxy.index(0, COLUMNS[NAMESPACES].index("Traffic")).data(Qt.ItemDataRole.ToolTipRole)
     assert "over the last 10 min" in tip
     # sorted by traffic: the busiest first

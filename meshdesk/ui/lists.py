@@ -1413,18 +1413,20 @@ class TrafficDelegate(QStyledItemDelegate):
         area = QRectF(rect.left(), rect.top(), min(float(SPARK_WIDTH), rect.width()), rect.height())
         known = [v for v in traffic.requests if math.isfinite(v)]
         top = max(known, default=0.0)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for values, line in ((traffic.requests, SPARK_REQUESTS), (traffic.errors, SPARK_ERRORS)):
             if line == SPARK_ERRORS and not any(math.isfinite(e) and e > 0 for e in values):
                 continue  # no errors: no red line along the bottom
-            pen = QPen(QColor(line if top > 0 else "gray"))
+            # (on a selected row's highlight the blue line was hard to see: the highlight's text colour)
+            pen = QPen(opt.palette.highlightedText().color() if selected and line == SPARK_REQUESTS and top > 0
+                       else QColor(line if top > 0 else "gray"))
             pen.setWidthF(1.5)
             painter.setPen(pen)
             for run in _spark_path(traffic.times, values, area, top):
                 painter.drawPolyline(run)
         painter.restore()
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         brush = index.data(Qt.ItemDataRole.ForegroundRole)
         colour = opt.palette.highlightedText().color() if selected else (
             brush.color() if isinstance(brush, QBrush) else opt.palette.text().color())
