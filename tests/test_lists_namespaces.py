@@ -243,6 +243,12 @@ def test_the_namespaces_page_says_which_cluster_namespaces_are_in_the_mesh(
     assert [(r.kind, r.name) for r in lists.pages[CONFIG].model.rows if r.warnings] == [("VirtualService", "cart")]
     assert cells["shop"]["App health"] == "1 Healthy"
     assert cells["plain"]["App health"] == cells["plain"]["Istio config"] == NOT_SHOWN
+    # no traffic without Prometheus: said so, and why, rather than left blank
+    qtbot.waitUntil(lambda: _cells(lists)["shop"]["Traffic"] == "not read", timeout=15000)
+    page = lists.pages[NAMESPACES]
+    shop = next(r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == "shop")
+    tip = page.proxy.index(shop, COLUMNS[NAMESPACES].index("Traffic")).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Its inbound traffic could not be read: Prometheus was not found"), tip
     # Enter on plain adds it to the graph's namespaces; its row then says what was read of it
     page = lists.pages[NAMESPACES]
     lists.setCurrentWidget(page)

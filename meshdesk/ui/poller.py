@@ -265,7 +265,11 @@ class _Worker(QObject):
                                            time.time())
                 except Exception:  # noqa: BLE001 - the failure is said all the same
                     log.exception("building the graph of the inventory alone failed")
+            inventory_alone = e.partial is not None  # (read before the UI thread takes it)
             self.failed.emit(generation, _detached(e))
+            if inventory_alone and callable(getattr(self._source, "namespace_traffic", None)):
+                # nor is the namespaces' traffic read: the sparklines of the last refresh are not kept as now's
+                self.trafficRead.emit(generation, TrafficReading(None, problem=e.message))
         except Exception as e:  # a bug or an unexpected library error: report it, keep polling
             log.exception("poll failed")
             self.failed.emit(generation, SourceError(f"{type(e).__name__}: {e}"))
