@@ -620,3 +620,30 @@ def test_a_namespace_switches_to_another_control_plane_revision_from_its_rows_me
     assert kube_emulator.get("namespaces", "", "canary-ns")["metadata"]["labels"]["istio.io/rev"] == "default"
     qtbot.waitUntil(lambda: _cells(lists)["canary-ns"]["Mesh"] == "sidecar injection (istio.io/rev=default)",
                     timeout=15000)
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_a_namespace_is_closed_by_a_deny_all_policy_and_opened_again_from_its_rows_menu(
+        qtbot: QtBot, demo_window: Callable[..., MainWindow]) -> None:
+    """Kiali's traffic policies, as meshdesk makes them: a deny-all AuthorizationPolicy for shop (the policy
+    form filled in so), then removed with the rest of what meshdesk created there."""
+    from meshdesk.ui.actions import install_actions
+
+    w = demo_window(["shop"])
+    ctl = w.actions_controller = install_actions(w)
+    perf = _perf(w)
+    lists = perf.lists
+    perf.docks["Lists"].show()
+    shown(qtbot, w, lambda g: any(n.namespace == "shop" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: _cells(lists).get("shop", {}).get("Istio config", NOT_SHOWN).startswith("6 objects"),
+                    timeout=10000)
+    menu = _row_menu(qtbot, lists, "shop")
+    assert _entry(menu, "Remove meshdesk config in shop…").toolTip() == "meshdesk created nothing in shop."
+    _apply(qtbot, ctl, menu, "Deny all requests in shop…")
+    qtbot.waitUntil(lambda: _cells(lists)["shop"]["Istio config"].startswith("7 objects"), timeout=10000)
+    menu = _row_menu(qtbot, lists, "shop")
+    deny = _entry(menu, "Deny all requests in shop…")
+    assert not deny.isEnabled()
+    assert deny.toolTip() == "AuthorizationPolicy shop/deny-all denies every request to shop's workloads already."
+    _apply(qtbot, ctl, menu, "Remove meshdesk config in shop…")
+    qtbot.waitUntil(lambda: _cells(lists)["shop"]["Istio config"].startswith("6 objects"), timeout=10000)

@@ -65,7 +65,7 @@ from meshdesk.mesh.routing import (
     tcp_only,
 )
 from meshdesk.mesh.schema import CRDSchemas
-from meshdesk.mesh.security import form_misfit, shown_kind_name
+from meshdesk.mesh.security import DENY_ALL, form_misfit, shown_kind_name
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import (
@@ -120,7 +120,7 @@ REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("
                  ("delete", "K8sReferenceGrant"), ("delete", "K8sHTTPRoute"),
                  ("delete", "K8sGRPCRoute")]  # a Gateway meshdesk made for a service's routes (Gateways action)
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
-NAMESPACE_ACTIONS = ("injection", "remove-injection", "ambient-on", "ambient-off", "ambient-remove", "switch-revision",
+NAMESPACE_ACTIONS = ("injection", "deny-all", "remove-injection", "ambient-on", "ambient-off", "ambient-remove", "switch-revision",
                      "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
                      "sidecar", "request-authentication", "gateway", "k8s-gateway", "reference-grant",
                      "edit-authorization-policy", "edit-sidecar", "edit-request-authentication", "edit-gateway",
@@ -369,6 +369,7 @@ class ActionsController(QObject):
             self._restart_waiting_spec(ns, inv),
             ActionSpec("service-entry", f"Add a ServiceEntry in {ns}…", ns, ENTRY_NEEDS,
                        _form(ServiceEntryForm, ns)),
+            self._deny_all_spec(ns, inv),
             ActionSpec("authorization-policy", f"Add an AuthorizationPolicy in {ns}…", ns, AUTHZ_NEEDS,
                        _form(AuthorizationPolicyForm, ns)),
             ActionSpec("sidecar", f"Add a Sidecar in {ns}…", ns, SIDECAR_NEEDS, _form(SidecarForm, ns, graph=graph)),
@@ -405,6 +406,18 @@ class ActionsController(QObject):
             removal.problem = f"meshdesk created nothing in {ns}."
         out.append(removal)
         return out
+
+    @staticmethod
+    def _deny_all_spec(ns: str, inv: Inventory) -> ActionSpec:
+        """Kiali's "Create Traffic Policies" at its simplest: the AuthorizationPolicy form filled in as a deny-all
+        of the namespace (reviewed as any); disabled, saying so, when one denies all there already."""
+        spec = ActionSpec("deny-all", f"Deny all requests in {ns}…", ns, AUTHZ_NEEDS, _deny_all_form(ns))
+        present = next((o for o in sorted(inv.istio_objects("AuthorizationPolicy", ns), key=lambda o: o.name)
+                        if not o.spec), None)  # (an empty spec: nothing is allowed)
+        if present is not None:
+            spec.problem = (f"AuthorizationPolicy {ns}/{present.name} denies every request to {ns}'s workloads "
+                            "already.")
+        return spec
 
     @staticmethod
     def _mode_specs(ns: str, inv: Inventory) -> list[ActionSpec]:
@@ -725,6 +738,15 @@ class ActionsController(QObject):
 def _form(cls: Callable[..., ActionForm], *args: Any, **kwargs: Any) -> Callable[[Inventory], ActionForm]:
     def make(inv: Inventory) -> ActionForm:
         return cls(inv, *args, **kwargs)
+    return make
+
+
+def _deny_all_form(namespace: str) -> Callable[[Inventory], ActionForm]:
+    def make(inv: Inventory) -> ActionForm:
+        form = AuthorizationPolicyForm(inv, namespace)
+        form.name.setText("deny-all")
+        form.policy.setCurrentText(DENY_ALL)
+        return form
     return make
 
 
