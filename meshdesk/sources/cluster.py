@@ -380,6 +380,9 @@ class ClusterSource:
         with self._lock:
             self._closed = True
             prometheus, self._prometheus = self._prometheus, None
+            # nor kept by what was learnt of it: its sockets in use go with it (its close leaves them to the
+            # garbage collector, and a source still referred to, by a dock, kept them open)
+            self._scrape = self._retention = None
         if prometheus is not None:
             prometheus.close()
         # not under the tracing lock: a search for the backend on a worker thread may hold it for up to the
