@@ -561,13 +561,26 @@ class Matcher:
             return set()
         if any(c.operand == "rank" for clause in self.clauses for c in clause):
             assign_ranks(graph)
-        return {nid for nid, n in graph.nodes.items() if self.matches_node(n)}
+        test = self._test_of("node")
+        return {nid for nid, n in graph.nodes.items() if n.node_type != NODE_BOX and test(n)}
 
     def edges(self, graph: TrafficGraph) -> set[str]:
         """Ids of the edges the expression selects."""
         if not any(clause[0].target == "edge" for clause in self.clauses):
             return set()
-        return {eid for eid, e in graph.edges.items() if self.matches_edge(e)}
+        test = self._test_of("edge")
+        return {eid for eid, e in graph.edges.items() if test(e)}
+
+    def _test_of(self, target: Target) -> Callable[[Element], bool]:
+        """``_matches`` for one target, as one function: a big mesh's 12,000 edges were each put through
+        every clause's target check and two generators (a third of a Find's time on the UI thread)."""
+        clauses = [tuple(c.test for c in clause) for clause in self.clauses if clause[0].target == target]
+        if len(clauses) == 1 and len(clauses[0]) == 1:
+            return clauses[0][0]  # the usual expression: one condition
+        if len(clauses) == 1:
+            tests = clauses[0]
+            return lambda el: all(t(el) for t in tests)
+        return lambda el: any(all(t(el) for t in tests) for tests in clauses)
 
     def hidden(self, graph: TrafficGraph) -> tuple[set[str], set[str]]:
         """(node ids, edge ids) to hide when this is the Hide expression, by Kiali's rules: hiding a node
