@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from meshdesk.mesh.dashboards import Dashboard
 from meshdesk.mesh.graph.ambient import ambient_namespaces
 from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.istio import control_plane_namespaces, lacks_proxy
@@ -139,6 +140,19 @@ PROXY_CHARTS: tuple[Chart, ...] = (
     Chart("proxy_downstream_rq", "Downstream HTTP requests", "ops/s", "counter", "envoy_listener_http_downstream_rq"),
 )
 CHARTS_BY_KEY: dict[str, Chart] = {c.key: c for c in (*CHARTS, *PROXY_CHARTS)}
+# a runtime dashboard (``meshdesk.mesh.dashboards``) of a workload: the view's further choices beside
+# INBOUND, OUTBOUND and PROXY are "dashboard:<name>"
+KIND_DASHBOARD = "dashboard"
+DASHBOARD = "dashboard:"
+
+
+def dashboard_charts(dashboard: Dashboard) -> tuple[Chart, ...]:
+    """A dashboard's charts as the view's charts: a gauge read as is, a counter as its rate, a histogram
+    as its average and quantiles."""
+    kinds = {"raw": "gauge", "rate": "counter", "histogram": "histogram"}
+    return tuple(Chart(dashboard.chart_key(i), c.title, c.unit, kinds[c.data_type], c.metrics[0][0],
+                       (STAT_AVG, "p50", "p95", "p99") if c.data_type == "histogram" else (STAT_RATE,))
+                 for i, c in enumerate(dashboard.charts))
 SPARKLINE_CHARTS: tuple[str, ...] = ("request_volume", "error_share", "request_duration", "tcp_sent")
 
 
@@ -183,6 +197,8 @@ class MetricsTarget:
     # the side that has no proxy to report these requests ("destination": a server without a sidecar),
     # so that charting its reports ("Reported by") shows none
     unreported: str = ""
+    # a runtime dashboard's charts (KIND_DASHBOARD): the dashboard, its charts resolved
+    dashboard: Dashboard | None = None
 
     @staticmethod
     def workload(namespace: str, name: str, direction: str = INBOUND) -> MetricsTarget:
@@ -227,6 +243,15 @@ class MetricsTarget:
         return MetricsTarget(KIND_PROXY, namespace, workload, PROXY, "", (("namespace", namespace),),
                              f"proxies of workload {namespace}/{workload}", any_of=(("pod", tuple(pods)),))
 
+    @staticmethod
+    def runtime(namespace_label: str, namespace: str, workload: str, app_labels: Sequence[tuple[str, str]],
+                dashboard: Dashboard) -> MetricsTarget:
+        """A runtime dashboard of a workload's pods (Kiali's custom dashboards): their own metrics, selected
+        by the namespace label and the app and version labels Prometheus' pod scrape copies from them."""
+        return MetricsTarget(KIND_DASHBOARD, namespace, workload, f"{DASHBOARD}{dashboard.name}", "",
+                             ((namespace_label, namespace), *app_labels),
+                             f"{dashboard.title} of workload {namespace}/{workload}", dashboard=dashboard)
+
     @property
     def reporters(self) -> tuple[str, ...]:
         """The reporters whose series count: ``reporter`` (both sides for ``REPORTED_BY_BOTH``), and for an
@@ -253,6 +278,8 @@ class MetricsTarget:
         (``tcp``) is not split by response code: TCP series have none."""
         if self.kind == KIND_PROXY:
             return "pod"
+        if self.kind == KIND_DASHBOARD:
+            return split  # one of the dashboard's aggregation labels
         base = "" if tcp and split == SPLIT_RESPONSE_CODE else self._split_base(split)
         return ",".join(x for x in ("reporter", base) if x) if self.reporter == REPORTED_BY_BOTH else base
 
@@ -721,11 +748,12 @@ class Line:
     split_value: str
     times: list[float]
     values: list[float]
+    title: str = ""  # a runtime dashboard chart's title (its key is none of CHARTS_BY_KEY's)
 
     @property
     def name(self) -> str:
         parts = [p for p in (self.split_value, "" if self.stat == STAT_RATE else self.stat) if p]
-        return " ".join(parts) or CHARTS_BY_KEY[self.chart].title
+        return " ".join(parts) or self.title or CHARTS_BY_KEY[self.chart].title
 
 
 @dataclass

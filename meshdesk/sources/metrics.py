@@ -23,6 +23,7 @@ from meshdesk.mesh.metrics import (
     ERROR_CODES,
     GRPC_ERROR_STATUSES,
     KIND_CLUSTER,
+    KIND_DASHBOARD,
     KIND_PROXY,
     PROXY_CHARTS,
     PROXY_DISCOVERY,
@@ -59,6 +60,8 @@ class LineQuery:
     stat: str
     promql: str
     split_label: str
+    line: str = ""  # the line's own name, for a chart of several metrics (a runtime dashboard's)
+    title: str = ""  # a runtime dashboard chart's title
 
 
 def matchers(target: MetricsTarget) -> list[str]:
@@ -132,11 +135,54 @@ def proxy_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
     return out
 
 
+def dashboard_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
+    """The queries of a runtime dashboard's charts (whatever ``spec.charts`` says), as Kiali reads them: a
+    gauge through the chart's aggregator (sum by default), a counter's rate summed, a histogram's average
+    and quantiles; each metric of a chart its own line, split by the chosen aggregation label where the
+    chart offers it; the values scaled by the chart's ``unitScale``."""
+    dashboard = target.dashboard
+    assert dashboard is not None
+    ms = [promql.eq(k, v) for k, v in target.labels]
+    w = f"[{spec.window_s}s]"
+    out: list[LineQuery] = []
+    for i, chart in enumerate(dashboard.charts):
+        key = dashboard.chart_key(i)
+        split = spec.split if spec.split and spec.split in dict(chart.aggregations) else ""
+        by = _by(split)
+        scale = "" if chart.scale == 1.0 else f" * {chart.scale!r}"
+        for metric, name in chart.metrics:
+            line = name if len(chart.metrics) > 1 else ""
+            queries: list[tuple[str, str]] = []
+            if chart.data_type == "raw":
+                queries.append((STAT_RATE, f"{chart.aggregator}({_sel(metric, ms)}){by}"))
+            elif chart.data_type == "rate":
+                queries.append((STAT_RATE, f"sum(rate({_sel(metric, ms)}{w})){by}"))
+            else:
+                queries.append((STAT_AVG, f"sum(rate({_sel(metric + '_sum', ms)}{w})){by} / "
+                                          f"sum(rate({_sel(metric + '_count', ms)}{w})){by}"))
+                queries += [(stat, f"histogram_quantile({q}, sum(rate({_sel(metric + '_bucket', ms)}{w}))"
+                                   f"{_by('le', split)})") for stat, q in QUANTILE_STATS.items()]
+            out += [LineQuery(key, stat, f"({q}){scale}" if scale else q, split, line, chart.title)
+                    for stat, q in queries]
+    return out
+
+
+def discovery_query(namespace_label: str, namespace: str, app_labels: Sequence[tuple[str, str]],
+                    metrics: Sequence[str]) -> str:
+    """One instant query telling which of the dashboards' discovery ``metrics`` Prometheus has for an app
+    (and version) in a namespace: every dashboard at once, not a query each."""
+    ms = [promql.one_of("__name__", metrics), promql.eq(namespace_label, namespace),
+          *(promql.eq(k, v) for k, v in app_labels)]
+    return f"count({{{','.join(ms)}}}) by (__name__)"
+
+
 def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
     """One PromQL query per chart line (chart, stat); a split groups each by its label (TCP charts are
     not split by response code: TCP series have none)."""
     if target.kind == KIND_PROXY:
         return proxy_queries(target, spec)
+    if target.kind == KIND_DASHBOARD:
+        return dashboard_queries(target, spec)
     base = selectors(target)
     w = f"[{spec.window_s}s]"
     out: list[LineQuery] = []
@@ -221,6 +267,15 @@ class PrometheusMetrics:
             return spec.rate_window_s
         return max(spec.window_s, math.ceil(4 * self.scrape_interval()))
 
+    def runtime_metrics(self, namespace_label: str, namespace: str, app_labels: Sequence[tuple[str, str]],
+                        metrics: Sequence[str]) -> set[str]:
+        """Which of ``metrics`` Prometheus has now for the app (and version) in ``namespace``: one query
+        (``discovery_query``). Raises the client's typed error."""
+        if not metrics:
+            return set()
+        answer = self.client.query(discovery_query(namespace_label, namespace, app_labels, metrics))
+        return {s.labels.get("__name__", "") for s in answer} & set(metrics)
+
     def since_born(self, target: MetricsTarget, spec: MetricsSpec, end: float, window: int) -> tuple[int, float]:
         """The rate window and the range's start for ``target``, kept to its namespace's life as Kiali
         keeps them: a namespace younger than the window at ``end`` is read over its age, and no point is
@@ -281,8 +336,9 @@ class PrometheusMetrics:
                 if w not in own:
                     own.append(w)
             for series in answer:
-                result.lines[q.chart].append(Line(q.chart, q.stat, split_value(series.labels, q.split_label), list(grid),
-                                                  align(grid, series.points)))
+                value = " \u00b7 ".join(v for v in (q.line, split_value(series.labels, q.split_label)) if v)
+                result.lines[q.chart].append(Line(q.chart, q.stat, value, list(grid), align(grid, series.points),
+                                                  q.title))
         for lines in result.lines.values():
             lines.sort(key=lambda ln: (ln.split_value, ln.stat))
         return result

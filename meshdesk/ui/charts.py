@@ -25,7 +25,7 @@ from PySide6.QtCore import QPointF, Qt, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from meshdesk.mesh.metrics import CHARTS_BY_KEY, Line
+from meshdesk.mesh.metrics import CHARTS_BY_KEY, Chart, Line
 from meshdesk.ui.chart_stops import CHART_KEYS_SPOKEN, ChartStops, clock_text  # noqa: F401 - (were here)
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -77,7 +77,7 @@ def format_value(value: float, unit: str) -> str:
         return f"{value:.2f} ms"
     if unit == "s":
         return duration_text(value)
-    return f"{_three_digits(value)} {unit}"
+    return f"{_three_digits(value)} {unit}".rstrip()
 
 
 def duration_text(seconds: float) -> str:
@@ -163,17 +163,20 @@ class MetricChart(QWidget):
     """A titled chart with a status line. ``set_lines`` updates it in place."""
 
     def __init__(self, key: str, *, compact: bool = False, colours: dict[str, str] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, chart: Chart | None = None) -> None:
+        """``chart``: the definition of a chart that is none of ``CHARTS_BY_KEY``'s (a runtime dashboard's)."""
         super().__init__(parent)
         self.colours = colours if colours is not None else {}  # split value -> colour, shared by a view
         self.key = key
-        self.chart = CHARTS_BY_KEY[key]
+        self.chart = chart if chart is not None else CHARTS_BY_KEY[key]
         self.compact = compact
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(1)
         unit = "%" if self.chart.unit == "ratio" else self.chart.unit  # shares are shown in percent
-        self._title_html = f"<b>{self.chart.title}</b> <span style='color:gray'>({unit})</span>"
+        # (a count of something, a dashboard's chart with no unit: no empty brackets)
+        said = f" <span style='color:gray'>({html.escape(unit)})</span>" if unit else ""
+        self._title_html = f"<b>{html.escape(self.chart.title)}</b>{said}"
         self.title = QLabel(self._title_html)
         self.status = QLabel("")
         self.status.setObjectName("chartStatus")
@@ -185,7 +188,7 @@ class MetricChart(QWidget):
             UnitAxis(self.chart.unit, orientation="left")
         self.plot = pg.PlotWidget(axisItems=axis)
         self.plot.setMenuEnabled(False)
-        self.plot.setAccessibleName(f"{self.chart.title} ({unit})")  # a screen reader's name: the title it shows
+        self.plot.setAccessibleName(f"{self.chart.title} ({unit})" if unit else self.chart.title)  # a screen reader's name: the title it shows
         self.plot.setObjectName("metricChart")  # (the style sheet's frame while it has the keyboard)
         self.plot.setMinimumHeight(60 if compact else 160)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)

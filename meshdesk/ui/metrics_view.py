@@ -36,10 +36,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meshdesk.mesh.dashboards import (
+    DEFAULT_CONFIG,
+    DISCOVERY_OFF,
+    HOW_FOUND,
+    Dashboard,
+    DashboardsConfig,
+    app_labels,
+    dashboards_for,
+    discovery_allowed,
+)
 from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_SERVICE, TrafficGraph
 from meshdesk.mesh.inventory import Workload
 from meshdesk.mesh.metrics import (
     CHARTS,
+    DASHBOARD,
     INBOUND,
     KIND_PROXY,
     OUTBOUND,
@@ -50,9 +61,11 @@ from meshdesk.mesh.metrics import (
     REPORTERS,
     SPARKLINE_CHARTS,
     SPLITS,
+    Chart,
     MetricsResult,
     MetricsSpec,
     MetricsTarget,
+    dashboard_charts,
     graph_namespaces_said,
     no_charts_reason,
     reported_by,
@@ -255,6 +268,7 @@ class _ChartsController(QWidget):
         # until then the state below (target, last answer, what all charts say) is kept, and drawn on them
         # when they are made
         self._chart_keys = tuple(chart_keys)
+        self._chart_defs: dict[str, Chart] = {}  # the definitions of charts none of CHARTS_BY_KEY's (runtime dashboards')
         self._compact = compact
         self._charts: dict[str, MetricChart] | None = None
         self._said_on_all: tuple[str, bool] | None = None  # (a status every chart says, with no lines)
@@ -302,7 +316,8 @@ class _ChartsController(QWidget):
         along: the last answer and what was said on every chart since (no source, no target, a failure)."""
         from meshdesk.ui.charts import MetricChart  # pyqtgraph and numpy: a second, not spent at the start
 
-        self._charts = {k: MetricChart(k, compact=self._compact, colours=self.colours, parent=self)
+        self._charts = {k: MetricChart(k, compact=self._compact, colours=self.colours, parent=self,
+                                       chart=self._chart_defs.get(k))
                         for k in self._chart_keys}
         self._lay_out_charts()
         # Tab reaches them where they are laid out, not after every widget made before them (the end)
@@ -573,6 +588,22 @@ class MetricsView(_ChartsController):
         self.direction.addItem("Outbound", OUTBOUND)
         # the proxies' own metrics (Envoy's, per pod), as Kiali's "Envoy Metrics" tab of a workload
         self.direction.addItem("Envoy proxy", PROXY)
+        # as wide as its longest choice, a runtime dashboard's title added later ("Node.js Metrics") too; a
+        # long title of the user's own is cut rather than widen the window (its bar has no room to spare)
+        self.direction.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.direction.setMaximumWidth(self.direction.fontMetrics().horizontalAdvance("x" * 22) + 40)
+        # and the selected workload's runtime dashboards (Kiali's custom dashboards: Go, JVM...), as found
+        self.dashboards_config: Callable[[], DashboardsConfig] = lambda: DEFAULT_CONFIG  # the window's settings
+        self.dashboards: list[Dashboard] = []  # the workload's, offered after the three above
+        self._dashboards_of: tuple[Any, ...] | None = None  # what they were found for (source, config, workload)
+        self._discovery: MetricsFetcher | None = None  # finds them off the UI thread (made when first needed)
+        self._direction_tip("")
+        # a dashboard's charts split by one of its labels (the pod, a JVM memory area), as Kiali's "Show by"
+        self.show_by = QComboBox()
+        self.show_by.setAccessibleName("Show by")
+        self.show_by.setObjectName("showBy")
+        self.show_by.addItem("No split", "")
+        self.show_by_label = QLabel("Show by")
         self.range = QComboBox()
         self.range.setAccessibleName("Time range")
         for text, seconds in RANGES:
@@ -628,6 +659,10 @@ class MetricsView(_ChartsController):
             if label:
                 bar.addWidget(QLabel(label))
             bar.addWidget(w)
+        bar.addWidget(self.show_by_label)
+        bar.addWidget(self.show_by)
+        self.show_by_label.hide()
+        self.show_by.hide()
         bar.addStretch(1)
         bar.addWidget(self.loading)
         bar.addWidget(self.refresh_button)
@@ -663,10 +698,14 @@ class MetricsView(_ChartsController):
         self._of_selected = 0
         self._of_selection = False  # set_target is being given the selection's target
         self.refresh_button.clicked.connect(self.refresh)
+        self.show_by.currentIndexChanged.connect(self._spec_changed)
 
     def spec(self) -> MetricsSpec:
+        # a dashboard's charts are split by one of its labels; the traffic charts by the Split choice
+        dashboard = str(self.direction.currentData()).startswith(DASHBOARD)
+        split = str(self.show_by.currentData() or "") if dashboard else str(self.split.currentData())
         return MetricsSpec(range_s=int(self.range.currentData()), step_s=int(self.step.currentData()),
-                           split=str(self.split.currentData()), end=self.end)
+                           split=split, end=self.end)
 
     def set_target(self, target: MetricsTarget | None) -> None:
         if not self._of_selection:
@@ -686,8 +725,18 @@ class MetricsView(_ChartsController):
     def set_source(self, source: Any, *, unavailable: str = "") -> None:
         super().set_source(source, unavailable=unavailable)
         self._show_notice()
-        for w in (self.range, self.step, self.split, self.direction, self.reporter, self.refresh_button):
+        for w in (self.range, self.step, self.split, self.direction, self.reporter, self.refresh_button, self.show_by):
             w.setEnabled(not self.unavailable)
+        self._find_dashboards()  # another cluster's Prometheus: the workload's dashboards found again
+
+    def dashboards_changed(self) -> None:
+        """The settings' runtime dashboards changed: the selected workload's are found again."""
+        self._find_dashboards()
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        if self._discovery is not None:
+            self._discovery.shutdown()
 
     def _show_notice(self) -> None:
         """Why there are no charts, once, in their place (empty charts would each say it again)."""
@@ -740,9 +789,18 @@ class MetricsView(_ChartsController):
         self._place_charts(tuple(c.key for c in PROXY_CHARTS))
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = "") -> None:
+        self._graph, self._ids = graph, list(ids)
+        self._find_dashboards()  # (may fall back from a dashboard the workload does not have)
         direction = direction or str(self.direction.currentData())
-        self.split.setEnabled(direction != PROXY and not self.unavailable)
-        self.reporter.setEnabled(direction != PROXY and not self.unavailable)  # a proxy's own metrics: no side
+        traffic = direction in (INBOUND, OUTBOUND)
+        self.split.setEnabled(traffic and not self.unavailable)
+        self.reporter.setEnabled(traffic and not self.unavailable)  # a proxy's (a runtime's) own metrics: no side
+        self.show_by_label.setVisible(direction.startswith(DASHBOARD))
+        self.show_by.setVisible(direction.startswith(DASHBOARD))
+        if direction.startswith(DASHBOARD):
+            self._of_selected = 0  # the first selected workload's: said by the title's workload
+            self._show_dashboard(graph, ids, direction[len(DASHBOARD):])
+            return
         if direction == PROXY:
             self._of_selected = 0  # the first selected workload's proxies: said by the title's workload
             self._show_proxies(graph, ids)
@@ -775,6 +833,148 @@ class MetricsView(_ChartsController):
         tcp_only = selection_protocols(graph, chosen, direction) == {"tcp"}
         self._place_charts(tuple(c.key for c in CHARTS if c.tcp == tcp_only)
                            + tuple(c.key for c in CHARTS if c.tcp != tcp_only))
+
+    # -- runtime dashboards ----------------------------------------------------------------------
+    def _find_dashboards(self) -> None:
+        """Find the selected workload's runtime dashboards when it (its pods, their annotations), the source
+        or the configuration changed: at once those its pods name, else on the discovery thread."""
+        workload, source, config = self.workload, self.source, self.dashboards_config()
+        key = (id(source), config, None if workload is None else (
+            workload.namespace, workload.name, tuple(sorted(workload.labels.items())),
+            tuple((p.name, tuple(sorted(p.annotations.items()))) for p in workload.pods)))
+        if key == self._dashboards_of:
+            return
+        self._dashboards_of = key
+        if self._discovery is not None:
+            self._discovery.cancel()
+        if workload is None or source is None:
+            self._set_dashboards([], "")
+            return
+        named = dashboards_for(config, workload, None)
+        ask = getattr(source, "runtime_metrics", None)
+        if named or ask is None or not app_labels(config, workload) or not discovery_allowed(config, len(workload.pods)):
+            how = "named by its pods' kiali.io/dashboards annotation" if named else \
+                "" if discovery_allowed(config, len(workload.pods)) or not config.known() else \
+                f"discovery is off for it ({_discovery_said(config, len(workload.pods))})"
+            self._set_dashboards(named, how)
+            return
+        labels = app_labels(config, workload)
+
+        def found(names: Sequence[str]) -> set[str]:
+            return set(ask(config.namespace_label, workload.namespace, labels, names))
+
+        self.discovery().request(_DashboardFinder(config, workload, found), MetricsTarget.workload(
+            workload.namespace, workload.name), MetricsSpec())
+
+    def discovery(self) -> MetricsFetcher:
+        """The thread that finds a workload's runtime dashboards (one query to Prometheus each time)."""
+        if self._discovery is None:
+            self._discovery = MetricsFetcher(self)
+            self._discovery.done.connect(self._on_dashboards)
+            self._discovery.failed.connect(self._on_dashboards_failed)
+        return self._discovery
+
+    def _on_dashboards(self, dashboards: list[Dashboard]) -> None:
+        self._set_dashboards(dashboards, "found by their discovery metrics in Prometheus" if dashboards else
+                             "Prometheus has no discovery metric of one for its app and version")
+
+    def _on_dashboards_failed(self, error: SourceError) -> None:
+        self._dashboards_of = None  # asked again with the next selection or refresh
+        self._set_dashboards([], f"finding them failed: {error}")
+
+    def _set_dashboards(self, dashboards: list[Dashboard], how: str) -> None:
+        """Offer ``dashboards`` after Inbound, Outbound and Envoy proxy (those no longer found go; a
+        dashboard chosen that goes leaves the choice at Inbound)."""
+        before = [(d.name, d) for d in self.dashboards]
+        self.dashboards = list(dashboards)
+        self._direction_tip(how)
+        current = str(self.direction.currentData())
+        if before == [(d.name, d) for d in dashboards]:
+            return
+        self.direction.blockSignals(True)
+        try:
+            while self.direction.count() > 3:
+                self.direction.removeItem(3)
+            for d in dashboards:
+                self.direction.addItem(d.title, f"{DASHBOARD}{d.name}")
+            index = self.direction.findData(current)
+            self.direction.setCurrentIndex(max(0, index))
+        finally:
+            self.direction.blockSignals(False)
+        if current.startswith(DASHBOARD):
+            self.show_graph_selection(self._graph, self._ids)  # the same dashboard anew, or Inbound in its place
+
+    def _direction_tip(self, how: str) -> None:
+        """The direction choice's tooltip: what its choices chart, and the workload's runtime dashboards or
+        how they are found."""
+        base = ("Inbound and outbound: the requests into and out of the selection, as its proxies (or its "
+                "callers') report them. Envoy proxy: a workload's proxies' own metrics, per pod.")
+        if self.dashboards:
+            titles = ", ".join(d.title for d in self.dashboards)
+            said = f"{base}\nRuntime dashboards of this workload: {titles}" + (f" ({how})" if how else "")
+        else:
+            said = f"{base}\nNo runtime dashboard for this selection{f' ({how})' if how else ''}. {HOW_FOUND}"
+        self.direction.setToolTip(said)
+
+    def _show_dashboard(self, graph: TrafficGraph | None, ids: Sequence[str], name: str) -> None:
+        """A runtime dashboard of the selected workload: its charts (made when first chosen), split by the
+        label chosen in Show by."""
+        self._graph, self._ids = graph, list(ids)
+        workload = self.workload if ids else None
+        dashboard = next((d for d in self.dashboards if d.name == name), None)
+        config = self.dashboards_config()
+        labels = app_labels(config, workload) if workload is not None else ()
+        target = MetricsTarget.runtime(config.namespace_label, workload.namespace, workload.name, labels, dashboard) \
+            if workload is not None and dashboard is not None and labels else None
+        self._reason = "" if target is not None else "Select a workload to chart its runtime dashboards"
+        if target is None:
+            self.title.setText("No workload selected")
+        self.no_target_text = self._reason
+        keys = self._dashboard_charts(dashboard) if dashboard is not None else ()
+        self._show_by_of(dashboard)
+        self.set_target(target)
+        self._show_notice()
+        self._place_charts(keys)
+
+    def _dashboard_charts(self, dashboard: Dashboard) -> tuple[str, ...]:
+        """The keys of a dashboard's charts, made now if the view's charts are made and these are not (a
+        dashboard's charts are made when it is first chosen, not with the traffic charts)."""
+        from meshdesk.ui.charts import MetricChart
+
+        out = []
+        for chart in dashboard_charts(dashboard):
+            out.append(chart.key)
+            if self._chart_defs.get(chart.key) == chart:
+                continue
+            if self._charts is not None and chart.key in self._charts:  # another definition of the same name
+                old = self._charts.pop(chart.key)
+                self._grid.removeWidget(old)
+                old.deleteLater()
+                self.chart_order = ()  # laid out again
+            self._chart_defs[chart.key] = chart
+            if chart.key not in self._chart_keys:
+                self._chart_keys += (chart.key,)
+            if self._charts is not None:
+                made = MetricChart(chart.key, compact=False, colours=self.colours, parent=self, chart=chart)
+                made.hide()
+                self._charts[chart.key] = made
+        return tuple(out)
+
+    def _show_by_of(self, dashboard: Dashboard | None) -> None:
+        """Show by offers the dashboard's labels (the one chosen kept when the new dashboard has it too)."""
+        chosen = self.show_by.currentData()
+        offered = dashboard.aggregations if dashboard is not None else ()
+        if [self.show_by.itemData(i) for i in range(1, self.show_by.count())] == [label for label, _ in offered]:
+            return
+        self.show_by.blockSignals(True)
+        try:
+            self.show_by.clear()
+            self.show_by.addItem("No split", "")
+            for label, name in offered:
+                self.show_by.addItem(name, label)
+            self.show_by.setCurrentIndex(max(0, self.show_by.findData(chosen)))
+        finally:
+            self.show_by.blockSignals(False)
 
     def _place_charts(self, order: tuple[str, ...]) -> None:
         """The charts in the grid in ``order``, two to a row, the others out of it (nothing moves when
@@ -812,6 +1012,12 @@ class MetricsView(_ChartsController):
         self._show_notice()
 
     def _no_data_text(self, result: MetricsResult, key: str) -> str:
+        dashboard = result.target.dashboard
+        mine = {dashboard.chart_key(i): c for i, c in enumerate(dashboard.charts)} if dashboard is not None else {}
+        chart = mine.get(key)
+        if chart is not None:  # (another dashboard's charts, out of sight, are not this answer's)
+            names = ", ".join(m for m, _ in chart.metrics)
+            return f"No data: Prometheus has no {names} of this workload's pods in this range"
         # the proxies are scraped (another of their charts has data), yet this statistic is not there:
         # Istio's proxies keep only some of Envoy's statistics unless told otherwise
         if result.target.kind == KIND_PROXY and any(result.chart_lines(c.key) for c in PROXY_CHARTS):
@@ -842,6 +1048,27 @@ class MetricsView(_ChartsController):
         for c in self._made().values():
             c.reset_view()  # a new range: follow the data again
         self.refresh()
+
+
+class _DashboardFinder:
+    """A workload's runtime dashboards found on the discovery thread (a ``MetricsFetcher``'s source):
+    ``dashboards_for`` with one query to Prometheus for every dashboard's discovery metric."""
+
+    def __init__(self, config: DashboardsConfig, workload: Workload, ask: Callable[[Sequence[str]], set[str]]) -> None:
+        self.config, self.workload, self.ask = config, workload, ask
+
+    def fetch(self, target: MetricsTarget, spec: MetricsSpec,
+              cancelled: Callable[[], bool] | None = None) -> list[Dashboard]:
+        if cancelled is not None and cancelled():
+            raise Cancelled("finding runtime dashboards cancelled")
+        return dashboards_for(self.config, self.workload, self.ask)
+
+
+def _discovery_said(config: DashboardsConfig, pods: int) -> str:
+    """Why discovery is not made for a workload of ``pods`` pods, in the configuration's words."""
+    if config.discovery == DISCOVERY_OFF:
+        return "discovery_enabled: false"
+    return f"{pods} pods, more than discovery_auto_threshold {config.auto_threshold}"
 
 
 def _entry_without_charts(graph: TrafficGraph | None, ids: Sequence[str], direction: str) -> tuple[str, str] | None:

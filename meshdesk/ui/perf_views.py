@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 
 from meshdesk.mesh.ambient_checks import app_waypoint, waypoint_not_running, workload_waypoint
 from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
+from meshdesk.mesh.dashboards import DEFAULT_CONFIG, DashboardsConfig
 from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import (
     BOX_NAMESPACE,
@@ -374,6 +375,7 @@ class PerformanceViews(QObject):
         super().__init__(window)
         self.window = window
         self.metrics = MetricsView(poll_ms=poll_ms)
+        self.metrics.dashboards_config = self._dashboards_config  # the runtime dashboards of Settings
         self.sparklines = SparklinePanel(poll_ms=poll_ms)
         self.sparkline_area: QWidget = self.sparklines  # what is shown or hidden with them
         self.lists = MeshLists()
@@ -601,6 +603,11 @@ class PerformanceViews(QObject):
             self.grafana.set_opener(GrafanaOpener(api, url=url, timeout=float(getattr(source, "timeout", 15.0))))
         self._grafana_said(self.grafana.unavailable, False)
 
+    def _dashboards_config(self) -> DashboardsConfig:
+        """The runtime dashboards saved in the settings, and how they are found (Kiali's defaults without)."""
+        read = getattr(getattr(self.window, "settings", None), "dashboards_config", None)
+        return read() if callable(read) else DEFAULT_CONFIG
+
     def _grafana_url(self) -> str:
         """The Grafana URL saved for the shown context ("": found in the cluster)."""
         settings = getattr(self.window, "settings", None)
@@ -785,6 +792,7 @@ class PerformanceViews(QObject):
         Edit and Delete, follow Read-only at once."""
         self.envoy.settings_changed()
         self.config.settings_changed()
+        self.metrics.dashboards_changed()  # the runtime dashboards pasted in Settings
         if self._grafana_source is not None and self._grafana_url() != self._grafana_used:
             self._set_grafana(self._grafana_source, "")  # its new address (the context is not reopened for it)
 

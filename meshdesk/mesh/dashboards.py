@@ -1,0 +1,498 @@
+"""Custom dashboards: charts of an application's own runtime metrics (Go, JVM, Node.js...) beside its
+Istio metrics, as Kiali's "custom dashboards" of an app or workload. No Qt.
+
+A ``Dashboard`` is a titled list of ``DashboardChart``s, each drawing one or more metrics of the
+application's pods as Prometheus scrapes them (labelled with the pod's namespace and its app and version
+labels): a gauge as read (``raw``, summed unless the chart says how to aggregate), a counter as its rate
+(``rate``), a histogram as its average and quantiles (``histogram``). A chart may be split by one of its
+``aggregations`` (a label: the pod, a JVM memory area...).
+
+Which dashboards a workload has is found as Kiali finds them (``dashboards_for``):
+
+* its pods name them in the ``kiali.io/dashboards`` annotation (or the older ``kiali.io/runtimes``),
+  comma-separated: those, and no discovery;
+* otherwise, when discovery is on (``discovery_enabled: true``, or ``auto`` for a workload of at most
+  ``discovery_auto_threshold`` pods), each dashboard whose ``discoverOn`` metric Prometheus has for the
+  workload's app (and version) - asked in one query for every dashboard at once
+  (``discovery_metrics``, read by ``discovered``).
+
+meshdesk has its own built-in definitions (``BUILT_IN``: Go's client_golang, a JVM's Micrometer, Node.js'
+prom-client), named as Kiali names its own; the user's Kiali ``custom_dashboards`` (pasted into Settings,
+``read_custom_dashboards``) add to them, and one of the same name takes its place. A dashboard may include
+another's charts (``include: name`` or ``name$Chart title``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import yaml
+
+from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, Pod, Workload
+
+RATE = "rate"
+RAW = "raw"
+HISTOGRAM = "histogram"
+DATA_TYPES = (RATE, RAW, HISTOGRAM)
+
+DISCOVERY_ON = "true"
+DISCOVERY_AUTO = "auto"
+DISCOVERY_OFF = "false"
+DISCOVERY_CHOICES = (DISCOVERY_ON, DISCOVERY_AUTO, DISCOVERY_OFF)
+
+ANNOTATIONS = ("kiali.io/runtimes", "kiali.io/dashboards")  # Kiali reads both, the older first
+KEY_PREFIX = "dashboard:"  # a dashboard chart's key: "dashboard:<dashboard name>:<index>"
+
+# how a view with no dashboard says where they come from
+HOW_FOUND = ("Runtime dashboards (Go, JVM, Node.js...) are shown, as in Kiali, for the dashboards a workload's pods "
+             "name in their kiali.io/dashboards annotation, or else, with discovery on, for those whose "
+             "discovery metric (go_info, jvm_threads_live_threads...) Prometheus has for the workload's app and "
+             "version. Settings, Runtime dashboards: your Kiali's custom_dashboards.")
+
+
+@dataclass(frozen=True)
+class DashboardChart:
+    """One chart: its title, unit (meshdesk's: "B", "B/s", "s", or the dashboard's own word), the
+    metrics drawn (metric name, the name of its line when there are several), how the data is read,
+    the labels it may be split by ((label, what to call it)) and a scale applied to the values."""
+
+    title: str
+    metrics: tuple[tuple[str, str], ...]
+    data_type: str = RAW
+    unit: str = ""
+    aggregator: str = "sum"
+    aggregations: tuple[tuple[str, str], ...] = ()
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    name: str
+    title: str
+    runtime: str = ""
+    discover_on: str = ""
+    charts: tuple[DashboardChart, ...] = ()
+    includes: tuple[str, ...] = ()  # the charts of others (resolved by ``resolved``): "name" or "name$Chart"
+    # item order: ("chart", index) or ("include", index), so included charts keep their place
+    order: tuple[tuple[str, int], ...] = ()
+
+    def chart_key(self, index: int) -> str:
+        return f"{KEY_PREFIX}{self.name}:{index}"
+
+    @property
+    def aggregations(self) -> tuple[tuple[str, str], ...]:
+        """Every label some chart of it may be split by, once, in the order met."""
+        seen: dict[str, str] = {}
+        for c in self.charts:
+            for label, name in c.aggregations:
+                seen.setdefault(label, name)
+        return tuple(seen.items())
+
+
+@dataclass(frozen=True)
+class DashboardsConfig:
+    """What of Kiali's configuration decides the dashboards: ``external_services.custom_dashboards``
+    (enabled, discovery, its pod threshold, the namespace label), the app and version label names
+    (``istio_labels``; "" as Kiali: the one of ``APP_LABELS`` the workload has) and the user's own
+    ``custom_dashboards``."""
+
+    enabled: bool = True
+    discovery: str = DISCOVERY_AUTO
+    auto_threshold: int = 10
+    namespace_label: str = "namespace"
+    app_label: str = ""
+    version_label: str = ""
+    dashboards: tuple[Dashboard, ...] = ()
+
+    def known(self) -> dict[str, Dashboard]:
+        """The dashboards by name: the built-in ones, the user's in their place or beside them, those
+        with neither a discovery metric nor a chart left out (a user's way of turning one off)."""
+        if not self.enabled:
+            return {}
+        out = {d.name: d for d in BUILT_IN}
+        for d in self.dashboards:
+            out[d.name] = d
+        return {n: d for n, d in out.items() if d.discover_on.strip() or d.charts or d.includes}
+
+
+DEFAULT_CONFIG = DashboardsConfig()
+
+_POD = (("pod", "Pod"),)
+
+
+def _c(title: str, metric: str, data_type: str = RAW, unit: str = "",
+       aggregations: tuple[tuple[str, str], ...] = _POD, lines: tuple[tuple[str, str], ...] = ()) -> DashboardChart:
+    return DashboardChart(title, lines or ((metric, title),), data_type, unit, "sum", aggregations)
+
+
+# meshdesk's own, from the metric names the runtimes' Prometheus clients expose. Go: client_golang's
+# Go and process collectors.
+GO = Dashboard("go", "Go Metrics", "Go", "go_info", (
+    _c("Goroutines", "go_goroutines"),
+    _c("Heap in use", "go_memstats_heap_inuse_bytes", unit="B"),
+    _c("Resident memory", "process_resident_memory_bytes", unit="B"),
+    _c("Allocation rate", "go_memstats_alloc_bytes_total", RATE, "B/s"),
+    _c("Garbage collections", "go_gc_duration_seconds_count", RATE, "/s"),
+    _c("Next GC at heap size", "go_memstats_next_gc_bytes", unit="B"),
+    _c("CPU", "process_cpu_seconds_total", RATE, "cores"),
+    _c("OS threads", "go_threads"),
+))
+# A JVM's, as Micrometer 1.1 and later names them (its JvmMemoryMetrics, JvmThreadMetrics,
+# ClassLoaderMetrics, JvmGcMetrics).
+_JVM_SPACE = (("area", "Area"), ("id", "Space"), ("pod", "Pod"))
+JVM = Dashboard("micrometer-1.1-jvm", "JVM Metrics", "JVM", "jvm_threads_live_threads", (
+    _c("Memory used", "jvm_memory_used_bytes", unit="B", aggregations=_JVM_SPACE),
+    _c("Memory committed", "jvm_memory_committed_bytes", unit="B", aggregations=_JVM_SPACE),
+    _c("Memory max", "jvm_memory_max_bytes", unit="B", aggregations=_JVM_SPACE),
+    _c("Live threads", "jvm_threads_live_threads"),
+    _c("Daemon threads", "jvm_threads_daemon_threads"),
+    _c("Loaded classes", "jvm_classes_loaded_classes"),
+    _c("GC pauses", "jvm_gc_pause_seconds_count", RATE, "/s",
+       aggregations=(("action", "Action"), ("cause", "Cause"), ("pod", "Pod"))),
+))
+# Node.js: prom-client's default metrics.
+NODEJS = Dashboard("nodejs", "Node.js Metrics", "Node.js", "nodejs_active_handles_total", (
+    _c("Active handles", "nodejs_active_handles_total"),
+    _c("Active requests", "nodejs_active_requests_total"),
+    DashboardChart("Event loop lag", (("nodejs_eventloop_lag_seconds", "Event loop lag"),), RAW, "ms", "sum", _POD,
+                   1000.0),
+    _c("Heap used", "nodejs_heap_size_used_bytes", unit="B"),
+    _c("Heap total", "nodejs_heap_size_total_bytes", unit="B"),
+    _c("Resident memory", "process_resident_memory_bytes", unit="B"),
+    _c("CPU", "process_cpu_seconds_total", RATE, "cores"),
+))
+BUILT_IN: tuple[Dashboard, ...] = (GO, JVM, NODEJS)
+
+
+# -- which dashboards ------------------------------------------------------------------------------
+
+def annotated(pods: Iterable[Pod]) -> list[str]:
+    """The dashboard names the pods' annotations give, each once, in the order met (Kiali's)."""
+    out: dict[str, None] = {}
+    for pod in pods:
+        for key in ANNOTATIONS:
+            for name in pod.annotations.get(key, "").split(","):
+                if name.strip():
+                    out.setdefault(name.strip(), None)
+    return list(out)
+
+
+def discovery_allowed(config: DashboardsConfig, pods: int) -> bool:
+    """Whether dashboards are discovered for a workload of ``pods`` pods: always, never, or (``auto``) for
+    at most ``auto_threshold`` pods, as Kiali's ``discovery_enabled``."""
+    if config.discovery == DISCOVERY_ON:
+        return True
+    return config.discovery == DISCOVERY_AUTO and pods <= config.auto_threshold
+
+
+def prometheus_label(name: str) -> str:
+    """A Kubernetes label's name as Prometheus' ``labelmap`` of pod labels makes it (``app.kubernetes.io/name``
+    -> ``app_kubernetes_io_name``)."""
+    out = re.sub(r"[^a-zA-Z0-9_]", "_", name)
+    return out if out and not out[0].isdigit() else f"_{out}"
+
+
+def app_labels(config: DashboardsConfig, workload: Workload) -> tuple[tuple[str, str], ...]:
+    """The (Prometheus label, value) pairs that select a workload's runtime metrics besides the namespace:
+    its app and version by the label names the configuration gives, else by the first of Istio's app labels
+    the workload has and the version label of the same scheme (Kiali's). () when it has no app label (Kiali
+    shows no dashboards then)."""
+    if config.app_label:
+        app = workload.labels.get(config.app_label, "")
+        version = workload.labels.get(config.version_label, "") if config.version_label else ""
+        names = (config.app_label, config.version_label)
+    else:
+        i = next((i for i, k in enumerate(APP_LABELS) if workload.labels.get(k)), -1)
+        if i < 0:
+            return ()
+        names = (APP_LABELS[i], VERSION_LABELS[i])
+        app, version = workload.labels[APP_LABELS[i]], workload.labels.get(VERSION_LABELS[i], "")
+    if not app:
+        return ()
+    out = [(prometheus_label(names[0]), app)]
+    if version and names[1]:
+        out.append((prometheus_label(names[1]), version))
+    return tuple(out)
+
+
+def discovery_metrics(known: Mapping[str, Dashboard]) -> list[str]:
+    """The discovery metrics of every known dashboard, each once (asked in one query)."""
+    return sorted({d.discover_on.strip() for d in known.values() if d.discover_on.strip()})
+
+
+def discovered(found: Iterable[str], known: Mapping[str, Dashboard]) -> list[Dashboard]:
+    """The dashboards whose discovery metric is among ``found``, by name; one another found dashboard
+    includes whole is left out (it is shown inside that one), as Kiali's matcher does."""
+    have = set(found)
+    hits = {n: d for n, d in known.items() if d.discover_on.strip() and d.discover_on.strip() in have}
+    inside = {ref for d in hits.values() for ref in d.includes if "$" not in ref}  # (one chart of it: not)
+    return [hits[n] for n in sorted(hits) if n not in inside]
+
+
+def resolved(dashboard: Dashboard, known: Mapping[str, Dashboard]) -> Dashboard:
+    """The dashboard with its includes replaced by the charts they name, in place (a whole dashboard's, or
+    ``name$Chart title``'s one chart); an include of an unknown dashboard, or a loop, is left out."""
+
+    def charts_of(d: Dashboard, seen: frozenset[str]) -> list[DashboardChart]:
+        out: list[DashboardChart] = []
+        order = d.order or tuple(("chart", i) for i in range(len(d.charts)))
+        for kind, i in order:
+            if kind == "chart":
+                out.append(d.charts[i])
+                continue
+            name, _, chart = d.includes[i].partition("$")
+            other = known.get(name.strip())
+            if other is None or other.name in seen:
+                continue
+            theirs = charts_of(other, seen | {other.name})
+            out += [c for c in theirs if not chart or c.title == chart.strip()][: 1 if chart else None]
+        return out
+
+    if not dashboard.includes:
+        return dashboard
+    return replace(dashboard, charts=tuple(charts_of(dashboard, frozenset({dashboard.name}))), includes=(), order=())
+
+
+def by_names(names: Sequence[str], known: Mapping[str, Dashboard]) -> list[Dashboard]:
+    """The named dashboards that are known, in the order named (an unknown name is passed over, as Kiali
+    logs and skips it)."""
+    return [known[n] for n in names if n in known]
+
+
+def dashboards_for(config: DashboardsConfig, workload: Workload,
+                   ask: Callable[[Sequence[str]], set[str]] | None) -> list[Dashboard]:
+    """A workload's runtime dashboards, resolved, as Kiali finds them: those its pods' annotations name (the
+    known ones), else, when discovery is allowed for its number of pods, those whose discovery metric ``ask``
+    (given every discovery metric at once) says Prometheus has for its app and version. None for a
+    workload without an app label, or with dashboards turned off."""
+    known = config.known()
+    if not known or not app_labels(config, workload):
+        return []
+    named = by_names(annotated(workload.pods), known)
+    if named:
+        return [resolved(d, known) for d in named]
+    if ask is None or not discovery_allowed(config, len(workload.pods)):
+        return []
+    metrics = discovery_metrics(known)
+    found = ask(metrics) if metrics else set()
+    return [resolved(d, known) for d in discovered(found, known)]
+
+
+# -- the user's configuration ------------------------------------------------------------------------
+
+@dataclass
+class _Problems:
+    said: list[str] = field(default_factory=list)
+
+    def add(self, text: str) -> None:
+        self.said.append(text)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+# the fields Kiali reads (a misspelt one would be passed over without a word: a chart with no metric, a
+# dashboard with no items, which Kiali takes for one turned off)
+_DASHBOARD_FIELDS = frozenset({"name", "title", "runtime", "discoverOn", "items", "externalLinks", "rows"})
+_ITEM_FIELDS = frozenset({"include", "chart"})
+_CHART_FIELDS = frozenset({"name", "unit", "unitScale", "spans", "startCollapsed", "chartType", "min", "max",
+                           "metricName", "metrics", "dataType", "aggregator", "aggregations", "xAxis", "groupLabels",
+                           "sortLabel", "sortLabelParseAs"})
+
+
+def _unknown(item: Mapping[str, Any], known: frozenset[str]) -> str:
+    return next((str(k) for k in item if k not in known), "")
+
+
+def _chart(item: Mapping[str, Any], where: str, problems: _Problems) -> DashboardChart | None:
+    title = item.get("name")
+    if not isinstance(title, str) or not title.strip():
+        problems.add(f"{where}: a chart needs a name")
+        return None
+    where = f"{where}, chart {title!r}"
+    odd = _unknown(item, _CHART_FIELDS)
+    if odd:
+        problems.add(f"{where}: {odd!r} is not a field of a chart")
+        return None
+    data_type = item.get("dataType", RAW) or RAW
+    if data_type not in DATA_TYPES:
+        problems.add(f"{where}: dataType {data_type!r} is none of {', '.join(DATA_TYPES)}")
+        return None
+    lines: list[tuple[str, str]] = []
+    raw_metrics = item.get("metrics")
+    if raw_metrics:
+        if not isinstance(raw_metrics, list):
+            problems.add(f"{where}: metrics is not a list")
+            return None
+        for m in raw_metrics:
+            name = m.get("metricName") if isinstance(m, Mapping) else None
+            if not isinstance(name, str) or not _metric_name(name):
+                problems.add(f"{where}: {name!r} is not a metric name")
+                return None
+            lines.append((name, _text(m.get("displayName")) or name))
+    else:
+        name = item.get("metricName")
+        if not isinstance(name, str) or not _metric_name(name):
+            problems.add(f"{where}: metricName {name!r} is not a metric name")
+            return None
+        lines.append((name, title))
+    aggregations: list[tuple[str, str]] = []
+    for a in item.get("aggregations") or ():
+        label = a.get("label") if isinstance(a, Mapping) else None
+        if not isinstance(label, str) or not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
+            problems.add(f"{where}: aggregation label {label!r} is not a label name")
+            return None
+        aggregations.append((label, _text(a.get("displayName")) or label))
+    aggregator = _text(item.get("aggregator")) or "sum"
+    if aggregator not in ("sum", "avg", "min", "max", "count", "stddev", "stdvar"):
+        problems.add(f"{where}: aggregator {aggregator!r} is not one meshdesk can use (sum, avg, min, max, ...)")
+        return None
+    scale = item.get("unitScale") or 1.0
+    if not isinstance(scale, int | float) or isinstance(scale, bool):
+        problems.add(f"{where}: unitScale {scale!r} is not a number")
+        return None
+    return DashboardChart(title.strip(), tuple(lines), data_type, UNITS.get(_text(item.get("unit")), _text(item.get("unit"))),
+                          aggregator, tuple(aggregations), float(scale))
+
+
+def _metric_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", name))
+
+
+# Kiali's unit words as meshdesk's charts write them
+UNITS = {"bytes": "B", "bytes/s": "B/s", "bitrate": "bit/s", "seconds": "s", "ops": "ops/s", "rps": "ops/s"}
+
+
+def _dashboard(item: Any, i: int, problems: _Problems) -> Dashboard | None:
+    if not isinstance(item, Mapping):
+        problems.add(f"dashboard {i + 1} is not a mapping (name, title, items...)")
+        return None
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.add(f"dashboard {i + 1} has no name")
+        return None
+    where = f"dashboard {name!r}"
+    odd = _unknown(item, _DASHBOARD_FIELDS)
+    if odd:
+        problems.add(f"{where}: {odd!r} is not a field of a dashboard")
+        return None
+    discover_on = item.get("discoverOn") or ""
+    if not isinstance(discover_on, str) or (discover_on.strip() and not _metric_name(discover_on.strip())):
+        problems.add(f"{where}: discoverOn {discover_on!r} is not a metric name")
+        return None
+    items = item.get("items") or []
+    if not isinstance(items, list):
+        problems.add(f"{where}: items is not a list")
+        return None
+    charts: list[DashboardChart] = []
+    includes: list[str] = []
+    order: list[tuple[str, int]] = []
+    before = len(problems.said)
+    for entry in items:
+        if isinstance(entry, Mapping) and _unknown(entry, _ITEM_FIELDS):
+            problems.add(f"{where}: {_unknown(entry, _ITEM_FIELDS)!r} is not a field of an item (chart or include)")
+        elif isinstance(entry, Mapping) and _text(entry.get("include")).strip():
+            order.append(("include", len(includes)))
+            includes.append(_text(entry.get("include")).strip())
+        elif isinstance(entry, Mapping) and isinstance(entry.get("chart"), Mapping):
+            chart = _chart(entry["chart"], where, problems)
+            if chart is not None:
+                order.append(("chart", len(charts)))
+                charts.append(chart)
+        else:
+            problems.add(f"{where}: an item is neither a chart nor an include")
+    if len(problems.said) > before:
+        return None
+    return Dashboard(name.strip(), _text(item.get("title")) or name.strip(), _text(item.get("runtime")),
+                     discover_on.strip(), tuple(charts), tuple(includes), tuple(order))
+
+
+def _find_config(doc: Any) -> tuple[Any, Any, Any]:
+    """(custom_dashboards list, external_services.custom_dashboards mapping, istio_labels mapping) in a
+    Kiali CR, its ConfigMap, its config.yaml, a List of them, or the dashboards list itself."""
+    if isinstance(doc, list):
+        return doc, None, None
+    if not isinstance(doc, Mapping):
+        return None, None, None
+    items = doc.get("items")
+    if isinstance(items, list):
+        for item in items:
+            found = _find_config(item)
+            if any(x is not None for x in found):
+                return found
+        return None, None, None
+    data = doc.get("data")
+    if isinstance(data, Mapping) and isinstance(data.get("config.yaml"), str):
+        try:
+            return _find_config(yaml.safe_load(data["config.yaml"]))
+        except yaml.YAMLError:
+            return None, None, None
+    spec = doc.get("spec")
+    if isinstance(spec, Mapping):
+        doc = spec
+    external = doc.get("external_services")
+    settings = external.get("custom_dashboards") if isinstance(external, Mapping) else None
+    return doc.get("custom_dashboards"), settings, doc.get("istio_labels")
+
+
+def read_custom_dashboards(text: str) -> tuple[DashboardsConfig, list[str]]:
+    """Kiali's dashboard configuration given as YAML or JSON (its CR, its ConfigMap, its config.yaml with
+    ``custom_dashboards`` and ``external_services.custom_dashboards``, or the ``custom_dashboards`` list
+    alone), checked; (the defaults, why not) when it cannot be used. An empty text: the defaults."""
+    if not text.strip():
+        return DEFAULT_CONFIG, []
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        return DEFAULT_CONFIG, [f"not YAML{where}: {getattr(e, 'problem', None) or 'it cannot be read'}"]
+    if doc is None:
+        return DEFAULT_CONFIG, []
+    listed, settings, labels = _find_config(doc)
+    if listed is None and settings is None:
+        return DEFAULT_CONFIG, ["it holds neither custom_dashboards nor external_services.custom_dashboards"]
+    problems = _Problems()
+    if listed is not None and not isinstance(listed, list):
+        return DEFAULT_CONFIG, ["custom_dashboards is not a list of dashboards"]
+    dashboards = [d for d in (_dashboard(item, i, problems) for i, item in enumerate(listed or [])) if d is not None]
+    config = replace(DEFAULT_CONFIG, dashboards=tuple(dashboards))
+    if settings is not None:
+        if not isinstance(settings, Mapping):
+            return DEFAULT_CONFIG, ["external_services.custom_dashboards is not a mapping"]
+        discovery = settings.get("discovery_enabled", DISCOVERY_AUTO)
+        discovery = {True: DISCOVERY_ON, False: DISCOVERY_OFF}.get(discovery, discovery) \
+            if isinstance(discovery, bool) else str(discovery).lower()
+        if discovery not in DISCOVERY_CHOICES:
+            problems.add(f"discovery_enabled {discovery!r} is none of {', '.join(DISCOVERY_CHOICES)}")
+        threshold = settings.get("discovery_auto_threshold", 10)
+        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
+            problems.add(f"discovery_auto_threshold {threshold!r} is not a number of pods")
+            threshold = 10
+        namespace_label = settings.get("namespace_label") or "namespace"
+        if not isinstance(namespace_label, str) or not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", namespace_label):
+            problems.add(f"namespace_label {namespace_label!r} is not a Prometheus label name")
+            namespace_label = "namespace"
+        enabled = settings.get("enabled", True)
+        config = replace(config, enabled=enabled is not False, discovery=discovery, auto_threshold=threshold,
+                         namespace_label=namespace_label)
+    if isinstance(labels, Mapping):
+        config = replace(config, app_label=_text(labels.get("app_label_name")),
+                         version_label=_text(labels.get("version_label_name")))
+    if problems.said:
+        return DEFAULT_CONFIG, problems.said
+    return config, []
+
+
+def dashboards_summary(config: DashboardsConfig) -> str:
+    """What a settings row says of the configuration."""
+    if not config.enabled:
+        return "Off (custom_dashboards.enabled: false)"
+    own = f"{len(config.dashboards)} of your own and " if config.dashboards else ""
+    discovery = {DISCOVERY_ON: "discovery on", DISCOVERY_OFF: "discovery off",
+                 DISCOVERY_AUTO: f"discovery up to {config.auto_threshold} pods"}[config.discovery]
+    return f"{own}meshdesk's built-in (Go, JVM, Node.js); {discovery}"

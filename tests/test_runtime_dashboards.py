@@ -1,0 +1,243 @@
+"""Runtime dashboards (Kiali's custom dashboards): a workload's own Go, JVM or Node.js metrics charted
+beside its traffic, found as Kiali finds them (the pods' kiali.io/dashboards annotation, else discovery by
+each dashboard's discovery metric), from a real Prometheus; the user's own Kiali custom_dashboards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.dashboards import HOW_FOUND, DashboardsConfig, read_custom_dashboards
+from meshdesk.mesh.inventory import Pod, Workload
+from meshdesk.sources.metrics import PrometheusMetrics
+from meshdesk.sources.prometheus import PrometheusClient
+from meshdesk.ui.metrics_view import MetricsView
+from tests.prom_server import PrometheusServer, Series, binaries_missing
+
+pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
+
+NS = "shop"
+INVENTORY = ("inventory-v1-6d8f-aaaaa", "inventory-v1-6d8f-bbbbb")
+DETAILS = ("details-v1-7c4d-ccccc",)
+
+
+def _pod_labels(pod: str, app: str, version: str, namespace: str = NS) -> dict[str, str]:
+    # as Istio's sample Prometheus (its kubernetes-pods job) labels what it scrapes from a pod
+    return {"namespace": namespace, "pod": pod, "app": app, "version": version}
+
+
+def _series() -> list[Series]:
+    out: list[Series] = []
+    for i, pod in enumerate(INVENTORY):
+        labels = _pod_labels(pod, "inventory", "v1")
+        out += [
+            Series("go_info", {**labels, "version": "v1", "go_version": "go1.22.5"}, 0.0, start_value=1.0),
+            Series("go_goroutines", labels, 0.0, start_value=40.0 + 10 * i),
+            Series("go_memstats_heap_inuse_bytes", labels, 0.0, start_value=12e6 + 1e6 * i),
+            Series("go_memstats_alloc_bytes_total", labels, 1e6 * (i + 1)),  # 1 MB/s and 2 MB/s
+            Series("shop_orders_total", labels, 2.0 + i),
+            Series("shop_refunds_total", labels, 0.5),
+        ]
+    # the same app's other version, and the same names in another namespace: not this workload's
+    out.append(Series("go_goroutines", _pod_labels("inventory-v2-0", "inventory", "v2"), 0.0, start_value=999.0))
+    out.append(Series("go_info", _pod_labels("inventory-v2-0", "inventory", "v2"), 0.0, start_value=1.0))
+    out.append(Series("go_goroutines", _pod_labels(INVENTORY[0], "inventory", "v1", "other"), 0.0, start_value=777.0))
+    # a JVM (Micrometer) app, and its memory by area
+    jvm = _pod_labels(DETAILS[0], "details", "v1")
+    out += [Series("jvm_threads_live_threads", jvm, 0.0, start_value=31.0),
+            Series("jvm_memory_used_bytes", {**jvm, "area": "heap", "id": "G1 Eden Space"}, 0.0, start_value=50e6),
+            Series("jvm_memory_used_bytes", {**jvm, "area": "nonheap", "id": "Metaspace"}, 0.0, start_value=20e6)]
+    return out
+
+
+@pytest.fixture(scope="module")
+def runtime_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    reason = binaries_missing()
+    if reason:
+        pytest.skip(reason)
+    srv = PrometheusServer(Path(tmp_path_factory.mktemp("runtime-prometheus")), _series())
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def _workload(name: str, app: str, pods: tuple[str, ...], annotations: dict[str, str] | None = None) -> Workload:
+    labels = {"app": app, "version": "v1"}
+    return Workload(name=name, namespace=NS, labels=labels, replicas=len(pods), available=len(pods),
+                    pods=[Pod(name=p, namespace=NS, labels=dict(labels), annotations=dict(annotations or {}),
+                              phase="Running") for p in pods])
+
+
+def _view(qtbot: QtBot, srv: PrometheusServer, config: DashboardsConfig | None = None) -> MetricsView:
+    view = MetricsView(PrometheusMetrics(PrometheusClient(srv.url)), poll_ms=0)
+    qtbot.addWidget(view)
+    view.set_end(float(srv.query_time))  # the charts end where the data is
+    if config is not None:
+        view.dashboards_config = lambda: config
+    view.resize(1200, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def _select(view: MetricsView, workload: Workload) -> None:
+    """As the window does when a workload's node is selected: its workload, then the selection."""
+    view.workload = workload
+    view.show_graph_selection(None, [f"{workload.namespace}/{workload.name}"])
+
+
+def _offered(view: MetricsView) -> list[str]:
+    return [view.direction.itemText(i) for i in range(3, view.direction.count())]
+
+
+def _choose(qtbot: QtBot, view: MetricsView, title: str) -> None:
+    index = view.direction.findText(title)
+    assert index >= 3, _offered(view)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.direction.setCurrentIndex(index)
+
+
+def _chart(view: MetricsView, title: str) -> object:
+    shown = [c for k, c in view.charts.items() if k.startswith("dashboard:") and c.isVisible()]
+    return next(c for c in shown if c.chart.title == title)
+
+
+def _last(chart: object) -> dict[str, float]:
+    return {line.name: line.values[-1] for line in chart._lines.values()}  # type: ignore[attr-defined]
+
+
+def test_pods_naming_the_go_dashboard_get_its_charts_with_prometheus_numbers(qtbot: QtBot,
+                                                                           runtime_prometheus: PrometheusServer) -> None:
+    """The pods' kiali.io/dashboards annotation names "go": the Metrics dock offers "Go Metrics" beside
+    Inbound, Outbound and Envoy proxy; chosen, its charts show the workload's own pods' numbers (not another
+    version's, not another namespace's), summed, or a line per pod by Show by; made only when chosen."""
+    view = _view(qtbot, runtime_prometheus)
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "go"}))
+    assert _offered(view) == ["Go Metrics"]
+    assert "Go Metrics (named by its pods' kiali.io/dashboards annotation)" in view.direction.toolTip()
+    assert not [k for k in view.charts if k.startswith("dashboard:")]  # none made with the traffic charts
+    _choose(qtbot, view, "Go Metrics")
+    assert view.title.text() == "Go Metrics of workload shop/inventory-v1"
+    assert view.show_by.isVisible() and not view.split.isEnabled() and not view.reporter.isEnabled()
+    goroutines = _chart(view, "Goroutines")
+    assert _last(goroutines) == {"Goroutines": pytest.approx(90.0)}  # 40 + 50: not v2's 999 nor other's 777
+    assert _last(_chart(view, "Allocation rate")) == {"Allocation rate": pytest.approx(3e6)}
+    heap = _chart(view, "Heap in use")
+    assert _last(heap) == {"Heap in use": pytest.approx(25e6)}
+    assert "(B)" in heap.title_text()  # type: ignore[attr-defined]
+    # the process collector's metrics are not in this Prometheus: said on the chart, not left blank
+    assert _chart(view, "Resident memory").status_text.startswith(  # type: ignore[attr-defined]
+        "No data: Prometheus has no process_resident_memory_bytes")
+    # a line per pod
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_by.setCurrentIndex(view.show_by.findData("pod"))
+    assert _last(_chart(view, "Goroutines")) == {INVENTORY[0]: pytest.approx(40.0), INVENTORY[1]: pytest.approx(50.0)}
+    assert _last(_chart(view, "Allocation rate")) == {INVENTORY[0]: pytest.approx(1e6), INVENTORY[1]: pytest.approx(2e6)}
+
+
+def test_dashboards_are_discovered_by_their_metric_for_the_workloads_app(qtbot: QtBot,
+                                                                        runtime_prometheus: PrometheusServer) -> None:
+    """Without the annotation, a dashboard is offered when Prometheus has its discovery metric for the
+    workload's app and version (a JVM's jvm_threads_live_threads: "JVM Metrics"); a workload whose app has
+    none of them gets no further choice, and the tooltip says how Kiali finds them."""
+    view = _view(qtbot, runtime_prometheus)
+    _select(view, _workload("details-v1", "details", DETAILS))
+    qtbot.waitUntil(lambda: _offered(view) == ["JVM Metrics"], timeout=20000)
+    assert "found by their discovery metrics in Prometheus" in view.direction.toolTip()
+    _choose(qtbot, view, "JVM Metrics")
+    assert _last(_chart(view, "Live threads")) == {"Live threads": pytest.approx(31.0)}
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_by.setCurrentIndex(view.show_by.findText("Area"))
+    assert _last(_chart(view, "Memory used")) == {"heap": pytest.approx(50e6), "nonheap": pytest.approx(20e6)}
+    # another workload, whose app has no runtime metrics: the dashboard goes, the view is Inbound again
+    with qtbot.waitSignal(view.discovery().done, timeout=20000):
+        _select(view, _workload("reviews-v1", "reviews", ("reviews-v1-0",)))
+    assert _offered(view) == [] and view.direction.currentText() == "Inbound"
+    assert HOW_FOUND in view.direction.toolTip()
+
+
+def test_discovery_turned_off_or_past_its_pod_threshold_finds_nothing_but_the_annotation_still_counts(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """discovery_enabled: false, as pasted from Kiali's config: the JVM app's dashboard is not looked for
+    (the tooltip says why); "auto" with a workload of more pods than discovery_auto_threshold: neither; the
+    annotation is read whatever discovery says."""
+    off, _ = read_custom_dashboards("external_services:\n  custom_dashboards:\n    discovery_enabled: false\n")
+    view = _view(qtbot, runtime_prometheus, off)
+    _select(view, _workload("details-v1", "details", DETAILS))
+    assert _offered(view) == []
+    assert "discovery is off for it (discovery_enabled: false)" in view.direction.toolTip()
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "go"}))
+    assert _offered(view) == ["Go Metrics"]
+
+    small, _ = read_custom_dashboards("external_services:\n  custom_dashboards:\n    discovery_auto_threshold: 1\n")
+    small_view = _view(qtbot, runtime_prometheus, small)  # (both kept till the end)
+    _select(small_view, _workload("inventory-v1", "inventory", INVENTORY))
+    assert _offered(small_view) == []
+    assert "2 pods, more than discovery_auto_threshold 1" in small_view.direction.toolTip()
+    with qtbot.waitSignal(small_view.discovery().done, timeout=20000):
+        _select(small_view, _workload("details-v1", "details", DETAILS))  # one pod: discovered
+    assert _offered(small_view) == ["JVM Metrics"]
+
+
+USERS = """\
+spec:
+  custom_dashboards:
+    - name: micrometer-1.1-jvm
+    - name: go
+      title: Go runtime
+      discoverOn: go_info
+      items:
+        - chart: {name: Goroutines, metricName: go_goroutines, dataType: raw, aggregations: [{label: pod}]}
+    - name: shop
+      title: Shop Metrics
+      runtime: Shop
+      discoverOn: shop_orders_total
+      items:
+        - chart:
+            name: Orders and refunds
+            unit: ops
+            dataType: rate
+            metrics:
+              - {metricName: shop_orders_total, displayName: Orders}
+              - {metricName: shop_refunds_total, displayName: Refunds}
+        - chart:
+            name: Heap in use
+            unit: MB
+            unitScale: 0.000001
+            metricName: go_memstats_heap_inuse_bytes
+            dataType: raw
+            aggregator: max
+        - include: go$Goroutines
+"""
+
+
+def test_a_users_own_kiali_dashboards_replace_and_add_to_the_built_in_ones(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """Kiali's CR pasted: its JVM dashboard with neither a discovery metric nor items turns the built-in one
+    off; its "go" takes the built-in one's place; its own "Shop Metrics" is discovered by shop_orders_total
+    and charts a line per metric, a raw metric through its aggregator and scaled to its unit, and one chart
+    of its "go"."""
+    config, problems = read_custom_dashboards(USERS)
+    assert problems == []
+    view = _view(qtbot, runtime_prometheus, config)
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY))
+    qtbot.waitUntil(lambda: _offered(view) == ["Go runtime", "Shop Metrics"], timeout=20000)
+    _choose(qtbot, view, "Shop Metrics")
+    assert [c.chart.title for k, c in view.charts.items() if k.startswith("dashboard:shop:") and c.isVisible()] == \
+        ["Orders and refunds", "Heap in use", "Goroutines"]
+    assert _last(_chart(view, "Orders and refunds")) == {"Orders": pytest.approx(5.0), "Refunds": pytest.approx(1.0)}
+    assert _last(_chart(view, "Heap in use")) == {"Heap in use": pytest.approx(13.0)}  # the bigger pod's, in MB
+    assert "(MB)" in _chart(view, "Heap in use").title_text()  # type: ignore[attr-defined]
+    assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(90.0)}  # its "go"'s chart
+    _choose(qtbot, view, "Go runtime")
+    assert [c.chart.title for k, c in view.charts.items() if k.startswith("dashboard:") and c.isVisible()] == \
+        ["Goroutines"]
+    # the JVM app: its dashboard is turned off
+    with qtbot.waitSignal(view.discovery().done, timeout=20000):
+        _select(view, _workload("details-v1", "details", DETAILS))
+    assert _offered(view) == [] and view.direction.currentText() == "Inbound"
