@@ -1,6 +1,7 @@
 """Runtime dashboards (Kiali's custom dashboards): a workload's own Go, JVM or Node.js metrics charted
 beside its traffic, found as Kiali finds them (the pods' kiali.io/dashboards annotation, else discovery by
-each dashboard's discovery metric), from a real Prometheus; the user's own Kiali custom_dashboards."""
+each dashboard's discovery metric), from a real Prometheus; the user's Kiali custom_dashboards pasted into
+Settings (refused in words when malformed)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.dashboards import HOW_FOUND, DashboardsConfig, read_custom_dashboards
@@ -241,3 +243,53 @@ def test_a_users_own_kiali_dashboards_replace_and_add_to_the_built_in_ones(
     with qtbot.waitSignal(view.discovery().done, timeout=20000):
         _select(view, _workload("details-v1", "details", DETAILS))
     assert _offered(view) == [] and view.direction.currentText() == "Inbound"
+
+
+def test_malformed_custom_dashboards_are_refused_in_settings_with_a_message(qtbot: QtBot, qapp: QApplication) -> None:
+    """A chart with a dataType Kiali does not know: the editor stays open naming it; pasted into the row
+    anyway, the dialog's OK refuses it and saves nothing. A good one is saved and read back."""
+    from meshdesk.store import paths
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(contexts=["kind-dev"])
+    qtbot.addWidget(dialog)
+    assert dialog.dashboards.summary.text() == \
+        "meshdesk's built-in (Go, JVM, Node.js); discovery up to 10 pods"
+    bad = USERS.replace("dataType: rate", "dataType: rates")
+    editor = dialog.dashboards.edit()
+    qtbot.addWidget(editor)
+    editor.text.setPlainText(bad)
+    editor.accept()
+    assert editor.isVisible()
+    assert editor.error.text() == \
+        "dashboard 'shop', chart 'Orders and refunds': dataType 'rates' is none of rate, raw, histogram"
+    editor.reject()
+    dialog.dashboards.set_text(USERS.replace("metricName: go_memstats_heap_inuse_bytes", "metricname: heap"))
+    assert dialog.dashboards.summary.text() == "not valid: edit them"
+    assert not dialog.apply()
+    assert dialog.error.text() == "Runtime dashboards: dashboard 'shop', chart 'Heap in use': 'metricname' is not " \
+        "a field of a chart"
+    assert not paths.settings_file().exists()
+    dialog.dashboards.set_text(USERS)
+    assert dialog.dashboards.summary.text() == \
+        "3 of your own and meshdesk's built-in (Go, JVM, Node.js); discovery up to 10 pods"
+    assert dialog.apply()
+    saved = load_settings()
+    assert saved.custom_dashboards == USERS
+    assert [d.name for d in saved.dashboards_config().dashboards] == ["micrometer-1.1-jvm", "go", "shop"]
+
+
+def test_a_settings_file_with_unreadable_dashboards_keeps_the_built_in_ones_and_says_so() -> None:
+    import json
+
+    from meshdesk.store import paths
+    from meshdesk.store.settings import load_settings
+
+    paths.settings_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.settings_file().write_text(json.dumps({"schema_version": 2, "general": {
+        "custom_dashboards": "custom_dashboards: {name: go}"}}), encoding="utf-8")
+    settings = load_settings()
+    assert settings.custom_dashboards == ""
+    assert any(w.startswith("settings: custom_dashboards custom_dashboards is not a list of dashboards; dropped")
+               for w in settings.warnings)

@@ -23,7 +23,9 @@ Kiali (``["skupper"]``: their ``kiali_ext_*`` traffic is graphed), and ``grafana
 for "View in Grafana"; absent, Grafana is found in the cluster and reached by port-forward), and for a
 mesh over several clusters ``mesh_contexts``, the other contexts of the same mesh whose workloads and config
 are read beside this one's (``[{"context": "prod-west", "cluster": ""}]``; ``cluster``: that cluster's Istio
-name as given, "" found in it) and ``cluster_name``, this context's cluster's name as given.
+name as given, "" found in it) and ``cluster_name``, this context's cluster's name as given. The general
+``custom_dashboards`` is the user's Kiali runtime dashboard configuration as pasted (YAML text; "" for
+meshdesk's built-in dashboards, found as Kiali finds them by default).
 
 Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
 ``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}`` (or
@@ -71,6 +73,7 @@ from meshdesk.fileio import (
     write_atomic,
 )
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out, is_check_code
+from meshdesk.mesh.dashboards import DashboardsConfig, read_custom_dashboards
 from meshdesk.mesh.health_rates import normalize_rates
 from meshdesk.mesh.request import GRAPH_TYPES, extension_names
 from meshdesk.mesh.traces import TRACING_API_AUTO, TRACING_APIS
@@ -450,6 +453,7 @@ def migrate(doc: dict[str, Any], warn: Callable[[str], None] | None = None) -> d
 _GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "last_context": "", "kubeconfig": None,
                                      "window_geometry": "", "window_state": "",
                                      "ignored_checks": list(IGNORED_BY_DEFAULT), "health_rates": [],
+                                     "custom_dashboards": "",
                                      "snapshot_folder": "", "display": {}}
 
 
@@ -568,6 +572,23 @@ class Settings:
         if problems:
             raise ValueError("; ".join(problems))
         self._set_general("health_rates", rates)
+
+    @property
+    def custom_dashboards(self) -> str:
+        """Kiali's runtime dashboard configuration as the user pasted it (YAML: its ``custom_dashboards``,
+        ``external_services.custom_dashboards``); "" = meshdesk's built-in dashboards, Kiali's defaults."""
+        return str(self._general["custom_dashboards"])
+
+    @custom_dashboards.setter
+    def custom_dashboards(self, value: str) -> None:
+        problems = read_custom_dashboards(value)[1]
+        if problems:
+            raise ValueError("; ".join(problems))
+        self._set_general("custom_dashboards", value)
+
+    def dashboards_config(self) -> DashboardsConfig:
+        """The runtime dashboards and how they are found, read from ``custom_dashboards``."""
+        return read_custom_dashboards(self.custom_dashboards)[0]
 
     def health_rates_for(self, context: str) -> tuple[dict[str, Any], ...]:
         """The health tolerances that judge ``context``'s nodes: its own when it has them (each cluster's
@@ -738,6 +759,10 @@ class Settings:
                 warn(f"settings: health_rates {short_words(problems[0])}"
                      f"{f' (and {len(problems) - 1} more problems)' if len(problems) > 1 else ''}; dropped (nodes "
                      "are judged by Kiali's default tolerances)")
+            elif key == "custom_dashboards" and (not isinstance(value, str) or read_custom_dashboards(value)[1]):
+                problems = read_custom_dashboards(value)[1] if isinstance(value, str) else ["is not YAML text"]
+                warn(f"settings: custom_dashboards {short_words(problems[0])}; dropped (meshdesk's built-in runtime "
+                     "dashboards are used, found as Kiali finds them by default)")
             elif key == "ignored_checks" and _codes_problem(value):
                 warn(f"settings: ignored_checks {_codes_problem(value)}; dropped (KIA1301 is left out, as in "
                      "Kiali)")

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out
+from meshdesk.mesh.dashboards import dashboards_summary, read_custom_dashboards
 from meshdesk.mesh.health_rates import rate_scope, read_health_config
 from meshdesk.mesh.request import split_names
 from meshdesk.mesh.traces import TRACING_API_JAEGER, TRACING_API_TEMPO
@@ -772,6 +773,14 @@ class SettingsDialog(_HasRates, QDialog):
         gform.addRow("Validation codes left out:", self.ignored_checks)
         gform.addRow("", checks_hint)
         gform.addRow("Health tolerances:", rates_row)
+        # Kiali's custom_dashboards: the runtime dashboards (Go, JVM...) beside a workload's traffic charts
+        self.dashboards = _DashboardsEditor(self, str(getattr(self.settings, "custom_dashboards", "") or ""))
+        dashboards_row = QWidget()
+        dashboards_layout = QHBoxLayout(dashboards_row)
+        dashboards_layout.setContentsMargins(0, 0, 0, 0)
+        dashboards_layout.addWidget(self.dashboards.summary, 1)
+        dashboards_layout.addWidget(self.dashboards.button)
+        gform.addRow("Runtime dashboards:", dashboards_row)
 
         # per context
         self.context_combo = QComboBox()
@@ -868,6 +877,12 @@ class SettingsDialog(_HasRates, QDialog):
             self.show_error(f"Health tolerances: {problems[0]}{more}")
             self.health_rates_button.setFocus()
             return False
+        dashboards_problems = read_custom_dashboards(self.dashboards.text)[1]
+        if dashboards_problems:
+            more = f" (and {len(dashboards_problems) - 1} more)" if len(dashboards_problems) > 1 else ""
+            self.show_error(f"Runtime dashboards: {dashboards_problems[0]}{more}")
+            self.dashboards.button.setFocus()
+            return False
         choice = str(self.theme_combo.currentData())
         before = self.settings.checkpoint() if hasattr(self.settings, "checkpoint") else None  # if saving fails
         for name, values in per_context.items():
@@ -883,6 +898,8 @@ class SettingsDialog(_HasRates, QDialog):
             self.settings.ignored_checks = ignored
         if tuple(rates) != tuple(getattr(self.settings, "health_rates", ())):
             self.settings.health_rates = rates
+        if self.dashboards.text != getattr(self.settings, "custom_dashboards", ""):
+            self.settings.custom_dashboards = self.dashboards.text
         try:
             self.settings.save()
         except OSError as exc:
@@ -924,12 +941,15 @@ def health_rates_summary(rates: Sequence[Mapping[str, Any]]) -> str:
 class _RatesEditor:
     """Health tolerances edited in a settings row: the YAML kept until the dialog's OK, what the row says of
     it (``summary``) and its Edit\u2026 button, which opens :class:`HealthRatesDialog` (window-modal, not
-    blocking; what it accepts is what OK saves)."""
+    blocking; what it accepts is what OK saves). ``_DashboardsEditor`` is the same for runtime dashboards."""
 
     def __init__(self, owner: QWidget, rates: Sequence[Mapping[str, Any]] | None, *, title: str,
                  names: tuple[str, str], tip: str) -> None:
+        self._row(owner, health_rates_text(tuple(rates or ())), title=title, names=names, tip=tip)
+
+    def _row(self, owner: QWidget, text: str, *, title: str, names: tuple[str, str], tip: str) -> None:
         self.owner, self.title = owner, title
-        self.text = health_rates_text(tuple(rates or ()))
+        self.text = text
         self.summary = QLabel()
         self.summary.setObjectName(names[0])
         self.summary.setWordWrap(True)
@@ -945,29 +965,53 @@ class _RatesEditor:
         self.summary.setText(health_rates_summary(rates) if not problems else "not valid: edit them")
 
     def edit(self) -> HealthRatesDialog:
-        editor = HealthRatesDialog(self.text, self.owner, title=self.title)
+        editor = self._dialog()
         editor.accepted.connect(lambda: self.set_text(editor.text.toPlainText()))
         editor.open()
         return editor
+
+    def _dialog(self) -> HealthRatesDialog:
+        return HealthRatesDialog(self.text, self.owner, title=self.title)
+
+
+class _DashboardsEditor(_RatesEditor):
+    """The runtime dashboards (Kiali's custom_dashboards) edited in a settings row, as the tolerances are."""
+
+    def __init__(self, owner: QWidget, text: str) -> None:
+        self._row(owner, text, title="Runtime dashboards", names=("dashboardsSummary", "editDashboards"),
+                  tip="Your Kiali's custom_dashboards and external_services.custom_dashboards, as YAML: paste "
+                      "them from Kiali's CR or ConfigMap")
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        config, problems = read_custom_dashboards(text)
+        self.summary.setText(dashboards_summary(config) if not problems else "not valid: edit them")
+
+    def _dialog(self) -> HealthRatesDialog:
+        return CustomDashboardsDialog(self.text, self.owner)
 
 
 class HealthRatesDialog(QDialog):
     """Kiali's health_config.rate as YAML: checked on OK (the dialog stays open, saying what is wrong)."""
 
+    NAMES = ("healthRatesDialog", "healthRates")
+    PLACEHOLDER = ("rate:\n  - namespace: shop\n    kind: service\n    name: reviews\n"
+                   "    tolerance:\n      - {code: 5XX, degraded: 5, failure: 20, protocol: http}")
+    HINT = ("Kiali's <code>health_config.rate</code>, as YAML: paste Kiali's CR, its ConfigMap or the "
+            "list. As in Kiali, the first rate whose namespace, kind (app, service, workload) and name "
+            "match an app, service or workload judges its health; what none matches keeps Kiali's "
+            "defaults, and a <code>health.kiali.io/rate</code> annotation comes first. Empty: Kiali's "
+            "defaults everywhere.")
+
     def __init__(self, text: str, parent: QWidget | None = None, *, title: str = "Health tolerances") -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.setObjectName("healthRatesDialog")
+        self.setObjectName(self.NAMES[0])
         self.text = QPlainTextEdit(text)
-        self.text.setObjectName("healthRates")
+        self.text.setObjectName(self.NAMES[1])
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setPlaceholderText("rate:\n  - namespace: shop\n    kind: service\n    name: reviews\n"
-                                     "    tolerance:\n      - {code: 5XX, degraded: 5, failure: 20, protocol: http}")
-        hint = QLabel("Kiali's <code>health_config.rate</code>, as YAML: paste Kiali's CR, its ConfigMap or the "
-                      "list. As in Kiali, the first rate whose namespace, kind (app, service, workload) and name "
-                      "match an app, service or workload judges its health; what none matches keeps Kiali's "
-                      "defaults, and a <code>health.kiali.io/rate</code> annotation comes first. Empty: Kiali's "
-                      "defaults everywhere.")
+        self.text.setPlaceholderText(self.PLACEHOLDER)
+        hint = QLabel(self.HINT)
         hint.setWordWrap(True)
         hint.setProperty("role", "hint")
         self.error = QLabel()
@@ -985,8 +1029,12 @@ class HealthRatesDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(560, 420)
 
+    def problems(self) -> list[str]:
+        """What is wrong with the text ([]: it can be saved)."""
+        return read_health_config(self.text.toPlainText())[1]
+
     def accept(self) -> None:
-        _rates, problems = read_health_config(self.text.toPlainText())
+        problems = self.problems()
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.error.setText(f"{problems[0]}{more}")
@@ -994,6 +1042,29 @@ class HealthRatesDialog(QDialog):
             self.text.setFocus()
             return
         super().accept()
+
+
+class CustomDashboardsDialog(HealthRatesDialog):
+    """Kiali's runtime dashboard configuration as YAML: checked on OK, as the tolerances are."""
+
+    NAMES = ("customDashboardsDialog", "customDashboards")
+    PLACEHOLDER = ("external_services:\n  custom_dashboards:\n    discovery_enabled: auto\n"
+                   "    discovery_auto_threshold: 10\ncustom_dashboards:\n  - name: vertx-custom\n"
+                   "    title: Vert.x Metrics\n    discoverOn: vertx_http_server_connections\n    items:\n"
+                   "      - chart: {name: Server connections, metricName: vertx_http_server_connections, "
+                   "dataType: raw}")
+    HINT = ("Your Kiali's <code>custom_dashboards</code> and <code>external_services.custom_dashboards</code> "
+            "(discovery_enabled, discovery_auto_threshold, namespace_label), as YAML: paste Kiali's CR, its "
+            "ConfigMap or the list. Your dashboards join meshdesk's built-in Go, JVM and Node.js ones (one of the "
+            "same name takes its place). As in Kiali, a workload has the dashboards its pods name in their "
+            "<code>kiali.io/dashboards</code> annotation, else those whose <code>discoverOn</code> metric "
+            "Prometheus has for its app and version. Empty: the built-in ones, found as Kiali finds them.")
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent, title="Runtime dashboards")
+
+    def problems(self) -> list[str]:
+        return read_custom_dashboards(self.text.toPlainText())[1]
 
 
 def health_rates_text(rates: Sequence[Mapping[str, Any]]) -> str:
