@@ -1,7 +1,7 @@
 """Runtime dashboards (Kiali's custom dashboards): a workload's own Go, JVM or Node.js metrics charted
 beside its traffic, found as Kiali finds them (the pods' kiali.io/dashboards annotation, else discovery by
 each dashboard's discovery metric), from a real Prometheus; the user's Kiali custom_dashboards pasted into
-Settings (refused in words when malformed)."""
+Settings (refused in words when malformed); and the demo's Go and Node.js workloads."""
 
 from __future__ import annotations
 
@@ -293,3 +293,66 @@ def test_a_settings_file_with_unreadable_dashboards_keeps_the_built_in_ones_and_
     assert settings.custom_dashboards == ""
     assert any(w.startswith("settings: custom_dashboards custom_dashboards is not a list of dashboards; dropped")
                for w in settings.warnings)
+
+
+def test_the_demos_go_and_nodejs_workloads_have_their_runtime_dashboards(qtbot: QtBot) -> None:
+    """python -m meshdesk --demo: inventory's pods name the Go dashboard, ratings' Node.js one is
+    discovered; the charts are the demo's numbers for those pods."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.sources.demo.metrics import DemoMetrics, runtime_values
+
+    now = 1_700_000_400.0
+    demo = DemoCluster(clock=lambda: now)
+    inventory = demo.snapshot(GraphRequest(queryTime=int(now), duration=60, namespaces=("shop",))).inventory
+    assert inventory is not None
+    view = MetricsView(DemoMetrics(demo), poll_ms=0)
+    qtbot.addWidget(view)
+    view.show()
+    go = inventory.workload("shop", "inventory-v1")
+    assert go is not None
+    _select(view, go)
+    assert _offered(view) == ["Go Metrics"]
+    _choose(qtbot, view, "Go Metrics")
+    want = sum(runtime_values("go", p.name, now)["go_goroutines"] for p in go.pods)
+    assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(want)}
+    node = inventory.workload("shop", "ratings-v1")
+    assert node is not None
+    with qtbot.waitSignal(view.discovery().done, timeout=20000):
+        _select(view, node)
+    assert _offered(view) == ["Node.js Metrics"] and view.direction.currentText() == "Inbound"
+    _choose(qtbot, view, "Node.js Metrics")
+    lag = runtime_values("nodejs", node.pods[0].name, now)["nodejs_eventloop_lag_seconds"] * 1000
+    assert _last(_chart(view, "Event loop lag")) == {"Event loop lag": pytest.approx(lag)}
+
+
+def test_selecting_the_demos_go_workload_in_the_window_offers_its_dashboard(qtbot: QtBot) -> None:
+    """The window passes the selected node's workload to the Metrics dock: the demo's inventory node offers
+    "Go Metrics", charted when chosen; the reviews node, whose pods expose no runtime metrics, offers none."""
+    import argparse
+
+    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.ui.app import make_window
+    from tests.ui_helpers import open_windows
+
+    opts = argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["shop"], snapshot=None)
+    windows = open_windows(qtbot, lambda: make_window(opts))
+    w = next(windows)()
+    perf = w.extensions[0]
+    perf.docks["Metrics"].show()
+    qtbot.waitUntil(lambda: w.graph is not None, timeout=20000)
+    metrics = perf.metrics
+    node = w.graph.find_node(node_type=NODE_APP, namespace="shop", workload="inventory-v1")
+    assert node is not None
+    w.view.select([node.id])
+    assert _offered(metrics) == ["Go Metrics"]
+    _choose(qtbot, metrics, "Go Metrics")
+    assert metrics.title.text() == "Go Metrics of workload shop/inventory-v1"
+    assert _chart(metrics, "Goroutines").data()  # type: ignore[attr-defined]
+    other = w.graph.find_node(node_type=NODE_APP, namespace="shop", workload="reviews-v2")
+    assert other is not None
+    with qtbot.waitSignal(metrics.discovery().done, timeout=20000):
+        w.view.select([other.id])
+    assert _offered(metrics) == [] and metrics.direction.currentText() == "Inbound"
+    w.close()
+    next(windows, None)

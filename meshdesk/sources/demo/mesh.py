@@ -71,6 +71,7 @@ class WorkloadSpec:
     restarts: tuple[int, ...] = ()  # per pod; missing = 0
     extra_labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
+    pod_annotations: tuple[tuple[str, str], ...] = ()  # its pods' own (kiali.io/dashboards, ...)
     ports: tuple[int, ...] = ()
     service_account: str = ""  # "" = the app name
     pod_age_days: float = 0.0  # pods recreated this long ago (0: as old as the workload)
@@ -131,8 +132,9 @@ WORKLOADS: tuple[WorkloadSpec, ...] = (
                  restarts=(2,)),
     WorkloadSpec("shop", "ratings-v1", "ratings", "v1", image=f"{_SHOP_REGISTRY}/ratings:1.2.0", ports=(9080,),
                  pod_age_days=2.5),
+    # a Go service whose pods name their runtime dashboard (Kiali's kiali.io/dashboards annotation)
     WorkloadSpec("shop", "inventory-v1", "inventory", "v1", replicas=2, image=f"{_SHOP_REGISTRY}/inventory:0.9.4",
-                 ports=(50051,)),
+                 ports=(50051,), pod_annotations=(("kiali.io/dashboards", "go"),)),
     WorkloadSpec("shop", "mongodb-v1", "mongodb", "v1", kind="StatefulSet", sidecar=False,
                  image="docker.io/library/mongo:7.0.14", ports=(27017,),
                  extra_labels=(("sidecar.istio.io/inject", "false"),)),
@@ -378,7 +380,7 @@ def build_workloads(seed: int, now: float) -> list[Workload]:
             else:
                 name = f"{spec.name}-{template_hash}-{_token(seed, spec.name, str(i), length=5)}"
             labels = dict(template)
-            annotations: dict[str, str] = {}
+            annotations: dict[str, str] = dict(spec.pod_annotations)
             if spec.kind != "StatefulSet":
                 labels["pod-template-hash"] = template_hash
             restarts = spec.restarts[i] if i < len(spec.restarts) else 0

@@ -13,12 +13,13 @@ from __future__ import annotations
 import calendar
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from meshdesk.mesh import telemetry as tm
 from meshdesk.mesh.metrics import (
     CHARTS_BY_KEY,
+    KIND_DASHBOARD,
     KIND_PROXY,
     PROXY_CHARTS,
     STAT_AVG,
@@ -190,6 +191,76 @@ def _proxy_values(samples: list[Sample], target: MetricsTarget, t: float,
     return out
 
 
+# the demo's workloads that expose their runtime's own metrics, by (namespace, app): inventory runs on Go
+# (client_golang's collectors; its pods name the "go" dashboard), ratings on Node.js (prom-client's defaults;
+# its dashboard is discovered)
+RUNTIMES: dict[tuple[str, str], str] = {("shop", "inventory"): "go", ("shop", "ratings"): "nodejs"}
+_INFO = {"go": "go_info", "nodejs": "nodejs_version_info"}
+
+
+def runtime_values(runtime: str, pod: str, t: float) -> dict[str, float]:
+    """A demo pod's runtime metrics at ``t``: gauges as read, counters as their rate per second (what a
+    dashboard chart reads of them); plausible and steady, breathing a little, each pod its own phase."""
+    wave = math.sin(t / 600 + (sum(map(ord, pod)) % 97) / 97 * 2 * math.pi)
+    if runtime == "go":
+        heap = 14e6 + 3e6 * wave
+        alloc = 2.4e6 + 0.6e6 * wave
+        return {"go_info": 1.0, "go_goroutines": float(round(42 + 8 * wave)), "go_memstats_heap_inuse_bytes": heap,
+                "process_resident_memory_bytes": 2.1 * heap + 9e6, "go_memstats_alloc_bytes_total": alloc,
+                "go_gc_duration_seconds_count": alloc / heap, "go_memstats_next_gc_bytes": 2 * heap,
+                "process_cpu_seconds_total": 0.035 + 0.01 * wave, "go_threads": 12.0}
+    if runtime == "nodejs":
+        heap = 21e6 + 4e6 * wave
+        return {"nodejs_version_info": 1.0, "nodejs_active_handles_total": float(round(9 + 2 * wave)),
+                "nodejs_active_requests_total": float(round(1.5 + 1.5 * wave)),
+                "nodejs_eventloop_lag_seconds": 0.0021 + 0.0008 * wave, "nodejs_heap_size_used_bytes": heap,
+                "nodejs_heap_size_total_bytes": 1.4 * heap, "process_resident_memory_bytes": 2.6 * heap + 12e6,
+                "process_cpu_seconds_total": 0.02 + 0.006 * wave}
+    return {}
+
+
+def _runtime_of(target: MetricsTarget) -> str:
+    labels = dict(target.labels)
+    return RUNTIMES.get((target.namespace, labels.get("app", "")), "")
+
+
+def dashboard_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec,
+                     cancelled: Callable[[], bool] | None = None, *, now: float) -> MetricsResult:
+    """A runtime dashboard's charts for a demo workload: its pods' runtime metrics (``runtime_values``),
+    a line per pod when split by pod, else each chart's aggregate of them; a histogram is not simulated."""
+    dashboard = target.dashboard
+    assert dashboard is not None
+    end = math.floor((spec.end or now) / spec.step_s) * spec.step_s
+    grid = spec.grid(end)
+    result = MetricsResult(target, spec, end)
+    runtime = _runtime_of(target)
+    inv = demo.snapshot(GraphRequest(queryTime=int(end), duration=_WINDOW_S, namespaces=(target.namespace,))).inventory
+    workload = inv.workload(target.namespace, target.name) if inv is not None and runtime else None
+    pods = [p.name for p in workload.pods] if workload is not None else []
+    columns = [{pod: runtime_values(runtime, pod, t) for pod in pods} for t in grid]
+    if cancelled is not None and cancelled():
+        raise Cancelled("metrics refresh cancelled")
+    for i, chart in enumerate(dashboard.charts):
+        key = dashboard.chart_key(i)
+        result.lines[key] = []
+        split = spec.split if spec.split and spec.split in dict(chart.aggregations) else ""
+        for metric, name in chart.metrics:
+            if chart.data_type == "histogram" or not pods or metric not in columns[0][pods[0]]:
+                continue
+            line = name if len(chart.metrics) > 1 else ""
+            groups = [(pod, (pod,)) for pod in pods] if split == "pod" else [("", tuple(pods))]
+            for value, members in groups:
+                values = []
+                for col in columns:
+                    got = [col[p][metric] for p in members]
+                    agg = {"avg": sum(got) / len(got), "max": max(got), "min": min(got),
+                           "count": float(len(got))}.get(chart.aggregator, sum(got))
+                    values.append(agg * chart.scale)
+                said = " \u00b7 ".join(v for v in (line, value if split else "") if v)
+                result.lines[key].append(Line(key, STAT_RATE, said, list(grid), values, chart.title))
+    return result
+
+
 def range_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec,
                  cancelled: Callable[[], bool] | None = None, *, now: float | None = None) -> MetricsResult:
     """The demo's metrics for ``target`` on the step grid ending at ``spec.end`` (or ``now``)."""
@@ -234,7 +305,16 @@ class DemoMetrics:
 
     def fetch(self, target: MetricsTarget, spec: MetricsSpec,
               cancelled: Callable[[], bool] | None = None) -> MetricsResult:
+        if target.kind == KIND_DASHBOARD:
+            return dashboard_series(self.demo, target, spec, cancelled, now=self.clock())
         return range_series(self.demo, target, spec, cancelled, now=self.clock())
+
+    def runtime_metrics(self, namespace_label: str, namespace: str, app_labels: Sequence[tuple[str, str]],
+                        metrics: Sequence[str]) -> set[str]:
+        """Which of ``metrics`` the demo's app (of ``app_labels``) in ``namespace`` exposes (as Prometheus
+        would answer ``PrometheusMetrics.runtime_metrics``)."""
+        runtime = RUNTIMES.get((namespace, dict(app_labels).get("app", "")), "")
+        return set(runtime_values(runtime, "", 0.0)) & set(metrics) if runtime else set()
 
 
 def samples_at(demo: DemoCluster, t: float) -> list[Sample]:
