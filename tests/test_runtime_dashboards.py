@@ -328,10 +328,11 @@ def test_the_demos_go_and_nodejs_workloads_have_their_runtime_dashboards(qtbot: 
 
 def test_selecting_the_demos_go_workload_in_the_window_offers_its_dashboard(qtbot: QtBot) -> None:
     """The window passes the selected node's workload to the Metrics dock: the demo's inventory node offers
-    "Go Metrics", charted when chosen; the reviews node, whose pods expose no runtime metrics, offers none."""
+    "Go Metrics", charted when chosen; the reviews node, whose pods expose no runtime metrics, offers none;
+    the inventory app's box, its app's."""
     import argparse
 
-    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.mesh.graph.model import BOX_APP, NODE_APP, NODE_BOX
     from meshdesk.ui.app import make_window
     from tests.ui_helpers import open_windows
 
@@ -354,5 +355,36 @@ def test_selecting_the_demos_go_workload_in_the_window_offers_its_dashboard(qtbo
     with qtbot.waitSignal(metrics.discovery().done, timeout=20000):
         w.view.select([other.id])
     assert _offered(metrics) == [] and metrics.direction.currentText() == "Inbound"
+    # the inventory app's box: its app's dashboards (of every version's pods)
+    box = next(n for n in w.graph.nodes.values() if n.node_type == NODE_BOX and n.box == BOX_APP
+               and n.namespace == "shop" and n.app == "inventory")
+    w.view.select([box.id])
+    assert _offered(metrics) == ["Go Metrics"]
+    _choose(qtbot, metrics, "Go Metrics")
+    assert metrics.title.text() == "Go Metrics of app shop/inventory"
     w.close()
     next(windows, None)
+
+
+def test_an_apps_dashboards_chart_all_its_workloads_pods_split_by_version(qtbot: QtBot,
+                                                                         runtime_prometheus: PrometheusServer) -> None:
+    """An app's node (no one workload behind it): its dashboards are found for its app label alone and
+    chart every version's pods (inventory v1's two and v2's one), split by version if asked, as Kiali's app
+    page adds "Version" to its dashboards."""
+    from meshdesk.mesh.dashboards import DEFAULT_CONFIG, app_pods
+
+    v1 = _workload("inventory-v1", "inventory", INVENTORY)
+    v2 = Workload(name="inventory-v2", namespace=NS, labels={"app": "inventory", "version": "v2"},
+                  pods=[Pod(name="inventory-v2-0", namespace=NS, labels={"app": "inventory", "version": "v2"})])
+    view = _view(qtbot, runtime_prometheus)
+    view.app_pods = app_pods(DEFAULT_CONFIG, NS, "inventory", [v1, v2])
+    view.show_graph_selection(None, ["app inventory"])
+    qtbot.waitUntil(lambda: _offered(view) == ["Go Metrics"], timeout=20000)
+    assert "Runtime dashboards of this app: Go Metrics" in view.direction.toolTip()
+    _choose(qtbot, view, "Go Metrics")
+    assert view.title.text() == "Go Metrics of app shop/inventory"
+    assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(40.0 + 50.0 + 999.0)}
+    assert [view.show_by.itemText(i) for i in range(view.show_by.count())] == ["No split", "Pod", "Version"]
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_by.setCurrentIndex(view.show_by.findText("Version"))
+    assert _last(_chart(view, "Goroutines")) == {"v1": pytest.approx(90.0), "v2": pytest.approx(999.0)}

@@ -195,7 +195,46 @@ def prometheus_label(name: str) -> str:
     return out if out and not out[0].isdigit() else f"_{out}"
 
 
-def app_labels(config: DashboardsConfig, workload: Workload) -> tuple[tuple[str, str], ...]:
+@dataclass(frozen=True)
+class AppPods:
+    """An app's workloads seen as one, as Kiali's app page shows its custom dashboards: every pod of its
+    workloads, selected by the app label alone (``labels``: that label, as its workloads carry it), their
+    charts split by version when asked (``version_label``: the version label's name in Prometheus)."""
+
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+    pods: tuple[Pod, ...]
+    version_label: str = ""
+
+
+def app_pods(config: DashboardsConfig, namespace: str, app: str, workloads: Sequence[Workload]) -> AppPods | None:
+    """The app's pods (None when none of its workloads carries the app label the configuration reads)."""
+    for w in workloads:
+        if config.app_label:
+            names = (config.app_label, config.version_label)
+        else:
+            i = next((i for i, k in enumerate(APP_LABELS) if w.labels.get(k) == app), -1)
+            if i < 0:
+                continue
+            names = (APP_LABELS[i], VERSION_LABELS[i])
+        if w.labels.get(names[0]) == app:
+            return AppPods(namespace, app, {names[0]: app}, tuple(p for x in workloads for p in x.pods),
+                           prometheus_label(names[1]) if names[1] else "")
+    return None
+
+
+def for_app(dashboard: Dashboard, app: AppPods) -> Dashboard:
+    """The dashboard as an app's: each chart may also be split by version (Kiali's app dashboards add it)."""
+    if not app.version_label:
+        return dashboard
+    extra = (app.version_label, "Version")
+    return replace(dashboard, charts=tuple(
+        c if extra[0] in dict(c.aggregations) else replace(c, aggregations=(*c.aggregations, extra))
+        for c in dashboard.charts))
+
+
+def app_labels(config: DashboardsConfig, workload: Workload | AppPods) -> tuple[tuple[str, str], ...]:
     """The (Prometheus label, value) pairs that select a workload's runtime metrics besides the namespace:
     its app and version by the label names the configuration gives, else by the first of Istio's app labels
     the workload has and the version label of the same scheme (Kiali's). () when it has no app label (Kiali
@@ -262,12 +301,12 @@ def by_names(names: Sequence[str], known: Mapping[str, Dashboard]) -> list[Dashb
     return [known[n] for n in names if n in known]
 
 
-def dashboards_for(config: DashboardsConfig, workload: Workload,
+def dashboards_for(config: DashboardsConfig, workload: Workload | AppPods,
                    ask: Callable[[Sequence[str]], set[str]] | None) -> list[Dashboard]:
-    """A workload's runtime dashboards, resolved, as Kiali finds them: those its pods' annotations name (the
-    known ones), else, when discovery is allowed for its number of pods, those whose discovery metric ``ask``
-    (given every discovery metric at once) says Prometheus has for its app and version. None for a
-    workload without an app label, or with dashboards turned off."""
+    """A workload's (or an app's) runtime dashboards, resolved, as Kiali finds them: those its pods'
+    annotations name (the known ones), else, when discovery is allowed for its number of pods, those whose
+    discovery metric ``ask`` (given every discovery metric at once) says Prometheus has for its app and
+    version. None for a workload without an app label, or with dashboards turned off."""
     known = config.known()
     if not known or not app_labels(config, workload):
         return []

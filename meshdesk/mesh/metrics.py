@@ -245,12 +245,13 @@ class MetricsTarget:
 
     @staticmethod
     def runtime(namespace_label: str, namespace: str, workload: str, app_labels: Sequence[tuple[str, str]],
-                dashboard: Dashboard) -> MetricsTarget:
-        """A runtime dashboard of a workload's pods (Kiali's custom dashboards): their own metrics, selected
-        by the namespace label and the app and version labels Prometheus' pod scrape copies from them."""
+                dashboard: Dashboard, of: str = "workload") -> MetricsTarget:
+        """A runtime dashboard of a workload's pods (``of`` "app": of an app's, named ``workload``; Kiali's
+        custom dashboards): their own metrics, selected by the namespace label and the app and version labels
+        Prometheus' pod scrape copies from them."""
         return MetricsTarget(KIND_DASHBOARD, namespace, workload, f"{DASHBOARD}{dashboard.name}", "",
                              ((namespace_label, namespace), *app_labels),
-                             f"{dashboard.title} of workload {namespace}/{workload}", dashboard=dashboard)
+                             f"{dashboard.title} of {of} {namespace}/{workload}", dashboard=dashboard)
 
     @property
     def reporters(self) -> tuple[str, ...]:

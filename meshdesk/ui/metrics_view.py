@@ -40,11 +40,13 @@ from meshdesk.mesh.dashboards import (
     DEFAULT_CONFIG,
     DISCOVERY_OFF,
     HOW_FOUND,
+    AppPods,
     Dashboard,
     DashboardsConfig,
     app_labels,
     dashboards_for,
     discovery_allowed,
+    for_app,
 )
 from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_SERVICE, TrafficGraph
 from meshdesk.mesh.inventory import Workload
@@ -578,6 +580,7 @@ class MetricsView(_ChartsController):
         super().__init__(source, [c.key for c in (*CHARTS, *PROXY_CHARTS)], compact=False, poll_ms=poll_ms,
                          parent=parent)
         self.workload: Workload | None = None  # the selection's workload, whose proxies the Envoy proxy choice charts
+        self.app_pods: AppPods | None = None  # or the selected app's (an app node), whose runtime dashboards it has
         self.waypoint: tuple[str, str] | None = None  # its waypoint when ambient (EnvoyView.waypoint)
         self.title = NameLabel("No selection")  # a long target breaks rather than widening the window
         self.title.setObjectName("metricsTitle")
@@ -838,7 +841,8 @@ class MetricsView(_ChartsController):
     def _find_dashboards(self) -> None:
         """Find the selected workload's runtime dashboards when it (its pods, their annotations), the source
         or the configuration changed: at once those its pods name, else on the discovery thread."""
-        workload, source, config = self.workload, self.source, self.dashboards_config()
+        workload: Workload | AppPods | None = self.workload or self.app_pods
+        source, config = self.source, self.dashboards_config()
         key = (id(source), config, None if workload is None else (
             workload.namespace, workload.name, tuple(sorted(workload.labels.items())),
             tuple((p.name, tuple(sorted(p.annotations.items()))) for p in workload.pods)))
@@ -858,10 +862,10 @@ class MetricsView(_ChartsController):
                 f"discovery is off for it ({_discovery_said(config, len(workload.pods))})"
             self._set_dashboards(named, how)
             return
-        labels = app_labels(config, workload)
+        labels, namespace = app_labels(config, workload), workload.namespace
 
         def found(names: Sequence[str]) -> set[str]:
-            return set(ask(config.namespace_label, workload.namespace, labels, names))
+            return set(ask(config.namespace_label, namespace, labels, names))
 
         self.discovery().request(_DashboardFinder(config, workload, found), MetricsTarget.workload(
             workload.namespace, workload.name), MetricsSpec())
@@ -911,7 +915,8 @@ class MetricsView(_ChartsController):
                 "callers') report them. Envoy proxy: a workload's proxies' own metrics, per pod.")
         if self.dashboards:
             titles = ", ".join(d.title for d in self.dashboards)
-            said = f"{base}\nRuntime dashboards of this workload: {titles}" + (f" ({how})" if how else "")
+            of = "app" if self.workload is None and self.app_pods is not None else "workload"
+            said = f"{base}\nRuntime dashboards of this {of}: {titles}" + (f" ({how})" if how else "")
         else:
             said = f"{base}\nNo runtime dashboard for this selection{f' ({how})' if how else ''}. {HOW_FOUND}"
         self.direction.setToolTip(said)
@@ -920,15 +925,18 @@ class MetricsView(_ChartsController):
         """A runtime dashboard of the selected workload: its charts (made when first chosen), split by the
         label chosen in Show by."""
         self._graph, self._ids = graph, list(ids)
-        workload = self.workload if ids else None
+        workload: Workload | AppPods | None = (self.workload or self.app_pods) if ids else None
         dashboard = next((d for d in self.dashboards if d.name == name), None)
+        if isinstance(workload, AppPods) and dashboard is not None:
+            dashboard = for_app(dashboard, workload)  # an app's: split by version too
         config = self.dashboards_config()
         labels = app_labels(config, workload) if workload is not None else ()
-        target = MetricsTarget.runtime(config.namespace_label, workload.namespace, workload.name, labels, dashboard) \
-            if workload is not None and dashboard is not None and labels else None
-        self._reason = "" if target is not None else "Select a workload to chart its runtime dashboards"
+        of = "app" if isinstance(workload, AppPods) else "workload"
+        target = MetricsTarget.runtime(config.namespace_label, workload.namespace, workload.name, labels, dashboard,
+                                       of) if workload is not None and dashboard is not None and labels else None
+        self._reason = "" if target is not None else "Select a workload or an app to chart its runtime dashboards"
         if target is None:
-            self.title.setText("No workload selected")
+            self.title.setText("No workload or app selected")
         self.no_target_text = self._reason
         keys = self._dashboard_charts(dashboard) if dashboard is not None else ()
         self._show_by_of(dashboard)
@@ -1054,7 +1062,8 @@ class _DashboardFinder:
     """A workload's runtime dashboards found on the discovery thread (a ``MetricsFetcher``'s source):
     ``dashboards_for`` with one query to Prometheus for every dashboard's discovery metric."""
 
-    def __init__(self, config: DashboardsConfig, workload: Workload, ask: Callable[[Sequence[str]], set[str]]) -> None:
+    def __init__(self, config: DashboardsConfig, workload: Workload | AppPods,
+                 ask: Callable[[Sequence[str]], set[str]]) -> None:
         self.config, self.workload, self.ask = config, workload, ask
 
     def fetch(self, target: MetricsTarget, spec: MetricsSpec,

@@ -34,9 +34,10 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 
 from meshdesk.mesh.ambient_checks import app_waypoint, waypoint_not_running, workload_waypoint
 from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
-from meshdesk.mesh.dashboards import DEFAULT_CONFIG, DashboardsConfig
+from meshdesk.mesh.dashboards import DEFAULT_CONFIG, AppPods, DashboardsConfig, app_pods
 from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import (
+    BOX_APP,
     BOX_NAMESPACE,
     NODE_APP,
     NODE_BOX,
@@ -92,6 +93,27 @@ def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, i
             w = part.workload(node.namespace, node.workload) or part.outside_gateway(node.namespace, node.workload)
             if w is not None:
                 return w
+    return None
+
+
+def selected_app(graph: TrafficGraph | None, inventory: Inventory | None, ids: Sequence[str],
+                 config: DashboardsConfig) -> AppPods | None:
+    """The pods of the app behind the first selected app node that stands for no one workload (an app
+    graph's node, an app box), for its runtime dashboards, as Kiali's app page has them; looked up in the
+    node's own cluster."""
+    if graph is None or inventory is None:
+        return None
+    part_of = inventory_part(inventory, {n.cluster for n in graph.nodes.values()})
+    for i in ids:
+        node = graph.nodes.get(i)
+        is_app = node is not None and ((node.node_type == NODE_APP and not node.workload)
+                                       or (node.node_type == NODE_BOX and node.box == BOX_APP))
+        if node is None or not is_app or not node.app:
+            continue
+        part = part_of(node.cluster)
+        workloads = [w for w in part.workloads if w.namespace == node.namespace and w.app == node.app] \
+            if part is not None else []
+        return app_pods(config, node.namespace, node.app, workloads) if workloads else None
     return None
 
 
@@ -756,6 +778,9 @@ class PerformanceViews(QObject):
             and not proxy_pods(workload) else None
         self.metrics.waypoint = self.envoy.waypoint = waypoint
         self.metrics.workload = workload  # whose proxies the metrics view's Envoy proxy choice charts
+        # an app's node: its workloads' pods, whose runtime dashboards the metrics view offers
+        self.metrics.app_pods = selected_app(self.graph, self.inventory, ids, self._dashboards_config()) \
+            if workload is None else None
         self.metrics.show_graph_selection(self.graph, ids)
         self.sparklines.show_graph_selection(self.graph, ids)
         if self.docks.get("Charts") is None:

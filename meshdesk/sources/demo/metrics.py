@@ -235,8 +235,13 @@ def dashboard_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec
     result = MetricsResult(target, spec, end)
     runtime = _runtime_of(target)
     inv = demo.snapshot(GraphRequest(queryTime=int(end), duration=_WINDOW_S, namespaces=(target.namespace,))).inventory
-    workload = inv.workload(target.namespace, target.name) if inv is not None and runtime else None
-    pods = [p.name for p in workload.pods] if workload is not None else []
+    # the pods the target's labels select: a workload's (its app and version), or an app's (its app)
+    labels = dict(target.labels)
+    chosen = [w for w in (inv.workloads if inv is not None and runtime else ())
+              if w.namespace == target.namespace and w.app == labels.get("app")
+              and labels.get("version", w.version) == w.version]
+    pods = [p.name for w in chosen for p in w.pods]
+    version = {p.name: w.version for w in chosen for p in w.pods}
     columns = [{pod: runtime_values(runtime, pod, t) for pod in pods} for t in grid]
     if cancelled is not None and cancelled():
         raise Cancelled("metrics refresh cancelled")
@@ -248,7 +253,13 @@ def dashboard_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec
             if chart.data_type == "histogram" or not pods or metric not in columns[0][pods[0]]:
                 continue
             line = name if len(chart.metrics) > 1 else ""
-            groups = [(pod, (pod,)) for pod in pods] if split == "pod" else [("", tuple(pods))]
+            groups: list[tuple[str, tuple[str, ...]]]
+            if split == "pod":
+                groups = [(pod, (pod,)) for pod in pods]
+            elif split == "version":  # an app's, by version
+                groups = [(v, tuple(p for p in pods if version[p] == v)) for v in sorted(set(version.values()))]
+            else:
+                groups = [("", tuple(pods))]
             for value, members in groups:
                 values = []
                 for col in columns:
