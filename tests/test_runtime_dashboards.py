@@ -388,3 +388,38 @@ def test_an_apps_dashboards_chart_all_its_workloads_pods_split_by_version(qtbot:
     with qtbot.waitSignal(view.refreshed, timeout=20000):
         view.show_by.setCurrentIndex(view.show_by.findText("Version"))
     assert _last(_chart(view, "Goroutines")) == {"v1": pytest.approx(90.0), "v2": pytest.approx(999.0)}
+
+
+def test_discovery_asks_prometheus_once_for_every_dashboard_and_says_when_it_cannot(qtbot: QtBot) -> None:
+    """One instant query for all the dashboards' discovery metrics of the workload's app and version (not
+    one per dashboard, nor per pod); a Prometheus that refuses it leaves no further choice and the tooltip
+    says why, and the next selection asks again."""
+    from tests.prom_server import StubRequest, StubResponse, StubServer, prometheus_vector
+
+    refuse: list[bool] = []
+
+    def answer(req: StubRequest) -> StubResponse:
+        if refuse:
+            return StubResponse(status=503, body="upstream connect error")
+        return StubResponse(body=prometheus_vector([({"__name__": "jvm_threads_live_threads"}, "1")]))
+
+    with StubServer(answer) as server:
+        view = MetricsView(PrometheusMetrics(PrometheusClient(server.url, timeout=5.0)), poll_ms=0)
+        qtbot.addWidget(view)
+        details = _workload("details-v1", "details", ("details-v1-0", "details-v1-1", "details-v1-2"))
+        with qtbot.waitSignal(view.discovery().done, timeout=20000):
+            _select(view, details)
+        assert _offered(view) == ["JVM Metrics"]
+        asked = [r.params["query"] for r in server.requests if r.path == "/api/v1/query"]
+        assert asked == ['count({__name__=~"go_info|jvm_threads_live_threads|nodejs_active_handles_total",'
+                         'namespace="shop",app="details",version="v1"}) by (__name__)']
+        refuse.append(True)
+        with qtbot.waitSignal(view.discovery().failed, timeout=20000):
+            _select(view, _workload("reviews-v1", "reviews", ("reviews-v1-0",)))
+        assert _offered(view) == []
+        assert "finding them failed: " in view.direction.toolTip()
+        refuse.clear()
+        with qtbot.waitSignal(view.discovery().done, timeout=20000):
+            _select(view, details)
+        assert _offered(view) == ["JVM Metrics"]
+        view.shutdown()

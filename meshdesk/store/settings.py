@@ -53,6 +53,7 @@ import binascii
 import copy
 import dataclasses
 import errno
+import functools
 import json
 import logging
 import os
@@ -448,6 +449,11 @@ def migrate(doc: dict[str, Any], warn: Callable[[str], None] | None = None) -> d
     return doc
 
 
+@functools.lru_cache(maxsize=4)
+def _dashboards_of(text: str) -> DashboardsConfig:
+    return read_custom_dashboards(text)[0]
+
+
 # ------------------------------------------------------------------------------------------ the store
 
 _GENERAL_DEFAULTS: dict[str, Any] = {"read_only": False, "theme": "system", "last_context": "", "kubeconfig": None,
@@ -587,8 +593,9 @@ class Settings:
         self._set_general("custom_dashboards", value)
 
     def dashboards_config(self) -> DashboardsConfig:
-        """The runtime dashboards and how they are found, read from ``custom_dashboards``."""
-        return read_custom_dashboards(self.custom_dashboards)[0]
+        """The runtime dashboards and how they are found, read from ``custom_dashboards`` (once per text: the
+        Metrics dock asks with every selection)."""
+        return _dashboards_of(self.custom_dashboards)
 
     def health_rates_for(self, context: str) -> tuple[dict[str, Any], ...]:
         """The health tolerances that judge ``context``'s nodes: its own when it has them (each cluster's
