@@ -17,7 +17,7 @@ from meshdesk.mesh.inventory import Pod, Workload
 from meshdesk.sources.metrics import PrometheusMetrics
 from meshdesk.sources.prometheus import PrometheusClient
 from meshdesk.ui.metrics_view import MetricsView
-from tests.prom_server import PrometheusServer, Series, binaries_missing
+from tests.prom_server import Histogram, PrometheusServer, Series, binaries_missing
 
 pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
 
@@ -31,8 +31,12 @@ def _pod_labels(pod: str, app: str, version: str, namespace: str = NS) -> dict[s
     return {"namespace": namespace, "pod": pod, "app": app, "version": version}
 
 
-def _series() -> list[Series]:
-    out: list[Series] = []
+CHECKOUT = Histogram("shop_checkout_seconds", _pod_labels(INVENTORY[0], "inventory", "v1"), 2.0,
+                     {0.2: 0.5, 0.8: 0.5}, buckets=(0.1, 0.25, 0.5, 1.0, 2.5))
+
+
+def _series() -> list[Series | Histogram]:
+    out: list[Series | Histogram] = [CHECKOUT]
     for i, pod in enumerate(INVENTORY):
         labels = _pod_labels(pod, "inventory", "v1")
         out += [
@@ -215,6 +219,7 @@ spec:
             dataType: raw
             aggregator: max
         - include: go$Goroutines
+        - chart: {name: Checkout time, unit: seconds, metricName: shop_checkout_seconds, dataType: histogram}
 """
 
 
@@ -223,7 +228,7 @@ def test_a_users_own_kiali_dashboards_replace_and_add_to_the_built_in_ones(
     """Kiali's CR pasted: its JVM dashboard with neither a discovery metric nor items turns the built-in one
     off; its "go" takes the built-in one's place; its own "Shop Metrics" is discovered by shop_orders_total
     and charts a line per metric, a raw metric through its aggregator and scaled to its unit, and one chart
-    of its "go"."""
+    of its "go", and a histogram's average and quantiles."""
     config, problems = read_custom_dashboards(USERS)
     assert problems == []
     view = _view(qtbot, runtime_prometheus, config)
@@ -231,11 +236,18 @@ def test_a_users_own_kiali_dashboards_replace_and_add_to_the_built_in_ones(
     qtbot.waitUntil(lambda: _offered(view) == ["Go runtime", "Shop Metrics"], timeout=20000)
     _choose(qtbot, view, "Shop Metrics")
     assert [c.chart.title for k, c in view.charts.items() if k.startswith("dashboard:shop:") and c.isVisible()] == \
-        ["Orders and refunds", "Heap in use", "Goroutines"]
+        ["Orders and refunds", "Heap in use", "Goroutines", "Checkout time"]
     assert _last(_chart(view, "Orders and refunds")) == {"Orders": pytest.approx(5.0), "Refunds": pytest.approx(1.0)}
     assert _last(_chart(view, "Heap in use")) == {"Heap in use": pytest.approx(13.0)}  # the bigger pod's, in MB
     assert "(MB)" in _chart(view, "Heap in use").title_text()  # type: ignore[attr-defined]
     assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(90.0)}  # its "go"'s chart
+    # a histogram: its average and quantiles, in seconds
+    assert _last(_chart(view, "Checkout time")) == {
+        "avg": pytest.approx(CHECKOUT.mean), "p50": pytest.approx(CHECKOUT.quantile(0.5)),
+        "p95": pytest.approx(CHECKOUT.quantile(0.95)), "p99": pytest.approx(CHECKOUT.quantile(0.99))}
+    checkout = _chart(view, "Checkout time")
+    times = next(iter(checkout._lines.values())).times  # type: ignore[attr-defined]
+    assert "avg: 0.5 s" in checkout.text_at(times[-1])  # type: ignore[attr-defined]  # (not "0 s")
     _choose(qtbot, view, "Go runtime")
     assert [c.chart.title for k, c in view.charts.items() if k.startswith("dashboard:") and c.isVisible()] == \
         ["Goroutines"]

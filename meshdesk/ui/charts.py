@@ -75,8 +75,8 @@ def format_value(value: float, unit: str) -> str:
         return f"{value:.1f} B{suffix}"
     if unit == "ms":
         return f"{value:.2f} ms"
-    if unit == "s":
-        return duration_text(value)
+    if unit == "s":  # an uptime in its two largest units; a runtime's durations (a GC pause, 0.35 s) as they are
+        return duration_text(value) if value >= 60 else f"{_three_digits(value)} s"
     return f"{_three_digits(value)} {unit}".rstrip()
 
 
