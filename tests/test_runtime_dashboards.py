@@ -79,9 +79,22 @@ def _workload(name: str, app: str, pods: tuple[str, ...], annotations: dict[str,
                               phase="Running") for p in pods])
 
 
+_KEPT: list[MetricsView] = []
+
+
+@pytest.fixture(autouse=True)
+def _views_shut_down() -> Iterator[None]:
+    """The views a test made are shut down (their threads ended) as it ends, before the collector may
+    take a view qtbot holds only weakly."""
+    yield
+    while _KEPT:
+        _KEPT.pop().shutdown()
+
+
 def _view(qtbot: QtBot, srv: PrometheusServer, config: DashboardsConfig | None = None) -> MetricsView:
     view = MetricsView(PrometheusMetrics(PrometheusClient(srv.url)), poll_ms=0)
     qtbot.addWidget(view)
+    _KEPT.append(view)
     view.set_end(float(srv.query_time))  # the charts end where the data is
     if config is not None:
         view.dashboards_config = lambda: config
@@ -171,7 +184,7 @@ def test_discovery_turned_off_or_past_its_pod_threshold_finds_nothing_but_the_an
         qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
     """discovery_enabled: false, as pasted from Kiali's config: the JVM app's dashboard is not looked for
     (the tooltip says why); "auto" with a workload of more pods than discovery_auto_threshold: neither; the
-    annotation is read whatever discovery says."""
+    annotation is read whatever discovery says; enabled: false, none at all."""
     off, _ = read_custom_dashboards("external_services:\n  custom_dashboards:\n    discovery_enabled: false\n")
     view = _view(qtbot, runtime_prometheus, off)
     _select(view, _workload("details-v1", "details", DETAILS))
@@ -181,13 +194,20 @@ def test_discovery_turned_off_or_past_its_pod_threshold_finds_nothing_but_the_an
     assert _offered(view) == ["Go Metrics"]
 
     small, _ = read_custom_dashboards("external_services:\n  custom_dashboards:\n    discovery_auto_threshold: 1\n")
-    small_view = _view(qtbot, runtime_prometheus, small)  # (both kept till the end)
+    small_view = _view(qtbot, runtime_prometheus, small)
     _select(small_view, _workload("inventory-v1", "inventory", INVENTORY))
     assert _offered(small_view) == []
     assert "2 pods, more than discovery_auto_threshold 1" in small_view.direction.toolTip()
     with qtbot.waitSignal(small_view.discovery().done, timeout=20000):
         _select(small_view, _workload("details-v1", "details", DETAILS))  # one pod: discovered
     assert _offered(small_view) == ["JVM Metrics"]
+
+    # custom dashboards turned off altogether: not even the annotation's
+    none, _ = read_custom_dashboards("external_services:\n  custom_dashboards:\n    enabled: false\n")
+    none_view = _view(qtbot, runtime_prometheus, none)
+    _select(none_view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "go"}))
+    assert _offered(none_view) == []
+    assert "they are turned off in Settings (custom_dashboards enabled: false)" in none_view.direction.toolTip()
 
 
 USERS = """\
@@ -220,6 +240,7 @@ spec:
             aggregator: max
         - include: go$Goroutines
         - chart: {name: Checkout time, unit: seconds, metricName: shop_checkout_seconds, dataType: histogram}
+        - chart: {name: Orders per pod, metricName: shop_orders_total, dataType: rate, groupLabels: [pod]}
 """
 
 
@@ -228,7 +249,7 @@ def test_a_users_own_kiali_dashboards_replace_and_add_to_the_built_in_ones(
     """Kiali's CR pasted: its JVM dashboard with neither a discovery metric nor items turns the built-in one
     off; its "go" takes the built-in one's place; its own "Shop Metrics" is discovered by shop_orders_total
     and charts a line per metric, a raw metric through its aggregator and scaled to its unit, and one chart
-    of its "go", and a histogram's average and quantiles."""
+    of its "go", a histogram's average and quantiles, and a chart always split by its groupLabels."""
     config, problems = read_custom_dashboards(USERS)
     assert problems == []
     view = _view(qtbot, runtime_prometheus, config)
@@ -236,7 +257,7 @@ def test_a_users_own_kiali_dashboards_replace_and_add_to_the_built_in_ones(
     qtbot.waitUntil(lambda: _offered(view) == ["Go runtime", "Shop Metrics"], timeout=20000)
     _choose(qtbot, view, "Shop Metrics")
     assert [c.chart.title for k, c in view.charts.items() if k.startswith("dashboard:shop:") and c.isVisible()] == \
-        ["Orders and refunds", "Heap in use", "Goroutines", "Checkout time"]
+        ["Orders and refunds", "Heap in use", "Goroutines", "Checkout time", "Orders per pod"]
     assert _last(_chart(view, "Orders and refunds")) == {"Orders": pytest.approx(5.0), "Refunds": pytest.approx(1.0)}
     assert _last(_chart(view, "Heap in use")) == {"Heap in use": pytest.approx(13.0)}  # the bigger pod's, in MB
     assert "(MB)" in _chart(view, "Heap in use").title_text()  # type: ignore[attr-defined]
@@ -248,6 +269,8 @@ def test_a_users_own_kiali_dashboards_replace_and_add_to_the_built_in_ones(
     checkout = _chart(view, "Checkout time")
     times = next(iter(checkout._lines.values())).times  # type: ignore[attr-defined]
     assert "avg: 0.5 s" in checkout.text_at(times[-1])  # type: ignore[attr-defined]  # (not "0 s")
+    # groupLabels: a line per pod, always
+    assert _last(_chart(view, "Orders per pod")) == {INVENTORY[0]: pytest.approx(2.0), INVENTORY[1]: pytest.approx(3.0)}
     _choose(qtbot, view, "Go runtime")
     assert [c.chart.title for k, c in view.charts.items() if k.startswith("dashboard:") and c.isVisible()] == \
         ["Goroutines"]
@@ -268,7 +291,7 @@ def test_malformed_custom_dashboards_are_refused_in_settings_with_a_message(qtbo
     qtbot.addWidget(dialog)
     assert dialog.dashboards.summary.text() == \
         "meshdesk's built-in (Go, JVM, Node.js); discovery up to 10 pods"
-    bad = USERS.replace("dataType: rate", "dataType: rates")
+    bad = USERS.replace("dataType: rate", "dataType: rates", 1)
     editor = dialog.dashboards.edit()
     qtbot.addWidget(editor)
     editor.text.setPlainText(bad)
@@ -320,6 +343,7 @@ def test_the_demos_go_and_nodejs_workloads_have_their_runtime_dashboards(qtbot: 
     assert inventory is not None
     view = MetricsView(DemoMetrics(demo), poll_ms=0)
     qtbot.addWidget(view)
+    _KEPT.append(view)
     view.show()
     go = inventory.workload("shop", "inventory-v1")
     assert go is not None
@@ -418,6 +442,7 @@ def test_discovery_asks_prometheus_once_for_every_dashboard_and_says_when_it_can
     with StubServer(answer) as server:
         view = MetricsView(PrometheusMetrics(PrometheusClient(server.url, timeout=5.0)), poll_ms=0)
         qtbot.addWidget(view)
+        _KEPT.append(view)
         details = _workload("details-v1", "details", ("details-v1-0", "details-v1-1", "details-v1-2"))
         with qtbot.waitSignal(view.discovery().done, timeout=20000):
             _select(view, details)
@@ -434,4 +459,3 @@ def test_discovery_asks_prometheus_once_for_every_dashboard_and_says_when_it_can
         with qtbot.waitSignal(view.discovery().done, timeout=20000):
             _select(view, details)
         assert _offered(view) == ["JVM Metrics"]
-        view.shutdown()

@@ -66,6 +66,7 @@ class DashboardChart:
     aggregator: str = "sum"
     aggregations: tuple[tuple[str, str], ...] = ()
     scale: float = 1.0
+    group_labels: tuple[str, ...] = ()  # labels its lines are always split by (Kiali's groupLabels)
 
 
 @dataclass(frozen=True)
@@ -390,12 +391,17 @@ def _chart(item: Mapping[str, Any], where: str, problems: _Problems) -> Dashboar
     if aggregator not in ("sum", "avg", "min", "max", "count", "stddev", "stdvar"):
         problems.add(f"{where}: aggregator {aggregator!r} is not one meshdesk can use (sum, avg, min, max, ...)")
         return None
+    groups = item.get("groupLabels") or []
+    if not isinstance(groups, list) or not all(isinstance(g, str) and re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", g)
+                                               for g in groups):
+        problems.add(f"{where}: groupLabels is not a list of label names")
+        return None
     scale = item.get("unitScale") or 1.0
     if not isinstance(scale, int | float) or isinstance(scale, bool):
         problems.add(f"{where}: unitScale {scale!r} is not a number")
         return None
     return DashboardChart(title.strip(), tuple(lines), data_type, UNITS.get(_text(item.get("unit")), _text(item.get("unit"))),
-                          aggregator, tuple(aggregations), float(scale))
+                          aggregator, tuple(aggregations), float(scale), tuple(groups))
 
 
 def _metric_name(name: str) -> bool:

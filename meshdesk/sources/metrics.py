@@ -147,8 +147,10 @@ def dashboard_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuer
     out: list[LineQuery] = []
     for i, chart in enumerate(dashboard.charts):
         key = dashboard.chart_key(i)
-        split = spec.split if spec.split and spec.split in dict(chart.aggregations) else ""
-        by = _by(split)
+        chosen = spec.split if spec.split and spec.split in dict(chart.aggregations) else ""
+        # a line per value of its group labels (always), and of the label chosen in Show by
+        split = ",".join(dict.fromkeys(x for x in (*chart.group_labels, chosen) if x))
+        by = _by(*split.split(","))
         scale = "" if chart.scale == 1.0 else f" * {chart.scale!r}"
         for metric, name in chart.metrics:
             line = name if len(chart.metrics) > 1 else ""
@@ -161,7 +163,7 @@ def dashboard_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuer
                 queries.append((STAT_AVG, f"sum(rate({_sel(metric + '_sum', ms)}{w})){by} / "
                                           f"sum(rate({_sel(metric + '_count', ms)}{w})){by}"))
                 queries += [(stat, f"histogram_quantile({q}, sum(rate({_sel(metric + '_bucket', ms)}{w}))"
-                                   f"{_by('le', split)})") for stat, q in QUANTILE_STATS.items()]
+                                   f"{_by('le', *split.split(','))})") for stat, q in QUANTILE_STATS.items()]
             out += [LineQuery(key, stat, f"({q}){scale}" if scale else q, split, line, chart.title)
                     for stat, q in queries]
     return out

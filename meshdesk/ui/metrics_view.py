@@ -856,9 +856,11 @@ class MetricsView(_ChartsController):
             return
         named = dashboards_for(config, workload, None)
         ask = getattr(source, "runtime_metrics", None)
-        if named or ask is None or not app_labels(config, workload) or not discovery_allowed(config, len(workload.pods)):
+        if named or ask is None or not config.known() or not app_labels(config, workload) \
+                or not discovery_allowed(config, len(workload.pods)):
             how = "named by its pods' kiali.io/dashboards annotation" if named else \
-                "" if discovery_allowed(config, len(workload.pods)) or not config.known() else \
+                "they are turned off in Settings (custom_dashboards enabled: false)" if not config.known() else \
+                "" if discovery_allowed(config, len(workload.pods)) else \
                 f"discovery is off for it ({_discovery_said(config, len(workload.pods))})"
             self._set_dashboards(named, how)
             return
