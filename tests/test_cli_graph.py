@@ -144,9 +144,17 @@ def test_bad_snapshot_exits_2_with_one_plain_line(tmp_path: Path) -> None:
         assert out.stdout == ""
 
 
-def test_no_source_is_a_usage_error() -> None:
-    out = run()
-    assert out.returncode == 2 and "--snapshot" in out.stderr
+def test_no_source_and_no_kubeconfig_is_a_usage_error_offering_the_others(tmp_path: Path) -> None:
+    """With nothing named, graph takes the kubeconfig's current context (as kubectl does); with no
+    kubeconfig either, one line says where it looked and offers --demo and --snapshot."""
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "-n", "shop"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120, env=env)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == (f"meshdesk graph: no kubeconfig found (looked at {tmp_path / '.kube' / 'config'}): set "
+                          "KUBECONFIG or pass --kubeconfig for a cluster, or graph the built-in mesh with --demo or a "
+                          "snapshot with --snapshot FILE\n")
 
 
 def test_without_namespaces_a_live_graph_shows_the_namespaces_in_the_mesh() -> None:

@@ -4,7 +4,9 @@ the emulator's service proxy, and the errors a user meets."""
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -711,6 +713,20 @@ def test_an_empty_context_option_is_the_current_context_as_in_kubectl(kube_emula
     assert "reviews-v2" in capsys.readouterr().out
     assert main(["validate", "--context", "", "-n", "bookinfo", "--fail-on", "never"]) == 0
     assert "does not exist" not in capsys.readouterr().err
+
+
+def test_graph_with_no_source_named_takes_the_current_context_as_kubectl_does(
+        kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path, prometheus_server: PrometheusServer) -> None:
+    """QA: ``meshdesk graph -n bookinfo`` with KUBECONFIG set was refused ("say where the data comes from"),
+    where kubectl, ``meshdesk inventory``, ``validate`` and ``traces`` all take the current context."""
+    _bookinfo_cluster(kube_emulator, shared_dir, prometheus_server.url)
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    env = {**os.environ, "KUBECONFIG": str(config), "MESHDESK_CONFIG_DIR": str(tmp_path / "settings")}
+    done = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "-n", "bookinfo"], capture_output=True,
+                          text=True, env=env, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert any(line.split()[:2] == ["bookinfo/reviews", "(service)"] and "bookinfo/reviews v2 (app)" in line
+               for line in done.stdout.splitlines())
 
 
 def test_an_api_server_that_never_answers_is_advised_as_a_network_path_or_an_overloaded_server(

@@ -1,7 +1,7 @@
 """``meshdesk graph``: build the traffic graph headless and print it (Kiali JSON, JSON, DOT, table).
 
 The data comes from a snapshot file (``--snapshot``), the demo mesh (``--demo``) or a live cluster
-(``--context``/``--kubeconfig``/``--prometheus``). Options given on the command line override the
+(``--context``/``--kubeconfig``/``--prometheus``; with none of them, the kubeconfig's current context). Options given on the command line override the
 snapshot's request. Exit codes: 0 ok, 1 the source failed or the output (stdout, ``--save-snapshot``)
 could not be written (one plain line on stderr), 2 bad usage or a bad file.
 """
@@ -65,9 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--snapshot", metavar="FILE", help="a snapshot file (offline)")
     src.add_argument("--demo", action="store_true", help="the built-in demo mesh")
     src.add_argument("--context", action="append",
-                     help="kubeconfig context of a live cluster; given again, another cluster of the same "
-                          "mesh, whose workloads and config are read beside the first's (default: the contexts "
-                          "linked to it in Settings)")
+                     help="kubeconfig context of a live cluster (default: the current one, as with kubectl, when "
+                          "no other source is given); given again, another cluster of the same mesh, whose "
+                          "workloads and config are read beside the first's (default: the contexts linked to it "
+                          "in Settings)")
     src.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
     src.add_argument("--prometheus", metavar="URL", help="Prometheus URL (default: found in the cluster)")
     src.add_argument("--prometheus-ca", metavar="FILE",
@@ -283,6 +284,11 @@ def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...]
     kubeconfig = load_kubeconfig(a.kubeconfig, log_problems=False)
     for problem in kubeconfig.problems:  # a broken file passed over: said once, as the command's warnings
         print(f"meshdesk graph: warning: {problem}", file=sys.stderr)
+    if not kubeconfig.files and not a.kubeconfig and a.context is None:
+        # nothing named, and no kubeconfig to take the current context of: the other sources are offered
+        looked = ", ".join(str(p) for p in kubeconfig.searched) or "nowhere"
+        raise _UsageError(f"no kubeconfig found (looked at {looked}): set KUBECONFIG or pass --kubeconfig for a "
+                          "cluster, or graph the built-in mesh with --demo or a snapshot with --snapshot FILE")
     context = a.context or kubeconfig.context(None).name
     settings = load_settings(log_problems=False)
     for w in settings.warnings:  # a corrupt file moved aside: said as the command's other warnings
@@ -379,17 +385,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the first --context is the one graphed (its Prometheus, its writes); the others are its mesh's clusters
     a.contexts = list(a.context or ())
     a.context = a.contexts[0] if a.contexts else None
-    # --context "" (an unset shell variable) is the current context, as kubectl takes it: it was refused
-    # with "say where the data comes from", which it had said
-    live = a.demo or a.context is not None or a.kubeconfig or a.prometheus
+    # nothing named is the kubeconfig's current context, as kubectl (and meshdesk inventory, validate and
+    # traces) take it: `meshdesk graph -n shop` was refused with "say where the data comes from"; --context ""
+    # (an unset shell variable) is the current context too
+    named = a.demo or a.context is not None or a.kubeconfig or a.prometheus
+    live = not a.snapshot
     if a.snapshot is not None and not a.snapshot.strip():
         parser.error("--snapshot needs a file name")
-    if a.snapshot and live:
+    if a.snapshot and named:
         parser.error("--snapshot reads a file; it cannot be combined with --demo/--context/--kubeconfig/--prometheus")
     if a.demo and (a.context or a.kubeconfig or a.prometheus):
         parser.error("--demo is the built-in mesh; it cannot be combined with --context/--kubeconfig/--prometheus")
-    if not a.snapshot and not live:
-        parser.error("say where the data comes from: --snapshot FILE, --demo or --context/--kubeconfig")
     if (a.snapshot or a.demo) and (a.prometheus_ca or a.prometheus_insecure):
         # they were ignored without a word (exit 0), as if the certificate had been checked with them
         parser.error(f"--prometheus-ca and --prometheus-insecure are for a live cluster's Prometheus; "
