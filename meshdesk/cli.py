@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from meshdesk import __version__
+from meshdesk.commands import CommandParser
 from meshdesk.mesh.words import short_name
 
 SUBCOMMANDS = ("graph", "contexts", "inventory", "validate", "traces", "mesh")
@@ -32,7 +33,7 @@ SUBCOMMAND_WORDS = {
 
 def _gui_parser() -> argparse.ArgumentParser:
     width = max(len(name) for name in SUBCOMMANDS)
-    p = argparse.ArgumentParser(
+    p = CommandParser(
         prog="meshdesk",
         description="See and steer an Istio service mesh from your desktop. With no subcommand,\n"
         "meshdesk opens its window; the subcommands below work in a terminal.",

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from meshdesk.commands import CommandParser
 from meshdesk.sources.base import ConfigError
 from meshdesk.sources.kubeconfig import KubeConfig, load_kubeconfig
 
@@ -41,7 +42,7 @@ def format_table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="meshdesk contexts",
+    p = CommandParser(prog="meshdesk contexts",
                                 description="List kubeconfig contexts (like `kubectl config get-contexts`).")
     p.add_argument("names", nargs="*", metavar="CONTEXT", help="only these contexts")
     p.add_argument("-o", "--output", choices=("name",), help="`name`: one context name per line")

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from meshdesk.commands import CommandParser
 from meshdesk.mesh.request import (
     AMBIENT_TRAFFIC,
     GRAPH_TYPES,
@@ -60,7 +61,7 @@ def _seconds_option(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="meshdesk graph", description="Build the traffic graph and print it.")
+    p = CommandParser(prog="meshdesk graph", description="Build the traffic graph and print it.")
     src = p.add_argument_group("where the data comes from (one of)")
     src.add_argument("--snapshot", metavar="FILE", help="a snapshot file (offline)")
     src.add_argument("--demo", action="store_true", help="the built-in demo mesh")

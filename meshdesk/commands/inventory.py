@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from meshdesk.commands import CommandParser
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.inventory import Inventory
@@ -30,7 +31,7 @@ from meshdesk.sources.base import ConfigError, Forbidden, SourceError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="meshdesk inventory",
+    p = CommandParser(prog="meshdesk inventory",
                                 description="List the mesh's workloads, services and Istio config in a cluster.")
     p.add_argument("--demo", action="store_true", help="the built-in demo mesh instead of a cluster")
     p.add_argument("--snapshot", metavar="FILE",

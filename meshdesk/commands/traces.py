@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from meshdesk.commands import CommandParser
 from meshdesk.mesh.traces import (
     DEFAULT_LIMIT,
     TARGET_APP,
@@ -39,7 +40,7 @@ PROG = "meshdesk traces"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="List the traces of an app, a workload or a service.")
+    p = CommandParser(prog=PROG, description="List the traces of an app, a workload or a service.")
     src = p.add_argument_group("where the traces come from (one of)")
     src.add_argument("--demo", action="store_true", help="the built-in demo mesh")
     src.add_argument("--context", help="kubeconfig context of a live cluster (default: the current one)")

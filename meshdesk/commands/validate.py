@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from meshdesk.commands import CommandParser
 from meshdesk.mesh.check_codes import checks_left_out
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import split_names
@@ -38,7 +39,7 @@ OPTIONAL = ("KIA1301",)  # checks made only when asked for (Kiali ignores KIA130
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Check the mesh's Istio config as the app's Istio config "
+    p = CommandParser(prog=PROG, description="Check the mesh's Istio config as the app's Istio config "
                                 "view does (Kiali's checks and meshdesk's), and print what is wrong.")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--demo", action="store_true", help="the built-in demo mesh instead of a cluster")

@@ -1,0 +1,43 @@
+"""What a kubectl user expects of every headless subcommand alike (a real subprocess each): usage mistakes
+said in one line, ``-o json``, a snapshot read from standard input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def meshdesk(*args: str, tmp_path: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MESHDESK_CONFIG_DIR": str(tmp_path / "settings"), "HOME": str(tmp_path)}
+    env.pop("KUBECONFIG", None)
+    done = subprocess.run([sys.executable, "-m", "meshdesk", *args], capture_output=True, cwd=ROOT, timeout=120,
+                          env=env, input=stdin if stdin is not None else b"")
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
+
+
+@pytest.mark.parametrize("args, said", [
+    (["graph", "--demo", "--timeout", "abc"], "meshdesk graph: error: argument --timeout: invalid float value: 'abc'"),
+    (["graph", "--demo", "--bogus"], "meshdesk graph: error: unrecognized arguments: --bogus"),
+    (["inventory", "--demo", "--timeout", "abc"],
+     "meshdesk inventory: error: argument --timeout: invalid float value: 'abc'"),
+    (["validate", "--demo", "--level", "bogus"],
+     "meshdesk validate: error: argument --level: invalid choice: 'bogus' (choose from 'error', 'warning', 'info')"),
+    (["traces", "--demo", "--app", "reviews", "--limit", "0"], "meshdesk traces: error: --limit must be 1 to 1500"),
+    (["contexts", "-o", "wide"],
+     "meshdesk contexts: error: argument -o/--output: invalid choice: 'wide' (choose from 'name')"),
+    (["--bogus"], "meshdesk: error: unrecognized arguments: --bogus"),
+])
+def test_a_usage_mistake_is_one_line_naming_it_and_where_the_options_are(args: list[str], said: str,
+                                                                          tmp_path: Path) -> None:
+    """QA: a bad flag value printed the command's whole usage first (24 lines for graph) with the line
+    naming the mistake last, where every other error of the commands is one line."""
+    done = meshdesk(*args, tmp_path=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    prog = " ".join(["meshdesk", *args[:1]]) if args[0] != "--bogus" else "meshdesk"
+    assert done.stderr == f"{said} (see '{prog} --help')\n"
