@@ -3,10 +3,12 @@ said in one line, ``-o json``, a snapshot read from standard input."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +43,40 @@ def test_a_usage_mistake_is_one_line_naming_it_and_where_the_options_are(args: l
     assert done.returncode == 2 and done.stdout == ""
     prog = " ".join(["meshdesk", *args[:1]]) if args[0] != "--bogus" else "meshdesk"
     assert done.stderr == f"{said} (see '{prog} --help')\n"
+
+
+def _timeless(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: _timeless(v) for k, v in doc.items() if k != "created"}
+    if isinstance(doc, list):
+        return [_timeless(v) for v in doc]
+    return doc
+
+
+@pytest.mark.parametrize("args", [
+    ["inventory", "--demo", "-n", "shop"],
+    ["validate", "--demo"],
+    ["traces", "--demo", "-n", "shop", "--app", "reviews", "--limit", "3"],
+])
+def test_o_json_prints_what_json_prints(args: list[str], tmp_path: Path) -> None:
+    """QA: only graph took kubectl's ``-o json``; inventory, validate and traces refused it (usage error)
+    and wanted ``--json``. Both spellings now print the same JSON."""
+    dashed = meshdesk(*args, "--json", tmp_path=tmp_path)
+    for spelling in (["-o", "json"], ["--output=json"]):
+        done = meshdesk(*args, *spelling, tmp_path=tmp_path)
+        assert done.returncode == dashed.returncode and done.returncode in (0, 3), done.stderr
+        parsed = json.loads(done.stdout)
+        if args[0] == "traces":  # its traces are the demo's newest: the same targets, not the same ids
+            assert parsed["target"] == json.loads(dashed.stdout)["target"] and len(parsed["traces"]) == 3
+        else:  # (the demo's objects are made minutes or days before now: their creation times move)
+            assert _timeless(parsed) == _timeless(json.loads(dashed.stdout))
+    table = meshdesk(*args, "-o", "table", tmp_path=tmp_path)
+    assert table.returncode == dashed.returncode and not table.stdout.lstrip().startswith(("{", "["))
+    both = meshdesk(*args, "--json", "-o", "table", tmp_path=tmp_path)
+    assert both.returncode == 2 and both.stdout == ""
+
+
+def test_graph_takes_output_spelt_in_full_as_kubectl_does(tmp_path: Path) -> None:
+    done = meshdesk("graph", "--demo", "-n", "shop", "--output", "json", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["format"] == "meshdesk-graph"

@@ -13,3 +13,17 @@ class CommandParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def add_output_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``-o json`` / ``--output json`` beside ``--json``, as kubectl users write it (``-o table``, the default,
+    prints the table)."""
+    p.add_argument("--json", action="store_true", help=f"print {what} as JSON (as -o json)")
+    p.add_argument("-o", "--output", choices=("table", "json"), help="output format: table (the default) or json")
+
+
+def wants_json(p: argparse.ArgumentParser, a: argparse.Namespace) -> bool:
+    """Whether ``--json`` or ``-o json`` was given; ``--json`` with ``-o table`` is a usage error."""
+    if a.json and a.output == "table":
+        p.error("--json and -o table ask for two outputs: give one")
+    return bool(a.json or a.output == "json")

@@ -78,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="do not verify an https Prometheus URL's certificate (a self-signed one)")
     src.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                      help="per API call and Prometheus query (default 30), as inventory and validate take it")
-    p.add_argument("--format", "-o", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("--format", "-o", "--output", choices=FORMATS, default="table",
+                   help="output format (default: table)")
     p.add_argument("--save-snapshot", metavar="FILE", help="also write the snapshot the graph came from")
     g = p.add_argument_group("graph request (overrides the snapshot's)")
     g.add_argument("--graph-type", choices=GRAPH_TYPES)

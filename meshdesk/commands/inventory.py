@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from meshdesk.commands import CommandParser
+from meshdesk.commands import CommandParser, add_output_option, wants_json
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.inventory import Inventory
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",
                    help="namespace to read (repeatable; default: every namespace you may list)")
     p.add_argument("--cluster", default="", help="cluster name to record (default: Kubernetes)")
-    p.add_argument("--json", action="store_true", help="print the whole inventory as JSON")
+    add_output_option(p, "the whole inventory")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per API call (default 30)")
     return p
 
@@ -117,8 +117,10 @@ def render_table(inv: Inventory) -> str:
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    parser = _parser()
     try:
-        args = _parser().parse_args(list(argv or []))
+        args = parser.parse_args(list(argv or []))
+        args.json = wants_json(parser, args)
     except SystemExit as e:
         return int(e.code or 0)
     if not 0 < args.timeout < 86400:  # NaN and infinity too: they failed later as the cluster's fault

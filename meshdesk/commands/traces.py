@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from meshdesk.commands import CommandParser
+from meshdesk.commands import CommandParser, add_output_option, wants_json
 from meshdesk.mesh.traces import (
     DEFAULT_LIMIT,
     TARGET_APP,
@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="only traces with a span carrying this tag (http.method=POST); repeat for more")
     q.add_argument("--min-duration", type=float, default=0.0, metavar="MS",
                    help="only traces with a span of at least this many milliseconds")
-    p.add_argument("--json", action="store_true", help="print the traces as JSON")
+    add_output_option(p, "the traces")
     return p
 
 
@@ -304,6 +304,7 @@ def main(argv: Sequence[str] | None = None, clock: Callable[[], float] = time.ti
     servers told its time (a test gives one that is off)."""
     parser = _parser()
     a = parser.parse_args(list(argv) if argv is not None else None)
+    a.json = wants_json(parser, a)
     kind, name = _target(a, parser)
     if a.demo and (a.context or a.kubeconfig or a.tracing or a.tracing_ca or a.tracing_insecure or a.tracing_api):
         parser.error("--demo is the built-in mesh; it cannot be combined with "

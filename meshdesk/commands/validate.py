@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from meshdesk.commands import CommandParser
+from meshdesk.commands import CommandParser, add_output_option, wants_json
 from meshdesk.mesh.check_codes import checks_left_out
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import split_names
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                         "AuthorizationPolicy covers)")
     p.add_argument("--ignore", action="append", default=[], metavar="CODES",
                    help="leave out findings of these codes (any case), comma-separated (as Kiali's validations.ignore)")
-    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    add_output_option(p, "the findings")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per API call (default 30)")
     return p
 
@@ -114,8 +114,10 @@ def render_json(rows: Sequence[Finding]) -> str:
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    parser = _parser()
     try:
-        args = _parser().parse_args(list(argv or []))
+        args = parser.parse_args(list(argv or []))
+        args.json = wants_json(parser, args)
     except SystemExit as e:
         return int(e.code or 0)
     if not 0 < args.timeout < 86400:
