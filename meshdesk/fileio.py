@@ -267,12 +267,13 @@ def read_piped_file(path: str | os.PathLike[str], *, wait: float = 5.0, limit: i
             os.close(fd)
 
 
-def read_capped_stream(path: str | os.PathLike[str], limit: int) -> bytes:
+def read_capped_stream(path: str | os.PathLike[str] | int, limit: int) -> bytes:
     """The bytes of ``path`` as ``open`` and ``read`` give them (a named pipe waits for its writer, as
     ``<(...)`` needs), with no limit on a regular file; a pipe or a device, whose size is known only once
     it ends, gives at most ``limit`` bytes: one that gives more (``/dev/zero`` never ends, and was read
-    until the system killed the process) raises :class:`NotRegularFileError` (errno EFBIG) saying so."""
-    with open(path, "rb") as fh:
+    until the system killed the process) raises :class:`NotRegularFileError` (errno EFBIG) saying so.
+    A file descriptor (0, standard input) is read the same way and left open."""
+    with open(path, "rb", closefd=not isinstance(path, int)) as fh:
         mode = os.fstat(fh.fileno()).st_mode
         if stat.S_ISREG(mode):
             return fh.read()
@@ -284,7 +285,7 @@ def read_capped_stream(path: str | os.PathLike[str], limit: int) -> bytes:
             data += chunk
             if len(data) > limit:
                 raise NotRegularFileError(errno.EFBIG, f"{_kind_of(mode)} that gives more than "
-                                          f"{_megabytes(limit)}", os.fspath(path))
+                                          f"{_megabytes(limit)}", str(path) if isinstance(path, int) else os.fspath(path))
 
 
 def _megabytes(size: int) -> str:

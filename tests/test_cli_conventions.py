@@ -3,6 +3,7 @@ said in one line, ``-o json``, a snapshot read from standard input."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -80,3 +81,24 @@ def test_graph_takes_output_spelt_in_full_as_kubectl_does(tmp_path: Path) -> Non
     done = meshdesk("graph", "--demo", "-n", "shop", "--output", "json", tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["format"] == "meshdesk-graph"
+
+
+def test_a_snapshot_is_read_from_standard_input_given_as_dash(tmp_path: Path) -> None:
+    """QA: ``--snapshot -`` (``gunzip -c s.json.gz | meshdesk graph --snapshot -``, as ``kubectl apply -f -``
+    reads it) said "snapshot file - does not exist"; graph, inventory and validate read it from standard
+    input, and what is wrong with it is said of standard input."""
+    path = tmp_path / "shop.json"
+    saved = meshdesk("graph", "--demo", "-n", "shop", "--save-snapshot", str(path), tmp_path=tmp_path)
+    assert saved.returncode == 0, saved.stderr
+    piped = gzip.compress(path.read_bytes())
+    for args in (["graph", "-o", "json"], ["inventory", "-o", "json"], ["validate", "-o", "json", "--fail-on", "never"]):
+        from_file = meshdesk(*args, "--snapshot", str(path), tmp_path=tmp_path)
+        done = meshdesk(*args, "--snapshot", "-", tmp_path=tmp_path, stdin=piped)
+        assert done.returncode == 0 and from_file.returncode == 0, done.stderr
+        if args[0] == "graph":  # printed at this moment: its timestamp moves
+            assert {**json.loads(done.stdout), "timestamp": 0} == {**json.loads(from_file.stdout), "timestamp": 0}
+        else:
+            assert json.loads(done.stdout) == json.loads(from_file.stdout)
+    empty = meshdesk("graph", "--snapshot", "-", tmp_path=tmp_path, stdin=b"")
+    assert (empty.returncode, empty.stdout) == (2, "")
+    assert empty.stderr == "meshdesk graph: the snapshot on standard input (-) is empty\n"

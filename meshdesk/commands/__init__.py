@@ -27,3 +27,8 @@ def wants_json(p: argparse.ArgumentParser, a: argparse.Namespace) -> bool:
     if a.json and a.output == "table":
         p.error("--json and -o table ask for two outputs: give one")
     return bool(a.json or a.output == "json")
+
+
+def snapshot_name(path: str) -> str:
+    """How a ``--snapshot`` argument is named in a message: ``-`` is standard input."""
+    return "the snapshot on standard input (-)" if path == "-" else f"snapshot file {path}"

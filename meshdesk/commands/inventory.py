@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from meshdesk.commands import CommandParser, add_output_option, wants_json
+from meshdesk.commands import CommandParser, add_output_option, snapshot_name, wants_json
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.inventory import Inventory
@@ -183,7 +183,7 @@ def snapshot_inventory(path: str, namespaces: Sequence[str] | None = None, *,
     snap = load_snapshot(path)
     inv = snap.inventory
     if inv is None:
-        raise ConfigError(f"snapshot file {path} holds no inventory (it was taken without one), so there is "
+        raise ConfigError(f"{snapshot_name(path)} holds no inventory (it was taken without one), so there is "
                           f"{wanted_for}; take one with the app's File > Save snapshot or "
                           "`meshdesk graph --save-snapshot` from a cluster")
     if namespaces:

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from meshdesk.commands import CommandParser, add_output_option, wants_json
+from meshdesk.commands import CommandParser, add_output_option, snapshot_name, wants_json
 from meshdesk.mesh.check_codes import checks_left_out
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import split_names
@@ -229,6 +229,6 @@ def _snapshot_inventory(path: str) -> Inventory:
 
     snap = load_snapshot(path)
     if snap.inventory is None:
-        raise ConfigError(f"snapshot file {path} holds no inventory (it was taken without one), so there is "
+        raise ConfigError(f"{snapshot_name(path)} holds no inventory (it was taken without one), so there is "
                           "no config to check")
     return snap.inventory

@@ -101,24 +101,36 @@ def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
     Python for each object and whole number, which lets the UI thread in between, for about twice
     the parse time.
 
+    ``-`` is standard input (``gunzip -c s.json.gz | meshdesk graph --snapshot -``, as ``kubectl -f -``
+    reads it; a pipe's limit), except for ``regular_only``: a file chosen in the app is a file.
+
     Every problem raises :class:`SnapshotFileError` (a ``ConfigError``), naming the file and what is
     wrong with it."""
     p = Path(path)
+    stdin = not regular_only and os.fspath(path) == "-"  # it was "snapshot file - does not exist"
 
     def bad(reason: str, says: str) -> SnapshotFileError:
         """``reason``: what is wrong, for "Cannot open snapshot FILE: <reason>"; ``says``: the same as
         the rest of the sentence "snapshot file FILE <says>"."""
+        if stdin:
+            return SnapshotFileError("-", reason, f"the snapshot on standard input (-) {says}")
         return SnapshotFileError(str(p), reason, f"snapshot file {p} {says}")
 
     try:
-        if max_bytes is not None:
+        if stdin:
+            if os.isatty(0):  # nobody is going to type a snapshot: said rather than waited for
+                raise bad("standard input is a terminal", "cannot be read: standard input is a terminal (pipe "
+                          "a snapshot into it, or name its file)")
+            raw = read_capped_stream(0, STREAM_MAX_BYTES)
+        elif max_bytes is not None:
             info = os.stat(p)
             if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
                 limit = _size_text(max_bytes)
                 raise bad(f"it is too large ({_size_text(info.st_size)}; meshdesk opens snapshots of up to {limit})",
                           f"is too large to open ({_size_text(info.st_size)}; meshdesk opens snapshots of up to "
                           f"{limit})")
-        raw = read_regular_file(p) if regular_only else read_capped_stream(p, STREAM_MAX_BYTES)
+        if not stdin:
+            raw = read_regular_file(p) if regular_only else read_capped_stream(p, STREAM_MAX_BYTES)
     except NotRegularFileError as e:
         if e.errno == errno.EFBIG:
             hint = "save it to a file first: a regular file is read whatever its size"
@@ -193,7 +205,7 @@ def load_snapshot(path: str | os.PathLike[str], *, regular_only: bool = False,
         what = short_words(str(e))
         raise bad(f"not a snapshot: {what}", f"is not a snapshot: {what}") from None
     if not snap.name:
-        snap.name = snapshot_stem(p)
+        snap.name = "stdin" if stdin else snapshot_stem(p)
     return snap
 
 
