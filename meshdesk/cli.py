@@ -7,10 +7,13 @@ so ``meshdesk graph`` never loads Qt.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -122,8 +125,37 @@ def _quiet_stdout(stream: Any) -> None:
         pass
 
 
+# how long an interrupted command is given to clean up (a file being written) before it ends anyway
+_INTERRUPT_GRACE_S = 1.0
+_interrupt_said = threading.Event()  # the line after ^C is written
+
+
+def _end_interrupted() -> None:
+    if not _interrupt_said.is_set():
+        with contextlib.suppress(OSError):
+            os.write(2, b"\n")
+    os._exit(130)  # 128 + SIGINT
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
+    """Ctrl+C in a subcommand: KeyboardInterrupt as Python raises it, so that what is being written is cleaned
+    up on the way out, and the process ends a moment later whatever its threads still wait on. The
+    inventory's parallel reads waiting on a slow API server (up to --timeout each) held the process for as
+    long after Ctrl+C: Python waits for such threads as it leaves a pool and again at its exit."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C interrupts the cleanup
+    timer = threading.Timer(_INTERRUPT_GRACE_S, _end_interrupted)
+    timer.daemon = True
+    timer.start()
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if argv is None and args and args[0] in SUBCOMMANDS and threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        # the process's own command line (not a caller's argv), with Ctrl+C delivered (a job started in the
+        # background ignores it, and keeps ignoring it)
+        signal.signal(signal.SIGINT, _on_interrupt)
     if args and args[0] in SUBCOMMANDS:
         cmd, rest = args[0], args[1:]
         if cmd == "graph":
@@ -152,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
         except KeyboardInterrupt:  # Ctrl+C: stop quietly, as a Unix tool does (128 + SIGINT)
             print(file=sys.stderr)
+            _interrupt_said.set()
             return 130
         except _OutputFailed as failed:
             _quiet_stdout(real)

@@ -322,7 +322,7 @@ class _Faults:
     rbac_gate: threading.Event | None = None  # access and rules reviews wait for it (hold_rbac_answers)
     port_forward_gate: threading.Event | None = None  # port-forward handshakes wait for it (hold_port_forwards)
     # requests whose path starts with the prefix wait for the gate (hold_requests); the Event is set once one waits
-    path_hold: tuple[str, threading.Event, threading.Event] | None = None
+    path_hold: tuple[str, threading.Event, threading.Event, float] | None = None
 
 
 # -- CRDs ---------------------------------------------------------------------------------------
@@ -629,11 +629,12 @@ class KubeEmulator:
         self._port_forward_held = held
         return gate, held
 
-    def hold_requests(self, path_prefix: str) -> tuple[threading.Event, threading.Event]:
+    def hold_requests(self, path_prefix: str, at_most: float = 10.0) -> tuple[threading.Event, threading.Event]:
         """Hold every request whose path starts with ``path_prefix`` (before it is answered) until the first
-        Event returned is set (or the emulator stops; 10 s at most); the second is set once one is held."""
+        Event returned is set (or the emulator stops; ``at_most`` seconds at most); the second is set once
+        one is held."""
         gate, held = threading.Event(), threading.Event()
-        self._faults.path_hold = (path_prefix, gate, held)
+        self._faults.path_hold = (path_prefix, gate, held, at_most)
         return gate, held
 
     def rbac_calls(self, namespace: str | None = None) -> list[tuple[str, str]]:
@@ -1200,9 +1201,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if faults.slow_seconds:
                 emu._stop_event.wait(faults.slow_seconds)
             if faults.path_hold is not None and path.startswith(faults.path_hold[0]):
-                _prefix, gate, held = faults.path_hold
+                _prefix, gate, held, at_most = faults.path_hold
                 held.set()
-                deadline = time.monotonic() + 10.0
+                deadline = time.monotonic() + at_most
                 while not gate.wait(0.05) and not emu._stop_event.is_set() and time.monotonic() < deadline:
                     pass
             accepted = []

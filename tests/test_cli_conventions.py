@@ -6,12 +6,15 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,3 +105,31 @@ def test_a_snapshot_is_read_from_standard_input_given_as_dash(tmp_path: Path) ->
     empty = meshdesk("graph", "--snapshot", "-", tmp_path=tmp_path, stdin=b"")
     assert (empty.returncode, empty.stdout) == (2, "")
     assert empty.stderr == "meshdesk graph: the snapshot on standard input (-) is empty\n"
+
+
+@pytest.mark.parametrize("command", [["inventory", "-n", "bookinfo"], ["validate", "-n", "bookinfo"]])
+def test_ctrl_c_ends_at_once_while_parallel_reads_wait_on_the_api_server(
+        command: list[str], kube_emulator: KubeEmulator, shared_dir: Path, tmp_path: Path) -> None:
+    """QA: Ctrl+C while the inventory's parallel reads waited on a slow API server exited 130 only once
+    every read in flight had ended (up to --timeout each, 30 s by default): Python waits for such threads
+    as it leaves their pool and again at its exit. The server here holds the pod list until the test ends."""
+    kube_emulator.load_crds(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml")
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    kube_emulator.load_yaml(shared_dir / "fixtures/istio/bookinfo/platform/kube/bookinfo.yaml", namespace="bookinfo")
+    kube_emulator.run_workloads()
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    gate, held = kube_emulator.hold_requests("/api/v1/namespaces/bookinfo/pods", at_most=600)
+    env = {**os.environ, "MESHDESK_CONFIG_DIR": str(tmp_path / "settings"), "KUBECONFIG": str(config)}
+    # as from a terminal: Ctrl+C is delivered (a test run started in the background ignores SIGINT, and its
+    # children would inherit that)
+    proc = subprocess.Popen([sys.executable, "-m", "meshdesk", *command, "--timeout", "600"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
+    try:
+        assert held.wait(60), "the pod list was never asked for"
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)  # (it waited for the held list: 600 s)
+    finally:
+        proc.kill()
+        gate.set()
+    assert proc.returncode == 130 and err == "\n"
