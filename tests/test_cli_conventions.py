@@ -133,3 +133,24 @@ def test_ctrl_c_ends_at_once_while_parallel_reads_wait_on_the_api_server(
         proc.kill()
         gate.set()
     assert proc.returncode == 130 and err == "\n"
+
+
+def test_all_namespaces_as_kubectl_spells_it(tmp_path: Path) -> None:
+    """QA: kubectl's -A was refused as an unknown option. inventory and validate read every namespace you
+    may list by default, and take -A for it; graph -A graphs every namespace, not only those in the mesh
+    (the demo's istio-system too); -A with -n is refused (kubectl drops the -n without a word)."""
+    plain = meshdesk("graph", "--demo", "-o", "json", tmp_path=tmp_path)
+    every = meshdesk("graph", "--demo", "-A", "-o", "json", tmp_path=tmp_path)
+    assert plain.returncode == every.returncode == 0, every.stderr
+    assert json.loads(plain.stdout)["request"]["namespaces"] == ["hello", "shop", "travel"]
+    assert json.loads(every.stdout)["request"]["namespaces"] == ["hello", "shop", "travel", "istio-system"]
+    for command in ("inventory", "validate"):
+        dashed = meshdesk(command, "--demo", "-A", "-o", "json", tmp_path=tmp_path)
+        default = meshdesk(command, "--demo", "-o", "json", tmp_path=tmp_path)
+        assert dashed.returncode == default.returncode == 0, dashed.stderr
+        assert _timeless(json.loads(dashed.stdout)) == _timeless(json.loads(default.stdout))
+    for command in ("graph", "inventory", "validate"):
+        both = meshdesk(command, "--demo", "-A", "-n", "shop", tmp_path=tmp_path)
+        assert (both.returncode, both.stdout) == (2, "")
+        assert both.stderr == (f"meshdesk {command}: error: -A (every namespace) and -n NAMESPACE ask for different "
+                               f"namespaces: give one (see 'meshdesk {command} --help')\n")

@@ -32,3 +32,14 @@ def wants_json(p: argparse.ArgumentParser, a: argparse.Namespace) -> bool:
 def snapshot_name(path: str) -> str:
     """How a ``--snapshot`` argument is named in a message: ``-`` is standard input."""
     return "the snapshot on standard input (-)" if path == "-" else f"snapshot file {path}"
+
+
+def add_all_namespaces_option(p: argparse._ActionsContainer, what: str) -> None:
+    """kubectl's ``-A``/``--all-namespaces``: it was refused as an unknown option."""
+    p.add_argument("-A", "--all-namespaces", action="store_true", help=f"{what} (not with -n)")
+
+
+def refuse_all_with_some(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    """``-A`` with ``-n``: kubectl drops the -n without a word; which one was meant is asked instead."""
+    if a.all_namespaces and a.namespace:
+        p.error("-A (every namespace) and -n NAMESPACE ask for different namespaces: give one")

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from meshdesk.commands import CommandParser
+from meshdesk.commands import CommandParser, add_all_namespaces_option, refuse_all_with_some
 from meshdesk.mesh.request import (
     AMBIENT_TRAFFIC,
     GRAPH_TYPES,
@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("graph request (overrides the snapshot's)")
     g.add_argument("--graph-type", choices=GRAPH_TYPES)
     g.add_argument("--namespace", "-n", action="append", help="namespace to graph (repeatable)")
+    add_all_namespaces_option(g, "graph every namespace you may list, not only those in the mesh (the default)")
     g.add_argument("--inject-service-nodes", dest="inject", action=argparse.BooleanOptionalAction, default=None)
     g.add_argument("--include-idle-edges", dest="idle_edges", action=argparse.BooleanOptionalAction,
                    default=None)
@@ -387,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the first --context is the one graphed (its Prometheus, its writes); the others are its mesh's clusters
     a.contexts = list(a.context or ())
     a.context = a.contexts[0] if a.contexts else None
+    refuse_all_with_some(parser, a)
     # nothing named is the kubeconfig's current context, as kubectl (and meshdesk inventory, validate and
     # traces) take it: `meshdesk graph -n shop` was refused with "say where the data comes from"; --context ""
     # (an unset shell variable) is the current context too
@@ -450,7 +452,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if not request.namespaces:
                     # as the app's first look: the namespaces in the mesh (injection, revision or ambient)
                     listed = source.namespaces()
-                    if getattr(source, "namespace_list_forbidden", False):
+                    if a.all_namespaces and getattr(source, "namespace_list_forbidden", False):
+                        raise SourceError("-A: you may not list the cluster's namespaces (name those to graph "
+                                          "with -n)")
+                    if a.all_namespaces:
+                        in_mesh = tuple(n.name for n in listed)
+                    elif getattr(source, "namespace_list_forbidden", False):
                         # like kubectl: without the right to list namespaces, the context's own
                         in_mesh = tuple(n.name for n in listed)
                         print(f"meshdesk graph: you may not list namespaces; graphing {', '.join(in_mesh)} "

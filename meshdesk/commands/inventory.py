@@ -15,7 +15,14 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from meshdesk.commands import CommandParser, add_output_option, snapshot_name, wants_json
+from meshdesk.commands import (
+    CommandParser,
+    add_all_namespaces_option,
+    add_output_option,
+    refuse_all_with_some,
+    snapshot_name,
+    wants_json,
+)
 from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
 from meshdesk.mesh.graph.istio import is_gateway
 from meshdesk.mesh.inventory import Inventory
@@ -40,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--context", help="kubeconfig context (default: the current one)")
     p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",
                    help="namespace to read (repeatable; default: every namespace you may list)")
+    add_all_namespaces_option(p, "every namespace you may list (as without -n)")
     p.add_argument("--cluster", default="", help="cluster name to record (default: Kubernetes)")
     add_output_option(p, "the whole inventory")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per API call (default 30)")
@@ -121,6 +129,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     try:
         args = parser.parse_args(list(argv or []))
         args.json = wants_json(parser, args)
+        refuse_all_with_some(parser, args)
     except SystemExit as e:
         return int(e.code or 0)
     if not 0 < args.timeout < 86400:  # NaN and infinity too: they failed later as the cluster's fault

@@ -22,7 +22,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from meshdesk.commands import CommandParser, add_output_option, snapshot_name, wants_json
+from meshdesk.commands import (
+    CommandParser,
+    add_all_namespaces_option,
+    add_output_option,
+    refuse_all_with_some,
+    snapshot_name,
+    wants_json,
+)
 from meshdesk.mesh.check_codes import checks_left_out
 from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import split_names
@@ -49,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",
                    help="namespace to check (repeatable; default: every namespace you may list; with --snapshot, "
                         "those of the snapshot)")
+    add_all_namespaces_option(p, "every namespace you may list (as without -n; with --snapshot, those of the snapshot)")
     p.add_argument("--cluster", default="", help="cluster name to record (default: Kubernetes)")
     p.add_argument("--level", choices=_LEVELS, default="info",
                    help="the least severe finding printed (default: info, all of them)")
@@ -118,6 +126,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     try:
         args = parser.parse_args(list(argv or []))
         args.json = wants_json(parser, args)
+        refuse_all_with_some(parser, args)
     except SystemExit as e:
         return int(e.code or 0)
     if not 0 < args.timeout < 86400:
