@@ -109,14 +109,28 @@ class _Errors:
     def write(self, text: str) -> int:
         if len(text) > _LONGEST_WORD:
             text = _HUGE_WORD.sub(lambda m: short_name(m.group(0)), text)
-        return int(self._stream.write(text))
+        try:
+            return int(self._stream.write(text))
+        except OSError:
+            # standard error closed (`2>&-`) or gone: nowhere to say anything. The first warning's failed
+            # write ended a run that had printed its output with exit code 1 (a usage error's too), and
+            # skipped the rest of the run
+            _quiet_stdout(self._stream)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            _quiet_stdout(self._stream)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
 def _quiet_stdout(stream: Any) -> None:
-    """Point standard output at nothing, so the interpreter's own flush at exit does not fail again."""
+    """Point standard output (or error) at nothing, so the interpreter's own flush at exit does not fail
+    again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())
@@ -176,8 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         sys.stdout = _Output(real)
         errors = sys.stderr
-        if errors is not None:
-            sys.stderr = _Errors(errors)
+        # started with standard error closed (`2>&-`): Python has none, and print(..., file=None) writes to
+        # standard output, so warnings and errors were mixed into the output (into its JSON); they go nowhere
+        nowhere = open(os.devnull, "w") if errors is None else None  # noqa: SIM115 - closed below
+        sys.stderr = _Errors(errors if errors is not None else nowhere)
         try:
             code = int(mod.main(rest))
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
@@ -196,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             sys.stdout = real
             sys.stderr = errors
+            if nowhere is not None:
+                nowhere.close()
     parser = _gui_parser()
     if args and args[0] == "help":  # `meshdesk help`, as git and kubectl take it: the usage, not an error
         parser.print_help()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -154,3 +155,28 @@ def test_all_namespaces_as_kubectl_spells_it(tmp_path: Path) -> None:
         assert (both.returncode, both.stdout) == (2, "")
         assert both.stderr == (f"meshdesk {command}: error: -A (every namespace) and -n NAMESPACE ask for different "
                                f"namespaces: give one (see 'meshdesk {command} --help')\n")
+
+
+def test_a_closed_standard_error_does_not_turn_a_run_into_a_failure(tmp_path: Path) -> None:
+    """QA: with standard error closed (``2>&-``, as some job runners start a command), Python has no
+    sys.stderr and the warnings and errors were printed into standard output (into its JSON); where fd 2 is
+    there but cannot be written, the first warning's failed write ended the run with exit code 1 though its
+    output was printed. What cannot be said is dropped, and the exit code is the run's."""
+    env = {**os.environ, "MESHDESK_CONFIG_DIR": str(tmp_path / "settings")}
+
+    def closed_stderr(*args: str) -> subprocess.CompletedProcess[str]:
+        line = " ".join([shlex.quote(sys.executable), "-m", "meshdesk", *map(shlex.quote, args)]) + " 2>&-"
+        return subprocess.run(["sh", "-c", line], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+    warned = closed_stderr("graph", "--demo", "-n", "nowhere")  # said on stderr: no such namespace in the demo
+    assert (warned.returncode, warned.stdout) == (0, "no traffic in the requested window\n")
+    graphed = closed_stderr("graph", "--demo", "-n", "shop,nowhere", "-o", "json")
+    assert graphed.returncode == 0 and json.loads(graphed.stdout)["request"]["namespaces"] == ["shop", "nowhere"]
+    found = closed_stderr("validate", "--demo", "-o", "json")  # its summary goes to stderr
+    assert found.returncode == 0 and len(json.loads(found.stdout)) == 2
+    assert closed_stderr("graph", "--snapshot", str(tmp_path / "nope.json")).returncode == 2
+    if Path("/dev/full").exists():  # a standard error that is there but cannot be written
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--demo", "-n", "nowhere"], cwd=ROOT,
+                                  env=env, stdout=subprocess.PIPE, stderr=full, text=True, timeout=120)
+        assert (done.returncode, done.stdout) == (0, "no traffic in the requested window\n")
