@@ -545,3 +545,28 @@ def test_without_a_cluster_the_window_ends_at_the_tracing_backends_present(
                            clock=lambda: time.time() - 2 * 3600) == 0
     out, err = capsys.readouterr()
     assert [ln.split()[-1] for ln in out.splitlines()[1:]] == ["b2", "a1"], err
+
+
+def test_the_table_stays_in_line_past_a_name_in_wide_characters(tmp_path: Path) -> None:
+    """QA: a span named in Japanese (注文を取得) was padded by its number of characters, not the columns a
+    terminal gives them (two each): DURATION, SPANS and the rest of its row were pushed out of line."""
+    import os
+    import unicodedata
+
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    t = int(time.time()) * US
+    traces = [jaeger_trace("a1", [jaeger_span("1", "reviews.shop", "注文を取得 GET /api/注文", t - 120 * US, 40_000)]),
+              jaeger_trace("b2", [jaeger_span("1", "reviews.shop", "GET /plain", t - 60 * US, 5_000)])]
+    env = {**os.environ, "MESHDESK_CONFIG_DIR": str(tmp_path / "cfg")}
+    with JaegerEmulator(traces) as jaeger:
+        done = subprocess.run([sys.executable, "-m", "meshdesk", "traces", "--tracing", f"http://127.0.0.1:{jaeger.port}",
+                               "-n", "shop", "--app", "reviews"], capture_output=True, text=True, env=env, cwd=ROOT,
+                              timeout=120)
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.splitlines()
+    assert len(rows) == 2 and any("注文" in r for r in rows)
+    at = columns(header[:header.index("DURATION")])
+    for row, duration in zip(rows, ("5.0 ms", "40.0 ms"), strict=True):
+        assert columns(row[:row.index(duration)]) == at, done.stdout

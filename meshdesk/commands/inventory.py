@@ -32,7 +32,9 @@ from meshdesk.mesh.words import (
     control_plane_rows,
     mesh_config_rows,
     namespace_revision_rows,
+    padded,
     revision_config_rows,
+    text_width,
 )
 from meshdesk.sources.base import ConfigError, Forbidden, SourceError
 
@@ -55,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "".join("   ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() + "\n" for r in rows)
+    widths = [max(text_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "".join("   ".join(padded(c, widths[i]) for i, c in enumerate(r)).rstrip() + "\n" for r in rows)
 
 
 def render_table(inv: Inventory) -> str:

@@ -29,6 +29,7 @@ from meshdesk.mesh.traces import (
     TraceTarget,
     trace_duration_text,
 )
+from meshdesk.mesh.words import padded, text_width
 from meshdesk.sources.base import ConfigError, SourceError
 
 MAX_LIMIT = 1500
@@ -280,8 +281,8 @@ def render_table(found: TraceSet) -> str:
     for t in found.traces:
         rows.append((_start_text(t.start_us), t.name, trace_duration_text(t),
                      f"{t.span_count} matched" if t.partial else str(t.span_count), str(t.errors), t.trace_id))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "".join("   ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() + "\n" for r in rows)
+    widths = [max(text_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "".join("   ".join(padded(c, widths[i]) for i, c in enumerate(r)).rstrip() + "\n" for r in rows)
 
 
 def _trace_json(t: Trace) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from meshdesk.mesh.graph import model
 from meshdesk.mesh.graph.health_data import health_data
 from meshdesk.mesh.graph.trafficmap import NODE_RATES, PROTOCOLS
+from meshdesk.mesh.words import padded, text_width
 
 _PERCENT_RATES = frozenset({"httpPercentErr", "httpPercentReq", "grpcPercentErr", "grpcPercentReq"})
 
@@ -298,8 +299,8 @@ def to_table(graph: model.TrafficGraph) -> str:
     if not rows:
         out = "no traffic in the requested window\n"
     else:
-        widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        widths = [max(text_width(r[i]) for r in rows + [header]) for i in range(len(header))]
+        lines = ["  ".join(padded(c, w) for c, w in zip(header, widths, strict=True)).rstrip()]
+        lines += ["  ".join(padded(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         out = "\n".join(lines) + "\n"
     return out  # warnings are not data: whoever prints the table says them elsewhere (stderr)

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from meshdesk.mesh.inventory import Inventory, MeshConfig
+
+
+def text_width(text: str) -> int:
+    """The columns a terminal gives ``text``: East Asian wide and full-width characters take two, combining
+    marks none (``len`` counted 注文 as two columns of the four it takes, and a table's columns after it
+    were pushed out of line)."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` terminal columns (``str.ljust`` by :func:`text_width`)."""
+    return text + " " * max(0, width - text_width(text))
 
 
 def counted(n: int, word: str, plural: str | None = None) -> str:
