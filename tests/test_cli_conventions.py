@@ -180,3 +180,18 @@ def test_a_closed_standard_error_does_not_turn_a_run_into_a_failure(tmp_path: Pa
             done = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--demo", "-n", "nowhere"], cwd=ROOT,
                                   env=env, stdout=subprocess.PIPE, stderr=full, text=True, timeout=120)
         assert (done.returncode, done.stdout) == (0, "no traffic in the requested window\n")
+
+
+@pytest.mark.parametrize("command", ["graph", "inventory", "validate", "traces", "contexts"])
+def test_help_and_usage_mistakes_load_no_graph_builder_checks_or_qt(command: str, tmp_path: Path) -> None:
+    """QA: ``meshdesk inventory --help`` and ``validate --help`` (and every usage mistake of theirs) loaded
+    the graph builder and every config check first (0.6-0.7 s, three times graph's); what a command needs to
+    run is loaded when it runs. Said by the modules Python reports loading (``-X importtime``)."""
+    env = {**os.environ, "MESHDESK_CONFIG_DIR": str(tmp_path / "settings")}
+    for args in (["--help"], ["--timeout", "nan"]):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "meshdesk", command, *args],
+                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+        assert done.returncode == (0 if args == ["--help"] else 2), done.stderr[-500:]
+        loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+        heavy = {"networkx", "meshdesk.mesh.graph", "meshdesk.mesh.validations", "kubernetes", "PySide6"} & loaded
+        assert not heavy, (command, args, heavy)

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from meshdesk.commands import (
     CommandParser,
@@ -23,20 +23,11 @@ from meshdesk.commands import (
     snapshot_name,
     wants_json,
 )
-from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
-from meshdesk.mesh.graph.istio import is_gateway
-from meshdesk.mesh.inventory import Inventory
-from meshdesk.mesh.istio_status import istio_status
-from meshdesk.mesh.tls_status import mesh_tls, namespace_tls_all
-from meshdesk.mesh.words import (
-    control_plane_rows,
-    mesh_config_rows,
-    namespace_revision_rows,
-    padded,
-    revision_config_rows,
-    text_width,
-)
+from meshdesk.mesh.words import padded, text_width
 from meshdesk.sources.base import ConfigError, Forbidden, SourceError
+
+if TYPE_CHECKING:
+    from meshdesk.mesh.inventory import Inventory
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +53,19 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def render_table(inv: Inventory) -> str:
+    # what the table needs is imported here: `meshdesk inventory --help` (or a usage mistake) took 0.6 s to
+    # load the graph builder it never used
+    from meshdesk.mesh.graph.ambient import ambient_namespaces, is_ambient, is_waypoint
+    from meshdesk.mesh.graph.istio import is_gateway
+    from meshdesk.mesh.istio_status import istio_status
+    from meshdesk.mesh.tls_status import mesh_tls, namespace_tls_all
+    from meshdesk.mesh.words import (
+        control_plane_rows,
+        mesh_config_rows,
+        namespace_revision_rows,
+        revision_config_rows,
+    )
+
     out = []
     rows = [("NAMESPACE", "KIND", "NAME", "PODS", "READY", "SIDECAR", "PROXY", "SYNCED", "RESTARTS", "APP",
              "VERSION")]

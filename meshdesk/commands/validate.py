@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from meshdesk.commands import (
     CommandParser,
@@ -31,15 +31,16 @@ from meshdesk.commands import (
     wants_json,
 )
 from meshdesk.mesh.check_codes import checks_left_out
-from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import split_names
-from meshdesk.mesh.validations import ERROR, INFO, WARNING, Check, validate
 from meshdesk.mesh.words import counted
 from meshdesk.sources.base import ConfigError
 
 PROG = "meshdesk validate"
 FOUND = 3  # the exit code when findings at or above --fail-on were printed
 NOT_CHECKED = 4  # none found, but something could not be read (RBAC, a server error): not a pass
+# meshdesk.mesh.validations' severities: the checks themselves are imported when they run (they took
+# `meshdesk validate --help`, and a usage mistake, 0.7 s to load)
+ERROR, WARNING, INFO = "error", "warning", "info"
 _RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 _LEVELS = ("error", "warning", "info")
 OPTIONAL = ("KIA1301",)  # checks made only when asked for (Kiali ignores KIA1301 by default)
@@ -74,7 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-Finding = tuple[str, str, str, Check, str]  # kind, namespace, name, the finding, cluster ("": the only one)
+if TYPE_CHECKING:
+    from meshdesk.mesh.inventory import Inventory
+    from meshdesk.mesh.validations import Check
+
+    Finding = tuple[str, str, str, Check, str]  # kind, namespace, name, the finding, cluster ("": the only one)
 
 
 def findings(inv: Inventory, namespaces: Sequence[str] | None = None, level: str = INFO, *,
@@ -84,6 +89,8 @@ def findings(inv: Inventory, namespaces: Sequence[str] | None = None, level: str
     ``include``: optional checks to make (``OPTIONAL``); ``ignore``: codes left out. The cluster is
     named when the inventory holds several clusters' (a snapshot of them): each cluster's object of a
     name has its own findings."""
+    from meshdesk.mesh.validations import validate
+
     wanted = None if namespaces is None else set(namespaces)
     most = _RANK.get(level, _RANK[INFO])
     found = validate(inv, uncovered="KIA1301" in include, ignore=ignore)
