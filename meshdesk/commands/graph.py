@@ -63,7 +63,7 @@ def _seconds_option(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = CommandParser(prog="meshdesk graph", description="Build the traffic graph and print it.")
     src = p.add_argument_group("where the data comes from (one of)")
-    src.add_argument("--snapshot", metavar="FILE", help="a snapshot file (offline)")
+    src.add_argument("--snapshot", metavar="FILE", help="a snapshot file (offline; - reads standard input)")
     src.add_argument("--demo", action="store_true", help="the built-in demo mesh")
     src.add_argument("--context", action="append",
                      help="kubeconfig context of a live cluster (default: the current one, as with kubectl, when "
@@ -78,8 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="do not verify an https Prometheus URL's certificate (a self-signed one)")
     src.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                      help="per API call and Prometheus query (default 30), as inventory and validate take it")
-    p.add_argument("--format", "-o", "--output", choices=FORMATS, default="table",
-                   help="output format (default: table)")
+    p.add_argument("--format", "-o", "--output", choices=FORMATS, default="table", metavar="FORMAT",
+                   help="output format: table (the default), kiali (Kiali's graph JSON), json or dot")
     p.add_argument("--save-snapshot", metavar="FILE", help="also write the snapshot the graph came from")
     g = p.add_argument_group("graph request (overrides the snapshot's)")
     g.add_argument("--graph-type", choices=GRAPH_TYPES)

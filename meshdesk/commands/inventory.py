@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                                 description="List the mesh's workloads, services and Istio config in a cluster.")
     p.add_argument("--demo", action="store_true", help="the built-in demo mesh instead of a cluster")
     p.add_argument("--snapshot", metavar="FILE",
-                   help="the inventory a snapshot file was taken with (offline), instead of a cluster")
+                   help="the inventory a snapshot file was taken with (offline; - reads standard input), "
+                        "instead of a cluster")
     p.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
     p.add_argument("--context", help="kubeconfig context (default: the current one)")
     p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",

@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
                                 "view does (Kiali's checks and meshdesk's), and print what is wrong.")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--demo", action="store_true", help="the built-in demo mesh instead of a cluster")
-    src.add_argument("--snapshot", metavar="FILE", help="a snapshot file taken with its inventory (offline)")
+    src.add_argument("--snapshot", metavar="FILE", help="a snapshot file taken with its inventory (offline; - reads standard input)")
     p.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
     p.add_argument("--context", help="kubeconfig context (default: the current one)")
     p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",
