@@ -29,10 +29,12 @@ def meshdesk(*args: str, tmp_path: Path, stdin: bytes | None = None) -> subproce
 
 
 @pytest.mark.parametrize("args, said", [
-    (["graph", "--demo", "--timeout", "abc"], "meshdesk graph: error: argument --timeout: invalid float value: 'abc'"),
+    (["graph", "--demo", "--timeout", "abc"], "meshdesk graph: error: argument --timeout: "
+     "must be a number of seconds or a span with its unit (30s, 1m, 500ms), not 'abc'"),
     (["graph", "--demo", "--bogus"], "meshdesk graph: error: unrecognized arguments: --bogus"),
     (["inventory", "--demo", "--timeout", "abc"],
-     "meshdesk inventory: error: argument --timeout: invalid float value: 'abc'"),
+     "meshdesk inventory: error: argument --timeout: "
+     "must be a number of seconds or a span with its unit (30s, 1m, 500ms), not 'abc'"),
     (["validate", "--demo", "--level", "bogus"],
      "meshdesk validate: error: argument --level: invalid choice: 'bogus' (choose from 'error', 'warning', 'info')"),
     (["traces", "--demo", "--app", "reviews", "--limit", "0"], "meshdesk traces: error: --limit must be 1 to 1500"),
@@ -195,3 +197,27 @@ def test_help_and_usage_mistakes_load_no_graph_builder_checks_or_qt(command: str
         loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
         heavy = {"networkx", "meshdesk.mesh.graph", "meshdesk.mesh.validations", "kubernetes", "PySide6"} & loaded
         assert not heavy, (command, args, heavy)
+
+
+def test_timeout_takes_a_span_with_its_unit_as_the_other_options_do(tmp_path: Path) -> None:
+    """QA: ``--timeout 30s`` (kubectl's --request-timeout is written so, and this CLI's --since and
+    --duration take units) was refused as no number; a span with its unit is its seconds."""
+    from tests.prom_server import HANG, StubServer
+
+    with StubServer(lambda r: HANG) as silent:
+        config = tmp_path / "config"
+        config.write_text(
+            "apiVersion: v1\nkind: Config\ncurrent-context: lab\n"
+            f"clusters: [{{name: lab, cluster: {{server: '{silent.url}'}}}}]\n"
+            "users: [{name: lab, user: {token: t}}]\n"
+            "contexts: [{name: lab, context: {cluster: lab, user: lab}}]\n")
+        done = meshdesk("inventory", "--kubeconfig", str(config), "-n", "bookinfo", "--timeout", "500ms",
+                        tmp_path=tmp_path)
+    assert done.returncode == 1 and "did not answer in time" in done.stderr, done.stderr
+    wrong = meshdesk("graph", "--demo", "--timeout", "soon", tmp_path=tmp_path)
+    assert wrong.returncode == 2 and wrong.stderr == (
+        "meshdesk graph: error: argument --timeout: must be a number of seconds or a span with its unit (30s, 1m, "
+        "500ms), not 'soon' (see 'meshdesk graph --help')\n")
+    for command in (["graph", "--demo", "-n", "shop"], ["validate", "--demo"],
+                    ["traces", "--demo", "-n", "shop", "--app", "reviews", "--limit", "1"]):
+        assert meshdesk(*command, "--timeout", "1m", tmp_path=tmp_path).returncode == 0

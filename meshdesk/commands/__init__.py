@@ -43,3 +43,21 @@ def refuse_all_with_some(p: argparse.ArgumentParser, a: argparse.Namespace) -> N
     """``-A`` with ``-n``: kubectl drops the -n without a word; which one was meant is asked instead."""
     if a.all_namespaces and a.namespace:
         p.error("-A (every namespace) and -n NAMESPACE ask for different namespaces: give one")
+
+
+def timeout_seconds(text: str) -> float:
+    """``--timeout``: a number of seconds (2.5), or a span with its unit as kubectl's ``--request-timeout``
+    and this command's ``--since`` or ``--duration`` take one (30s, 1m, 500ms): ``--timeout 30s`` was refused
+    as no number."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from meshdesk.sources.prometheus import parse_duration
+
+    seconds = parse_duration(text) if len(text) <= 30 else None
+    if seconds is None:
+        shown = text if len(text) <= 30 else text[:20] + "..."
+        raise argparse.ArgumentTypeError(f"must be a number of seconds or a span with its unit (30s, 1m, 500ms), "
+                                         f"not {shown!r}")
+    return seconds

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from meshdesk.commands import CommandParser, add_all_namespaces_option, refuse_all_with_some
+from meshdesk.commands import CommandParser, add_all_namespaces_option, refuse_all_with_some, timeout_seconds
 from meshdesk.mesh.request import (
     AMBIENT_TRAFFIC,
     GRAPH_TYPES,
@@ -76,8 +76,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="CA bundle (PEM) to verify an https Prometheus URL's certificate (given or saved)")
     src.add_argument("--prometheus-insecure", action="store_true",
                      help="do not verify an https Prometheus URL's certificate (a self-signed one)")
-    src.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                     help="per API call and Prometheus query (default 30), as inventory and validate take it")
+    src.add_argument("--timeout", type=timeout_seconds, default=30.0, metavar="SECONDS",
+                     help="per API call and Prometheus query, in seconds or with a unit (30s, 2m; default 30), as "
+                          "inventory and validate take it")
     p.add_argument("--format", "-o", "--output", choices=FORMATS, default="table", metavar="FORMAT",
                    help="output format: table (the default), kiali (Kiali's graph JSON), json or dot")
     p.add_argument("--save-snapshot", metavar="FILE", help="also write the snapshot the graph came from")

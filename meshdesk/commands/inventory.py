@@ -21,6 +21,7 @@ from meshdesk.commands import (
     add_output_option,
     refuse_all_with_some,
     snapshot_name,
+    timeout_seconds,
     wants_json,
 )
 from meshdesk.mesh.words import padded, text_width
@@ -44,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     add_all_namespaces_option(p, "every namespace you may list (as without -n)")
     p.add_argument("--cluster", default="", help="cluster name to record (default: Kubernetes)")
     add_output_option(p, "the whole inventory")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per API call (default 30)")
+    p.add_argument("--timeout", type=timeout_seconds, default=30.0, metavar="SECONDS",
+                   help="per API call, in seconds or with a unit (30s, 2m; default 30)")
     return p
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from meshdesk.commands import CommandParser, add_output_option, wants_json
+from meshdesk.commands import CommandParser, add_output_option, timeout_seconds, wants_json
 from meshdesk.mesh.traces import (
     DEFAULT_LIMIT,
     TARGET_APP,
@@ -56,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="CA bundle (PEM) to verify the tracing URL's certificate")
     src.add_argument("--tracing-insecure", action="store_true",
                      help="do not verify the tracing URL's TLS certificate")
-    src.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                     help="per request (default 30)")
+    src.add_argument("--timeout", type=timeout_seconds, default=30.0, metavar="SECONDS",
+                     help="per request, in seconds or with a unit (30s, 2m; default 30)")
     who = p.add_argument_group("whose traces (one of)")
     who.add_argument("--app", metavar="NAME")
     who.add_argument("--workload", metavar="NAME")

@@ -28,6 +28,7 @@ from meshdesk.commands import (
     add_output_option,
     refuse_all_with_some,
     snapshot_name,
+    timeout_seconds,
     wants_json,
 )
 from meshdesk.mesh.check_codes import checks_left_out
@@ -71,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore", action="append", default=[], metavar="CODES",
                    help="leave out findings of these codes (any case), comma-separated (as Kiali's validations.ignore)")
     add_output_option(p, "the findings")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per API call (default 30)")
+    p.add_argument("--timeout", type=timeout_seconds, default=30.0, metavar="SECONDS",
+                   help="per API call, in seconds or with a unit (30s, 2m; default 30)")
     return p
 
 
