@@ -40,6 +40,11 @@ def meshdesk(*args: str, tmp_path: Path, stdin: bytes | None = None) -> subproce
     (["traces", "--demo", "--app", "reviews", "--limit", "0"], "meshdesk traces: error: --limit must be 1 to 1500"),
     (["contexts", "-o", "wide"],
      "meshdesk contexts: error: argument -o/--output: invalid choice: 'wide' (choose from 'name')"),
+    (["mesh", "--demo", "--timeout", "abc"],
+     "meshdesk mesh: error: argument --timeout: "
+     "must be a number of seconds or a span with its unit (30s, 1m, 500ms), not 'abc'"),
+    (["mesh", "--demo", "-A", "-n", "shop"],
+     "meshdesk mesh: error: -A (every namespace) and -n NAMESPACE ask for different namespaces: give one"),
     (["--bogus"], "meshdesk: error: unrecognized arguments: --bogus"),
 ])
 def test_a_usage_mistake_is_one_line_naming_it_and_where_the_options_are(args: list[str], said: str,
@@ -64,6 +69,7 @@ def _timeless(doc: Any) -> Any:
     ["inventory", "--demo", "-n", "shop"],
     ["validate", "--demo"],
     ["traces", "--demo", "-n", "shop", "--app", "reviews", "--limit", "3"],
+    ["mesh", "--demo"],
 ])
 def test_o_json_prints_what_json_prints(args: list[str], tmp_path: Path) -> None:
     """QA: only graph took kubectl's ``-o json``; inventory, validate and traces refused it (usage error)
@@ -97,7 +103,8 @@ def test_a_snapshot_is_read_from_standard_input_given_as_dash(tmp_path: Path) ->
     saved = meshdesk("graph", "--demo", "-n", "shop", "--save-snapshot", str(path), tmp_path=tmp_path)
     assert saved.returncode == 0, saved.stderr
     piped = gzip.compress(path.read_bytes())
-    for args in (["graph", "-o", "json"], ["inventory", "-o", "json"], ["validate", "-o", "json", "--fail-on", "never"]):
+    for args in (["graph", "-o", "json"], ["inventory", "-o", "json"], ["validate", "-o", "json", "--fail-on", "never"],
+                 ["mesh", "-o", "json"]):
         from_file = meshdesk(*args, "--snapshot", str(path), tmp_path=tmp_path)
         done = meshdesk(*args, "--snapshot", "-", tmp_path=tmp_path, stdin=piped)
         assert done.returncode == 0 and from_file.returncode == 0, done.stderr
