@@ -8,6 +8,7 @@ spare-v1 no idle node."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -344,13 +345,13 @@ def test_the_window_reads_the_linked_contexts_and_says_which_cluster_is_down(
     carts = _by_cluster(w.graph, "cart-v1")
     assert carts["west"].extra["appHealth"].status == model.FAILURE
     assert carts["east"].extra["appHealth"].status == model.HEALTHY
-    # the logs dock reads the shown context's pods: east's cart-v1's, and not west's through east
+    # the logs dock reads each cluster's pods: east's cart-v1's, then west's (through west's own context)
     with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
         w.view.select([carts["east"].id])
     qtbot.waitUntil(lambda: perf.logs.workload is not None and perf.logs.workload.cluster == "east", timeout=5000)
     with qtbot.waitSignal(w.view.selectionChanged, timeout=3000):
         w.view.select([carts["west"].id])
-    qtbot.waitUntil(lambda: perf.logs.workload is None and perf.envoy.workload is None, timeout=5000)
+    qtbot.waitUntil(lambda: perf.logs.workload is not None and perf.logs.workload.cluster == "west", timeout=5000)
     # the names found are shown in Settings
     dialog = SettingsDialog(w, contexts=["east", "west"], current_context="east", settings=w.settings,
                             clusters_found={c: (n, how) for n, c, how in w.poller.source.clusters()})
@@ -408,3 +409,85 @@ def test_another_clusters_istio_config_is_changed_from_its_own_context(
             assert "open that cluster's own context" in button.toolTip()
     finally:
         source.close()
+
+
+def _pod_of(emu: KubeEmulator, workload: str) -> str:
+    return next(p["metadata"]["name"] for p in emu.objects("pods", "", "shop")
+                if p["metadata"]["name"].startswith(f"{workload}-"))
+
+
+def _linked_window(make_window: Callable[..., Any], kubeconfig: str, prometheus: PrometheusServer,
+                   **context_settings: Any) -> tuple[Any, Any]:
+    """East's window with west linked in Settings, and its docks."""
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.perf_views import PerformanceViews
+
+    settings = load_settings()
+    cs = settings.context_settings("east")
+    cs.prometheus_url, cs.mesh_contexts = prometheus.url, (("west", ""),)
+    for key, value in context_settings.items():
+        setattr(cs, key, value)
+    settings.set_context_settings("east", cs)
+    settings.save()
+    w = make_window(contexts=["east", "west"], context="east", kubeconfig=kubeconfig, namespaces=["shop"])
+    perf = PerformanceViews(w, poll_ms=0)
+    w.add_extension(perf)
+    return w, perf
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_another_clusters_node_has_its_logs_envoy_config_and_traces_from_its_own_cluster(
+        east: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any]) -> None:
+    """West's cart-v1 node: its pods' logs and proxy config are asked of west's API server (through west's
+    own context), and its traces are west's proxies' spans; east's cart-v1 is read through east as before.
+    (The docks declined west's node: its pods are not east's to read.)"""
+    with KubeEmulator() as west:  # (its pods running, for logs to read)
+        _cluster(west, "west", ["cart-v1"])
+        _read_from_own_clusters(east, west, prometheus, tmp_path, qtbot, make_window)
+
+
+def _read_from_own_clusters(east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
+                            qtbot: Any, make_window: Callable[..., Any]) -> None:
+    from tests.envoy_samples import sidecar_dump
+    from tests.jaeger_emulator import JaegerEmulator, jaeger_span, jaeger_trace
+
+    east_pod, west_pod = _pod_of(east, "cart-v1"), _pod_of(west, "cart-v1")
+    east.add_pod_log("shop", east_pod, "app", ["east says hello"])
+    west.add_pod_log("shop", west_pod, "app", ["west says hello"])
+    asked = west.serve_envoy_admin("shop", west_pod, sidecar_dump())
+    now_us = int(time.time() * 1_000_000)  # (the dock's window ends at the cluster's present)
+
+    def trace(trace_id: str, cluster: str, pod: str) -> dict[str, Any]:
+        return jaeger_trace(trace_id, [jaeger_span(
+            f"{trace_id}1", "cart.shop", "cart.shop.svc.cluster.local:9080/*", now_us - 60_000_000, 2_000,
+            node_id=f"sidecar~10.0.0.9~{pod}.shop~shop.svc.cluster.local", tags={"istio.cluster_id": cluster})])
+
+    with JaegerEmulator([trace("e1", "east", east_pod), trace("a2", "west", west_pod)]) as jaeger:
+        kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+        w, perf = _linked_window(make_window, kubeconfig, prometheus, tracing_url=jaeger.url)
+        qtbot.waitUntil(lambda: {("east", "cart-v1"), ("west", "cart-v1")} <= set(_workload_rows(perf)),
+                        timeout=15000)
+        for title in ("Logs", "Envoy", "Traces"):
+            perf.docks[title].show()
+        carts = _by_cluster(w.graph, "cart-v1")
+
+        with qtbot.waitSignal(perf.logs.linesLoaded, timeout=10000):
+            w.view.select([carts["west"].id])
+        assert perf.logs.workload is not None and perf.logs.workload.cluster == "west"
+        assert perf.logs.pod.currentText() == west_pod
+        assert "west says hello" in perf.logs.text.toPlainText()
+        qtbot.waitUntil(lambda: perf.envoy.config is not None, timeout=20000)
+        assert any(p.startswith("/config_dump") for p in asked)  # west's proxy was read, through west
+        # the one backend's traces of cart, narrowed to those west's proxies made
+        qtbot.waitUntil(lambda: perf.traces.found is not None and bool(perf.traces.found.traces), timeout=20000)
+        assert [t.trace_id for t in perf.traces.found.traces] == ["a2"]
+        assert perf.traces.table.rowCount() == 1
+
+        # east's cart-v1 is read through east again
+        with qtbot.waitSignal(perf.logs.linesLoaded, timeout=10000):
+            w.view.select([carts["east"].id])
+        assert perf.logs.pod.currentText() == east_pod and "east says hello" in perf.logs.text.toPlainText()
+        assert "west says hello" not in perf.logs.text.toPlainText()
+

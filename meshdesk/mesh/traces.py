@@ -35,6 +35,9 @@ from typing import Any, Protocol
 TARGET_APP = "app"
 TARGET_WORKLOAD = "workload"
 TARGET_SERVICE = "service"
+# the span tag naming the Istio cluster whose proxy made the span (Istio sets it; Kiali narrows a cluster's
+# traces by it)
+CLUSTER_TAG = "istio.cluster_id"
 
 KIND_CLIENT = "client"
 KIND_SERVER = "server"
@@ -70,6 +73,9 @@ class TraceTarget:
     # target's by the ``istio.*`` tags naming it (as Kiali asks the waypoint)
     waypoint: str = ""
     waypoint_namespace: str = ""
+    # the Istio cluster whose proxies' spans are the target's, in a mesh of several clusters (their spans
+    # carry it in ``istio.cluster_id``); "" for a single-cluster mesh
+    cluster: str = ""
 
     @property
     def lookup(self) -> str:

@@ -372,6 +372,23 @@ class ClusterSource:
         return [(self.cluster, self.context, own.how if own is not None else ""),
                 *((c.name, c.context, c.found.how if c.found is not None else "") for c in self.linked)]
 
+    def api_of(self, cluster: str) -> Any:
+        """The API client of the mesh's cluster named ``cluster``: this context's own, or a linked context's
+        once it has been opened (its inventory read); None for a cluster not known, or not opened yet. Each
+        is its own context's client: its kubeconfig login, its proxy-url."""
+        if not cluster or cluster == self.cluster:
+            return self.api
+        for linked in self.linked:
+            if linked.name == cluster:
+                return linked.opened_api()
+        return None
+
+    def context_of(self, cluster: str) -> str:
+        """The kubeconfig context of the mesh's cluster named ``cluster`` ("" when it is none of them)."""
+        if not cluster or cluster == self.cluster:
+            return self.context
+        return next((c.context for c in self.linked if c.name == cluster), "")
+
     def close(self) -> None:
         for linked in self.linked:
             linked.close()

@@ -134,6 +134,12 @@ class LinkedCluster:
         _close(api)
         return self._api
 
+    def opened_api(self) -> Any:
+        """This cluster's API client when it has been opened (a read of its inventory opened it), else None;
+        never opens it (opening may run a login plugin: a worker's task, not the UI thread's)."""
+        with self._lock:
+            return None if self._closed else self._api
+
     def read(self, namespaces: Sequence[str], cancelled: Callable[[], bool] | None = None) -> Inventory:
         """This cluster's inventory of ``namespaces`` (each object naming the cluster). Raises the
         SourceError that stopped it, its message naming the context."""

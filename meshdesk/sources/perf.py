@@ -14,11 +14,12 @@ first use on the worker thread, see ``tracing_discovery``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 from meshdesk.mesh.metrics import MetricsResult, MetricsSpec, MetricsTarget
-from meshdesk.mesh.traces import Trace, TraceQuery, TraceSet, TraceSource
+from meshdesk.mesh.traces import CLUSTER_TAG, Trace, TraceQuery, TraceSet, TraceSource
 from meshdesk.sources.base import Cancelled, SourceError, TooLarge, TracingQueryError
 from meshdesk.sources.envoy import EnvoySource, KubeEnvoyAdmin
 from meshdesk.sources.logs import KubePodLogs, LogSource
@@ -78,6 +79,18 @@ def envoy_source_for(source: Any) -> EnvoySource | None:
     return None
 
 
+def cluster_pod_sources(source: Any, cluster: str) -> tuple[LogSource, EnvoySource] | None:
+    """The log and Envoy config sources of another cluster of a live context's mesh (a linked context's),
+    over that context's own API client (its login, its proxy-url): its pods are not the shown context's to
+    read. None when the source has no such cluster open (not linked, or not read yet)."""
+    api_of = getattr(source, "api_of", None)
+    api = api_of(cluster) if callable(api_of) else None
+    if api is None:
+        return None
+    timeout = float(getattr(source, "timeout", 30.0))
+    return KubePodLogs(api, timeout=timeout), KubeEnvoyAdmin(api, timeout=timeout)
+
+
 class ClusterTraces:
     """Traces through a ``ClusterSource``'s tracing backend, found (or its saved URL probed) on first use,
     on the worker thread that asks, under the source's tracing lock. A way that stops working (the
@@ -88,6 +101,7 @@ class ClusterTraces:
 
     def find_traces(self, query: TraceQuery, cancelled: Callable[[], bool] | None = None) -> TraceSet:
         connection: TracingConnection = self.source._connect_tracing()
+        query = cluster_narrowed(query)
         try:
             return connection.client.find_traces(query, cancelled)
         except SourceError as e:
@@ -122,6 +136,16 @@ class ClusterTraces:
         # found again by the other since then is kept
         if not isinstance(error, TracingQueryError | TooLarge | Cancelled):
             self.source._forget_tracing(error, connection)
+
+
+def cluster_narrowed(query: TraceQuery) -> TraceQuery:
+    """A target of one cluster of several (``TraceTarget.cluster``): its spans are those its cluster's
+    proxies tagged with that cluster's Istio id (``istio.cluster_id``), as Kiali narrows them; the tracing
+    backend is the mesh's one, shared. A tag the user gave for it is kept as given."""
+    cluster = query.target.cluster
+    if not cluster or any(k == CLUSTER_TAG for k, _v in query.tags):
+        return query
+    return dataclasses.replace(query, tags=(*query.tags, (CLUSTER_TAG, cluster)))
 
 
 def tracing_source_for(source: Any) -> TraceSource | None:

@@ -44,11 +44,12 @@ from meshdesk.mesh.graph.model import (
     NODE_SERVICE,
     NODE_UNKNOWN,
     NODE_WORKLOAD,
+    UNKNOWN,
     Node,
     TrafficGraph,
 )
 from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
-from meshdesk.mesh.metrics import INBOUND, MetricsTarget, in_own_cluster, target_for_node
+from meshdesk.mesh.metrics import INBOUND, MetricsTarget, in_own_cluster, spans_clusters, target_for_node
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.span_stats import SpanComparison, span_direction, waypoint_destination, why_not_compared
 from meshdesk.mesh.traces import (
@@ -63,7 +64,13 @@ from meshdesk.mesh.traces import (
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
 from meshdesk.sources.grafana import GrafanaOpener
 from meshdesk.sources.metrics import compare_span
-from meshdesk.sources.perf import envoy_source_for, log_source_for, metrics_source_for, tracing_source_for
+from meshdesk.sources.perf import (
+    cluster_pod_sources,
+    envoy_source_for,
+    log_source_for,
+    metrics_source_for,
+    tracing_source_for,
+)
 from meshdesk.ui import readers
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView, proxy_pods
@@ -134,11 +141,14 @@ def trace_target(graph: TrafficGraph | None, inventory: Inventory | None,
     # the node's own cluster's objects (an inventory merged from several clusters holds each one's; one read
     # from one cluster knows nothing of another cluster's node a shared Prometheus shows)
     inventory = inventory_part(inventory, {n.cluster for n in graph.nodes.values()})(node.cluster)
+    # in a mesh of several clusters, the node's own cluster's spans (the backend is the mesh's one)
+    cluster = node.cluster if spans_clusters(graph) and node.cluster and node.cluster != UNKNOWN else ""
+
     def ambient(kind: str, name: str, app: str, way: tuple[str, str]) -> tuple[TraceTarget, str]:
         missing = waypoint_not_running(inventory, node.namespace, way)
         if not missing:
-            return TraceTarget(kind, node.namespace, name, app, *way), ""
-        return TraceTarget(kind, node.namespace, name, app), (
+            return TraceTarget(kind, node.namespace, name, app, *way, cluster=cluster), ""
+        return TraceTarget(kind, node.namespace, name, app, cluster=cluster), (
             f"It is in ambient mode, but {missing}: its pods have no proxy of their own and no waypoint reports "
             f"its requests, so nothing makes its spans (the app {app}'s traces were asked for, as Kiali asks them).")
 
@@ -419,6 +429,10 @@ class PerformanceViews(QObject):
         self.traces.hop_rows = lambda trace, span: hop_rows(self.graph, trace, span)
         self._metrics_source: Any = None
         self._mesh_source: Any = None  # a live context read with its mesh's other contexts (set_source)
+        # the logs' and Envoy docks' sources by cluster: "" the shown context's, and another cluster's of its
+        # mesh (over that cluster's own context's client) while one of its workloads is shown
+        self._pod_sources: dict[str, Any] = {}
+        self._pod_cluster = ""  # whose the docks' sources are now ("": the shown context's)
         self.traces.span_stats = lambda trace, span: span_comparison_job(
             self.graph, self._metrics_source, trace, span, self.traces.end)
         self.graph: TrafficGraph | None = None
@@ -591,17 +605,19 @@ class PerformanceViews(QObject):
 
     # -- slots -----------------------------------------------------------------------------------
     def set_source(self, source: Any, info: Any = None) -> None:
-        # a live context read with the other contexts of its mesh: its logs and Envoy docks reach its own
-        # cluster's pods alone
+        # a live context read with the other contexts of its mesh: its logs and Envoy docks read each cluster's
+        # pods through that cluster's own context
         self._mesh_source = source if getattr(source, "linked", None) else None
+        self._pod_sources = {"": (log_source_for(source), envoy_source_for(source))}
+        self._pod_cluster = ""
         self.lists.set_traffic(None)  # the source left's (a snapshot file has none)
         metrics = metrics_source_for(source)
         self._metrics_source = metrics
         why = offline_reason(source, info)
         self.metrics.set_source(metrics, unavailable=why)
         self.sparklines.set_source(metrics, unavailable=why)
-        self.logs.set_source(log_source_for(source), unavailable=why)
-        self.envoy.set_source(envoy_source_for(source), unavailable=why)
+        self.logs.set_source(self._pod_sources[""][0], unavailable=why)
+        self.envoy.set_source(self._pod_sources[""][1], unavailable=why)
         self.traces.set_source(tracing_source_for(source), unavailable=why or (
             "No tracing backend was found for this cluster: give the address of its Jaeger or Tempo query "
             "API in Settings" if source is not None else ""))
@@ -786,13 +802,15 @@ class PerformanceViews(QObject):
         if self.docks.get("Charts") is None:
             self.sparkline_area.setVisible(self.sparklines.source is not None and self.sparklines.target is not None)
         mesh = self._mesh_source
-        if workload is not None and mesh is not None and workload.cluster and workload.cluster != mesh.cluster:
-            # another cluster's workload, read beside this context's: its pods are not this context's to read
-            # (the logs and Envoy docks would have asked this cluster's API server for them)
-            for dock in (self.logs, self.envoy):
-                if dock.workload is not None:
-                    dock.set_workload(None)
-            return
+        if workload is not None and mesh is not None:
+            other = workload.cluster if workload.cluster and workload.cluster != mesh.cluster else ""
+            if other != self._pod_cluster and not self._pods_from(other):
+                # another cluster's workload whose context is not open: its pods are not this context's to read
+                # (the logs and Envoy docks would have asked this cluster's API server for them)
+                for dock in (self.logs, self.envoy):
+                    if dock.workload is not None:
+                        dock.set_workload(None)
+                return
         current = self.logs.workload
         if workload is not None and (current is None or (current.namespace, current.name) !=
                                      (workload.namespace, workload.name)):
@@ -805,6 +823,20 @@ class PerformanceViews(QObject):
             self.envoy.set_workload(workload)
         elif workload is not None:
             self.envoy.update_pods(workload)
+
+    def _pods_from(self, cluster: str) -> bool:
+        """The logs and Envoy docks read the pods of the mesh's cluster ``cluster`` ("": the shown context's)
+        through that cluster's own context; False when it is not open (then they are left as they were)."""
+        sources = self._pod_sources.get(cluster) or cluster_pod_sources(self._mesh_source, cluster)
+        if sources is None:
+            return False
+        self._pod_sources[cluster] = sources
+        logs, envoy = sources
+        self._pod_cluster = cluster
+        for dock, new in ((self.logs, logs), (self.envoy, envoy)):
+            dock.set_workload(None)  # (not the other cluster's pod asked of this one's)
+            dock.set_source(new)
+        return True
 
     def set_time(self, t: float | None) -> None:
         """The charts end at ``t`` (replay), or (None) now."""
