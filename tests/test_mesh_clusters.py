@@ -491,3 +491,55 @@ def _read_from_own_clusters(east: KubeEmulator, west: KubeEmulator, prometheus: 
         assert perf.logs.pod.currentText() == east_pod and "east says hello" in perf.logs.text.toPlainText()
         assert "west says hello" not in perf.logs.text.toPlainText()
 
+
+def _restarted_at(emu: KubeEmulator, name: str) -> str:
+    from meshdesk.mesh.changes import RESTARTED_AT
+
+    dep = next(d for d in emu.objects("deployments", "apps", "shop") if d["metadata"]["name"] == name)
+    return str((dep["spec"]["template"]["metadata"].get("annotations") or {}).get(RESTARTED_AT, ""))
+
+
+@pytest.mark.ui
+def test_another_clusters_node_is_changed_in_its_own_cluster(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any) -> None:
+    """The Actions menu of west's cart-v1 node reviews, dry-runs and applies against west's API server (its
+    RBAC asked there), the review naming the cluster; east's cart-v1 of the same name is left alone. (The
+    menu had no action for it: changes went to the shown context only.)"""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWidget
+
+    from meshdesk.store.settings import Settings
+    from meshdesk.ui.actions import ActionsController
+    from meshdesk.ui.dialogs.change_dialog import DONE, REVIEW
+    from tests.ui_helpers import answered_menu
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    source = open_source(kubeconfig, "east", prometheus_url=prometheus.url, linked=[("west", "")])
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    try:
+        snap = source.snapshot(_request(prometheus))
+        graph, inv = build(snap), snap.inventory
+        ctl = ActionsController(source, Settings(tmp_path / "settings.json"), parent)
+        east.forbid(namespace="shop", resource="deployments", verb="patch")  # each cluster answers its own RBAC
+        carts = _by_cluster(graph, "cart-v1")
+        menu = answered_menu(ctl, qtbot, carts["east"], graph, inv)
+        restart = next(a for a in menu.actions() if a.objectName() == "restart")
+        assert not restart.isEnabled() and "patch" in restart.toolTip()
+        menu = answered_menu(ctl, qtbot, carts["west"], graph, inv)
+        restart = next(a for a in menu.actions() if a.objectName() == "restart")
+        assert restart.isEnabled(), restart.toolTip()
+        with qtbot.waitSignal(ctl.dialogOpened) as opened:
+            restart.trigger()
+        dialog = opened.args[0]
+        qtbot.addWidget(dialog)
+        with qtbot.waitSignal(dialog.reviewReady, timeout=10000):
+            qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+        assert dialog.page == REVIEW and "in cluster west" in dialog.summary.text()
+        assert dialog.confirm_button.isEnabled(), dialog.verdict.text()
+        with qtbot.waitSignal(dialog.applied, timeout=10000):
+            qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        assert dialog.page == DONE
+        assert _restarted_at(west, "cart-v1") and not _restarted_at(east, "cart-v1")
+    finally:
+        source.close()

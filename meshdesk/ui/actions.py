@@ -71,6 +71,7 @@ from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import (
     PENDING_TEXT,
     RBAC_ANSWER_SECONDS,
+    ClusterWriter,
     known_permission_problem,
     permission_problem,
     writer_for,
@@ -181,6 +182,11 @@ class ActionSpec:
     # the submenu it goes in when its namespace has too many objects to edit for one menu, and its text there
     submenu: str = ""
     entry: str = ""
+    # another cluster's of the mesh (a linked context's): where it writes and asks RBAC, and that cluster's
+    # own objects its form is made of; None and "": the shown context's
+    writer: Any = None
+    cluster: str = ""
+    inventory: Inventory | None = None
 
 
 # every (verb, kind) an action may need in a namespace: asked together when a graph is shown (the Gateway
@@ -212,6 +218,7 @@ class ActionsController(QObject):
         self._parent = parent
         self.source: Any = None
         self.writer: Any = None
+        self._cluster_writers: dict[str, Any] = {}  # another cluster's of the mesh: its own context's writer
         # the CRD schemas read, with the writer they were read through (a context left keeps its own)
         self._schemas: tuple[Any, tuple[CRDSchemas, list[str]]] | None = None
         self.dialog: ChangeDialog | None = None
@@ -246,7 +253,30 @@ class ActionsController(QObject):
         self._handed, self._pending = [], []
         self.source = source
         self.writer = writer_for(source) if source is not None else None
+        self._cluster_writers = {}
         self._schemas = None
+
+    def _cluster_target(self, selection: Node | None, graph: Any,
+                        inventory: Inventory) -> tuple[Any, Inventory, str] | None:
+        """For another cluster's node of the mesh (a linked context's, read beside the shown one): that
+        cluster's writer (over its own context's client), its part of the inventory, and its name; None for
+        the shown cluster's node, or one whose cluster is not open."""
+        source = self.source
+        api_of = getattr(source, "api_of", None)
+        if selection is None or not callable(api_of) or not selection.cluster \
+                or selection.cluster == getattr(source, "cluster", None):
+            return None
+        nodes = getattr(graph, "nodes", None)
+        part = inventory_part(inventory, {n.cluster for n in nodes.values()} if isinstance(nodes, dict)
+                              else {selection.cluster})(selection.cluster)
+        api = api_of(selection.cluster)
+        if part is None or api is None:
+            return None
+        writer = self._cluster_writers.get(selection.cluster)
+        if writer is None:
+            writer = self._cluster_writers[selection.cluster] = ClusterWriter(
+                api, timeout=float(getattr(source, "timeout", 30.0)), cluster=selection.cluster)
+        return writer, part, selection.cluster
 
     @property
     def read_only(self) -> bool:
@@ -268,6 +298,10 @@ class ActionsController(QObject):
     def specs_for(self, selection: Node | None, graph: Any, inventory: Inventory | None) -> list[ActionSpec]:
         if not self.enabled or inventory is None or other_cluster(selection, graph, inventory):
             return []
+        other = self._cluster_target(selection, graph, inventory)
+        writer, cluster = (other[0], other[2]) if other is not None else (None, "")
+        if other is not None:
+            inventory = other[1]  # that cluster's objects, not the shown one's of the same names
         specs: list[ActionSpec] = []
         for svc in _services_of(selection, inventory):
             specs += self._service_specs(svc, inventory)
@@ -290,8 +324,9 @@ class ActionsController(QObject):
         for ns in _namespaces_of(selection, graph, inventory):
             specs += self._namespace_specs(ns, inventory, graph)
         for spec in specs:
+            spec.writer, spec.cluster, spec.inventory = writer, cluster, inventory if other is not None else None
             if not spec.problem:
-                problem = self.known_problem(spec.needs, spec.namespace)
+                problem = self.known_problem(spec.needs, spec.namespace, writer)
                 spec.pending = problem is None
                 spec.problem = problem or ""
         return specs
@@ -471,11 +506,12 @@ class ActionsController(QObject):
             unknown = [need for need in ALL_NEEDS if known_permission_problem(writer, [need], str(ns)) is None]
             self.ask_permissions(unknown, str(ns))
 
-    def known_problem(self, needs: list[tuple[str, str]], namespace: str) -> str | None:
+    def known_problem(self, needs: list[tuple[str, str]], namespace: str, writer: Any = None) -> str | None:
         """Why RBAC forbids ``needs`` in ``namespace`` ("" when it allows them), from the answers known
         now; None while they are asked (a worker thread is started; ``permissionsKnown`` says when they
-        come). Never calls the API server: safe on the UI thread."""
-        writer = self.writer
+        come). Never calls the API server: safe on the UI thread. ``writer``: another cluster's of the mesh,
+        asked instead of the shown one's."""
+        writer = writer or self.writer
         if writer is None:
             return self.no_writes_text()
         if not needs:
@@ -489,7 +525,7 @@ class ActionsController(QObject):
             failed = self._failed.get((writer, namespace))
             if failed is not None and time.monotonic() - failed <= RBAC_ANSWER_SECONDS:
                 return ""  # asking failed a moment ago: the server decides when the change is applied
-            self.ask_permissions(needs, namespace)
+            self.ask_permissions(needs, namespace, writer)
             # asked again a minute after the last answer: that answer is shown meanwhile, not "checking" (a
             # menu opened after a minute without a refresh greyed out what the user did a minute ago)
             try:
@@ -498,10 +534,11 @@ class ActionsController(QObject):
                 problem = None
         return problem
 
-    def ask_permissions(self, needs: list[tuple[str, str]], namespace: str) -> None:
+    def ask_permissions(self, needs: list[tuple[str, str]], namespace: str, writer: Any = None) -> None:
         """Ask ``needs`` in ``namespace`` on a worker thread (a rules review, and an access review for
-        what it does not grant); ``permissionsKnown(namespace)`` when they are answered."""
-        writer = self.writer
+        what it does not grant), of ``writer``'s cluster (default: the shown one's);
+        ``permissionsKnown(namespace)`` when they are answered."""
+        writer = writer or self.writer
         if writer is None or not needs or self._stopped.is_set():
             return
         key = (writer, namespace)
@@ -565,7 +602,7 @@ class ActionsController(QObject):
             if spec.namespace != namespace:
                 keep.append((action, spec, inventory))
                 continue
-            problem = self.known_problem(spec.needs, spec.namespace)
+            problem = self.known_problem(spec.needs, spec.namespace, spec.writer)
             if problem is None:
                 keep.append((action, spec, inventory))
                 continue
@@ -603,10 +640,11 @@ class ActionsController(QObject):
             action.setProperty("submenu", spec.submenu)
             action.setProperty("entry", spec.entry)
             assert inventory is not None
-            self._show(action, spec, inventory)
+            own = spec.inventory or inventory  # (another cluster's node: that cluster's objects)
+            self._show(action, spec, own)
             self._handed = [a for a in self._handed if shiboken6.isValid(a)] + [action]
             if spec.pending:
-                self._pending.append((action, spec, inventory))
+                self._pending.append((action, spec, own))
             out.append(action)
         return out
 
@@ -667,9 +705,12 @@ class ActionsController(QObject):
 
     def open(self, spec: ActionSpec, inventory: Inventory) -> ChangeDialog:
         """Open the action's dialog (non-modal, so the graph stays usable)."""
-        writer = self.writer  # the dialog writes there, and checks against its schemas, whatever is chosen later
+        # the dialog writes there, and checks against its schemas, whatever is chosen later: the shown context's
+        # cluster, or for another cluster's node of the mesh that cluster, through its own context
+        writer = spec.writer or self.writer
         dialog = ChangeDialog(spec.make_form(inventory), inventory, writer, lambda: self.schemas(writer), self._parent,
-                              reload=self._reloader(inventory), read_only=lambda: self.read_only)
+                              reload=self._reloader(inventory, spec.writer), read_only=lambda: self.read_only,
+                              cluster=spec.cluster)
         dialog.applied.connect(self.applied)
         dialog.wrote.connect(self.wrote)
         dialog.finished.connect(dialog.deleteLater)
@@ -678,10 +719,11 @@ class ActionsController(QObject):
         dialog.show()
         return dialog
 
-    def _reloader(self, inventory: Inventory) -> Callable[[], Inventory] | None:
-        """How a dialog reads again what ``inventory`` holds (the same namespaces): from a cluster, or
-        from another writable source that takes snapshots (the demo)."""
-        api = getattr(self.source, "api", None)
+    def _reloader(self, inventory: Inventory, writer: Any = None) -> Callable[[], Inventory] | None:
+        """How a dialog reads again what ``inventory`` holds (the same namespaces): from a cluster (``writer``'s
+        when given: another cluster's of the mesh), or from another writable source that takes snapshots (the
+        demo)."""
+        api = getattr(writer, "api", None) or getattr(self.source, "api", None)
         if api is None:
             # another writable source (the demo): its own snapshot of the same namespaces
             take = getattr(self.source, "snapshot", None)
@@ -696,7 +738,7 @@ class ActionsController(QObject):
                 return cast(Inventory, again)
             return read_again
         names = [ns.name for ns in inventory.namespaces] or None
-        cluster = inventory.cluster
+        cluster = getattr(writer, "cluster", "") or inventory.cluster
         timeout = float(getattr(self.source, "timeout", 30.0))
         return lambda: read_inventory(api, names, cluster=cluster, timeout=timeout)
 

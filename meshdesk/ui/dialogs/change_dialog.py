@@ -60,11 +60,14 @@ class ChangeDialog(QDialog):
     def __init__(self, form: ActionForm, inventory: Inventory, writer: Any,
                  schemas: Callable[[], tuple[CRDSchemas, list[str]]], parent: QWidget | None = None,
                  reload: Callable[[], Inventory] | None = None,
-                 read_only: Callable[[], bool] | None = None) -> None:
+                 read_only: Callable[[], bool] | None = None, cluster: str = "") -> None:
         """``reload`` reads the cluster's state again (None: it cannot be read again): after a conflict
         the user may review the same form against what the cluster has now. ``read_only`` says whether
-        read-only mode is on now: turned on while the dialog is open, it still refuses to apply."""
+        read-only mode is on now: turned on while the dialog is open, it still refuses to apply. ``cluster``:
+        the cluster of a mesh of several that ``writer`` writes to, said with the change ("" for the shown
+        context's)."""
         super().__init__(parent)
+        self.cluster = cluster
         self.form = form
         self._reload = reload
         self._read_only = read_only or (lambda: False)
@@ -301,7 +304,8 @@ class ChangeDialog(QDialog):
             return
         plan, findings, dry, gone = out
         self.plan, self.findings, self.dry = plan, findings, dry
-        self.summary.setText(f"<b>{html.escape(breakable(plan.summary))}</b>")
+        where = f" in cluster {self.cluster}" if self.cluster else ""
+        self.summary.setText(f"<b>{html.escape(breakable(plan.summary + where))}</b>")
         self.notes.setText("\n".join(plan.notes))
         self.notes_area.setVisible(bool(plan.notes))
         self.notes_area.updateGeometry()  # as tall as the notes now
