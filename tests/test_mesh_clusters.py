@@ -372,14 +372,17 @@ def test_the_window_reads_the_linked_contexts_and_says_which_cluster_is_down(
 
 
 @pytest.mark.ui
-def test_another_clusters_istio_config_is_changed_from_its_own_context(
+def test_another_clusters_istio_config_is_changed_in_its_own_cluster(
         east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
         shared_dir: Path) -> None:
-    """Writes go to the context shown: west's VirtualService, read beside east's, was offered for editing and
-    would have been written to east."""
+    """West's VirtualService, read beside east's, is reviewed against and written to west, through west's own
+    context (it was not offered for editing: writes went to the context shown)."""
+    from PySide6.QtCore import Qt
+
     from meshdesk.store.settings import Settings
     from meshdesk.ui.actions import ActionsController
     from meshdesk.ui.config_view import PENDING_TEXT, ConfigView
+    from meshdesk.ui.dialogs.change_dialog import DONE, REVIEW
     from tests.kube_emulator import load_docs
 
     for emu in (east, west):
@@ -402,11 +405,24 @@ def test_another_clusters_istio_config_is_changed_from_its_own_context(
         view.show()
         qtbot.waitUntil(lambda: not any(PENDING_TEXT in b.toolTip() for b in buttons), timeout=10000)
         assert view.edit_button.isEnabled() and view.delete_button.isEnabled()
+        # west's is west's to change: its RBAC asked of west (east forbids deletes, west does not)
+        east.forbid(namespace="shop", resource="virtualservices", verb="delete")
         view.show_object(("VirtualService", "shop", "cart", "west"))
         qtbot.waitUntil(lambda: not any(PENDING_TEXT in b.toolTip() for b in buttons), timeout=10000)
-        for button in buttons:
-            assert not button.isEnabled() and "cluster west's" in button.toolTip()
-            assert "open that cluster's own context" in button.toolTip()
+        assert view.edit_button.isEnabled() and view.delete_button.isEnabled(), view.delete_button.toolTip()
+        with qtbot.waitSignal(view.dialogOpened) as opened:
+            qtbot.mouseClick(view.delete_button, Qt.MouseButton.LeftButton)
+        dialog = opened.args[0]
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: dialog.page == REVIEW, timeout=10000)
+        assert "in cluster west" in dialog.summary.text() and dialog.confirm_button.isEnabled(), dialog.verdict.text()
+        with qtbot.waitSignal(dialog.applied, timeout=10000):
+            qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        assert dialog.page == DONE
+        # deleted in west; east's VirtualService of the same name stays
+        assert [o["metadata"]["name"] for o in west.objects("virtualservices", "networking.istio.io", "shop")] == []
+        assert [o["metadata"]["name"] for o in east.objects("virtualservices", "networking.istio.io", "shop")] == [
+            "cart"]
     finally:
         source.close()
 

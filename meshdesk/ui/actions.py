@@ -261,22 +261,32 @@ class ActionsController(QObject):
         """For another cluster's node of the mesh (a linked context's, read beside the shown one): that
         cluster's writer (over its own context's client), its part of the inventory, and its name; None for
         the shown cluster's node, or one whose cluster is not open."""
-        source = self.source
-        api_of = getattr(source, "api_of", None)
-        if selection is None or not callable(api_of) or not selection.cluster \
-                or selection.cluster == getattr(source, "cluster", None):
+        if selection is None or not selection.cluster or selection.cluster == getattr(self.source, "cluster", None):
             return None
         nodes = getattr(graph, "nodes", None)
         part = inventory_part(inventory, {n.cluster for n in nodes.values()} if isinstance(nodes, dict)
                               else {selection.cluster})(selection.cluster)
-        api = api_of(selection.cluster)
-        if part is None or api is None:
+        writer = self.cluster_writer(selection.cluster)
+        if part is None or writer is None:
             return None
-        writer = self._cluster_writers.get(selection.cluster)
-        if writer is None:
-            writer = self._cluster_writers[selection.cluster] = ClusterWriter(
-                api, timeout=float(getattr(source, "timeout", 30.0)), cluster=selection.cluster)
         return writer, part, selection.cluster
+
+    def cluster_writer(self, cluster: str) -> Any:
+        """The writer of another cluster of the shown context's mesh (a linked context's, over its own API
+        client: its login, its proxy-url), kept for the source as the shown one's is (its served versions and
+        RBAC answers); None when the source has no such cluster open, or writes nowhere."""
+        api_of = getattr(self.source, "api_of", None)
+        if self.writer is None or not cluster or not callable(api_of) \
+                or cluster == getattr(self.source, "cluster", None):
+            return None
+        writer = self._cluster_writers.get(cluster)
+        if writer is None:
+            api = api_of(cluster)
+            if api is None:
+                return None
+            writer = self._cluster_writers[cluster] = ClusterWriter(
+                api, timeout=float(getattr(self.source, "timeout", 30.0)), cluster=cluster)
+        return writer
 
     @property
     def read_only(self) -> bool:

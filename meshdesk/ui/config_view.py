@@ -59,7 +59,7 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.changes import RESOURCES, dump_yaml, inventory_after
 from meshdesk.mesh.config_edit import EditError, edit_plan, editable_yaml, manifest_kind
 from meshdesk.mesh.gcpause import paused_gc
-from meshdesk.mesh.graph.context import merged
+from meshdesk.mesh.graph.context import inventory_part, merged
 from meshdesk.mesh.inventory import OUTSIDE, Inventory, IstioObject
 from meshdesk.mesh.references import references
 from meshdesk.mesh.validation_badges import badge_text, counts, key_of
@@ -610,13 +610,27 @@ class ConfigView(QWidget):
             return "This source takes no writes (an offline snapshot): its Istio config is shown as it was taken."
         if obj.kind not in RESOURCES:
             return f"meshdesk does not write {manifest_kind(obj)} objects"
-        inv = self.inventory
-        if self._several and inv is not None and obj.cluster and obj.cluster != inv.cluster:
-            # read from a linked context of the mesh: the writes go to the context shown, another cluster
+        writer = self._writer_for(obj)
+        if writer is None:
+            # read from a linked context of the mesh that is not open for writes (a snapshot of several clusters)
             return f"This {manifest_kind(obj)} is cluster {obj.cluster}'s, read beside this context's: open that " \
-                "cluster's own context to change it (writes go to the context shown)"
-        problem: str | None = ctl.known_problem([(verb, obj.kind)], obj.namespace)
+                "cluster's own context to change it"
+        problem: str | None = ctl.known_problem([(verb, obj.kind)], obj.namespace, writer)
         return problem
+
+    def _other_cluster(self, obj: IstioObject) -> str:
+        """The object's cluster when it is another than the shown context's (read from a linked context)."""
+        inv = self.inventory
+        return obj.cluster if self._several and inv is not None and obj.cluster and obj.cluster != inv.cluster \
+            else ""
+
+    def _writer_for(self, obj: IstioObject) -> Any:
+        """Where ``obj`` is written: the shown context's cluster, or for another cluster's object of the mesh
+        that cluster, through its own context (None when it is not open)."""
+        if self.actions is None:
+            return None
+        other = self._other_cluster(obj)
+        return self.actions.cluster_writer(other) if other else self.actions.writer
 
     def _on_rights(self, _namespace: str) -> None:
         if self.edit_note.text().startswith(PENDING_TEXT) and self.editing is None \
@@ -658,7 +672,7 @@ class ConfigView(QWidget):
             self._update_buttons()
             return False
         self.editing = obj
-        self._edit_writer = self.actions.writer
+        self._edit_writer = self._writer_for(obj)
         self.yaml.blockSignals(True)
         self.yaml.setPlainText(editable_yaml(obj))
         self.yaml.blockSignals(False)
@@ -811,7 +825,7 @@ class ConfigView(QWidget):
         assert self.editing is not None
         obj = self.editing
         now = self._find(key_of(obj))
-        if self.actions is not None and self.actions.writer is not self._edit_writer:
+        if self.actions is not None and self._writer_for(obj) is not self._edit_writer:
             self._note(f"The source changed since you began editing (another context?): {self._what(obj)} is not "
                        "of it, and will not be saved. Copy your text if you need it, then Cancel.", error=True)
         elif now is None and self.inventory is not None and self.inventory.namespace(obj.namespace) is None:
@@ -833,7 +847,7 @@ class ConfigView(QWidget):
         under the title, when the text cannot be saved (nothing is sent)."""
         if self.editing is None or self.actions is None:
             return None
-        if self.actions.writer is not self._edit_writer:
+        if self._writer_for(self.editing) is not self._edit_writer:
             self._note("The source changed since you began editing (another context?): this object is not of "
                        "it. Copy your text if you need it, then Cancel.", error=True)
             return None
@@ -874,6 +888,10 @@ class ConfigView(QWidget):
         spec = ActionSpec("delete-config" if delete else "edit-config", "", obj.namespace,
                           [("delete" if delete else "update", obj.kind)],
                           lambda opened: ConfigEditForm(obj, opened, text, delete=delete))
+        other = self._other_cluster(obj)
+        if other:  # another cluster's of the mesh: reviewed against, and written to, that cluster
+            spec.writer, spec.cluster = self._writer_for(obj), other
+            inv = inventory_part(inv, {other})(other) or inv
         dialog = self.actions.open(spec, inv)
         if not delete:
             key = key_of(obj)
