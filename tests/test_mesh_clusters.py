@@ -68,14 +68,15 @@ def _app(name: str) -> dict[str, Any]:
     return _deployment(name, "shop", {"app": app, "version": version})
 
 
-def _cluster(emu: KubeEmulator, cluster_id: str | None, workloads: list[str], *, ready: bool = True) -> None:
+def _cluster(emu: KubeEmulator, cluster_id: str | None, workloads: list[str], *, ready: bool = True,
+             istiod_ready: bool = True) -> None:
     emu.add_namespace("istio-system")
     emu.add_namespace("shop", {"istio-injection": "enabled"})
     env = {"CLUSTER_ID": cluster_id} if cluster_id else {}
     emu.add(_deployment("istiod", "istio-system", {"app": "istiod"}, env))
     for name in workloads:
         emu.add(_app(name))
-    emu.run_workloads("istio-system")
+    emu.run_workloads("istio-system", ready=istiod_ready)
     emu.run_workloads("shop", ready=ready)
 
 
@@ -143,7 +144,11 @@ def test_a_linked_contexts_workloads_judge_its_nodes(east: KubeEmulator, west: K
     spare = _by_cluster(graph, "spare-v1")
     assert set(spare) == {"west"} and spare["west"].is_idle
     # a snapshot saved from it carries both clusters' workloads and is judged the same when opened
-    again = build(Snapshot.from_json(snap.to_json()))
+    reopened = Snapshot.from_json(snap.to_json())
+    # with each cluster's istiod (the Istio status judges each)
+    assert reopened.inventory is not None and list(reopened.inventory.linked_control_planes) == ["west"]
+    assert reopened.inventory.linked_control_planes == snap.inventory.linked_control_planes
+    again = build(reopened)
     assert _by_cluster(again, "cart-v1")["west"].health.status == model.FAILURE  # type: ignore[union-attr]
     assert set(_by_cluster(again, "spare-v1")) == {"west"}
 
@@ -559,3 +564,35 @@ def test_another_clusters_node_is_changed_in_its_own_cluster(
         assert _restarted_at(west, "cart-v1") and not _restarted_at(east, "cart-v1")
     finally:
         source.close()
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_the_status_bar_names_the_clusters_read_and_which_clusters_istiod_is_down(
+        east: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any], shared_dir: Path) -> None:
+    """West's istiod has no ready pod: the Istio status says it is west's (east's is up), and the status bar
+    names both contexts and clusters; west stopping to answer is said there too. (The status bar named east
+    alone, and the Istio status judged east's istiod only: all healthy.)"""
+    from tests.kube_emulator import load_docs
+
+    with KubeEmulator() as west:
+        _cluster(west, "west", ["cart-v1"], istiod_ready=False)
+        for emu in (east, west):  # (Istio is served: its status is judged)
+            for doc in load_docs(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml"):
+                emu.add_crd(doc)
+        kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+        w, perf = _linked_window(make_window, kubeconfig, prometheus)
+        qtbot.waitUntil(lambda: ("west", "cart-v1") in _workload_rows(perf), timeout=15000)
+        qtbot.waitUntil(lambda: "Context: east + west · clusters east + west" in w.status_source.text(),
+                        timeout=5000)
+        assert w.status_istio.label.text() == "Istio: 1 component unhealthy in cluster west"
+        tip = w.status_istio.toolTip()
+        assert "istio-system/istiod (cluster west)" in tip and "istio-system/istiod (cluster east)" in tip
+        assert [(c.cluster, c.state) for c in w.status_istio.status.components if c.core] == [
+            ("east", "Healthy"), ("west", "Unhealthy")]
+
+        west.fail(503)
+        w.poller.refresh_now()
+        qtbot.waitUntil(lambda: "clusters east + west (not read)" in w.status_source.text(), timeout=15000)
+        assert w.status_source.text().startswith("Context: east + west")

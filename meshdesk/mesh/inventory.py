@@ -832,6 +832,9 @@ class Inventory:
     # the clusters of a mesh of several (a context's linked contexts) that could not be read this time:
     # cluster name -> why, in words; what the others hold is kept, and their nodes keep their judgement
     unread_clusters: dict[str, str] = field(default_factory=dict)
+    # the control planes of the mesh's other clusters read beside this one (a context's linked contexts):
+    # cluster name -> its istiod revisions (None: not known); ``control_planes`` stay this cluster's own
+    linked_control_planes: dict[str, list[Istiod] | None] = field(default_factory=dict)
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
@@ -864,6 +867,7 @@ class Inventory:
             gateway_api_kinds=None if self.gateway_api_kinds is None else list(self.gateway_api_kinds),
             revision_settings=dict(self.revision_settings), revision_tags=dict(self.revision_tags),
             unread_clusters=dict(self.unread_clusters),
+            linked_control_planes={k: None if v is None else list(v) for k, v in self.linked_control_planes.items()},
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -970,6 +974,9 @@ class Inventory:
             out["gateway_api_kinds"] = list(self.gateway_api_kinds)
         if self.unread_clusters:
             out["unread_clusters"] = dict(self.unread_clusters)
+        if self.linked_control_planes:
+            out["linked_control_planes"] = {k: None if v is None else [c.to_json() for c in v]
+                                            for k, v in self.linked_control_planes.items()}
         return out
 
     @staticmethod
@@ -1007,6 +1014,10 @@ class Inventory:
         unread_clusters = obj.get("unread_clusters") or {}
         if not _fits(unread_clusters, dict[str, str]):
             raise ValueError("unread_clusters must map cluster names to texts")
+        linked_planes = obj.get("linked_control_planes") or {}
+        if not isinstance(linked_planes, Mapping) or not all(
+                isinstance(k, str) and (v is None or isinstance(v, list)) for k, v in linked_planes.items()):
+            raise ValueError("linked_control_planes must map cluster names to lists of control planes")
         if not isinstance(per_revision, Mapping) or not all(isinstance(k, str) for k in per_revision):
             raise ValueError("revision_settings must map revisions to mesh configs")
         return Inventory(
@@ -1033,6 +1044,10 @@ class Inventory:
                                for rev, c in per_revision.items()},
             revision_tags=dict(tags),
             unread_clusters=dict(unread_clusters),
+            linked_control_planes={
+                name: None if planes_of is None else [_build(Istiod, c, f"linked_control_planes[{name!r}][{i}]")
+                                                      for i, c in enumerate(planes_of)]
+                for name, planes_of in linked_planes.items()},
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:

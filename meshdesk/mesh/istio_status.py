@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from meshdesk.mesh.inventory import ISTIO_NAMESPACE, ISTIOD_ELSEWHERE, Inventory, Workload
+from meshdesk.mesh.inventory import ISTIO_NAMESPACE, ISTIOD_ELSEWHERE, Inventory, Istiod, Workload
 from meshdesk.mesh.words import counted
 
 # the states, in Kiali's words as its popover shows them
@@ -63,10 +63,12 @@ class ComponentStatus:
     detail: str = ""
     addon: bool = False
     optional: bool = False  # a Not found that says something, but is no trouble (no egress gateway)
+    cluster: str = ""  # of a mesh of several clusters read together: the cluster it runs in
 
     @property
     def title(self) -> str:
-        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+        title = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{title} (cluster {self.cluster})" if self.cluster else title
 
     @property
     def replicas(self) -> str:
@@ -122,7 +124,11 @@ class IstioStatus:
         """A few words for the status bar: ``healthy``, ``1 component unhealthy``, ``not known``."""
         trouble = self.trouble
         if trouble:
-            return f"{counted(len(trouble), 'component')} unhealthy"
+            # of a mesh of several clusters: which cluster's (istiod down in west, the others' up)
+            clusters = sorted({c.cluster for c in trouble})
+            where = f" in cluster {clusters[0]}" if len(clusters) == 1 and clusters[0] else \
+                f" in clusters {', '.join(clusters)}" if all(clusters) else ""
+            return f"{counted(len(trouble), 'component')} unhealthy{where}"
         idle = [c for c in self.components if c.state == NOT_READY]
         if idle:
             return f"{counted(len(idle), 'component')} not ready"
@@ -152,12 +158,26 @@ def _is_kind(w: Workload, kind: Sequence[str]) -> bool:
 
 
 def control_plane_status(inv: Inventory) -> list[ComponentStatus]:
-    """istiod, each revision: core."""
-    planes = inv.control_planes
+    """istiod, each revision: core. Of a mesh of several clusters read together, each cluster's, named."""
+    own = _planes_status(inv.control_planes, inv)
+    if not inv.linked_control_planes:
+        return own
+    out = [replace(c, cluster=inv.cluster) for c in own]
+    for cluster, planes in sorted(inv.linked_control_planes.items()):
+        if planes == []:
+            # a primary-remote mesh's remote cluster runs none: its proxies are served by a primary's istiod
+            out.append(ComponentStatus("istiod", NOT_FOUND, core=True, optional=True, cluster=cluster,
+                                       detail="no istiod pod runs (a remote cluster is served by a primary's)"))
+            continue
+        out += [replace(c, cluster=cluster) for c in _planes_status(planes, None)]
+    return out
+
+
+def _planes_status(planes: list[Istiod] | None, inv: Inventory | None) -> list[ComponentStatus]:
     if planes is None:
         return [ComponentStatus("istiod", NOT_KNOWN, core=True, detail="its pods could not be listed")]
     if not planes:
-        if ISTIOD_ELSEWHERE in inv.hidden:
+        if inv is not None and ISTIOD_ELSEWHERE in inv.hidden:
             return [ComponentStatus("istiod", NOT_KNOWN, core=True,
                                     detail=f"none in {ISTIO_NAMESPACE}; other namespaces' pods could not be listed")]
         return [ComponentStatus("istiod", NOT_FOUND, core=True, detail="no istiod pod runs")]

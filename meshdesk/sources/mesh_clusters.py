@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +166,7 @@ def _close(api: Any) -> None:
             log.debug("closing a linked cluster's API client failed", exc_info=True)
 
 
-def merge_linked(own: Inventory, read: Iterable[tuple[LinkedCluster, Inventory | BaseException]]) -> Inventory:
+def merge_linked(own: Inventory, read: Sequence[tuple[LinkedCluster, Inventory | BaseException]]) -> Inventory:
     """``own`` with the linked clusters' inventories merged in, as a snapshot of several clusters holds
     them (each object naming its cluster); a cluster that could not be read is named in
     ``unread_clusters`` with why, and the others' stand. The shown context's control planes stay its own."""
@@ -181,4 +181,7 @@ def merge_linked(own: Inventory, read: Iterable[tuple[LinkedCluster, Inventory |
     merged = own.merged(got) if got else own
     merged.control_planes = None if own.control_planes is None else list(own.control_planes)
     merged.unread_clusters = {**merged.unread_clusters, **unread}
+    # each linked cluster's istiod, for the Istio status to judge per cluster
+    merged.linked_control_planes = {linked.name: None if result.control_planes is None else list(result.control_planes)
+                                    for linked, result in read if isinstance(result, Inventory)}
     return merged

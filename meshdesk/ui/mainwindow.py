@@ -221,6 +221,16 @@ def why_no_current_context(current: str | None, names: Sequence[str]) -> str:
     return ""
 
 
+def mesh_clusters(source: Any, inventory: Inventory | None) -> list[tuple[str, str, bool]]:
+    """The clusters a live source reads, the shown context's first: (cluster name, context, whether its
+    inventory was read this time). One entry for a context read alone."""
+    clusters = getattr(source, "clusters", None)
+    if not callable(clusters) or not getattr(source, "linked", None):
+        return []
+    unread = inventory.unread_clusters if inventory is not None else {}
+    return [(name, context, name not in unread) for name, context, _how in clusters()]
+
+
 class MainWindow(QMainWindow):
     """``factories`` maps context names to source factories (tests, and the demo/snapshot entries);
     other names open a kubeconfig context."""
@@ -1631,7 +1641,13 @@ class MainWindow(QMainWindow):
                 # as the context switcher names it: with its folder when another open snapshot has its
                 # file name (the status bar said "snapshot shop.json" of both)
                 where = self.toolbar.context_combo.currentText().replace(SNAPSHOT_PREFIX, "snapshot ", 1)
-            self.status_source.setText(f"Context: {where} · cluster {info.cluster}{live}{ro}")
+            clusters = f"cluster {info.cluster}"
+            mesh = mesh_clusters(self.poller.source, self.inventory) if info.live else []
+            if len(mesh) > 1:
+                # a mesh over several contexts: each context read, and each cluster's name (one not read said so)
+                where = " + ".join(context for _name, context, _read in mesh)
+                clusters = "clusters " + " + ".join(name + ("" if read else " (not read)") for name, _c, read in mesh)
+            self.status_source.setText(f"Context: {where} · {clusters}{live}{ro}")
             failing = isinstance(self.last_error, (Unreachable, Timeout)) and self.last_error.kind == "prometheus"
             # how Prometheus was reached when it last answered; not a claim that it answers now
             self.status_prometheus.setText(f"Prometheus: {info.prometheus}" + (" (not answering)" if failing else ""))
