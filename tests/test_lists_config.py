@@ -220,7 +220,7 @@ def test_sort_and_filter(lists: MeshLists, qtbot: QtBot) -> None:
     assert sorted(r.name for r in page.visible_rows()) == ["reviews-v1", "reviews-v2", "reviews-v3"]
     page.filter.clear()
     config = lists.pages[CONFIG]
-    config.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)  # errors first
+    config.table.sortByColumn(COLUMNS[CONFIG].index("Config"), Qt.SortOrder.AscendingOrder)  # errors first
     badges = [(r.errors, r.warnings) for r in config.visible_rows()]
     assert badges == sorted(badges, reverse=True) and badges[0][0] > 0
     assert "reviews-canary" in [r.name for r in config.visible_rows() if r.errors]

@@ -165,7 +165,9 @@ def test_actions_on_another_clusters_node_are_not_offered(tmp_path: Path, qtbot:
 
 def test_the_lists_tell_two_clusters_rows_of_one_name_apart(qtbot: QtBot) -> None:
     """An inventory merged from east and west: the Workloads list had two rows "cart-v1 shop" alike in
-    every cell, one the other's twin for the selection kept across refreshes. Each says its cluster."""
+    every cell, one the other's twin for the selection kept across refreshes. Each says its cluster, in a
+    Cluster column of its own (it was said in the Namespace cell, "shop (cluster west)": neither sorted
+    nor filtered by itself)."""
     from meshdesk.ui.lists import APPS, CONFIG, SERVICES, WORKLOADS, MeshLists
 
     vs = IstioObject("VirtualService", "cart", "shop", spec={"hosts": ["cart"]})
@@ -176,12 +178,29 @@ def test_the_lists_tell_two_clusters_rows_of_one_name_apart(qtbot: QtBot) -> Non
     qtbot.addWidget(lists)
     lists.set_data(g, inv)
     for title, name in ((WORKLOADS, "cart-v1"), (APPS, "cart"), (SERVICES, "cart"), (CONFIG, "cart")):
-        model = lists.pages[title].model
-        column = model.columns.index("Namespace")
-        cells = sorted(model.data(model.index(r, column)) for r, row in enumerate(model.rows) if row.name == name)
-        assert cells == ["shop (cluster east)", "shop (cluster west)"], (title, cells)
+        page = lists.pages[title]
+        model = page.model
+        namespace, cluster = model.columns.index("Namespace"), model.columns.index("Cluster")
+        assert not page.table.isColumnHidden(cluster)
+        cells = sorted((model.data(model.index(r, namespace)), model.data(model.index(r, cluster)))
+                       for r, row in enumerate(model.rows) if row.name == name)
+        assert cells == [("shop", "east"), ("shop", "west")], (title, cells)
         identities = [row.identity for row in model.rows if row.name == name]
         assert len(set(identities)) == 2, (title, identities)
+        # sorted by cluster: west's rows after east's, and back
+        page.table.sortByColumn(cluster, Qt.SortOrder.DescendingOrder)
+        shown = [page.proxy.index(r, cluster).data() for r in range(page.proxy.rowCount())]
+        assert shown == sorted(shown, reverse=True) and shown[0] == "west", (title, shown)
+        # filtered by it: west's rows alone
+        page.filter.setText("west")
+        qtbot.waitUntil(lambda page=page, cluster=cluster: {page.proxy.index(r, cluster).data()
+                                                            for r in range(page.proxy.rowCount())} == {"west"})
+        page.filter.setText("")
+    # one cluster's inventory: no Cluster column
+    alone = _inventory(*(w for w in _both("cart-v1") if w.cluster == "east"), namespaces=(Namespace("shop", cluster="east"),))
+    lists.set_data(build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=alone, graphType="workload")), alone)
+    page = lists.pages[WORKLOADS]
+    assert page.table.isColumnHidden(page.model.columns.index("Cluster"))
 
 
 def test_the_summary_tells_each_clusters_namespace(qtbot: QtBot) -> None:
@@ -344,7 +363,8 @@ def test_a_rows_details_open_its_own_clusters_object(qtbot: QtBot) -> None:
     details, config = page.model.columns.index("Details"), page.model.columns.index("Config")
     for cluster in CLUSTERS:
         row = next(r for r in range(page.proxy.rowCount())
-                   if page.proxy.index(r, 1).data() == f"shop (cluster {cluster})" and page.proxy.index(r, 0).data() == "cart")
+                   if page.proxy.index(r, page.model.columns.index("Cluster")).data() == cluster
+                   and page.proxy.index(r, 0).data() == "cart")
         cell = page.proxy.index(row, details)
         assert cell.data() == "VirtualService cart"
         tip = page.proxy.index(row, config).data(Qt.ItemDataRole.ToolTipRole)
@@ -373,10 +393,10 @@ def test_the_namespaces_list_has_a_row_per_cluster_of_a_namespace(qtbot: QtBot) 
     qtbot.addWidget(lists)
     lists.set_data(g, inv, validate(inv))
     model = lists.pages[NAMESPACES].model
-    rows = {model.data(model.index(r, 0)): {c: model.data(model.index(r, i)) for i, c in enumerate(model.columns)}
+    rows = {model.data(model.index(r, 1)): {c: model.data(model.index(r, i)) for i, c in enumerate(model.columns)}
             for r in range(model.rowCount())}
-    assert set(rows) == {"shop (cluster east)", "shop (cluster west)"}
-    east, west = rows["shop (cluster east)"], rows["shop (cluster west)"]
+    assert set(rows) == {"east", "west"} and {row["Namespace"] for row in rows.values()} == {"shop"}
+    east, west = rows["east"], rows["west"]
     assert east["Mesh"] == "sidecar injection (istio-injection=enabled)"
     assert west["Mesh"] == "sidecar injection, revision canary (istio.io/rev=canary)"
     assert east["Istio config"] == "1 object: 1 with warnings" and west["Istio config"] == "1 object, all valid"

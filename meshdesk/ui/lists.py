@@ -175,19 +175,22 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     # as Kiali's namespace list: whether it is in the mesh (and the label that says so), whether the graph
     # shows it, and for those shown, its apps' health, its Istio config's findings and its mTLS status
     # Traffic: its inbound requests over the graph's window, a sparkline with its errors and the mean rate
-    NAMESPACES: ("Namespace", "Mesh", "Shown", "Traffic", "App health", "Istio config", "mTLS", "Labels"),
+    NAMESPACES: ("Namespace", "Cluster", "Mesh", "Shown", "Traffic", "App health", "Istio config", "mTLS", "Labels"),
     # Labels: the object's labels (an app's: its workloads' and services', each key with its values), as
     # Kiali's Labels column; the filter takes a label selector as kubectl's -l does (``label_filter``)
-    APPS: ("Name", "Namespace", "Health", "Sidecar", "Labels", "Config", "Details"),
+    APPS: ("Name", "Namespace", "Cluster", "Health", "Sidecar", "Labels", "Config", "Details"),
     # Type: the workload's kind (Kiali's word); Labels: the app/version labels it lacks (Kiali's
     # "Missing App"/"Missing Version"), then its labels
     # Pods: ready of wanted, as kubectl's READY (and a rollout under way or stalled)
-    WORKLOADS: ("Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config", "Details"),
+    WORKLOADS: ("Name", "Namespace", "Cluster", "Type", "Pods", "Health", "Sidecar", "Labels", "Config", "Details"),
     # Type: a Service's type (ClusterIP, NodePort, LoadBalancer, ExternalName), or ServiceEntry for the
     # hosts of the chosen namespaces' ServiceEntries, as k9s's TYPE column
-    SERVICES: ("Name", "Namespace", "Type", "Health", "Sidecar", "Labels", "Config", "Details"),
-    CONFIG: ("Name", "Namespace", "Kind", "Config"),
+    SERVICES: ("Name", "Namespace", "Cluster", "Type", "Health", "Sidecar", "Labels", "Config", "Details"),
+    CONFIG: ("Name", "Namespace", "Cluster", "Kind", "Config"),
 }
+# Cluster: the row's cluster, shown only while the lists hold several clusters' rows (a context's linked
+# contexts read beside it), sorted and filtered as the other columns; hidden otherwise
+CLUSTER_COLUMN = "Cluster"
 
 
 # what the inventory's ``hidden`` names the Istio and Gateway API config lists by (``sources.inventory``)
@@ -822,8 +825,8 @@ def _cells_pattern(text: str) -> QRegularExpression:
 
 def row_cells(row: ListRow, columns: Sequence[str]) -> tuple[str, ...]:
     """A row's cells as its list shows them (Qt-free: made with the rows, off the UI thread)."""
-    namespace = f"{row.namespace} (cluster {row.cluster})" if row.cluster else row.namespace
-    cells = {"Name": row.name, "Namespace": namespace, "Health": health_text(row.health),
+    cells = {"Name": row.name, "Namespace": row.namespace, CLUSTER_COLUMN: row.cluster,
+             "Health": health_text(row.health),
              "Sidecar": row.sidecar, "Kind": row.kind, "Type": row.kind,
              "Config": row.badge, "Pods": row.pods, "Details": row.details_text, "Labels": row.labels_shown}
     if row.kind == "Namespace":
@@ -1163,7 +1166,8 @@ class ListPage(QWidget):
         self.filter = QLineEdit()
         # the columns it can filter by, as the table names them (Istio keeps its capital)
         what = title if title == CONFIG else title.lower()
-        by = "name, mesh" if title == NAMESPACES else ", ".join(c.lower() for c in COLUMNS[title][:3])
+        by = "name, mesh" if title == NAMESPACES else \
+            ", ".join([c.lower() for c in COLUMNS[title] if c != CLUSTER_COLUMN][:3])
         labels = "" if title == CONFIG else \
             ", labels (istio-injection=enabled)" if title == NAMESPACES else ", labels (app=reviews)"
         self.filter.setPlaceholderText(f"Filter {what} by {by}{labels} or config (Not Valid, Warning)…")
@@ -1244,6 +1248,7 @@ class ListPage(QWidget):
         self.table.horizontalHeader().sectionResized.connect(self._section_resized)
         if "Traffic" in COLUMNS[title]:  # a sparkline beside the rate
             self.table.setItemDelegateForColumn(COLUMNS[title].index("Traffic"), TrafficDelegate(self.table))
+        self.table.setColumnHidden(COLUMNS[title].index(CLUSTER_COLUMN), True)  # (until several clusters' rows)
 
     def filter_by_label(self, term: str) -> None:
         """Filter by this label ("app=reviews"): added to a label selector the filter holds (both must
@@ -1288,6 +1293,10 @@ class ListPage(QWidget):
                  lengths: Sequence[int] | None = None) -> None:
         """(``texts`` and ``lengths``, each column's longest text's, as ``ListModel.set_rows`` takes them.)"""
         self.model.set_rows(rows, texts, lengths)
+        column = self.model.columns.index(CLUSTER_COLUMN)
+        several = any(row.cluster for row in rows)
+        if self.table.isColumnHidden(column) == several:
+            self.table.setColumnHidden(column, not several)
         self._say_filtered()
         if rows:
             self.fit_columns()
