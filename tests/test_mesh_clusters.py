@@ -596,3 +596,27 @@ def test_the_status_bar_names_the_clusters_read_and_which_clusters_istiod_is_dow
         w.poller.refresh_now()
         qtbot.waitUntil(lambda: "clusters east + west (not read)" in w.status_source.text(), timeout=15000)
         assert w.status_source.text().startswith("Context: east + west")
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_the_shown_context_down_keeps_the_linked_clusters_and_says_it(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any]) -> None:
+    """East's API server stops answering while west's answers (and the shared Prometheus): west's workloads
+    stay listed and judged, and the banner and the status bar say east could not be read. (The whole
+    refresh failed: the window kept the last graph and said the cluster was unreachable.)"""
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, prometheus)
+    qtbot.waitUntil(lambda: {("east", "cart-v1"), ("west", "spare-v1")} <= set(_workload_rows(perf)), timeout=15000)
+    east.fail(503)
+    w.poller.refresh_now()
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "cluster east" in w.banner.note_text, timeout=15000)
+    assert "context east" in w.banner.note_text
+    qtbot.waitUntil(lambda: "clusters east (not read) + west" in w.status_source.text(), timeout=5000)
+    # west's rows stay (now the only ones read: they need not say their cluster), judged by west's pods
+    rows = _workload_rows(perf)
+    assert sorted(rows) == [("", "cart-v1"), ("", "spare-v1")] and rows[("", "cart-v1")].health == model.FAILURE
+    carts = _by_cluster(w.graph, "cart-v1")
+    assert set(carts) == {"east", "west"}  # (east's drawn from the telemetry)
+    assert carts["west"].extra["appHealth"].status == model.FAILURE

@@ -322,9 +322,18 @@ class ClusterSource:
                                                            name=self.context,
                                                            meta={"context": self.context, "cluster": self.cluster})
                 raise
-            inventory: Inventory | None = pending.result() if pending is not None else None
-            if inventory is not None:
-                inventory = self._with_linked(self._took(inventory), others)
+            inventory: Inventory | None = None
+            if pending is not None:
+                down = pending.exception()
+                if isinstance(down, SourceError) and not isinstance(down, Cancelled) and not stop() \
+                        and any(f.exception() is None for _c, f in others):
+                    # this context's API server failed while linked ones answered: their clusters are shown,
+                    # this one's nodes drawn from the telemetry alone, and why it is missing said by its name
+                    log.info("context %s could not be read (%s): its linked contexts are shown", self.context,
+                             down.message)
+                    inventory = self._with_linked(self._unread_own(down), others)
+                else:
+                    inventory = self._with_linked(self._took(pending.result()), others)
         meta: dict[str, Any] = {"context": self.context, "cluster": self.cluster,
                                 "prometheus": prometheus.description,
                                 # the moment the telemetry is of: a replayed past one, else the cluster's
@@ -348,6 +357,12 @@ class ClusterSource:
             self.cluster_found = found or ClusterName(self.cluster, FOUND_KUBECONFIG)
             self.cluster = self.cluster_found.name
         return read_inventory(self.api, namespaces, cluster=self.cluster, timeout=self.timeout, cancelled=stop)
+
+    def _unread_own(self, error: SourceError) -> Inventory:
+        """This context's part of a mesh's inventory when its API server failed: nothing of its own, its
+        cluster named in ``unread_clusters`` with why (as a linked cluster down is)."""
+        return Inventory(cluster=self.cluster, control_planes=None,
+                         unread_clusters={self.cluster: f"context {self.context}: {error.message}"})
 
     @staticmethod
     def _with_linked(own: Inventory, others: Sequence[tuple[LinkedCluster, Future[Inventory]]]) -> Inventory:

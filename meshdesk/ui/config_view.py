@@ -621,8 +621,8 @@ class ConfigView(QWidget):
     def _other_cluster(self, obj: IstioObject) -> str:
         """The object's cluster when it is another than the shown context's (read from a linked context)."""
         inv = self.inventory
-        return obj.cluster if self._several and inv is not None and obj.cluster and obj.cluster != inv.cluster \
-            else ""
+        several = self._several or (inv is not None and inv.cluster in inv.unread_clusters)  # (its own down)
+        return obj.cluster if several and inv is not None and obj.cluster and obj.cluster != inv.cluster else ""
 
     def _writer_for(self, obj: IstioObject) -> Any:
         """Where ``obj`` is written: the shown context's cluster, or for another cluster's object of the mesh

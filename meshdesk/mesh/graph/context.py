@@ -68,8 +68,11 @@ def inventory_lookup(inventory: Inventory | None, clusters: Iterable[str]) -> Ca
     home = inventory.cluster
     held = _held(inventory)
     ours = inventory_cluster(inventory, clusters)
-    several = len(held) > 1
-    return lambda cluster: cluster if several and cluster in held else (home if ours(cluster) else None)
+    # (its own cluster could not be read, the others of its mesh were: it holds only theirs, and a node of its
+    # own cluster is looked up in none, as a node of a linked cluster down is)
+    several = len(held) > 1 or home in inventory.unread_clusters
+    return lambda cluster: cluster if several and cluster in held else \
+        None if home in inventory.unread_clusters else (home if ours(cluster) else None)
 
 
 def merged(inventory: Inventory) -> bool:
