@@ -581,6 +581,10 @@ def test_the_status_bar_names_the_clusters_read_and_which_clusters_istiod_is_dow
         for emu in (east, west):  # (Istio is served: its status is judged)
             for doc in load_docs(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml"):
                 emu.add_crd(doc)
+        # east enforces mTLS mesh-wide, west does not
+        east.add({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+                  "metadata": {"name": "default", "namespace": "istio-system"}, "spec": {"mtls": {"mode": "STRICT"}}},
+                 "istio-system")
         kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
         w, perf = _linked_window(make_window, kubeconfig, prometheus)
         qtbot.waitUntil(lambda: ("west", "cart-v1") in _workload_rows(perf), timeout=15000)
@@ -591,6 +595,12 @@ def test_the_status_bar_names_the_clusters_read_and_which_clusters_istiod_is_dow
         assert "istio-system/istiod (cluster west)" in tip and "istio-system/istiod (cluster east)" in tip
         assert [(c.cluster, c.state) for c in w.status_istio.status.components if c.core] == [
             ("east", "Healthy"), ("west", "Unhealthy")]
+        # the mTLS lock says each cluster's where they differ (it judged the PeerAuthentications of both as one
+        # mesh: east's STRICT policy was taken for west's too)
+        assert w.status_mtls.text() == "mTLS: enabled in east, automatic in west"
+        tip = w.status_mtls.toolTip()
+        assert "Cluster east: Mesh-wide mTLS is enabled" in tip and "PeerAuthentication istio-system/default" in tip
+        assert "Cluster west: Only automatic mTLS" in tip
 
         west.fail(503)
         w.poller.refresh_now()

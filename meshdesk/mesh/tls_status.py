@@ -264,6 +264,27 @@ class MeshTls:
         return "\n".join([self.headline, *(f"• {r}" for r in self.reasons())])
 
 
+def mesh_tls_by_cluster(inv: Inventory) -> list[tuple[str, MeshTls]]:
+    """Of an inventory merged from several clusters (a context's linked contexts read beside it), each
+    cluster's mesh-wide status, judged by that cluster's own PeerAuthentications and DestinationRules (each
+    istiod applies its own cluster's); [] for an inventory of one cluster."""
+    # (imported when asked: the graph package is heavy, this module is not)
+    from meshdesk.mesh.graph.context import inventory_part, merged
+
+    if not merged(inv):
+        return []
+    home = inv.cluster
+    clusters = sorted({o.cluster or home for o in (*inv.istio, *inv.outside_config)}
+                      | {n.cluster or home for n in inv.namespaces} | {w.cluster or home for w in inv.workloads})
+    part_of = inventory_part(inv, clusters)
+    out = []
+    for cluster in clusters:
+        part = part_of(cluster)
+        if part is not None:
+            out.append((cluster, mesh_tls(part)))
+    return out
+
+
 def mesh_tls(inv: Inventory, *, _cfg: _Config | None = None) -> MeshTls:
     """The mesh-wide mTLS status of ``inv``'s cluster, as Kiali computes it (see the module)."""
     settings = inv.mesh_settings

@@ -8,9 +8,10 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from meshdesk.mesh.inventory import Inventory
-from meshdesk.mesh.tls_status import MeshTls, mesh_tls
+from meshdesk.mesh.tls_status import MeshTls, mesh_tls, mesh_tls_by_cluster
 
 ICON_PX = 14
+_LOCKS = ("open", "unknown", "hollow", "full")  # the least protected first
 
 
 def lock_pixmap(kind: str, colour: QColor, size: int = ICON_PX, ratio: float = 1.0) -> QPixmap:
@@ -78,6 +79,8 @@ class MeshTlsIndicator(StatusIndicator):
         super().__init__(parent)
         self.status: MeshTls | None = None
         self._inventory: Inventory | None = None  # the one ``status`` is of
+        self.by_cluster: list[tuple[str, MeshTls]] = []  # each cluster's, of a mesh over several
+        self._icon = "unknown"  # the lock drawn
 
     def set_inventory(self, inventory: Inventory | None) -> None:
         """Show the mesh-wide status of ``inventory`` (nothing when there is none)."""
@@ -89,8 +92,17 @@ class MeshTlsIndicator(StatusIndicator):
             return  # the same inventory shown again (a panel refresh): nothing to weigh again
         self._inventory = inventory
         self.status = mesh_tls(inventory)
-        self.label.setText(f"mTLS: {self.status.label}")
-        self.setToolTip(self.status.tooltip)
+        # of a mesh over several clusters, each cluster's own, said apart where they differ
+        self.by_cluster = mesh_tls_by_cluster(inventory)
+        if len({(t.label, t.icon) for _c, t in self.by_cluster}) > 1:
+            self.label.setText("mTLS: " + ", ".join(f"{t.label} in {c}" for c, t in self.by_cluster))
+            self.setToolTip("\n\n".join(f"Cluster {c}: {t.tooltip}" for c, t in self.by_cluster))
+            # the lock of the least protected cluster
+            self._icon = min((t.icon for _c, t in self.by_cluster), key=_LOCKS.index)
+        else:
+            self.label.setText(f"mTLS: {self.status.label}")
+            self.setToolTip(self.status.tooltip)
+            self._icon = self.status.icon
         self._draw()
         self.show()
 
@@ -98,7 +110,7 @@ class MeshTlsIndicator(StatusIndicator):
         if self.status is None:
             return
         colour = self.palette().color(QPalette.ColorRole.WindowText)
-        self.icon.setPixmap(lock_pixmap(self.status.icon, colour, ratio=self.devicePixelRatioF()))
+        self.icon.setPixmap(lock_pixmap(self._icon, colour, ratio=self.devicePixelRatioF()))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.PaletteChange:
