@@ -33,7 +33,14 @@ if TYPE_CHECKING:
 
 def _parser() -> argparse.ArgumentParser:
     p = CommandParser(prog="meshdesk inventory",
-                                description="List the mesh's workloads, services and Istio config in a cluster.")
+                      description="List the mesh's workloads, services and Istio config in a cluster.")
+    add_source_options(p, "the whole inventory")
+    return p
+
+
+def add_source_options(p: argparse.ArgumentParser, output_what: str) -> None:
+    """Where a command reading an inventory takes it from (a cluster, the demo or a snapshot), which
+    namespaces, its output and timeout: ``meshdesk inventory``'s, and ``meshdesk mesh``'s alike."""
     p.add_argument("--demo", action="store_true", help="the built-in demo mesh instead of a cluster")
     p.add_argument("--snapshot", metavar="FILE",
                    help="the inventory a snapshot file was taken with (offline; - reads standard input), "
@@ -44,10 +51,62 @@ def _parser() -> argparse.ArgumentParser:
                    help="namespace to read (repeatable; default: every namespace you may list)")
     add_all_namespaces_option(p, "every namespace you may list (as without -n)")
     p.add_argument("--cluster", default="", help="cluster name to record (default: Kubernetes)")
-    add_output_option(p, "the whole inventory")
+    add_output_option(p, output_what)
     p.add_argument("--timeout", type=timeout_seconds, default=30.0, metavar="SECONDS",
                    help="per API call, in seconds or with a unit (30s, 2m; default 30)")
-    return p
+
+
+def parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """The arguments of ``add_source_options``, ``args.json`` set by ``--json`` or ``-o json``; or the exit
+    code of ``--help`` or of a usage mistake (said on one line)."""
+    try:
+        args = parser.parse_args(list(argv or []))
+        args.json = wants_json(parser, args)
+        refuse_all_with_some(parser, args)
+    except SystemExit as e:
+        return int(e.code or 0)
+    return args
+
+
+def read_source(args: argparse.Namespace, prog: str, err: TextIO, *,
+                wanted_for: str = "no inventory to list") -> Inventory | int:
+    """The inventory ``add_source_options``' arguments ask for, or the exit code when it cannot be had (said
+    on ``err`` after ``prog``): 2 a usage mistake, a bad kubeconfig or snapshot, 1 the cluster not read."""
+    if not 0 < args.timeout < 86400:  # NaN and infinity too: they failed later as the cluster's fault
+        print(f"{prog}: --timeout must be a positive number of seconds (under a day)", file=err)
+        return 2
+    if args.demo and (args.kubeconfig or args.context):
+        print(f"{prog}: --demo reads no cluster; it cannot be combined with --kubeconfig/--context", file=err)
+        return 2
+    if cluster_refused(args, prog, err):
+        return 2
+    if args.snapshot is not None:
+        # as `meshdesk graph --snapshot` and `validate --snapshot` take it: offline, from the file alone
+        if args.demo or args.kubeconfig or args.context:
+            print(f"{prog}: --snapshot reads no cluster; it cannot be combined with --demo/--kubeconfig/--context",
+                  file=err)
+            return 2
+        if not args.snapshot.strip():
+            print(f"{prog}: --snapshot needs a file name", file=err)
+            return 2
+    if args.namespace is not None:
+        # -n a,b names two, as `meshdesk graph -n` and `validate -n` read it: it was read as a namespace
+        # "a,b", which does not exist (and -n "" as a namespace "", each kind "hidden: not found")
+        from meshdesk.mesh.request import split_names
+
+        args.namespace = split_names(args.namespace) or None
+    inv: Inventory | None
+    try:
+        if args.snapshot is not None:
+            inv = snapshot_inventory(args.snapshot, args.namespace, wanted_for=wanted_for)
+        elif args.demo:
+            inv = _demo_inventory(args.namespace)
+        else:
+            inv = _cluster_inventory(args, err, prog=prog)
+    except ConfigError as e:
+        print(f"{prog}: {e}", file=err)
+        return 2
+    return 1 if inv is None else inv
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
@@ -134,50 +193,12 @@ def render_table(inv: Inventory) -> str:
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    parser = _parser()
-    try:
-        args = parser.parse_args(list(argv or []))
-        args.json = wants_json(parser, args)
-        refuse_all_with_some(parser, args)
-    except SystemExit as e:
-        return int(e.code or 0)
-    if not 0 < args.timeout < 86400:  # NaN and infinity too: they failed later as the cluster's fault
-        print("meshdesk inventory: --timeout must be a positive number of seconds (under a day)", file=err)
-        return 2
-    if args.demo and (args.kubeconfig or args.context):
-        print("meshdesk inventory: --demo reads no cluster; it cannot be combined with --kubeconfig/--context",
-              file=err)
-        return 2
-    if cluster_refused(args, "meshdesk inventory", err):
-        return 2
-    if args.snapshot is not None:
-        # as `meshdesk graph --snapshot` and `validate --snapshot` take it: offline, from the file alone
-        if args.demo or args.kubeconfig or args.context:
-            print("meshdesk inventory: --snapshot reads no cluster; it cannot be combined with "
-                  "--demo/--kubeconfig/--context", file=err)
-            return 2
-        if not args.snapshot.strip():
-            print("meshdesk inventory: --snapshot needs a file name", file=err)
-            return 2
-    if args.namespace is not None:
-        # -n a,b names two, as `meshdesk graph -n` and `validate -n` read it: it was read as a namespace
-        # "a,b", which does not exist (and -n "" as a namespace "", each kind "hidden: not found")
-        from meshdesk.mesh.request import split_names
-
-        args.namespace = split_names(args.namespace) or None
-    inv: Inventory | None
-    try:
-        if args.snapshot is not None:
-            inv = snapshot_inventory(args.snapshot, args.namespace)
-        elif args.demo:
-            inv = _demo_inventory(args.namespace)
-        else:
-            inv = _cluster_inventory(args, err)
-    except ConfigError as e:
-        print(f"meshdesk inventory: {e}", file=err)
-        return 2
-    if inv is None:
-        return 1
+    args = parsed(_parser(), argv)
+    if isinstance(args, int):
+        return args
+    inv = read_source(args, "meshdesk inventory", err)
+    if isinstance(inv, int):
+        return inv
     if args.json:
         json.dump(inv.to_json(), out, indent=2, sort_keys=True)
         out.write("\n")
