@@ -577,10 +577,16 @@ class Matcher:
         clauses = [tuple(c.test for c in clause) for clause in self.clauses if clause[0].target == target]
         if len(clauses) == 1 and len(clauses[0]) == 1:
             return clauses[0][0]  # the usual expression: one condition
-        if len(clauses) == 1:
-            tests = clauses[0]
-            return lambda el: all(t(el) for t in tests)
-        return lambda el: any(all(t(el) for t in tests) for tests in clauses)
+
+        def test(el: Element) -> bool:  # (loops: a generator made per element and clause cost as much again)
+            for tests in clauses:
+                for t in tests:
+                    if not t(el):
+                        break
+                else:
+                    return True
+            return False
+        return test
 
     def hidden(self, graph: TrafficGraph) -> tuple[set[str], set[str]]:
         """(node ids, edge ids) to hide when this is the Hide expression, by Kiali's rules: hiding a node
