@@ -312,6 +312,9 @@ def test_and_binds_within_or_clauses_like_kiali(graph: TrafficGraph) -> None:
     ("app reviews now", "no valid operator"),
     ("health = sick", "'health' takes = or !="),
     ("health = sick", "healthy, degraded, failure, notready or n/a (na)"),
+    # a programmer's && and ||: the first was read into a text value and found nothing without a word
+    ("protocol = http && rt > 5", "join conditions with AND, not '&&'"),
+    ("rt > 100 || http > 3", "join conditions with OR, not '||'"),
 ])
 def test_syntax_errors_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(FindSyntaxError) as err:

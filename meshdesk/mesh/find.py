@@ -695,6 +695,12 @@ def compile_expression(text: str) -> Matcher:
     if _DANGLING.match(prepared) or re.search(r"\s(?:and|or)$", prepared, re.IGNORECASE) or \
             prepared.lower() in ("and", "or"):
         raise FindSyntaxError(f"AND/OR needs a condition on both sides in '{_q(typed)}'")
+    joined = re.search(r"&&|\|\|", typed)
+    if joined:
+        # a programmer's "and": it was read as part of a value ("protocol = http && rt > 5" found no protocol
+        # "http && rt > 5", without a word) or said to be no number
+        word = "AND" if joined.group() == "&&" else "OR"
+        raise FindSyntaxError(f"join conditions with {word}, not '{joined.group()}', in '{_q(typed)}'")
     clause_texts = [_SPLIT_AND.split(c) for c in _SPLIT_OR.split(prepared)]
     # each condition as the user wrote it, for the messages (the whole text when the rewriting moved
     # a boundary, as "x is and y" would)
