@@ -460,9 +460,9 @@ def test_filter_fields_name_the_columns_they_filter(qtbot: QtBot) -> None:
     lists = MeshLists()
     qtbot.addWidget(lists)
     assert lists.pages[CONFIG].filter.placeholderText() == \
-        "Filter Istio config by name, namespace, kind or config (Not Valid, Warning)…"
+        "Filter Istio config by name, namespace (namespace:shop), kind or config (Not Valid, Warning)…"
     assert lists.pages[SERVICES].filter.placeholderText() == \
-        "Filter services by name, namespace, type, labels (app=reviews) or config (Not Valid, Warning)…"
+        "Filter services by name, namespace (namespace:shop), type, labels (app=reviews) or config (Not Valid, Warning)…"
 
 
 def test_columns_grow_for_longer_names_that_come_later_but_not_over_the_users_width(

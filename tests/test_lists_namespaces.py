@@ -516,7 +516,7 @@ def test_a_namespace_rows_menu_offers_its_graph_its_lists_and_the_changes_to_it(
     travel = _row_menu(qtbot, lists, "travel", keyboard=True)
     assert [a.text() for a in travel.actions()][0] == "Add travel to the graph"
     _entry(travel, "Workloads of travel").trigger()
-    assert lists.currentWidget() is lists.pages[WORKLOADS] and lists.pages[WORKLOADS].filter.text() == "travel"
+    assert lists.currentWidget() is lists.pages[WORKLOADS] and lists.pages[WORKLOADS].filter.text() == "namespace:travel"
     assert "travel" in w.toolbar.selected_namespaces()
     qtbot.waitUntil(lambda: {r.namespace for r in lists.pages[WORKLOADS].visible_rows()} == {"travel"}, timeout=10000)
     # ... and "alone": the graph of that namespace only

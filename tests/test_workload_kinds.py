@@ -267,7 +267,7 @@ def test_the_workloads_list_has_a_type_column_to_sort_and_filter_by(qtbot: QtBot
     assert titles == ["Name", "Namespace", "Type", "Pods", "Health", "Sidecar", "Labels", "Config", "Details"]
     kind = page.model.columns.index("Type")
     assert page.filter.placeholderText() == \
-        "Filter workloads by name, namespace, type, labels (app=reviews) or config (Not Valid, Warning)…"
+        "Filter workloads by name, namespace (namespace:shop), type, labels (app=reviews) or config (Not Valid, Warning)…"
     assert _shown(workload_list, "Type") == {
         "agent": "DaemonSet", "broken": "Job", "db": "StatefulSet", "debug": "Pod", "hourly": "CronJob",
         "index": "Job", "migrate": "Job", "nightly": "CronJob", "paused": "Job", "web": "Deployment"}

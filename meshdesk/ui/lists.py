@@ -813,6 +813,32 @@ def config_words(text: str) -> tuple[frozenset[str], str]:
     return words, " ".join(_CONFIG_WORDS_RE.sub(" ", text).split()) if words else text
 
 
+# "namespace:shop", "cluster:east": the rows of exactly that namespace (or cluster), as the namespace row's menu
+# filters the lists; several values, of one term ("namespace:shop,travel") or of several, are either; with
+# other words, those are looked for in the rows they keep
+_SCOPE_RE = re.compile(r"(?<!\S)(namespace|cluster):(\S*)", re.IGNORECASE)
+
+
+def scope_terms(text: str) -> tuple[dict[str, frozenset[str]], str]:
+    """The ``namespace:``/``cluster:`` terms a filter text holds, by field ("namespace", "cluster"), and the
+    text without them: "namespace:shop reviews" is ({"namespace": {"shop"}}, "reviews"). A term with no value
+    ("namespace:" being typed) keeps every row."""
+    scope: dict[str, set[str]] = {}
+    for m in _SCOPE_RE.finditer(text):
+        values = {v for v in m.group(2).lower().split(",") if v}
+        if values:
+            key = "cluster" if m.group(1).lower() == "cluster" else "namespace"
+            scope.setdefault(key, set()).update(values)
+    if not _SCOPE_RE.search(text):
+        return {}, text
+    return {k: frozenset(v) for k, v in scope.items()}, " ".join(_SCOPE_RE.sub(" ", text).split())
+
+
+def namespace_filter(namespace: str, cluster: str = "") -> str:
+    """The filter text that keeps a namespace's rows only (of one cluster's, when its row is)."""
+    return f"namespace:{namespace}" + (f" cluster:{cluster}" if cluster else "")
+
+
 def _cells_pattern(text: str) -> QRegularExpression:
     """While the filter holds validation words: the rows they keep (their first cell's filter text starts
     with a mark, ``ListModel.data``) that have a cell containing ``text`` (or a Type starting with it)."""
@@ -887,6 +913,7 @@ class ListModel(QAbstractTableModel):
         self._order: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)  # (column, order) rows keep
         self.selector: LabelSelector | None = None  # the label selector the filter field holds, if it does
         self.config_words: frozenset[str] = frozenset()  # the validation words it holds (``config_words``)
+        self.scope: dict[str, frozenset[str]] = {}  # its namespace: and cluster: terms (``scope_terms``)
         self._longest: Sequence[int] | None = None  # each column's longest text's length, when given
 
     def set_rows(self, rows: list[ListRow], texts: list[tuple[str, ...]] | None = None,
@@ -1002,12 +1029,14 @@ class ListModel(QAbstractTableModel):
             return self._texts[r][c]
         row = self.rows[r]
         col = self.columns[c]
-        if role == FILTER_ROLE and self.config_words:
-            # the rows the validation words (and a label selector) keep, by a mark, then all their cells:
-            # the rest of the filter's text is looked for in them (``_cells_pattern``)
+        if role == FILTER_ROLE and (self.config_words or self.scope):
+            # the rows the validation words, namespace: and cluster: terms (and a label selector) keep, by a
+            # mark, then all their cells: the rest of the filter's text is looked for in them (``_cells_pattern``)
             # (a row named as one of the words, a service "warning", is kept too: its name still finds it)
-            if c or not (row.answers_to(self.config_words) or row.name.lower() in self.config_words) or \
-                    (self.selector is not None and not self.selector.matches(row.labels)):
+            if c or (self.config_words and not (row.answers_to(self.config_words)
+                                                or row.name.lower() in self.config_words)) or \
+                    (self.selector is not None and not self.selector.matches(row.labels)) or \
+                    not self._in_scope(row):
                 return ""
             return _LABELS_MATCH + "".join(_CELL + self._cell_filter_text(r, i) for i in range(len(self.columns)))
         if role == FILTER_ROLE and self.selector is not None:  # the rows whose labels it selects, by a mark
@@ -1056,6 +1085,12 @@ class ListModel(QAbstractTableModel):
             return row.sidecar_tip
         return None
 
+
+    def _in_scope(self, row: ListRow) -> bool:
+        """Whether the row is of a namespace (and cluster) the filter's ``namespace:``/``cluster:`` terms name."""
+        namespaces, clusters = self.scope.get("namespace"), self.scope.get("cluster")
+        return (namespaces is None or row.namespace.lower() in namespaces) and \
+            (clusters is None or row.cluster.lower() in clusters)
 
     def _cell_filter_text(self, r: int, c: int) -> str:
         """What the filter's text is looked for in, of a cell."""
@@ -1125,18 +1160,22 @@ class _Filter(QSortFilterProxyModel):
     ``filterAcceptsRow``: Qt would call it for each of 10,000 rows at every refresh, filter or not.)"""
 
     def set_filter(self, pattern: QRegularExpression, selector: LabelSelector | None,
-                   words: frozenset[str] = frozenset()) -> None:
+                   words: frozenset[str] = frozenset(), scope: Mapping[str, frozenset[str]] | None = None) -> None:
         """Keep the rows with a cell ``pattern`` matches, or (``selector``) whose labels it selects, or
-        (``words``, validation words) whose Config they ask for or whose name is one of them: their first cell's filter text is then a
+        (``words``, validation words) whose Config they ask for or whose name is one of them, or (``scope``,
+        ``scope_terms``) of those namespaces and clusters: their first cell's filter text is then a
         mark (``ListModel.data``), which the pattern looks for."""
         source = self.sourceModel()
+        scope = dict(scope or {})
         if not isinstance(source, ListModel) or (selector is None and source.selector is None
-                                                 and not words and not source.config_words):
+                                                 and not words and not source.config_words
+                                                 and not scope and not source.scope):
             self.setFilterRegularExpression(pattern)
             return
         source.selector = selector
         source.config_words = words
-        if selector is not None and not words:
+        source.scope = scope
+        if selector is not None and not words and not scope:
             pattern = QRegularExpression(f"^{_LABELS_MATCH}$")
         if hasattr(self, "beginFilterChange"):  # Qt 6.9: the way to say the filter changed
             self.beginFilterChange()
@@ -1167,7 +1206,8 @@ class ListPage(QWidget):
         # the columns it can filter by, as the table names them (Istio keeps its capital)
         what = title if title == CONFIG else title.lower()
         by = "name, mesh" if title == NAMESPACES else \
-            ", ".join([c.lower() for c in COLUMNS[title] if c != CLUSTER_COLUMN][:3])
+            ", ".join([c.lower() for c in COLUMNS[title] if c != CLUSTER_COLUMN][:3]).replace(
+                "namespace", "namespace (namespace:shop)", 1)
         labels = "" if title == CONFIG else \
             ", labels (istio-injection=enabled)" if title == NAMESPACES else ", labels (app=reviews)"
         self.filter.setPlaceholderText(f"Filter {what} by {by}{labels} or config (Not Valid, Warning)…")
@@ -1175,16 +1215,18 @@ class ListPage(QWidget):
                   "Not Validated (config not known); any case, alone or with other words: not valid reviews\n"
                   "A row named exactly as one of those words (a service called warning) is kept too, "
                   "whatever its Config")
+        scope = ("namespace:shop: the rows of that namespace only (not another's that says its name); "
+                 "cluster:east: of that cluster; with other words: namespace:shop reviews")
         if title == NAMESPACES:
             self.filter.setToolTip("A name or any text of a cell (ambient, not in the mesh); or labels, as kubectl get "
                                    "-l takes them: istio-injection=enabled, istio.io/rev (has the label), "
-                                   f"!istio-injection (has it not).\n{config}")
+                                   f"!istio-injection (has it not).\n{scope}\n{config}")
         elif title != CONFIG:
             self.filter.setToolTip("A name, namespace or any text of a cell; or labels, as kubectl get -l takes them: "
                                    "app=reviews,version!=v1 (all of them), app in (reviews,ratings), "
-                                   f"app (has the label), !version (has it not).\n{config}")
+                                   f"app (has the label), !version (has it not).\n{scope}\n{config}")
         else:
-            self.filter.setToolTip(f"A name, namespace, kind or any text of a cell.\n{config}")
+            self.filter.setToolTip(f"A name, namespace, kind or any text of a cell.\n{scope}\n{config}")
         self.filter.setAccessibleName(f"Filter {what}")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._filter_changed)
@@ -1263,9 +1305,11 @@ class ListPage(QWidget):
         # "app=reviews,version!=v1": the rows whose labels it selects, as kubectl's -l (Kiali's label filter)
         # "Not Valid", "Warning"...: Kiali's Config filter's words, alone or with a text or a label selector
         words, text = config_words(text)
+        # "namespace:shop", "cluster:east": exactly that namespace's (cluster's) rows, with the rest of the text
+        scope, text = scope_terms(text)
         selector = parse_label_selector(text) if self.model.title != CONFIG and text else None
-        if words:
-            self.proxy.set_filter(_cells_pattern(text if selector is None else ""), selector, words)
+        if words or scope:
+            self.proxy.set_filter(_cells_pattern(text if selector is None else ""), selector, words, scope)
         else:
             self.proxy.set_filter(_filter_pattern(text if selector is None else ""), selector)
         self._say_filtered()
@@ -1753,12 +1797,13 @@ class MeshLists(QTabWidget):
         return menu
 
     def show_namespace_list(self, row: ListRow, title: str) -> None:
-        """The list ``title`` filtered by a namespace's name (a namespace the graph does not show is added
-        to it first: the lists hold the graph's namespaces)."""
+        """The list ``title`` filtered by a namespace (``namespace:shop``: its rows only, not another's that
+        says its name; of a cluster's row, that cluster's); a namespace the graph does not show is added
+        to it first: the lists hold the graph's namespaces."""
         if not row.shown:
             self.namespaceRequested.emit(row.name)
         page = self.pages[title]
-        page.filter.setText(row.name)
+        page.filter.setText(namespace_filter(row.name, row.cluster))
         self.setCurrentWidget(page)
 
     def _show_namespace(self, row: ListRow) -> None:

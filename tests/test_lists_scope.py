@@ -1,0 +1,110 @@
+"""The lists filtered to one namespace (or cluster) exactly: ``namespace:shop``, ``cluster:east``, as the
+Namespaces page's row menu opens them and as the user can type them. On the demo cluster's snapshot, an
+inventory merged from two clusters, and the real graph builder; real widgets offscreen."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+from pytestqt.qtbot import QtBot
+
+from meshdesk.mesh.graph import build
+from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.request import GraphRequest
+from meshdesk.sources.demo import DemoCluster
+from meshdesk.ui.lists import APPS, CONFIG, NAMESPACES, SERVICES, WORKLOADS, ListRow, MeshLists
+from tests.graph_samples import snapshot
+from tests.test_graph_multicluster_inventory import CLUSTERS, _both, _inventory, _service, _traffic
+
+
+def _entry(menu: QMenu, text: str) -> QAction:
+    return next(a for a in menu.actions() if a.text() == text)
+
+
+def _shown(lists: MeshLists, title: str) -> set[tuple[str, str, str]]:
+    """(namespace, name, cluster) of the rows the list shows."""
+    return {(r.namespace, r.name, r.cluster) for r in lists.pages[title].visible_rows()}
+
+
+def _namespace_row(lists: MeshLists, name: str, cluster: str = "") -> ListRow:
+    return next(r for r in lists.pages[NAMESPACES].model.rows if r.name == name and r.cluster == cluster)
+
+
+def _demo_lists(qtbot: QtBot) -> MeshLists:
+    """shop and travel of the demo, travel holding config and a ServiceEntry whose names say "shop"."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    demo.apply(IstioObject("ServiceEntry", "shop-api", "travel", spec={
+        "hosts": ["shop.partner.example.com"], "location": "MESH_EXTERNAL", "resolution": "DNS",
+        "ports": [{"number": 443, "name": "https", "protocol": "HTTPS"}]}))
+    snap = demo.snapshot(GraphRequest(namespaces=("shop", "travel")))
+    assert snap.inventory is not None
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(build(snap), snap.inventory)
+    return lists
+
+
+def test_a_namespace_rows_menu_lists_that_namespaces_objects_only(qtbot: QtBot) -> None:
+    """"Services of shop" filtered the list by the text "shop": travel's ServiceEntry for
+    shop.partner.example.com (and its config, shop-api) were listed as shop's. The menu filters by the
+    namespace itself, with a term the user can read and type: namespace:shop."""
+    lists = _demo_lists(qtbot)
+    # (travel's rows that say "shop": what the text filter wrongly kept)
+    assert ("travel", "shop.partner.example.com", "") in _shown(lists, SERVICES)
+    assert ("travel", "shop-api", "") in _shown(lists, CONFIG)
+    shop = _namespace_row(lists, "shop")
+    for title in (APPS, WORKLOADS, SERVICES, CONFIG):
+        what = title if title == CONFIG else title.lower()
+        menu = lists.namespace_menu_of(shop)
+        _entry(menu, f"{what[0].upper()}{what[1:]} of shop").trigger()
+        page = lists.pages[title]
+        assert lists.currentWidget() is page
+        assert page.filter.text() == "namespace:shop"
+        everything = {(r.namespace, r.name, r.cluster) for r in page.model.rows}
+        assert _shown(lists, title) == {row for row in everything if row[0] == "shop"}, title
+        assert _shown(lists, title), title
+    # typed, with a name: the rows of that namespace that say it
+    services = lists.pages[SERVICES]
+    services.filter.setText("namespace:travel shop")
+    assert _shown(lists, SERVICES) == {("travel", "shop.partner.example.com", "")}
+    services.filter.setText("NAMESPACE:shop reviews")
+    assert _shown(lists, SERVICES) == {("shop", "reviews", "")}
+    # either of two namespaces
+    services.filter.setText("namespace:shop,travel")
+    assert len(_shown(lists, SERVICES)) == services.model.rowCount()
+    # with a label selector and a config word: all of them hold
+    workloads = lists.pages[WORKLOADS]
+    workloads.filter.setText("namespace:shop app=reviews")
+    assert {name for _n, name, _c in _shown(lists, WORKLOADS)} == {"reviews-v1", "reviews-v2", "reviews-v3"}
+    # a namespace that has none: nothing, and said so
+    workloads.filter.setText("namespace:sho")
+    assert _shown(lists, WORKLOADS) == set() and workloads.filter_note.isVisibleTo(workloads)
+    # being typed, no value yet: every row
+    workloads.filter.setText("namespace:")
+    assert len(_shown(lists, WORKLOADS)) == workloads.model.rowCount()
+    # the next refresh keeps it
+    workloads.filter.setText("namespace:travel")
+    travel = _shown(lists, WORKLOADS)
+    lists.set_data(lists.graph, lists.inventory)
+    qtbot.waitUntil(lambda: _shown(lists, WORKLOADS) == travel)
+    assert travel and {n for n, _w, _c in travel} == {"travel"}
+    # the field says how
+    assert "namespace:shop" in services.filter.placeholderText() and "namespace:shop" in services.filter.toolTip()
+
+
+def test_a_clusters_namespace_rows_menu_lists_that_clusters_objects_only(qtbot: QtBot) -> None:
+    """Of an inventory merged from east and west, east's shop row's "Workloads of shop" lists east's
+    workloads of shop, not west's; cluster:west typed lists west's."""
+    vs = IstioObject("VirtualService", "cart", "shop", spec={"hosts": ["cart"]})
+    inv = _inventory(*_both("web-v1"), *_both("cart-v1"), services=tuple(_service("cart", c) for c in CLUSTERS),
+                     istio=tuple(replace(vs, cluster=c) for c in CLUSTERS))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload")), inv)
+    _entry(lists.namespace_menu_of(_namespace_row(lists, "shop", "east")), "Workloads of shop").trigger()
+    assert lists.pages[WORKLOADS].filter.text() == "namespace:shop cluster:east"
+    assert _shown(lists, WORKLOADS) == {("shop", "web-v1", "east"), ("shop", "cart-v1", "east")}
+    lists.pages[CONFIG].filter.setText("cluster:west")
+    assert _shown(lists, CONFIG) == {("shop", "cart", "west")}
