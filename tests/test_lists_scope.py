@@ -6,15 +6,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
 from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.namespace_traffic import NamespaceTraffic, TrafficGrid, TrafficReading
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
-from meshdesk.ui.lists import APPS, CONFIG, NAMESPACES, SERVICES, WORKLOADS, ListRow, MeshLists
+from meshdesk.ui.lists import (
+    APPS,
+    CONFIG,
+    FILTER_ROLE,
+    NAMESPACES,
+    SERVICES,
+    WORKLOADS,
+    ListModel,
+    ListRow,
+    MeshLists,
+)
 from tests.graph_samples import snapshot
 from tests.test_graph_multicluster_inventory import CLUSTERS, _both, _inventory, _service, _traffic
 
@@ -108,3 +121,56 @@ def test_a_clusters_namespace_rows_menu_lists_that_clusters_objects_only(qtbot: 
     assert _shown(lists, WORKLOADS) == {("shop", "web-v1", "east"), ("shop", "cart-v1", "east")}
     lists.pages[CONFIG].filter.setText("cluster:west")
     assert _shown(lists, CONFIG) == {("shop", "cart", "west")}
+
+
+def test_typing_in_the_filter_asks_each_row_once_not_each_cell(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Qt's filter asked every cell of every row for its text, a Python call each: over 5,000 workloads the
+    window froze half a second at each key typed. The filter asks a row once, for all its cells, and keeps
+    the same rows: a name's part, a Type from its start, "na" for no health, a namespace, labels."""
+    from tests.test_lists_config import _many
+
+    graph, inv = _many(300)
+    asked: list[int] = []
+    real = ListModel.data
+
+    def counted(self: ListModel, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if role == FILTER_ROLE:
+            asked.append(role)
+        return real(self, index, role)
+
+    monkeypatch.setattr(ListModel, "data", counted)  # (before the model is made: Qt looks it up then)
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(graph, inv)
+    page = lists.pages[WORKLOADS]
+    for text in ("app29", "team-3", "namespace:team-3", "deploy", "app=app7", "app=app8", "valid"):
+        asked.clear()
+        page.filter.setText(text)
+        assert len(asked) <= 300, (text, len(asked))  # (were up to 10 cells for each of the 300 rows)
+        shown = {name for _n, name, _c in _shown(lists, WORKLOADS)}
+        if text == "app29":
+            assert shown == {"app29-v1"} | {f"app29{i}-v1" for i in range(10) if 290 + i < 300}
+        elif text in ("team-3", "namespace:team-3"):
+            assert shown == {f"app{i}-v1" for i in range(3, 300, 10)}
+        elif text == "deploy":  # (a Type from its start)
+            assert len(shown) == 300
+        elif text.startswith("app="):  # (another selector, the same pattern: the rows filtered again)
+            assert shown == {f"{text[4:]}-v1"}
+        else:
+            assert len(shown) == 300
+    page.filter.setText("ment")  # (inside a Type: not from its start)
+    assert _shown(lists, WORKLOADS) == set()
+    page.filter.setText("na")  # (no health, shown n/a)
+    assert {r.health for r in page.visible_rows()} <= {"", "NA"}
+
+
+def test_a_namespace_filtered_by_its_traffic_follows_the_next_reading(qtbot: QtBot) -> None:
+    """The Traffic cells change in place with each reading: the filter, asking a row's first cell for all its
+    cells, is told the rows changed from their first cell on."""
+    lists = _demo_lists(qtbot)
+    page = lists.pages[NAMESPACES]
+    page.filter.setText("rps")
+    assert _shown(lists, NAMESPACES) == set()
+    lists.set_traffic(TrafficReading(TrafficGrid(600.0, 600, 300, 300), {
+        "shop": NamespaceTraffic((300.0, 600.0), (2.0, 2.0), (0.0, 0.0))}))
+    qtbot.waitUntil(lambda: {n for _n, n, _c in _shown(lists, NAMESPACES)} == {"shop"})

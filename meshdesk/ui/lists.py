@@ -797,11 +797,12 @@ def _nodes_by(nodes: Sequence[Node], types: tuple[str, ...], what: str,
 
 def _filter_pattern(text: str) -> QRegularExpression:
     """The rows a filter text keeps, case-insensitive: those with a cell that contains it, or whose
-    Type (kind) starts with it (its filter text is marked ``_FROM_START``)."""
+    Type (kind) starts with it (its filter text is marked ``_FROM_START``). A row's cells are matched in one
+    text, each after a ``_CELL`` mark (``ListModel.data``)."""
     if not text:
         return QRegularExpression()
     found = QRegularExpression.escape(text)
-    return QRegularExpression(f"^(?:{_FROM_START}{found}|(?!{_FROM_START}).*{found})",
+    return QRegularExpression(f"{_CELL}(?:{_FROM_START}{found}|(?!{_FROM_START})[^{_CELL}]*{found})",
                               QRegularExpression.PatternOption.CaseInsensitiveOption)
 
 
@@ -915,6 +916,8 @@ class ListModel(QAbstractTableModel):
         self.config_words: frozenset[str] = frozenset()  # the validation words it holds (``config_words``)
         self.scope: dict[str, frozenset[str]] = {}  # its namespace: and cluster: terms (``scope_terms``)
         self._longest: Sequence[int] | None = None  # each column's longest text's length, when given
+        # each row's cells' filter texts in one (``_row_filter_text``), made when the filter first asks
+        self._filter_texts: list[str | None] = []
 
     def set_rows(self, rows: list[ListRow], texts: list[tuple[str, ...]] | None = None,
                  longest: Sequence[int] | None = None) -> None:
@@ -927,6 +930,7 @@ class ListModel(QAbstractTableModel):
         moved = self._sorted_positions()
         self.rows = [rows[i] for i in moved]
         self._texts = [self._texts[i] for i in moved]
+        self._filter_texts = [None] * len(rows)
         self.endResetModel()
 
     def set_traffic(self, reading: TrafficReading | None) -> None:
@@ -940,8 +944,10 @@ class ListModel(QAbstractTableModel):
             row.traffic_problem = reading.problem if reading is not None else ""
             self._texts[i] = row_cells(row, self.columns)
         self._longest = None  # (measured again)
+        self._filter_texts = [None] * len(self.rows)
         column = self.columns.index("Traffic")
-        self.dataChanged.emit(self.index(0, column), self.index(len(self.rows) - 1, column))
+        # (from the first column: the filter matches a row by its first cell's filter text, which holds them all)
+        self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, column))
         if self._order[0] == column:
             self.sort(*self._order)
 
@@ -990,6 +996,8 @@ class ListModel(QAbstractTableModel):
         moved = self._sorted_positions()
         self.rows = [self.rows[i] for i in moved]
         self._texts = [self._texts[i] for i in moved]
+        self._filter_texts = [self._filter_texts[i] for i in moved] if len(self._filter_texts) == len(moved) else \
+            [None] * len(moved)
         where = {old: new for new, old in enumerate(moved)}
         self.changePersistentIndexList(before, [self.index(where[i.row()], i.column()) for i in before])
         self.layoutChanged.emit()
@@ -1029,20 +1037,23 @@ class ListModel(QAbstractTableModel):
             return self._texts[r][c]
         row = self.rows[r]
         col = self.columns[c]
-        if role == FILTER_ROLE and (self.config_words or self.scope):
-            # the rows the validation words, namespace: and cluster: terms (and a label selector) keep, by a
+        if role == FILTER_ROLE:
+            # the filter asks the first cell only, for all the row's cells in one text (``_filter_pattern``):
+            # Qt asking each cell in turn, in Python, froze the window half a second per key typed over
+            # 5,000 rows
+            if c:
+                return ""
+            if not (self.config_words or self.scope or self.selector is not None):
+                return self._row_filter_text(r)
+            # the rows the validation words, namespace: and cluster: terms and a label selector keep, by a
             # mark, then all their cells: the rest of the filter's text is looked for in them (``_cells_pattern``)
             # (a row named as one of the words, a service "warning", is kept too: its name still finds it)
-            if c or (self.config_words and not (row.answers_to(self.config_words)
-                                                or row.name.lower() in self.config_words)) or \
+            if (self.config_words and not (row.answers_to(self.config_words)
+                                           or row.name.lower() in self.config_words)) or \
                     (self.selector is not None and not self.selector.matches(row.labels)) or \
                     not self._in_scope(row):
                 return ""
-            return _LABELS_MATCH + "".join(_CELL + self._cell_filter_text(r, i) for i in range(len(self.columns)))
-        if role == FILTER_ROLE and self.selector is not None:  # the rows whose labels it selects, by a mark
-            return _LABELS_MATCH if c == 0 and self.selector.matches(row.labels) else ""
-        if role == FILTER_ROLE:
-            return self._cell_filter_text(r, c)
+            return _LABELS_MATCH + self._row_filter_text(r)
         if role == SORT_ROLE:
             return self._sort_key(r, c)
         if role == TRAFFIC_ROLE:
@@ -1085,6 +1096,13 @@ class ListModel(QAbstractTableModel):
             return row.sidecar_tip
         return None
 
+
+    def _row_filter_text(self, r: int) -> str:
+        """The row's cells' filter texts, each after a ``_CELL`` mark (made once per rows)."""
+        text = self._filter_texts[r]
+        if text is None:
+            text = self._filter_texts[r] = "".join(_CELL + self._cell_filter_text(r, i) for i in range(len(self.columns)))
+        return text
 
     def _in_scope(self, row: ListRow) -> bool:
         """Whether the row is of a namespace (and cluster) the filter's ``namespace:``/``cluster:`` terms name."""
@@ -1176,13 +1194,15 @@ class _Filter(QSortFilterProxyModel):
         source.config_words = words
         source.scope = scope
         if selector is not None and not words and not scope:
-            pattern = QRegularExpression(f"^{_LABELS_MATCH}$")
-        if hasattr(self, "beginFilterChange"):  # Qt 6.9: the way to say the filter changed
-            self.beginFilterChange()
+            pattern = QRegularExpression(f"^{_LABELS_MATCH}")
+        # (a new pattern filters the rows again, by the model's new state; only the same one must be told: both
+        # filtered every row twice)
+        if pattern != self.filterRegularExpression():
             self.setFilterRegularExpression(pattern)
+        elif hasattr(self, "beginFilterChange"):  # Qt 6.9: the way to say the filter changed
+            self.beginFilterChange()
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self.setFilterRegularExpression(pattern)
             self.invalidateRowsFilter()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -1200,7 +1220,7 @@ class ListPage(QWidget):
         self.proxy = _Filter(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
-        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterKeyColumn(0)  # (its filter text holds the row's cells: ``ListModel.data``)
         self.proxy.setFilterRole(FILTER_ROLE)
         self.filter = QLineEdit()
         # the columns it can filter by, as the table names them (Istio keeps its capital)
