@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu
+from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtGui import QAction, QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
@@ -174,3 +174,26 @@ def test_a_namespace_filtered_by_its_traffic_follows_the_next_reading(qtbot: QtB
     lists.set_traffic(TrafficReading(TrafficGrid(600.0, 600, 300, 300), {
         "shop": NamespaceTraffic((300.0, 600.0), (2.0, 2.0), (0.0, 0.0))}))
     qtbot.waitUntil(lambda: {n for _n, n, _c in _shown(lists, NAMESPACES)} == {"shop"})
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_the_menu_key_opens_the_current_rows_menu_on_every_list(qtbot: QtBot) -> None:
+    """The Menu key on the Workloads list opened another row's menu (the row under wherever Qt put the
+    keyboard's menu: the next one under Xvfb), as it did on the Namespaces list before: the current row's now,
+    on the Applications, Workloads and Services lists too."""
+    lists = _demo_lists(qtbot)
+    lists.show()
+    for title in (APPS, WORKLOADS, SERVICES, NAMESPACES):
+        page = lists.pages[title]
+        lists.setCurrentWidget(page)
+        row = page.proxy.rowCount() // 2
+        index = page.proxy.index(row, 0)
+        page.table.setFocus()
+        page.table.setCurrentIndex(index)
+        name = page.visible_rows()[row].name
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, QPoint(3, 3), page.table.mapToGlobal(QPoint(3, 3)))
+        QApplication.sendEvent(page.table, event)
+        menu = lists.namespace_menu if title == NAMESPACES else lists.references_menu
+        assert menu is not None and menu.isVisible(), title
+        assert menu.accessibleName() == (f"Namespace {name}" if title == NAMESPACES else f"Istio config of {name}"), title
+        menu.close()

@@ -1582,6 +1582,7 @@ class MeshLists(QTabWidget):
             table.activated.connect(lambda i, p=self.pages[title]: self._details_activated(p, i))
             table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             table.customContextMenuRequested.connect(lambda pos, p=self.pages[title]: self._row_menu(p, pos))
+            table.installEventFilter(self)  # (the Menu key: the current row's menu, ``eventFilter``)
         self.graph: TrafficGraph | None = None
         self.inventory: Inventory | None = None
         self.validations: Mapping[ObjectKey, Validation] = {}
@@ -1750,15 +1751,20 @@ class MeshLists(QTabWidget):
         self._show_namespace(page.model.rows[page.proxy.mapToSource(index).row()])
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's
-        # the Menu key (Shift+F10) on the Namespaces list: the current row's menu, under it (Qt puts a keyboard's
-        # context menu wherever; the row is what it is about)
-        table = self.pages[NAMESPACES].table
-        if watched is table and isinstance(event, QContextMenuEvent) \
-                and event.reason() == QContextMenuEvent.Reason.Keyboard:
-            index = table.currentIndex()
-            if index.isValid():
-                self._namespace_menu_for(index, table.visualRect(index).bottomLeft())
-            return True
+        # the Menu key (Shift+F10) on a list: the current row's menu, under it (Qt puts a keyboard's context
+        # menu wherever: on the Workloads list it opened the next row's; the row is what it is about)
+        if isinstance(event, QContextMenuEvent) and event.reason() == QContextMenuEvent.Reason.Keyboard:
+            page = next((p for p in self.pages.values() if p.table is watched), None)
+            if page is not None and page.model.title != CONFIG:
+                index = page.table.currentIndex()
+                if index.isValid():
+                    under = page.table.visualRect(index).bottomLeft()
+                    if page.model.title == NAMESPACES:
+                        self._namespace_menu_for(index, under)
+                    else:
+                        self._offer_references(page, page.model.rows[page.proxy.mapToSource(index).row()], under,
+                                               labels=True)
+                return True
         return super().eventFilter(watched, event)
 
     def _namespace_menu_at(self, pos: QPoint) -> None:
