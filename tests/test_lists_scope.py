@@ -14,11 +14,19 @@ from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
 from meshdesk.mesh.inventory import IstioObject
-from meshdesk.mesh.namespace_traffic import NamespaceTraffic, TrafficGrid, TrafficReading
+from meshdesk.mesh.namespace_traffic import (
+    ERROR_LABEL,
+    NAMESPACE_LABEL,
+    NamespaceTraffic,
+    TrafficGrid,
+    TrafficReading,
+    traffic_from_series,
+)
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.lists import (
     APPS,
+    COLUMNS,
     CONFIG,
     FILTER_ROLE,
     NAMESPACES,
@@ -197,3 +205,31 @@ def test_the_menu_key_opens_the_current_rows_menu_on_every_list(qtbot: QtBot) ->
         assert menu is not None and menu.isVisible(), title
         assert menu.accessibleName() == (f"Namespace {name}" if title == NAMESPACES else f"Istio config of {name}"), title
         menu.close()
+
+
+def _series(namespace: str, cluster: str, rate: float, error: bool = False) -> tuple[dict[str, str], list[tuple[float, float]]]:
+    labels = {NAMESPACE_LABEL: namespace, "destination_cluster": cluster,  # (Istio's label)
+              ERROR_LABEL: "http" if error else ""}
+    return labels, [(300.0, rate), (600.0, rate)]
+
+
+def test_each_clusters_namespace_row_has_its_own_traffic(qtbot: QtBot) -> None:
+    """Of a mesh over east and west, each cluster's shop row had an empty Traffic cell, with nothing saying
+    why: the reading was of the clusters together. Each row has its cluster's requests, as Prometheus' series
+    name the destination's cluster; a cluster none names says so rather than "no requests"."""
+    inv = _inventory(*_both("web-v1"), *_both("cart-v1"), services=tuple(_service("cart", c) for c in CLUSTERS))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload")), inv)
+    grid = TrafficGrid(600.0, 600, 300, 300)
+    lists.set_traffic(traffic_from_series(grid, [_series("shop", "east", 3.0), _series("shop", "east", 1.0, error=True),
+                                                 _series("shop", "west", 0.5)]))
+    page = lists.pages[NAMESPACES]
+    traffic = COLUMNS[NAMESPACES].index("Traffic")
+    cells = {page.model.rows[r].cluster: page.model.index(r, traffic) for r in range(page.model.rowCount())}
+    assert cells["east"].data() == "4.00 rps, 25.0% errors"
+    assert cells["west"].data() == "0.50 rps"
+    # a reading whose series name neither cluster (the telemetry calls them otherwise)
+    lists.set_traffic(traffic_from_series(grid, [_series("shop", "cluster-1", 3.0)]))
+    assert cells["east"].data() == "not read"
+    assert "names cluster east" in cells["east"].data(Qt.ItemDataRole.ToolTipRole)

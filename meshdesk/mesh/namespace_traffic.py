@@ -22,6 +22,8 @@ from meshdesk.mesh.telemetry import Sample
 
 INBOUND_REPORTERS = ("destination", "waypoint")
 NAMESPACE_LABEL = "destination_workload_namespace"
+# the destination's cluster: a mesh over several clusters has a row per cluster of a namespace, each its own
+CLUSTER_LABEL = "destination_cluster"
 # the label the query gives an error series (a code or a gRPC status said so); "" on the others
 ERROR_LABEL = "meshdesk_error"
 SPARK_POINTS = 20
@@ -111,12 +113,18 @@ class TrafficReading:
     grid: TrafficGrid | None
     by_namespace: dict[str, NamespaceTraffic] = field(default_factory=dict)
     problem: str = ""
+    # each (cluster, namespace)'s, by the destination's cluster (the series that carry none left out)
+    by_cluster: dict[tuple[str, str], NamespaceTraffic] = field(default_factory=dict)
 
-    def of(self, namespace: str) -> NamespaceTraffic | None:
-        """Its traffic; an empty one (no requests) when the reading has none of it."""
+    def of(self, namespace: str, cluster: str = "") -> NamespaceTraffic | None:
+        """Its traffic (``cluster``: of that cluster's namespace alone); an empty one (no requests) when the
+        reading has none of it; None for a cluster no series names (its telemetry calls it otherwise, or
+        carries no cluster): not known."""
         if self.problem or self.grid is None:
             return None
-        found = self.by_namespace.get(namespace)
+        if cluster and not any(c == cluster for c, _n in self.by_cluster):
+            return None
+        found = self.by_cluster.get((cluster, namespace)) if cluster else self.by_namespace.get(namespace)
         if found is not None:
             return found
         times = self.grid.times
@@ -130,7 +138,7 @@ def traffic_promql(window_s: int) -> str:
     rates = f'rate({tm.REQUESTS}{{reporter=~"{reporters}"}}[{int(window_s)}s])'
     grpc = f'label_replace({rates}, "{ERROR_LABEL}", "grpc", "grpc_response_status", "{GRPC_ERROR_STATUSES}")'
     http = f'label_replace({grpc}, "{ERROR_LABEL}", "http", "response_code", "{ERROR_CODES}")'
-    return f"sum by ({NAMESPACE_LABEL}, {ERROR_LABEL}) ({http})"
+    return f"sum by ({NAMESPACE_LABEL}, {CLUSTER_LABEL}, {ERROR_LABEL}) ({http})"
 
 
 def _on_grid(times: Sequence[float], points: Iterable[tuple[float, float]], step: int) -> list[float]:
@@ -142,21 +150,26 @@ def traffic_from_series(grid: TrafficGrid, series: Iterable[tuple[Mapping[str, s
                         ) -> TrafficReading:
     """The reading of ``traffic_promql``'s answer: (labels, points) of each series."""
     times = grid.times
-    totals: dict[str, list[float]] = {}
-    errors: dict[str, list[float]] = {}
+    # by namespace ("", namespace), all clusters together, and by (cluster, namespace)
+    totals: dict[tuple[str, str], list[float]] = {}
+    errors: dict[tuple[str, str], list[float]] = {}
     for labels, points in series:
         namespace = labels.get(NAMESPACE_LABEL, "")
         if not namespace or namespace == "unknown":
             continue
         values = _on_grid(times, points, grid.step_s)
-        total = totals.setdefault(namespace, [math.nan] * len(times))
-        bad = errors.setdefault(namespace, [0.0] * len(times))
-        for i, v in enumerate(values):
-            if math.isfinite(v):
-                total[i] = v if not math.isfinite(total[i]) else total[i] + v
-                if labels.get(ERROR_LABEL):
-                    bad[i] += v
-    return TrafficReading(grid, {ns: NamespaceTraffic(times, tuple(totals[ns]), tuple(errors[ns])) for ns in totals})
+        cluster = labels.get(CLUSTER_LABEL, "")
+        for key in (("", namespace), (cluster, namespace)) if cluster and cluster != "unknown" else (("", namespace),):
+            total = totals.setdefault(key, [math.nan] * len(times))
+            bad = errors.setdefault(key, [0.0] * len(times))
+            for i, v in enumerate(values):
+                if math.isfinite(v):
+                    total[i] = v if not math.isfinite(total[i]) else total[i] + v
+                    if labels.get(ERROR_LABEL):
+                        bad[i] += v
+    made = {key: NamespaceTraffic(times, tuple(totals[key]), tuple(errors[key])) for key in totals}
+    return TrafficReading(grid, {ns: t for (c, ns), t in made.items() if not c},
+                          by_cluster={key: t for key, t in made.items() if key[0]})
 
 
 def traffic_from_samples(grid: TrafficGrid, columns: Sequence[Iterable[Sample]]) -> TrafficReading:

@@ -939,9 +939,12 @@ class ListModel(QAbstractTableModel):
         if "Traffic" not in self.columns or not self.rows:
             return
         for i, row in enumerate(self.rows):
-            # (a reading is of all clusters together: a row of one cluster of several has none of its own)
-            row.traffic = reading.of(row.name) if reading is not None and not row.cluster else None
+            # (a row of one cluster of several: that cluster's, by the destination's cluster its telemetry names)
+            row.traffic = reading.of(row.name, row.cluster) if reading is not None else None
             row.traffic_problem = reading.problem if reading is not None else ""
+            if reading is not None and reading.grid is not None and row.traffic is None and not row.traffic_problem:
+                row.traffic_problem = (f"no request Prometheus holds names cluster {row.cluster} as its destination "
+                                       "(destination_cluster): its telemetry may call it otherwise")
             self._texts[i] = row_cells(row, self.columns)
         self._longest = None  # (measured again)
         self._filter_texts = [None] * len(self.rows)
