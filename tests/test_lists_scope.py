@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph import build
-from meshdesk.mesh.inventory import IstioObject
+from meshdesk.mesh.inventory import IstioObject, Namespace
 from meshdesk.mesh.namespace_traffic import (
     ERROR_LABEL,
     NAMESPACE_LABEL,
@@ -233,3 +233,33 @@ def test_each_clusters_namespace_row_has_its_own_traffic(qtbot: QtBot) -> None:
     lists.set_traffic(traffic_from_series(grid, [_series("shop", "cluster-1", 3.0)]))
     assert cells["east"].data() == "not read"
     assert "names cluster east" in cells["east"].data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_namespace_being_added_for_its_list_is_said_so_not_said_to_match_nothing(qtbot: QtBot) -> None:
+    """"Workloads of hello" for a namespace the graph did not show yet filtered the list to it at once, and
+    until the graph with hello came the list said "Nothing matches namespace:hello": hello's workloads
+    seemed not to exist. It says they are being read, then lists them."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_namespaces([Namespace(n) for n in ("shop", "travel", "hello")])
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
+    lists.set_data(build(snap), snap.inventory)
+    asked: list[str] = []
+    lists.namespaceRequested.connect(asked.append)
+    hello = _namespace_row(lists, "hello")
+    assert not hello.shown
+    _entry(lists.namespace_menu_of(hello), "Workloads of hello").trigger()
+    page = lists.pages[WORKLOADS]
+    assert asked == ["hello"] and page.filter.text() == "namespace:hello"
+    assert _shown(lists, WORKLOADS) == set()
+    assert page.filter_note.isVisibleTo(page)
+    assert page.filter_note.text() == "Adding hello to the graph: its workloads are listed once it is read…"
+    # the graph with hello: its workloads, and nothing said
+    snap = demo.snapshot(GraphRequest(namespaces=("shop", "hello")))
+    lists.set_data(build(snap), snap.inventory)
+    assert _shown(lists, WORKLOADS) and {n for n, _w, _c in _shown(lists, WORKLOADS)} == {"hello"}
+    assert not page.filter_note.isVisibleTo(page)
+    # a namespace shown that has none is then said to match nothing, as any filter
+    page.filter.setText("namespace:hello app=nothing")
+    assert page.filter_note.text().startswith("Nothing matches")

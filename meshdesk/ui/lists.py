@@ -1255,6 +1255,9 @@ class ListPage(QWidget):
         self.filter.textChanged.connect(self._filter_changed)
         # said when the filter hides every row (an empty table alone reads as an empty mesh)
         self.filter_note = QLabel()
+        # namespaces a row's menu asked this list of that the graph is adding (``MeshLists.show_namespace_list``):
+        # until their rows come, the note says they are being read, not that nothing matches
+        self.awaited: set[str] = set()
         self.filter_note.setWordWrap(True)
         self.filter_note.setProperty("role", "hint")
         self.filter_note.hide()
@@ -1339,7 +1342,12 @@ class ListPage(QWidget):
 
     def _say_filtered(self) -> None:
         typed, total = self.filter.text().strip(), self.model.rowCount()
-        if typed and total and not self.proxy.rowCount():
+        wanted = self.model.scope.get("namespace", frozenset())
+        if typed and wanted and wanted <= self.awaited and not self.proxy.rowCount():
+            self.filter_note.setText(f"Adding {', '.join(sorted(wanted))} to the graph: its "
+                                     f"{_ROW_NOUN[self.model.title]}s are listed once it is read…")
+            self.filter_note.show()
+        elif typed and total and not self.proxy.rowCount():
             self.filter_note.setText(f"Nothing matches “{typed}”: the filter hides all "
                                      f"{counted(total, _ROW_NOUN[self.model.title])}. Clear it to see them.")
             self.filter_note.show()
@@ -1692,7 +1700,9 @@ class MeshLists(QTabWidget):
                     for title, page in self.pages.items()}
         self._syncing = True
         try:
+            shown = {r.name for r in update.rows[NAMESPACES] if r.shown}
             for title, page in self.pages.items():
+                page.awaited -= shown  # (its rows are these, or it has none)
                 page.set_rows(update.rows[title], update.texts[title], update.longest.get(title))
                 page.set_note(update.notes[title])
             if self._traffic is not None:  # (the new rows are of the same namespaces)
@@ -1829,9 +1839,10 @@ class MeshLists(QTabWidget):
         """The list ``title`` filtered by a namespace (``namespace:shop``: its rows only, not another's that
         says its name; of a cluster's row, that cluster's); a namespace the graph does not show is added
         to it first: the lists hold the graph's namespaces."""
-        if not row.shown:
-            self.namespaceRequested.emit(row.name)
         page = self.pages[title]
+        if not row.shown:
+            page.awaited.add(row.name)
+            self.namespaceRequested.emit(row.name)
         page.filter.setText(namespace_filter(row.name, row.cluster))
         self.setCurrentWidget(page)
 
