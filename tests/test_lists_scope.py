@@ -263,3 +263,28 @@ def test_a_namespace_being_added_for_its_list_is_said_so_not_said_to_match_nothi
     # a namespace shown that has none is then said to match nothing, as any filter
     page.filter.setText("namespace:hello app=nothing")
     assert page.filter_note.text().startswith("Nothing matches")
+
+
+def test_a_namespace_menu_left_open_over_a_refresh_acts_on_the_namespace_as_it_is_now(qtbot: QtBot) -> None:
+    """shop's menu opened while the graph showed it; a refresh then showed hello alone. "Select shop in the
+    graph" selected shop's box of the old graph, which was gone: nothing happened, nothing was said; and
+    "Workloads of shop" filtered to a namespace no longer read. Both add shop to the graph now."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_namespaces([Namespace(n) for n in ("shop", "hello")])
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",)))
+    lists.set_data(build(snap), snap.inventory)
+    menu = lists.namespace_menu_of(_namespace_row(lists, "shop"))
+    snap = demo.snapshot(GraphRequest(namespaces=("hello",)))
+    lists.set_data(build(snap), snap.inventory)  # (the refresh, the menu still open)
+    asked: list[str] = []
+    selected: list[list[str]] = []
+    lists.namespaceRequested.connect(asked.append)
+    lists.nodesSelected.connect(selected.append)
+    _entry(menu, "Select shop in the graph").trigger()
+    assert asked == ["shop"] and selected == []
+    _entry(menu, "Workloads of shop").trigger()
+    assert asked == ["shop", "shop"]
+    page = lists.pages[WORKLOADS]
+    assert page.filter_note.text() == "Adding shop to the graph: its workloads are listed once it is read…"

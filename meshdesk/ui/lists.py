@@ -1813,19 +1813,21 @@ class MeshLists(QTabWidget):
             action.triggered.connect(lambda _checked=False: run())
             entries.append(action)
 
+        # (each entry acts on the row as the latest refresh has it: a menu left open over a refresh that
+        # removed the namespace from the graph selected a box no longer there, and said nothing)
         if row.shown:
             entry(f"Select {name} in the graph", "Selects its box (as a double-click on the row)",
-                  lambda: self._show_namespace(row))
+                  lambda: self._show_namespace(self._latest_row(row)))
         else:
             entry(f"Add {name} to the graph", "Adds it to the graph's namespaces (as a double-click on the row)",
-                  lambda: self._show_namespace(row))
+                  lambda: self._show_namespace(self._latest_row(row)))
         entry(f"Graph of {name} alone", "Shows this namespace only in the graph", lambda: self.namespaceAlone.emit(name))
         for title in (APPS, WORKLOADS, SERVICES, CONFIG):
             what = title if title == CONFIG else title.lower()
             entry(f"{what[0].upper()}{what[1:]} of {name}",
                   f"The {what} list, filtered by {name}" + ("" if row.shown else " (added to the graph first: its "
                                                               "objects are read once it is)"),
-                  partial(self.show_namespace_list, row, title))
+                  partial(self._show_latest_list, row, title))
         for action in entries:
             if first is None:
                 menu.addAction(action)
@@ -1834,6 +1836,13 @@ class MeshLists(QTabWidget):
         if first is not None:
             menu.insertSeparator(first)
         return menu
+
+    def _show_latest_list(self, row: ListRow, title: str) -> None:
+        self.show_namespace_list(self._latest_row(row), title)
+
+    def _latest_row(self, row: ListRow) -> ListRow:
+        """The Namespaces list's row that is ``row`` now (the one given when the list no longer has it)."""
+        return next((r for r in self.pages[NAMESPACES].model.rows if r.identity == row.identity), row)
 
     def show_namespace_list(self, row: ListRow, title: str) -> None:
         """The list ``title`` filtered by a namespace (``namespace:shop``: its rows only, not another's that
