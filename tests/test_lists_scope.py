@@ -288,3 +288,22 @@ def test_a_namespace_menu_left_open_over_a_refresh_acts_on_the_namespace_as_it_i
     assert asked == ["shop", "shop"]
     page = lists.pages[WORKLOADS]
     assert page.filter_note.text() == "Adding shop to the graph: its workloads are listed once it is read…"
+
+
+def test_a_namespace_with_none_of_a_list_says_so(qtbot: QtBot) -> None:
+    """"Istio config of shop" on west's row, where shop has none, said "Nothing matches “namespace:shop
+    cluster:west”: the filter hides all 1 object", as if the filter were wrong. It says west's shop has none."""
+    vs = IstioObject("VirtualService", "cart", "shop", spec={"hosts": ["cart"]})
+    inv = _inventory(*_both("web-v1"), *_both("cart-v1"), services=tuple(_service("cart", c) for c in CLUSTERS),
+                     istio=(replace(vs, cluster="east"),))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_data(build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType="workload")), inv)
+    _entry(lists.namespace_menu_of(_namespace_row(lists, "shop", "west")), "Istio config of shop").trigger()
+    page = lists.pages[CONFIG]
+    assert _shown(lists, CONFIG) == set()
+    assert page.filter_note.isVisibleTo(page)
+    assert page.filter_note.text() == "No Istio config in shop in cluster west. Clear the filter to see all 1 object."
+    # with more than the namespace: the filter may be what keeps nothing
+    page.filter.setText("namespace:shop cart-x")
+    assert page.filter_note.text().startswith("Nothing matches “namespace:shop cart-x”")

@@ -1258,6 +1258,9 @@ class ListPage(QWidget):
         # namespaces a row's menu asked this list of that the graph is adding (``MeshLists.show_namespace_list``):
         # until their rows come, the note says they are being read, not that nothing matches
         self.awaited: set[str] = set()
+        # the filter holds namespace: or cluster: terms alone (``_filter_changed``): a list they empty is said
+        # to have none of that namespace, not to match nothing
+        self._scope_alone = False
         self.filter_note.setWordWrap(True)
         self.filter_note.setProperty("role", "hint")
         self.filter_note.hide()
@@ -1333,6 +1336,7 @@ class ListPage(QWidget):
         words, text = config_words(text)
         # "namespace:shop", "cluster:east": exactly that namespace's (cluster's) rows, with the rest of the text
         scope, text = scope_terms(text)
+        self._scope_alone = bool(scope) and not text and not words
         selector = parse_label_selector(text) if self.model.title != CONFIG and text else None
         if words or scope:
             self.proxy.set_filter(_cells_pattern(text if selector is None else ""), selector, words, scope)
@@ -1346,6 +1350,14 @@ class ListPage(QWidget):
         if typed and wanted and wanted <= self.awaited and not self.proxy.rowCount():
             self.filter_note.setText(f"Adding {', '.join(sorted(wanted))} to the graph: its "
                                      f"{_ROW_NOUN[self.model.title]}s are listed once it is read…")
+            self.filter_note.show()
+        elif typed and self._scope_alone and not self.proxy.rowCount():
+            clusters = self.model.scope.get("cluster", frozenset())
+            where = " or ".join(sorted(wanted)) + (" in " if wanted and clusters else "") + \
+                (f"cluster {' or '.join(sorted(clusters))}" if clusters else "")
+            noun = "Istio config" if self.model.title == CONFIG else f"{_ROW_NOUN[self.model.title]}s"
+            others = f" Clear the filter to see all {counted(total, _ROW_NOUN[self.model.title])}." if total else ""
+            self.filter_note.setText(f"No {noun} in {where}.{others}")
             self.filter_note.show()
         elif typed and total and not self.proxy.rowCount():
             self.filter_note.setText(f"Nothing matches “{typed}”: the filter hides all "
