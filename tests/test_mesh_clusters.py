@@ -26,6 +26,7 @@ from tests.kube_emulator import KubeEmulator
 from tests.prom_server import PrometheusServer, Series, Workload, binaries_missing, istio_edge
 
 WEB = Workload("shop", "web-v1", "web", "v1")
+CRDS = "fixtures/istio/crds/crd-all.gen.yaml"  # (under the shared folder: Istio's, for the tests that need it)
 CART = Workload("shop", "cart-v1", "cart", "v1")
 
 
@@ -145,9 +146,9 @@ def test_a_linked_contexts_workloads_judge_its_nodes(east: KubeEmulator, west: K
     assert set(spare) == {"west"} and spare["west"].is_idle
     # a snapshot saved from it carries both clusters' workloads and is judged the same when opened
     reopened = Snapshot.from_json(snap.to_json())
-    # with each cluster's istiod (the Istio status judges each)
-    assert reopened.inventory is not None and list(reopened.inventory.linked_control_planes) == ["west"]
-    assert reopened.inventory.linked_control_planes == snap.inventory.linked_control_planes
+    # with each cluster's istiod, as far as it was read (the Istio status judges each)
+    assert reopened.inventory is not None and snap.inventory is not None
+    assert reopened.inventory.control_planes == snap.inventory.control_planes
     again = build(reopened)
     assert _by_cluster(again, "cart-v1")["west"].health.status == model.FAILURE  # type: ignore[union-attr]
     assert set(_by_cluster(again, "spare-v1")) == {"west"}
@@ -630,3 +631,181 @@ def test_the_shown_context_down_keeps_the_linked_clusters_and_says_it(
     carts = _by_cluster(w.graph, "cart-v1")
     assert set(carts) == {"east", "west"}  # (east's drawn from the telemetry)
     assert carts["west"].extra["appHealth"].status == model.FAILURE
+
+
+@pytest.mark.shared
+def test_each_clusters_control_plane_is_kept_drawn_in_its_box_and_judged_by_name(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
+        shared_dir: Path) -> None:
+    """Multi-primary: west's istiod was lost in the merged inventory (east's alone were kept), so the Mesh
+    view drew west's namespace with no control plane and the Istio status listed east's istiod only."""
+    from meshdesk.mesh.istio_status import HEALTHY, NOT_FOUND, UNHEALTHY, istio_status
+    from meshdesk.mesh.mesh_map import GREEN, ISTIOD, RED, build_mesh_map
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    west.add_namespace("istio-ingress")
+    west.add(_deployment("istio-ingressgateway", "istio-ingress",
+                         {"app": "istio-ingressgateway", "istio": "ingressgateway",
+                          "operator.istio.io/component": "IngressGateways"}))
+    west.run_workloads("istio-ingress", ready=False)
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    snap, _source = _linked_snapshot(kubeconfig, prometheus)
+    inv = snap.inventory
+    assert inv is not None
+    assert sorted((p.cluster or inv.cluster, p.namespace) for p in inv.control_planes or ()) == [
+        ("east", "istio-system"), ("west", "istio-system")]
+
+    mesh = build_mesh_map(inv)
+    planes = {n.cluster: n for n in mesh.of_kind(ISTIOD)}
+    assert set(planes) == {"east", "west"} and all(p.health == GREEN for p in planes.values())
+    # each istiod takes its own cluster's shop, and west's gateway
+    assert {(t.cluster, t.name) for t in mesh.targets(planes["west"].id)} == {
+        ("west", "shop"), ("west", "istio-ingressgateway")}
+    assert {(t.cluster, t.name) for t in mesh.targets(planes["east"].id)} == {("east", "shop")}
+    assert mesh.nodes["gateway:west:istio-ingress:istio-ingressgateway"].health == RED
+    text = "\n".join(mesh.lines())
+    assert "Cluster west\n  istiod" in text
+
+    # the Istio status: each cluster's istiod and gateways, each naming its cluster
+    status = istio_status(inv)
+    assert status is not None
+    rows = {c.title: c.state for c in status.components}
+    assert rows["istio-system/istiod (cluster east)"] == HEALTHY
+    assert rows["istio-system/istiod (cluster west)"] == HEALTHY
+    assert rows["istio-ingress/istio-ingressgateway (cluster west)"] == UNHEALTHY
+    assert rows["istio-ingressgateway (cluster east)"] == NOT_FOUND  # (said, optional)
+    assert [c.title for c in status.trouble] == ["istio-ingress/istio-ingressgateway (cluster west)"]
+
+    # a snapshot keeps both; one written before clusters were kept (no "cluster") reads as before
+    again = Snapshot.from_json(snap.to_json()).inventory
+    assert again is not None and again.planes_of("west") and again.planes_of("east")
+    old = snap.to_json()
+    for p in old["inventory"]["control_planes"]:
+        p.pop("cluster", None)
+    older = Snapshot.from_json(old).inventory
+    assert older is not None and older.planes_of("west") == [] and len(older.planes_of("east") or ()) == 2
+    # one written while the other clusters' istiods were kept apart (cluster -> its istiods) reads the same
+    apart = snap.to_json()
+    planes = apart["inventory"]["control_planes"]
+    apart["inventory"]["control_planes"] = [p for p in planes if p.get("cluster") != "west"]
+    apart["inventory"]["linked_control_planes"] = {"west": [
+        {k: v for k, v in p.items() if k != "cluster"} for p in planes if p.get("cluster") == "west"]}
+    read = Snapshot.from_json(apart).inventory
+    assert read is not None and read.control_planes == inv.control_planes
+    assert [p.cluster for p in read.planes_of("west") or ()] == ["west"]
+
+
+def _remote(emu: KubeEmulator, managed_by: str | None) -> None:
+    """A primary-remote mesh's remote cluster: no istiod, its istio-system labelled with its name (and
+    annotated with its primaries' as Istio's install guide does), shop in the mesh."""
+    ns = emu.add_namespace("istio-system", {"topology.istio.io/cluster": "remote-1"})
+    if managed_by is not None:
+        ns["metadata"]["annotations"] = {"topology.istio.io/controlPlaneClusters": managed_by}
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    emu.add(_app("cart-v1"))
+    emu.run_workloads("shop")
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("managed_by", ["east", "*"])
+def test_a_remote_clusters_namespaces_are_drawn_under_its_primarys_istiod(
+        east: KubeEmulator, tmp_path: Path, prometheus: PrometheusServer, managed_by: str, shared_dir: Path) -> None:
+    from meshdesk.mesh.istio_status import istio_status
+    from meshdesk.mesh.mesh_map import GREEN, ISTIOD, NAMESPACE, build_mesh_map
+
+    east.load_crds(shared_dir / CRDS)
+    with KubeEmulator() as remote:
+        remote.load_crds(shared_dir / CRDS)
+        _remote(remote, managed_by)
+        kubeconfig = _kubeconfig(tmp_path / "config", east=east, remote=remote)
+        snap, _source = _linked_snapshot_of(kubeconfig, prometheus, "remote")
+    inv = snap.inventory
+    assert inv is not None
+    mesh = build_mesh_map(inv)
+    # the remote runs no istiod: no control plane of its own is drawn, not even a red "not found"
+    assert [(n.cluster, n.name) for n in mesh.of_kind(ISTIOD)] == [("east", "istiod")]
+    istiod = mesh.of_kind(ISTIOD)[0]
+    shop = mesh.nodes["namespace:remote-1:shop"]
+    assert shop.kind == NAMESPACE and shop.health == GREEN
+    # an edge across the clusters, from east's istiod to the remote's namespace
+    assert {(t.cluster, t.name) for t in mesh.targets(istiod.id)} == {("east", "shop"), ("remote-1", "shop")}
+    assert "in cluster east (primary-remote)" in dict(shop.rows)["Control plane"]
+    assert "remote-1" in dict(istiod.rows)["Manages"]
+    # nor is a missing istiod in the remote a core trouble of the Istio status
+    status = istio_status(inv)
+    assert status is not None and status.level == "ok"
+    assert [c.title for c in status.components if c.core] == ["istio-system/istiod (cluster east)"]
+    # it stays so in a snapshot
+    again = Snapshot.from_json(snap.to_json()).inventory
+    assert again is not None and again.managing_clusters("remote-1") == ["east"]
+
+
+@pytest.mark.shared
+def test_a_remote_cluster_no_istiod_is_said_to_manage_has_none(
+        east: KubeEmulator, tmp_path: Path, prometheus: PrometheusServer, shared_dir: Path) -> None:
+    from meshdesk.mesh.istio_status import NOT_FOUND, istio_status
+    from meshdesk.mesh.mesh_map import ORANGE, RED, build_mesh_map
+
+    east.load_crds(shared_dir / CRDS)
+    with KubeEmulator() as remote:
+        remote.load_crds(shared_dir / CRDS)
+        _remote(remote, None)
+        kubeconfig = _kubeconfig(tmp_path / "config", east=east, remote=remote)
+        snap, _source = _linked_snapshot_of(kubeconfig, prometheus, "remote")
+    assert snap.inventory is not None
+    mesh = build_mesh_map(snap.inventory)
+    assert mesh.nodes["istiod:remote-1:?"].health == RED
+    assert mesh.nodes["namespace:remote-1:shop"].health == ORANGE
+    status = istio_status(snap.inventory)
+    assert status is not None and status.level == "danger"
+    assert {c.title: c.state for c in status.components if c.core}["istiod (cluster remote-1)"] == NOT_FOUND
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$",
+                           r"^This plugin does not support raise\(\)$")
+def test_the_window_draws_each_linked_clusters_istiod_and_the_status_names_them(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        shared_dir: Path, make_window: Callable[..., Any]) -> None:
+    """Two contexts linked in Settings: the Mesh view draws each cluster's istiod in its own box (west's
+    was lost, its namespace drawn without a control plane), and the status bar's Istio status lists each
+    cluster's istiod by name."""
+    from PySide6.QtWidgets import QToolTip
+
+    from meshdesk.mesh.mesh_map import GREEN, ISTIOD, NAMESPACE
+    from meshdesk.store.settings import load_settings
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    settings = load_settings()
+    cs = settings.context_settings("east")
+    cs.prometheus_url = prometheus.url
+    cs.mesh_contexts = (("west", ""),)
+    settings.set_context_settings("east", cs)
+    settings.save()
+    w = make_window(contexts=["east", "west"], context="east", kubeconfig=kubeconfig, namespaces=["shop"])
+    w.mesh_action.trigger()
+    canvas = w.mesh_dock.view.canvas
+
+    def planes() -> dict[str, Any]:
+        return {i.node.cluster: i for i in canvas.items_by_id.values() if i.node.kind == ISTIOD}
+
+    qtbot.waitUntil(lambda: w.mesh_dock.isVisible() and set(planes()) == {"east", "west"}, timeout=20000)
+    assert all(i.node.health == GREEN for i in planes().values())
+    # each istiod inside its own cluster's box, with an edge to its own cluster's shop
+    for cluster, item in planes().items():
+        assert canvas.box_items[cluster].sceneBoundingRect().contains(item.scenePos())
+        [(_s, target, _line)] = [e for e in canvas.edge_items if e[0] == item.node.id]
+        shop = canvas.items_by_id[target]
+        assert (shop.node.kind, shop.node.cluster, shop.node.name) == (NAMESPACE, cluster, "shop")
+        assert canvas.box_items[cluster].sceneBoundingRect().contains(shop.scenePos())
+
+    # the status bar: both istiods, each naming its cluster
+    qtbot.waitUntil(lambda: w.status_istio.isVisible() and w.status_istio.status is not None, timeout=5000)
+    tip = w.status_istio.toolTip()
+    assert "istio-system/istiod (cluster east)" in tip and "istio-system/istiod (cluster west)" in tip
+    assert w.status_istio.label.text() == "Istio: healthy"
+    QToolTip.hideText()

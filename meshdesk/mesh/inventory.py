@@ -645,9 +645,15 @@ class Istiod:
     version: str = ""  # the tag of its discovery image ("1.24.2"); "" when the image says none
     pods: int = 0
     ready: int = 0  # pods running with every container ready
+    # the cluster it runs in, of a mesh of several read together (a context's linked contexts): "" for
+    # the inventory's own cluster (and in a snapshot written before clusters were kept apart)
+    cluster: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.cluster:
+            del out["cluster"]  # (one cluster's snapshot reads as before)
+        return out
 
 
 def image_tag(image: str) -> str:
@@ -829,12 +835,13 @@ class Inventory:
     # listed (cluster-wide, else in istio-system); None when not known (not readable, or a snapshot
     # written before they were kept)
     control_planes: list[Istiod] | None = None
+    # primary-remote: a cluster running no istiod of its own -> the clusters whose istiods manage it, as
+    # Istio's ``topology.istio.io/controlPlaneClusters`` annotation of its istio-system says ("*": any
+    # primary of the mesh); empty when none is said
+    control_plane_clusters: dict[str, list[str]] = field(default_factory=dict)
     # the clusters of a mesh of several (a context's linked contexts) that could not be read this time:
     # cluster name -> why, in words; what the others hold is kept, and their nodes keep their judgement
     unread_clusters: dict[str, str] = field(default_factory=dict)
-    # the control planes of the mesh's other clusters read beside this one (a context's linked contexts):
-    # cluster name -> its istiod revisions (None: not known); ``control_planes`` stay this cluster's own
-    linked_control_planes: dict[str, list[Istiod] | None] = field(default_factory=dict)
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
@@ -867,7 +874,7 @@ class Inventory:
             gateway_api_kinds=None if self.gateway_api_kinds is None else list(self.gateway_api_kinds),
             revision_settings=dict(self.revision_settings), revision_tags=dict(self.revision_tags),
             unread_clusters=dict(self.unread_clusters),
-            linked_control_planes={k: None if v is None else list(v) for k, v in self.linked_control_planes.items()},
+            control_plane_clusters={k: list(v) for k, v in self.control_plane_clusters.items()},
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -974,9 +981,8 @@ class Inventory:
             out["gateway_api_kinds"] = list(self.gateway_api_kinds)
         if self.unread_clusters:
             out["unread_clusters"] = dict(self.unread_clusters)
-        if self.linked_control_planes:
-            out["linked_control_planes"] = {k: None if v is None else [c.to_json() for c in v]
-                                            for k, v in self.linked_control_planes.items()}
+        if self.control_plane_clusters:
+            out["control_plane_clusters"] = {k: list(v) for k, v in self.control_plane_clusters.items()}
         return out
 
     @staticmethod
@@ -1014,6 +1020,11 @@ class Inventory:
         unread_clusters = obj.get("unread_clusters") or {}
         if not _fits(unread_clusters, dict[str, str]):
             raise ValueError("unread_clusters must map cluster names to texts")
+        managed = obj.get("control_plane_clusters") or {}
+        if not _fits(managed, dict[str, list[str]]):
+            raise ValueError("control_plane_clusters must map cluster names to lists of cluster names")
+        # (a snapshot of a meshdesk that kept the other clusters' control planes apart, cluster name -> its
+        # istiods: read as each Istiod naming its cluster; one not known there is left out)
         linked_planes = obj.get("linked_control_planes") or {}
         if not isinstance(linked_planes, Mapping) or not all(
                 isinstance(k, str) and (v is None or isinstance(v, list)) for k, v in linked_planes.items()):
@@ -1037,17 +1048,16 @@ class Inventory:
             mesh_settings=MeshConfig(unread=NOT_IN_SNAPSHOT) if settings is None
             else MeshConfig.from_json(settings),
             gateway_classes=None if gateway_classes is None else dict(gateway_classes),
-            control_planes=None if planes is None else [_build(Istiod, c, f"control_planes[{i}]")
-                                                        for i, c in enumerate(planes)],
+            control_planes=None if planes is None else [
+                *(_build(Istiod, c, f"control_planes[{i}]") for i, c in enumerate(planes)),
+                *(replace(_build(Istiod, c, f"linked_control_planes[{name!r}][{i}]"), cluster=name)
+                  for name, theirs in linked_planes.items() for i, c in enumerate(theirs or ()))],
             gateway_api_kinds=None if api_kinds is None else list(api_kinds),
             revision_settings={rev: MeshConfig.from_json(c, f"revision_settings[{rev!r}]")
                                for rev, c in per_revision.items()},
             revision_tags=dict(tags),
             unread_clusters=dict(unread_clusters),
-            linked_control_planes={
-                name: None if planes_of is None else [_build(Istiod, c, f"linked_control_planes[{name!r}][{i}]")
-                                                      for i, c in enumerate(planes_of)]
-                for name, planes_of in linked_planes.items()},
+            control_plane_clusters={k: list(v) for k, v in managed.items()},
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -1071,6 +1081,44 @@ class Inventory:
                 else {**out.gateway_classes, **o.gateway_classes}
             out.gateway_api_kinds = None if out.gateway_api_kinds is None or o.gateway_api_kinds is None \
                 else sorted({*out.gateway_api_kinds, *o.gateway_api_kinds})
-            if o.control_planes is not None:  # the same cluster's, read again: the later reading stands
-                out.control_planes = list(o.control_planes)
+            for c, by in o.control_plane_clusters.items():
+                out.control_plane_clusters[c] = list(dict.fromkeys([*out.control_plane_clusters.get(c, []), *by]))
+            if o.control_planes is None:
+                continue
+            home = out.cluster
+            if not o.cluster or o.cluster == home:
+                # the same cluster's, read again: the later reading of its control planes stands
+                out.control_planes = [*(p for p in out.control_planes or () if p.cluster and p.cluster != home),
+                                      *o.control_planes]
+            elif out.control_planes is not None:
+                # another cluster's: kept beside this one's, each naming its cluster (a merged inventory
+                # whose own control planes are not known stays not known)
+                theirs = [replace(p, cluster=p.cluster or o.cluster) for p in o.control_planes]
+                out.control_planes = [*(p for p in out.control_planes if (p.cluster or home) != o.cluster), *theirs]
         return out
+
+    # -- clusters ------------------------------------------------------------------------
+    def clusters(self) -> list[str]:
+        """The clusters this inventory holds something of, its own first ("" when it has no name)."""
+        found = [self.cluster]
+        found += [n.cluster for n in self.namespaces] + [w.cluster for w in (*self.workloads, *self.outside_gateways)]
+        found += [p.cluster for p in self.control_planes or ()]
+        return list(dict.fromkeys(c or self.cluster for c in found))
+
+    def planes_of(self, cluster: str) -> list[Istiod] | None:
+        """The control planes running in ``cluster`` (None: not known)."""
+        if self.control_planes is None:
+            return None
+        return [p for p in self.control_planes if (p.cluster or self.cluster) == (cluster or self.cluster)]
+
+    def managing_clusters(self, cluster: str) -> list[str]:
+        """Primary-remote: the clusters whose istiods manage ``cluster``, which runs none of its own (as
+        its istio-system's ``topology.istio.io/controlPlaneClusters`` says; "*" is every other cluster
+        running one). Empty for a cluster running its own, or when nothing says."""
+        if self.planes_of(cluster):
+            return []
+        said = self.control_plane_clusters.get(cluster or self.cluster, [])
+        running = [c for c in self.clusters() if c != (cluster or self.cluster) and self.planes_of(c)]
+        if "*" in said:
+            return running
+        return [c for c in said if c in running]

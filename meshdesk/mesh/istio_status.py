@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from meshdesk.mesh.inventory import ISTIO_NAMESPACE, ISTIOD_ELSEWHERE, Inventory, Istiod, Workload
+from meshdesk.mesh.inventory import ISTIO_NAMESPACE, ISTIOD_ELSEWHERE, Inventory, Workload
 from meshdesk.mesh.words import counted
 
 # the states, in Kiali's words as its popover shows them
@@ -63,7 +63,7 @@ class ComponentStatus:
     detail: str = ""
     addon: bool = False
     optional: bool = False  # a Not found that says something, but is no trouble (no egress gateway)
-    cluster: str = ""  # of a mesh of several clusters read together: the cluster it runs in
+    cluster: str = ""  # of a mesh of several clusters, the one it runs in (named in its title)
 
     @property
     def title(self) -> str:
@@ -157,55 +157,72 @@ def _is_kind(w: Workload, kind: Sequence[str]) -> bool:
     return labels.get("operator.istio.io/component") == kind[0] or labels.get("istio") == kind[1]
 
 
-def control_plane_status(inv: Inventory) -> list[ComponentStatus]:
-    """istiod, each revision: core. Of a mesh of several clusters read together, each cluster's, named."""
-    own = _planes_status(inv.control_planes, inv)
-    if not inv.linked_control_planes:
-        return own
-    out = [replace(c, cluster=inv.cluster) for c in own]
-    for cluster, planes in sorted(inv.linked_control_planes.items()):
-        if planes == []:
-            # a primary-remote mesh's remote cluster runs none: its proxies are served by a primary's istiod
-            out.append(ComponentStatus("istiod", NOT_FOUND, core=True, optional=True, cluster=cluster,
-                                       detail="no istiod pod runs (a remote cluster is served by a primary's)"))
-            continue
-        out += [replace(c, cluster=cluster) for c in _planes_status(planes, None)]
-    return out
+def _several(inv: Inventory) -> bool:
+    """Whether ``inv`` holds several clusters (a mesh read over linked contexts, or its snapshot): each
+    component then names its cluster."""
+    return len(inv.clusters()) > 1 or bool(inv.unread_clusters)
 
 
-def _planes_status(planes: list[Istiod] | None, inv: Inventory | None) -> list[ComponentStatus]:
+def control_plane_status(inv: Inventory, cluster: str | None = None) -> list[ComponentStatus]:
+    """istiod, each revision: core. Of a mesh of several clusters, each cluster's (``cluster``: that one's
+    alone), each naming its cluster: a remote cluster managed by another's istiod (primary-remote) has
+    no row of its own, as Kiali lists it; a linked cluster that could not be read is not known."""
+    if cluster is None and _several(inv):
+        out = []
+        for c in [*inv.clusters(), *(u for u in inv.unread_clusters if u not in inv.clusters())]:
+            if c in inv.unread_clusters:
+                out.append(ComponentStatus("istiod", NOT_KNOWN, core=True, cluster=c,
+                                           detail=f"cluster {c} could not be read: {inv.unread_clusters[c]}"))
+            elif not inv.managing_clusters(c):
+                out += control_plane_status(inv, c)
+        return out
+    several = cluster is not None
+    where = cluster if cluster is not None else inv.cluster
+    planes = inv.planes_of(where)
+    named = where if several else ""
     if planes is None:
-        return [ComponentStatus("istiod", NOT_KNOWN, core=True, detail="its pods could not be listed")]
+        return [ComponentStatus("istiod", NOT_KNOWN, core=True, cluster=named, detail="its pods could not be listed")]
     if not planes:
-        if inv is not None and ISTIOD_ELSEWHERE in inv.hidden:
-            return [ComponentStatus("istiod", NOT_KNOWN, core=True,
+        if ISTIOD_ELSEWHERE in inv.hidden and (where or "") == (inv.cluster or ""):
+            return [ComponentStatus("istiod", NOT_KNOWN, core=True, cluster=named,
                                     detail=f"none in {ISTIO_NAMESPACE}; other namespaces' pods could not be listed")]
-        return [ComponentStatus("istiod", NOT_FOUND, core=True, detail="no istiod pod runs")]
+        return [ComponentStatus("istiod", NOT_FOUND, core=True, cluster=named, detail="no istiod pod runs")]
     out = []
     for p in planes:
         state = HEALTHY if p.pods > 0 and p.ready == p.pods else UNHEALTHY
         version = f"version {p.version}" if p.version else ""
         out.append(ComponentStatus(f"istiod-{p.revision}" if p.revision else "istiod", state, core=True,
-                                   namespace=p.namespace, ready=p.ready, wanted=p.pods, detail=version))
+                                   namespace=p.namespace, ready=p.ready, wanted=p.pods, detail=version,
+                                   cluster=named))
     return out
 
 
 def gateway_status(inv: Inventory) -> list[ComponentStatus]:
-    """The gateways found, and a row for an ingress or egress gateway there is none of (optional)."""
+    """The gateways found, and a row for an ingress or egress gateway there is none of (optional). Of a
+    mesh of several clusters, each cluster's gateways, naming their cluster (a cluster without one of
+    its own says so once per cluster)."""
     from meshdesk.mesh.graph.istio import is_gateway  # (the graph package is heavy; this is not)
 
-    seen: dict[tuple[str, str], Workload] = {}
+    several = _several(inv)
+    seen: dict[tuple[str, str, str], Workload] = {}
     for w in (*inv.workloads, *inv.outside_gateways):
         if is_gateway(w):
-            seen.setdefault((w.namespace, w.name), w)
+            seen.setdefault((w.cluster or inv.cluster, w.namespace, w.name), w)
     out = [ComponentStatus(w.name, _gateway_state(w), namespace=w.namespace, ready=max(w.available, 0),
-                           wanted=w.replicas) for _key, w in sorted(seen.items())]
-    gateways = list(seen.values())
-    # a Gateway API gateway takes the ingress gateway's place (Istio runs it for a Gateway object)
-    if not any(_is_kind(w, _INGRESS) or _GATEWAY_NAME_LABEL in w.labels for w in gateways):
-        out.append(ComponentStatus(_INGRESS[2], NOT_FOUND, optional=True, detail="no ingress gateway runs"))
-    if not any(_is_kind(w, _EGRESS) for w in gateways):
-        out.append(ComponentStatus(_EGRESS[2], NOT_FOUND, optional=True, detail="no egress gateway runs"))
+                           wanted=w.replicas, cluster=key[0] if several else "")
+           for key, w in sorted(seen.items())]
+    for c in inv.clusters() if several else [inv.cluster]:
+        if c in inv.unread_clusters:
+            continue
+        gateways = [w for key, w in seen.items() if key[0] == c or not several]
+        named = c if several else ""
+        # a Gateway API gateway takes the ingress gateway's place (Istio runs it for a Gateway object)
+        if not any(_is_kind(w, _INGRESS) or _GATEWAY_NAME_LABEL in w.labels for w in gateways):
+            out.append(ComponentStatus(_INGRESS[2], NOT_FOUND, optional=True, detail="no ingress gateway runs",
+                                       cluster=named))
+        if not any(_is_kind(w, _EGRESS) for w in gateways):
+            out.append(ComponentStatus(_EGRESS[2], NOT_FOUND, optional=True, detail="no egress gateway runs",
+                                       cluster=named))
     return out
 
 

@@ -25,7 +25,7 @@ here asks the cluster anything.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from meshdesk.mesh.inventory import Inventory, Namespace, Workload, namespace_revision
 from meshdesk.mesh.istio_status import (
@@ -204,53 +204,77 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
 
     # the namespaces: the inventory's (the selection), then the others listed with their labels
     known = set(labelled) if labelled is not None else None
-    spaces: dict[str, Namespace] = {}
+    spaces: dict[tuple[str, str], Namespace] = {}  # (cluster, name) -> the namespace
     for n in inv.namespaces:
         if f"{n.name}/namespace" not in inv.hidden:
-            spaces[n.name] = n
-    for n in listed:
-        if n.name not in spaces and (known is None or n.name in known):
-            spaces[n.name] = n
-    clusters = list(dict.fromkeys([home, *(n.cluster or home for n in spaces.values())]))
+            spaces[(n.cluster or home, n.name)] = n
+    for n in listed:  # (the shown context's: its cluster is the inventory's own, however the list named it)
+        if (home, n.name) not in spaces and (known is None or n.name in known):
+            spaces[(home, n.name)] = replace(n, cluster=home)
+    clusters = list(dict.fromkeys([home, *(c or home for c in inv.clusters()),
+                                   *(n.cluster or home for n in spaces.values())]))
     for c in clusters:
-        out.add(MeshNode(f"cluster:{c}", CLUSTER, c, cluster=c, rows=[("Cluster", c)]))
+        box = out.add(MeshNode(f"cluster:{c}", CLUSTER, c, cluster=c, rows=[("Cluster", c)]))
+        if c in inv.unread_clusters:
+            box.rows.append(("Read", f"not this time: {inv.unread_clusters[c]}"))
 
-    # the control planes (one cluster's: the inventory's own)
-    planes = inv.control_planes
-    states = control_plane_status(inv)
-    by_rev: dict[str, MeshNode] = {}
-    for p, state in zip(planes or (), states, strict=False):
-        rev_name = p.revision or "default"
-        cp = out.add(MeshNode(_cp_id(home, p.revision), ISTIOD, state.name, cluster=home, namespace=p.namespace,
-                              subtitle=f"{p.version or 'version not known'} · revision {rev_name}",
-                              health=health_of(state.state), revision=p.revision))
-        cp.rows = [("Name", f"{p.namespace}/{state.name}"), ("Revision", rev_name),
-                   ("Version", p.version or "not told by its image"),
-                   ("Pods", f"{p.ready}/{p.pods} ready"),
-                   ("State", state.state + _why_not(p.ready, p.pods))]
-        tags = sorted(t for t, r in inv.revision_tags.items() if r == p.revision)
-        if tags:
-            cp.rows.append(("Revision tags", ", ".join(tags)))
-        config = inv.revision_settings.get(p.revision) if inv.revision_settings else inv.mesh_settings
-        if config is None:
-            cp.rows.append(("Mesh config", "not read (no pod of it was running)"))
-        else:
-            cp.rows += [(f"Mesh config: {k}", v) for k, v in mesh_config_rows(config)]
-        by_rev[p.revision] = cp
-    if planes is None or not planes:
-        # none known, or none running: one node says it (red when none runs, grey when not known)
-        lone = states[0]
-        none = out.add(MeshNode(_cp_id(home, "?"), ISTIOD, "istiod", cluster=home,
-                                subtitle=lone.state.lower() if planes is not None else unknown,
-                                health=health_of(lone.state)))
-        none.rows = [("State", lone.state), ("Why", lone.detail or unknown)]
-        if planes is None:
-            none.rows = [("State", unknown), ("Why", NOT_RECORDED + " in this snapshot" if recorded
-                                            else "istiod's pods could not be listed")]
+    # the control planes, each in its own cluster's box
+    by_rev: dict[tuple[str, str], MeshNode] = {}  # (cluster, revision) -> its istiod
+    for c in clusters:
+        if c in inv.unread_clusters:
+            continue
+        planes = inv.planes_of(c)
+        states = control_plane_status(inv, c)
+        if planes is not None and not planes and inv.managing_clusters(c):
+            continue  # primary-remote: a remote cluster's namespaces are drawn from the primary's istiod
+        for p, state in zip(planes or (), states, strict=False):
+            rev_name = p.revision or "default"
+            cp = out.add(MeshNode(_cp_id(c, p.revision), ISTIOD, state.name, cluster=c, namespace=p.namespace,
+                                  subtitle=f"{p.version or 'version not known'} · revision {rev_name}",
+                                  health=health_of(state.state), revision=p.revision))
+            cp.rows = [("Name", f"{p.namespace}/{state.name}"), ("Revision", rev_name),
+                       ("Version", p.version or "not told by its image"),
+                       ("Pods", f"{p.ready}/{p.pods} ready"),
+                       ("State", state.state + _why_not(p.ready, p.pods))]
+            if c != home:
+                cp.rows.append(("Cluster", c))
+                cp.rows.append(("Mesh config", "read for the shown context's cluster only"))
+            else:
+                tags = sorted(t for t, r in inv.revision_tags.items() if r == p.revision)
+                if tags:
+                    cp.rows.append(("Revision tags", ", ".join(tags)))
+                config = inv.revision_settings.get(p.revision) if inv.revision_settings else inv.mesh_settings
+                if config is None:
+                    cp.rows.append(("Mesh config", "not read (no pod of it was running)"))
+                else:
+                    cp.rows += [(f"Mesh config: {k}", v) for k, v in mesh_config_rows(config)]
+            remotes = [r for r in clusters if c in inv.managing_clusters(r)]
+            if remotes:
+                cp.rows.append(("Manages", "its own cluster and the remote " + ", ".join(remotes)))
+            by_rev[(c, p.revision)] = cp
+        if planes is None or not planes:
+            # none known, or none running: one node says it (red when none runs, grey when not known)
+            lone = states[0]
+            none = out.add(MeshNode(_cp_id(c, "?"), ISTIOD, "istiod", cluster=c,
+                                    subtitle=lone.state.lower() if planes is not None else unknown,
+                                    health=health_of(lone.state)))
+            none.rows = [("State", lone.state), ("Why", lone.detail or unknown)]
+            if planes is None:
+                none.rows = [("State", unknown), ("Why", NOT_RECORDED + " in this snapshot" if recorded
+                                                else "istiod's pods could not be listed")]
+
+    def taker_of(c: str, rev: str) -> MeshNode | None:
+        """The istiod that takes a namespace or gateway of revision ``rev`` in cluster ``c``: its own
+        cluster's, else (primary-remote) the one of that revision of a cluster managing it."""
+        own = by_rev.get((c, rev))
+        if own is not None:
+            return own
+        return next((by_rev[(m, rev)] for m in inv.managing_clusters(c) if (m, rev) in by_rev), None)
 
     # each namespace by its revision, under the istiod that takes it
-    for name in sorted(spaces):
-        ns = spaces[name]
+    for key in sorted(spaces):
+        ns = spaces[key]
+        name = ns.name
         labels = ns.labels
         said = namespace_revision(labels)
         if said is None:
@@ -268,14 +292,17 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
             node.rows.append(("Revision tag", f"{said or 'default'} -> revision {rev_name}"))
         if c != home:
             node.rows.append(("Cluster", c))
-        taker = by_rev.get(rev)
+        taker = taker_of(c, rev)
+        planes = inv.planes_of(c)
         if taker is not None:
             out.edges.append(MeshEdge(taker.id, node.id))
             node.health = GREEN if taker.health == GREEN else ORANGE
-            node.rows.append(("Control plane", f"{taker.namespace}/{taker.name}, {dict(taker.rows).get('State', '')}"))
+            across = f" in cluster {taker.cluster} (primary-remote)" if taker.cluster != c else ""
+            node.rows.append(("Control plane", f"{taker.namespace}/{taker.name}{across}, "
+                                               f"{dict(taker.rows).get('State', '')}"))
             if taker.health != GREEN:
                 node.rows.append(("Why", f"its istiod is not healthy ({dict(taker.rows).get('Pods', '')})"))
-        elif planes is None:
+        elif planes is None or c in inv.unread_clusters:
             node.health = GREY
             node.rows.append(("Control plane", unknown))
         else:
@@ -288,23 +315,24 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
     # the gateways, under the istiod of their revision
     from meshdesk.mesh.graph.istio import is_gateway  # (the graph package is heavy; this is not)
 
-    seen: dict[tuple[str, str], Workload] = {}
+    seen: dict[tuple[str, str, str], Workload] = {}
     for w in (*inv.workloads, *inv.outside_gateways):
         if is_gateway(w):  # (an ambient waypoint is none: it is no gateway of the mesh's edge)
-            seen.setdefault((w.namespace, w.name), w)
-    for (gns, gname), w in sorted(seen.items()):
+            seen.setdefault((w.cluster or home, w.namespace, w.name), w)
+    for (c, gns, gname), w in sorted(seen.items()):
         rev = _gateway_revision(inv, w)
-        c = w.cluster or home
         health, said_state = _gateway_health(w)
         node = out.add(MeshNode(f"gateway:{c}:{gns}:{gname}", GATEWAY, gname, cluster=c, namespace=gns,
                                 subtitle=f"{gns} · {max(w.available, 0)}/{w.replicas} ready", health=health,
                                 revision=rev))
         node.rows = [("Gateway", f"{gns}/{gname}"), ("Pods", f"{max(w.available, 0)}/{w.replicas} ready"),
                      ("State", said_state), ("Revision", rev or "default")]
+        if c != home:
+            node.rows.append(("Cluster", c))
         versions = sorted({p.proxy_version for p in w.pods if p.proxy_version})
         if versions:
             node.rows.append(("Proxy version", ", ".join(versions)))
-        taker = by_rev.get(rev)
+        taker = taker_of(c, rev)
         if taker is not None:
             out.edges.append(MeshEdge(taker.id, node.id))
 
@@ -323,8 +351,8 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
             if a.detail and not (recorded and a.state == NOT_KNOWN):
                 node.rows.append(("Where", a.detail))
             out.edges.append(MeshEdge(me.id, node.id))
-    out.notes += _notes(inv, planes)
-    unlabelled = sorted(set(inv.cluster_namespaces or ()) - set(spaces))
+    out.notes += _notes(inv, inv.planes_of(home))
+    unlabelled = sorted(set(inv.cluster_namespaces or ()) - {name for _c, name in spaces})
     if unlabelled:
         shown_names = ", ".join(unlabelled[:5]) + (f" and {len(unlabelled) - 5} more" if len(unlabelled) > 5 else "")
         out.notes.append(f"The labels of {counted(len(unlabelled), 'other namespace')} were "

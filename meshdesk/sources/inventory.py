@@ -121,6 +121,8 @@ _CORE_RESOURCES: tuple[tuple[str, str], ...] = (
     ("/apis/discovery.k8s.io/v1", "endpointslices"),
 )
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # the Service an EndpointSlice belongs to
+# a remote cluster's istio-system names the clusters whose istiods manage it (primary-remote)
+CONTROL_PLANE_CLUSTERS = "topology.istio.io/controlPlaneClusters"
 
 NOT_ISTIO = "Istio was not found: this cluster serves no networking.istio.io API (are Istio's CRDs installed?)"
 
@@ -819,6 +821,12 @@ class InventoryReader:
                 inv.cluster_namespaces = sorted({str(n) for i in items if (n := _d(i.get("metadata")).get("name"))})
                 for i in items:
                     meta = _d(i.get("metadata"))
+                    # primary-remote: a remote cluster's istio-system names the clusters whose istiods
+                    # manage it (as Istio's install guide annotates it, and Kiali reads it)
+                    managers = _d(meta.get("annotations")).get(CONTROL_PLANE_CLUSTERS)
+                    if isinstance(managers, str) and managers.strip():
+                        inv.control_plane_clusters[self.cluster] = [c.strip() for c in managers.split(",")
+                                                                    if c.strip()]
                     if meta.get("name") and (self.selected is None or meta["name"] in self.selected):
                         inv.namespaces.append(Namespace(str(meta["name"]), _strmap(meta.get("labels")),
                                                         _strmap(meta.get("annotations")), self.cluster,

@@ -169,7 +169,8 @@ def _close(api: Any) -> None:
 def merge_linked(own: Inventory, read: Sequence[tuple[LinkedCluster, Inventory | BaseException]]) -> Inventory:
     """``own`` with the linked clusters' inventories merged in, as a snapshot of several clusters holds
     them (each object naming its cluster); a cluster that could not be read is named in
-    ``unread_clusters`` with why, and the others' stand. The shown context's control planes stay its own."""
+    ``unread_clusters`` with why, and the others' stand. Each cluster's control planes are kept, naming
+    their cluster."""
     got: list[Inventory] = []
     unread: dict[str, str] = {}
     for linked, result in read:
@@ -179,9 +180,5 @@ def merge_linked(own: Inventory, read: Sequence[tuple[LinkedCluster, Inventory |
             said = result.message if isinstance(result, SourceError) else f"{type(result).__name__}: {result}"
             unread[linked.name] = f"context {linked.context}: {said}"
     merged = own.merged(got) if got else own
-    merged.control_planes = None if own.control_planes is None else list(own.control_planes)
     merged.unread_clusters = {**merged.unread_clusters, **unread}
-    # each linked cluster's istiod, for the Istio status to judge per cluster
-    merged.linked_control_planes = {linked.name: None if result.control_planes is None else list(result.control_planes)
-                                    for linked, result in read if isinstance(result, Inventory)}
     return merged
