@@ -156,13 +156,26 @@ def test_the_demo_mesh_and_a_snapshot_of_it_say_what_was_recorded(qtbot, demo_wi
     assert w.save_snapshot(str(saved))
     w.open_snapshot(str(saved))
     qtbot.waitUntil(lambda: w.info is not None and not w.info.live
-                    and _items(canvas, "addon").get("Prometheus") is not None
-                    and _items(canvas, "addon")["Prometheus"].node.health == GREY, timeout=10000)
-    # the control plane as the snapshot recorded it; the addons it did not record are said so
+                    and _items(canvas, "addon").get("Grafana") is not None
+                    and _items(canvas, "addon")["Grafana"].node.subtitle == "not recorded", timeout=10000)
+    # the control plane as the snapshot recorded it; the addons as they were when it was saved (Grafana,
+    # not checked then, not recorded)
     assert _items(canvas, ISTIOD)["istiod"].node.health == GREEN
-    assert all(i.node.subtitle == "not recorded" for i in _items(canvas, "addon").values())
+    assert {n: (i.node.health, i.node.subtitle) for n, i in _items(canvas, "addon").items()} == {
+        "Prometheus": (GREEN, "reachable"), "Tracing backend": (GREEN, "reachable"),
+        "Grafana": (GREY, "not recorded")}
     _click(qtbot, canvas, _items(canvas, "addon")["Prometheus"])
-    qtbot.waitUntil(lambda: "not recorded" in w.mesh_dock.view.details.toPlainText(), timeout=5000)
+    qtbot.waitUntil(lambda: "when the snapshot was saved" in w.mesh_dock.view.details.toPlainText(), timeout=5000)
+
+    # one saved by an older meshdesk recorded none of them
+    older = tmp_path / "older.json"
+    doc = json.loads(saved.read_text())
+    del doc["meta"]["addons"]
+    older.write_text(json.dumps(doc))
+    w.open_snapshot(str(older))
+    qtbot.waitUntil(lambda: w.info is not None and "older.json" in w.info.context
+                    and all(i.node.subtitle == "not recorded" for i in _items(canvas, "addon").values())
+                    and len(_items(canvas, "addon")) == 3, timeout=10000)
 
     # a snapshot of the traffic alone: nothing to draw, and said why
     bare = tmp_path / "traffic-only.json"
@@ -208,11 +221,20 @@ def test_grafana_is_as_view_in_grafana_last_found_it(kube_emulator, shared_dir, 
         qtbot.waitUntil(lambda: _items(canvas, "addon")["Grafana"].node.health == GREEN, timeout=20000)
         node = _items(canvas, "addon")["Grafana"].node
         assert node.subtitle == "reachable" and "port-forward" in dict(node.rows)["Where"]
+        # the status bar's Istio status lists it too, as Kiali lists Grafana: an addon, not core
+        grafana_row = next(c for c in w.status_istio.status.components if c.name == "Grafana")  # type: ignore[union-attr]
+        assert grafana_row.state == "Healthy" and not grafana_row.core
         grafana.stop()
         running.clear()
         assert perf.view_in_grafana()
         qtbot.waitUntil(lambda: _items(canvas, "addon")["Grafana"].node.health == RED, timeout=20000)
         assert dict(_items(canvas, "addon")["Grafana"].node.rows)["State"] == "Unreachable"
+        # an addon in trouble is orange in the status bar, never red (it is not core)
+        ind = w.status_istio
+        # (Prometheus, which this cluster has none of, is the other)
+        qtbot.waitUntil(lambda: ind.status is not None and "Grafana" in [c.name for c in ind.status.trouble],
+                        timeout=5000)
+        assert ind.status.level == "warning" and "Grafana" in ind.toolTip()  # type: ignore[union-attr]
     finally:
         perf.shutdown()
         w.close()

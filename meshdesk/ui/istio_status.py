@@ -57,15 +57,26 @@ def component_colour(c: ComponentStatus) -> str:
     return COLOURS[OK] if c.state == HEALTHY else GREY
 
 
-def addon_states(source: Any, info: SourceInfo | None, last_error: SourceError | None) -> tuple[ComponentStatus, ...]:
-    """Prometheus and the tracing backend, by what the window knows now (no call is made): Prometheus
-    answered the last refresh or failed it; the tracing backend as the source last found it. A snapshot
-    records neither."""
+GRAFANA = "Grafana"
+# a snapshot's meta key for the addons' states as the window knew them when it was saved
+RECORDED_ADDONS = "addons"
+
+
+def addon_states(source: Any, info: SourceInfo | None, last_error: SourceError | None,
+                 grafana: Any = None) -> tuple[ComponentStatus, ...]:
+    """Prometheus, the tracing backend and Grafana, by what the window knows now (no call is made):
+    Prometheus answered the last refresh or failed it; the tracing backend as the source last found it;
+    Grafana as "View in Grafana" (``grafana``, the window's GrafanaLinks) last found it. A snapshot
+    shows those it recorded when it was saved (``recorded_addons``), and says the others not known."""
     if info is None:
         return ()
     if not info.live:
+        told = getattr(source, "recorded_addons", None)
+        kept = told() if callable(told) else None
+        if kept:
+            return tuple(kept)
         why = "a snapshot does not record it"
-        return addon("Prometheus", NOT_KNOWN, why), addon(TRACING, NOT_KNOWN, why)
+        return addon("Prometheus", NOT_KNOWN, why), addon(TRACING, NOT_KNOWN, why), addon(GRAFANA, NOT_KNOWN, why)
     if isinstance(last_error, PrometheusNotFound):
         prometheus = addon("Prometheus", NOT_FOUND, last_error.message)
     elif isinstance(last_error, PrometheusError):
@@ -85,7 +96,60 @@ def addon_states(source: Any, info: SourceInfo | None, last_error: SourceError |
                # none in the cluster: many meshes run none, and Kiali's tracing is off by default
                "not found": ComponentStatus(TRACING, NOT_FOUND, detail=told[1], addon=True, optional=True),
                }.get(told[0], addon(TRACING, NOT_CHECKED, "looked for when the Traces dock first searches"))
-    return prometheus, tracing
+    return prometheus, tracing, grafana_state(info, grafana)
+
+
+def grafana_state(info: Any, links: Any) -> ComponentStatus:
+    """Grafana as the window last found it, asking nothing: reached when "View in Grafana" last opened a
+    dashboard, unreachable when it failed, not checked before one; in a snapshot, not recorded. Not core,
+    as Kiali lists it."""
+    if not getattr(info, "live", True):
+        return addon(GRAFANA, NOT_KNOWN, "a snapshot does not record it")
+    if links is None:
+        return addon(GRAFANA, NOT_CHECKED, "")
+    if links.unavailable:
+        return ComponentStatus(GRAFANA, NOT_FOUND, detail=links.unavailable, addon=True, optional=True)
+    state, detail = links.outcome
+    if state == "reachable":
+        return addon(GRAFANA, HEALTHY, detail)
+    if state == "unreachable":
+        return addon(GRAFANA, UNREACHABLE, detail)
+    return addon(GRAFANA, NOT_CHECKED, "looked for when \u201cView in Grafana\u201d (the Metrics dock) is first used")
+
+
+def grafana_links(window: Any) -> Any:
+    """The window's "View in Grafana" (an extension's GrafanaLinks), None when it has none."""
+    for ext in getattr(window, "extensions", ()):
+        links = getattr(ext, "grafana", None)
+        if links is not None and hasattr(links, "outcome"):
+            return links
+    return None
+
+
+def recorded(addons: Sequence[ComponentStatus]) -> list[dict[str, Any]]:
+    """The addons' states as a snapshot keeps them (``RECORDED_ADDONS``): what was not known or not
+    checked yet is left out, and stays "not recorded" when the snapshot is opened."""
+    return [{"name": a.name, "state": a.state, "detail": a.detail, "optional": a.optional}
+            for a in addons if a.state not in (NOT_KNOWN, NOT_CHECKED)]
+
+
+def from_recorded(kept: Any) -> tuple[ComponentStatus, ...] | None:
+    """The addons a snapshot recorded (None when it recorded none, as one saved by an older meshdesk):
+    each as it was when saved, those it left out not known. A damaged entry is left out."""
+    if not isinstance(kept, list):
+        return None
+    states = {HEALTHY, UNREACHABLE, NOT_FOUND}
+    found: dict[str, ComponentStatus] = {}
+    for item in kept:
+        if not isinstance(item, dict) or item.get("name") not in ("Prometheus", TRACING, GRAFANA) \
+                or item.get("state") not in states:
+            continue
+        detail = str(item.get("detail") or "")
+        found[item["name"]] = ComponentStatus(item["name"], item["state"], addon=True,
+                                              optional=bool(item.get("optional")),
+                                              detail=f"when the snapshot was saved{': ' + detail if detail else ''}")
+    why = "not recorded in this snapshot"
+    return tuple(found.get(n) or addon(n, NOT_KNOWN, why) for n in ("Prometheus", TRACING, GRAFANA))
 
 
 def dot_pixmap(colour: QColor, size: int = ICON_PX, ratio: float = 1.0) -> QPixmap:

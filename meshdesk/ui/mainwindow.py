@@ -68,7 +68,13 @@ from meshdesk.ui import readers
 from meshdesk.ui.banner import Banner
 from meshdesk.ui.canvas import DisplayOptions, GraphView, Legend, canvas_shortcuts
 from meshdesk.ui.empty import EmptyState
-from meshdesk.ui.istio_status import IstioStatusIndicator, addon_states
+from meshdesk.ui.istio_status import (
+    RECORDED_ADDONS,
+    IstioStatusIndicator,
+    addon_states,
+    grafana_links,
+    recorded,
+)
 from meshdesk.ui.labels import ElidedLabel
 from meshdesk.ui.mesh_view import MeshDock
 from meshdesk.ui.messages import MessageBus, UserMessage, error_title, title_for
@@ -1629,7 +1635,8 @@ class MainWindow(QMainWindow):
         else:
             self.status_mtls.set_inventory(self.inventory)
             self.status_istio.set_status(self.inventory or self._partial_inventory,
-                                         addon_states(self.poller.source, info, self.last_error),
+                                         addon_states(self.poller.source, info, self.last_error,
+                                                      grafana_links(self)),
                                          recorded=not info.live)
             self.mesh_dock.refresh()
             live = "" if info.live else " (offline)"
@@ -1714,7 +1721,7 @@ class MainWindow(QMainWindow):
             return False
         from meshdesk.sources.snapshot import save_snapshot
 
-        snap = self._with_arrangement(snap)
+        snap = self._with_addons(self._with_arrangement(snap))
         if background:
             self.statusBar().showMessage(f"Saving the snapshot to {path}…")
             self.snapshot_saver.save(snap, path)
@@ -1738,6 +1745,19 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Snapshot saved to {path}", 5000)
             self._remember_snapshot_folder(path)
         self.snapshotSaved.emit(path, error is None)
+
+    def _with_addons(self, snap: Snapshot) -> Snapshot:
+        """``snap`` recording the addons' states as the window knows them now (Prometheus, the tracing
+        backend, Grafana): its Istio status and Mesh view show them when it is opened, rather than "not
+        recorded". A snapshot shown again keeps the ones it recorded."""
+        info = self.info
+        if info is None or not info.live:
+            return snap  # (a snapshot's own, as it recorded them)
+        addons = addon_states(self.poller.source, info, self.last_error, grafana_links(self))
+        kept = recorded(addons)
+        if not kept:
+            return snap
+        return dataclasses.replace(snap, meta={**(snap.meta or {}), RECORDED_ADDONS: kept})
 
     def _with_arrangement(self, snap: Snapshot) -> Snapshot:
         """``snap`` carrying the arrangement of the nodes on screen when the user arranged them (dragged,

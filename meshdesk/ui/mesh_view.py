@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from html import escape
-from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -48,15 +47,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.mesh.istio_status import (
-    HEALTHY,
-    NOT_CHECKED,
-    NOT_FOUND,
-    NOT_KNOWN,
-    UNREACHABLE,
-    ComponentStatus,
-    addon,
-)
 from meshdesk.mesh.mesh_map import (
     ADDON,
     CLUSTER,
@@ -73,9 +63,7 @@ from meshdesk.mesh.mesh_map import (
     build_mesh_map,
 )
 from meshdesk.ui.canvas import shapes
-from meshdesk.ui.istio_status import addon_states
-
-GRAFANA = "Grafana"
+from meshdesk.ui.istio_status import addon_states, grafana_links
 
 NODE_W, NODE_H = 46.0, 34.0
 COL_GAP = 190.0  # between the columns of a layer
@@ -509,39 +497,14 @@ class MeshDock(QDockWidget):
                                       "namespaces and gateways are not recorded."])
             return MeshMap()
         listed, labelled = getattr(poller, "listed_namespaces", ((), frozenset()))
-        addons = [*addon_states(poller.source, info, getattr(w, "last_error", None)),
-                  grafana_state(info, self._grafana())]
+        addons = list(addon_states(poller.source, info, getattr(w, "last_error", None), grafana_links(w)))
         graph = getattr(w, "graph", None)
         shown = list(graph.request.namespaces) if graph is not None else [n.name for n in inventory.namespaces]
         # a snapshot's namespace list holds the names alone: only those its inventory has are labelled
         return build_mesh_map(inventory, cluster=str(getattr(info, "cluster", "") or ""), listed=listed,
                               labelled=labelled, addons=addons, recorded=not live, shown=shown)
 
-    def _grafana(self) -> Any:
-        for ext in getattr(self.window_, "extensions", ()):
-            links = getattr(ext, "grafana", None)
-            if links is not None and hasattr(links, "outcome"):
-                return links
-        return None
-
     def _show_namespace(self, name: str) -> None:
         show = getattr(self.window_, "show_namespace", None)
         if callable(show):
             show(name)
-
-
-def grafana_state(info: Any, links: Any) -> ComponentStatus:
-    """Grafana as the window last found it, asking nothing: reached when "View in Grafana" last opened a
-    dashboard, unreachable when it failed, not checked before one; in a snapshot, not recorded."""
-    if not getattr(info, "live", True):
-        return addon(GRAFANA, NOT_KNOWN, "a snapshot does not record it")
-    if links is None:
-        return addon(GRAFANA, NOT_CHECKED, "")
-    if links.unavailable:
-        return ComponentStatus(GRAFANA, NOT_FOUND, detail=links.unavailable, addon=True, optional=True)
-    state, detail = links.outcome
-    if state == "reachable":
-        return addon(GRAFANA, HEALTHY, detail)
-    if state == "unreachable":
-        return addon(GRAFANA, UNREACHABLE, detail)
-    return addon(GRAFANA, NOT_CHECKED, "looked for when \u201cView in Grafana\u201d (the Metrics dock) is first used")

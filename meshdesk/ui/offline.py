@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from meshdesk.mesh.inventory import Namespace
+from meshdesk.mesh.istio_status import ComponentStatus
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot, inventory_read_apart
 from meshdesk.sources.base import SourceInfo
@@ -46,6 +47,14 @@ class SnapshotSource:
             prometheus=f"none (offline snapshot, taken {self.taken() or 'at an unknown time'}{read})",
             live=False,
         )
+
+    def recorded_addons(self) -> tuple[ComponentStatus, ...] | None:
+        """The addons' states the window recorded when it saved the snapshot (Prometheus, the tracing
+        backend, Grafana); None when it recorded none (one saved by an older meshdesk, or by the command
+        line): they are then not known."""
+        from meshdesk.ui.istio_status import RECORDED_ADDONS, from_recorded
+
+        return from_recorded((self._snap.meta or {}).get(RECORDED_ADDONS))
 
     def taken(self) -> str:
         """When the snapshot was taken, as a person reads it ("2026-11-28 01:47 UTC"); "" when unknown."""

@@ -455,8 +455,10 @@ class PerformanceViews(QObject):
         if isinstance(mesh, QDockWidget) and first is not None:
             window.tabifyDockWidget(first, mesh)  # the Mesh view among the bottom docks, as one more tab
         if mesh is not None and hasattr(mesh, "refresh"):
-            # Grafana's reachability in the Mesh view is what View in Grafana last found: drawn when found
-            self.grafana.said.connect(lambda *_a: mesh.refresh())
+            # Grafana's reachability in the Mesh view and the Istio status is what View in Grafana last
+            # found: shown when found
+            update = getattr(window, "_update_status", None)
+            self.grafana.said.connect(lambda *_a: update() if callable(update) else mesh.refresh())
         details = getattr(window, "dock", None)
         if isinstance(details, QDockWidget) and details.widget() is not None:
             # the sparklines sit under the details panel, in the same dock
