@@ -640,7 +640,7 @@ def test_each_clusters_control_plane_is_kept_drawn_in_its_box_and_judged_by_name
     """Multi-primary: west's istiod was lost in the merged inventory (east's alone were kept), so the Mesh
     view drew west's namespace with no control plane and the Istio status listed east's istiod only."""
     from meshdesk.mesh.istio_status import HEALTHY, NOT_FOUND, UNHEALTHY, istio_status
-    from meshdesk.mesh.mesh_map import GREEN, ISTIOD, RED, build_mesh_map
+    from meshdesk.mesh.mesh_map import GREEN, ISTIOD, ORANGE, build_mesh_map
 
     for emu in (east, west):
         emu.load_crds(shared_dir / CRDS)
@@ -663,7 +663,7 @@ def test_each_clusters_control_plane_is_kept_drawn_in_its_box_and_judged_by_name
     assert {(t.cluster, t.name) for t in mesh.targets(planes["west"].id)} == {
         ("west", "shop"), ("west", "istio-ingressgateway")}
     assert {(t.cluster, t.name) for t in mesh.targets(planes["east"].id)} == {("east", "shop")}
-    assert mesh.nodes["gateway:west:istio-ingress:istio-ingressgateway"].health == RED
+    assert mesh.nodes["gateway:west:istio-ingress:istio-ingressgateway"].health == ORANGE
     text = "\n".join(mesh.lines())
     assert "Cluster west\n  istiod" in text
 

@@ -266,3 +266,36 @@ def test_no_edge_crosses_a_node_it_does_not_join_when_a_control_planes_namespace
             if node_id in (source, target):
                 continue
             assert not drawn.intersects(item.mapToScene(item.shape())), f"{source} -> {target} crosses {node_id}"
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_a_gateway_with_pods_not_ready_is_orange_as_the_istio_status_warns_of_it(
+        kube_emulator, shared_dir, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A gateway is not core: the status bar warns of one not ready (orange), and the Mesh view drew it
+    red, as it draws an istiod that is down. Kiali's Mesh page draws no gateway red."""
+    emu = cluster(kube_emulator, shared_dir, canary=False)
+    emu.add_namespace("istio-ingress")
+    labels = {"app": "istio-ingressgateway", "istio": "ingressgateway",
+              "operator.istio.io/component": "IngressGateways"}
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment",
+             "metadata": {"name": "istio-ingressgateway", "namespace": "istio-ingress", "labels": labels},
+             "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                      "template": {"metadata": {"labels": labels},
+                                   "spec": {"containers": [{"name": "istio-proxy",
+                                                            "image": "docker.io/istio/proxyv2:1.24.2"}]}}}})
+    emu.run_workloads("istio-ingress", ready=False)
+    w = app_window(str(emu.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT)), ["shop"])
+    canvas = _open_mesh(qtbot, w, lambda c: "istio-ingressgateway" in _items(c, "gateway"))
+    gateway = _items(canvas, "gateway")["istio-ingressgateway"]
+    assert gateway.node.health == ORANGE and gateway.health_colour == shapes.C_DEGRADED
+    [(_s, _t, line)] = [e for e in canvas.edge_items if e[1] == gateway.node.id]
+    assert line.pen().color() == shapes.C_DEGRADED
+    # the status bar says the same: a warning, not the red of a control plane down
+    qtbot.waitUntil(lambda: w.status_istio.status is not None and bool(w.status_istio.status.trouble), timeout=10000)
+    assert [c.name for c in w.status_istio.status.trouble if not c.addon] == ["istio-ingressgateway"]
+    assert not any(c.core for c in w.status_istio.status.trouble)
+    _click(qtbot, canvas, gateway)
+    qtbot.waitUntil(lambda: "0/2 ready" in w.mesh_dock.view.details.toPlainText(), timeout=5000)
+    assert "not core" in w.mesh_dock.view.details.toPlainText()

@@ -14,7 +14,8 @@ frontend's ``pages/Mesh``): not its traffic, but what runs it.
   machine).
 
 A node's health follows Kiali's Mesh page: Healthy is green, Not ready (scaled to zero) is Degraded
-(orange), anything else the component's status says (Unhealthy, Not found, Unreachable) is Failure (red);
+(orange), anything else the component's status says (Unhealthy, Not found, Unreachable) is Failure (red),
+but for a gateway, which is not core: orange, as Kiali's Istio status warns of it;
 an edge takes the health of the node it goes to. What was not read (a snapshot's addons, istiod's pods
 not listed) is meshdesk's "not known": grey, and said.
 
@@ -177,11 +178,15 @@ def _why_not(ready: int, pods: int) -> str:
 
 
 def _gateway_health(w: Workload) -> tuple[str, str]:
+    """A gateway as the Istio status judges it, coloured as a component that is not core: scaled to zero
+    or with pods not ready is orange, never red. (Kiali's Mesh page gives a gateway no health of its own,
+    drawing every one as healthy, and its masthead counts a gateway in trouble as a warning: red is the
+    control plane's.)"""
     if w.replicas <= 0:
         return ORANGE, "Not ready (scaled to zero)"
     if w.available == w.replicas and (w.current < 0 or w.current == w.replicas):
         return GREEN, "Healthy"
-    return RED, "Unhealthy"
+    return ORANGE, "Unhealthy"
 
 
 def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence[Namespace] = (),
@@ -327,6 +332,9 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
                                 revision=rev))
         node.rows = [("Gateway", f"{gns}/{gname}"), ("Pods", f"{max(w.available, 0)}/{w.replicas} ready"),
                      ("State", said_state), ("Revision", rev or "default")]
+        if health != GREEN:
+            node.rows.append(("Why orange", "a gateway is not core: the mesh runs without it, traffic through "
+                                            "it does not (as Kiali's Istio status warns of it)"))
         if c != home:
             node.rows.append(("Cluster", c))
         versions = sorted({p.proxy_version for p in w.pods if p.proxy_version})
