@@ -146,8 +146,9 @@ def test_the_demo_mesh_and_a_snapshot_of_it_say_what_was_recorded(qtbot, demo_wi
     qtbot.waitUntil(lambda: not w.mesh_dock.isVisible(), timeout=5000)
     canvas = _open_mesh(qtbot, w, lambda c: "istiod" in _items(c, ISTIOD))
     istiod = _items(canvas, ISTIOD)["istiod"]
-    # every namespace in the mesh, the graph's or not, under its istiod; the gateway too
-    assert _managed(canvas, istiod) == {"hello", "shop", "travel", "istio-ingressgateway"}
+    # every namespace in the mesh, the graph's or not, under its istiod; the gateway too, and ambient's
+    # ztunnel and travel's waypoint
+    assert _managed(canvas, istiod) == {"hello", "shop", "travel", "istio-ingressgateway", "ztunnel", "waypoint"}
     addons = _items(canvas, "addon")
     assert {n: i.node.health for n, i in addons.items()} == {"Prometheus": GREEN, "Tracing backend": GREEN,
                                                              "Grafana": GREY}
@@ -299,3 +300,48 @@ def test_a_gateway_with_pods_not_ready_is_orange_as_the_istio_status_warns_of_it
     _click(qtbot, canvas, gateway)
     qtbot.waitUntil(lambda: "0/2 ready" in w.mesh_dock.view.details.toPlainText(), timeout=5000)
     assert "not core" in w.mesh_dock.view.details.toPlainText()
+
+
+def _workload(kind: str, name: str, ns: str, labels: dict[str, str], replicas: int = 1) -> dict[str, Any]:
+    spec: dict[str, Any] = {"selector": {"matchLabels": labels},
+                            "template": {"metadata": {"labels": labels},
+                                         "spec": {"containers": [{"name": name, "image": "docker.io/istio/x:1.24.2"}]}}}
+    if kind == "Deployment":
+        spec["replicas"] = replicas
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": ns, "labels": labels},
+            "spec": spec}
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+def test_ambient_ztunnel_and_a_waypoint_are_drawn_under_their_istiod_by_their_ready_pods(
+        kube_emulator, shared_dir, qtbot, app_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Ambient mode, as Kiali's Mesh page draws it: the ztunnel DaemonSet (outside the graph's namespaces,
+    in istio-system) and shop's waypoint, each with an edge from istiod; ztunnel with no ready pod is red."""
+    emu = cluster(kube_emulator, shared_dir, canary=False)
+    emu.add(_workload("DaemonSet", "ztunnel", "istio-system", {"app": "ztunnel"}))
+    emu.add(_workload("Deployment", "waypoint", "shop", {"gateway.istio.io/managed": "istio.io-mesh-controller",
+                                                         "gateway.networking.k8s.io/gateway-name": "waypoint"}))
+    emu.run_workloads("istio-system", nodes=("node-1", "node-2"))
+    emu.run_workloads("shop")
+    w = app_window(str(emu.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT)), ["shop"])
+    canvas = _open_mesh(qtbot, w, lambda c: "ztunnel" in _items(c, "ztunnel") and "waypoint" in _items(c, "waypoint"))
+    istiod = _items(canvas, ISTIOD)["istiod"]
+    assert {"ztunnel", "waypoint", "shop"} <= _managed(canvas, istiod)
+    ztunnel = _items(canvas, "ztunnel")["ztunnel"]
+    assert ztunnel.node.health == GREEN and ztunnel.node.subtitle == "istio-system · 2/2 ready"
+    assert _items(canvas, "waypoint")["waypoint"].node.health == GREEN
+    assert "istio-ingressgateway" not in _items(canvas, "gateway")  # (a waypoint is no gateway)
+    _click(qtbot, canvas, ztunnel)
+    qtbot.waitUntil(lambda: "istio-system/ztunnel (DaemonSet)" in w.mesh_dock.view.details.toPlainText(),
+                    timeout=5000)
+
+    # its pods not ready: the ambient pods of those nodes are cut off, red
+    for pod in emu.objects("pods", "", "istio-system"):
+        if pod["metadata"]["name"].startswith("ztunnel"):
+            emu.delete("pods", "istio-system", pod["metadata"]["name"])
+    emu.run_workloads("istio-system", ready=False, nodes=("node-1", "node-2"))
+    w.refresh_now()
+    qtbot.waitUntil(lambda: "ztunnel" in _items(canvas, "ztunnel")
+                    and _items(canvas, "ztunnel")["ztunnel"].node.health == RED, timeout=20000)
+    assert "0/2 ready" in _items(canvas, "ztunnel")["ztunnel"].node.subtitle

@@ -835,6 +835,10 @@ class Inventory:
     # listed (cluster-wide, else in istio-system); None when not known (not readable, or a snapshot
     # written before they were kept)
     control_planes: list[Istiod] | None = None
+    # ambient mode's node proxies (the ztunnel DaemonSet, pods labelled app=ztunnel) outside the selection,
+    # with their pods; None when they could not be listed (or a snapshot written before they were kept).
+    # One of the selection is among ``workloads``
+    ztunnels: list[Workload] | None = None
     # primary-remote: a cluster running no istiod of its own -> the clusters whose istiods manage it, as
     # Istio's ``topology.istio.io/controlPlaneClusters`` annotation of its istio-system says ("*": any
     # primary of the mesh); empty when none is said
@@ -875,6 +879,7 @@ class Inventory:
             revision_settings=dict(self.revision_settings), revision_tags=dict(self.revision_tags),
             unread_clusters=dict(self.unread_clusters),
             control_plane_clusters={k: list(v) for k, v in self.control_plane_clusters.items()},
+            ztunnels=None if self.ztunnels is None else list(self.ztunnels),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -981,6 +986,8 @@ class Inventory:
             out["gateway_api_kinds"] = list(self.gateway_api_kinds)
         if self.unread_clusters:
             out["unread_clusters"] = dict(self.unread_clusters)
+        if self.ztunnels is not None:
+            out["ztunnels"] = [w.to_json() for w in self.ztunnels]
         if self.control_plane_clusters:
             out["control_plane_clusters"] = {k: list(v) for k, v in self.control_plane_clusters.items()}
         return out
@@ -1058,6 +1065,7 @@ class Inventory:
             revision_tags=dict(tags),
             unread_clusters=dict(unread_clusters),
             control_plane_clusters={k: list(v) for k, v in managed.items()},
+            ztunnels=each("ztunnels", Workload.from_json) if obj.get("ztunnels") is not None else None,
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -1081,6 +1089,7 @@ class Inventory:
                 else {**out.gateway_classes, **o.gateway_classes}
             out.gateway_api_kinds = None if out.gateway_api_kinds is None or o.gateway_api_kinds is None \
                 else sorted({*out.gateway_api_kinds, *o.gateway_api_kinds})
+            out.ztunnels = None if out.ztunnels is None or o.ztunnels is None else [*out.ztunnels, *o.ztunnels]
             for c, by in o.control_plane_clusters.items():
                 out.control_plane_clusters[c] = list(dict.fromkeys([*out.control_plane_clusters.get(c, []), *by]))
             if o.control_planes is None:

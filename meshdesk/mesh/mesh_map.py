@@ -9,6 +9,8 @@ frontend's ``pages/Mesh``): not its traffic, but what runs it.
   istiod; a namespace whose revision no running istiod serves is drawn without one;
 - the **gateways** (Istio's ingress and egress gateways, the Gateway API's), with an edge from the
   istiod of their own revision, as Kiali links them;
+- ambient mode's **ztunnel** (its DaemonSet, by its ready pods) and **waypoints**, with an edge from the
+  istiod of their revision, as Kiali's Mesh page draws them;
 - the **addons** meshdesk reads - Prometheus, the tracing backend, Grafana - with an edge from
   meshdesk itself, which stands where Kiali's own node stands, outside the cluster (it runs on this
   machine).
@@ -46,6 +48,8 @@ CLUSTER = "cluster"
 ISTIOD = "istiod"
 NAMESPACE = "namespace"  # a data-plane namespace
 GATEWAY = "gateway"
+ZTUNNEL = "ztunnel"  # ambient mode's node proxies (a DaemonSet)
+WAYPOINT = "waypoint"  # an ambient waypoint (a namespace's or a service's L7 proxy)
 ADDON = "addon"
 MESHDESK = "meshdesk"  # this app, where Kiali's own node stands
 
@@ -89,7 +93,7 @@ class MeshNode:
     @property
     def kind_text(self) -> str:
         return {CLUSTER: "Cluster", ISTIOD: "Control plane", NAMESPACE: "Namespace", GATEWAY: "Gateway",
-                ADDON: "Addon", MESHDESK: "meshdesk"}[self.kind]
+                ZTUNNEL: "ztunnel", WAYPOINT: "Waypoint", ADDON: "Addon", MESHDESK: "meshdesk"}[self.kind]
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ class MeshMap:
                 for t in mine:
                     out.append(f"  {cp.name} (cluster {cp.cluster}) -> {mark[t.health]}{t.kind_text.lower()} "
                                f"{t.name}  {t.subtitle}".rstrip())
-            lone = [n for n in self.nodes.values() if n.cluster == box.name and n.kind in (NAMESPACE, GATEWAY)
+            lone = [n for n in self.nodes.values() if n.cluster == box.name and n.kind in (NAMESPACE, GATEWAY, ZTUNNEL, WAYPOINT)
                     and not self.sources(n.id)]
             for n in lone:
                 out.append(f"  {mark[n.health]}{n.kind_text.lower()} {n.name}  {n.subtitle}".rstrip())
@@ -187,6 +191,19 @@ def _gateway_health(w: Workload) -> tuple[str, str]:
     if w.available == w.replicas and (w.current < 0 or w.current == w.replicas):
         return GREEN, "Healthy"
     return ORANGE, "Unhealthy"
+
+
+def _proxy_health(kind: str, ready: int, wanted: int) -> tuple[str, str]:
+    """ztunnel or a waypoint by its ready pods: all of those wanted ready is green; none wanted, or some
+    not ready, orange; none ready of those wanted red (ztunnel: the ambient pods of a node without one
+    have no way in or out of the mesh; a waypoint: the requests it serves fail)."""
+    if wanted <= 0:
+        return ORANGE, "Not ready (scaled to zero)" if kind == WAYPOINT else "Not ready (scheduled on no node)"
+    if ready >= wanted:
+        return GREEN, "Healthy"
+    if ready == 0:
+        return RED, "Unhealthy (no pod of it is ready)"
+    return ORANGE, f"Unhealthy (only {ready} of its {wanted} pods ready)"
 
 
 def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence[Namespace] = (),
@@ -340,6 +357,33 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
         versions = sorted({p.proxy_version for p in w.pods if p.proxy_version})
         if versions:
             node.rows.append(("Proxy version", ", ".join(versions)))
+        taker = taker_of(c, rev)
+        if taker is not None:
+            out.edges.append(MeshEdge(taker.id, node.id))
+
+    # ambient mode: ztunnel (its ready pods, one per node) and the waypoints, under the istiod of their
+    # revision in their cluster, as Kiali's Mesh page draws them
+    from meshdesk.mesh.graph.ambient import is_waypoint
+
+    proxies: dict[tuple[str, str, str], tuple[str, Workload]] = {}
+    for w in (*inv.workloads, *(inv.ztunnels or ()), *inv.outside_gateways):
+        kind = ZTUNNEL if w.labels.get("app") == "ztunnel" else WAYPOINT if is_waypoint(w) else ""
+        if kind:
+            proxies.setdefault((w.cluster or home, w.namespace, w.name), (kind, w))
+    for (c, pns, pname), (kind, w) in sorted(proxies.items()):
+        rev = _gateway_revision(inv, w)
+        ready, wanted = max(w.available, 0), w.replicas
+        health, said_state = _proxy_health(kind, ready, wanted)
+        node = out.add(MeshNode(f"{kind}:{c}:{pns}:{pname}", kind, pname, cluster=c, namespace=pns,
+                                subtitle=f"{pns} · {ready}/{wanted} ready", health=health, revision=rev))
+        node.rows = [(node.kind_text.capitalize() if kind == WAYPOINT else "ztunnel", f"{pns}/{pname} ({w.kind})"),
+                     ("Pods", f"{ready}/{wanted} ready"), ("State", said_state), ("Revision", rev or "default")]
+        if c != home:
+            node.rows.append(("Cluster", c))
+        versions = sorted({p.proxy_version for p in w.pods if p.proxy_version} | (
+            {v} if (v := w.labels.get("app.kubernetes.io/version")) else set()))
+        if versions:
+            node.rows.append(("Version", ", ".join(versions)))
         taker = taker_of(c, rev)
         if taker is not None:
             out.edges.append(MeshEdge(taker.id, node.id))

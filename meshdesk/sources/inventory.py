@@ -121,6 +121,7 @@ _CORE_RESOURCES: tuple[tuple[str, str], ...] = (
     ("/apis/discovery.k8s.io/v1", "endpointslices"),
 )
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # the Service an EndpointSlice belongs to
+ZTUNNEL = "ztunnel"  # the app label of ambient mode's node proxies (Istio's DaemonSet, as Kiali finds it)
 # a remote cluster's istio-system names the clusters whose istiods manage it (primary-remote)
 CONTROL_PLANE_CLUSTERS = "topology.istio.io/controlPlaneClusters"
 
@@ -917,9 +918,12 @@ class InventoryReader:
                 classes = pool.submit(gateway_api.read_gateway_classes, self, istio_versions.result())
                 gateways = pool.submit(self._read_gateways, names, istio_versions.result())
                 syncz = pool.submit(self._read_control_plane) if inv.istio_found else None
+                ztunnels = pool.submit(self._read_ztunnels, names) if inv.istio_found else None
                 lists = {plural: f.result() for plural, f in core.items()}
                 istio = [(kind, group, version, f.result()) for kind, group, version, f in istio_lists]
                 gateways.result()
+                if ztunnels is not None:
+                    ztunnels.result()
                 classes.result()
                 sync_states = syncz.result() if syncz is not None else {}
             except BaseException:
@@ -1046,6 +1050,47 @@ class InventoryReader:
             except (TypeError, ValueError, AttributeError, KeyError):
                 continue
         inv.outside_gateway_configs.sort(key=lambda o: (o.namespace, o.name))
+
+    def _read_ztunnels(self, names: Sequence[str]) -> None:
+        """Ambient mode's node proxies outside the selection: the workloads of the pods labelled
+        ``app=ztunnel`` (its DaemonSet, in istio-system as Istio installs it), listed cluster-wide, else
+        in istio-system, with their ready pods (``Inventory.ztunnels``; None when they could not be
+        listed). One of the selection is among its workloads already."""
+        inv = self.inv
+        inside = set(names) if self.selected is not None else None
+        if inside is None:
+            inv.ztunnels = []  # every namespace is read: it is among the workloads
+            return
+        query = [("labelSelector", f"app={ZTUNNEL}")]
+        try:
+            try:
+                items = self.http.list_items("/api/v1/pods", query, what="list ztunnel pods")
+            except Forbidden:
+                items = self.http.list_items(f"/api/v1/namespaces/{ISTIO_NAMESPACE}/pods", query,
+                                             what=f"list ztunnel pods in {ISTIO_NAMESPACE}")
+        except (Unauthorized, Cancelled):
+            raise
+        except SourceError as e:
+            inv.hidden["*/ztunnel pods"] = f"{e.kind}: {e.message}"
+            return
+        found: dict[tuple[str, str], Workload] = {}
+        for obj in items:
+            try:
+                pod = pod_from_json(obj)
+            except (TypeError, ValueError, AttributeError, KeyError):
+                continue
+            if pod.namespace in inside:
+                continue  # (among the selection's workloads)
+            kind, name = _by_convention(pod.owner_kind or "Pod", pod.owner_name or pod.name, pod.labels)
+            if (pod.namespace, name) not in found:
+                labels = {k: v for k, v in pod.labels.items() if k not in _POD_ONLY_LABELS}
+                found[(pod.namespace, name)] = Workload(name=name, namespace=pod.namespace, kind=kind,
+                                                        labels=labels, cluster=self.cluster)
+            found[(pod.namespace, name)].pods.append(pod)
+        for w in found.values():
+            w.pods.sort(key=lambda p: p.name)
+            self._read_gateway_controller(w)
+        inv.ztunnels = sorted(found.values(), key=lambda w: (w.namespace, w.name))
 
     def _read_gateway_controller(self, w: Workload) -> None:
         """The replica counts of a gateway outside the selection, from its controller (one GET: there

@@ -58,6 +58,8 @@ from meshdesk.mesh.mesh_map import (
     NAMESPACE,
     ORANGE,
     RED,
+    WAYPOINT,
+    ZTUNNEL,
     MeshMap,
     MeshNode,
     build_mesh_map,
@@ -81,13 +83,13 @@ def health_colour(health: str) -> QColor:
 
 
 def node_path(kind: str) -> QPainterPath:
-    """Kiali's shapes on its Mesh page: a data-plane namespace a rectangle, a gateway a rhombus, the
-    rest (control planes, addons, meshdesk) a hexagon."""
+    """Kiali's shapes on its Mesh page: a data-plane namespace a rectangle, a gateway or a waypoint a
+    rhombus, the rest (control planes, ztunnel, addons, meshdesk) a hexagon."""
     p = QPainterPath()
     hw, hh = NODE_W / 2, NODE_H / 2
     if kind == NAMESPACE:
         p.addRoundedRect(QRectF(-hw, -hh, NODE_W, NODE_H), 4, 4)
-    elif kind == GATEWAY:
+    elif kind in (GATEWAY, WAYPOINT):
         p.addPolygon(QPolygonF([QPointF(0, -hh - 4), QPointF(hw + 4, 0), QPointF(0, hh + 4), QPointF(-hw - 4, 0)]))
         p.closeSubpath()
     else:
@@ -97,7 +99,7 @@ def node_path(kind: str) -> QPainterPath:
     return p
 
 
-_GLYPH = {ISTIOD: "cp", NAMESPACE: "ns", GATEWAY: "gw", ADDON: "", MESHDESK: "md"}
+_GLYPH = {ISTIOD: "cp", NAMESPACE: "ns", GATEWAY: "gw", ZTUNNEL: "zt", WAYPOINT: "wp", ADDON: "", MESHDESK: "md"}
 
 
 class MeshNodeItem(QGraphicsItem):
@@ -224,7 +226,7 @@ def layout(mesh: MeshMap) -> dict[str, QPointF]:
             y += rows * ROW_GAP + ROW_GAP / 3
         # another cluster's namespaces taken by this one's istiod: in their own box, level with nothing
         lone = [n for n in mesh.nodes.values() if n.cluster == box.name and n.id not in at
-                and n.kind in (NAMESPACE, GATEWAY)]
+                and n.kind in (NAMESPACE, GATEWAY, ZTUNNEL, WAYPOINT)]
         for i, n in enumerate(lone):
             col, row = divmod(i, ROWS_PER_COLUMN)
             at[n.id] = QPointF(cp_x + COL_GAP * (1 + col), y + row * ROW_GAP)

@@ -23,6 +23,7 @@ from typing import Any
 from meshdesk.mesh.inventory import (
     GATEWAY_API_KINDS,
     ISTIO_KINDS,
+    ISTIO_NAMESPACE,
     Inventory,
     Istiod,
     IstioObject,
@@ -138,6 +139,10 @@ class DemoCluster:
                                   cluster_namespaces=sorted(n.name for n in namespaces),
                                   mesh_settings=mesh.MESH_SETTINGS,
                                   control_planes=_control_planes(workloads),
+                                  # ambient's node proxies (travel is in ambient mode): one per node, ready
+                                  ztunnels=[Workload("ztunnel", ISTIO_NAMESPACE, kind="DaemonSet",
+                                                     labels={"app": "ztunnel", "istio.io/rev": "default"},
+                                                     replicas=2, available=2, current=2)],
                                   gateway_api_kinds=sorted(GATEWAY_API_KINDS),
                                   # the GatewayClasses an Istio install makes (the waypoint's among them)
                                   gateway_classes=dict(mesh.GATEWAY_CLASSES)).within(wanted)
