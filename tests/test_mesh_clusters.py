@@ -809,3 +809,47 @@ def test_the_window_draws_each_linked_clusters_istiod_and_the_status_names_them(
     assert "istio-system/istiod (cluster east)" in tip and "istio-system/istiod (cluster west)" in tip
     assert w.status_istio.label.text() == "Istio: healthy"
     QToolTip.hideText()
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+def test_a_remotes_edge_goes_round_the_clusters_between_and_its_text_names_it_once(
+        east: KubeEmulator, west: KubeEmulator, tmp_path: Path, prometheus: PrometheusServer, shared_dir: Path,
+        qtbot: Any) -> None:
+    """east manages remote-1, drawn below west: the edge from east's istiod went straight down through
+    west's nodes, and ``meshdesk mesh`` listed remote-1's shop under east's istiod as if it were east's."""
+    from PySide6.QtGui import QPainterPathStroker
+
+    from meshdesk.mesh.istio_status import HEALTHY, addon
+    from meshdesk.mesh.mesh_map import build_mesh_map
+    from meshdesk.ui.mesh_view import MeshCanvas
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    with KubeEmulator() as remote:
+        remote.load_crds(shared_dir / CRDS)
+        _remote(remote, "east")
+        kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west, remote=remote)
+        source = open_source(kubeconfig, "east", prometheus_url=prometheus.url, linked=[("west", ""), ("remote", "")])
+        try:
+            snap = source.snapshot(_request(prometheus))
+        finally:
+            source.close()
+    assert snap.inventory is not None
+    # (with the addons meshdesk reads, drawn in east's box: its istiod stands in the column of west's shop)
+    mesh = build_mesh_map(snap.inventory, addons=[addon("Prometheus", HEALTHY, prometheus.url)])
+    text = mesh.lines()
+    east_part = text[:text.index("Cluster west")]
+    assert sum("namespace shop" in line for line in east_part) == 1
+    assert "  istiod (cluster east) -> namespace shop  revision default" in text
+
+    canvas = MeshCanvas()
+    qtbot.addWidget(canvas)
+    canvas.show_map(mesh)
+    stroker = QPainterPathStroker()
+    stroker.setWidth(2)
+    [cross] = [e for e in canvas.edge_items if e[1] == "namespace:remote-1:shop"]
+    drawn = stroker.createStroke(cross[2].path())
+    for node_id, item in canvas.items_by_id.items():
+        if node_id not in cross[:2]:
+            assert not drawn.intersects(item.mapToScene(item.shape())), f"the edge to remote-1 crosses {node_id}"

@@ -137,6 +137,8 @@ class MeshMap:
             for cp in (n for n in self.of_kind(ISTIOD) if n.cluster == box.name):
                 out.append(f"  {mark[cp.health]}{cp.name}  {cp.subtitle}  {dict(cp.rows).get('State', '')}".rstrip())
                 for t in self.targets(cp.id):
+                    if t.cluster != box.name:
+                        continue  # (another cluster's, a remote it manages: said in that cluster)
                     out.append(f"    -> {mark[t.health]}{t.kind_text.lower()} {t.name}  {t.subtitle}".rstrip())
             for cp in (n for n in self.of_kind(ISTIOD) if n.cluster != box.name):
                 mine = [t for t in self.targets(cp.id) if t.cluster == box.name]

@@ -195,6 +195,14 @@ def _detour(mesh: MeshMap, at: dict[str, QPointF], source: str, target: str) -> 
     gap before the target's column (clear of the names of the columns either side); to a column past the
     first of its source's, first up into the gap beside the source and along above the top row."""
     a, b = at[source], at[target]
+    here, there = mesh.nodes[source].cluster, mesh.nodes[target].cluster
+    if here and there and here != there:
+        # across the clusters (a primary's istiod to a remote's namespace): round the right of every box,
+        # clear of the nodes of the boxes between
+        lane = max(p.x() for p in at.values()) + COL_GAP * 0.55
+        mine = [at[t.id].y() for t in mesh.targets(source) if t.id in at and t.cluster == mesh.nodes[source].cluster]
+        top = min([*mine, a.y()]) - ROW_GAP / 2
+        return QPointF(a.x() + COL_GAP * 0.55, top), QPointF(lane, top), QPointF(lane, b.y())
     gap = b.x() - COL_GAP * 0.45
     if b.x() - a.x() < COL_GAP * 0.9:
         return ()
