@@ -677,6 +677,13 @@ def test_each_clusters_control_plane_is_kept_drawn_in_its_box_and_judged_by_name
     assert rows["istio-ingressgateway (cluster east)"] == NOT_FOUND  # (said, optional)
     assert [c.title for c in status.trouble] == ["istio-ingress/istio-ingressgateway (cluster west)"]
 
+    # the namespace summary's "Control plane" is the shown cluster's: west's istiod is not east's second
+    # revision, nor is a namespace of west judged by east's istiods
+    from meshdesk.mesh.words import control_plane_rows, namespace_revision_rows
+
+    assert [name for name, _text, _bad in control_plane_rows(inv) if name.startswith("istiod")] == ["istiod"]
+    assert not any("no istiod of it runs" in text for _n, text, _b in namespace_revision_rows(inv, "shop"))
+
     # a snapshot keeps both; one written before clusters were kept (no "cluster") reads as before
     again = Snapshot.from_json(snap.to_json()).inventory
     assert again is not None and again.planes_of("west") and again.planes_of("east")

@@ -155,7 +155,12 @@ def namespace_revision_rows(inv: Inventory, namespace: str) -> list[tuple[str, s
     name = rev or "default"
     # the tag its label names (the tag "default" for istio-injection=enabled), when one points elsewhere
     via = f" (by tag {labelled or 'default'})" if labelled is not None and labelled != rev else ""
-    running = None if inv.control_planes is None else {p.revision for p in inv.control_planes}
+    # its own cluster's istiods take it; a remote cluster's, its primary's (primary-remote)
+    where = ns.cluster if ns is not None and ns.cluster else inv.cluster
+    planes = inv.planes_of(where)
+    if planes == [] and inv.managing_clusters(where):
+        planes = [p for c in inv.managing_clusters(where) for p in inv.planes_of(c) or ()]
+    running = None if planes is None else {p.revision for p in planes}
     tags_unread = REVISION_TAGS_UNREAD in inv.hidden
     if tags_unread and rev == "" and running and "" not in running:
         # the default tag may point at a revision that runs: which one is not known
@@ -205,7 +210,7 @@ def control_plane_rows(inv: Inventory) -> list[tuple[str, str, bool]]:
     from meshdesk.mesh.inventory import ISTIO_NAMESPACE, ISTIOD_ELSEWHERE, release
 
     rows: list[tuple[str, str, bool]] = []
-    planes = inv.control_planes
+    planes = inv.planes_of(inv.cluster)  # (the shown context's cluster's; the Mesh view draws every cluster's)
     if planes is None:
         rows.append(("istiod", "not known (its pods could not be listed)", False))
     elif not planes and ISTIOD_ELSEWHERE in inv.hidden:
