@@ -802,6 +802,7 @@ def test_the_window_draws_each_linked_clusters_istiod_and_the_status_names_them(
 
     qtbot.waitUntil(lambda: w.mesh_dock.isVisible() and set(planes()) == {"east", "west"}, timeout=20000)
     assert all(i.node.health == GREEN for i in planes().values())
+    assert "2 clusters: 2 control planes, 2 data-plane namespaces" in w.mesh_dock.view.details.toPlainText()
     # each istiod inside its own cluster's box, with an edge to its own cluster's shop
     for cluster, item in planes().items():
         assert canvas.box_items[cluster].sceneBoundingRect().contains(item.scenePos())

@@ -332,6 +332,7 @@ def test_ambient_ztunnel_and_a_waypoint_are_drawn_under_their_istiod_by_their_re
     assert ztunnel.node.health == GREEN and ztunnel.node.subtitle == "istio-system · 2/2 ready"
     assert _items(canvas, "waypoint")["waypoint"].node.health == GREEN
     assert "istio-ingressgateway" not in _items(canvas, "gateway")  # (a waypoint is no gateway)
+    assert "ambient: 1 ztunnel, 1 waypoint" in w.mesh_dock.view.details.toPlainText()
     _click(qtbot, canvas, ztunnel)
     qtbot.waitUntil(lambda: "istio-system/ztunnel (DaemonSet)" in w.mesh_dock.view.details.toPlainText(),
                     timeout=5000)

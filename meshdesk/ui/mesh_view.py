@@ -64,6 +64,7 @@ from meshdesk.mesh.mesh_map import (
     MeshNode,
     build_mesh_map,
 )
+from meshdesk.mesh.words import counted
 from meshdesk.ui.canvas import shapes
 from meshdesk.ui.istio_status import addon_states, grafana_links
 
@@ -390,9 +391,14 @@ def details_html(mesh: MeshMap, node: MeshNode | None) -> str:
     if node is None:
         cps = mesh.of_kind(ISTIOD)
         nss = mesh.of_kind(NAMESPACE)
-        body = (f"<p>{len(cps)} control plane{'s' if len(cps) != 1 else ''}, {len(nss)} data-plane "
+        boxes = mesh.of_kind(CLUSTER)
+        ambient = [counted(len(found), what) for what, found in (("ztunnel", mesh.of_kind(ZTUNNEL)),
+                                                                 ("waypoint", mesh.of_kind(WAYPOINT))) if found]
+        body = (f"<p>{counted(len(boxes), 'cluster') + ': ' if len(boxes) > 1 else ''}"
+                f"{len(cps)} control plane{'s' if len(cps) != 1 else ''}, {len(nss)} data-plane "
                 f"namespace{'s' if len(nss) != 1 else ''}, {len(mesh.of_kind(GATEWAY))} gateway"
-                f"{'s' if len(mesh.of_kind(GATEWAY)) != 1 else ''}.</p>"
+                f"{'s' if len(mesh.of_kind(GATEWAY)) != 1 else ''}"
+                f"{'; ambient: ' + ', '.join(ambient) if ambient else ''}.</p>"
                 "<p>Click a node for its details; double-click a namespace to show it in the traffic graph.</p>")
         notes = "".join(f"<p style='color:#6a6e73'>{escape(n)}</p>" for n in mesh.notes)
         return f"<h3>Mesh</h3>{body}{notes}" if mesh.nodes else f"<h3>Mesh</h3><p>Nothing read yet.</p>{notes}"
