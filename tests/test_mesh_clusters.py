@@ -675,6 +675,8 @@ def test_each_clusters_control_plane_is_kept_drawn_in_its_box_and_judged_by_name
     assert rows["istio-system/istiod (cluster west)"] == HEALTHY
     assert rows["istio-ingress/istio-ingressgateway (cluster west)"] == UNHEALTHY
     assert rows["istio-ingressgateway (cluster east)"] == NOT_FOUND  # (said, optional)
+    # (one row for the clusters without one, rather than a row each)
+    assert rows["istio-egressgateway (clusters east, west)"] == NOT_FOUND
     assert [c.title for c in status.trouble] == ["istio-ingress/istio-ingressgateway (cluster west)"]
 
     # the namespace summary's "Control plane" is the shown cluster's: west's istiod is not east's second

@@ -63,12 +63,16 @@ class ComponentStatus:
     detail: str = ""
     addon: bool = False
     optional: bool = False  # a Not found that says something, but is no trouble (no egress gateway)
-    cluster: str = ""  # of a mesh of several clusters, the one it runs in (named in its title)
+    # of a mesh of several clusters, the one it runs in (named in its title); of a gateway there is none
+    # of, every cluster without one ("east, west")
+    cluster: str = ""
 
     @property
     def title(self) -> str:
         title = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"{title} (cluster {self.cluster})" if self.cluster else title
+        if not self.cluster:
+            return title
+        return f"{title} (cluster{'s' if ', ' in self.cluster else ''} {self.cluster})"
 
     @property
     def replicas(self) -> str:
@@ -211,18 +215,22 @@ def gateway_status(inv: Inventory) -> list[ComponentStatus]:
     out = [ComponentStatus(w.name, _gateway_state(w), namespace=w.namespace, ready=max(w.available, 0),
                            wanted=w.replicas, cluster=key[0] if several else "")
            for key, w in sorted(seen.items())]
+    # the clusters without an ingress (egress) gateway: one row each kind, naming them all
+    lacking: dict[str, list[str]] = {_INGRESS[2]: [], _EGRESS[2]: []}
     for c in inv.clusters() if several else [inv.cluster]:
         if c in inv.unread_clusters:
             continue
         gateways = [w for key, w in seen.items() if key[0] == c or not several]
-        named = c if several else ""
         # a Gateway API gateway takes the ingress gateway's place (Istio runs it for a Gateway object)
         if not any(_is_kind(w, _INGRESS) or _GATEWAY_NAME_LABEL in w.labels for w in gateways):
-            out.append(ComponentStatus(_INGRESS[2], NOT_FOUND, optional=True, detail="no ingress gateway runs",
-                                       cluster=named))
+            lacking[_INGRESS[2]].append(c)
         if not any(_is_kind(w, _EGRESS) for w in gateways):
-            out.append(ComponentStatus(_EGRESS[2], NOT_FOUND, optional=True, detail="no egress gateway runs",
-                                       cluster=named))
+            lacking[_EGRESS[2]].append(c)
+    for name, clusters in lacking.items():
+        if clusters:
+            what = "ingress" if name == _INGRESS[2] else "egress"
+            out.append(ComponentStatus(name, NOT_FOUND, optional=True, detail=f"no {what} gateway runs",
+                                       cluster=", ".join(clusters) if several else ""))
     return out
 
 
