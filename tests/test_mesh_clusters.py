@@ -704,6 +704,19 @@ def test_each_clusters_control_plane_is_kept_drawn_in_its_box_and_judged_by_name
     assert read is not None and read.control_planes == inv.control_planes
     assert [p.cluster for p in read.planes_of("west") or ()] == ["west"]
 
+    # `meshdesk mesh --snapshot` of it: each cluster with its own istiod
+    import io
+    import json
+
+    from meshdesk.commands.mesh import main
+
+    saved = tmp_path / "two-clusters.json"
+    saved.write_text(json.dumps(snap.to_json()))
+    printed = io.StringIO()
+    assert main(["--snapshot", str(saved)], stdout=printed) == 0
+    text = printed.getvalue()
+    assert "Cluster west\n  istiod  1 · revision default  Healthy\n    -> namespace shop" in text
+
 
 def _remote(emu: KubeEmulator, managed_by: str | None) -> None:
     """A primary-remote mesh's remote cluster: no istiod, its istio-system labelled with its name (and
