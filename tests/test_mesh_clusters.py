@@ -876,3 +876,26 @@ def test_a_remotes_edge_goes_round_the_clusters_between_and_its_text_names_it_on
     for node_id, item in canvas.items_by_id.items():
         if node_id not in cross[:2]:
             assert not drawn.intersects(item.mapToScene(item.shape())), f"the edge to remote-1 crosses {node_id}"
+
+
+@pytest.mark.shared
+def test_a_linked_cluster_that_is_down_has_its_box_saying_it_was_not_read(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, shared_dir: Path) -> None:
+    """west stopped answering: the Mesh view drew east alone, as if the mesh had one cluster."""
+    from meshdesk.mesh.istio_status import NOT_KNOWN, istio_status
+    from meshdesk.mesh.mesh_map import GREY, ISTIOD, build_mesh_map
+
+    east.load_crds(shared_dir / CRDS)
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    west.stop()
+    snap, _source = _linked_snapshot(kubeconfig, prometheus)
+    assert snap.inventory is not None
+    mesh = build_mesh_map(snap.inventory)
+    assert {n.name for n in mesh.of_kind("cluster")} == {"east", "kind-west"}
+    lost = {n.cluster: n for n in mesh.of_kind(ISTIOD)}["kind-west"]
+    assert lost.health == GREY and lost.subtitle == "cluster not read"
+    assert "context west" in dict(lost.rows)["Why"]
+    # the status: not known, which colours nothing
+    status = istio_status(snap.inventory)
+    assert status is not None and status.level == "ok"
+    assert {c.title: c.state for c in status.components if c.core}["istiod (cluster kind-west)"] == NOT_KNOWN

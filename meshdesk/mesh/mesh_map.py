@@ -236,7 +236,7 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
         if (home, n.name) not in spaces and (known is None or n.name in known):
             spaces[(home, n.name)] = replace(n, cluster=home)
     clusters = list(dict.fromkeys([home, *(c or home for c in inv.clusters()),
-                                   *(n.cluster or home for n in spaces.values())]))
+                                   *(n.cluster or home for n in spaces.values()), *inv.unread_clusters]))
     for c in clusters:
         box = out.add(MeshNode(f"cluster:{c}", CLUSTER, c, cluster=c, rows=[("Cluster", c)]))
         if c in inv.unread_clusters:
@@ -246,6 +246,10 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
     by_rev: dict[tuple[str, str], MeshNode] = {}  # (cluster, revision) -> its istiod
     for c in clusters:
         if c in inv.unread_clusters:
+            # a linked context that could not be read this time: its box says so, in grey
+            lost = out.add(MeshNode(_cp_id(c, "?"), ISTIOD, "istiod", cluster=c, subtitle="cluster not read",
+                                    health=GREY))
+            lost.rows = [("State", NOT_KNOWN), ("Why", f"cluster {c} could not be read: {inv.unread_clusters[c]}")]
             continue
         planes = inv.planes_of(c)
         states = control_plane_status(inv, c)
