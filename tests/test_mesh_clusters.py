@@ -634,6 +634,36 @@ def test_the_shown_context_down_keeps_the_linked_clusters_and_says_it(
 
 
 @pytest.mark.shared
+def test_the_shown_context_down_keeps_the_linked_clusters_istiod(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
+        shared_dir: Path) -> None:
+    """East (the context shown) stops answering while west answers: west's istiod is still drawn in the Mesh
+    view and judged in the Istio status, east's said not known. (East's control planes not known made every
+    cluster's not known: west's istiod was dropped and said to be unlisted.)"""
+    from meshdesk.mesh.istio_status import HEALTHY, NOT_KNOWN, istio_status
+    from meshdesk.mesh.mesh_map import GREEN, GREY, ISTIOD, build_mesh_map
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    source = open_source(kubeconfig, "east", prometheus_url=prometheus.url, linked=[("west", "")])
+    try:
+        source.snapshot(_request(prometheus))  # (east read once: its cluster's name known)
+        east.fail(503)
+        inv = source.snapshot(_request(prometheus)).inventory
+    finally:
+        source.close()
+    assert inv is not None and list(inv.unread_clusters) == ["east"]
+    assert inv.planes_of("east") is None and [p.cluster for p in inv.planes_of("west") or ()] == ["west"]
+    status = istio_status(inv)
+    assert status is not None
+    assert [(c.cluster, c.state) for c in status.components if c.core] == [("east", NOT_KNOWN), ("west", HEALTHY)]
+    # the Mesh view: east's box says it was not read (grey), west's istiod is drawn, green
+    assert [(n.cluster, n.subtitle.startswith("cluster not read"), n.health)
+            for n in build_mesh_map(inv).of_kind(ISTIOD)] == [("east", True, GREY), ("west", False, GREEN)]
+
+
+@pytest.mark.shared
 def test_each_clusters_control_plane_is_kept_drawn_in_its_box_and_judged_by_name(
         east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
         shared_dir: Path) -> None:

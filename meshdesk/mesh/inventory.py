@@ -1099,11 +1099,13 @@ class Inventory:
                 # the same cluster's, read again: the later reading of its control planes stands
                 out.control_planes = [*(p for p in out.control_planes or () if p.cluster and p.cluster != home),
                                       *o.control_planes]
-            elif out.control_planes is not None:
+            elif out.control_planes is not None or home in out.unread_clusters:
                 # another cluster's: kept beside this one's, each naming its cluster (a merged inventory
-                # whose own control planes are not known stays not known)
+                # whose own control planes are not known stays not known, unless its own cluster could not
+                # be read at all: ``unread_clusters`` says that one's, and the others' stand)
                 theirs = [replace(p, cluster=p.cluster or o.cluster) for p in o.control_planes]
-                out.control_planes = [*(p for p in out.control_planes if (p.cluster or home) != o.cluster), *theirs]
+                out.control_planes = [*(p for p in out.control_planes or () if (p.cluster or home) != o.cluster),
+                                      *theirs]
         return out
 
     # -- clusters ------------------------------------------------------------------------
@@ -1115,8 +1117,8 @@ class Inventory:
         return list(dict.fromkeys(c or self.cluster for c in found))
 
     def planes_of(self, cluster: str) -> list[Istiod] | None:
-        """The control planes running in ``cluster`` (None: not known)."""
-        if self.control_planes is None:
+        """The control planes running in ``cluster`` (None: not known, as for a cluster not read)."""
+        if self.control_planes is None or (cluster or self.cluster) in self.unread_clusters:
             return None
         return [p for p in self.control_planes if (p.cluster or self.cluster) == (cluster or self.cluster)]
 
