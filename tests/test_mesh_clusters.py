@@ -664,6 +664,33 @@ def test_the_shown_context_down_keeps_the_linked_clusters_istiod(
 
 
 @pytest.mark.shared
+def test_a_linked_cluster_whose_istiod_pods_cannot_be_listed_has_its_istiod_not_known(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
+        shared_dir: Path) -> None:
+    """West's RBAC refuses listing its istio-system's pods: west's istiod is not known (no trouble), not a
+    missing one. (It read as "no istiod pod runs", and the status bar said 1 component unhealthy in west.)"""
+    from meshdesk.mesh.istio_status import HEALTHY, NOT_KNOWN, istio_status
+    from meshdesk.mesh.mesh_map import GREEN, ISTIOD, RED, build_mesh_map
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    west.forbid(namespace="istio-system", resource="pods", verb="list")
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    snap, _source = _linked_snapshot(kubeconfig, prometheus)
+    inv = snap.inventory
+    assert inv is not None and inv.unread_clusters == {}
+    assert inv.planes_of("west") is None and [p.namespace for p in inv.planes_of("east") or ()] == ["istio-system"]
+    status = istio_status(inv)
+    assert status is not None and status.label == "healthy"
+    assert [(c.cluster, c.state) for c in status.components if c.core] == [("east", HEALTHY), ("west", NOT_KNOWN)]
+    assert RED not in [n.health for n in build_mesh_map(inv).of_kind(ISTIOD)]
+    assert [n.health for n in build_mesh_map(inv).of_kind(ISTIOD) if n.cluster == "east"] == [GREEN]
+    # and so in a snapshot
+    again = Snapshot.from_json(snap.to_json()).inventory
+    assert again is not None and again.planes_of("west") is None and again.planes_of("east") == inv.planes_of("east")
+
+
+@pytest.mark.shared
 def test_each_clusters_control_plane_is_kept_drawn_in_its_box_and_judged_by_name(
         east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
         shared_dir: Path) -> None:

@@ -843,6 +843,9 @@ class Inventory:
     # Istio's ``topology.istio.io/controlPlaneClusters`` annotation of its istio-system says ("*": any
     # primary of the mesh); empty when none is said
     control_plane_clusters: dict[str, list[str]] = field(default_factory=dict)
+    # of a mesh of several: the other clusters whose istiod pods could not be listed (their control
+    # planes not known, while ``control_planes`` holds the rest)
+    planes_not_known: list[str] = field(default_factory=list)
     # the clusters of a mesh of several (a context's linked contexts) that could not be read this time:
     # cluster name -> why, in words; what the others hold is kept, and their nodes keep their judgement
     unread_clusters: dict[str, str] = field(default_factory=dict)
@@ -879,6 +882,7 @@ class Inventory:
             revision_settings=dict(self.revision_settings), revision_tags=dict(self.revision_tags),
             unread_clusters=dict(self.unread_clusters),
             control_plane_clusters={k: list(v) for k, v in self.control_plane_clusters.items()},
+            planes_not_known=list(self.planes_not_known),
             ztunnels=None if self.ztunnels is None else list(self.ztunnels),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
@@ -990,6 +994,8 @@ class Inventory:
             out["ztunnels"] = [w.to_json() for w in self.ztunnels]
         if self.control_plane_clusters:
             out["control_plane_clusters"] = {k: list(v) for k, v in self.control_plane_clusters.items()}
+        if self.planes_not_known:
+            out["planes_not_known"] = list(self.planes_not_known)
         return out
 
     @staticmethod
@@ -1031,11 +1037,15 @@ class Inventory:
         if not _fits(managed, dict[str, list[str]]):
             raise ValueError("control_plane_clusters must map cluster names to lists of cluster names")
         # (a snapshot of a meshdesk that kept the other clusters' control planes apart, cluster name -> its
-        # istiods: read as each Istiod naming its cluster; one not known there is left out)
+        # istiods: read as each Istiod naming its cluster, a cluster's not known there not known)
         linked_planes = obj.get("linked_control_planes") or {}
         if not isinstance(linked_planes, Mapping) or not all(
                 isinstance(k, str) and (v is None or isinstance(v, list)) for k, v in linked_planes.items()):
             raise ValueError("linked_control_planes must map cluster names to lists of control planes")
+        not_known = obj.get("planes_not_known") or []
+        if not _fits(not_known, list[str]):
+            raise ValueError("planes_not_known must be a list of cluster names")
+        not_known = [*not_known, *(name for name, theirs in linked_planes.items() if theirs is None)]
         if not isinstance(per_revision, Mapping) or not all(isinstance(k, str) for k in per_revision):
             raise ValueError("revision_settings must map revisions to mesh configs")
         return Inventory(
@@ -1065,6 +1075,7 @@ class Inventory:
             revision_tags=dict(tags),
             unread_clusters=dict(unread_clusters),
             control_plane_clusters={k: list(v) for k, v in managed.items()},
+            planes_not_known=list(dict.fromkeys(not_known)),
             ztunnels=each("ztunnels", Workload.from_json) if obj.get("ztunnels") is not None else None,
         )
 
@@ -1092,9 +1103,13 @@ class Inventory:
             out.ztunnels = None if out.ztunnels is None or o.ztunnels is None else [*out.ztunnels, *o.ztunnels]
             for c, by in o.control_plane_clusters.items():
                 out.control_plane_clusters[c] = list(dict.fromkeys([*out.control_plane_clusters.get(c, []), *by]))
-            if o.control_planes is None:
-                continue
             home = out.cluster
+            out.planes_not_known = list(dict.fromkeys([*out.planes_not_known, *o.planes_not_known]))
+            if o.control_planes is None:
+                if o.cluster and o.cluster != home:
+                    # another cluster's not known (its istiod pods not listed): said so, not taken for none
+                    out.planes_not_known = list(dict.fromkeys([*out.planes_not_known, o.cluster]))
+                continue
             if not o.cluster or o.cluster == home:
                 # the same cluster's, read again: the later reading of its control planes stands
                 out.control_planes = [*(p for p in out.control_planes or () if p.cluster and p.cluster != home),
@@ -1118,9 +1133,10 @@ class Inventory:
 
     def planes_of(self, cluster: str) -> list[Istiod] | None:
         """The control planes running in ``cluster`` (None: not known, as for a cluster not read)."""
-        if self.control_planes is None or (cluster or self.cluster) in self.unread_clusters:
+        where = cluster or self.cluster
+        if self.control_planes is None or where in self.unread_clusters or where in self.planes_not_known:
             return None
-        return [p for p in self.control_planes if (p.cluster or self.cluster) == (cluster or self.cluster)]
+        return [p for p in self.control_planes if (p.cluster or self.cluster) == where]
 
     def managing_clusters(self, cluster: str) -> list[str]:
         """Primary-remote: the clusters whose istiods manage ``cluster``, which runs none of its own (as
