@@ -180,6 +180,35 @@ def test_dashboards_are_discovered_by_their_metric_for_the_workloads_app(qtbot: 
     assert HOW_FOUND in view.direction.toolTip()
 
 
+def test_a_dashboard_chosen_for_one_workload_is_not_charted_for_the_next_until_it_is_found_there(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """JVM Metrics chosen for details, then the inventory workload selected (a Go app, its dashboards still
+    being discovered): the view did chart "JVM Metrics of workload shop/inventory-v1", empty, until
+    discovery dropped it; it says it is finding that workload's dashboards instead. Found without it: Inbound;
+    another JVM workload (found with it): its JVM charts, the choice kept."""
+    view = _view(qtbot, runtime_prometheus)
+    with qtbot.waitSignal(view.discovery().done, timeout=20000):
+        _select(view, _workload("details-v1", "details", DETAILS))
+    _choose(qtbot, view, "JVM Metrics")
+    with qtbot.waitSignal(view.discovery().done, timeout=20000):
+        _select(view, _workload("inventory-v1", "inventory", INVENTORY))
+        assert view.title.text() == "workload shop/inventory-v1"  # not "JVM Metrics of" it
+        assert view.notice.isVisible() and view.notice.text().startswith(
+            "Finding the runtime dashboards of workload shop/inventory-v1")
+        assert view.target is None  # nothing asked of Prometheus for it meanwhile
+    assert _offered(view) == ["Go Metrics"] and view.direction.currentText() == "Inbound"
+    assert "Finding" not in view.notice.text()  # (the Inbound charts of a graph's node: no graph in this test)
+    _select(view, _workload("details-v1", "details", DETAILS))
+    qtbot.waitUntil(lambda: _offered(view) == ["JVM Metrics"], timeout=20000)
+    _choose(qtbot, view, "JVM Metrics")
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        _select(view, _workload("details-v1-canary", "details", DETAILS))
+        assert view.target is None and view.notice.isVisible()
+    assert view.direction.currentText() == "JVM Metrics" and not view.notice.isVisible()
+    assert view.title.text() == "JVM Metrics of workload shop/details-v1-canary"
+    assert _last(_chart(view, "Live threads")) == {"Live threads": pytest.approx(31.0)}
+
+
 def test_discovery_turned_off_or_past_its_pod_threshold_finds_nothing_but_the_annotation_still_counts(
         qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
     """discovery_enabled: false, as pasted from Kiali's config: the JVM app's dashboard is not looked for

@@ -600,6 +600,9 @@ class MetricsView(_ChartsController):
         self.dashboards: list[Dashboard] = []  # the workload's, offered after the three above
         self._dashboards_of: tuple[Any, ...] | None = None  # what they were found for (source, config, workload)
         self._discovery: MetricsFetcher | None = None  # finds them off the UI thread (made when first needed)
+        # the selected workload's dashboards are being found: a dashboard chosen for the one before is not
+        # charted for it meanwhile (it showed "Go Metrics of" a Node.js workload, empty, until found)
+        self._finding = False
         self._direction_tip("")
         # a dashboard's charts split by one of its labels (the pod, a JVM memory area), as Kiali's "Show by"
         self.show_by = QComboBox()
@@ -869,6 +872,7 @@ class MetricsView(_ChartsController):
         def found(names: Sequence[str]) -> set[str]:
             return set(ask(config.namespace_label, namespace, labels, names))
 
+        self._finding = True
         self.discovery().request(_DashboardFinder(config, workload, found), MetricsTarget.workload(
             workload.namespace, workload.name), MetricsSpec())
 
@@ -893,9 +897,12 @@ class MetricsView(_ChartsController):
         dashboard chosen that goes leaves the choice at Inbound)."""
         before = [(d.name, d) for d in self.dashboards]
         self.dashboards = list(dashboards)
+        was_finding, self._finding = self._finding, False
         self._direction_tip(how)
         current = str(self.direction.currentData())
         if before == [(d.name, d) for d in dashboards]:
+            if was_finding and current.startswith(DASHBOARD):
+                self.show_graph_selection(self._graph, self._ids)  # found again: charted for this workload now
             return
         self.direction.blockSignals(True)
         try:
@@ -934,6 +941,14 @@ class MetricsView(_ChartsController):
         config = self.dashboards_config()
         labels = app_labels(config, workload) if workload is not None else ()
         of = "app" if isinstance(workload, AppPods) else "workload"
+        if self._finding and workload is not None:
+            # the dashboard was chosen for the selection before: not asked of this one until it is found to have it
+            self._reason = self.no_target_text = f"Finding the runtime dashboards of {of} " \
+                f"{workload.namespace}/{workload.name}\u2026"
+            self.set_target(None)
+            self.title.setText(f"{of} {workload.namespace}/{workload.name}")
+            self._show_notice()
+            return
         target = MetricsTarget.runtime(config.namespace_label, workload.namespace, workload.name, labels, dashboard,
                                        of) if workload is not None and dashboard is not None and labels else None
         self._reason = "" if target is not None else "Select a workload or an app to chart its runtime dashboards"
