@@ -980,6 +980,26 @@ def test_the_view_says_it_is_loading_until_the_first_answer(qtbot: QtBot, stub: 
     view.shutdown()
 
 
+def test_the_view_says_it_is_loading_a_new_range_while_the_old_ranges_lines_stay(
+        qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    """A range, step or split chosen (or a replayed moment) kept the old lines under the new choice without a
+    word until the answer came (the demo's 6 hours at 15 s: 15 s); the bar says it is loading, as for a
+    new selection; a poll of the same choices says nothing."""
+    server, _ = stub
+    view = _stub_view(qtbot, server.url)
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    for change in (lambda: view.range.setCurrentIndex(0), lambda: view.step.setCurrentIndex(0),
+                   lambda: view.split.setCurrentIndex(1), lambda: view.set_end(END - 3600)):
+        with qtbot.waitSignal(view.refreshed, timeout=20000):
+            change()
+            assert view.loading.isVisible() and view.charts["request_volume"].data()
+        assert not view.loading.isVisible()
+        with qtbot.waitSignal(view.refreshed, timeout=20000):
+            view.refresh()
+            assert not view.loading.isVisible()
+    view.shutdown()
+
+
 def test_an_operation_node_in_the_outbound_direction_says_why_it_has_no_charts(qtbot: QtBot) -> None:
     """Outbound, an operation node said "No selection" beside the selected node and "Select a workload,
     ..." on each chart: it is named, and why it has no outbound charts is said once in their place."""

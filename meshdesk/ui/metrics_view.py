@@ -1058,7 +1058,13 @@ class MetricsView(_ChartsController):
         return "" if others else PROXY_ISTIOD_ONLY
 
     def _busy_changed(self, busy: bool) -> None:
-        self.loading.setVisible(busy and self.last_result is None)
+        """Loading is said until the first answer, and while the lines shown are of another range, step,
+        split or moment than the choices now say (the demo's 6 hours at 15 s took 15 s, the old range's
+        lines shown under the new choice without a word); not over a poll's data."""
+        shown, asked = self.last_result, self.spec()
+        other = shown is None or (shown.spec.range_s, shown.spec.step_s, shown.spec.split, shown.spec.end) != \
+            (asked.range_s, asked.step_s, asked.split, asked.end)
+        self.loading.setVisible(busy and other)
 
     def _reporter_changed(self) -> None:
         self._set_selection_target(self._made_target)  # (the same selection: its target as made, reported anew)
