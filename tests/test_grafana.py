@@ -183,6 +183,18 @@ def test_view_in_grafana_opens_the_charted_workloads_dashboard_in_the_browser(
         assert _query(browser.opened[1]) == {"var-workload": "reviews-v1", "var-namespace": "shop",
                                              "from": "now-3600s", "to": "now"}
         assert "Istio Workload Dashboard - Grafana" in requests.get(browser.opened[1], timeout=10).text
+        # replayed to an hour ago: Grafana opens on the hour charted (it opened on the last hour, as live)
+        replayed = 1_700_000_000.0
+        perf.set_time(replayed)
+        button.click()
+        qtbot.waitUntil(lambda: len(browser.opened) == 3, timeout=20000)
+        assert _query(browser.opened[2]) == {"var-workload": "reviews-v1", "var-namespace": "shop",
+                                             "from": str(int((replayed - 3600) * 1000)),
+                                             "to": str(int(replayed * 1000))}
+        perf.set_time(None)  # live again: the last hour
+        button.click()
+        qtbot.waitUntil(lambda: len(browser.opened) == 4, timeout=20000)
+        assert _query(browser.opened[3])["from"] == "now-3600s"
     finally:
         QDesktopServices.unsetUrlHandler("http")
         perf.shutdown()

@@ -111,14 +111,17 @@ class GrafanaClient(HTTPAPIClient):
         return str(chosen[0]["url"]) if chosen else None
 
 
-def dashboard_query(kind: str, namespace: str, name: str, range_s: int) -> dict[str, str]:
+def dashboard_query(kind: str, namespace: str, name: str, range_s: int, end: float = 0.0) -> dict[str, str]:
     """The link's query for a dashboard of ``kind`` (see DASHBOARDS) on ``namespace``/``name``: its
-    variables as Kiali sets them, and the time range shown (``from=now-30m``)."""
+    variables as Kiali sets them, and the time range shown (``from=now-1800s``; ending at ``end``, a replayed
+    moment in unix seconds, in Grafana's milliseconds: the range charted, not the last minutes)."""
     _title, variables = DASHBOARDS[kind]
     values = {"var-workload": name, "var-namespace": namespace,
               "var-service": f"{name}.{namespace}.svc.cluster.local"}
     query = {var: values[var] for var in variables}
-    if range_s > 0:
+    if range_s > 0 and end > 0:
+        query.update({"from": str(int((end - range_s) * 1000)), "to": str(int(end * 1000))})
+    elif range_s > 0:
         query.update({"from": f"now-{int(range_s)}s", "to": "now"})
     return query
 
@@ -235,9 +238,10 @@ class GrafanaOpener:
         return (GrafanaClient(relay.url, timeout=self.timeout), relay,
                 f"port-forward to pod {svc.namespace}/{pod[0]}:{pod[1]} (local {relay.url})")
 
-    def link(self, kind: str, namespace: str = "", name: str = "", range_s: int = 0) -> DashboardLink:
+    def link(self, kind: str, namespace: str = "", name: str = "", range_s: int = 0,
+             end: float = 0.0) -> DashboardLink:
         """The browser's link to the dashboard of ``kind`` ("workload", "service" or "mesh") for
-        ``namespace``/``name``; raises GrafanaError (not found, not reachable, no such dashboard)."""
+        ``namespace``/``name`` over ``range_s`` up to now, or to ``end`` (replay); raises GrafanaError (not found, not reachable, no such dashboard)."""
         title = DASHBOARDS[kind][0]
         try:
             client = self._connect()
@@ -247,7 +251,7 @@ class GrafanaOpener:
             raise GrafanaError(f"Grafana could not be reached: {e.message}", hint=e.hint or GIVE_GRAFANA_URL) from None
         except (OSError, requests.RequestException) as e:
             raise GrafanaError(f"Grafana could not be reached: {type(e).__name__}", hint=GIVE_GRAFANA_URL) from None
-        query = dashboard_query(kind, namespace, name, range_s)
+        query = dashboard_query(kind, namespace, name, range_s, end)
         try:
             path = client.find_dashboard(title)
         except GrafanaError as e:

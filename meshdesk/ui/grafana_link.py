@@ -66,8 +66,8 @@ class GrafanaLinks(QObject):
         if old is not None and old is not opener:
             threading.Thread(target=old.close, name="meshdesk-grafana-close", daemon=True).start()
 
-    def request(self, kind: str, namespace: str = "", name: str = "", range_s: int = 0) -> bool:
-        """Look for the dashboard and open it; False (and said) when there is no Grafana to ask."""
+    def request(self, kind: str, namespace: str = "", name: str = "", range_s: int = 0, end: float = 0.0) -> bool:
+        """Look for the dashboard and open it (over ``range_s`` up to now, or to ``end``: a replayed moment); False (and said) when there is no Grafana to ask."""
         opener = self._opener
         if opener is None:
             self.said.emit(self.unavailable, True)
@@ -79,7 +79,7 @@ class GrafanaLinks(QObject):
 
         def run() -> None:
             try:
-                link = opener.link(kind, namespace, name, range_s)
+                link = opener.link(kind, namespace, name, range_s, end)
             except SourceError as e:
                 self._done.emit(number, None, e)
             except Exception as e:  # noqa: BLE001 - said in the dock, never a crash

@@ -660,7 +660,8 @@ class PerformanceViews(QObject):
         """Open Istio's Grafana dashboard of what the Metrics dock charts (its workload's or service's, the
         mesh's otherwise), over the range it shows."""
         kind, namespace, name = dashboard_for(self.metrics.target)
-        return self.grafana.request(kind, namespace, name, int(self.metrics.range.currentData() or 0))
+        # in replay, the range the charts end at (Grafana opened on the last minutes, not the moment charted)
+        return self.grafana.request(kind, namespace, name, int(self.metrics.range.currentData() or 0), self.metrics.end)
 
     def _grafana_said(self, text: str, failed: bool) -> None:
         note = self.metrics.grafana_note
