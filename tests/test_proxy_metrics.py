@@ -211,6 +211,45 @@ def test_the_metrics_views_envoy_proxy_choice_charts_a_workloads_pods(
         view.shutdown()
 
 
+def test_the_proxy_charts_are_made_when_first_chosen_and_show_their_data_at_once(
+        qtbot: QtBot, envoy_prometheus: PrometheusServer) -> None:
+    """The dock's first show made its seven Envoy proxy charts beside the traffic charts, unseen (a third of
+    the half second it stalled the window): they are made when Envoy proxy is first chosen, with the
+    answer drawn on them, laid out and reached with the keyboard like the others."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from meshdesk.mesh.metrics import CHARTS
+    from meshdesk.ui.charts import MetricChart
+
+    source = PrometheusMetrics(PrometheusClient(envoy_prometheus.url))
+    source.clock = lambda: float(envoy_prometheus.query_time)
+    view = MetricsView(source, poll_ms=0)
+    qtbot.addWidget(view)
+    view.clock = lambda: float(envoy_prometheus.query_time)
+    view.resize(1000, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    try:
+        made = {c.key for c in view.findChildren(MetricChart)}
+        assert made == {c.key for c in CHARTS}, "the traffic charts only"
+        view.workload = _workload(PODS)
+        view.show_graph_selection(None, ["a node"])
+        with qtbot.waitSignal(view.refreshed, timeout=20000):
+            view.direction.setCurrentIndex(view.direction.findData(PROXY))
+        shown = [c for c in view.findChildren(MetricChart) if c.isVisible()]
+        assert {c.key for c in shown} == {c.key for c in PROXY_CHARTS}
+        upstream = next(c for c in shown if c.key == "proxy_upstream_rq")
+        assert upstream.data()[("rate", PODS[1])][1][-1] == pytest.approx(4.5)
+        first = next(c for c in shown if c.key == view.chart_order[0])
+        first.plot.setFocus()
+        QTest.keyClick(first.plot, Qt.Key.Key_End)
+        assert QApplication.focusWidget() is next(c for c in shown if c.key == view.chart_order[-1]).plot
+    finally:
+        view.shutdown()
+
+
 def test_a_prometheus_without_any_proxy_metrics_is_said_not_to_scrape_them(
         qtbot: QtBot, prometheus_server: PrometheusServer) -> None:  # noqa: F811
     """Istio's telemetry but no envoy_* series at all (the shared Istio dataset): the proxies are not

@@ -303,9 +303,10 @@ class _ChartsController(QWidget):
 
     @property
     def charts(self) -> dict[str, MetricChart]:
-        """The charts by key, made now if they were not yet (they are made when the view is first shown)."""
-        if self._charts is None:
-            self._make_charts()
+        """The charts by key, every one made now if it was not yet (they are made when the view is first
+        shown, those it does not show then when first shown)."""
+        if self._charts is None or len(self._charts) < len(self._chart_keys):
+            self._make_charts(self._chart_keys)
         assert self._charts is not None
         return self._charts
 
@@ -313,14 +314,21 @@ class _ChartsController(QWidget):
         """The charts made so far (none before the view was first shown or ``charts`` read)."""
         return self._charts if self._charts is not None else {}
 
-    def _make_charts(self) -> None:
-        """Make the charts, lay them out, and draw on them what they would show had they been there all
-        along: the last answer and what was said on every chart since (no source, no target, a failure)."""
+    def _first_charts(self) -> Sequence[str]:
+        """The keys of the charts made when the view is first shown (the others when first needed)."""
+        return self._chart_keys
+
+    def _make_charts(self, keys: Sequence[str] | None = None) -> None:
+        """Make the charts of ``keys`` (None: those shown first) not made yet, lay them out, and draw on them
+        what they would show had they been there all along: the last answer and what was said on every
+        chart since (no source, no target, a failure)."""
         from meshdesk.ui.charts import MetricChart  # pyqtgraph and numpy: a second, not spent at the start
 
-        self._charts = {k: MetricChart(k, compact=self._compact, colours=self.colours, parent=self,
-                                       chart=self._chart_defs.get(k))
-                        for k in self._chart_keys}
+        made = self._charts if self._charts is not None else {}
+        new = {k: MetricChart(k, compact=self._compact, colours=self.colours, parent=self,
+                              chart=self._chart_defs.get(k))
+               for k in dict.fromkeys(self._first_charts() if keys is None else keys) if k not in made}
+        self._charts = {**made, **new}
         self._lay_out_charts()
         # Tab reaches them where they are laid out, not after every widget made before them (the end)
         before: QWidget = self._tab_before_charts()
@@ -328,10 +336,10 @@ class _ChartsController(QWidget):
             QWidget.setTabOrder(before, chart.plot)
             before = chart.plot
         if self.last_result is not None:
-            self._draw_result(self.last_result, 0.0, replay=True)
+            self._draw_result(self.last_result, 0.0, replay=True, only=new)
         if self._said_on_all is not None:
             text, empty = self._said_on_all
-            self._say_on_all(text, empty=empty)
+            self._say_on_all(text, empty=empty, only=new)
         self.chart_stops.restop()
 
     def _lay_out_charts(self) -> None:
@@ -345,12 +353,13 @@ class _ChartsController(QWidget):
         """Whether the charts would be seen if the view were shown (not when a notice stands in their place)."""
         return True
 
-    def _say_on_all(self, text: str, *, empty: bool = False) -> None:
-        """Every chart says ``text`` (``empty``: with no lines, the range's times on the axis); kept for
-        charts made later."""
+    def _say_on_all(self, text: str, *, empty: bool = False, only: dict[str, MetricChart] | None = None) -> None:
+        """Every chart (or those ``only``) says ``text`` (``empty``: with no lines, the range's times on the
+        axis); kept for charts made later."""
         self._said_on_all = (text, empty)
-        span = self._span_now() if empty and self._charts else None
-        for c in self._made().values():
+        charts = self._made() if only is None else only
+        span = self._span_now() if empty and charts else None
+        for c in charts.values():
             if span is not None:
                 c.set_lines([], span)  # (empty already) the range's times on the axis, not 1970's first second
             c.set_status(text)
@@ -496,12 +505,13 @@ class _ChartsController(QWidget):
         self._draw_result(result, moved)
         self.refreshed.emit(result)
 
-    def _draw_result(self, result: MetricsResult, moved: float, *, replay: bool = False) -> None:
-        """Each chart made shows its lines of ``result`` (``moved``: how far the charts' end moved, for a
-        zoom to follow); ``replay``: the charts were just made, with no earlier lines to keep."""
+    def _draw_result(self, result: MetricsResult, moved: float, *, replay: bool = False,
+                     only: dict[str, MetricChart] | None = None) -> None:
+        """Each chart made (or those ``only``) shows its lines of ``result`` (``moved``: how far the charts'
+        end moved, for a zoom to follow); ``replay``: the charts were just made, with no earlier lines to keep."""
         grid = result.spec.grid(result.end)
         span = (grid[0], grid[-1]) if grid else None  # what a chart without any line shows on its time axis
-        for key, chart in self._made().items():
+        for key, chart in (self._made() if only is None else only).items():
             lines = result.chart_lines(key)
             if key in result.errors:
                 kept = None if replay else self.chart_good_at.get(key)
@@ -1001,13 +1011,21 @@ class MetricsView(_ChartsController):
         finally:
             self.show_by.blockSignals(False)
 
+    def _first_charts(self) -> Sequence[str]:
+        # the charts in sight: the Envoy proxy choice's seven are made when it is first chosen (a third
+        # of the time the dock's first show spent making charts no one saw)
+        return self.chart_order
+
     def _place_charts(self, order: tuple[str, ...]) -> None:
         """The charts in the grid in ``order``, two to a row, the others out of it (nothing moves when
-        the order is the same)."""
+        the order is the same); those not made yet are made now (when the others are)."""
         if order == self.chart_order:
             return
         self.chart_order = order
         if self._charts is not None:  # (not made yet: laid out in this order when they are)
+            if any(k not in self._charts for k in order):
+                self._make_charts(order)  # (lays them all out)
+                return
             self._lay_out_charts()
             self.chart_stops.restop()
 
