@@ -590,6 +590,45 @@ def test_the_legend_shows_the_current_lines_and_a_hidden_line_stays_hidden(qtbot
     assert "503" not in chart.text_at(160.0) and "200" in chart.text_at(160.0)
 
 
+def test_the_legend_neither_repeats_the_title_nor_is_struck_through_by_the_lines(qtbot: QtBot) -> None:
+    """A chart's legend sits at the top left, where a steady line runs (the top of its range): every
+    runtime dashboard chart and unsplit traffic chart had its one name, the chart's title again, struck
+    through by its line. One line named as the chart: no legend; several: their names on the chart's
+    background, the lines passing under them."""
+    chart = MetricChart("request_duration")
+    qtbot.addWidget(chart)
+    chart.resize(500, 300)
+    chart.show()
+    qtbot.waitExposed(chart)
+    times = [100.0 + 60 * i for i in range(30)]
+    volume = MetricChart("request_volume")
+    qtbot.addWidget(volume)
+    volume.resize(500, 300)
+    volume.show()
+    qtbot.waitExposed(volume)
+    assert volume.legend is not None and chart.legend is not None
+    volume.set_lines([Line("request_volume", "rate", "", times, [5.0] * 30)])
+    qtbot.waitUntil(lambda: not volume.legend.isVisible(), timeout=5000)  # the title says it
+    volume.set_lines([Line("request_volume", "rate", v, times, [5.0] * 30) for v in ("v1", "v2")])
+    assert volume.legend.isVisible()  # which line is which version
+    # four steady lines, the highest at the legend's height: no pixel of it shows inside the legend's names
+    chart.set_lines([Line("request_duration", stat, "", times, [level] * 30)
+                     for stat, level in (("avg", 9.8), ("p50", 9.9), ("p95", 9.95), ("p99", 10.0))])
+    assert chart.legend.isVisible()
+    image = chart.plot.grab().toImage()
+    names = [label for _sample, label in chart.legend.items]  # (the samples beside them are the lines' colours)
+    box = chart.plot.mapFromScene(names[0].mapRectToScene(names[0].boundingRect())).boundingRect()
+    for label in names[1:]:
+        box = box.united(chart.plot.mapFromScene(label.mapRectToScene(label.boundingRect())).boundingRect())
+    colours = {QColor(item.opts["pen"].color()).rgb() for item in chart.items.values()}
+    inside = [(x, y) for x in range(box.left() + 2, box.right() - 2) for y in range(box.top() + 2, box.bottom() - 2)
+              if image.pixelColor(x, y).rgb() in colours]
+    outside = [x for x in range(box.right() + 5, image.width() - 5)
+               for y in range(box.top(), box.bottom()) if image.pixelColor(x, y).rgb() in colours]
+    assert outside, "the lines do run at the legend's height"
+    assert inside == []
+
+
 def test_a_huge_share_does_not_break_the_percent_axis(qtbot: QtBot) -> None:
     """Tick spacings near the float limit made the percent axis raise OverflowError at every repaint."""
     from meshdesk.ui.charts import PercentAxis

@@ -235,6 +235,9 @@ class MetricChart(QWidget):
             axis.setTextPen(pg.mkPen(ink))
         if self.legend is not None:
             self.legend.setLabelTextColor(ink)
+            # backed as the crosshair's text is: a line running under it (a steady one sits at the top left,
+            # where it is) struck through every name
+            self.legend.setBrush(pg.mkBrush(hover_fill))
         self.hover.setColor(QColor(ink))
         self.hover.fill = pg.mkBrush(hover_fill)
 
@@ -277,6 +280,10 @@ class MetricChart(QWidget):
             self._lines.pop(key, None)
         if self.compact:
             self._key_in_title()
+        if self.legend is not None:
+            # one line named as the chart is said by the title: its legend only covered the line's start
+            names = [line.name for line in self._lines.values()]
+            self.legend.setVisible(names != [self.chart.title])
         starts = [line.times[0] for line in lines if line.times]
         if not starts and span is not None and span[0] < span[1]:
             # nothing to range on but the range asked: its times, 0 to 1 above them
