@@ -449,6 +449,9 @@ def test_an_apps_dashboards_chart_all_its_workloads_pods_split_by_version(qtbot:
     _choose(qtbot, view, "Go Metrics")
     assert view.title.text() == "Go Metrics of app shop/inventory"
     assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(40.0 + 50.0 + 999.0)}
+    # a chart of none of the app's pods' series says so of the app (it said "this workload's pods")
+    assert _chart(view, "Resident memory").status_text == (  # type: ignore[attr-defined]
+        "No data: Prometheus has no process_resident_memory_bytes of this app's pods in this range")
     assert [view.show_by.itemText(i) for i in range(view.show_by.count())] == ["No split", "Pod", "Version"]
     with qtbot.waitSignal(view.refreshed, timeout=20000):
         view.show_by.setCurrentIndex(view.show_by.findText("Version"))

@@ -1058,9 +1058,11 @@ class MetricsView(_ChartsController):
         dashboard = result.target.dashboard
         mine = {dashboard.chart_key(i): c for i, c in enumerate(dashboard.charts)} if dashboard is not None else {}
         chart = mine.get(key)
-        if chart is not None:  # (another dashboard's charts, out of sight, are not this answer's)
+        if chart is not None and dashboard is not None:  # (another dashboard's charts, out of sight, are not this answer's)
             names = ", ".join(m for m, _ in chart.metrics)
-            return f"No data: Prometheus has no {names} of this workload's pods in this range"
+            # (an app box's dashboards are of every pod of the app, not of one workload)
+            of = "app" if result.target.title.startswith(f"{dashboard.title} of app ") else "workload"
+            return f"No data: Prometheus has no {names} of this {of}'s pods in this range"
         # the proxies are scraped (another of their charts has data), yet this statistic is not there:
         # Istio's proxies keep only some of Envoy's statistics unless told otherwise
         if result.target.kind == KIND_PROXY and any(result.chart_lines(c.key) for c in PROXY_CHARTS):
