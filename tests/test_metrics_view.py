@@ -1097,6 +1097,30 @@ def test_axes_read_in_plain_numbers_and_byte_units(qtbot: QtBot, compact: bool) 
     assert "20,000" in _axis_texts(chart)  # the duration chart's
 
 
+@pytest.mark.parametrize("key", ["request_volume", "error_share"])
+def test_the_floor_of_the_y_axis_is_labelled_zero(qtbot: QtBot, key: str) -> None:
+    """Every chart's y axis starts at 0, but with the grid on pyqtgraph hid the label of a tick at the axis'
+    end: the floor read "1" or "0.05" at best, its "0" missing. It is drawn, beside the others."""
+    from PySide6.QtGui import QPainter
+
+    chart = MetricChart(key)
+    qtbot.addWidget(chart)
+    chart.resize(500, 300)
+    chart.show()
+    qtbot.waitExposed(chart)
+    times = [100.0 + 60 * i for i in range(30)]
+    chart.set_lines([Line(key, "rate", "", times, [0.08 + 0.01 * (i % 5) for i in range(30)])])
+    axis = chart.plot.getAxis("left")
+    qtbot.waitUntil(lambda: axis.range[0] == 0.0 and axis.range[1] > 0.1, timeout=5000)
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        texts = [text for _rect, _flags, text in axis.generateDrawSpecs(painter)[2]]  # what the axis paints
+    finally:
+        painter.end()
+    assert len(texts) > 2 and any(float(t.rstrip("%").replace(",", "")) == 0.0 for t in texts), texts
+
+
 def test_a_namespace_box_of_a_service_graph_charts_tcp_into_a_workload_without_a_sidecar(qtbot: QtBot) -> None:
     """The demo's service graph, boxed by namespace, shop selected: inbound "TCP sent" said "No data"
     beside the graph's ratings -> mongodb TCP edge, as a service graph has no node saying mongodb-v1

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -103,7 +103,18 @@ def _three_digits(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-class PercentAxis(pg.AxisItem):
+class _FloorLabelledAxis(pg.AxisItem):
+    """A y axis whose labels may reach past its ends by half a line, as pyqtgraph allows without a grid: with
+    the grid on it hid them, the floor's "0" (every chart's, the y axis starting at 0) among them."""
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - pyqtgraph's
+        rect: QRectF = super().boundingRect()
+        if self.grid is False:
+            return rect
+        return rect.adjusted(0, -15, 0, 15)  # (pyqtgraph's own allowance without a grid)
+
+
+class PercentAxis(_FloorLabelledAxis):
     """A y axis for shares (0..1 in the data) labelled in percent, with just enough decimals that
     neighbouring ticks differ ("0.02%", "0.04%"; "20%", "40%")."""
 
@@ -120,7 +131,7 @@ class PercentAxis(pg.AxisItem):
 _BYTE_UNITS = (("GB", 1e9), ("MB", 1e6), ("kB", 1e3))
 
 
-class UnitAxis(pg.AxisItem):
+class UnitAxis(_FloorLabelledAxis):
     """A y axis in plain numbers: bytes in kB/MB/GB ("2 MB/s", not "2e+06"), other units in plain
     decimals with thousands separators ("0.00002", "40,000", never "2e-05")."""
 
