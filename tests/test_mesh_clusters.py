@@ -956,3 +956,57 @@ def test_a_linked_cluster_that_is_down_has_its_box_saying_it_was_not_read(
     status = istio_status(snap.inventory)
     assert status is not None and status.level == "ok"
     assert {c.title: c.state for c in status.components if c.core}["istiod (cluster kind-west)"] == NOT_KNOWN
+
+
+def _service(emu: KubeEmulator, name: str) -> None:
+    emu.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop"},
+             "spec": {"selector": {"app": name}, "ports": [{"name": "http", "port": 9080}]}}, "shop")
+
+
+@pytest.mark.ui
+def test_the_shown_clusters_node_acts_on_its_own_clusters_objects_only(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        shared_dir: Path) -> None:
+    """Routing meshdesk made for cart exists in west only. East's cart-v1 node offered "Delete traffic
+    routing" all the same (its form saw west's VirtualService and DestinationRule of the same name, and would
+    have deleted them from east, where they are not); it now has nothing to delete, while west's node does."""
+    from PySide6.QtWidgets import QWidget
+
+    from meshdesk.mesh.routing import MANAGED_LABEL, MANAGED_VALUE
+    from meshdesk.store.settings import Settings
+    from meshdesk.ui.actions import ActionsController
+    from tests.kube_emulator import load_docs
+    from tests.ui_helpers import answered_menu
+
+    for emu in (east, west):
+        for doc in load_docs(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml"):
+            emu.add_crd(doc)
+        _service(emu, "cart")
+    labels = {MANAGED_LABEL: MANAGED_VALUE}
+    west.add({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+              "metadata": {"name": "cart", "namespace": "shop", "labels": labels},
+              "spec": {"hosts": ["cart"], "http": [{"route": [{"destination": {"host": "cart", "subset": "v1"}}]}]}},
+             "shop")
+    west.add({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+              "metadata": {"name": "cart", "namespace": "shop", "labels": labels},
+              "spec": {"host": "cart", "subsets": [{"name": "v1", "labels": {"version": "v1"}}]}}, "shop")
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    source = open_source(kubeconfig, "east", prometheus_url=prometheus.url, linked=[("west", "")])
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    try:
+        snap = source.snapshot(_request(prometheus))
+        graph, inv = build(snap), snap.inventory
+        ctl = ActionsController(source, Settings(tmp_path / "settings.json"), parent)
+        carts = _by_cluster(graph, "cart-v1")
+
+        def delete_routing(cluster: str) -> Any:
+            menu = answered_menu(ctl, qtbot, carts[cluster], graph, inv)
+            return next(a for a in menu.actions() if a.objectName() == "delete-routing")
+
+        east_delete = delete_routing("east")
+        assert not east_delete.isEnabled(), east_delete.toolTip()
+        assert "created no traffic routing" in east_delete.toolTip()
+        assert delete_routing("west").isEnabled()
+    finally:
+        source.close()

@@ -43,7 +43,7 @@ from meshdesk.mesh.changes import (
     waiting_for_restart,
     workload_mtls_problem,
 )
-from meshdesk.mesh.graph.context import inventory_part
+from meshdesk.mesh.graph.context import inventory_part, merged
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_APP, NODE_BOX, NODE_SERVICE, NODE_WORKLOAD, Node
 from meshdesk.mesh.inventory import GATEWAY_API_KINDS, K8S_GATEWAY, Inventory, IstioObject, Service, Workload
 from meshdesk.mesh.k8s_gateway_config import REFERENCE_GRANT, gateway_api_missing
@@ -271,6 +271,16 @@ class ActionsController(QObject):
             return None
         return writer, part, selection.cluster
 
+    def _shown_part(self, selection: Node | None, graph: Any, inventory: Inventory) -> Inventory | None:
+        """What a merged inventory holds of the shown context's own cluster (the cluster of ``selection``,
+        which is the shown one's; no selection: the shown one's), as the forms of the actions written there
+        must see it; None when it holds nothing of it (the shown context could not be read)."""
+        nodes = getattr(graph, "nodes", None)
+        clusters = {n.cluster for n in nodes.values()} if isinstance(nodes, dict) else set()
+        home = (selection.cluster if selection is not None and selection.cluster else "") \
+            or str(getattr(self.source, "cluster", "") or "") or inventory.cluster
+        return inventory_part(inventory, clusters | {home})(home)
+
     def cluster_writer(self, cluster: str) -> Any:
         """The writer of another cluster of the shown context's mesh (a linked context's, over its own API
         client: its login, its proxy-url), kept for the source as the shown one's is (its served versions and
@@ -310,8 +320,17 @@ class ActionsController(QObject):
             return []
         other = self._cluster_target(selection, graph, inventory)
         writer, cluster = (other[0], other[2]) if other is not None else (None, "")
+        own: Inventory | None = None
         if other is not None:
-            inventory = other[1]  # that cluster's objects, not the shown one's of the same names
+            own = other[1]  # that cluster's objects, not the shown one's of the same names
+        elif merged(inventory):
+            # the shown cluster's node (or its namespaces) in a mesh read over several contexts: its own
+            # cluster's objects alone, not another cluster's VirtualService or workload of the same name
+            own = self._shown_part(selection, graph, inventory)
+            if own is None:
+                return []  # (the shown cluster was not read: what is held is the other clusters')
+        if own is not None:
+            inventory = own
         specs: list[ActionSpec] = []
         for svc in _services_of(selection, inventory):
             specs += self._service_specs(svc, inventory)
@@ -334,7 +353,7 @@ class ActionsController(QObject):
         for ns in _namespaces_of(selection, graph, inventory):
             specs += self._namespace_specs(ns, inventory, graph)
         for spec in specs:
-            spec.writer, spec.cluster, spec.inventory = writer, cluster, inventory if other is not None else None
+            spec.writer, spec.cluster, spec.inventory = writer, cluster, own
             if not spec.problem:
                 problem = self.known_problem(spec.needs, spec.namespace, writer)
                 spec.pending = problem is None
