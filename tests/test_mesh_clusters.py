@@ -1010,3 +1010,40 @@ def test_the_shown_clusters_node_acts_on_its_own_clusters_objects_only(
         assert delete_routing("west").isEnabled()
     finally:
         source.close()
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_a_shown_context_down_at_the_start_opens_with_the_linked_clusters_and_is_retried(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any]) -> None:
+    """East's API server does not answer when the window opens (no namespace chosen), west's does: west's
+    namespaces are offered and its workloads listed, the banner says east could not be read, and once east
+    answers again a refresh shows its workloads too. (Opening east failed whole: the window showed nothing
+    but the unreachable cluster, west's answers unused.)"""
+    from meshdesk.store.settings import load_settings
+    from meshdesk.ui.perf_views import PerformanceViews
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    settings = load_settings()
+    cs = settings.context_settings("east")
+    cs.prometheus_url, cs.mesh_contexts = prometheus.url, (("west", ""),)
+    settings.set_context_settings("east", cs)
+    settings.save()
+    east.fail(503)
+    w = make_window(contexts=["east", "west"], context="east", kubeconfig=kubeconfig)
+    perf = PerformanceViews(w, poll_ms=0)
+    w.add_extension(perf)
+    # (east's Istio name is not known yet: it is said by its context and the kubeconfig's name of its cluster)
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "context east" in w.banner.note_text, timeout=15000)
+    assert "cluster kind-east" in w.banner.note_text, w.banner.note_text
+    # the namespaces are west's list (in the mesh: shop), and west's workloads are shown
+    qtbot.waitUntil(lambda: ("", "spare-v1") in _workload_rows(perf), timeout=15000)
+    assert w.toolbar.selected_namespaces() == ["shop"]
+    assert set(_by_cluster(w.graph, "cart-v1")) == {"east", "west"}
+
+    east.clear_faults()  # east answers again: read at the next refresh
+    w.poller.refresh_now()
+    qtbot.waitUntil(lambda: ("east", "cart-v1") in _workload_rows(perf), timeout=15000)
+    assert ("west", "spare-v1") in _workload_rows(perf)
+    qtbot.waitUntil(lambda: not w.banner.isVisible() or "context east" not in w.banner.note_text, timeout=5000)

@@ -139,20 +139,51 @@ class ClusterSource:
         return SourceInfo(context=self.context, cluster=self.cluster, prometheus=how, live=True)
 
     def namespaces(self) -> list[Namespace]:
-        """Namespaces the user may list; when RBAC forbids listing them, the context's own namespace."""
+        """Namespaces the user may list; when RBAC forbids listing them, the context's own namespace. In a mesh
+        of several contexts whose shown one does not answer, those the linked contexts list (each name once)."""
         reader = InventoryReader(self.api, None, cluster=self.cluster, timeout=self.timeout)
         try:
             reader.read_namespaces()
         except Forbidden as e:
-            if not self.default_namespace:
+            return self._namespaces_forbidden(e)
+        except SourceError as e:
+            if isinstance(e, Cancelled) or not self.linked:
                 raise
-            log.info("cannot list namespaces (%s); offering the context's namespace", e.message)
-            # said so: its labels are not known, so whether it is in the mesh cannot be told
-            self.namespace_list_forbidden = True
-            return [Namespace(self.default_namespace, cluster=self.cluster)]
+            listed = self._linked_namespaces()
+            if listed is None:
+                raise
+            log.info("context %s cannot list namespaces (%s): its linked contexts' are offered", self.context,
+                     e.message)
+            self.namespace_list_forbidden = False
+            self._remember_births(listed)
+            return listed
         self.namespace_list_forbidden = False
         self._remember_births(reader.inv.namespaces)
         return reader.inv.namespaces
+
+    def _linked_namespaces(self) -> list[Namespace] | None:
+        """The namespaces the linked contexts list, each name once (the first context's); None when none
+        of them answers."""
+        found: dict[str, Namespace] = {}
+        answered = False
+        for link in self.linked:
+            try:
+                listed = link.namespaces()
+            except SourceError as e:
+                log.info("context %s cannot list namespaces either: %s", link.context, e.message)
+                continue
+            answered = True
+            for ns in listed:
+                found.setdefault(ns.name, ns)
+        return list(found.values()) if answered else None
+
+    def _namespaces_forbidden(self, e: Forbidden) -> list[Namespace]:
+        if not self.default_namespace:
+            raise e
+        log.info("cannot list namespaces (%s); offering the context's namespace", e.message)
+        # said so: its labels are not known, so whether it is in the mesh cannot be told
+        self.namespace_list_forbidden = True
+        return [Namespace(self.default_namespace, cluster=self.cluster)]
 
     def _remember_births(self, namespaces: Sequence[Namespace]) -> None:
         with self._lock:
@@ -676,8 +707,28 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
     if check:
         try:
             source.check()
+        except SourceError as e:
+            # a mesh of several contexts whose shown one does not answer: opened with what a linked context
+            # gives (the shown one read again at each refresh, said missing meanwhile), unless none answers
+            if isinstance(e, Cancelled) or not _any_answers(links):
+                source.close()
+                raise
+            log.info("context %s does not answer (%s): opened with its linked contexts", ctx.name, e.message)
         except BaseException:
             source.close()
             raise
     return source
+
+
+def _any_answers(links: Sequence[LinkedCluster]) -> bool:
+    """Whether one of a shown context's linked contexts answers (each opened, and asked its version, in
+    turn until one does)."""
+    for link in links:
+        try:
+            link.check()
+        except SourceError as e:
+            log.info("linked context %s does not answer either: %s", link.context, e.message)
+            continue
+        return True
+    return False
 

@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.inventory import Inventory, Namespace
 from meshdesk.sources.base import Cancelled, Forbidden, NotFound, SourceError
-from meshdesk.sources.inventory import RawApi, read_inventory
+from meshdesk.sources.inventory import InventoryReader, RawApi, read_inventory
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,16 @@ class LinkedCluster:
         never opens it (opening may run a login plugin: a worker's task, not the UI thread's)."""
         with self._lock:
             return None if self._closed else self._api
+
+    def check(self) -> None:
+        """Ask this cluster's API server for its version (opening its context first): raises what stops it."""
+        RawApi(self._client(), min(self.timeout, 15.0), None).get("/version", what=f"contact context {self.context}")
+
+    def namespaces(self) -> list[Namespace]:
+        """The namespaces this cluster's user may list (each naming the cluster as known now)."""
+        reader = InventoryReader(self._client(), None, cluster=self.name, timeout=self.timeout)
+        reader.read_namespaces()
+        return list(reader.inv.namespaces)
 
     def read(self, namespaces: Sequence[str], cancelled: Callable[[], bool] | None = None) -> Inventory:
         """This cluster's inventory of ``namespaces`` (each object naming the cluster). Raises the
