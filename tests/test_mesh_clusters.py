@@ -1047,3 +1047,41 @@ def test_a_shown_context_down_at_the_start_opens_with_the_linked_clusters_and_is
     qtbot.waitUntil(lambda: ("east", "cart-v1") in _workload_rows(perf), timeout=15000)
     assert ("west", "spare-v1") in _workload_rows(perf)
     qtbot.waitUntil(lambda: not w.banner.isVisible() or "context east" not in w.banner.note_text, timeout=5000)
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_the_details_panel_and_the_node_graph_name_the_selections_cluster(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any]) -> None:
+    """Two cart-v1 nodes, east's and west's: the details panel said "workload" of both, nothing telling them
+    apart but their pods. It names the cluster of a node, of an edge's ends and of a namespace's box, and the
+    node graph of west's cart-v1 says it is west's (its panel too)."""
+    from meshdesk.ui.nodegraph import focus_for
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, prometheus)
+    qtbot.waitUntil(lambda: {("east", "cart-v1"), ("west", "cart-v1")} <= set(_workload_rows(perf)), timeout=15000)
+    carts = _by_cluster(w.graph, "cart-v1")
+    for cluster in ("east", "west"):
+        w.view.select([carts[cluster].id])
+        qtbot.waitUntil(lambda c=cluster: w.panel.subtitle.text().endswith(f"cluster {c}"), timeout=5000)
+    edge = next(e for e in w.graph.edges.values()
+                if w.graph.nodes[e.source].cluster == "east" and w.graph.nodes[e.target].cluster == "west")
+    w.view.select([edge.id])
+    qtbot.waitUntil(lambda: w.panel.subtitle.text().endswith("cluster east → cluster west"), timeout=5000)
+    box = next(n for n in w.graph.nodes.values() if n.node_type == model.NODE_BOX and n.box == model.BOX_NAMESPACE
+               and n.cluster == "west")
+    w.view.select([box.id])
+    qtbot.waitUntil(lambda: w.panel.subtitle.text().endswith("cluster west"), timeout=5000)
+
+    # west's cart-v1's node graph
+    focus = focus_for(carts["west"], w.toolbar.choices.graph_type, w.graph)
+    assert focus is not None
+    with qtbot.waitSignal(w.poller.graphReady, timeout=15000):
+        w.set_focus(focus)
+    assert "of app shop/cart v1 in west" in w.focus_bar.label.text()
+    qtbot.waitUntil(lambda: w.graph is not None and w.graph.request.node is not None, timeout=15000)
+    node = next(n for n in w.graph.nodes.values() if n.workload == "cart-v1" and n.node_type != model.NODE_BOX)
+    w.view.select([node.id])
+    qtbot.waitUntil(lambda: w.panel.subtitle.text().endswith("cluster west"), timeout=5000)

@@ -27,6 +27,7 @@ from meshdesk.mesh.graph.health import (
 from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
     BOX_APP,
+    BOX_CLUSTER,
     BOX_NAMESPACE,
     DEGRADED,
     FAILURE,
@@ -716,6 +717,29 @@ def _check_html(c: Check) -> str:
             f"<code>{_e(c.code)}</code> {_e(c.message)}" + (f" <i>({_e(c.path)})</i>" if c.path else ""))
 
 
+def _cluster_words(g: TrafficGraph, inventory: Inventory | None, selected: str) -> str:
+    """The cluster of the selected node, box or edge in words ("cluster west", "cluster east → cluster west"),
+    when the graph spans several clusters or its inventory was read from several (a node graph of one of
+    them); "" otherwise, or when the selection names no cluster."""
+    if len(g.clusters()) < 2 and not (inventory is not None and merged(inventory)):
+        return ""
+
+    def named(cluster: str) -> str:
+        return cluster if cluster and cluster != UNKNOWN else ""
+
+    edge = g.edges.get(selected)
+    if edge is not None:
+        src, dst = g.nodes.get(edge.source), g.nodes.get(edge.target)
+        a, b = named(src.cluster) if src else "", named(dst.cluster) if dst else ""
+        if a and b and a != b:
+            return f"cluster {a} → cluster {b}"
+        return f"cluster {a or b}" if a or b else ""
+    node = g.nodes.get(selected)
+    if node is None or (node.node_type == NODE_BOX and node.box == BOX_CLUSTER):
+        return ""  # (a cluster's box is titled by its cluster)
+    return f"cluster {named(node.cluster)}" if named(node.cluster) else ""
+
+
 def _findings(g: TrafficGraph, key: tuple[str, str, str], cluster: str) -> str:
     """A "Config findings" section for the object ``key`` names (of ``cluster``, when the validations
     are of several), when its validation says anything."""
@@ -1085,6 +1109,15 @@ class SidePanel(QWidget):
 
     # -- rendering ----------------------------------------------------------------------------
     def _render(self) -> None:
+        self._render_selection()
+        g = self.graph
+        where = _cluster_words(g, self.inventory, self.ids[0]) if g is not None and len(self.ids) == 1 else ""
+        if where:
+            # a mesh of several clusters: which one the selection is in, as Kiali's side panel names it
+            subtitle = self.subtitle.text()
+            self.subtitle.setText(f"{subtitle} · {where}" if subtitle else where)
+
+    def _render_selection(self) -> None:
         g = self.graph
         if g is None:
             title, note = self._no_graph
