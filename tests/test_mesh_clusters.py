@@ -1085,3 +1085,34 @@ def test_the_details_panel_and_the_node_graph_name_the_selections_cluster(
     node = next(n for n in w.graph.nodes.values() if n.workload == "cart-v1" and n.node_type != model.NODE_BOX)
     w.view.select([node.id])
     qtbot.waitUntil(lambda: w.panel.subtitle.text().endswith("cluster west"), timeout=5000)
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_each_clusters_automatic_mtls_is_its_own_mesh_configs(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any], shared_dir: Path) -> None:
+    """West's mesh config turns automatic mTLS off (enableAutoMtls: false), east's leaves it on, and no
+    PeerAuthentication enforces mTLS: the lock said "mTLS: automatic" of both, west weighed by east's mesh
+    config; it now says west's clients send plain text unless told otherwise."""
+    from tests.kube_emulator import load_docs
+
+    for emu in (east, west):
+        for doc in load_docs(shared_dir / "fixtures/istio/crds/crd-all.gen.yaml"):
+            emu.add_crd(doc)
+    west.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio", "namespace": "istio-system"},
+              "data": {"mesh": "enableAutoMtls: false\n"}}, "istio-system")
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, prometheus)
+    qtbot.waitUntil(lambda: ("west", "cart-v1") in _workload_rows(perf), timeout=15000)
+    qtbot.waitUntil(lambda: w.status_mtls.text() == "mTLS: automatic in east, not enabled in west", timeout=5000)
+    tip = w.status_mtls.toolTip()
+    assert "Cluster west" in tip and "automatic mTLS off (enableAutoMtls: false)" in tip.split("Cluster west")[1]
+    assert "automatic mTLS off" not in tip.split("Cluster west")[0]
+    # a snapshot saved from it keeps each cluster's mesh config: opened again, its lock says the same
+    from meshdesk.mesh.inventory import Inventory
+    from meshdesk.mesh.tls_status import mesh_tls_by_cluster
+
+    assert w.inventory is not None
+    again = Inventory.from_json(w.inventory.to_json())
+    assert [(c, t.label) for c, t in mesh_tls_by_cluster(again)] == [("east", "automatic"), ("west", "not enabled")]

@@ -773,6 +773,40 @@ NOT_IN_SNAPSHOT = "this snapshot was written before meshdesk kept the mesh confi
 
 
 @dataclass
+class ClusterMeshConfig:
+    """Another cluster's own Istio mesh config (of a mesh read over several contexts): each cluster's istiod
+    configures its own proxies, so its automatic mTLS and the rest are that cluster's; what an ``Inventory``
+    keeps of it in ``mesh_settings``, ``revision_settings`` and ``revision_tags`` for its own cluster."""
+
+    mesh_settings: MeshConfig = field(default_factory=MeshConfig)
+    revision_settings: dict[str, MeshConfig] = field(default_factory=dict)
+    revision_tags: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"mesh_settings": self.mesh_settings.to_json()}
+        if self.revision_settings:
+            out["revision_settings"] = {rev: c.to_json() for rev, c in self.revision_settings.items()}
+        if self.revision_tags:
+            out["revision_tags"] = dict(self.revision_tags)
+        return out
+
+    @staticmethod
+    def from_json(obj: Any, where: str) -> ClusterMeshConfig:
+        if not isinstance(obj, Mapping):
+            raise ValueError(f"{where} must be an object")
+        per_revision = obj.get("revision_settings") or {}
+        if not isinstance(per_revision, Mapping) or not all(isinstance(k, str) for k in per_revision):
+            raise ValueError(f"{where}.revision_settings must map revisions to mesh configs")
+        tags = obj.get("revision_tags") or {}
+        if not _fits(tags, dict[str, str]):
+            raise ValueError(f"{where}.revision_tags must map tags to revisions")
+        return ClusterMeshConfig(
+            MeshConfig.from_json(obj.get("mesh_settings"), f"{where}.mesh_settings"),
+            {rev: MeshConfig.from_json(c, f"{where}.revision_settings[{rev!r}]") for rev, c in per_revision.items()},
+            dict(tags))
+
+
+@dataclass
 class App:
     """Workloads sharing an app label (derived, never stored)."""
 
@@ -849,6 +883,9 @@ class Inventory:
     # the clusters of a mesh of several (a context's linked contexts) that could not be read this time:
     # cluster name -> why, in words; what the others hold is kept, and their nodes keep their judgement
     unread_clusters: dict[str, str] = field(default_factory=dict)
+    # the mesh configs of the mesh's other clusters read beside this one (a context's linked contexts):
+    # cluster name -> its own; ``mesh_settings`` and the like stay this cluster's
+    linked_mesh_configs: dict[str, ClusterMeshConfig] = field(default_factory=dict)
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
@@ -884,6 +921,7 @@ class Inventory:
             control_plane_clusters={k: list(v) for k, v in self.control_plane_clusters.items()},
             planes_not_known=list(self.planes_not_known),
             ztunnels=None if self.ztunnels is None else list(self.ztunnels),
+            linked_mesh_configs=dict(self.linked_mesh_configs),
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -996,6 +1034,8 @@ class Inventory:
             out["control_plane_clusters"] = {k: list(v) for k, v in self.control_plane_clusters.items()}
         if self.planes_not_known:
             out["planes_not_known"] = list(self.planes_not_known)
+        if self.linked_mesh_configs:
+            out["linked_mesh_configs"] = {k: v.to_json() for k, v in self.linked_mesh_configs.items()}
         return out
 
     @staticmethod
@@ -1048,6 +1088,9 @@ class Inventory:
         not_known = [*not_known, *(name for name, theirs in linked_planes.items() if theirs is None)]
         if not isinstance(per_revision, Mapping) or not all(isinstance(k, str) for k in per_revision):
             raise ValueError("revision_settings must map revisions to mesh configs")
+        linked_configs = obj.get("linked_mesh_configs") or {}
+        if not isinstance(linked_configs, Mapping) or not all(isinstance(k, str) for k in linked_configs):
+            raise ValueError("linked_mesh_configs must map cluster names to mesh configs")
         return Inventory(
             cluster=str(obj.get("cluster") or ""),
             namespaces=each("namespaces", lambda n, where: _build(Namespace, n, where)),
@@ -1077,6 +1120,8 @@ class Inventory:
             control_plane_clusters={k: list(v) for k, v in managed.items()},
             planes_not_known=list(dict.fromkeys(not_known)),
             ztunnels=each("ztunnels", Workload.from_json) if obj.get("ztunnels") is not None else None,
+            linked_mesh_configs={name: ClusterMeshConfig.from_json(c, f"linked_mesh_configs[{name!r}]")
+                                 for name, c in linked_configs.items()},
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:

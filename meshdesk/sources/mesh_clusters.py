@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meshdesk.mesh.inventory import Inventory, Namespace
+from meshdesk.mesh.inventory import ClusterMeshConfig, Inventory, Namespace
 from meshdesk.sources.base import Cancelled, Forbidden, NotFound, SourceError
 from meshdesk.sources.inventory import InventoryReader, RawApi, read_inventory
 
@@ -191,4 +191,8 @@ def merge_linked(own: Inventory, read: Sequence[tuple[LinkedCluster, Inventory |
             unread[linked.name] = f"context {linked.context}: {said}"
     merged = own.merged(got) if got else own
     merged.unread_clusters = {**merged.unread_clusters, **unread}
+    # each linked cluster's own mesh config (its automatic mTLS...), for its objects and its lock to be judged by
+    merged.linked_mesh_configs = {linked.name: ClusterMeshConfig(result.mesh_settings, dict(result.revision_settings),
+                                                                 dict(result.revision_tags))
+                                  for linked, result in read if isinstance(result, Inventory)}
     return merged

@@ -94,11 +94,17 @@ def _part(inventory: Inventory, cluster: str) -> Inventory:
     def of(objects: list[Any]) -> list[Any]:
         return [o for o in objects if (o.cluster or home) == cluster]
 
-    return replace(inventory, cluster=cluster, namespaces=of(inventory.namespaces), workloads=of(inventory.workloads),
+    part = replace(inventory, cluster=cluster, namespaces=of(inventory.namespaces), workloads=of(inventory.workloads),
                    services=of(inventory.services), istio=of(inventory.istio),
                    outside_gateways=of(inventory.outside_gateways),
                    outside_gateway_configs=of(inventory.outside_gateway_configs),
                    k8s_gateways=of(inventory.k8s_gateways), outside_config=of(inventory.outside_config))
+    own = inventory.linked_mesh_configs.get(cluster) if cluster != home else None
+    if own is not None:
+        # another cluster's istiod configures its proxies by its own mesh config (automatic mTLS...)
+        part = replace(part, mesh_settings=own.mesh_settings, revision_settings=dict(own.revision_settings),
+                       revision_tags=dict(own.revision_tags))
+    return part
 
 
 def inventory_part(inventory: Inventory | None, clusters: Iterable[str]) -> Callable[[str], Inventory | None]:
