@@ -1116,3 +1116,11 @@ def test_each_clusters_automatic_mtls_is_its_own_mesh_configs(
     assert w.inventory is not None
     again = Inventory.from_json(w.inventory.to_json())
     assert [(c, t.label) for c, t in mesh_tls_by_cluster(again)] == [("east", "automatic"), ("west", "not enabled")]
+
+    # east stops answering: west's status is said as west's (it was weighed by a default mesh config, east's
+    # unread one, and said "mTLS: automatic")
+    east.fail(503)
+    w.poller.refresh_now()
+    qtbot.waitUntil(lambda: "east (not read)" in w.status_source.text(), timeout=15000)
+    assert w.status_mtls.text() == "mTLS: not enabled in west", w.status_mtls.text()
+    assert "not read" in w.status_mtls.toolTip().split("Cluster east")[1]

@@ -271,8 +271,8 @@ def mesh_tls_by_cluster(inv: Inventory) -> list[tuple[str, MeshTls]]:
     # (imported when asked: the graph package is heavy, this module is not)
     from meshdesk.mesh.graph.context import inventory_part, merged
 
-    if not merged(inv):
-        return []
+    if not merged(inv) and inv.cluster not in inv.unread_clusters:
+        return []  # (its own cluster not read: what it holds is the others', each judged as its own)
     home = inv.cluster
     clusters = sorted({o.cluster or home for o in (*inv.istio, *inv.outside_config)}
                       | {n.cluster or home for n in inv.namespaces} | {w.cluster or home for w in inv.workloads})

@@ -94,9 +94,13 @@ class MeshTlsIndicator(StatusIndicator):
         self.status = mesh_tls(inventory)
         # of a mesh over several clusters, each cluster's own, said apart where they differ
         self.by_cluster = mesh_tls_by_cluster(inventory)
-        if len({(t.label, t.icon) for _c, t in self.by_cluster}) > 1:
+        # (the shown context not read: its cluster's status is not known, the others' are each said)
+        home_unread = inventory.unread_clusters.get(inventory.cluster) if self.by_cluster else None
+        if len({(t.label, t.icon) for _c, t in self.by_cluster}) > 1 or home_unread:
             self.label.setText("mTLS: " + ", ".join(f"{t.label} in {c}" for c, t in self.by_cluster))
-            self.setToolTip("\n\n".join(f"Cluster {c}: {t.tooltip}" for c, t in self.by_cluster))
+            self.setToolTip("\n\n".join([*(f"Cluster {c}: {t.tooltip}" for c, t in self.by_cluster),
+                                          *([f"Cluster {inventory.cluster}: not read ({home_unread})"]
+                                            if home_unread else [])]))
             # the lock of the least protected cluster
             self._icon = min((t.icon for _c, t in self.by_cluster), key=_LOCKS.index)
         else:

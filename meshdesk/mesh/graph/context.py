@@ -115,7 +115,7 @@ def inventory_part(inventory: Inventory | None, clusters: Iterable[str]) -> Call
     if inventory is None:
         return lambda _cluster: None
     lookup = inventory_lookup(inventory, clusters)
-    if len(_held(inventory)) <= 1:
+    if len(_held(inventory)) <= 1 and inventory.cluster not in inventory.unread_clusters:
         return lambda cluster: inventory if lookup(cluster) is not None else None
     parts: dict[str, Inventory] = {}
 
