@@ -1124,3 +1124,45 @@ def test_each_clusters_automatic_mtls_is_its_own_mesh_configs(
     qtbot.waitUntil(lambda: "east (not read)" in w.status_source.text(), timeout=15000)
     assert w.status_mtls.text() == "mTLS: not enabled in west", w.status_mtls.text()
     assert "not read" in w.status_mtls.toolTip().split("Cluster east")[1]
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (propagateSizeHints|raise|grabbing the keyboard)\(?\)?$")
+def test_a_namespace_rows_changes_are_asked_of_the_rows_own_cluster(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any]) -> None:
+    """The Namespaces list has a shop row per cluster; east forbids patching namespaces, west allows it. West's
+    row's menu offered east's changes to shop (east's RBAC asked, east's namespace changed); each row's are now
+    its own cluster's, and the review of west's says so."""
+    from PySide6.QtCore import Qt
+
+    from meshdesk.ui.actions import install_actions
+    from meshdesk.ui.dialogs.change_dialog import REVIEW
+    from meshdesk.ui.lists import NAMESPACES
+
+    east.forbid(resource="namespaces", verb="patch")
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, prometheus)
+    ctl = w.actions_controller = install_actions(w)
+    qtbot.waitUntil(lambda: ("west", "spare-v1") in _workload_rows(perf), timeout=15000)
+    qtbot.waitUntil(lambda: {(r.cluster, r.name) for r in perf.lists.pages[NAMESPACES].visible_rows()}
+                    >= {("east", "shop"), ("west", "shop")}, timeout=15000)
+    rows = {r.cluster: r for r in perf.lists.pages[NAMESPACES].visible_rows() if r.name == "shop"}
+
+    def injection(cluster: str) -> Any:
+        menu = perf.lists.namespace_menu_of(rows[cluster])
+        qtbot.waitUntil(lambda: not any(a.property("pending") for a in menu.actions()), timeout=10000)
+        return next(a for a in menu.actions() if a.objectName() == "injection")
+
+    east_action = injection("east")
+    assert not east_action.isEnabled() and "patch" in east_action.toolTip()
+    west_action = injection("west")
+    assert west_action.isEnabled(), west_action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        west_action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.reviewReady, timeout=10000):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and "in cluster west" in dialog.summary.text(), dialog.summary.text()
+    dialog.reject()

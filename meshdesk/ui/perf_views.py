@@ -378,15 +378,18 @@ def offline_reason(source: Any, info: Any) -> str:
         ": a snapshot keeps the graph's traffic and the inventory, not charts, logs, proxy config or traces."
 
 
-def namespace_box(graph: TrafficGraph | None, inventory: Inventory | None, namespace: str) -> Node:
-    """The graph's box of ``namespace`` (of the inventory's cluster), what the actions take a namespace as; one
-    made for it when the graph draws none."""
-    home = inventory.cluster if inventory is not None else ""
+def namespace_box(graph: TrafficGraph | None, inventory: Inventory | None, namespace: str,
+                  cluster: str = "") -> Node:
+    """The graph's box of ``namespace`` (of ``cluster``, by default the inventory's), what the actions take a
+    namespace as; one made for it when the graph draws none."""
+    home = cluster or (inventory.cluster if inventory is not None else "")
     boxes = [n for n in graph.nodes.values() if n.node_type == NODE_BOX and n.box == BOX_NAMESPACE
              and n.namespace == namespace] if graph is not None else []
     mine = [n for n in boxes if n.cluster in (home, "")]
-    if mine or boxes:
+    if mine or (boxes and not cluster):
         return (mine or boxes)[0]
+    if cluster:
+        return Node(f"box:{cluster}:{namespace}", NODE_BOX, cluster=cluster, namespace=namespace, box=BOX_NAMESPACE)
     cluster = next((n.cluster for n in graph.nodes.values() if n.namespace == namespace and n.cluster), home) \
         if graph is not None else home
     return Node(f"box:{namespace}", NODE_BOX, cluster=cluster, namespace=namespace, box=BOX_NAMESPACE)
@@ -592,7 +595,8 @@ class PerformanceViews(QObject):
                                   "config are read then)")
             note.setEnabled(False)
             return
-        box = namespace_box(graph, inventory, row.name)
+        # (a row of another cluster of the mesh: that cluster's namespace, changed in that cluster)
+        box = namespace_box(graph, inventory, row.name, row.cluster)
         ctl.populate(menu, box, graph, inventory)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
