@@ -1022,6 +1022,7 @@ def test_a_shown_context_down_at_the_start_opens_with_the_linked_clusters_and_is
     answers again a refresh shows its workloads too. (Opening east failed whole: the window showed nothing
     but the unreachable cluster, west's answers unused.)"""
     from meshdesk.store.settings import load_settings
+    from meshdesk.ui.actions import install_actions
     from meshdesk.ui.perf_views import PerformanceViews
 
     kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
@@ -1041,6 +1042,15 @@ def test_a_shown_context_down_at_the_start_opens_with_the_linked_clusters_and_is
     qtbot.waitUntil(lambda: ("", "spare-v1") in _workload_rows(perf), timeout=15000)
     assert w.toolbar.selected_namespaces() == ["shop"]
     assert set(_by_cluster(w.graph, "cart-v1")) == {"east", "west"}
+    # the Actions menu with nothing selected offers no change of east's namespaces made of west's objects (they
+    # would be written to east, judged by what west holds); west's node has its own cluster's
+    from tests.ui_helpers import answered_menu
+
+    ctl = w.actions_controller = install_actions(w)
+    menu = answered_menu(ctl, qtbot, None, w.graph, w.inventory)
+    assert not any(a.objectName() == "injection" for a in menu.actions())
+    menu = answered_menu(ctl, qtbot, _by_cluster(w.graph, "cart-v1")["west"], w.graph, w.inventory)
+    assert any(a.objectName() == "restart" and a.isEnabled() for a in menu.actions())
 
     east.clear_faults()  # east answers again: read at the next refresh
     w.poller.refresh_now()

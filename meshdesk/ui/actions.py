@@ -323,9 +323,10 @@ class ActionsController(QObject):
         own: Inventory | None = None
         if other is not None:
             own = other[1]  # that cluster's objects, not the shown one's of the same names
-        elif merged(inventory):
+        elif merged(inventory) or inventory.cluster in inventory.unread_clusters:
             # the shown cluster's node (or its namespaces) in a mesh read over several contexts: its own
             # cluster's objects alone, not another cluster's VirtualService or workload of the same name
+            # (none when it was not read: what is held is then the other clusters' alone)
             own = self._shown_part(selection, graph, inventory)
             if own is None:
                 return []  # (the shown cluster was not read: what is held is the other clusters')
