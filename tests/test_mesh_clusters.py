@@ -287,6 +287,26 @@ def test_meshdesk_graph_reads_each_context_given_and_saves_every_clusters_invent
     assert "cart-v1" in out.out
 
 
+def test_meshdesk_graph_with_the_first_context_down_graphs_the_others(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """East, the context graphed through, does not answer; west does: the graph of west's objects beside the
+    telemetry is printed and east is said not read. (The run failed: east was checked before anything was read.)"""
+    from meshdesk.commands.graph import main as graph_main
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    east.fail(503)
+    assert graph_main(["--context", "east", "--context", "west", "--kubeconfig", kubeconfig, "--prometheus",
+                       prometheus.url, "-n", "shop", "--graph-type", "workload", "--include-idle-nodes",
+                       "--format", "json"]) == 0
+    out = capsys.readouterr()
+    assert "cluster kind-east of the mesh could not be read (context east: " in out.err
+    assert "spare-v1" in out.out  # west's idle workload, from west's inventory
+    west.fail(503)  # neither answers: the run fails as before
+    assert graph_main(["--context", "east", "--context", "west", "--kubeconfig", kubeconfig, "--prometheus",
+                       prometheus.url, "-n", "shop"]) != 0
+
+
 # ------------------------------------------------------------------------------------------- the window
 
 @pytest.fixture
