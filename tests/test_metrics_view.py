@@ -1564,3 +1564,28 @@ def test_a_view_that_says_metrics_are_not_available_makes_no_chart(qtbot: QtBot)
     chart = next(c for c in view.findChildren(MetricChart) if c.key == "request_volume")
     qtbot.waitUntil(lambda: chart.isVisible() and bool(chart.data()), timeout=5000)
     view.shutdown()
+
+
+def test_the_direction_choice_is_disabled_for_an_edge_and_says_why(qtbot: QtBot) -> None:
+    """An edge's charts are its own requests: choosing Inbound or Outbound changed nothing, yet the choice
+    stayed enabled. It is disabled while an edge is charted, its tooltip saying why, and enabled again for a node."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.mesh.request import GraphRequest
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    graph = build(demo.snapshot(GraphRequest(namespaces=("shop",), queryTime=int(now))))
+    src = graph.find_node(node_type=NODE_APP, namespace="shop", workload="productpage-v1")
+    assert src is not None
+    edge = next(e for e in graph.out_edges(src.id) if e.rate > 0)
+    view = _view(qtbot, DemoMetrics(demo))
+    assert view.direction.isEnabled()
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [edge.id])
+    assert not view.direction.isEnabled()
+    assert "An edge's charts are its own requests" in view.direction.toolTip()
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [src.id])
+    assert view.direction.isEnabled()
+    assert view.direction.toolTip().startswith("Inbound and outbound")
+    view.shutdown()

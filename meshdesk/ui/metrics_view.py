@@ -249,6 +249,9 @@ PROXY_ISTIOD_ONLY = ("The connection to istiod only: these proxies report no oth
 _UPSTREAM_CHARTS = ("proxy_upstream_cx_active", "proxy_upstream_rq")
 
 
+EDGE_DIRECTION = ("An edge's charts are its own requests, from its source to its destination, whichever direction "
+                  "is chosen: select a node to choose its inbound or outbound traffic")
+
 NO_TARGET = "Select a workload, app, service, ServiceEntry, operation, edge or box"
 
 
@@ -613,6 +616,9 @@ class MetricsView(_ChartsController):
         # the selected workload's dashboards are being found: a dashboard chosen for the one before is not
         # charted for it meanwhile (it showed "Go Metrics of" a Node.js workload, empty, until found)
         self._finding = False
+        # an edge charted: its own requests, the same whichever direction is chosen (the choice did nothing)
+        self._edge_charted = False
+        self._direction_said = ""  # the choice's own tooltip (what its choices chart), when it is enabled
         self._direction_tip("")
         # a dashboard's charts split by one of its labels (the pod, a JVM memory area), as Kiali's "Show by"
         self.show_by = QComboBox()
@@ -741,8 +747,9 @@ class MetricsView(_ChartsController):
     def set_source(self, source: Any, *, unavailable: str = "") -> None:
         super().set_source(source, unavailable=unavailable)
         self._show_notice()
-        for w in (self.range, self.step, self.split, self.direction, self.reporter, self.refresh_button, self.show_by):
+        for w in (self.range, self.step, self.split, self.reporter, self.refresh_button, self.show_by):
             w.setEnabled(not self.unavailable)
+        self._direction_state()
         self._find_dashboards()  # another cluster's Prometheus: the workload's dashboards found again
 
     def dashboards_changed(self) -> None:
@@ -809,6 +816,9 @@ class MetricsView(_ChartsController):
         self._find_dashboards()  # (may fall back from a dashboard the workload does not have)
         direction = direction or str(self.direction.currentData())
         traffic = direction in (INBOUND, OUTBOUND)
+        charted = selection_target(graph, ids, direction)[0] if traffic else None
+        self._edge_charted = graph is not None and charted is not None and charted in graph.edges
+        self._direction_state()
         self.split.setEnabled(traffic and not self.unavailable)
         self.reporter.setEnabled(traffic and not self.unavailable)  # a proxy's (a runtime's) own metrics: no side
         self.show_by_label.setVisible(direction.startswith(DASHBOARD))
@@ -938,7 +948,14 @@ class MetricsView(_ChartsController):
             said = f"{base}\nRuntime dashboards of this {of}: {titles}" + (f" ({how})" if how else "")
         else:
             said = f"{base}\nNo runtime dashboard for this selection{f' ({how})' if how else ''}. {HOW_FOUND}"
-        self.direction.setToolTip(said)
+        self._direction_said = said
+        self._direction_state()
+
+    def _direction_state(self) -> None:
+        """The direction choice is enabled unless there is no source, or an edge is charted (whose charts
+        are its own requests in either direction): then its tooltip says why."""
+        self.direction.setEnabled(not self.unavailable and not self._edge_charted)
+        self.direction.setToolTip(EDGE_DIRECTION if self._edge_charted else self._direction_said)
 
     def _show_dashboard(self, graph: TrafficGraph | None, ids: Sequence[str], name: str) -> None:
         """A runtime dashboard of the selected workload: its charts (made when first chosen), split by the
