@@ -1589,3 +1589,37 @@ def test_the_direction_choice_is_disabled_for_an_edge_and_says_why(qtbot: QtBot)
     assert view.direction.isEnabled()
     assert view.direction.toolTip().startswith("Inbound and outbound")
     view.shutdown()
+
+
+def test_a_direction_without_traffic_says_why_once_in_place_of_the_charts(qtbot: QtBot) -> None:
+    """An app that calls nothing (Outbound), or the ingress gateway (Inbound): every chart said "No data"
+    without a word why. The dock says once, in the charts' place, that no requests went that way, as the
+    graph shows; the other direction charts again."""
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.graph.model import NODE_APP
+    from meshdesk.mesh.request import GraphRequest
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    graph = build(demo.snapshot(GraphRequest(namespaces=("shop",), queryTime=int(now))))
+    details = graph.find_node(node_type=NODE_APP, namespace="shop", workload="details-v1")
+    gateway = graph.find_node(node_type=NODE_APP, namespace="istio-system", app="istio-ingressgateway")
+    assert details is not None and gateway is not None
+    view = _view(qtbot, DemoMetrics(demo))
+    view.clock = lambda: now
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [details.id])
+    assert view.notice.isHidden() and not view._scroll.isHidden()  # its inbound requests are charted
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.direction.setCurrentIndex(view.direction.findData("outbound"))
+    assert not view.notice.isHidden() and view._scroll.isHidden()
+    assert view.notice.text().startswith("No requests went out of app shop/details v1 over the 30 min charted")
+    assert "Choose Inbound" in view.notice.text()
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_graph_selection(graph, [gateway.id])  # it sends requests: charted
+    assert view.notice.isHidden() and not view._scroll.isHidden()
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.direction.setCurrentIndex(view.direction.findData("inbound"))
+    assert not view.notice.isHidden()
+    assert view.notice.text().startswith("No requests came into app istio-system/istio-ingressgateway")
+    assert "Choose Outbound" in view.notice.text()
+    view.shutdown()

@@ -54,6 +54,7 @@ from meshdesk.mesh.metrics import (
     CHARTS,
     DASHBOARD,
     INBOUND,
+    KIND_EDGE,
     KIND_PROXY,
     OUTBOUND,
     PROXY,
@@ -1065,11 +1066,38 @@ class MetricsView(_ChartsController):
 
     def _unscraped(self, result: MetricsResult) -> None:
         if result.target.kind != KIND_PROXY:
+            if result.target.dashboard is None and result.target.kind != KIND_EDGE:
+                # a node's traffic in a direction it has none (an app that calls nothing, the ingress
+                # gateway's inbound): why, once, in place of a dozen charts each saying "No data"
+                self._reason = self._quiet_direction(result)
+                self._show_notice()
             return
         empty = not any(c.key in result.errors or result.chart_lines(c.key) for c in PROXY_CHARTS)
         others = any(math.isfinite(v) and v > 0 for line in result.chart_lines(PROXY_SCRAPED) for v in line.values)
         self._reason = proxy_metrics_missing(result.target, others) if empty else ""
         self._show_notice()
+
+    def _quiet_direction(self, result: MetricsResult) -> str:
+        """Why a node's charts in this direction are all empty, when the graph shows no traffic that way
+        either ("" when any chart has data, a query failed or was partial, or the graph has such traffic)."""
+        if result.errors or result.warnings or any(math.isfinite(v) for lines in result.lines.values()
+                                                   for line in lines for v in line.values):
+            return ""
+        graph, direction = self._graph, result.target.direction
+        chosen = selection_target(graph, self._ids, direction)[0]
+        if graph is None or chosen is None or chosen not in graph.nodes:
+            return ""
+        members = {chosen} | _inside(graph, chosen)
+        if any(True for m in members for _ in (graph.in_edges(m) if direction == INBOUND else graph.out_edges(m))):
+            return ""
+        span = self.range.currentText()
+        if direction == OUTBOUND:
+            return (f"No requests went out of {result.target.title.removesuffix(' (outbound)')} over the {span} charted, and "
+                    "the graph shows none either (no edge leaves it): there is nothing to chart. Choose Inbound for "
+                    "the requests it received.")
+        return (f"No requests came into {result.target.title.removesuffix(' (inbound)')} over the {span} charted, and the "
+                "graph shows none either (no edge reaches it): there is nothing to chart. Choose Outbound for the "
+                "requests it sent.")
 
     def _no_data_text(self, result: MetricsResult, key: str) -> str:
         dashboard = result.target.dashboard
