@@ -284,7 +284,12 @@ def test_namespaces_none_of_which_exists_are_not_passed_as_checked(
     assert "namespace bookifno does not exist" in err
     assert err.splitlines()[-1] == "meshdesk validate: nothing checked: none of the namespaces named exists", err
     assert main(["validate", "--kubeconfig", str(config), "-n", "bookifno", "--json"]) == 4
-    assert json.loads(capsys.readouterr().out) == []
+    said = capsys.readouterr()
+    assert json.loads(said.out) == []  # stdout stays valid JSON; why exit 4, on stderr as without --json
+    assert said.err.splitlines()[-1] == "meshdesk validate: nothing checked: none of the namespaces named exists"
+    assert main(["validate", "--demo", "-n", "nosuchns", "-o", "json"]) == 4
+    said = capsys.readouterr()
+    assert json.loads(said.out) == [] and "nothing checked: none of the namespaces named exists" in said.err
     assert main(["validate", "--kubeconfig", str(config), "-n", "bookifno", "--fail-on", "never"]) == 0
     capsys.readouterr()
     # one that exists beside it is checked; the other, not checked, fails the gate too (it passed, exit 0)

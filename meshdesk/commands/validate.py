@@ -215,9 +215,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if not names:
         # -n naming only namespaces the cluster (or the demo) lacks, a typo in a pipeline: "no findings in
         # 0 namespaces" and exit 0 passed a gate that checked nothing
-        if not args.json:
-            print(f"{PROG}: nothing checked: " + ("none of the namespaces named exists" if args.namespace else
-                                                   "no namespace could be listed"), file=err)
+        # said with --json too (on stderr: stdout stays the JSON list), or exit 4 came with no reason but
+        # the warnings above it
+        print(f"{PROG}: nothing checked: " + ("none of the namespaces named exists" if args.namespace else
+                                               "no namespace could be listed"), file=err)
         return 0 if args.fail_on == "never" else NOT_CHECKED
     if not args.json:
         counts = {s: sum(1 for r in rows if r[3].severity == s) for s in (ERROR, WARNING, INFO)}
