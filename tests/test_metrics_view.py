@@ -1623,3 +1623,53 @@ def test_a_direction_without_traffic_says_why_once_in_place_of_the_charts(qtbot:
     assert view.notice.text().startswith("No requests came into app istio-system/istio-ingressgateway")
     assert "Choose Outbound" in view.notice.text()
     view.shutdown()
+
+
+def _time_axis_texts(view: MetricsView) -> list[str]:
+    """The time labels the first chart's bottom axis draws now."""
+    axis = view.charts["request_volume"].plot.getAxis("bottom")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in (specs[2] if specs else [])]
+
+
+def test_a_replayed_range_of_another_day_says_its_date_on_the_time_axis(qtbot: QtBot) -> None:
+    """Replaying three days back, the time axis showed hours and minutes alone, as if of today: its first
+    label says the date; a range that crosses midnight says the new day's date where it starts; live
+    charts of today keep hours and minutes alone."""
+    now = 1_750_000_000.0  # (15:06 UTC)
+    demo = DemoCluster(clock=lambda: now)
+    view = _view(qtbot, DemoMetrics(demo))
+    view.clock = lambda: now
+    target = MetricsTarget.app("shop", "productpage", "inbound", "v1")
+
+    def date_of(t: float) -> str:
+        return f"{time.strftime('%b', time.localtime(t))} {time.localtime(t).tm_mday} "
+
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.set_end(now - 3 * 86400)
+        view.set_target(target)
+    box = view.charts["request_volume"].view_box
+    qtbot.waitUntil(lambda: box.viewRange()[0][1] > now - 4 * 86400)  # the replayed range in sight
+    texts = [t for t in _time_axis_texts(view) if t]
+    assert texts[0].startswith(date_of(now - 3 * 86400)), texts
+    assert not any(t.startswith(date_of(now - 3 * 86400)) for t in texts[1:]), texts  # once, not on each
+    # a range across midnight: the day after's date where it starts
+    lt = time.localtime(now - 2 * 86400)
+    midnight = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, 0, 0, 0, 0, 0, -1))
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.set_end(midnight + 900)
+    qtbot.waitUntil(lambda: any(t.startswith(date_of(midnight).rstrip()) for t in _time_axis_texts(view)))
+    texts = [t for t in _time_axis_texts(view) if t]
+    assert all(t.startswith(date_of(midnight - 900)) or ":" not in t for t in texts[:1]), texts  # the day before's
+    # live, today: hours and minutes only
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.set_end(0)
+    qtbot.waitUntil(lambda: box.viewRange()[0][1] > now - 3600)
+    texts = [t for t in _time_axis_texts(view) if t]
+    assert texts and all(":" in t and " " not in t for t in texts), texts
+    view.shutdown()

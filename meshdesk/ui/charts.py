@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.DateAxisItem import adjustTimestampToPreferredUtcOffset, utcfromtimestamp
 from PySide6.QtCore import QPointF, QRectF, Qt, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -170,6 +173,52 @@ class UnitAxis(_FloorLabelledAxis):
         return [f"{v * scale / size:,.{decimals}f}{name}" if math.isfinite(v * scale) else "" for v in values]
 
 
+class TimeAxis(pg.DateAxisItem):
+    """pyqtgraph's time axis, which shows hours and minutes alone below a day's span: where the charted
+    range crosses midnight or lies on another day than today (a replayed moment), the first labelled tick
+    of each day says its date too ("Nov 27 14:05"), the ticks spaced for it."""
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)
+        self.clock: Callable[[], float] = time.time  # what "today" is
+        self._major = 0.0  # the labelled ticks' spacing (the dates go on those)
+        self._midnights: list[float] = []
+        self._dated = False
+
+    def _day(self, t: float) -> date:
+        return utcfromtimestamp(adjustTimestampToPreferredUtcOffset(t, self.utcOffset)).date()
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802,N803 - pyqtgraph's
+        first, last = self._day(minVal), self._day(maxVal)
+        self._dated = maxVal - minVal < 5 * 86400 and not (first == last == self._day(self.clock()))
+        # a dated label is two to three times as wide as "14:05": the ticks half as many, so it has room
+        levels: list[tuple[float, list[float]]] = super().tickValues(minVal, maxVal, size / 2 if self._dated else size)
+        # the coarsest level below a day with a tick in sight (an hour's has none in a 30 min range), and
+        # the midnights in sight (pyqtgraph labels those with the day)
+        self._major = next((spacing for spacing, values in levels if spacing < 86400 and len(values)), 0.0)
+        self._midnights = sorted(v for spacing, values in levels if spacing >= 86400 for v in values)
+        return levels
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's
+        strings: list[str] = super().tickStrings(values, scale, spacing)
+        if not self._dated:
+            return strings
+        if spacing >= 86400:  # a midnight: its date ("Jun 13"), not the day of the week and month alone ("Fri 13")
+            return [f"{self._day(v):%b} {self._day(v).day}" if text else text
+                    for v, text in zip(values, strings, strict=True)]
+        if spacing != self._major:
+            return strings
+        out, said = [], None
+        for v, text in zip(values, strings, strict=True):
+            day = self._day(v)
+            midnight = next((m for m in reversed(self._midnights) if m <= v), None)
+            if text and day != said and (midnight is None or self._day(midnight) != day):
+                said = day
+                text = f"{day:%b} {day.day} {text}"
+            out.append(text)
+        return out
+
+
 class MetricChart(QWidget):
     """A titled chart with a status line. ``set_lines`` updates it in place."""
 
@@ -194,7 +243,8 @@ class MetricChart(QWidget):
         self.status.setWordWrap(not compact)  # a wrapping label asks for height by width, which skews a strip of charts
         self.status.setProperty("role", "warning")  # the theme's warning colour: a fixed orange read 3.3:1 on the dark theme
         self.status.hide()
-        axis: dict[str, pg.AxisItem] = {} if compact else {"bottom": pg.DateAxisItem(orientation="bottom")}
+        self.time_axis = None if compact else TimeAxis(orientation="bottom")
+        axis: dict[str, pg.AxisItem] = {} if self.time_axis is None else {"bottom": self.time_axis}
         axis["left"] = PercentAxis(orientation="left") if self.chart.unit == "ratio" else \
             UnitAxis(self.chart.unit, orientation="left")
         # no right-click menus: the view box's is not made at all (made and then thrown away, it was an

@@ -332,6 +332,9 @@ class _ChartsController(QWidget):
         new = {k: MetricChart(k, compact=self._compact, colours=self.colours, parent=self,
                               chart=self._chart_defs.get(k))
                for k in dict.fromkeys(self._first_charts() if keys is None else keys) if k not in made}
+        for chart in new.values():
+            if chart.time_axis is not None:
+                chart.time_axis.clock = lambda: self.clock()  # "today", by the view's clock (a date said when not)
         self._charts = {**made, **new}
         self._lay_out_charts()
         # Tab reaches them where they are laid out, not after every widget made before them (the end)
