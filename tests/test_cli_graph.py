@@ -692,3 +692,17 @@ def test_health_is_judged_by_the_health_config_of_kialis_cr(tmp_path: Path) -> N
     assert f"--health-config {cr}: rate[0].tolerance[0].failure must be a number of percent, not 'fifty'" in out.stderr
     out = run("--snapshot", str(snap), "--health-config", str(tmp_path / "nope.yaml"))
     assert out.returncode == 2 and "nope.yaml: No such file or directory" in out.stderr
+
+
+def test_a_graph_without_traffic_prints_no_line_and_says_so_on_stderr(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A table of no traffic printed "no traffic in the requested window" on stdout, a line `| wc -l` counted
+    as a row: it is said on stderr (as kubectl's "No resources found"), stdout empty; exit code as before.
+    The JSON formats still print their (empty) document."""
+    assert graph_main(["--demo", "-n", "nowhere"]) == 0
+    said = capsys.readouterr()
+    assert said.out == ""
+    assert "meshdesk graph: no traffic in the requested window" in said.err.splitlines()
+    assert graph_main(["--demo", "-n", "nowhere", "-o", "json"]) == 0
+    said = capsys.readouterr()
+    assert json.loads(said.out)["edges"] == [] and "no traffic in the requested window" not in said.err

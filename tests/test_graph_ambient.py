@@ -288,7 +288,7 @@ def test_the_cli_marks_waypoints_and_takes_the_ambient_options(tmp_path: Path) -
         out = subprocess.run([sys.executable, "-m", "meshdesk", "graph", "--snapshot", str(path), *args],
                              capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert out.returncode == 0, out.stderr
-        return out.stdout
+        return out.stdout + out.stderr  # (no traffic is said on stderr)
 
     table = run()
     assert "shop/waypoint (waypoint)" in table

@@ -501,6 +501,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"meshdesk graph: the graph could not be built: {e}", file=sys.stderr)
         return 1
     sys.stdout.write(rendered)
+    if not rendered and a.format == "table":
+        from meshdesk.mesh.export import NO_TRAFFIC
+
+        # said, not printed: `| wc -l` counts 0 rows, as kubectl's "No resources found" on stderr
+        print(f"meshdesk graph: {NO_TRAFFIC}", file=sys.stderr)
     if a.snapshot and snap.inventory is not None:
         from meshdesk.mesh.snapshot import inventory_read_apart
 

@@ -154,7 +154,8 @@ def render_table(inv: Inventory) -> str:
         rows.append((w.namespace, w.kind, w.name, str(len(w.pods)), f"{ready}/{total}", sidecar,
                      ",".join(proxies) or "-", sync, str(sum(p.restarts for p in w.pods)), w.app or "-",
                      w.version or "-"))
-    out.append(_table(rows) if len(rows) > 1 else "No workloads.\n")
+    if len(rows) > 1:  # none: said on stderr (main), as kubectl's "No resources found", not as a row
+        out.append(_table(rows))
     if inv.services:
         srows = [("NAMESPACE", "SERVICE", "TYPE", "PORTS", "SELECTOR")]
         for s in sorted(inv.services, key=lambda s: (s.namespace, s.name)):
@@ -187,7 +188,7 @@ def render_table(inv: Inventory) -> str:
                   for t in sorted(namespace_tls_all(inv, mesh=mesh), key=lambda t: t.namespace)]
         if len(nrows) > 1:
             out.append("\n" + _table(nrows))
-    return "".join(out)
+    return "".join(out).removeprefix("\n")  # (the tables after the workloads' are set off by a blank line)
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -204,6 +205,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         out.write("\n")
     else:
         out.write(render_table(inv))
+        if not inv.workloads:
+            out.flush()  # the tables before what is said on stderr, when both go to one terminal or file
+            print("meshdesk inventory: no workloads", file=err)
     # said as `meshdesk graph` says its own: which command speaks, then what
     for where, why in sorted(inv.hidden.items()):
         print(f"meshdesk inventory: hidden: {where}: {why}", file=err)

@@ -277,6 +277,8 @@ def _start_text(us: int) -> str:
 
 
 def render_table(found: TraceSet) -> str:
+    if not found.traces:
+        return ""  # no header over nothing: main says there are none, on stderr
     rows = [("START (UTC)", "NAME", "DURATION", "SPANS", "ERRORS", "TRACE ID")]
     for t in found.traces:
         rows.append((_start_text(t.start_us), t.name, trace_duration_text(t),

@@ -273,8 +273,12 @@ def _describe(n: model.Node) -> str:
     return f"{ns}{n.label} ({kind})"
 
 
+NO_TRAFFIC = "no traffic in the requested window"
+
+
 def to_table(graph: model.TrafficGraph) -> str:
-    """One line per edge: source, destination, protocol, rate, error %, share of source's traffic."""
+    """One line per edge: source, destination, protocol, rate, error %, share of source's traffic; ""
+    (no header either) when there is none."""
     header = ("SOURCE", "DESTINATION", "PROTOCOL", "RATE", "ERR%", "REQ%", "FLAGS")
     rows: list[tuple[str, ...]] = []
     for e in sorted(graph.edges.values(), key=lambda e: (_describe(graph.nodes[e.source]),
@@ -297,7 +301,7 @@ def to_table(graph: model.TrafficGraph) -> str:
                      f"{err:.1f}" if err is not None else "-", f"{req:.1f}" if req is not None else "-",
                      ", ".join(flags)))
     if not rows:
-        out = "no traffic in the requested window\n"
+        out = ""  # no header over nothing: whoever prints the table says NO_TRAFFIC (on stderr, as kubectl)
     else:
         widths = [max(text_width(r[i]) for r in rows + [header]) for i in range(len(header))]
         lines = ["  ".join(padded(c, w) for c, w in zip(header, widths, strict=True)).rstrip()]
