@@ -647,3 +647,41 @@ def test_a_namespace_is_closed_by_a_deny_all_policy_and_opened_again_from_its_ro
     assert deny.toolTip() == "AuthorizationPolicy shop/deny-all denies every request to shop's workloads already."
     _apply(qtbot, ctl, menu, "Remove meshdesk config in shop…")
     qtbot.waitUntil(lambda: _cells(lists)["shop"]["Istio config"].startswith("6 objects"), timeout=10000)
+
+
+def test_the_traffic_tooltip_says_a_replayed_window_and_a_snapshots_blank_cells_say_why(
+        qtbot: QtBot, demo_window: Callable[..., MainWindow], tmp_path: Path) -> None:
+    """Replaying, the Traffic tooltip said "over the last 10 min" of a window that ended a day before: it
+    says the window as it is ("the 10 min before Jun 14 15:05"). A snapshot file's blank Traffic cells said
+    nothing: their tooltip says a snapshot holds no traffic history."""
+    import time
+
+    w = demo_window(["shop"])
+    perf = _perf(w)
+    lists = perf.lists
+    perf.docks["Lists"].show()
+    page = lists.pages[NAMESPACES]
+    column = COLUMNS[NAMESPACES].index("Traffic")
+
+    def tips() -> dict[str, str]:
+        return {page.proxy.index(r, 0).data(): str(page.proxy.index(r, column).data(Qt.ItemDataRole.ToolTipRole))
+                for r in range(page.proxy.rowCount())}
+
+    qtbot.waitUntil(lambda: "over the last 10 min" in tips().get("shop", ""), timeout=10000)
+    # the reading of a moment replayed a day back, as the poller hands it over while replaying
+    moment = DEMO_NOW - 86400
+    reading = DemoCluster(clock=lambda: DEMO_NOW).namespace_traffic(
+        GraphRequest(namespaces=("shop",), queryTime=int(moment), duration=600))
+    lists.set_traffic(reading)
+    tip = tips()["shop"]
+    assert "over the last" not in tip
+    end = reading.grid.times[-1] if reading.grid is not None else moment
+    said = time.localtime(end)
+    assert f"over the 10 min before {time.strftime('%b', said)} {said.tm_mday} {time.strftime('%H:%M', said)}" in tip
+    # a snapshot file: no traffic over time, and the blank cells say why
+    saved = tmp_path / "demo.json"
+    assert w.save_snapshot(str(saved))
+    w.open_snapshot(str(saved))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live and "a snapshot file holds" in tips().get("shop", ""),
+                    timeout=10000)
+    assert _cells(lists)["shop"]["Traffic"] == ""

@@ -113,6 +113,7 @@ class TrafficReading:
     grid: TrafficGrid | None
     by_namespace: dict[str, NamespaceTraffic] = field(default_factory=dict)
     problem: str = ""
+    replayed: bool = False  # its window ends at a replayed moment, not at the present
     # each (cluster, namespace)'s, by the destination's cluster (the series that carry none left out)
     by_cluster: dict[tuple[str, str], NamespaceTraffic] = field(default_factory=dict)
 

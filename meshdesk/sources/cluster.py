@@ -282,8 +282,9 @@ class ClusterSource:
             scrape = (prometheus, said or DEFAULT_SCRAPE_S)
             with self._lock:
                 self._scrape = scrape
-        return read_namespace_traffic(prometheus.client, request.duration, float(request.queryTime or self.now()),
-                                      scrape[1])
+        reading = read_namespace_traffic(prometheus.client, request.duration,
+                                         float(request.queryTime or self.now()), scrape[1])
+        return dataclasses.replace(reading, replayed=bool(request.queryTime))
 
     def _with_namespace_durations(self, request: GraphRequest) -> GraphRequest:
         """``request`` with Kiali's shorter rate windows for namespaces younger than its duration. A

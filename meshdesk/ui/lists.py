@@ -20,6 +20,7 @@ import logging
 import math
 import re
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -256,6 +257,8 @@ class ListRow:
     # source has no telemetry over time, or ``traffic_problem`` says why)
     traffic: NamespaceTraffic | None = None
     traffic_problem: str = ""
+    traffic_replayed: bool = False  # its window ends at a replayed moment (said as such, not "the last")
+    traffic_absent: str = ""  # why the source has no traffic over time at all (a snapshot file)
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -933,15 +936,18 @@ class ListModel(QAbstractTableModel):
         self._filter_texts = [None] * len(rows)
         self.endResetModel()
 
-    def set_traffic(self, reading: TrafficReading | None) -> None:
-        """Each namespace row's inbound traffic from ``reading`` (None: none known), in place: the rows,
-        their selection and scroll position stay; they move if the list is sorted by it."""
+    def set_traffic(self, reading: TrafficReading | None, absent: str = "") -> None:
+        """Each namespace row's inbound traffic from ``reading`` (None: none known; ``absent``: why there is
+        none, a snapshot file), in place: the rows, their selection and scroll position stay; they move if
+        the list is sorted by it."""
         if "Traffic" not in self.columns or not self.rows:
             return
         for i, row in enumerate(self.rows):
             # (a row of one cluster of several: that cluster's, by the destination's cluster its telemetry names)
             row.traffic = reading.of(row.name, row.cluster) if reading is not None else None
             row.traffic_problem = reading.problem if reading is not None else ""
+            row.traffic_replayed = reading is not None and reading.replayed
+            row.traffic_absent = absent if reading is None else ""
             if reading is not None and reading.grid is not None and row.traffic is None and not row.traffic_problem:
                 row.traffic_problem = (f"no request Prometheus holds names cluster {row.cluster} as its destination "
                                        "(destination_cluster): its telemetry may call it otherwise")
@@ -1157,16 +1163,31 @@ def _span_text(seconds: float) -> str:
     return f"{whole} s"
 
 
+SNAPSHOT_NO_TRAFFIC = ("No traffic over time: a snapshot file holds the graph's traffic over its window as one "
+                       "total, not the history the sparkline draws")
+
+
+def _moment_text(t: float) -> str:
+    """A replayed moment, as the clock read it then: "14:05", its date too when not of today ("Jun 12 14:05")."""
+    when, today = time.localtime(t), time.localtime()
+    clock = time.strftime("%H:%M", when)
+    same_day = (when.tm_year, when.tm_yday) == (today.tm_year, today.tm_yday)
+    return clock if same_day else f"{time.strftime('%b', when)} {when.tm_mday} {clock}"
+
+
 def traffic_tip(row: ListRow) -> str | None:
     """What a namespace's sparkline shows, in words: over which window, the mean rate and its errors."""
     if row.traffic_problem:
         return f"Its inbound traffic could not be read: {row.traffic_problem}"
     t = row.traffic
     if t is None:
-        return None
+        return row.traffic_absent or None
     step = t.times[1] - t.times[0] if len(t.times) > 1 else 0.0
     span = _span_text(t.times[-1] - t.times[0] + step) if t.times else ""
-    head = (f"Requests into {row.name}'s workloads over the last {span}, those between its own workloads too, "
+    # replaying, the window ends at the replayed moment ("the last 10 min" it was not)
+    window = f"the {span} before {_moment_text(t.times[-1])}" if row.traffic_replayed and t.times else \
+        f"the last {span}"
+    head = (f"Requests into {row.name}'s workloads over {window}, those between its own workloads too, "
             "as Kiali's overview counts them (as its proxies or waypoint report them; errors in red)")
     if t.rate <= 0:
         return f"{head}: none"
@@ -1576,6 +1597,7 @@ class MeshLists(QTabWidget):
         self._busy = False  # the thread is running (it takes the latest job waiting when done)
         # every namespace's inbound traffic (``set_traffic``), given to the Namespaces rows as they come
         self._traffic: TrafficReading | None = None
+        self._traffic_absent = ""  # why there is no traffic reading (a snapshot file has no history)
         self._rowsMade.connect(self._rows_made)
         self.pages: dict[str, ListPage] = {}
         for title in PAGES:
@@ -1656,12 +1678,14 @@ class MeshLists(QTabWidget):
         self._namespaces, self._labelled = listed, known
         self.set_data(*self._latest)
 
-    def set_traffic(self, reading: TrafficReading | None) -> None:
+    def set_traffic(self, reading: TrafficReading | None, absent: str = "") -> None:
         """Every namespace's inbound requests over the graph's window (read by the poller after each graph),
-        for the Namespaces list's sparklines; None: none (another source, a snapshot file)."""
+        for the Namespaces list's sparklines; None: none (another source, a snapshot file: ``absent`` says
+        why, in the blank cells' tooltips)."""
         self._traffic = reading
+        self._traffic_absent = absent
         page = self.pages[NAMESPACES]
-        page.model.set_traffic(reading)
+        page.model.set_traffic(reading, absent)
         page.fit_columns()
 
     @property
@@ -1717,8 +1741,8 @@ class MeshLists(QTabWidget):
                 page.awaited -= shown  # (its rows are these, or it has none)
                 page.set_rows(update.rows[title], update.texts[title], update.longest.get(title))
                 page.set_note(update.notes[title])
-            if self._traffic is not None:  # (the new rows are of the same namespaces)
-                self.pages[NAMESPACES].model.set_traffic(self._traffic)
+            if self._traffic is not None or self._traffic_absent:  # (the new rows are of the same namespaces)
+                self.pages[NAMESPACES].model.set_traffic(self._traffic, self._traffic_absent)
                 self.pages[NAMESPACES].fit_columns()
             if self._picked is not None:
                 self.pages[self._picked].select_identities(picked)

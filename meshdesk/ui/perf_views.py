@@ -75,7 +75,7 @@ from meshdesk.ui import readers
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView, proxy_pods
 from meshdesk.ui.grafana_link import GrafanaLinks, dashboard_for
-from meshdesk.ui.lists import MeshLists
+from meshdesk.ui.lists import SNAPSHOT_NO_TRAFFIC, MeshLists
 from meshdesk.ui.logs_view import LogsView
 from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
 from meshdesk.ui.poller import list_health, lists_judged_apart
@@ -624,10 +624,11 @@ class PerformanceViews(QObject):
         self._mesh_source = source if getattr(source, "linked", None) else None
         self._pod_sources = {"": (log_source_for(source), envoy_source_for(source))}
         self._pod_cluster = ""
-        self.lists.set_traffic(None)  # the source left's (a snapshot file has none)
         metrics = metrics_source_for(source)
         self._metrics_source = metrics
         why = offline_reason(source, info)
+        # the source left's; a snapshot file has none, its blank Traffic cells say why
+        self.lists.set_traffic(None, SNAPSHOT_NO_TRAFFIC if why else "")
         self.metrics.set_source(metrics, unavailable=why)
         self.sparklines.set_source(metrics, unavailable=why)
         self.logs.set_source(self._pod_sources[""][0], unavailable=why)

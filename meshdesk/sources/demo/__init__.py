@@ -13,6 +13,7 @@ Thread-safe: the UI polls from a worker thread while actions write from the UI t
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import math
 import threading
@@ -165,7 +166,7 @@ class DemoCluster:
         grid = traffic_grid(request.duration, end)
         columns = [self.snapshot(GraphRequest(queryTime=int(t), duration=grid.window_s), with_inventory=False,
                                  cancelled=cancelled, every_series=True).samples for t in grid.times]
-        return traffic_from_samples(grid, columns)
+        return dataclasses.replace(traffic_from_samples(grid, columns), replayed=bool(request.queryTime))
 
     def close(self) -> None:
         """Nothing to release; kept for the MeshSource interface."""
