@@ -653,6 +653,36 @@ def test_the_shown_context_down_keeps_the_linked_clusters_and_says_it(
     assert carts["west"].extra["appHealth"].status == model.FAILURE
 
 
+@pytest.mark.ui
+@pytest.mark.shared
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_the_shown_context_down_has_its_istio_components_not_known_in_the_status_bar(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any], shared_dir: Path) -> None:
+    """East (the context shown) stops answering while west answers: the status bar's Istio indicator says
+    east's components are not known, and is not green. (It said "Istio: healthy", west's istiod being the
+    only one judged, as if east's were up.)"""
+    from meshdesk.mesh.istio_status import OK, UNKNOWN
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, prometheus)
+    qtbot.waitUntil(lambda: w.status_istio.label.text() == "Istio: healthy", timeout=15000)
+    assert w.status_istio.status.level == OK
+    east.fail(503)
+    w.poller.refresh_now()
+    qtbot.waitUntil(lambda: "clusters east (not read) + west" in w.status_source.text(), timeout=15000)
+    qtbot.waitUntil(lambda: w.status_istio.label.text() == "Istio: not known in cluster east, healthy in cluster west",
+                    timeout=5000)
+    assert w.status_istio.status.level == UNKNOWN  # (grey, not green)
+    assert "could not be read" in w.status_istio.toolTip()
+    # east answering again: all healthy
+    east.clear_faults()
+    w.poller.refresh_now()
+    qtbot.waitUntil(lambda: w.status_istio.label.text() == "Istio: healthy", timeout=15000)
+
+
 @pytest.mark.shared
 def test_the_shown_context_down_keeps_the_linked_clusters_istiod(
         east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
@@ -972,9 +1002,10 @@ def test_a_linked_cluster_that_is_down_has_its_box_saying_it_was_not_read(
     lost = {n.cluster: n for n in mesh.of_kind(ISTIOD)}["kind-west"]
     assert lost.health == GREY and lost.subtitle == "cluster not read"
     assert "context west" in dict(lost.rows)["Why"]
-    # the status: not known, which colours nothing
+    # the status: west's not known, said (not green: west may be in any state), east's healthy
     status = istio_status(snap.inventory)
-    assert status is not None and status.level == "ok"
+    assert status is not None and status.level == "unknown"
+    assert status.label == "not known in cluster kind-west, healthy in cluster east"
     assert {c.title: c.state for c in status.components if c.core}["istiod (cluster kind-west)"] == NOT_KNOWN
 
 
@@ -1196,3 +1227,17 @@ def test_a_namespace_rows_changes_are_asked_of_the_rows_own_cluster(
         qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
     assert dialog.page == REVIEW and "in cluster west" in dialog.summary.text(), dialog.summary.text()
     dialog.reject()
+
+
+def test_a_cluster_not_read_is_named_beside_another_clusters_trouble() -> None:
+    """East not read and west's istiod down: the status bar says both (it said west's trouble alone)."""
+    from meshdesk.mesh.istio_status import DANGER, NOT_KNOWN, UNHEALTHY, ComponentStatus, IstioStatus
+
+    status = IstioStatus((ComponentStatus("istiod", NOT_KNOWN, core=True, cluster="east", unread=True),
+                          ComponentStatus("istiod", UNHEALTHY, core=True, cluster="west")))
+    assert status.label == "1 component unhealthy in cluster west, not known in cluster east"
+    assert status.level == DANGER
+    # istiod's pods alone not listed (the cluster read): no word of it, as before
+    listed = IstioStatus((ComponentStatus("istiod", NOT_KNOWN, core=True, cluster="east"),
+                          ComponentStatus("istiod", "Healthy", core=True, cluster="west")))
+    assert listed.label == "healthy" and listed.level == "ok"

@@ -66,6 +66,9 @@ class ComponentStatus:
     # of a mesh of several clusters, the one it runs in (named in its title); of a gateway there is none
     # of, every cluster without one ("east, west")
     cluster: str = ""
+    # its cluster could not be read (its API server down, a login expired): nothing of it is known, as
+    # Kiali marks an unreachable cluster's istiod; the indicator must not call the mesh healthy then
+    unread: bool = False
 
     @property
     def title(self) -> str:
@@ -108,6 +111,10 @@ class IstioStatus:
 
     @property
     def level(self) -> str:
+        return self._level(of_unread=True)
+
+    def _level(self, of_unread: bool) -> str:
+        """The level; ``of_unread``: a cluster that could not be read makes it not known rather than ok."""
         known = [c for c in self.components if c.state not in (NOT_KNOWN, NOT_CHECKED)]
         if any(c.trouble and c.core for c in known):
             return DANGER
@@ -115,9 +122,14 @@ class IstioStatus:
             return WARNING
         if any(c.state == NOT_READY for c in known):
             return INFO
-        if not any(c.state == HEALTHY for c in known):
-            return UNKNOWN
+        if not any(c.state == HEALTHY for c in known) or (of_unread and self.unread_clusters):
+            return UNKNOWN  # (a cluster not read may be in any state: not green)
         return OK
+
+    @property
+    def unread_clusters(self) -> list[str]:
+        """The clusters that could not be read, whose components are not known."""
+        return sorted({c.cluster for c in self.components if c.unread and c.cluster})
 
     @property
     def trouble(self) -> list[ComponentStatus]:
@@ -125,7 +137,20 @@ class IstioStatus:
 
     @property
     def label(self) -> str:
-        """A few words for the status bar: ``healthy``, ``1 component unhealthy``, ``not known``."""
+        """A few words for the status bar: ``healthy``, ``1 component unhealthy``, ``not known``; of a
+        mesh one of whose clusters could not be read, that its components are not known there
+        (``not known in cluster east, healthy in cluster west``)."""
+        said = self._known_label()
+        unread = self.unread_clusters
+        if not unread:
+            return said
+        where = f"not known in cluster{'s' if len(unread) > 1 else ''} {', '.join(unread)}"
+        if said == "healthy":
+            read = sorted({c.cluster for c in self.components if c.core and c.cluster and not c.unread})
+            return f"{where}, healthy in cluster{'s' if len(read) > 1 else ''} {', '.join(read)}" if read else where
+        return where if said == "not known" else f"{said}, {where}"
+
+    def _known_label(self) -> str:
         trouble = self.trouble
         if trouble:
             # of a mesh of several clusters: which cluster's (istiod down in west, the others' up)
@@ -136,7 +161,7 @@ class IstioStatus:
         idle = [c for c in self.components if c.state == NOT_READY]
         if idle:
             return f"{counted(len(idle), 'component')} not ready"
-        return "not known" if self.level == UNKNOWN else "healthy"
+        return "not known" if self._level(of_unread=False) == UNKNOWN else "healthy"
 
     def with_addons(self, addons: Iterable[ComponentStatus]) -> IstioStatus:
         return replace(self, components=(*self.components, *addons))
@@ -175,7 +200,7 @@ def control_plane_status(inv: Inventory, cluster: str | None = None) -> list[Com
         out = []
         for c in [*inv.clusters(), *(u for u in inv.unread_clusters if u not in inv.clusters())]:
             if c in inv.unread_clusters:
-                out.append(ComponentStatus("istiod", NOT_KNOWN, core=True, cluster=c,
+                out.append(ComponentStatus("istiod", NOT_KNOWN, core=True, cluster=c, unread=True,
                                            detail=f"cluster {c} could not be read: {inv.unread_clusters[c]}"))
             elif not inv.managing_clusters(c):
                 out += control_plane_status(inv, c)
