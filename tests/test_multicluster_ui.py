@@ -80,6 +80,35 @@ def test_the_details_panel_shows_a_nodes_own_clusters_objects(qtbot: QtBot) -> N
             assert not any(m in text for m in marks[other]), (graph_type, cluster, text)
 
 
+def test_the_details_panel_says_a_nodes_own_clusters_pods_are_not_available(qtbot: QtBot) -> None:
+    """West's cart-v1 has none of its pods available, east's all, and both answer every request: west's
+    cart v1 node (versioned app graph) said "Health: Healthy" beside "0/1 pods ready", as east's; its
+    panel now says its pods fail, east's does not. A workload node and an app node are judged by their
+    own cluster's pods."""
+    from meshdesk.mesh.graph import model
+    from meshdesk.ui.panels import SidePanel
+
+    inv = _inventory(*_both("web-v1"), _workload("cart-v1", "east"), _workload("cart-v1", "west", available=0),
+                     services=tuple(_service("cart", c) for c in CLUSTERS))
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    for graph_type, identity in (("versionedApp", {"node_type": model.NODE_APP, "app": "cart"}),
+                                 ("workload", {"node_type": model.NODE_WORKLOAD, "workload": "cart-v1"}),
+                                 ("app", {"node_type": model.NODE_APP, "app": "cart"})):
+        g = build(snapshot(_traffic(("web-v1", "cart-v1")), inventory=inv, graphType=graph_type))
+        nodes = _by_cluster(g, **identity)
+        assert set(nodes) == {"east", "west"}, graph_type
+        panel.set_data(g, inv)
+        for cluster, node in nodes.items():
+            panel.show_selection([node.id])
+            text = panel.text()
+            failing = "Failure" in text and "fewer available pods than wanted" in text
+            assert failing == (cluster == "west"), (graph_type, cluster, text)
+        if graph_type == "versionedApp":  # (the node's own health is its requests', as Kiali's)
+            panel.show_selection([nodes["west"].id])
+            assert "Pods\nFailure: workload has fewer available pods than wanted" in panel.text()
+
+
 def test_the_details_panel_says_a_node_of_a_cluster_not_read_has_no_inventory(qtbot: QtBot) -> None:
     """Connected to east, its Prometheus shared with west: west's cart-v1 node showed east's pods."""
     from meshdesk.ui.panels import SidePanel

@@ -23,6 +23,7 @@ from meshdesk.mesh.graph.health import (
     configured_tolerances,
     counted_outside_gateway,
     parse_annotation,
+    workload_status,
 )
 from meshdesk.mesh.graph.istio import CONTROL_PLANE_NAMESPACES, control_plane_namespaces, is_gateway
 from meshdesk.mesh.graph.model import (
@@ -32,6 +33,7 @@ from meshdesk.mesh.graph.model import (
     DEGRADED,
     FAILURE,
     HEALTHY,
+    NO_HEALTH,
     NO_HEALTH_TEXT,
     NODE_AGGREGATE,
     NODE_APP,
@@ -586,6 +588,20 @@ def _health_html(h: Health | None) -> str:
     if h.reasons:
         text += "<br>" + "<br>".join(_e(r) for r in h.reasons)
     return text
+
+
+def _version_pods_rows(inv: Inventory, node: Node) -> list[tuple[str, str]]:
+    """A "Pods" row for a versioned app node whose version's workloads (in ``inv``, the node's own
+    cluster's) are not all available: the node is judged on its requests alone, as Kiali judges a
+    version, so its Health may read Healthy while none of its pods is ready."""
+    wls = [w for w in inv.workloads if w.namespace == node.namespace and w.app == node.app
+           and w.runs_version(node.version)]
+    status, why = workload_status(wls)
+    if status in (NO_HEALTH, HEALTHY):
+        return []
+    colour = HEALTH_COLOUR.get(status, MUTED)
+    return [("Pods", f"<span style='color:{colour}'><b>{_e(health_text(status))}</b></span>: {_e(why)}<br>"
+                     "<i>(the health above is its requests'; its app's box shows its pods)</i>")]
 
 
 def _tolerance_rows(g: TrafficGraph, node: Node) -> list[tuple[str, str]]:
@@ -1511,6 +1527,8 @@ class SidePanel(QWidget):
         if node.version:
             rows.append(("Version", _e(node.version)))
         rows.append(("Health", _health_html(node.health)))
+        if node.version and inv is not None:
+            rows += _version_pods_rows(inv, node)
         rows += _tolerance_rows(g, node)
         rows += _routing_rows(node) + _entry_rows(node)
         rows[:0] = _gateway_rows(node)
