@@ -26,10 +26,8 @@ from meshdesk.commands import (
     CommandParser,
     add_all_namespaces_option,
     add_output_option,
-    refuse_all_with_some,
     snapshot_name,
     timeout_seconds,
-    wants_json,
 )
 from meshdesk.mesh.check_codes import checks_left_out
 from meshdesk.mesh.request import split_names
@@ -131,13 +129,11 @@ def render_json(rows: Sequence[Finding]) -> str:
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    parser = _parser()
-    try:
-        args = parser.parse_args(list(argv or []))
-        args.json = wants_json(parser, args)
-        refuse_all_with_some(parser, args)
-    except SystemExit as e:
-        return int(e.code or 0)
+    from meshdesk.commands.inventory import parsed
+
+    args = parsed(_parser(), argv)
+    if isinstance(args, int):
+        return args
     if not 0 < args.timeout < 86400:
         print(f"{PROG}: --timeout must be a positive number of seconds (under a day)", file=err)
         return 2
