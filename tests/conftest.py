@@ -30,11 +30,59 @@ def _collector_on_the_ui_thread(qapp):  # type: ignore[no-untyped-def]
     return gcguard.install(qapp)
 
 
+def _collector():  # type: ignore[no-untyped-def]
+    from meshdesk.ui import gcguard
+
+    return gcguard._installed[0] if gcguard._installed else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):  # type: ignore[no-untyped-def]
+    """No collection from the moment a test returns until its teardown is over. Its windows are then
+    garbage in Python (the test's frame is gone) but alive in Qt: pytest-qt closes them, with
+    deleteLater(), only in the teardown, and a test that never ran an event loop leaves them waiting
+    even then. Had the collector's timer reached that garbage first (pytest-qt runs events after the
+    test and around closing), it would have cleared the Python side of a window's pyqtgraph labels
+    before the window was destroyed, and the window's layout, asking them their size as it went,
+    raised an AttributeError in Qt's event loop, failing whichever test ran then. The teardown's
+    ``settle`` destroys the windows first, then collects."""
+    try:
+        return (yield)
+    finally:
+        collector = _collector()
+        if collector is not None:
+            collector.pause()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item):  # type: ignore[no-untyped-def]
+    """The collector's timer runs again once the whole teardown is over (pytest-qt's included)."""
+    try:
+        return (yield)
+    finally:
+        collector = _collector()
+        if collector is not None:
+            collector.resume()
+
+
+def settle() -> int:
+    """What every test's teardown does after pytest-qt closed its widgets: the widgets waiting for
+    deleteLater() destroyed (Qt's own side first, while their Python side is whole), then the
+    collection that is due; the number of objects the collection found unreachable."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from meshdesk.ui import gcguard
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return gcguard.install().collect_due()
+
+
 @pytest.fixture(autouse=True)
-def _collect_between_tests(_collector_on_the_ui_thread):  # type: ignore[no-untyped-def]
-    """A test that never runs Qt's event loop gives the timer no chance: collect what is due after it."""
+def _settle_between_tests(_collector_on_the_ui_thread):  # type: ignore[no-untyped-def]
+    """A test that never runs Qt's event loop gives the timer no chance: collect what is due after it,
+    once its closed widgets are destroyed (``settle``)."""
     yield
-    _collector_on_the_ui_thread.collect_due()
+    settle()
 
 
 @pytest.fixture(autouse=True)

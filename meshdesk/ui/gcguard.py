@@ -35,6 +35,8 @@ class MainThreadCollector(QObject):
         self.rounds_since_full = 0
         self.full_passes = 0  # every full pass, ours or a gc.collect() elsewhere (a test, a benchmark)
         gc.callbacks.append(self._seen)
+        self._paused = 0
+        self._stopped = False
         self._timer = QTimer(self)
         self._timer.setObjectName("meshdesk-gc")
         self._timer.timeout.connect(self.collect_due)
@@ -87,8 +89,21 @@ class MainThreadCollector(QObject):
                 found += gc.collect(0)
         return found
 
+    def pause(self) -> None:
+        """No rounds from the timer until :meth:`resume` (while windows are being closed and their
+        deleteLater() has not destroyed them yet: their garbage is collected once they are gone)."""
+        self._paused += 1
+        self._timer.stop()
+
+    def resume(self) -> None:
+        """Rounds from the timer again, once every :meth:`pause` is resumed (and not after :meth:`stop`)."""
+        self._paused = max(0, self._paused - 1)
+        if not self._paused and not self._stopped:
+            self._timer.start()
+
     def stop(self) -> None:
         """Stop collecting from the timer and give the collector back to Python."""
+        self._stopped = True
         self._timer.stop()
         if self._seen in gc.callbacks:
             gc.callbacks.remove(self._seen)
