@@ -1,0 +1,319 @@
+"""Kiali's one-step "Create Traffic Policies" for a namespace, computed from the traffic graph.
+
+What it makes, as Kiali's namespace action does (its frontend builds them from a workload graph of the
+namespace):
+
+- ``deny-all-<namespace>``: an AuthorizationPolicy with an empty spec, which lets nothing in;
+- for each workload of the namespace that receives requests in the graph, an ALLOW AuthorizationPolicy
+  named after the workload, selecting it, that lets in the principals (service accounts) of the
+  workloads seen calling it;
+- unless the namespace is in ambient mode (a Sidecar configures sidecar proxies only), for each workload
+  of the namespace, a Sidecar named after it whose egress names the control plane's namespaces and the
+  services the workload was seen calling.
+
+Each object carries Kiali's ``kiali_wizard`` label, meshdesk's ``managed-by`` label and the
+``TRAFFIC_POLICIES_MARK`` annotation: "Delete traffic policies" removes only the objects that carry the
+mark, never a policy someone wrote by hand nor one made with the AuthorizationPolicy form.
+
+A caller's principal is the one the telemetry reported on the edge when there is one (the security
+appender's ``source_principal``), else the workload's service account as its pods run it (``default``
+when they name none) in the mesh's trust domain. Callers from outside the mesh (the unknown node, a
+workload without a sidecar) have no identity to allow: the notes say their requests will be denied.
+
+The plan writes the ALLOW policies and Sidecars first and the deny-all last, so an apply that stops part
+way never leaves the namespace denied without what lets its traffic in; the run says what was written.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from meshdesk.mesh.changes import CREATE, DELETE, Change, ChangePlan, _put
+from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, Node, TrafficGraph
+from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
+from meshdesk.mesh.routing import CLUSTER_DOMAIN, NETWORKING, SECURITY, RoutingError, is_managed
+from meshdesk.mesh.routing import _managed as managed_labels
+from meshdesk.mesh.security import workload_selector
+from meshdesk.mesh.words import counted
+
+KIALI_WIZARD_LABEL = "kiali_wizard"  # Kiali's label on what its wizards make (value: the kind)
+TRAFFIC_POLICIES_MARK = "meshdesk.io/traffic-policies"  # annotation: made by "Create traffic policies"
+DEFAULT_SERVICE_ACCOUNT = "default"
+KINDS = ("AuthorizationPolicy", "Sidecar")
+
+
+def deny_all_name(namespace: str) -> str:
+    return f"deny-all-{namespace}"
+
+
+@dataclass
+class Caller:
+    """A workload (or node) seen calling one of the namespace's workloads."""
+
+    name: str  # as said to the user: "shop/productpage-v1"
+    principal: str = ""  # "" when it has none to allow (outside the mesh)
+    why_none: str = ""
+    assumed: str = ""  # how the principal was guessed, when it was ("its pods name no service account")
+
+
+@dataclass
+class TrafficPolicies:
+    """What "Create traffic policies" would write in a namespace, and what the user should know first."""
+
+    namespace: str
+    objects: list[IstioObject] = field(default_factory=list)  # in the order they are written
+    notes: list[str] = field(default_factory=list)
+    # the namespace's workloads that receive requests in the graph, and those that receive none
+    receiving: list[str] = field(default_factory=list)
+    idle: list[str] = field(default_factory=list)
+    # objects of the same kind and name that this action did not make: they are not overwritten
+    taken: list[str] = field(default_factory=list)
+    ambient: bool = False
+
+    @property
+    def no_traffic(self) -> bool:
+        """No workload of the namespace receives requests in the graph: the deny-all alone would cut it off."""
+        return not self.receiving
+
+
+def made_by_traffic_policies(obj: IstioObject, namespace: str | None = None) -> bool:
+    return (obj.kind in KINDS and TRAFFIC_POLICIES_MARK in obj.annotations and is_managed(obj)
+            and (namespace is None or obj.namespace == namespace))
+
+
+def made_objects(inv: Inventory, namespace: str) -> list[IstioObject]:
+    """The objects "Create traffic policies" made in ``namespace``: the deny-all first, then the rest by kind
+    and name (the order they are deleted in: what lets nothing in goes first)."""
+    found = [o for kind in KINDS for o in inv.istio_objects(kind, namespace) if made_by_traffic_policies(o)]
+    return sorted(found, key=lambda o: (o.name != deny_all_name(namespace) or o.kind != "AuthorizationPolicy",
+                                        o.kind, o.name))
+
+
+def _strip_scheme(principal: str) -> str:
+    return principal[len("spiffe://"):] if principal.startswith("spiffe://") else principal
+
+
+def _workloads_of(node: Node, inv: Inventory) -> list[Workload]:
+    """The inventory's workloads a graph node stands for (the gateways outside the selection too)."""
+    pool = [*inv.workloads, *inv.outside_gateways]
+    if node.workload:
+        found = [w for w in pool if w.namespace == node.namespace and w.name == node.workload]
+        if found:
+            return found[:1]
+    if node.app:
+        return [w for w in pool if w.namespace == node.namespace and w.app == node.app
+                and (not node.version or w.version == node.version)]
+    return []
+
+
+def service_account_of(w: Workload) -> tuple[str, bool]:
+    """The service account ``w``'s pods run as, and whether it was assumed (pods that name none, or no pod
+    known, run as the namespace's ``default``)."""
+    accounts = sorted({p.service_account for p in w.pods if p.service_account})
+    if accounts:
+        return accounts[0], False
+    return DEFAULT_SERVICE_ACCOUNT, True
+
+
+def _caller(node: Node, edge_principal: str, inv: Inventory) -> Caller:
+    name = f"{node.namespace}/{node.workload or node.app or node.service}" if node.namespace else (
+        node.workload or node.service or "unknown")
+    if node.node_type == NODE_UNKNOWN or not node.namespace or node.namespace == "unknown":
+        return Caller("requests from outside the mesh (unknown source)",
+                      why_none="they carry no mesh identity for an ALLOW policy to name")
+    workloads = _workloads_of(node, inv)
+    if node.has_missing_sidecar or (workloads and not any(w.has_sidecar for w in workloads)
+                                    and not edge_principal and not any(_ambient(inv, w.namespace) for w in workloads)):
+        return Caller(name, why_none="it runs without a sidecar, so its requests carry no mesh identity for an ALLOW "
+                                     "policy to name")
+    if edge_principal:
+        return Caller(name, _strip_scheme(edge_principal))
+    domain = inv.mesh_settings.trust_domain or "cluster.local"
+    if not workloads:
+        if node.node_type not in (NODE_WORKLOAD, NODE_APP):
+            return Caller(name, why_none="it is not a workload, so it has no service account for an ALLOW policy to "
+                                         "name")
+        return Caller(name, f"{domain}/ns/{node.namespace}/sa/{DEFAULT_SERVICE_ACCOUNT}",
+                      assumed="it was not read, so its service account is taken to be default")
+    account, assumed = service_account_of(workloads[0])
+    return Caller(name, f"{domain}/ns/{node.namespace}/sa/{account}",
+                  assumed="its pods name no service account, so they run as default" if assumed else "")
+
+
+def _ambient(inv: Inventory, namespace: str) -> bool:
+    ns = inv.namespace(namespace)
+    return ns is not None and ns.ambient
+
+
+def _callers_of(graph: TrafficGraph, nid: str, seen: set[str] | None = None) -> Iterable[tuple[Node, str]]:
+    """The nodes that send requests to ``nid`` with the principal the edge reported (through the service
+    nodes in between: a service is not a caller)."""
+    seen = set() if seen is None else seen
+    for e in graph.in_edges(nid):
+        src = graph.nodes.get(e.source)
+        if src is None or e.source in seen:
+            continue
+        seen.add(e.source)
+        if src.node_type == NODE_SERVICE:
+            # the service's own callers; the edge into the service carries their principal
+            yield from _callers_of(graph, e.source, seen)
+            continue
+        yield src, e.source_principal
+
+
+def _egress_hosts(graph: TrafficGraph, nid: str, control_namespaces: Sequence[str]) -> list[str]:
+    hosts = [f"{ns}/*" for ns in control_namespaces]
+    for e in graph.out_edges(nid):
+        dst = graph.nodes.get(e.target)
+        if dst is None:
+            continue
+        for ds in dst.dest_services:
+            if not ds.namespace or ds.namespace == "unknown" or not ds.name:
+                continue
+            host = ds.name if "." in ds.name or dst.is_service_entry is not None else f"{ds.name}.{ds.namespace}.{CLUSTER_DOMAIN}"
+            if f"{ds.namespace}/{host}" not in hosts:
+                hosts.append(f"{ds.namespace}/{host}")
+    return hosts
+
+
+def _control_namespaces(inv: Inventory) -> list[str]:
+    found = sorted({c.namespace for c in inv.control_planes or () if getattr(c, "namespace", "")})
+    return found or [inv.mesh_settings.root_namespace]
+
+
+def _marked(obj: IstioObject) -> IstioObject:
+    obj.labels = managed_labels({KIALI_WIZARD_LABEL: obj.kind})
+    obj.annotations = {TRAFFIC_POLICIES_MARK: "true"}
+    return obj
+
+
+def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = "") -> TrafficPolicies:
+    """The traffic policies of ``namespace`` from what ``graph`` shows of it (its workload nodes, or its
+    versioned app nodes, in ``cluster`` when given) and the workloads of ``inv``."""
+    out = TrafficPolicies(namespace, ambient=_ambient(inv, namespace))
+    nodes = [n for n in graph.nodes.values() if n.namespace == namespace and n.node_type in (NODE_WORKLOAD, NODE_APP)
+             and (n.workload or n.version) and (not cluster or not n.cluster or n.cluster == cluster)]
+    namespace_workloads = [w for w in inv.workloads if w.namespace == namespace]
+    allows: list[IstioObject] = []
+    sidecars: list[IstioObject] = []
+    denied: dict[str, str] = {}  # caller -> why its requests will be denied
+    assumed: dict[str, str] = {}
+    done: set[str] = set()
+    outsiders: list[str] = []  # called, but only by what has no identity to allow
+    bare: list[str] = []  # the namespace's workloads without a sidecar: no Sidecar is made for them
+    control = _control_namespaces(inv)
+    for node in sorted(nodes, key=lambda n: (n.workload, n.app, n.version)):
+        for w in _workloads_of(node, inv):
+            if w.namespace != namespace or w.name in done:
+                continue
+            done.add(w.name)
+            selector = workload_selector(w, namespace_workloads)
+            principals: list[str] = []
+            callers = 0
+            for src, principal in _callers_of(graph, node.id):
+                callers += 1
+                caller = _caller(src, principal, inv)
+                if not caller.principal:
+                    denied.setdefault(caller.name, caller.why_none)
+                    continue
+                if caller.assumed:
+                    assumed.setdefault(caller.name, caller.assumed)
+                if caller.principal not in principals:
+                    principals.append(caller.principal)
+            if principals:
+                out.receiving.append(w.name)
+                allows.append(_marked(IstioObject("AuthorizationPolicy", w.name, namespace, SECURITY, {
+                    "selector": {"matchLabels": dict(selector)},
+                    "action": "ALLOW",
+                    "rules": [{"from": [{"source": {"principals": sorted(principals)}}]}]})))
+            elif callers:
+                outsiders.append(w.name)
+            else:
+                out.idle.append(w.name)
+            if w.has_sidecar is False and not out.ambient:
+                bare.append(w.name)
+            elif not out.ambient:
+                sidecars.append(_marked(IstioObject("Sidecar", w.name, namespace, NETWORKING, {
+                    "workloadSelector": {"labels": dict(selector)},
+                    "egress": [{"hosts": _egress_hosts(graph, node.id, control)}]})))
+    out.idle += sorted(w.name for w in namespace_workloads if w.name not in done)
+    deny = _marked(IstioObject("AuthorizationPolicy", deny_all_name(namespace), namespace, SECURITY, {}))
+    out.objects = [*allows, *sidecars, deny]
+    for o in out.objects:
+        existing = next((x for x in inv.istio_objects(o.kind, namespace) if x.name == o.name), None)
+        if existing is not None and not made_by_traffic_policies(existing):
+            out.taken.append(f"{o.kind} {namespace}/{o.name}")
+    for name, why in sorted(denied.items()):
+        out.notes.append(f"Warning: {name} will be denied: {why}.")
+    for name, how in sorted(assumed.items()):
+        out.notes.append(f"{name}: {how}.")
+    for name in outsiders:
+        out.notes.append(f"Warning: every caller of {name} in the graph is outside the mesh: it gets no ALLOW policy, "
+                         "and the deny-all will deny every request to it.")
+    if out.idle and out.receiving:
+        out.notes.append(f"Warning: {', '.join(out.idle)} receive{'s' if len(out.idle) == 1 else ''} no requests in the "
+                         "graph: the deny-all will deny every request to "
+                         f"{'it' if len(out.idle) == 1 else 'them'}.")
+    if bare:
+        one = len(bare) == 1
+        out.notes.append(f"{', '.join(bare)} run{'s' if one else ''} without a sidecar: no Sidecar is made for "
+                         f"{'it' if one else 'them'}, and {'its' if one else 'their'} AuthorizationPolicy is "
+                         f"enforced only once {'it has' if one else 'they have'} one.")
+    if out.ambient:
+        out.notes.append(f"Namespace {namespace} is in ambient mode: no Sidecar is made (a Sidecar configures "
+                         "sidecar proxies only).")
+    return out
+
+
+def traffic_policies_plan(inv: Inventory, policies: TrafficPolicies, *, deny_alone: bool = False) -> ChangePlan:
+    """Create (or update, when this action made them before) the objects of ``policies``, the deny-all last;
+    delete those it made before and would not make now. Refused (``RoutingError``) when an object of the
+    same name that this action did not make exists, and, unless ``deny_alone``, when no workload of the
+    namespace receives requests in the graph (the deny-all alone would cut it off)."""
+    ns = policies.namespace
+    if policies.taken:
+        raise RoutingError(f"{', '.join(policies.taken)} already exist{'s' if len(policies.taken) == 1 else ''} and "
+                           "{} not made by Create traffic policies: it is not overwritten. Delete or rename "
+                           "{} first.".format("was" if len(policies.taken) == 1 else "were",
+                                              "it" if len(policies.taken) == 1 else "them"))
+    if policies.no_traffic and not deny_alone:
+        raise RoutingError(f"No workload of {ns} receives requests from the mesh in the graph: the deny-all alone would deny every "
+                           f"request to {ns}. Tick \"Create the deny-all alone\" to make it anyway, or widen the "
+                           "graph's time range to see its traffic.")
+    made_before = {(o.kind, o.name): o for o in made_objects(inv, ns)}
+    verb = "Update" if made_before else "Create"
+    allows = sum(1 for o in policies.objects if o.kind == "AuthorizationPolicy" and o.spec)
+    sidecars = sum(1 for o in policies.objects if o.kind == "Sidecar")
+    plan = ChangePlan(f"{verb} traffic policies in {ns}: a deny-all, {counted(allows, 'ALLOW policy', 'ALLOW policies')}"
+                      f"{', ' + counted(sidecars, 'Sidecar') if not policies.ambient else ''}")
+    plan.notes += policies.notes
+    for o in policies.objects:
+        _put(plan, copy.deepcopy(o), made_before.pop((o.kind, o.name), None))
+    for o in made_before.values():
+        plan.changes.insert(0, Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))
+    plan.notes.append("The ALLOW policies and Sidecars are written first and the deny-all last: should the apply "
+                      "stop part way, the namespace is not left denied without what lets its traffic in.")
+    if any(c.op == CREATE for c in plan.changes):
+        plan.notes.append("Principals are read from the callers' mutual-TLS certificates: a request sent in plain "
+                          "text never matches them.")
+    plan.nothing = f"The traffic policies of {ns} are as the graph asks already."
+    return plan
+
+
+def delete_traffic_policies_plan(inv: Inventory, namespace: str) -> ChangePlan:
+    """Delete what "Create traffic policies" made in ``namespace`` (the deny-all first), nothing else."""
+    made = made_objects(inv, namespace)
+    plan = ChangePlan(f"Delete traffic policies in {namespace}: {counted(len(made), 'object')}")
+    for o in made:
+        plan.changes.append(Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))
+    if made:
+        plan.notes.append(f"The deny-all is deleted first: {namespace}'s workloads then take the requests their "
+                          "other policies allow.")
+    plan.nothing = f"Create traffic policies made nothing in {namespace}."
+    return plan
+
+
+def delete_problem(inv: Inventory, namespace: str) -> str:
+    return "" if made_objects(inv, namespace) else f"Create traffic policies made nothing in {namespace}."
