@@ -649,6 +649,55 @@ def test_a_namespace_is_closed_by_a_deny_all_policy_and_opened_again_from_its_ro
     qtbot.waitUntil(lambda: _cells(lists)["shop"]["Istio config"].startswith("6 objects"), timeout=10000)
 
 
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_a_namespace_gets_kialis_traffic_policies_from_its_rows_menu_and_loses_them_again(
+        qtbot: QtBot, demo_window: Callable[..., MainWindow]) -> None:
+    """Kiali's one-step Create Traffic Policies: shop's row menu makes a deny-all, an ALLOW policy for each
+    workload the graph shows called (naming its callers' service accounts) and a Sidecar for each, listed in
+    the form and reviewed as any change; the menu then offers to update or delete them, and Delete removes
+    exactly those."""
+    from meshdesk.ui.actions import install_actions
+
+    w = demo_window(["shop"])
+    ctl = w.actions_controller = install_actions(w)
+    perf = _perf(w)
+    lists = perf.lists
+    perf.docks["Lists"].show()
+    shown(qtbot, w, lambda g: any(n.namespace == "shop" for n in g.nodes.values()))
+    qtbot.waitUntil(lambda: _cells(lists).get("shop", {}).get("Istio config", NOT_SHOWN).startswith("6 objects"),
+                    timeout=10000)
+    menu = _row_menu(qtbot, lists, "shop")
+    delete = _entry(menu, "Delete traffic policies in shop…")
+    assert not delete.isEnabled() and delete.toolTip() == "Create traffic policies made nothing in shop."
+    entry = _entry(menu, "Create traffic policies in shop…")
+    assert entry.isEnabled(), entry.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        entry.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    form = dialog.form
+    listed = [form.objects.item(i).text() for i in range(form.objects.count())]
+    assert ("AuthorizationPolicy productpage-v1: allows "
+            "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account") in listed
+    assert "AuthorizationPolicy reviews-v2: allows cluster.local/ns/shop/sa/productpage" in listed
+    assert listed[-1] == "AuthorizationPolicy deny-all-shop: denies every request no ALLOW policy allows"
+    assert "recommendations-v1 receives no requests in the graph" in form.notes.text()
+    assert not form.deny_alone.isVisibleTo(dialog)  # (shop has traffic: nothing to ask)
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled(), dialog.verdict.text()
+    assert "name: deny-all-shop" in dialog.preview_text.toPlainText()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    # 8 ALLOW policies, 7 Sidecars and the deny-all
+    qtbot.waitUntil(lambda: _cells(lists)["shop"]["Istio config"].startswith("22 objects"), timeout=10000)
+    menu = _row_menu(qtbot, lists, "shop")
+    assert _entry(menu, "Update traffic policies in shop…").isEnabled()
+    assert not _entry(menu, "Deny all requests in shop…").isEnabled()
+    _apply(qtbot, ctl, menu, "Delete traffic policies in shop…")
+    qtbot.waitUntil(lambda: _cells(lists)["shop"]["Istio config"].startswith("6 objects"), timeout=10000)
+
+
 def test_the_traffic_tooltip_says_a_replayed_window_and_a_snapshots_blank_cells_say_why(
         qtbot: QtBot, demo_window: Callable[..., MainWindow], tmp_path: Path) -> None:
     """Replaying, the Traffic tooltip said "over the last 10 min" of a window that ended a day before: it

@@ -66,6 +66,7 @@ from meshdesk.mesh.routing import (
 )
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.security import DENY_ALL, form_misfit, shown_kind_name
+from meshdesk.mesh.traffic_policies import delete_problem, made_objects
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import (
@@ -98,6 +99,7 @@ from meshdesk.ui.dialogs.forms import (
 from meshdesk.ui.dialogs.k8s_gateway_forms import K8sGatewayForm, ReferenceGrantForm
 from meshdesk.ui.dialogs.k8s_route_forms import route_form_class
 from meshdesk.ui.dialogs.security_forms import AuthorizationPolicyForm, SidecarForm
+from meshdesk.ui.dialogs.traffic_policy_forms import DeleteTrafficPoliciesForm, TrafficPoliciesForm
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ REMOVAL_NEEDS = [("delete", "VirtualService"), ("delete", "DestinationRule"), ("
                  ("delete", "K8sReferenceGrant"), ("delete", "K8sHTTPRoute"),
                  ("delete", "K8sGRPCRoute")]  # a Gateway meshdesk made for a service's routes (Gateways action)
 # the namespace's own actions (listed after a separator, below those of the selected service or workload)
-NAMESPACE_ACTIONS = ("injection", "deny-all", "remove-injection", "ambient-on", "ambient-off", "ambient-remove", "switch-revision",
+NAMESPACE_ACTIONS = ("injection", "deny-all", "traffic-policies", "delete-traffic-policies", "remove-injection", "ambient-on", "ambient-off", "ambient-remove", "switch-revision",
                      "restart-waiting", "namespace-mtls", "service-entry", "authorization-policy",
                      "sidecar", "request-authentication", "gateway", "k8s-gateway", "reference-grant",
                      "edit-authorization-policy", "edit-sidecar", "edit-request-authentication", "edit-gateway",
@@ -435,6 +437,7 @@ class ActionsController(QObject):
             ActionSpec("service-entry", f"Add a ServiceEntry in {ns}…", ns, ENTRY_NEEDS,
                        _form(ServiceEntryForm, ns)),
             self._deny_all_spec(ns, inv),
+            *self._traffic_policy_specs(ns, inv, graph),
             ActionSpec("authorization-policy", f"Add an AuthorizationPolicy in {ns}…", ns, AUTHZ_NEEDS,
                        _form(AuthorizationPolicyForm, ns)),
             ActionSpec("sidecar", f"Add a Sidecar in {ns}…", ns, SIDECAR_NEEDS, _form(SidecarForm, ns, graph=graph)),
@@ -474,8 +477,8 @@ class ActionsController(QObject):
 
     @staticmethod
     def _deny_all_spec(ns: str, inv: Inventory) -> ActionSpec:
-        """Kiali's "Create Traffic Policies" at its simplest: the AuthorizationPolicy form filled in as a deny-all
-        of the namespace (reviewed as any); disabled, saying so, when one denies all there already."""
+        """The AuthorizationPolicy form filled in as a deny-all of the namespace (reviewed as any); disabled,
+        saying so, when one denies all there already. (Create traffic policies adds what lets its traffic in.)"""
         spec = ActionSpec("deny-all", f"Deny all requests in {ns}…", ns, AUTHZ_NEEDS, _deny_all_form(ns))
         present = next((o for o in sorted(inv.istio_objects("AuthorizationPolicy", ns), key=lambda o: o.name)
                         if not o.spec), None)  # (an empty spec: nothing is allowed)
@@ -483,6 +486,26 @@ class ActionsController(QObject):
             spec.problem = (f"AuthorizationPolicy {ns}/{present.name} denies every request to {ns}'s workloads "
                             "already.")
         return spec
+
+    @staticmethod
+    def _traffic_policy_specs(ns: str, inv: Inventory, graph: Any) -> list[ActionSpec]:
+        """Kiali's "Create Traffic Policies" ("Update" once made) and "Delete Traffic Policies" of a namespace:
+        the rights to create AuthorizationPolicies, and Sidecars outside ambient mode (to update and delete them
+        too once made: an update deletes what the graph no longer asks for); creating needs the graph (the
+        callers of each workload are read from it)."""
+        namespace = inv.namespace(ns)
+        kinds = ["AuthorizationPolicy"] + ([] if namespace is not None and namespace.ambient else ["Sidecar"])
+        made = made_objects(inv, ns)
+        create = ActionSpec("traffic-policies", f"{'Update' if made else 'Create'} traffic policies in {ns}…", ns,
+                            [(verb, kind) for kind in kinds
+                             for verb in (("create", "update", "delete") if made else ("create",))],
+                            _form(TrafficPoliciesForm, ns, graph))
+        if graph is None:
+            create.problem = f"The traffic graph of {ns} is not shown: the policies are made from its callers."
+        delete = ActionSpec("delete-traffic-policies", f"Delete traffic policies in {ns}…", ns,
+                            sorted({("delete", o.kind) for o in made}), _form(DeleteTrafficPoliciesForm, ns))
+        delete.problem = delete_problem(inv, ns)
+        return [create, delete]
 
     @staticmethod
     def _mode_specs(ns: str, inv: Inventory) -> list[ActionSpec]:
