@@ -1,8 +1,8 @@
 """Traffic and security actions on what is selected in the graph: on a service (traffic shifting,
 request routing, fault injection, timeouts and retries, circuit breaking, TLS, load balancing, its Gateway API
 HTTPRoute (Kiali's "K8s Request Routing"), deleting the routing meshdesk created for it), on a workload (mTLS mode, an AuthorizationPolicy, a Sidecar or a RequestAuthentication
-selecting it), on a namespace (sidecar injection, mTLS mode, a ServiceEntry, an AuthorizationPolicy, a
-Sidecar, a RequestAuthentication, a Gateway, a Kubernetes Gateway or ReferenceGrant, removing what
+selecting it), on a namespace (sidecar injection, mTLS mode, a ServiceEntry, an AuthorizationPolicy, Kiali's
+Create and Delete Traffic Policies, a Sidecar, a RequestAuthentication, a Gateway, a Kubernetes Gateway or ReferenceGrant, removing what
 meshdesk created).
 
 ``ActionsController(source, settings, parent)`` gives the main window ``menu_for(selection, graph,
