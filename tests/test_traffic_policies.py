@@ -102,6 +102,17 @@ def test_the_demo_shop_gets_a_deny_all_and_an_allow_policy_per_called_workload_a
     assert gone.inventory.istio_objects("Sidecar", "shop") == []
 
 
+def test_of_an_app_graph_each_workload_of_a_called_app_is_allowed_its_callers() -> None:
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    snap = demo.snapshot(GraphRequest(namespaces=("shop",), graphType="app"))
+    assert snap.inventory is not None
+    aps = _by_name(compute(build(snap), snap.inventory, "shop").objects, "AuthorizationPolicy")
+    for name in ("reviews-v1", "reviews-v2", "reviews-v3"):
+        assert aps[name]["rules"][0]["from"][0]["source"]["principals"] == ["cluster.local/ns/shop/sa/productpage"]
+    # ratings is called by the reviews app, whose workloads all run as one service account
+    assert aps["ratings-v1"]["rules"][0]["from"][0]["source"]["principals"] == ["cluster.local/ns/shop/sa/reviews"]
+
+
 def test_the_demo_ambient_namespace_gets_no_sidecars() -> None:
     demo = DemoCluster(clock=lambda: 1_767_000_000.0)
     snap = demo.snapshot(GraphRequest(namespaces=("travel",)))
@@ -184,6 +195,20 @@ def test_the_policies_are_written_to_a_cluster_and_deleted_without_touching_anyo
     assert emu.get("authorizationpolicies", "bookinfo", "deny-all-bookinfo", SEC) is None
     assert emu.get("sidecars", "bookinfo", "reviews-v2", NET) is None
     assert emu.get("authorizationpolicies", "bookinfo", "allow-health", SEC) is not None
+
+
+def test_a_principal_the_telemetry_reported_is_allowed_as_reported(emu: KubeEmulator) -> None:
+    """The security appender's principals (mutual TLS reported with source_principal) win over the service
+    account the inventory says: they are what the proxy presented."""
+    inv = _bookinfo(emu)
+    secured = {"connection_security_policy": "mutual_tls",
+               "source_principal": "spiffe://cluster.local/ns/bookinfo/sa/reviews-canary",
+               "destination_principal": "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-ratings"}
+    graph = build(snapshot([http("reviews-v2", "ratings-v1", 3.0, ns="bookinfo", **secured)], inv,
+                           namespaces=("bookinfo",), appenders=("securityPolicy",)))
+    aps = _by_name(compute(graph, inv, "bookinfo").objects, "AuthorizationPolicy")
+    assert aps["ratings-v1"]["rules"][0]["from"][0]["source"]["principals"] == [
+        "cluster.local/ns/bookinfo/sa/reviews-canary"]
 
 
 def test_an_object_of_the_same_name_is_not_overwritten_and_a_namespace_without_traffic_asks_first(

@@ -109,6 +109,18 @@ def test_rbac_that_forbids_creating_sidecars_disables_the_action_saying_why(
     assert action.toolTip().startswith("Your RBAC role does not allow you to create sidecars in namespace bookinfo")
 
 
+def test_a_service_graph_offers_no_traffic_policies_saying_why(
+        emu: KubeEmulator, qtbot: QtBot, tmp_path: Path, window: QWidget) -> None:
+    ctl = _controller(emu, tmp_path, window)
+    inv = _inventory(emu)
+    graph = build(snapshot([http("productpage-v1", "reviews-v2", 5.0, ns="bookinfo")], inv, namespaces=("bookinfo",),
+                           graphType="service"))
+    menu = answered_menu(ctl, qtbot, None, graph, inv)
+    action = next(a for a in menu.actions() if a.text() == "Create traffic policies in bookinfo…")
+    assert not action.isEnabled()
+    assert action.toolTip().startswith("A service graph shows no workloads: show a workload or app graph")
+
+
 def test_a_policy_of_the_same_name_is_named_in_the_form_and_the_review_refuses_to_overwrite_it(
         emu: KubeEmulator, qtbot: QtBot, tmp_path: Path, window: QWidget) -> None:
     emu.add({"apiVersion": f"{SEC}/v1", "kind": "AuthorizationPolicy",

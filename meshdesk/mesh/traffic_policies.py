@@ -53,7 +53,9 @@ class Caller:
     """A workload (or node) seen calling one of the namespace's workloads."""
 
     name: str  # as said to the user: "shop/productpage-v1"
-    principal: str = ""  # "" when it has none to allow (outside the mesh)
+    # what to allow of it: its workloads' principals (an app node's workloads may run as several accounts);
+    # none when it has no identity to allow (outside the mesh)
+    principals: list[str] = field(default_factory=list)
     why_none: str = ""
     assumed: str = ""  # how the principal was guessed, when it was ("its pods name no service account")
 
@@ -129,17 +131,20 @@ def _caller(node: Node, edge_principal: str, inv: Inventory) -> Caller:
         return Caller(name, why_none="it runs without a sidecar, so its requests carry no mesh identity for an ALLOW "
                                      "policy to name")
     if edge_principal:
-        return Caller(name, _strip_scheme(edge_principal))
+        return Caller(name, [_strip_scheme(edge_principal)])
     domain = inv.mesh_settings.trust_domain or "cluster.local"
     if not workloads:
         if node.node_type not in (NODE_WORKLOAD, NODE_APP):
             return Caller(name, why_none="it is not a workload, so it has no service account for an ALLOW policy to "
                                          "name")
-        return Caller(name, f"{domain}/ns/{node.namespace}/sa/{DEFAULT_SERVICE_ACCOUNT}",
-                      assumed="it was not read, so its service account is taken to be default")
-    account, assumed = service_account_of(workloads[0])
-    return Caller(name, f"{domain}/ns/{node.namespace}/sa/{account}",
-                  assumed="its pods name no service account, so they run as default" if assumed else "")
+        return Caller(name, [f"{domain}/ns/{node.namespace}/sa/{DEFAULT_SERVICE_ACCOUNT}"],
+                      assumed=f"Warning: {name} was not read (add namespace {node.namespace} to the graph to read it), "
+                              "so it is taken to run as the default service account: if it does not, its requests "
+                              "will be denied")
+    accounts = [service_account_of(w) for w in workloads]
+    return Caller(name, sorted({f"{domain}/ns/{node.namespace}/sa/{a}" for a, _ in accounts}),
+                  assumed=f"{name}: its pods name no service account, so they run as default"
+                  if any(guessed for _, guessed in accounts) else "")
 
 
 def _ambient(inv: Inventory, namespace: str) -> bool:
@@ -194,7 +199,7 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
     versioned app nodes, in ``cluster`` when given) and the workloads of ``inv``."""
     out = TrafficPolicies(namespace, ambient=_ambient(inv, namespace))
     nodes = [n for n in graph.nodes.values() if n.namespace == namespace and n.node_type in (NODE_WORKLOAD, NODE_APP)
-             and (n.workload or n.version) and (not cluster or not n.cluster or n.cluster == cluster)]
+             and (not cluster or not n.cluster or n.cluster == cluster)]
     namespace_workloads = [w for w in inv.workloads if w.namespace == namespace]
     allows: list[IstioObject] = []
     sidecars: list[IstioObject] = []
@@ -215,13 +220,12 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
             for src, principal in _callers_of(graph, node.id):
                 callers += 1
                 caller = _caller(src, principal, inv)
-                if not caller.principal:
+                if not caller.principals:
                     denied.setdefault(caller.name, caller.why_none)
                     continue
                 if caller.assumed:
                     assumed.setdefault(caller.name, caller.assumed)
-                if caller.principal not in principals:
-                    principals.append(caller.principal)
+                principals += [p for p in caller.principals if p not in principals]
             if principals:
                 out.receiving.append(w.name)
                 allows.append(_marked(IstioObject("AuthorizationPolicy", w.name, namespace, SECURITY, {
@@ -247,8 +251,7 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
             out.taken.append(f"{o.kind} {namespace}/{o.name}")
     for name, why in sorted(denied.items()):
         out.notes.append(f"Warning: {name} will be denied: {why}.")
-    for name, how in sorted(assumed.items()):
-        out.notes.append(f"{name}: {how}.")
+    out.notes += [f"{how}." for _, how in sorted(assumed.items())]
     for name in outsiders:
         out.notes.append(f"Warning: every caller of {name} in the graph is outside the mesh: it gets no ALLOW policy, "
                          "and the deny-all will deny every request to it.")

@@ -502,6 +502,9 @@ class ActionsController(QObject):
                             _form(TrafficPoliciesForm, ns, graph))
         if graph is None:
             create.problem = f"The traffic graph of {ns} is not shown: the policies are made from its callers."
+        elif getattr(getattr(graph, "request", None), "graphType", "") == "service":
+            create.problem = ("A service graph shows no workloads: show a workload or app graph, the policies are made "
+                              "from the workloads it shows calling each other.")
         delete = ActionSpec("delete-traffic-policies", f"Delete traffic policies in {ns}…", ns,
                             sorted({("delete", o.kind) for o in made}), _form(DeleteTrafficPoliciesForm, ns))
         delete.problem = delete_problem(inv, ns)
