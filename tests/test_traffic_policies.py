@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes.client import CustomObjectsApi
 
 from meshdesk.mesh.graph.builder import build
 from meshdesk.mesh.graph.model import TrafficGraph
@@ -113,15 +114,36 @@ def test_of_an_app_graph_each_workload_of_a_called_app_is_allowed_its_callers() 
     assert aps["ratings-v1"]["rules"][0]["from"][0]["source"]["principals"] == ["cluster.local/ns/shop/sa/reviews"]
 
 
-def test_the_demo_ambient_namespace_gets_no_sidecars() -> None:
+def test_the_demo_ambient_namespace_gets_no_sidecars_and_its_waypoint_is_allowed_so_its_traffic_flows() -> None:
+    """travel is in ambient mode with a waypoint: a request through the waypoint reaches the workload's ztunnel
+    under the waypoint's identity, so the waypoint is allowed beside the callers the graph shows; without it,
+    traveller's requests to search were all refused once the policies were applied."""
     demo = DemoCluster(clock=lambda: 1_767_000_000.0)
-    snap = demo.snapshot(GraphRequest(namespaces=("travel",)))
+    request = GraphRequest(namespaces=("travel",))
+    snap = demo.snapshot(request)
     assert snap.inventory is not None
-    policies = compute(build(snap), snap.inventory, "travel")
+    graph = build(snap)
+    policies = compute(graph, snap.inventory, "travel")
     assert policies.receiving
     assert not [o for o in policies.objects if o.kind == "Sidecar"]
     assert ("Namespace travel is in ambient mode: no Sidecar is made (a Sidecar configures sidecar proxies "
             "only).") in policies.notes
+    aps = _by_name(policies.objects, "AuthorizationPolicy")
+    assert aps["search-v1"]["rules"][0]["from"][0]["source"]["principals"] == [
+        "cluster.local/ns/travel/sa/traveller", "cluster.local/ns/travel/sa/waypoint"]
+    assert "waypoint" not in aps  # (a waypoint ignores policies that select workloads)
+    assert ("Requests through waypoint travel/waypoint reach the workloads with its identity, not their callers': it "
+            "is allowed too.") in policies.notes
+
+    def failing(g: TrafficGraph) -> float:
+        return sum(e.rates.get("http4xx", 0.0) + e.rates.get("http5xx", 0.0) for e in g.edges.values())
+
+    before = failing(graph)
+    assert apply(demo, traffic_policies_plan(snap.inventory, policies)).ok
+    after = build(demo.snapshot(request))
+    assert failing(after) == pytest.approx(before)
+    assert sum(e.rates.get("http", 0.0) for e in after.edges.values()) == pytest.approx(
+        sum(e.rates.get("http", 0.0) for e in graph.edges.values()))
 
 
 @pytest.fixture
@@ -188,6 +210,16 @@ def test_the_policies_are_written_to_a_cluster_and_deleted_without_touching_anyo
         "cluster.local/ns/bookinfo/sa/bookinfo-reviews", "cluster.local/ns/bookinfo/sa/default"]
     sidecar = emu.get("sidecars", "bookinfo", "reviews-v2", NET)
     assert sidecar["spec"]["egress"] == [{"hosts": ["istio-system/*", "bookinfo/ratings.bookinfo.svc.cluster.local"]}]
+
+    # a hand edit to one of them is undone by Update, and said so
+    CustomObjectsApi(emu.api_client()).patch_namespaced_custom_object(
+        SEC, "v1", "bookinfo", "authorizationpolicies", "ratings-v1",
+        {"spec": {"rules": [{"from": [{"source": {"principals": ["cluster.local/ns/bookinfo/sa/anyone"]}}]}]}})
+    edited = _bookinfo(emu)
+    update = traffic_policies_plan(edited, compute(_bookinfo_graph(edited), edited, "bookinfo"))
+    assert [c.title() for c in update.changes] == ["Replace AuthorizationPolicy bookinfo/ratings-v1"]
+    assert ("Made again as the graph asks now (see Diff; a change made to them by hand is undone): "
+            "AuthorizationPolicy ratings-v1.") in update.notes
 
     after = _bookinfo(emu)
     delete = delete_traffic_policies_plan(after, "bookinfo")

@@ -30,7 +30,9 @@ import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from meshdesk.mesh.changes import CREATE, DELETE, Change, ChangePlan, _put
+from meshdesk.mesh.ambient_checks import workload_waypoint
+from meshdesk.mesh.changes import CREATE, DELETE, REPLACE, Change, ChangePlan, _put
+from meshdesk.mesh.graph.ambient import is_waypoint
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, Node, TrafficGraph
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
 from meshdesk.mesh.routing import CLUSTER_DOMAIN, NETWORKING, SECURITY, RoutingError, is_managed
@@ -147,6 +149,24 @@ def _caller(node: Node, edge_principal: str, inv: Inventory) -> Caller:
                   if any(guessed for _, guessed in accounts) else "")
 
 
+def _waypoint_principal(inv: Inventory, w: Workload) -> tuple[str, str, str]:
+    """In ambient mode, the waypoint ``w``'s requests go through (namespace/name), the principal they reach it
+    with (a waypoint forwards a request under its own identity, so the workload's ztunnel sees that one, not
+    the caller's), and how it was guessed ("" when its pods say it); ("", "", "") without a waypoint."""
+    name, where = workload_waypoint(inv, w)
+    if not name:
+        return "", "", ""
+    where = where or w.namespace
+    domain = inv.mesh_settings.trust_domain or "cluster.local"
+    found = next((x for x in [*inv.workloads, *inv.outside_gateways]
+                  if x.namespace == where and x.name == name and is_waypoint(x)), None)
+    if found is not None and any(p.service_account for p in found.pods):
+        return f"{where}/{name}", f"{domain}/ns/{where}/sa/{service_account_of(found)[0]}", ""
+    # Istio's deployment controller names a waypoint's service account after its Gateway
+    return (f"{where}/{name}", f"{domain}/ns/{where}/sa/{name}",
+            f"waypoint {where}/{name} was not read: it is taken to run as service account {name}, as Istio deploys it")
+
+
 def _ambient(inv: Inventory, namespace: str) -> bool:
     ns = inv.namespace(namespace)
     return ns is not None and ns.ambient
@@ -206,6 +226,7 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
     denied: dict[str, str] = {}  # caller -> why its requests will be denied
     assumed: dict[str, str] = {}
     done: set[str] = set()
+    waypoints: dict[str, str] = {}  # the waypoints requests reach workloads through -> how their identity was guessed
     outsiders: list[str] = []  # called, but only by what has no identity to allow
     bare: list[str] = []  # the namespace's workloads without a sidecar: no Sidecar is made for them
     control = _control_namespaces(inv)
@@ -214,6 +235,8 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
             if w.namespace != namespace or w.name in done:
                 continue
             done.add(w.name)
+            if is_waypoint(w):
+                continue  # (a waypoint applies only policies attached to it by targetRefs)
             selector = workload_selector(w, namespace_workloads)
             principals: list[str] = []
             callers = 0
@@ -226,6 +249,10 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
                 if caller.assumed:
                     assumed.setdefault(caller.name, caller.assumed)
                 principals += [p for p in caller.principals if p not in principals]
+            waypoint, through, guessed = _waypoint_principal(inv, w) if principals else ("", "", "")
+            if through and through not in principals:
+                principals.append(through)
+                waypoints.setdefault(waypoint, guessed)
             if principals:
                 out.receiving.append(w.name)
                 allows.append(_marked(IstioObject("AuthorizationPolicy", w.name, namespace, SECURITY, {
@@ -242,7 +269,7 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
                 sidecars.append(_marked(IstioObject("Sidecar", w.name, namespace, NETWORKING, {
                     "workloadSelector": {"labels": dict(selector)},
                     "egress": [{"hosts": _egress_hosts(graph, node.id, control)}]})))
-    out.idle += sorted(w.name for w in namespace_workloads if w.name not in done)
+    out.idle += sorted(w.name for w in namespace_workloads if w.name not in done and not is_waypoint(w))
     deny = _marked(IstioObject("AuthorizationPolicy", deny_all_name(namespace), namespace, SECURITY, {}))
     out.objects = [*allows, *sidecars, deny]
     for o in out.objects:
@@ -252,6 +279,9 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
     for name, why in sorted(denied.items()):
         out.notes.append(f"Warning: {name} will be denied: {why}.")
     out.notes += [f"{how}." for _, how in sorted(assumed.items())]
+    for waypoint, guessed in sorted(waypoints.items()):
+        out.notes.append(f"Requests through waypoint {waypoint} reach the workloads with its identity, not their "
+                         "callers': it is allowed too" + (f" ({guessed})." if guessed else "."))
     for name in outsiders:
         out.notes.append(f"Warning: every caller of {name} in the graph is outside the mesh: it gets no ALLOW policy, "
                          "and the deny-all will deny every request to it.")
@@ -296,6 +326,10 @@ def traffic_policies_plan(inv: Inventory, policies: TrafficPolicies, *, deny_alo
         _put(plan, copy.deepcopy(o), made_before.pop((o.kind, o.name), None))
     for o in made_before.values():
         plan.changes.insert(0, Change(DELETE, obj=copy.deepcopy(o), before=copy.deepcopy(o)))
+    edited = [f"{c.obj.kind} {c.obj.name}" for c in plan.changes if c.op == REPLACE and c.obj is not None]
+    if edited:
+        plan.notes.append(f"Made again as the graph asks now (see Diff; a change made to them by hand is undone): "
+                          f"{', '.join(edited)}.")
     plan.notes.append("The ALLOW policies and Sidecars are written first and the deny-all last: should the apply "
                       "stop part way, the namespace is not left denied without what lets its traffic in.")
     if any(c.op == CREATE for c in plan.changes):
