@@ -420,3 +420,45 @@ def test_provide_cluster_info_gives_the_ca_as_data(tmp_path: Path) -> None:
         assert "certificate-authority" not in cluster
         assert cluster["server"] == emu.url and cluster["tls-server-name"] == "localhost"
         assert cluster["config"] == {"audience": "lab"}
+
+
+# ------------------------------------------------------------------ the command line's exit codes
+
+def _command(config: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KUBECONFIG": str(config), "MESHDESK_CONFIG_DIR": str(tmp_path / "settings"),
+           "HOME": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "meshdesk", *args, "--context", "lab", "--timeout", "20"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, timeout=120)
+
+
+_COMMANDS = [["graph", "-n", "bookinfo"], ["inventory", "-n", "bookinfo"], ["validate", "-n", "bookinfo"],
+             ["mesh", "-n", "bookinfo"], ["traces", "-n", "bookinfo", "--app", "reviews"]]
+
+
+@pytest.mark.parametrize("command", _COMMANDS, ids=[c[0] for c in _COMMANDS])
+def test_a_login_the_plugin_cannot_give_exits_1_as_a_rejected_token_does(
+        command: list[str], tmp_path: Path, kube_emulator: KubeEmulator) -> None:
+    """QA: ``meshdesk graph --context lab`` whose user's credential plugin failed (an expired login), printed
+    no credential or was not installed exited 2, the code of a usage mistake or a kubeconfig without that
+    context, where a token the API server rejected exits 1: a script could not tell a cluster it could not
+    log in to from a typo. Each is now 1, said in one line naming the context and the plugin, never the token."""
+    kube_emulator.require_token("good")
+    rejected = _command(kube_emulator.write_kubeconfig(tmp_path / "token", context="lab", token="expired"),
+                        tmp_path, *command)
+    assert rejected.returncode == 1 and "credentials expired or rejected" in rejected.stderr, rejected.stderr
+    failing = plugin(tmp_path / "bin", "kubelogin", f"echo 'error: the refresh token has expired' >&2\n"
+                                                    f"echo 'token={SECRET}' >&2\nexit 3")
+    garbling = plugin(tmp_path / "bin", "aws", f"echo 'Unable to locate credentials token={SECRET}'")
+    for entry, said in [
+            (exec_entry(failing), "the credential plugin 'kubelogin' failed: process returned 3"),
+            (exec_entry(garbling), "the credential plugin 'aws' failed: its output is not an ExecCredential"),
+            (exec_entry(tmp_path / "bin" / "gke-gcloud-auth-plugin"),
+             "the credential plugin 'gke-gcloud-auth-plugin' was not found")]:
+        done = _command(kubeconfig(tmp_path / "kc", kube_emulator.url, entry), tmp_path, *command)
+        assert (done.returncode, done.stdout) == (1, ""), done.stderr
+        assert done.stderr.startswith(f'meshdesk {command[0]}: context "lab": {said}'), done.stderr
+        assert done.stderr.count("\n") == 1 and SECRET not in done.stderr and "Traceback" not in done.stderr
+    # a user the kubeconfig writes wrong stays the kubeconfig's to mend, as a context it does not have
+    malformed = _command(kubeconfig(tmp_path / "kc", kube_emulator.url, "aws"), tmp_path, *command)
+    assert malformed.returncode == 2, malformed.stderr
+    assert malformed.stderr.startswith(f'meshdesk {command[0]}: context "lab": user "sso": its exec field is text')

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from meshdesk.sources.base import SourceError
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -13,6 +16,20 @@ class CommandParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def exit_code(error: SourceError) -> int:
+    """The exit code of a command that ``error`` ended, by one rule for every command: 2 when something the
+    user gave must be mended first (a kubeconfig without that context or with a malformed user, a snapshot
+    that is none, an address that is no URL), 1 when the cluster, Prometheus or the tracing backend could
+    not be read with it. A login that could not be had is the second kind, whatever failed: a token the
+    API server rejected, or a credential plugin that failed, printed no credential or is not installed
+    (kubectl exits 1 for each). The plugin's failures exited 2, as a bad kubeconfig, and a token's 1."""
+    from meshdesk.sources.base import ConfigError, CredentialPluginError
+
+    if isinstance(error, CredentialPluginError):
+        return 1
+    return 2 if isinstance(error, ConfigError) else 1
 
 
 def add_output_option(p: argparse.ArgumentParser, what: str) -> None:

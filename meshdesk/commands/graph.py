@@ -2,7 +2,7 @@
 
 The data comes from a snapshot file (``--snapshot``), the demo mesh (``--demo``) or a live cluster
 (``--context``/``--kubeconfig``/``--prometheus``; with none of them, the kubeconfig's current context). Options given on the command line override the
-snapshot's request. Exit codes: 0 ok, 1 the source failed or the output (stdout, ``--save-snapshot``)
+snapshot's request. Exit codes: 0 ok, 1 the source failed (its login too: ``commands.exit_code``) or the output (stdout, ``--save-snapshot``)
 could not be written (one plain line on stderr), 2 bad usage or a bad file.
 """
 
@@ -16,7 +16,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from meshdesk.commands import CommandParser, add_all_namespaces_option, refuse_all_with_some, timeout_seconds
+from meshdesk.commands import (
+    CommandParser,
+    add_all_namespaces_option,
+    exit_code,
+    refuse_all_with_some,
+    timeout_seconds,
+)
 from meshdesk.mesh.request import (
     AMBIENT_TRAFFIC,
     GRAPH_TYPES,
@@ -490,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ConfigError as e:
         print(f"meshdesk graph: {e}", file=sys.stderr)
-        return 2
+        return exit_code(e)
     except (_Unavailable, _UsageError) as e:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 2

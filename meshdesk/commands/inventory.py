@@ -19,6 +19,7 @@ from meshdesk.commands import (
     CommandParser,
     add_all_namespaces_option,
     add_output_option,
+    exit_code,
     refuse_all_with_some,
     snapshot_name,
     timeout_seconds,
@@ -105,7 +106,7 @@ def read_source(args: argparse.Namespace, prog: str, err: TextIO, *,
             inv = _cluster_inventory(args, err, prog=prog)
     except ConfigError as e:
         print(f"{prog}: {e}", file=err)
-        return 2
+        return exit_code(e)
     return 1 if inv is None else inv
 
 
@@ -288,7 +289,7 @@ def _cluster_inventory(args: argparse.Namespace, err: TextIO, *, prog: str = "me
             inv = read_inventory(source.api, [source.default_namespace], cluster=source.cluster,
                                  timeout=args.timeout)
     except ConfigError:
-        raise  # the user's to mend (exit code 2)
+        raise  # said by the caller, with its exit code (``exit_code``)
     except SourceError as e:
         print(f"{prog}: {e}", file=err)
         return None

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from meshdesk.commands import CommandParser, add_output_option, timeout_seconds, wants_json
+from meshdesk.commands import CommandParser, add_output_option, exit_code, timeout_seconds, wants_json
 from meshdesk.mesh.traces import (
     DEFAULT_LIMIT,
     TARGET_APP,
@@ -353,7 +353,7 @@ def main(argv: Sequence[str] | None = None, clock: Callable[[], float] = time.ti
             source.close()
     except ConfigError as e:
         print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
+        return exit_code(e)
     except _UsageError as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2

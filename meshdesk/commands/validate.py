@@ -26,6 +26,7 @@ from meshdesk.commands import (
     CommandParser,
     add_all_namespaces_option,
     add_output_option,
+    exit_code,
     snapshot_name,
     timeout_seconds,
 )
@@ -168,7 +169,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             inv = _cluster_inventory(args, err, prog=PROG)
     except ConfigError as e:
         print(f"{PROG}: {e}", file=err)
-        return 2
+        return exit_code(e)
     if inv is None:
         return 1
     if args.snapshot is not None and args.namespace:
