@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import errno
 import os
 import re
 import signal
@@ -91,6 +92,29 @@ class _Output:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+class _Closed:
+    """Standard output when the process was started without one (`>&-`): what is printed on it fails, as a
+    write to a closed descriptor does, where argparse wrote ``--help`` to standard error instead."""
+
+    def write(self, text: str) -> int:
+        raise _OutputFailed(OSError(errno.EBADF, "standard output is closed"))
+
+    def flush(self) -> None:
+        pass
+
+
+def _not_written(prog: str, real: Any, failed: _OutputFailed) -> int:
+    """The exit code of a run whose standard output could not be written, said in one line on stderr (not
+    when the reader went, ``| head``: quiet, as Unix tools are)."""
+    if real is not None:
+        _quiet_stdout(real)
+    e = failed.error
+    if isinstance(e, BrokenPipeError):
+        return 141  # 128 + SIGPIPE
+    print(f"{prog}: cannot write the output: {e.strerror or e}", file=sys.stderr)
+    return 1
 
 
 # a word longer than any path or address a message needs whole (a Linux path is at most 4,096 bytes)
@@ -203,21 +227,45 @@ def main(argv: Sequence[str] | None = None) -> int:
             _interrupt_said.set()
             return 130
         except _OutputFailed as failed:
-            _quiet_stdout(real)
-            e = failed.error
-            if isinstance(e, BrokenPipeError):  # the reader went (`| head`): stop quietly, as Unix tools do
-                return 141  # 128 + SIGPIPE
-            print(f"meshdesk {cmd}: cannot write the output: {e.strerror or e}", file=sys.stderr)
-            return 1
+            return _not_written(f"meshdesk {cmd}", real, failed)
         finally:
             sys.stdout = real
             sys.stderr = errors
             if nowhere is not None:
                 nowhere.close()
+    real = sys.stdout
+    # what `meshdesk --help`, `--version` and `help` print (the window itself prints nothing there): a full disk
+    # or a closed descriptor exited 0 without a word, as if the usage had been printed
+    sys.stdout = _Output(real) if real is not None else _Closed()
+    try:
+        opts = _window_options(args)
+        sys.stdout.flush()
+    except _OutputFailed as failed:
+        return _not_written("meshdesk", real, failed)
+    except SystemExit as e:  # --help and --version printed (0), or a usage mistake said on stderr (2)
+        if e.code:
+            raise
+        try:
+            sys.stdout.flush()
+        except _OutputFailed as failed:
+            return _not_written("meshdesk", real, failed)
+        raise
+    finally:
+        sys.stdout = real
+    if opts is None:
+        return 0
+    from meshdesk.ui.app import run
+
+    return int(run(opts))
+
+
+def _window_options(args: list[str]) -> argparse.Namespace | None:
+    """The options the window is opened with; None when the usage was asked for (``meshdesk help``). Raises
+    SystemExit as argparse does: 0 once ``--help`` or ``--version`` is printed, 2 after a usage mistake."""
     parser = _gui_parser()
     if args and args[0] == "help":  # `meshdesk help`, as git and kubectl take it: the usage, not an error
         parser.print_help()
-        return 0
+        return None
     opts, extra = parser.parse_known_args(args)
     if extra and args and extra[0] == args[0] and not args[0].startswith("-"):
         # `meshdesk grpah --demo`: a misspelt subcommand was "unrecognized arguments: grpah"
@@ -236,6 +284,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `meshdesk graph` refuses it); a kubeconfig's contexts are still offered beside a snapshot
         parser.error("--snapshot opens a file; it cannot be combined with --demo or --context "
                      "(open one, then pick the other in the context box)")
-    from meshdesk.ui.app import run
-
-    return int(run(opts))
+    return opts

@@ -191,6 +191,31 @@ def test_a_closed_standard_error_does_not_turn_a_run_into_a_failure(tmp_path: Pa
         assert (done.returncode, done.stdout) == (0, "")
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device every write to fails)")
+@pytest.mark.parametrize("args", [
+    ["--help"], ["-h"], ["--version"], ["help"],
+    *[[command, "--help"] for command in ("graph", "inventory", "validate", "traces", "mesh", "contexts")],
+    ["graph", "--demo", "-n", "shop"], ["inventory", "--demo", "-o", "json"], ["mesh", "--demo"],
+], ids=" ".join)
+def test_help_and_output_that_cannot_be_written_exit_1_saying_why(args: list[str], tmp_path: Path) -> None:
+    """QA: ``meshdesk --help > /dev/full`` (``--version`` and ``meshdesk help`` too) exited 0 though nothing
+    was written, and with standard output closed argparse printed the usage on standard error instead: a
+    script saw success. As coreutils and kubectl, one line on stderr says why and the exit code is not 0,
+    as every subcommand's output already was."""
+    env = {**os.environ, "MESHDESK_CONFIG_DIR": str(tmp_path / "settings"), "HOME": str(tmp_path)}
+    prog = " ".join(["meshdesk", *[a for a in args[:1] if not a.startswith("-") and a != "help"]])
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "meshdesk", *args], stdout=full, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True, cwd=ROOT, env=env, timeout=120)
+    assert (done.returncode, done.stderr) == (1, f"{prog}: cannot write the output: No space left on device\n")
+    line = " ".join([shlex.quote(sys.executable), "-m", "meshdesk", *map(shlex.quote, args)]) + " >&-"
+    shut = subprocess.run(["sh", "-c", line], stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=ROOT,
+                          env=env, timeout=120)
+    assert (shut.returncode, shut.stderr) == (1, f"{prog}: cannot write the output: standard output is closed\n")
+    printed = meshdesk(*args, tmp_path=tmp_path)  # and written as ever where it can be
+    assert printed.returncode == 0 and printed.stdout, printed.stderr
+
+
 @pytest.mark.parametrize("command", ["graph", "inventory", "validate", "traces", "contexts"])
 def test_help_and_usage_mistakes_load_no_graph_builder_checks_or_qt(command: str, tmp_path: Path) -> None:
     """QA: ``meshdesk inventory --help`` and ``validate --help`` (and every usage mistake of theirs) loaded
