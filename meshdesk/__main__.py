@@ -1,5 +1,5 @@
 import sys
 
-from meshdesk.cli import main
+from meshdesk.launch import run
 
-sys.exit(main())
+sys.exit(run())

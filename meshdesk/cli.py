@@ -20,6 +20,7 @@ from typing import Any
 
 from meshdesk import __version__
 from meshdesk.commands import CommandParser
+from meshdesk.launch import quit_while_starting
 from meshdesk.mesh.words import short_name
 
 SUBCOMMANDS = ("graph", "contexts", "inventory", "validate", "traces", "mesh")
@@ -189,11 +190,11 @@ def _on_interrupt(signum: int, frame: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if argv is None and args and args[0] in SUBCOMMANDS and threading.current_thread() is threading.main_thread() \
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        # the process's own command line (not a caller's argv), with Ctrl+C delivered (a job started in the
-        # background ignores it, and keeps ignoring it)
-        signal.signal(signal.SIGINT, _on_interrupt)
+    # the process's own command line (not a caller's argv), with Ctrl+C delivered (a job started in the
+    # background ignores it, and keeps ignoring it): set once the command is loaded, below; until then the
+    # process ends at once (``launch.run``'s handler: nothing to clean up while modules are imported)
+    interruptible = argv is None and threading.current_thread() is threading.main_thread() \
+        and signal.getsignal(signal.SIGINT) in (signal.default_int_handler, quit_while_starting)
     if args and args[0] in SUBCOMMANDS:
         cmd, rest = args[0], args[1:]
         if cmd == "graph":
@@ -219,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         nowhere = open(os.devnull, "w") if errors is None else None  # noqa: SIM115 - closed below
         sys.stderr = _Errors(errors if errors is not None else nowhere)
         try:
+            if interruptible:
+                # inside the try: a Ctrl+C the moment it is set is this command's, and ends it quietly too (the
+                # command module's import was outside it, and a Ctrl+C during it printed a traceback)
+                signal.signal(signal.SIGINT, _on_interrupt)
             code = int(mod.main(rest))
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
             return code
@@ -233,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr = errors
             if nowhere is not None:
                 nowhere.close()
+            if interruptible and signal.getsignal(signal.SIGINT) is _on_interrupt:
+                # done: a Ctrl+C while the process exits (its threads joined) ends it as quietly
+                signal.signal(signal.SIGINT, quit_while_starting)
     real = sys.stdout
     # what `meshdesk --help`, `--version` and `help` print (the window itself prints nothing there): a full disk
     # or a closed descriptor exited 0 without a word, as if the usage had been printed
