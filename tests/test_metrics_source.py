@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import pytest
 
@@ -11,6 +12,7 @@ from meshdesk.mesh.metrics import (
     SPLIT_REMOTE_APP,
     SPLIT_RESPONSE_CODE,
     SPLIT_VERSION,
+    MetricsResult,
     MetricsSpec,
     MetricsTarget,
     target_for_edge,
@@ -205,6 +207,75 @@ def test_demo_range_series_follows_its_snapshots() -> None:
     assert line.values[-1] == pytest.approx(expected)
     d = {ln.stat for ln in r.chart_lines("request_duration")}
     assert d == {"avg", "p50", "p95", "p99"}
+
+
+def _charted(result: MetricsResult) -> dict[str, list[tuple[str, str, list[float], list[str]]]]:
+    """What a result's charts draw, NaN (no point) written out so that two of them compare."""
+    return {key: [(ln.stat, ln.split_value, ln.times, [repr(v) for v in ln.values]) for ln in lines]
+            for key, lines in result.lines.items()}
+
+
+def test_the_demo_charts_a_moment_asked_again_as_it_charted_it_first() -> None:
+    """The demo keeps its simulation's answer for each moment its charts ask: the Metrics dock and the
+    sparklines ask many of the same moments, and again at every poll and for every node selected (each
+    computed again froze the window after a click). The numbers are the same whoever asks them next, in
+    whatever order, and what one caller does with the samples it was given changes no other's answer."""
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    metrics = DemoMetrics(demo)
+    target = MetricsTarget.workload("shop", "reviews-v3")
+    spec = MetricsSpec(range_s=1800, step_s=60, split=SPLIT_REMOTE_APP)
+    first = metrics.fetch(target, spec)
+    # another node's charts over the sparklines' range and steps: many of the same moments
+    metrics.fetch(MetricsTarget.workload("shop", "productpage-v1", "outbound"), MetricsSpec(range_s=600, step_s=30))
+    from meshdesk.sources.demo.metrics import samples_at
+
+    for sample in samples_at(demo, first.end):  # a caller writing on the samples of the last point
+        cast(dict[str, str], sample.labels)["destination_workload"] = "someone-else"
+    again = metrics.fetch(target, spec)
+    fresh = DemoMetrics(DemoCluster(clock=lambda: now)).fetch(target, spec)  # nothing kept yet
+    assert _charted(again) == _charted(first) == _charted(fresh)
+    volume = again.chart_lines("request_volume")
+    assert [ln.split_value for ln in volume] == ["productpage"] and len(volume[0].values) == 31
+
+
+def test_a_fault_injected_in_the_demo_shows_in_the_moments_charted_before() -> None:
+    """The demo simulates its past from its present config (as the README says): after a fault injected
+    through its writes, or a workload restarted out of its sidecar, the very moments charted before are
+    charted as the mesh is now, not as they were kept."""
+    from meshdesk.mesh.request import GraphRequest
+
+    now = 1_750_000_000.0
+    demo = DemoCluster(clock=lambda: now)
+    metrics = DemoMetrics(demo)
+    target = MetricsTarget.workload("shop", "productpage-v1", "outbound")
+    spec = MetricsSpec(range_s=600, step_s=60)
+
+    def errors() -> list[float]:
+        lines = metrics.fetch(target, spec).chart_lines("request_errors")
+        return [sum(v for ln in lines if not math.isnan(v := ln.values[i])) for i in range(11)]
+
+    def reports() -> set[str]:
+        result = metrics.fetch(MetricsTarget.workload("shop", "reviews-v1"),
+                               MetricsSpec(range_s=600, step_s=60, split=SPLIT_REMOTE_APP))
+        return {ln.split_value for ln in result.chart_lines("request_volume")}
+
+    before = errors()
+    assert reports() == {"productpage"}
+    inv = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    vs = next(o for o in inv.istio_objects("VirtualService", "shop") if o.name == "reviews")
+    vs.spec = {"hosts": ["reviews"], "http": [{"fault": {"abort": {"percentage": {"value": 50}, "httpStatus": 503}},
+                                               "route": [{"destination": {"host": "reviews", "subset": "v1"}}]}]}
+    demo.apply(vs)
+    after = errors()
+    # half of productpage's calls to reviews (and reviews' own calls no longer made) fail at every point
+    assert all(a > b + 1.0 for a, b in zip(after, before, strict=True)), (before, after)
+    # productpage restarted without its sidecar (injection turned off): shop is STRICT, reviews refuses its
+    # plain-text calls, and the requests charted into reviews-v1 from it are gone from every point
+    demo.label_namespace("shop", {"istio-injection": "disabled"})
+    demo.restart_workload("shop", "Deployment", "productpage-v1")
+    assert "productpage" not in reports()
 
 
 def test_demo_charts_have_both_sizes_whichever_side_reports() -> None:

@@ -88,6 +88,7 @@ class DemoCluster:
         # the config and pods in force since each change, for the traces of each moment (``traces.py``)
         self._eras: list[Any] = []
         self._traces: Any = None
+        self._simulated = sim.SimulationCache()
         self._new_era(-math.inf)
 
     # -- MeshSource --------------------------------------------------------------------------------
@@ -111,21 +112,28 @@ class DemoCluster:
         request sizes as the servers report them)."""
         with self._lock:
             running = self._traffic
-            objects = copy.deepcopy(list(self._istio.values()))
-            sidecars = dict(self._sidecars)
-            namespaces = copy.deepcopy(self._namespaces)
-            workloads = copy.deepcopy(self._workloads) if with_inventory else []
-            services = copy.deepcopy(self._services) if with_inventory else []
+            era = self._eras[-1]  # the Istio config and sidecars in force now (its simulation's config)
+            if with_inventory:
+                objects = copy.deepcopy(list(self._istio.values()))
+                namespaces = copy.deepcopy(self._namespaces)
+                workloads = copy.deepcopy(self._workloads)
+                services = copy.deepcopy(self._services)
+            known = [n.name for n in self._namespaces]
         now = float(request.queryTime) if request.queryTime else float(self._clock())
-        known = [n.name for n in namespaces]
         wanted = [n for n in request.namespaces if n in known] if request.namespaces else known
         if cancelled is not None and cancelled():
             raise Cancelled("the demo snapshot was cancelled")
         samples = []
         if running and wanted:
-            every = sim.simulate(sim.Config(objects, sidecars), self._seed, now, float(request.duration), cancelled)
-            selected = live_selection(request, wanted)  # what the live queries would return
-            samples = every if every_series else [s for s in every if selected(s)]
+            # the past is simulated with the config of now; the same moment asked again (each chart point at
+            # every poll and selection) is answered from what was kept
+            every = self._simulated.samples(era.serial, era.config, self._seed, now, float(request.duration),
+                                            cancelled)
+            if every_series:
+                samples = every
+            else:  # what the live queries would return (their selectors worked out from the queries: not free)
+                selected = live_selection(request, wanted)
+                samples = [s for s in every if selected(s)]
         inventory = None
         if with_inventory:
             sim.update_pods(workloads, self._seed, now)

@@ -28,7 +28,10 @@ import hashlib
 import ipaddress
 import math
 import re
+import threading
 import time
+from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -1564,25 +1567,87 @@ class Simulation:
                 self.acc.add(tm.TCP_CLOSED, labels, conn_rate * share * 0.97)
 
 
+Row = tuple[str, tuple[tuple[str, str], ...], float]  # a series: its metric, its labels in order, its value
+
+
 def simulate(config: Config, seed: int, query_time: float, duration: float,
              cancelled: Callable[[], bool] | None = None) -> list[Sample]:
     """Every series the mesh's proxies report, as rates over ``[query_time - duration, query_time]``
     (averaged over a few points of the window)."""
+    return [Sample(metric, dict(labels), value)
+            for metric, labels, value in simulate_rows(config, seed, query_time, duration, cancelled)]
+
+
+def simulate_rows(config: Config, seed: int, query_time: float, duration: float,
+                  cancelled: Callable[[], bool] | None = None) -> list[Row]:
+    """``simulate``'s series as rows (no label dicts made: what a cache keeps)."""
     points = int(min(8, max(1, duration // 60)))
     acc = _Acc(weight=1.0 / points)
     for i in range(points):
         t = query_time - duration * (i + 0.5) / points
         Simulation(config, seed, t, acc).run(cancelled)
-    samples = [Sample(metric, dict(labels), round(value, 6)) for (metric, labels), value in acc.counters.items()
-               if value >= 1e-4]
+    rows: list[Row] = [(metric, labels, round(value, 6)) for (metric, labels), value in acc.counters.items()
+                       if value >= 1e-4]
     for labels, sums in acc.latency.items():
         total = sums[4]
         if total * acc.weight < 1e-4:
             continue
-        for stat, s in zip(("avg", "0.5", "0.95", "0.99"), sums[:4], strict=True):
-            samples.append(Sample(tm.REQUEST_DURATION, {**dict(labels), tm.STAT_LABEL: stat}, round(s / total, 3)))
-    samples.sort(key=lambda s: (s.metric, sorted(s.labels.items())))
-    return samples
+        for stat, v in zip(("avg", "0.5", "0.95", "0.99"), sums[:4], strict=True):
+            rows.append((tm.REQUEST_DURATION, (*labels, (tm.STAT_LABEL, stat)), round(v / total, 3)))
+    rows.sort(key=lambda r: (r[0], sorted(r[1])))
+    return rows
+
+
+class SimulationCache:
+    """``simulate``'s answers for one Istio config, kept for the moments asked again.
+
+    The metric charts ask the simulation for every point of their range, the Metrics dock and the
+    details panel's sparklines for many of the same moments, and again at every poll and for every
+    node selected, all with the same config: computing each again (a few ms of pure Python each, on a
+    worker thread holding the GIL) froze the window for up to a second after each click. Answers are
+    a pure function of (config, seed, moment, window), so a kept one is the same answer. A new
+    ``config_key`` (a change to the config, or to which pods have sidecars) forgets them all.
+
+    Kept compactly (about 5 KB an answer): each series (its metric and labels, the same from one moment
+    to the next) is kept once and shared by the answers that have it, each answer's values are an
+    array; each call makes its own label dicts.
+    Thread-safe; at most ``limit`` answers (the least recently asked go first)."""
+
+    def __init__(self, limit: int = 2048) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._config_key: object = None
+        self._answers: OrderedDict[tuple[int, float, float], tuple[tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+                                                                     array[float]]] = OrderedDict()
+        self._series: dict[Any, Any] = {}  # each series (metric and labels) once, whichever answers hold it
+        self.computed = 0  # answers simulated (not found kept)
+
+    def samples(self, config_key: object, config: Config, seed: int, query_time: float, duration: float,
+                cancelled: Callable[[], bool] | None = None) -> list[Sample]:
+        key = (seed, float(query_time), float(duration))
+        with self._lock:
+            if config_key != self._config_key:
+                self._config_key = config_key
+                self._answers.clear()
+                self._series.clear()
+            kept = self._answers.get(key)
+            if kept is not None:
+                self._answers.move_to_end(key)
+        if kept is None:
+            rows = simulate_rows(config, seed, query_time, duration, cancelled)
+            with self._lock:
+                self.computed += 1
+                if config_key == self._config_key:  # (not a config replaced meanwhile)
+                    intern = self._series.setdefault  # (the mesh's series are few: this stays small)
+                    series = tuple(intern((m, labels), (m, labels)) for m, labels, _ in rows)
+                    kept = (series, array("d", (v for _, _, v in rows)))
+                    self._answers[key] = kept
+                    while len(self._answers) > self.limit:
+                        self._answers.popitem(last=False)
+            if kept is None:
+                return [Sample(m, dict(labels), v) for m, labels, v in rows]
+        series, values = kept
+        return [Sample(m, dict(labels), v) for (m, labels), v in zip(series, values, strict=True)]
 
 
 def overflow_share(concurrency: float, capacity: float) -> float:
