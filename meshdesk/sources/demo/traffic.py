@@ -386,6 +386,11 @@ class Config:
         self.waypoints = {w.namespace: w for w in mesh.WORKLOADS if w.waypoint}
         self.sidecars = [o for o in self.objects if o.kind == "Sidecar"]
         self._namespaces = {name for name, _ in mesh.NAMESPACES}
+        # what the simulation works out from the config alone, the same at every moment (each moment of a
+        # chart's range asked it again): each call's legs, the workloads behind a target, the calls' order
+        self.routes: dict[tuple[int, str], list[Leg]] = {}
+        self.endpoint_shares: dict[tuple[str, frozenset[tuple[str, Any]]], list[tuple[WorkloadSpec, float]]] = {}
+        self.call_order: list[tuple[int, Call]] | None = None
 
     def sidecar_for(self, client: WorkloadSpec) -> IstioObject | None:
         """The Sidecar that shapes ``client``'s proxy (Istio's choice): one of its namespace selecting it,
@@ -1046,7 +1051,7 @@ class Simulation:
         self.acc = acc
         self._latency: dict[tuple[str, str], Latency] = {}
         self._visiting: set[tuple[str, str]] = set()
-        self._legs: dict[tuple[int, str], list[Leg]] = {}
+        self._legs = config.routes  # (the config's: the same at every moment)
 
     # behaviour at time t --------------------------------------------------------------------------
     def behaviour(self, key: tuple[str, str]) -> Behaviour:
@@ -1114,6 +1119,16 @@ class Simulation:
 
     def endpoints(self, target: Target) -> list[tuple[WorkloadSpec, float]]:
         """The workloads behind a mesh service (and subset), each with its share of the traffic."""
+        try:
+            key = (target.host, frozenset((target.subset_labels or {}).items()))
+            found = self.config.endpoint_shares.get(key)
+        except TypeError:  # a subset's label given a value that is no string (a list, a mapping)
+            return self._endpoints(target)
+        if found is None:
+            found = self.config.endpoint_shares[key] = self._endpoints(target)
+        return found
+
+    def _endpoints(self, target: Target) -> list[tuple[WorkloadSpec, float]]:
         svc = self.config.services.get(target.host)
         if svc is None:
             return []
@@ -1171,7 +1186,12 @@ class Simulation:
     def _ordered_calls(self) -> list[tuple[int, Call]]:
         """Calls ordered so that every server's incoming rate is complete before its own calls go out:
         a topological order of the workloads as the current routing connects them (a loop the user
-        made is cut where it closes)."""
+        made is cut where it closes). The config's own (the same at every moment)."""
+        if self.config.call_order is None:
+            self.config.call_order = self._call_order()
+        return self.config.call_order
+
+    def _call_order(self) -> list[tuple[int, Call]]:
         calls = list(enumerate(mesh.CALLS))
         reaches: dict[tuple[str, str], set[tuple[str, str]]] = {}
         for index, call in calls:
