@@ -687,9 +687,12 @@ def test_the_pod_box_shows_the_whole_pod_name(qtbot: QtBot) -> None:
         long = dataclasses.replace(workload, pods=[dataclasses.replace(workload.pods[0], name="p" * 200)])
         view.set_workload(long)
         assert view.pod.toolTip() == "p" * 200
-        # bounded: the dock (and the window) does not grow to fit it
+        # bounded: the dock (and the window) does not grow to fit it, nor to fit the message that names it
+        # (the demo has no such pod: the line under the boxes says so, with its name)
         qtbot.waitUntil(lambda: view.pod.width() == view.pod.maximumWidth())
+        qtbot.waitUntil(lambda: "p" * 200 in view.status.text() and "not found" in view.status.text())
         assert view.minimumSizeHint().width() < 1200 and view.width() == 1200
+        assert view.status.toolTip() == view.status.text()  # the whole message, where it is cut
     finally:
         view.shutdown()
 

@@ -68,6 +68,7 @@ from meshdesk.sources.logs import (
     container_prefix,
     parse_timestamp_ns,
 )
+from meshdesk.ui.labels import NameLabel
 from meshdesk.ui.savefile import ask_save_path
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,8 @@ class LogsView(QWidget):
         self._entries: list[AccessEntry | None] = []
         self._entry_lines: list[LogLine] = []
         self._entry_line: LogLine | None = None
-        self.status = QLabel("")
+        # a message may name a long pod (or container): broken where names break, never widening the dock
+        self.status = NameLabel("")
         self.status.setProperty("role", "warning")  # the theme's warning colour (3.3:1 as a fixed orange on dark)
         self.status.hide()
         self.text = QPlainTextEdit()
