@@ -155,6 +155,9 @@ def main(argv: list[str]) -> int:
         node = graph.nodes[nid]
         name = f"{node.node_type} {node.namespace}/{node.workload or node.service or node.app}"
         print(f"  {r + 1} {str(name)[:40]:<40} {longest:7.0f} {answered:7.0f} {work:7.0f} {call:7.0f} {ui:7.0f} {others:7.0f}")
+    first = rows[0]
+    print(f"the first selection (nothing simulated yet): longest gap {first[2]:.0f} ms, answered {first[3]:.0f} ms, "
+          f"the charts' fetches' CPU {first[4]:.0f} ms")
     for r in range(rounds):
         mine = [row for row in rows if row[0] == r]
         longest = [row[2] for row in mine]
