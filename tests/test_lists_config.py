@@ -3,6 +3,7 @@ validation badges for graph nodes. All on the demo cluster's snapshot and the re
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -1122,6 +1123,51 @@ def test_a_threaded_update_keeps_the_selection_sort_filter_and_scroll(qtbot: QtB
     assert page.filter.text() == "app1"
     assert [r.name for r in page.selected_rows()] == [names[-1]]
     assert bar.value() == where
+
+
+def test_a_filter_follows_the_rows_a_threaded_refresh_adds_changes_and_removes(qtbot: QtBot) -> None:
+    """A refresh with a filter typed matches the new rows by their own cells (made with them on the
+    thread, no longer on the UI thread): a workload whose label changed to the text appears, one whose
+    label no longer has it goes, a removed one goes, a new one with it appears; in the list's sort order."""
+    graph, inv = _many(600)
+
+    def labelled(teams: dict[str, str], gone: tuple[str, ...] = (), new: tuple[str, ...] = ()) -> Inventory:
+        from tests.ui_helpers import workload
+
+        out = Inventory(cluster="c", namespaces=inv.namespaces, services=list(inv.services), istio=list(inv.istio))
+        for w in [*inv.workloads, *(workload(f"{app}-v1", "team-0", app) for app in new)]:
+            if w.name in gone:
+                continue
+            if w.name in teams:
+                w = copy.copy(w)
+                w.labels = {**w.labels, "team": teams[w.name]}
+            out.workloads.append(w)
+        return out
+
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    page = lists.pages[WORKLOADS]
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, labelled({"app1-v1": "crimson", "app2-v1": "crimson", "app3-v1": "blue"}))
+    page.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    page.filter.setText("crimson")
+    assert _names(lists) == ["app2-v1", "app1-v1"]
+    later = labelled({"app1-v1": "blue", "app3-v1": "crimson", "new-v1": "crimson", "app4-v1": "crimson"},
+                     gone=("app2-v1",), new=("new",))
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, later)
+        assert lists.updating  # (made on the thread)
+    assert _names(lists) == ["new-v1", "app4-v1", "app3-v1"]
+    assert page.filter_note.isHidden()
+    # sorted again the other way, the rows keep their own texts
+    page.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert _names(lists) == ["app3-v1", "app4-v1", "new-v1"]
+    page.filter.setText("blue")
+    assert _names(lists) == ["app1-v1"]
+    # a refresh that leaves none matching says so
+    with qtbot.waitSignal(lists.rowsUpdated, timeout=20000):
+        lists.set_data(graph, labelled({}))
+    assert _names(lists) == [] and not page.filter_note.isHidden()
 
 
 def test_an_error_making_the_rows_is_said_and_the_rows_shown_stay(qtbot: QtBot) -> None:
