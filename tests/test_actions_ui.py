@@ -1486,6 +1486,45 @@ def test_the_menu_key_acts_on_the_selected_node_not_the_one_at_the_centre(qtbot:
 
 
 @pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")
+def test_the_menu_key_acts_on_the_node_clicked_first_of_several(qtbot: QtBot, tmp_path: Path) -> None:
+    """With several nodes selected the keyboard's menu (and the Actions menu) acts on the first selected:
+    that was the one whose opaque id sorted first, not the one the user clicked first. It is the node
+    clicked first, whatever others are Ctrl+clicked after it; Ctrl+clicked out, the next one clicked."""
+    from PySide6.QtTest import QTest
+
+    w, ctl = _demo_window_with_actions(qtbot, tmp_path)
+    try:
+        w.view.fit()
+        # clicked in an order their ids are not in
+        first, second = sorted((_app_node(w, "reviews-v2"), _app_node(w, "ratings-v1")), key=lambda n: n.id,
+                               reverse=True)
+
+        def click(node: Node, ctrl: bool) -> None:
+            at = w.view.viewport_point_of(node.id)
+            assert at is not None and w.view.viewport().rect().contains(at)
+            QTest.mouseClick(w.view.viewport(), Qt.MouseButton.LeftButton,
+                             Qt.KeyboardModifier.ControlModifier if ctrl else Qt.KeyboardModifier.NoModifier, at)
+
+        def offered() -> set[str]:
+            QTest.keyClick(w.view, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+            popup = ctl.popup_menu
+            assert popup is not None
+            texts = {a.text() for a in popup.actions()}
+            popup.close()
+            return {n.workload for n in (first, second) if f"mTLS mode for workload {n.workload}…" in texts}
+
+        click(first, ctrl=False)
+        click(second, ctrl=True)
+        assert offered() == {first.workload}
+        assert w.view.selected_ids() == [first.id, second.id]
+        click(first, ctrl=True)  # out of the selection
+        click(first, ctrl=True)  # back, after the other
+        assert offered() == {second.workload}
+    finally:
+        w.close()
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")
 def test_shift_f10_opens_the_menu_at_the_selected_edge_or_for_the_namespaces(qtbot: QtBot, tmp_path: Path) -> None:
     """Shift+F10 opened no menu at all. With an edge selected it opens the menu a right click on the
     edge opens (the namespace's actions) at the edge; with nothing selected, the namespace's actions,

@@ -938,6 +938,54 @@ def test_rubber_band_selects_and_shift_drag_pans(qtbot, view: GraphView) -> None
     assert view.positions() == nodes_before  # nodes themselves did not move
 
 
+def _click_node(qtbot, view: GraphView, nid: str, ctrl: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
+    """Click node ``nid`` (with Ctrl: add it to the selection, or take it out): the ids the canvas says
+    are selected then."""
+    at = view.viewport_point_of(nid)
+    assert at is not None
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000) as said:
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.ControlModifier if ctrl else Qt.KeyboardModifier.NoModifier, at)
+    assert said.args is not None
+    return list(said.args[0])
+
+
+def test_the_selection_is_in_the_order_the_user_selected_in(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """The canvas gave its selection sorted by its items' ids, opaque to the user: the "first selected"
+    the docks chart and the actions act on was any of them. It is the one clicked first, then each one
+    Ctrl+clicked in turn; one taken out leaves the others in their order; a selection rectangle adds what
+    it crosses in the canvas's order of its items (nodes, then edges)."""
+    view.set_display(DisplayOptions(show_boxes=False))
+    shown(qtbot, view, bookinfo(), key=None)
+    view.fit()
+    # an order the ids' own is not
+    a, b, c = sorted(view.positions(), reverse=True)[:3]
+    assert _click_node(qtbot, view, a) == [a] == view.selected_ids()
+    assert _click_node(qtbot, view, b, ctrl=True) == [a, b]
+    assert _click_node(qtbot, view, c, ctrl=True) == [a, b, c] == view.selected_ids()
+    assert _click_node(qtbot, view, a, ctrl=True) == [b, c]  # the first taken out: the next is first
+    assert _click_node(qtbot, view, a, ctrl=True) == [b, c, a] == view.selected_ids()
+    assert _click_node(qtbot, view, c) == [c]  # a plain click: that one alone
+    # a rectangle across the whole view, Ctrl held: the one selected stays first, the others follow
+    vp = view.viewport()
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000,
+                          check_params_cb=lambda ids: set(view.positions()) <= set(ids)) as said:
+        QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, QPoint(2, 2))
+        QTest.mouseMove(vp, QPoint(vp.width() - 2, vp.height() - 2))
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
+                           QPoint(vp.width() - 2, vp.height() - 2))
+    assert said.args is not None
+    ids = list(said.args[0])
+    nodes = [c, *(nid for nid in view.positions() if nid != c)]
+    assert ids[:len(nodes)] == nodes and ids == view.selected_ids()
+    assert ids[len(nodes):] and all(view.edge_item(i) is not None for i in ids[len(nodes):])
+    # the keyboard's selection (Escape clears it; Ctrl+A takes every node, in the canvas's order)
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert view.selected_ids() == []
+    QTest.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert view.selected_ids() == list(view.positions())
+
+
 def test_wheel_zooms(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QPointF as P
     from PySide6.QtGui import QWheelEvent

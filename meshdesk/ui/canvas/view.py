@@ -9,6 +9,7 @@ nodes are placed beside their neighbours; positions the user drags are saved per
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import math
 import os
@@ -516,6 +517,9 @@ class GraphView(QGraphicsView):
         self._left_out: set[str] = set()
         self._left_out_layout: tuple[str, bool] | None = None  # (algorithm, saved) they were left out of
         self._selecting = False
+        # the selected items' ids in the order the user selected them (``selected_ids``): the scene's own
+        # order is a hash's, and the docks chart and act on the first selected
+        self._selection_order: list[str] = []
         self._batch = False
         self._dirty_edges: set[str] = set()
         # a node moved, came, went or changed size since boxes and the scene rect were last fitted
@@ -2026,8 +2030,10 @@ class GraphView(QGraphicsView):
         self._select(ids)
 
     def _select(self, ids: Iterable[str], walk: tuple[str, str] | None = None) -> None:
-        """Select ``ids``; ``walk``: (node, edge) when E walked to that edge from that node."""
-        want = set(ids)
+        """Select ``ids``; ``walk``: (node, edge) when E walked to that edge from that node. Those already
+        selected keep their place first (``selected_ids``), the others follow in the order given."""
+        given = list(dict.fromkeys(ids))
+        want = set(given)
         self._edge_walk = walk
         self._selecting = True
         try:
@@ -2041,19 +2047,41 @@ class GraphView(QGraphicsView):
             self._selecting = False
         self._hovered = None
         self._apply_focus()
-        self.selectionChanged.emit(self.selected_ids())
+        self.selectionChanged.emit(self._ordered_selection(given))
         self._say_selection()
 
     def selected_ids(self) -> list[str]:
-        out = []
+        """The selected nodes, edges and boxes, in the order the user selected them: a click's first, then
+        each Ctrl+click's; one taken out of the selection leaves the others in their order. Several selected
+        at once (a selection rectangle) follow in the canvas's order of its items (nodes, edges, boxes, each
+        as the graph gave them); ``select``'s, in the order it was given them."""
+        return self._ordered_selection()
+
+    def _ordered_selection(self, given: Sequence[str] = ()) -> list[str]:
+        """The scene's selection in ``_selection_order``'s order, those newly selected after the others,
+        in the order of ``given``, else the canvas's (``selected_ids``)."""
+        now = []
         for item in self._scene.selectedItems():
             if isinstance(item, NodeItem):
-                out.append(item.node_id)
+                now.append(item.node_id)
             elif isinstance(item, EdgeItem):
-                out.append(item.edge_id)
+                now.append(item.edge_id)
             elif isinstance(item, BoxItem):
-                out.append(item.box_id)
-        return sorted(out)
+                now.append(item.box_id)
+        selected = set(now)
+        kept = [i for i in self._selection_order if i in selected]
+        if len(kept) < len(selected):
+            had = set(kept)
+            fresh = [i for i in now if i not in had]
+            if len(fresh) > 1:
+                place = {iid: k for k, iid in enumerate(given)}
+                if not place.keys() >= set(fresh):  # (the canvas's order: only built when needed)
+                    for iid in itertools.chain(self._nodes, self._edges, self._boxes):
+                        place.setdefault(iid, len(place))
+                fresh.sort(key=lambda i: place.get(i, len(place)))
+            kept += fresh
+        self._selection_order = kept
+        return list(kept)
 
     @Slot()
     def _on_scene_selection(self) -> None:
