@@ -714,3 +714,53 @@ def test_a_node_added_to_the_selection_leaves_the_charts_on_the_node_charted(qtb
     assert perf.metrics.title.text() == "app shop/details v1 (inbound)"
     w.close()
     next(windows, None)
+
+
+def test_ctrl_clicks_on_the_graph_leave_the_charts_on_the_node_clicked_first(qtbot: QtBot) -> None:
+    """The Metrics dock charts "the first selected": the node clicked first stays charted while others are
+    Ctrl+clicked into the selection; Ctrl+clicked out of it, the next one clicked is charted. (The canvas
+    gave its selection sorted by its items' ids: the dock had kept an order of its own.)"""
+    import argparse
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from meshdesk.ui.app import make_window
+    from tests.ui_helpers import open_windows
+
+    opts = argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["shop"], snapshot=None)
+    windows = open_windows(qtbot, lambda: make_window(opts))
+    w = next(windows)()
+    w.resize(1400, 900)
+    perf = w.extensions[0]
+    perf.docks["Metrics"].show()
+    qtbot.waitUntil(lambda: w.graph is not None and not w.view.layout_running, timeout=20000)
+    w.view.fit()
+    nodes = {name: w.graph.find_node(node_type=NODE_APP, namespace="shop", workload=name)
+             for name in ("productpage-v1", "reviews-v1", "details-v1")}
+    # clicked in an order the nodes' ids are not in
+    a, b, c = sorted(nodes, key=lambda name: nodes[name].id, reverse=True)
+
+    def click(name: str, ctrl: bool = True) -> None:
+        at = w.view.viewport_point_of(nodes[name].id)
+        assert at is not None and w.view.viewport().rect().contains(at)
+        QTest.mouseClick(w.view.viewport(), Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.ControlModifier if ctrl else Qt.KeyboardModifier.NoModifier, at)
+
+    def charted(name: str, of: int) -> str:
+        shown = f"app shop/{name.replace('-', ' ')} (inbound)"
+        return f"Charting {shown}, the first of {of} selected" if of > 1 else shown
+
+    click(a, ctrl=False)
+    assert perf.metrics.title.text() == charted(a, 1)
+    click(b)
+    assert perf.metrics.title.text() == charted(a, 2)
+    click(c)
+    assert perf.metrics.title.text() == charted(a, 3)
+    click(a)  # taken out: the next clicked
+    assert perf.metrics.title.text() == charted(b, 2)
+    assert w.view.selected_ids() == [nodes[b].id, nodes[c].id]
+    click(a)  # back in, last
+    assert perf.metrics.title.text() == charted(b, 3)
+    w.close()
+    next(windows, None)

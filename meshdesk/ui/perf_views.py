@@ -82,13 +82,6 @@ from meshdesk.ui.poller import list_health, lists_judged_apart
 from meshdesk.ui.traces_view import TracesView
 
 
-def in_selection_order(before: Sequence[str], now: Sequence[str]) -> list[str]:
-    """``now``'s items, those of ``before`` (the selection until now, in its order) first, in that order,
-    then those just added."""
-    kept, had = set(now), set(before)
-    return [i for i in before if i in kept] + [i for i in dict.fromkeys(now) if i not in had]
-
-
 def selected_workload(graph: TrafficGraph | None, inventory: Inventory | None, ids: Sequence[str]) -> Workload | None:
     """The inventory workload behind the first selected workload (or versioned app) node; a gateway
     in a namespace not chosen (the usual ingress gateway in istio-system) is found among the gateways
@@ -417,7 +410,6 @@ class PerformanceViews(QObject):
         super().__init__(window)
         self.window = window
         self.metrics = MetricsView(poll_ms=poll_ms)
-        self._selected: list[str] = []  # the selection in the order its items were selected
         self.metrics.dashboards_config = self._dashboards_config  # the runtime dashboards of Settings
         self.sparklines = SparklinePanel(poll_ms=poll_ms)
         self.sparkline_area: QWidget = self.sparklines  # what is shown or hidden with them
@@ -796,9 +788,8 @@ class PerformanceViews(QObject):
 
     def show_selection(self, ids: list[str]) -> None:
         self.lists.select_graph_ids(ids)
-        # the canvas gives a selection in no order of the user's: a node added to it with Ctrl+click often
-        # came first, and the charts ("the first of 2 selected") jumped to it from the node charted
-        ids = self._selected = in_selection_order(self._selected, ids)
+        # (in the order the user selected them: the charts keep "the first of 2 selected" when another is
+        # Ctrl+clicked, ``GraphView.selected_ids``)
         if not self._showing_trace:
             target, why = trace_target(self.graph, self.inventory, ids)
             if target is None:
