@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from meshdesk.mesh.graph.builder import build
 from meshdesk.mesh.graph.model import TrafficGraph
 from meshdesk.mesh.inventory import Inventory
+from meshdesk.mesh.request import NodeFocus
 from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.store.settings import Settings
@@ -163,3 +164,38 @@ def test_a_namespace_without_traffic_is_asked_about_before_a_deny_all_alone(
     with qtbot.waitSignal(dialog.applied):
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert emu.get("authorizationpolicies", "bookinfo", "deny-all-bookinfo", SEC) is None
+
+
+def test_a_node_graph_offers_no_update_that_would_delete_the_policies_of_what_it_leaves_out(
+        emu: KubeEmulator, qtbot: QtBot, tmp_path: Path, window: QWidget) -> None:
+    ctl = _controller(emu, tmp_path, window)
+    inv = _inventory(emu)
+    dialog = _open(ctl, qtbot, "Create traffic policies in bookinfo…", _graph(inv), inv)
+    _review(dialog, qtbot)
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    after = _inventory(emu)
+    # drilled into ratings: the graph shows reviews-v2 calling it, not productpage calling reviews-v2
+    node_graph = build(snapshot([http("productpage-v1", "reviews-v2", 5.0, ns="bookinfo"),
+                                 http("reviews-v2", "ratings-v1", 3.0, ns="bookinfo")], after,
+                                namespaces=("bookinfo",), node=NodeFocus("bookinfo", workload="ratings-v1")))
+    assert "productpage-v1" in {n.workload for n in _graph(after).nodes.values()}
+    assert "productpage-v1" not in {n.workload for n in node_graph.nodes.values()}
+    menu = answered_menu(ctl, qtbot, None, node_graph, after)
+    action = next(a for a in menu.actions() if a.text() == "Update traffic policies in bookinfo…")
+    assert not action.isEnabled()
+    assert action.toolTip().startswith("A node graph shows only the traffic of one node: go back to the full graph")
+    # what the full graph made stays (reviews-v2's ALLOW policy lets productpage in)
+    assert emu.get("authorizationpolicies", "bookinfo", "reviews-v2", SEC) is not None
+
+
+def test_a_graph_without_tcp_traffic_offers_no_traffic_policies_saying_why(
+        emu: KubeEmulator, qtbot: QtBot, tmp_path: Path, window: QWidget) -> None:
+    ctl = _controller(emu, tmp_path, window)
+    inv = _inventory(emu)
+    graph = build(snapshot([http("productpage-v1", "reviews-v2", 5.0, ns="bookinfo")], inv, namespaces=("bookinfo",),
+                           rateTcp="none"))
+    menu = answered_menu(ctl, qtbot, None, graph, inv)
+    action = next(a for a in menu.actions() if a.text() == "Create traffic policies in bookinfo…")
+    assert not action.isEnabled()
+    assert action.toolTip().startswith("The graph leaves TCP traffic out (Traffic menu): show it")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from meshdesk.mesh.ambient_checks import workload_waypoint
 from meshdesk.mesh.changes import CREATE, DELETE, REPLACE, Change, ChangePlan, _put
@@ -298,6 +299,27 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
         out.notes.append(f"Namespace {namespace} is in ambient mode: no Sidecar is made (a Sidecar configures "
                          "sidecar proxies only).")
     return out
+
+
+def partial_traffic_problem(request: Any, ambient: bool = False) -> str:
+    """Why a graph made with ``request`` shows only part of a namespace's traffic ("" when it shows all): the
+    policies made from it would deny what it leaves out, and an update would delete the ALLOW policies of the
+    workloads it does not show."""
+    if request is None:
+        return ""
+    if getattr(request, "node", None) is not None:
+        return ("A node graph shows only the traffic of one node: go back to the full graph, the policies are made "
+                "from every caller it shows (what it leaves out would be denied).")
+    off = [protocol for protocol, rate in (("HTTP", getattr(request, "rateHttp", "")),
+                                            ("gRPC", getattr(request, "rateGrpc", "")),
+                                            ("TCP", getattr(request, "rateTcp", ""))) if rate == "none"]
+    if off:
+        return (f"The graph leaves {' and '.join(off)} traffic out (Traffic menu): show it, the policies are made "
+                "from every caller the graph shows (what it leaves out would be denied).")
+    if ambient and getattr(request, "ambientTraffic", "total") != "total":
+        return ("The graph shows part of the ambient traffic (Display menu, Ambient traffic): show Total, the policies are "
+                "made from every caller the graph shows (what it leaves out would be denied).")
+    return ""
 
 
 def traffic_policies_plan(inv: Inventory, policies: TrafficPolicies, *, deny_alone: bool = False) -> ChangePlan:

@@ -66,7 +66,7 @@ from meshdesk.mesh.routing import (
 )
 from meshdesk.mesh.schema import CRDSchemas
 from meshdesk.mesh.security import DENY_ALL, form_misfit, shown_kind_name
-from meshdesk.mesh.traffic_policies import delete_problem, made_objects
+from meshdesk.mesh.traffic_policies import delete_problem, made_objects, partial_traffic_problem
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.inventory import read_inventory
 from meshdesk.sources.writes import (
@@ -505,6 +505,11 @@ class ActionsController(QObject):
         elif getattr(getattr(graph, "request", None), "graphType", "") == "service":
             create.problem = ("A service graph shows no workloads: show a workload or app graph, the policies are made "
                               "from the workloads it shows calling each other.")
+        else:
+            # what the graph leaves out would be denied (an update deletes the ALLOW policies of what it does
+            # not show): a node graph, or traffic toggled off, is not all of the namespace's traffic
+            create.problem = partial_traffic_problem(getattr(graph, "request", None),
+                                                     namespace is not None and namespace.ambient)
         delete = ActionSpec("delete-traffic-policies", f"Delete traffic policies in {ns}…", ns,
                             sorted({("delete", o.kind) for o in made}), _form(DeleteTrafficPoliciesForm, ns))
         delete.problem = delete_problem(inv, ns)
