@@ -199,3 +199,28 @@ def test_a_graph_without_tcp_traffic_offers_no_traffic_policies_saying_why(
     action = next(a for a in menu.actions() if a.text() == "Create traffic policies in bookinfo…")
     assert not action.isEnabled()
     assert action.toolTip().startswith("The graph leaves TCP traffic out (Traffic menu): show it")
+
+
+def test_remove_meshdesk_config_deletes_the_deny_all_before_the_allow_policies_of_workloads_named_before_it(
+        emu: KubeEmulator, qtbot: QtBot, tmp_path: Path, window: QWidget) -> None:
+    # a workload whose name sorts before "deny-all-bookinfo": its ALLOW policy was deleted first, and until
+    # the deny-all went too (or for good, should the removal stop there) its requests were denied
+    emu.add({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api-v1", "namespace": "bookinfo"},
+             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "api", "version": "v1"}},
+                      "template": {"metadata": {"labels": {"app": "api", "version": "v1"}},
+                                   "spec": {"containers": [{"name": "api", "image": "example/api:1"}]}}}})
+    emu.run_workloads("bookinfo")
+    ctl = _controller(emu, tmp_path, window)
+    inv = _inventory(emu)
+    graph = build(snapshot([http("productpage-v1", "api-v1", 2.0, ns="bookinfo"),
+                            http("productpage-v1", "reviews-v2", 5.0, ns="bookinfo")], inv, namespaces=("bookinfo",)))
+    dialog = _open(ctl, qtbot, "Create traffic policies in bookinfo…", graph, inv)
+    _review(dialog, qtbot)
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert emu.get("authorizationpolicies", "bookinfo", "api-v1", SEC) is not None
+    after = _inventory(emu)
+    dialog = _open(ctl, qtbot, "Remove meshdesk config in bookinfo…", graph, after)
+    _review(dialog, qtbot)
+    deletes = [line for line in dialog.dry_run_text.toPlainText().splitlines() if "Delete AuthorizationPolicy" in line]
+    assert deletes and deletes[0].endswith("bookinfo/deny-all-bookinfo"), deletes

@@ -1436,14 +1436,18 @@ def no_routing_to_delete(inv: Inventory, svc: Service) -> str:
 
 def removal_scope(inv: Inventory, namespace: str | None = None, service: Service | None = None) -> RemovalScope:
     """What meshdesk created (objects carrying ``MANAGED_LABEL``) split into what a removal deletes,
-    VirtualServices first so no route points at a subset that is gone, and what it keeps. One that
+    VirtualServices first so no route points at a subset that is gone, a namespace's deny-all before its
+    ALLOW policies, and what it keeps. One that
     someone added to since (a TLS mode, a gateway, a mirror: what meshdesk never writes) is kept, as
     deleting it would lose their part. A DestinationRule whose subsets a VirtualService that stays
     (someone else's, which meshdesk may have pointed at them) still routes to is kept: deleting it
     would fail every request those routes carry. The form lists both from this, so what it says will
     go is what goes."""
     objs = sorted(managed_objects(inv, namespace) if service is None else routing_objects_of(inv, service),
-                  key=lambda o: (o.kind != "VirtualService", o.kind, o.namespace, o.name))
+                  # and of the AuthorizationPolicies, a deny-all (an empty spec) first: deleted after an ALLOW
+                  # policy, it denied that workload's requests meanwhile (and for good, had the removal stopped)
+                  key=lambda o: (o.kind != "VirtualService", o.kind, o.namespace,
+                                 not (o.kind == "AuthorizationPolicy" and not o.spec), o.name))
     scope = RemovalScope()
     added = {(o.kind, o.namespace, o.name): _added_by_others(inv, o) for o in objs}
     going = {key for key, extra in added.items() if not extra}
