@@ -139,7 +139,9 @@ def test_the_demo_ambient_namespace_gets_no_sidecars_and_its_waypoint_is_allowed
         return sum(e.rates.get("http4xx", 0.0) + e.rates.get("http5xx", 0.0) for e in g.edges.values())
 
     before = failing(graph)
-    assert apply(demo, traffic_policies_plan(snap.inventory, policies)).ok
+    plan = traffic_policies_plan(snap.inventory, policies)
+    assert not any("Sidecar" in note for note in plan.notes if "written first" in note)  # it makes none here
+    assert apply(demo, plan).ok
     after = build(demo.snapshot(request))
     assert failing(after) == pytest.approx(before)
     assert sum(e.rates.get("http", 0.0) for e in after.edges.values()) == pytest.approx(

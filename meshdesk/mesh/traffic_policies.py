@@ -352,7 +352,8 @@ def traffic_policies_plan(inv: Inventory, policies: TrafficPolicies, *, deny_alo
     if edited:
         plan.notes.append(f"Made again as the graph asks now (see Diff; a change made to them by hand is undone): "
                           f"{', '.join(edited)}.")
-    plan.notes.append("The ALLOW policies and Sidecars are written first and the deny-all last: should the apply "
+    written_first = "ALLOW policies" if policies.ambient or not sidecars else "ALLOW policies and Sidecars"
+    plan.notes.append(f"The {written_first} are written first and the deny-all last: should the apply "
                       "stop part way, the namespace is not left denied without what lets its traffic in.")
     if any(c.op == CREATE for c in plan.changes):
         plan.notes.append("Principals are read from the callers' mutual-TLS certificates: a request sent in plain "
