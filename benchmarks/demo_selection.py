@@ -14,7 +14,8 @@ also printed: the time until the charts had their answer (as the event loop coul
 time of the charts' fetches (the demo's ``fetch`` on their threads), of the click itself, of the UI
 thread and of every other thread (the charts', the logs dock's, Qt's pools) over the same time.
 ``rounds``: how many times the nodes are clicked through. ``--profile``: cProfile's top functions of
-the charts' fetches over the first round. ``MESHDESK_BENCH_VERBOSE=1`` prints each selection's gaps
+the charts' fetches over the first round; ``--profile-ui``: the UI thread's over the first round (the
+clicks, the answers drawn, the repaints). ``MESHDESK_BENCH_VERBOSE=1`` prints each selection's gaps
 over 20 ms.
 """
 
@@ -40,7 +41,8 @@ SETTLE_MS = 300
 
 def main(argv: list[str]) -> int:
     profile = "--profile" in argv
-    argv = [a for a in argv if a != "--profile"]
+    profile_ui = "--profile-ui" in argv
+    argv = [a for a in argv if a not in ("--profile", "--profile-ui")]
     rounds = int(argv[0]) if argv else 2
     app = QApplication.instance() or QApplication([])
 
@@ -119,7 +121,16 @@ def main(argv: list[str]) -> int:
     heartbeat.timeout.connect(beat)
     heartbeat.start()
     rows: list[tuple[int, str, float, float, float, float, float, float]] = []
+    ui_prof = cProfile.Profile() if profile_ui else None
+    if ui_prof is not None:
+        ui_prof.enable()  # (the UI thread's own: cProfile follows the thread that enables it)
     for r in range(rounds):
+        if r == 1 and ui_prof is not None:
+            ui_prof.disable()
+            print("---- UI thread, first round (clicks, answers drawn, repaints)")
+            pstats.Stats(ui_prof).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(ui_prof).sort_stats("tottime").print_stats(25)
+            ui_prof = None
         if r == 1 and prof is not None:
             print("---- metrics worker, first round")
             pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
