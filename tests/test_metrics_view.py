@@ -590,6 +590,45 @@ def test_the_legend_shows_the_current_lines_and_a_hidden_line_stays_hidden(qtbot
     assert "503" not in chart.text_at(160.0) and "200" in chart.text_at(160.0)
 
 
+def test_a_new_selections_lines_replace_the_last_ones_in_place_of_them(qtbot: QtBot) -> None:
+    """A selection's charts are emptied until its answer, then drawn in the items the last selection's lines
+    left (no longer taken apart and made again at each click): the emptied chart shows no line and no legend
+    of the last selection; a series the new one lacks is gone from the plot and the legend; the legend lists
+    the new lines in their order; a line the user hid for the last selection is shown for the new one."""
+    chart = MetricChart("request_volume")
+    qtbot.addWidget(chart)
+    chart.resize(500, 300)
+    chart.show()
+    qtbot.waitExposed(chart)
+    times = [100.0, 160.0]
+    assert chart.legend is not None
+
+    def legend() -> list[str]:
+        assert chart.legend is not None
+        return [label.text for _sample, label in chart.legend.items]
+
+    def drawn() -> set[str]:  # the names of the lines with points on the plot
+        return {str(item.opts["name"]) for item in chart.plot.getPlotItem().listDataItems()
+                if item.isVisible() and item.xData is not None and len(item.xData) > 0 and item.opts.get("name")}
+
+    chart.set_lines([Line("request_volume", "rate", v, times, [1.0, 2.0]) for v in ("v1", "v2", "v3")])
+    sample = next(s for s, label in chart.legend.items if label.text == "v1")
+    sample_pos = chart.plot.mapFromScene(sample.mapToScene(sample.boundingRect().center()))
+    QTest.mouseClick(chart.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, sample_pos)
+    qtbot.waitUntil(lambda: not chart.items[("rate", "v1")].isVisible(), timeout=5000)
+    assert drawn() == {"v2", "v3"}
+    chart.set_lines([])  # another selection, its answer not in yet
+    assert chart.data() == {} and drawn() == set() and chart.text_at(160.0) == ""
+    assert not chart.legend.isVisible()  # no names of lines no longer drawn
+    chart.set_lines([Line("request_volume", "rate", v, times, [3.0, 4.0]) for v in ("v3", "v1")])
+    assert legend() == ["v3", "v1"] and chart.legend.isVisible()
+    assert drawn() == {"v3", "v1"} and set(chart.data()) == {("rate", "v3"), ("rate", "v1")}
+    assert "v2" not in chart.text_at(160.0) and "v1: 4" in chart.text_at(160.0)
+    # the same lines at the next poll: drawn in place, the legend as it was
+    chart.set_lines([Line("request_volume", "rate", v, times, [5.0, 6.0]) for v in ("v3", "v1")])
+    assert legend() == ["v3", "v1"] and chart.data()[("rate", "v1")][1] == [5.0, 6.0]
+
+
 def test_the_legend_neither_repeats_the_title_nor_is_struck_through_by_the_lines(qtbot: QtBot) -> None:
     """A chart's legend sits at the top left, where a steady line runs (the top of its range): every
     runtime dashboard chart and unsplit traffic chart had its one name, the chart's title again, struck

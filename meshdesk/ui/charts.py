@@ -309,7 +309,31 @@ class MetricChart(QWidget):
         shown, not what the chart showed before: a split value's the view's colour for it, the others
         the palette's in their order. ``span``: the times (first, last) the chart is of, kept in view when
         there is no line to range on (an Errors chart with no error series beside full ones): its time
-        axis is its neighbours', not the first second of 1970 ticked "00.250", "00.500"."""
+        axis is its neighbours', not the first second of 1970 ticked "00.250", "00.500".
+
+        No lines (a new selection's charts, emptied until its answer): the items stay in the plot, empty,
+        the legend hidden, for the next lines of the same stat and split value to take over in place (a
+        selection's charts were each taken apart and made again, legend and all: most of the time a click
+        cost the window). Such an item is shown again if the user hid it: the next lines are another's."""
+        wanted = list(dict.fromkeys((line.stat, line.split_value) for line in lines))
+        if not wanted:
+            emptied = bool(self._lines)
+            for item in self.items.values():
+                if emptied:
+                    item.setData([], [])
+                if not item.isVisible():
+                    item.setVisible(True)
+            self._lines.clear()
+        else:
+            wanted_set = set(wanted)
+            kept = [k for k in self.items if k in wanted_set]
+            if kept != wanted[:len(kept)]:
+                # the legend lists the lines in the order given: items it would list in another go
+                for key in kept:
+                    self.plot.removeItem(self.items.pop(key))
+            for key in [k for k in self.items if k not in wanted_set]:
+                self.plot.removeItem(self.items.pop(key))  # from the legend too
+                self._lines.pop(key, None)
         seen: set[tuple[str, str]] = set()
         unsplit = 0
         for line in lines:
@@ -325,26 +349,30 @@ class MetricChart(QWidget):
             x = np.asarray(line.times, dtype=float)
             y = np.asarray(line.values, dtype=float)
             item = self.items.get(key)
+            # the legend draws its names as rich text: a label value with "<" or "&" in it (a relabelled
+            # series) lost its words between angle brackets
+            name = html.escape(line.name)
             if item is None:
                 pen = pg.mkPen(color, width=1.5, style=_STAT_STYLE.get(line.stat, Qt.PenStyle.SolidLine))
-                # the legend draws its names as rich text: a label value with "<" or "&" in it (a relabelled
-                # series) lost its words between angle brackets
-                item = self.plot.plot(x, y, pen=pen, connect="finite", name=html.escape(line.name))
+                item = self.plot.plot(x, y, pen=pen, connect="finite", name=name)
                 self.items[key] = item
             else:
                 if item.opts["pen"].color() != QColor(color):
                     item.setPen(pg.mkPen(color, width=1.5, style=_STAT_STYLE.get(line.stat, Qt.PenStyle.SolidLine)))
+                if item.opts.get("name") != name:
+                    item.opts["name"] = name
+                    label = self.legend.getLabel(item) if self.legend is not None else None
+                    if label is not None:
+                        label.setText(name)
                 item.setData(x, y, connect="finite")
             self._lines[key] = line
-        for key in [k for k in self.items if k not in seen]:
-            self.plot.removeItem(self.items.pop(key))  # from the legend too
-            self._lines.pop(key, None)
         if self.compact:
             self._key_in_title()
         if self.legend is not None:
-            # one line named as the chart is said by the title: its legend only covered the line's start
+            # one line named as the chart is said by the title: its legend only covered the line's start;
+            # no line, no legend (the items kept empty are no one's lines)
             names = [line.name for line in self._lines.values()]
-            self.legend.setVisible(names != [self.chart.title])
+            self.legend.setVisible(bool(names) and names != [self.chart.title])
         starts = [line.times[0] for line in lines if line.times]
         if not starts and span is not None and span[0] < span[1]:
             # nothing to range on but the range asked: its times, 0 to 1 above them
