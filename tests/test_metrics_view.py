@@ -629,6 +629,29 @@ def test_a_new_selections_lines_replace_the_last_ones_in_place_of_them(qtbot: Qt
     assert legend() == ["v3", "v1"] and chart.data()[("rate", "v1")][1] == [5.0, 6.0]
 
 
+def test_the_charts_in_sight_are_drawn_first_and_the_window_answers_between(qtbot: QtBot) -> None:
+    """An answer is drawn a few charts at a time, with the window answering between (a dozen and more charts
+    drawn at once froze it after every click): those in sight first, the ones scrolled out of sight after;
+    ``refreshed`` says when all are drawn."""
+    view = _view(qtbot, DemoMetrics(DemoCluster(clock=lambda: END), clock=lambda: END))
+    view.clock = lambda: END
+    view.draw_slice_s = 0.0  # a chart a turn
+    view.resize(1000, 500)
+    charts = dict(view.charts)
+    first, last = charts[view.chart_order[0]], charts[view.chart_order[-1]]
+    qtbot.waitUntil(lambda: not first.visibleRegion().isEmpty() and last.visibleRegion().isEmpty(), timeout=5000)
+    with qtbot.waitSignal(view.fetcher.done, timeout=20000):
+        view.set_target(MetricsTarget.workload("shop", "reviews-v2"))
+    # the one in sight drawn; the window answered before the rest (nothing drawn, nothing said on it yet)
+    assert first.data() and not last.data() and not last.status_text
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        pass
+    # every chart shown drawn: its lines, or why it has none ("No data" on a TCP chart, "No errors")
+    assert all(charts[k].data() or charts[k].status_text for k in view.chart_order)
+    assert any(charts[k].data() for k in view.chart_order if charts[k].visibleRegion().isEmpty())
+    view.shutdown()
+
+
 def test_the_legend_neither_repeats_the_title_nor_is_struck_through_by_the_lines(qtbot: QtBot) -> None:
     """A chart's legend sits at the top left, where a steady line runs (the top of its range): every
     runtime dashboard chart and unsplit traffic chart had its one name, the chart's title again, struck

@@ -287,6 +287,15 @@ class _ChartsController(QWidget):
         self.no_target_text = ""  # why the selection has no charts, when known
         self.unavailable = ""  # why there is no source, when there is a reason (an offline snapshot)
         self.last_error: str = ""
+        # an answer being drawn a few charts a turn: (answer, how far the end moved, its span, charts left)
+        self._drawing: tuple[MetricsResult, float, tuple[float, float] | None, list[str]] | None = None
+        self._draw_timer = QTimer(self)
+        self._draw_timer.setSingleShot(True)
+        self._draw_timer.setInterval(0)
+        self._draw_timer.timeout.connect(self._draw_some)
+        # how long one event-loop turn draws charts of an answer before the rest waits for the next turn (0:
+        # one chart a turn)
+        self.draw_slice_s = 0.015
         self.fetcher = MetricsFetcher(self)
         self.fetcher.done.connect(self._on_result)
         self.fetcher.failed.connect(self._on_failed)
@@ -312,6 +321,7 @@ class _ChartsController(QWidget):
         if self._charts is None or len(self._charts) < len(self._chart_keys):
             self._make_charts(self._chart_keys)
         assert self._charts is not None
+        self._finish_drawing()  # what they show is the last answer, all of it
         return self._charts
 
     def _made(self) -> dict[str, MetricChart]:
@@ -363,6 +373,8 @@ class _ChartsController(QWidget):
     def _say_on_all(self, text: str, *, empty: bool = False, only: dict[str, MetricChart] | None = None) -> None:
         """Every chart (or those ``only``) says ``text`` (``empty``: with no lines, the range's times on the
         axis); kept for charts made later."""
+        if only is None:
+            self._finish_drawing()  # (an answer drawn later would say its own words over these)
         self._said_on_all = (text, empty)
         charts = self._made() if only is None else only
         span = self._span_now() if empty and charts else None
@@ -441,6 +453,7 @@ class _ChartsController(QWidget):
 
     def shutdown(self) -> None:
         self.timer.stop()
+        self._stop_drawing()
         self.fetcher.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
@@ -467,6 +480,7 @@ class _ChartsController(QWidget):
         return grid[0], grid[-1]
 
     def _clear(self) -> None:
+        self._stop_drawing()
         self.last_result = None
         self.last_good_at = self.shown_at = None
         self.chart_good_at.clear()
@@ -493,6 +507,7 @@ class _ChartsController(QWidget):
     def _on_result(self, result: MetricsResult) -> None:
         if result.target != self.target:
             return
+        self._finish_drawing()  # the answer before, drawn in full first (a zoom moved with its end)
         self._unscraped(result)
         # replay moved the charts' end: a zoomed chart keeps its zoom's width and where it was from the end
         # (left where it was, it showed a time with no data: an empty chart)
@@ -509,8 +524,7 @@ class _ChartsController(QWidget):
         for key in result.lines:
             if key not in result.errors:
                 self.chart_good_at[key] = now
-        self._draw_result(result, moved)
-        self.refreshed.emit(result)
+        self._start_drawing(result, moved)
 
     def _draw_result(self, result: MetricsResult, moved: float, *, replay: bool = False,
                      only: dict[str, MetricChart] | None = None) -> None:
@@ -519,29 +533,79 @@ class _ChartsController(QWidget):
         grid = result.spec.grid(result.end)
         span = (grid[0], grid[-1]) if grid else None  # what a chart without any line shows on its time axis
         for key, chart in (self._made() if only is None else only).items():
-            lines = result.chart_lines(key)
-            if key in result.errors:
-                kept = None if replay else self.chart_good_at.get(key)
-                if kept is not None:
-                    # a query of this chart timed out or was refused: keep what it showed, and say so
-                    chart.set_status(f"Query failed: {result.errors[key]} - showing data from {clock_text(kept)}")
-                    continue
-                chart.set_lines(lines, span)
-                chart.set_status(f"Query failed: {result.errors[key]}")
-                continue
+            self._draw_chart(result, key, chart, span, moved, replay)
+
+    def _start_drawing(self, result: MetricsResult, moved: float) -> None:
+        """Draw ``result`` on the charts a few at a time, one event-loop turn after another, those in sight
+        first (a dozen and more charts drawn at once froze the window for a tenth of a second and more after
+        each click); ``refreshed`` says when all are drawn."""
+        charts = self._made()
+        in_sight = [k for k, c in charts.items() if c.isVisible() and not c.visibleRegion().isEmpty()]
+        keys = in_sight + [k for k in charts if k not in set(in_sight)]
+        grid = result.spec.grid(result.end)
+        self._drawing = (result, moved, (grid[0], grid[-1]) if grid else None, keys)
+        self._draw_some()
+
+    def _draw_some(self) -> None:
+        """Draw charts of the answer being drawn for up to ``draw_slice_s``, then go on in the next turn."""
+        if self._drawing is None:
+            return
+        result, moved, span, keys = self._drawing
+        until = time.perf_counter() + self.draw_slice_s
+        while keys:
+            chart = self._made().get(keys.pop(0))
+            if chart is not None:
+                self._draw_chart(result, chart.key, chart, span, moved, False)
+                if time.perf_counter() >= until:
+                    break
+        if keys:
+            self._draw_timer.start()
+            return
+        self._drawing = None
+        self.refreshed.emit(result)
+
+    def _finish_drawing(self) -> None:
+        """The answer being drawn on every chart now (read, said on all, or followed by another answer)."""
+        if self._drawing is not None:
+            self._draw_timer.stop()
+            result, moved, span, keys = self._drawing
+            while keys:
+                chart = self._made().get(keys.pop(0))
+                if chart is not None:
+                    self._draw_chart(result, chart.key, chart, span, moved, False)
+            self._drawing = None
+            self.refreshed.emit(result)
+
+    def _stop_drawing(self) -> None:
+        """The answer being drawn is no longer wanted (another target, source or range): the rest not drawn."""
+        self._draw_timer.stop()
+        self._drawing = None
+
+    def _draw_chart(self, result: MetricsResult, key: str, chart: MetricChart, span: tuple[float, float] | None,
+                    moved: float, replay: bool) -> None:
+        lines = result.chart_lines(key)
+        if key in result.errors:
+            kept = None if replay else self.chart_good_at.get(key)
+            if kept is not None:
+                # a query of this chart timed out or was refused: keep what it showed, and say so
+                chart.set_status(f"Query failed: {result.errors[key]} - showing data from {clock_text(kept)}")
+                return
             chart.set_lines(lines, span)
-            chart.move_view(moved)
-            if span is not None:
-                chart.follow_if_outside(*span)
-            partial = "; ".join(result.warnings_of(key))  # its own queries': the others are complete
-            if partial:
-                chart.set_status(f"Partial data: {partial}")
-            elif not any(math.isfinite(v) for line in lines for v in line.values):
-                # no series, or only undefined points (an error share or a duration of no requests:
-                # 0/0): the chart would stand empty without a word
-                chart.set_status(self._no_data_text(result, key))
-            else:
-                chart.set_status(self._chart_note(result, key))
+            chart.set_status(f"Query failed: {result.errors[key]}")
+            return
+        chart.set_lines(lines, span)
+        chart.move_view(moved)
+        if span is not None:
+            chart.follow_if_outside(*span)
+        partial = "; ".join(result.warnings_of(key))  # its own queries': the others are complete
+        if partial:
+            chart.set_status(f"Partial data: {partial}")
+        elif not any(math.isfinite(v) for line in lines for v in line.values):
+            # no series, or only undefined points (an error share or a duration of no requests:
+            # 0/0): the chart would stand empty without a word
+            chart.set_status(self._no_data_text(result, key))
+        else:
+            chart.set_status(self._chart_note(result, key))
 
     def _unscraped(self, result: MetricsResult) -> None:
         """A proxy target with no series at all: Prometheus does not scrape the proxies (the full view
