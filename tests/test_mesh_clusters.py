@@ -70,10 +70,14 @@ def _app(name: str) -> dict[str, Any]:
 
 
 def _cluster(emu: KubeEmulator, cluster_id: str | None, workloads: list[str], *, ready: bool = True,
-             istiod_ready: bool = True) -> None:
+             istiod_ready: bool = True, external: bool = False) -> None:
+    """``external``: its istiod may manage remote clusters (``EXTERNAL_ISTIOD=true``, as Istio's primary-remote
+    install sets it on the primary)."""
     emu.add_namespace("istio-system")
     emu.add_namespace("shop", {"istio-injection": "enabled"})
     env = {"CLUSTER_ID": cluster_id} if cluster_id else {}
+    if external:
+        env["EXTERNAL_ISTIOD"] = "true"
     emu.add(_deployment("istiod", "istio-system", {"app": "istiod"}, env))
     for name in workloads:
         emu.add(_app(name))
@@ -96,7 +100,7 @@ def _kubeconfig(path: Path, **contexts: KubeEmulator) -> str:
 @pytest.fixture
 def east() -> Iterator[KubeEmulator]:
     with KubeEmulator() as emu:
-        _cluster(emu, "east", ["web-v1", "cart-v1"])
+        _cluster(emu, "east", ["web-v1", "cart-v1"], external=True)
         yield emu
 
 

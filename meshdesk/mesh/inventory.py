@@ -648,11 +648,20 @@ class Istiod:
     # the cluster it runs in, of a mesh of several read together (a context's linked contexts): "" for
     # the inventory's own cluster (and in a snapshot written before clusters were kept apart)
     cluster: str = ""
+    # its ``CLUSTER_ID`` (the cluster it configures: its own, or, as an external control plane, another's);
+    # "" when its pods do not say. (Neither this nor the next is compared: facts of its env, not which one it is.)
+    cluster_id: str = field(default="", compare=False)
+    # whether it may manage remote clusters (``EXTERNAL_ISTIOD=true``, set on a primary of a primary-remote
+    # mesh); None when not known (a snapshot written before it was kept)
+    manages_external: bool | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        if not self.cluster:
-            del out["cluster"]  # (one cluster's snapshot reads as before)
+        for key in ("cluster", "cluster_id"):
+            if not out[key]:
+                del out[key]  # (one cluster's snapshot reads as before)
+        if self.manages_external is None:
+            del out["manages_external"]
         return out
 
 
@@ -1184,13 +1193,20 @@ class Inventory:
         return [p for p in self.control_planes if (p.cluster or self.cluster) == where]
 
     def managing_clusters(self, cluster: str) -> list[str]:
-        """Primary-remote: the clusters whose istiods manage ``cluster``, which runs none of its own (as
-        its istio-system's ``topology.istio.io/controlPlaneClusters`` says; "*" is every other cluster
-        running one). Empty for a cluster running its own, or when nothing says."""
+        """Primary-remote: the clusters whose istiods manage ``cluster``, which runs none of its own, decided
+        as Kiali's mesh discovery decides it: an istiod elsewhere whose ``CLUSTER_ID`` is this cluster's
+        name (an external control plane) manages it, annotation or none; else the clusters the
+        ``topology.istio.io/controlPlaneClusters`` annotation of one of its namespaces names ("*": every
+        other cluster running one), of those only the istiods that may manage a remote
+        (``EXTERNAL_ISTIOD=true``; not known, of an older snapshot: taken as may). Empty for a cluster
+        running its own, or when nothing says."""
         if self.planes_of(cluster):
             return []
-        said = self.control_plane_clusters.get(cluster or self.cluster, [])
-        running = [c for c in self.clusters() if c != (cluster or self.cluster) and self.planes_of(c)]
-        if "*" in said:
-            return running
-        return [c for c in said if c in running]
+        me = cluster or self.cluster
+        running = [c for c in self.clusters() if c != me and self.planes_of(c)]
+        external = [c for c in running if any(p.cluster_id == me for p in self.planes_of(c) or ())]
+        if external:
+            return external
+        said = self.control_plane_clusters.get(me, [])
+        named = running if "*" in said else [c for c in said if c in running]
+        return [c for c in named if any(p.manages_external is not False for p in self.planes_of(c) or ())]

@@ -67,6 +67,7 @@ def istiods(pods: Sequence[Mapping[str, Any]]) -> list[Istiod]:
     first container's when none is called ``discovery``) and how many of its pods are ready (running,
     every container ready), sorted. Pods of odd shape are left out."""
     found: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+    said: dict[tuple[str, str], dict[str, Any]] = {}  # the env of its discovery container (its first pod's)
     for pod in pods:
         meta, spec, status = (pod.get(k) if isinstance(pod, Mapping) else None for k in ("metadata", "spec", "status"))
         if not isinstance(meta, Mapping) or not isinstance(meta.get("namespace"), str) or not meta["namespace"]:
@@ -82,11 +83,19 @@ def istiods(pods: Sequence[Mapping[str, Any]]) -> list[Istiod]:
         ready = isinstance(status, Mapping) and status.get("phase") == "Running" and isinstance(statuses, list) \
             and bool(statuses) and all(isinstance(c, Mapping) and c.get("ready") is True for c in statuses)
         found.setdefault((meta["namespace"], rev), []).append((image_tag(image) if isinstance(image, str) else "", ready))
+        env = {e["name"]: e.get("value") for e in main.get("env") or () if isinstance(e, Mapping)
+               and isinstance(e.get("name"), str)}
+        said.setdefault((meta["namespace"], rev), env)
     out = []
     for (ns, rev), seen in sorted(found.items()):
         versions = sorted({v for v, _r in seen if v})
+        env = said.get((ns, rev), {})
+        cluster_id = env.get("CLUSTER_ID")
+        external = env.get("EXTERNAL_ISTIOD")
         # during a rollout of a new version both run at once: both are said
-        out.append(Istiod(ns, rev, ", ".join(versions), len(seen), sum(1 for _v, r in seen if r)))
+        out.append(Istiod(ns, rev, ", ".join(versions), len(seen), sum(1 for _v, r in seen if r),
+                          cluster_id=cluster_id if isinstance(cluster_id, str) else "",
+                          manages_external=isinstance(external, str) and external.strip().lower() == "true"))
     return out
 
 

@@ -1,0 +1,137 @@
+"""The Mesh view and ``meshdesk mesh`` over several live clusters, each cluster read through its own context
+(two or three Kubernetes API emulators): every cluster's control planes, its own mesh config (trust domain,
+mesh ID, network), its own revision tags, and which primary manages a remote cluster decided as Kiali decides
+it. ``meshdesk mesh`` is run as a user runs it, in a subprocess."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshdesk.mesh.inventory import Inventory
+from tests.kube_emulator import KubeEmulator
+from tests.test_mesh_clusters import CRDS, _app, _deployment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tag(tag: str, revision: str) -> dict[str, Any]:
+    """A revision tag's webhook, as ``istioctl tag set <tag> --revision <revision>`` makes it."""
+    return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+            "metadata": {"name": f"istio-revision-tag-{tag}",
+                         "labels": {"istio.io/tag": tag, "istio.io/rev": revision or "default"}},
+            "webhooks": []}
+
+
+def _mesh_config(emu: KubeEmulator, text: str, name: str = "istio") -> None:
+    emu.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "istio-system"},
+             "data": {"mesh": text}}, "istio-system")
+
+
+def _istiod(emu: KubeEmulator, revision: str, env: dict[str, str]) -> None:
+    labels = {"app": "istiod", "istio.io/rev": revision or "default"}
+    emu.add(_deployment(f"istiod-{revision}" if revision else "istiod", "istio-system", labels, env))
+
+
+def _primary(emu: KubeEmulator, shared_dir: Path) -> None:
+    """east: a primary (``EXTERNAL_ISTIOD=true``) running istiod and istiod-canary, its tag ``prod`` pointing at
+    canary, its own mesh config and network; ``shop`` on the default revision."""
+    emu.load_crds(shared_dir / CRDS)
+    emu.add_namespace("istio-system", {"topology.istio.io/network": "net-east"})
+    emu.add_namespace("shop", {"istio-injection": "enabled"})
+    for rev in ("", "canary"):
+        _istiod(emu, rev, {"CLUSTER_ID": "east", "EXTERNAL_ISTIOD": "true"})
+        _mesh_config(emu, "trustDomain: east.example\ndefaultConfig:\n  meshId: mesh1\n",
+                     "istio-canary" if rev else "istio")
+    emu.add(_tag("prod", "canary"))
+    emu.add(_app("web-v1"))
+    emu.run_workloads("istio-system")
+    emu.run_workloads("shop")
+
+
+def _remote(emu: KubeEmulator, shared_dir: Path, managed_by: str | None) -> None:
+    """remote-1: no istiod, its own ``istio`` ConfigMap and network (as Istio's remote profile installs them),
+    its own tag ``prod`` pointing at the default revision, ``shop`` labelled ``istio.io/rev=prod``."""
+    emu.load_crds(shared_dir / CRDS)
+    ns = emu.add_namespace("istio-system", {"topology.istio.io/cluster": "remote-1",
+                                            "topology.istio.io/network": "net-remote"})
+    if managed_by is not None:
+        ns["metadata"]["annotations"] = {"topology.istio.io/controlPlaneClusters": managed_by}
+    emu.add_namespace("shop", {"istio.io/rev": "prod"})
+    _mesh_config(emu, "trustDomain: remote.example\ndefaultConfig:\n  meshId: mesh1\n")
+    emu.add(_tag("prod", ""))
+    emu.add(_app("cart-v1"))
+    emu.run_workloads("shop")
+
+
+@pytest.fixture
+def east(shared_dir: Path) -> Iterator[KubeEmulator]:
+    with KubeEmulator() as emu:
+        _primary(emu, shared_dir)
+        yield emu
+
+
+@pytest.fixture
+def remote(shared_dir: Path) -> Iterator[KubeEmulator]:
+    with KubeEmulator() as emu:
+        _remote(emu, shared_dir, "*")
+        yield emu
+
+
+def _read(first: tuple[str, KubeEmulator], *linked: tuple[str, KubeEmulator]) -> Inventory:
+    """The first cluster's inventory with the linked ones' merged in, each read through its own API server and
+    named as given, as the app reads a context's linked contexts."""
+    from meshdesk.sources.inventory import read_inventory
+    from meshdesk.sources.mesh_clusters import LinkedCluster, merge_linked
+
+    own = read_inventory(first[1].api_client(), None, cluster=first[0])
+    return merge_linked(own, [(LinkedCluster(name, emu.api_client, given_name=name),
+                               read_inventory(emu.api_client(), None, cluster=name)) for name, emu in linked])
+
+
+@pytest.mark.shared
+def test_a_star_is_narrowed_to_the_primaries_that_manage_remotes(
+        east: KubeEmulator, remote: KubeEmulator, tmp_path: Path, shared_dir: Path) -> None:
+    """The remote's istio-system says ``*``: west, a primary of its own whose istiod does not manage remote
+    clusters (no EXTERNAL_ISTIOD), was taken as managing it too, and drew an edge to its shop."""
+    from meshdesk.mesh.mesh_map import ISTIOD, build_mesh_map
+
+    with KubeEmulator() as west:
+        west.load_crds(shared_dir / CRDS)
+        west.add_namespace("istio-system")
+        _istiod(west, "", {"CLUSTER_ID": "west"})
+        west.run_workloads("istio-system")
+        inv = _read(("east", east), ("west", west), ("remote-1", remote))
+    assert inv.managing_clusters("remote-1") == ["east"]
+    mesh = build_mesh_map(inv)
+    west_istiod = next(n for n in mesh.of_kind(ISTIOD) if n.cluster == "west")
+    assert [t.id for t in mesh.targets(west_istiod.id)] == []
+    assert "remote-1" not in dict(west_istiod.rows).get("Manages", "")
+
+
+@pytest.mark.shared
+def test_a_remote_without_the_annotation_is_managed_by_the_external_istiod_naming_it(
+        tmp_path: Path, shared_dir: Path) -> None:
+    """An external control plane: istiod runs in cluster ext with ``CLUSTER_ID=remote-1``, and remote-1's
+    istio-system has no controlPlaneClusters annotation (Istio's external control plane install sets none).
+    The remote was drawn with a red "istiod not found" and its shop orange, and the Istio status was red."""
+    from meshdesk.mesh.istio_status import istio_status
+    from meshdesk.mesh.mesh_map import build_mesh_map
+
+    with KubeEmulator() as ext, KubeEmulator() as remote:
+        _remote(remote, shared_dir, None)
+        ext.load_crds(shared_dir / CRDS)
+        ext.add_namespace("external-istiod")
+        ext.add(_deployment("istiod", "external-istiod", {"app": "istiod", "istio.io/rev": "default"},
+                            {"CLUSTER_ID": "remote-1", "EXTERNAL_ISTIOD": "true"}))
+        ext.run_workloads("external-istiod")
+        inv = _read(("ext", ext), ("remote-1", remote))
+    assert inv.control_plane_clusters.get("remote-1") is None
+    assert inv.managing_clusters("remote-1") == ["ext"]
+    mesh = build_mesh_map(inv)
+    assert "istiod:remote-1:?" not in mesh.nodes
+    status = istio_status(inv)
+    assert status is not None and status.level == "ok"
