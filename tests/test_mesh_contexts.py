@@ -119,7 +119,7 @@ def test_a_remote_without_the_annotation_is_managed_by_the_external_istiod_namin
     istio-system has no controlPlaneClusters annotation (Istio's external control plane install sets none).
     The remote was drawn with a red "istiod not found" and its shop orange, and the Istio status was red."""
     from meshdesk.mesh.istio_status import istio_status
-    from meshdesk.mesh.mesh_map import build_mesh_map
+    from meshdesk.mesh.mesh_map import GREEN, build_mesh_map
 
     with KubeEmulator() as ext, KubeEmulator() as remote:
         _remote(remote, shared_dir, None)
@@ -133,5 +133,51 @@ def test_a_remote_without_the_annotation_is_managed_by_the_external_istiod_namin
     assert inv.managing_clusters("remote-1") == ["ext"]
     mesh = build_mesh_map(inv)
     assert "istiod:remote-1:?" not in mesh.nodes
+    shop = mesh.nodes["namespace:remote-1:shop"]
+    assert shop.health == GREEN
+    assert [s.id for s in mesh.sources(shop.id)] == ["istiod:ext:"]
     status = istio_status(inv)
     assert status is not None and status.level == "ok"
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+def test_the_mesh_view_shows_each_clusters_own_mesh_config_and_resolves_its_own_tags(
+        east: KubeEmulator, remote: KubeEmulator, qtbot: Any) -> None:
+    """The Mesh view said of another cluster's istiod "mesh config read for the shown context's cluster only",
+    and placed the remote's shop (``istio.io/rev=prod``, its tag prod pointing at the default revision) under
+    east's istiod-canary, by east's tag of the same name."""
+    from meshdesk.mesh.mesh_map import build_mesh_map
+    from meshdesk.ui.mesh_view import MeshView
+
+    # east shown, remote-1 linked
+    inv = _read(("east", east), ("remote-1", remote))
+    view = MeshView()
+    qtbot.addWidget(view)
+    view.resize(1400, 700)
+    view.show()
+    view.set_map(build_mesh_map(inv))
+    canvas = view.canvas
+    assert set(canvas.box_items) == {"east", "remote-1"}
+    assert canvas.box_items["remote-1"].toolTip() == (
+        "Cluster remote-1\nMesh config: trust domain remote.example · mesh ID mesh1 · network net-remote")
+    assert "network net-east" in canvas.box_items["east"].toolTip()
+
+    # the remote's shop: under east's default istiod, by the remote's own tag
+    shop = canvas.items_by_id["namespace:remote-1:shop"]
+    shop.setSelected(True)
+    details = view.details.toPlainText()
+    assert "prod -> revision default" in details and "istio-system/istiod in cluster east" in details
+    assert [s.id for s in view.mesh.sources("namespace:remote-1:shop")] == ["istiod:east:"]
+
+    # remote-1 shown, east linked: east's istiod-canary has its own tag prod and its own mesh config, not
+    # "read for the shown context's cluster only"
+    view.set_map(build_mesh_map(_read(("remote-1", remote), ("east", east))))
+    canvas.scene().clearSelection()
+    canvas.items_by_id["istiod:east:canary"].setSelected(True)
+    details = view.details.toPlainText()
+    assert "Revision tags\nprod\n" in details and "Trust domain\neast.example" in details
+    assert "shown context's cluster only" not in details
+    rows = dict(view.mesh.nodes["istiod:east:canary"].rows)
+    assert rows["Mesh config: Source"] == "ConfigMap istio-system/istio-canary (of revision canary; the other " \
+        "revision running: default)"

@@ -723,6 +723,11 @@ class MeshConfig:
     revision: str = ""  # the istiod revision whose config this is ("" for the default one)
     revisions: tuple[str, ...] = ()  # every revision found running, when more than one
     unread: str = ""
+    # the mesh's ID (``defaultConfig.meshId``; "" when it sets none: Istio then takes the trust domain) and
+    # the cluster's network (the ``topology.istio.io/network`` label of the control plane's namespace, as
+    # Istio's multi-network install sets it and Kiali reads it; "" when none)
+    mesh_id: str = ""
+    network: str = ""
     # extensionProviders: name -> its kind (the key of its settings: envoyExtAuthzHttp, envoyExtAuthzGrpc,
     # zipkin ...); only names and kinds are kept, never the settings (they may hold secrets). None when
     # not known (the config unread, or a snapshot written before they were kept)

@@ -30,7 +30,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from meshdesk.mesh.inventory import Inventory, Namespace, Workload, namespace_revision
+from meshdesk.mesh.inventory import (
+    ClusterMeshConfig,
+    Inventory,
+    MeshConfig,
+    Namespace,
+    Workload,
+    namespace_revision,
+)
 from meshdesk.mesh.istio_status import (
     HEALTHY,
     NOT_CHECKED,
@@ -134,6 +141,8 @@ class MeshMap:
         mark = {GREEN: "", ORANGE: "! ", RED: "!! ", GREY: "? "}
         for box in self.of_kind(CLUSTER):
             out.append(f"Cluster {box.name}")
+            if box.subtitle:
+                out.append(f"  mesh config: {box.subtitle}")
             for cp in (n for n in self.of_kind(ISTIOD) if n.cluster == box.name):
                 out.append(f"  {mark[cp.health]}{cp.name}  {cp.subtitle}  {dict(cp.rows).get('State', '')}".rstrip())
                 for t in self.targets(cp.id):
@@ -164,14 +173,43 @@ def _cp_id(cluster: str, revision: str) -> str:
     return f"istiod:{cluster}:{revision}"
 
 
-def _gateway_revision(inv: Inventory, w: Workload) -> str:
+def cluster_config(inv: Inventory, cluster: str) -> ClusterMeshConfig | None:
+    """The mesh config of the mesh's cluster ``cluster`` (its ``istio`` ConfigMaps, its revision tags), each
+    cluster's istiod and webhooks being its own: the inventory's for its own cluster, a linked cluster's as
+    read beside it; None when not known (its cluster not read, or a snapshot written before they were kept)."""
+    if not cluster or cluster == inv.cluster:
+        if inv.cluster in inv.unread_clusters:
+            return None
+        return ClusterMeshConfig(inv.mesh_settings, dict(inv.revision_settings), dict(inv.revision_tags))
+    return inv.linked_mesh_configs.get(cluster)
+
+
+def _resolver(inv: Inventory, cluster: str) -> dict[str, str]:
+    """The revision tags that resolve ``cluster``'s labels: its own (a remote's webhooks are its own, not its
+    primary's); the inventory's where the cluster's are not known (as before they were kept)."""
+    own = cluster_config(inv, cluster)
+    return own.revision_tags if own is not None else inv.revision_tags
+
+
+def _config_summary(config: MeshConfig) -> str:
+    """A cluster's mesh identity in a few words: trust domain, mesh ID, network (the multi-cluster fields)."""
+    if not config.read:
+        return ""  # (its istiod's details say why not)
+    parts = [f"trust domain {config.trust_domain}", f"mesh ID {config.mesh_id or config.trust_domain + ' (its trust domain)'}"]
+    if config.network:
+        parts.append(f"network {config.network}")
+    return " · ".join(parts)
+
+
+def _gateway_revision(tags: dict[str, str], w: Workload) -> str:
     """The istiod revision a gateway belongs to: its pods' proxies' (who injected them), else its own
-    ``istio.io/rev`` label; the default one when neither says (as Kiali's "default")."""
+    ``istio.io/rev`` label, through its cluster's revision ``tags``; the default one when neither says
+    (as Kiali's "default")."""
     rev = next((p.proxy_revision for p in w.pods if p.proxy_revision is not None), None)
     if rev is None:
         label = w.labels.get("istio.io/rev")
         rev = None if label is None else ("" if label == "default" else label)
-    return inv.resolve_revision(rev or "") or ""
+    return tags.get(rev or "default", rev or "")
 
 
 def _why_not(ready: int, pods: int) -> str:
@@ -241,6 +279,15 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
         box = out.add(MeshNode(f"cluster:{c}", CLUSTER, c, cluster=c, rows=[("Cluster", c)]))
         if c in inv.unread_clusters:
             box.rows.append(("Read", f"not this time: {inv.unread_clusters[c]}"))
+        own = cluster_config(inv, c)
+        if own is not None and c not in inv.unread_clusters:
+            # its own mesh config (each cluster's istiod reads its own istio ConfigMap)
+            box.subtitle = _config_summary(own.mesh_settings)
+            if own.mesh_settings.read:
+                box.rows += [("Trust domain", own.mesh_settings.trust_domain),
+                             ("Mesh ID", own.mesh_settings.mesh_id or f"{own.mesh_settings.trust_domain} "
+                                                                      "(not set: its trust domain)"),
+                             ("Network", own.mesh_settings.network or "not said")]
 
     # the control planes, each in its own cluster's box
     by_rev: dict[tuple[str, str], MeshNode] = {}  # (cluster, revision) -> its istiod
@@ -266,16 +313,23 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
                        ("State", state.state + _why_not(p.ready, p.pods))]
             if c != home:
                 cp.rows.append(("Cluster", c))
-                cp.rows.append(("Mesh config", "read for the shown context's cluster only"))
+            own = cluster_config(inv, c)
+            if own is None:
+                cp.rows.append(("Mesh config", NOT_RECORDED + " in this snapshot" if recorded else "not known"))
             else:
-                tags = sorted(t for t, r in inv.revision_tags.items() if r == p.revision)
+                # its own cluster's revision tags and mesh config (a linked cluster's istiod reads its own)
+                tags = sorted(t for t, r in own.revision_tags.items() if r == p.revision)
                 if tags:
                     cp.rows.append(("Revision tags", ", ".join(tags)))
-                config = inv.revision_settings.get(p.revision) if inv.revision_settings else inv.mesh_settings
+                config = own.revision_settings.get(p.revision) if own.revision_settings else own.mesh_settings
                 if config is None:
                     cp.rows.append(("Mesh config", "not read (no pod of it was running)"))
                 else:
                     cp.rows += [(f"Mesh config: {k}", v) for k, v in mesh_config_rows(config)]
+                    if config.mesh_id:
+                        cp.rows.append(("Mesh config: Mesh ID", config.mesh_id))
+                    if config.network:
+                        cp.rows.append(("Network", config.network))
             remotes = [r for r in clusters if c in inv.managing_clusters(r)]
             if remotes:
                 cp.rows.append(("Manages", "its own cluster and the remote " + ", ".join(remotes)))
@@ -307,10 +361,9 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
         said = namespace_revision(labels)
         if said is None:
             continue  # not in the mesh: not part of its data plane
-        rev = inv.resolve_revision(said)
-        assert rev is not None
-        rev_name = rev or "default"
         c = ns.cluster or home
+        rev = _resolver(inv, c).get(said or "default", said)  # by its own cluster's revision tags
+        rev_name = rev or "default"
         node = out.add(MeshNode(f"namespace:{c}:{name}", NAMESPACE, name, cluster=c, namespace=name,
                                 subtitle=f"revision {rev_name}" + (" · ambient" if ns.ambient else ""),
                                 revision=rev))
@@ -348,7 +401,7 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
         if is_gateway(w):  # (an ambient waypoint is none: it is no gateway of the mesh's edge)
             seen.setdefault((w.cluster or home, w.namespace, w.name), w)
     for (c, gns, gname), w in sorted(seen.items()):
-        rev = _gateway_revision(inv, w)
+        rev = _gateway_revision(_resolver(inv, c), w)
         health, said_state = _gateway_health(w)
         node = out.add(MeshNode(f"gateway:{c}:{gns}:{gname}", GATEWAY, gname, cluster=c, namespace=gns,
                                 subtitle=f"{gns} · {max(w.available, 0)}/{w.replicas} ready", health=health,
@@ -377,7 +430,7 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
         if kind:
             proxies.setdefault((w.cluster or home, w.namespace, w.name), (kind, w))
     for (c, pns, pname), (kind, w) in sorted(proxies.items()):
-        rev = _gateway_revision(inv, w)
+        rev = _gateway_revision(_resolver(inv, c), w)
         ready, wanted = max(w.available, 0), w.replicas
         health, said_state = _proxy_health(kind, ready, wanted)
         node = out.add(MeshNode(f"{kind}:{c}:{pns}:{pname}", kind, pname, cluster=c, namespace=pns,

@@ -57,6 +57,7 @@ from meshdesk.mesh.inventory import (
     Service,
     ServicePort,
     Workload,
+    namespace_revision,
 )
 from meshdesk.mesh.readers import as_dict as _d
 from meshdesk.mesh.readers import as_list as _l
@@ -124,6 +125,7 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # the Service an EndpointSlic
 ZTUNNEL = "ztunnel"  # the app label of ambient mode's node proxies (Istio's DaemonSet, as Kiali finds it)
 # a remote cluster's istio-system names the clusters whose istiods manage it (primary-remote)
 CONTROL_PLANE_CLUSTERS = "topology.istio.io/controlPlaneClusters"
+NETWORK_LABEL = "topology.istio.io/network"
 
 NOT_ISTIO = "Istio was not found: this cluster serves no networking.istio.io API (are Istio's CRDs installed?)"
 
@@ -717,6 +719,8 @@ class InventoryReader:
         self.cluster = cluster
         self.with_optional_istio = with_optional_istio
         self.inv = Inventory(cluster=cluster)
+        # each namespace's ``topology.istio.io/network`` label, as listed (the control plane's names its network)
+        self.networks: dict[str, str] = {}
 
     @property
     def calls(self) -> int:
@@ -825,6 +829,9 @@ class InventoryReader:
                     # primary-remote: a remote cluster's istio-system names the clusters whose istiods
                     # manage it (as Istio's install guide annotates it, and Kiali reads it)
                     managers = _d(meta.get("annotations")).get(CONTROL_PLANE_CLUSTERS)
+                    network = _d(meta.get("labels")).get(NETWORK_LABEL)
+                    if isinstance(network, str) and network and isinstance(meta.get("name"), str):
+                        self.networks[meta["name"]] = network
                     if isinstance(managers, str) and managers.strip():
                         inv.control_plane_clusters[self.cluster] = [c.strip() for c in managers.split(",")
                                                                     if c.strip()]
@@ -1157,6 +1164,10 @@ class InventoryReader:
         planes = mesh_settings.control_planes(istiod_pods)
         if planes:  # where the tags matter: several revisions, or one with a name (a default tag may name it)
             self._read_revision_tags(len(planes) > 1 or any(p.revision for p in planes))
+        elif any(namespace_revision(n.labels) is not None for n in inv.namespaces):
+            # a remote cluster (no istiod of its own): its own webhooks, pointing at its primary's istiod,
+            # say which revision its tagged namespaces are on, not the primary's
+            self._read_revision_tags(False)
         # each namespace's revision as Istio's webhooks pick it (istio-injection=enabled wins over
         # istio.io/rev; a tag is the revision it points at)
         used = [r for n in inv.namespaces if (r := inv.namespace_revision(n.name)) is not None]
@@ -1245,7 +1256,8 @@ class InventoryReader:
         inv = self.inv
         name = mesh_settings.configmap_name(plane.revision)
         source = f"{plane.namespace}/{name}"
-        defaults = MeshConfig(root_namespace=plane.namespace, revision=plane.revision)
+        defaults = MeshConfig(root_namespace=plane.namespace, revision=plane.revision,
+                              network=self.networks.get(plane.namespace, ""))
         key = f"{plane.namespace}/mesh config" + (f" {name}" if plane.revision else "")
         if got is None:
             return dataclasses.replace(defaults, unread=f"there is no ConfigMap {source}")
@@ -1256,7 +1268,9 @@ class InventoryReader:
         if not isinstance(text, str):
             return dataclasses.replace(defaults, unread=f"ConfigMap {source} has no '{mesh_settings.MESH_KEY}' key")
         try:
-            return mesh_settings.parse(text, namespace=plane.namespace, source=source, revision=plane.revision)
+            return dataclasses.replace(
+                mesh_settings.parse(text, namespace=plane.namespace, source=source, revision=plane.revision),
+                network=self.networks.get(plane.namespace, ""))
         except mesh_settings.Unparseable as e:
             inv.hidden[key] = f"not understood: in ConfigMap {source}, {e} (Istio's defaults are assumed)"
             return dataclasses.replace(defaults, unread=f"not understood: {e}")

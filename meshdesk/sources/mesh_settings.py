@@ -211,7 +211,11 @@ def parse(text: str, *, namespace: str, source: str, revision: str = "") -> Mesh
     if outbound is not None and not isinstance(outbound, Mapping):
         raise Unparseable("outboundTrafficPolicy is not a mapping")
     mode = _outbound_mode(outbound or {})
-    return MeshConfig(default_service_export_to=_export_default(doc, "defaultServiceExportTo"),
+    proxy = doc.get("defaultConfig")
+    if proxy is not None and not isinstance(proxy, Mapping):
+        raise Unparseable("defaultConfig is not a mapping")
+    mesh_id = _text(proxy or {}, "meshId", "defaultConfig.meshId") or ""
+    return MeshConfig(mesh_id=mesh_id,default_service_export_to=_export_default(doc, "defaultServiceExportTo"),
                       default_virtual_service_export_to=_export_default(doc, "defaultVirtualServiceExportTo"),
                       default_destination_rule_export_to=_export_default(doc, "defaultDestinationRuleExportTo"),
                       root_namespace=_text(doc, "rootNamespace") or namespace,

@@ -269,6 +269,7 @@ class MeshCanvas(QGraphicsView):
         self.items_by_id: dict[str, MeshNodeItem] = {}
         self.edge_items: list[tuple[str, str, QGraphicsPathItem]] = []
         self.box_items: dict[str, QGraphicsRectItem] = {}
+        self.box_configs: dict[str, QGraphicsSimpleTextItem] = {}  # each cluster box's mesh config, beside its name
         self.scene().selectionChanged.connect(self._on_selection)
         self._auto_fit = True  # fitted to the view as it is resized, until the user zooms
 
@@ -277,7 +278,7 @@ class MeshCanvas(QGraphicsView):
         keep = self.selected_id()
         scene.blockSignals(True)
         scene.clear()
-        self.items_by_id, self.edge_items, self.box_items = {}, [], {}
+        self.items_by_id, self.edge_items, self.box_items, self.box_configs = {}, [], {}, {}
         scene.setBackgroundBrush(QBrush(shapes.C_CANVAS))
         at = layout(mesh)
         for box in mesh.of_kind(CLUSTER):
@@ -288,11 +289,19 @@ class MeshCanvas(QGraphicsView):
             right = max(p.x() for p in inside) + COL_GAP / 2 - 10
             top = min(p.y() for p in inside) - NODE_H / 2 - BOX_PAD - 14
             bottom = max(p.y() for p in inside) + NODE_H / 2 + 2 * 18 + BOX_PAD / 2
+            said = ""
+            if box.subtitle:
+                # its own mesh config (trust domain, mesh ID, network) on a line under its name: the box made
+                # wide enough for it, leftwards (edges between the boxes go round on their right)
+                metrics = QFontMetricsF(QFont())
+                said = metrics.elidedText(box.subtitle, Qt.TextElideMode.ElideRight, 4 * COL_GAP)
+                left = min(left, right - metrics.horizontalAdvance(said) - 24)
+                top -= 16
             rect = QGraphicsRectItem(QRectF(left, top, right - left, bottom - top))
             rect.setPen(QPen(shapes.C_BOX_BORDER, 1.5, Qt.PenStyle.DashLine))
             rect.setBrush(QBrush(shapes.C_BOX_FILL))
             rect.setZValue(-2)
-            rect.setToolTip(f"Cluster {box.name}")
+            rect.setToolTip(f"Cluster {box.name}" + (f"\nMesh config: {box.subtitle}" if box.subtitle else ""))
             scene.addItem(rect)
             title = QGraphicsSimpleTextItem(f"Cluster {box.name}", rect)
             font = QFont()
@@ -300,6 +309,11 @@ class MeshCanvas(QGraphicsView):
             title.setFont(font)
             title.setBrush(QBrush(shapes.C_TEXT))
             title.setPos(left + 10, top + 6)
+            if said:
+                config = QGraphicsSimpleTextItem(said, rect)
+                config.setBrush(QBrush(shapes.C_TEXT_DIM))
+                config.setPos(left + 10, top + 24)
+                self.box_configs[box.name] = config
             self.box_items[box.name] = rect
         for edge in mesh.edges:
             if edge.source not in at or edge.target not in at:
