@@ -5,6 +5,10 @@ it. ``meshdesk mesh`` is run as a user runs it, in a subprocess."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +17,7 @@ import pytest
 
 from meshdesk.mesh.inventory import Inventory
 from tests.kube_emulator import KubeEmulator
-from tests.test_mesh_clusters import CRDS, _app, _deployment
+from tests.test_mesh_clusters import CRDS, _app, _deployment, _kubeconfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +83,83 @@ def remote(shared_dir: Path) -> Iterator[KubeEmulator]:
     with KubeEmulator() as emu:
         _remote(emu, shared_dir, "*")
         yield emu
+
+
+def _mesh(*args: str, config_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MESHDESK_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "meshdesk", "mesh", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, env=env)
+
+
+def _section(text: str, cluster: str) -> str:
+    """The lines of ``meshdesk mesh``'s text about one cluster."""
+    part = text.split(f"Cluster {cluster}\n", 1)[1]
+    return part.split("\nCluster ", 1)[0]
+
+
+@pytest.mark.shared
+def test_meshdesk_mesh_reads_every_context_given_each_with_its_own_config_and_tags(
+        east: KubeEmulator, remote: KubeEmulator, tmp_path: Path) -> None:
+    """``meshdesk mesh --context east --context remote`` read east alone (its second --context refused); the
+    remote's shop is on its own tag prod (the default revision), not east's (canary); each cluster's trust
+    domain, mesh ID and network are its own."""
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, remote=remote)
+    done = _mesh("--kubeconfig", kubeconfig, "--context", "east", "--context", "remote", config_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "could not be read" not in done.stderr
+    east_part, remote_part = _section(done.stdout, "east"), _section(done.stdout, "remote-1")
+    assert east_part.startswith("  mesh config: trust domain east.example · mesh ID mesh1 · network net-east\n")
+    assert remote_part.startswith("  mesh config: trust domain remote.example · mesh ID mesh1 · network net-remote\n")
+    assert "  istiod (cluster east) -> namespace shop  revision default" in remote_part
+    assert "istiod-canary (cluster east) ->" not in remote_part
+    assert "istiod" in east_part and "-> namespace shop  revision default" in east_part
+
+    # -o json: the same nodes, each cluster box with its own mesh config, the remote's shop under east's istiod
+    done = _mesh("--kubeconfig", kubeconfig, "--context", "east", "--context", "remote", "-o", "json",
+                 config_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    nodes = {n["id"]: n for n in printed["nodes"]}
+    assert dict(map(tuple, nodes["cluster:remote-1"]["rows"]))["Trust domain"] == "remote.example"
+    assert dict(map(tuple, nodes["cluster:east"]["rows"]))["Network"] == "net-east"
+    assert {"source": "istiod:east:", "target": "namespace:remote-1:shop"} in printed["edges"]
+    assert "istiod:remote-1:?" not in nodes  # (managed: not a red "not found")
+
+    # the remote stops answering: named, east shown, the run no failure (as `meshdesk graph` says it)
+    remote.fail(503)
+    done = _mesh("--kubeconfig", kubeconfig, "--context", "east", "--context", "remote", config_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "meshdesk mesh: warning: cluster kind-remote of the mesh could not be read (context remote: " \
+        in done.stderr
+    assert "Cluster east\n" in done.stdout and "Cluster kind-remote\n  ? istiod  cluster not read" in done.stdout
+    # neither answers: exit 1, one line
+    east.fail(503)
+    done = _mesh("--kubeconfig", kubeconfig, "--context", "east", "--context", "remote", config_dir=tmp_path)
+    assert done.returncode == 1 and not done.stdout
+    assert done.stderr.startswith("meshdesk mesh: ") and "Traceback" not in done.stderr
+
+
+@pytest.mark.shared
+def test_meshdesk_mesh_reads_the_contexts_linked_in_settings(
+        east: KubeEmulator, remote: KubeEmulator, tmp_path: Path) -> None:
+    """Without a second --context, the contexts linked to the first in Settings are read, as `meshdesk graph`
+    and the app read them."""
+    from meshdesk.store.settings import load_settings
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, remote=remote)
+    config_dir = tmp_path / "settings"
+    os.environ["MESHDESK_CONFIG_DIR"] = str(config_dir)  # (this process's Settings, as the command's)
+    try:
+        settings = load_settings()
+        saved = settings.context_settings("east")
+        saved.mesh_contexts = (("remote", ""),)
+        settings.set_context_settings("east", saved)
+        settings.save()
+    finally:
+        del os.environ["MESHDESK_CONFIG_DIR"]
+    done = _mesh("--kubeconfig", kubeconfig, "--context", "east", config_dir=config_dir)
+    assert done.returncode == 0, done.stderr
+    assert "  istiod (cluster east) -> namespace shop  revision default" in _section(done.stdout, "remote-1")
 
 
 def _read(first: tuple[str, KubeEmulator], *linked: tuple[str, KubeEmulator]) -> Inventory:

@@ -39,15 +39,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def add_source_options(p: argparse.ArgumentParser, output_what: str) -> None:
+def add_source_options(p: argparse.ArgumentParser, output_what: str, *, several_contexts: bool = False) -> None:
     """Where a command reading an inventory takes it from (a cluster, the demo or a snapshot), which
-    namespaces, its output and timeout: ``meshdesk inventory``'s, and ``meshdesk mesh``'s alike."""
+    namespaces, its output and timeout: ``meshdesk inventory``'s, and ``meshdesk mesh``'s alike.
+    ``several_contexts``: ``--context`` may be given again, for the other clusters of the same mesh (as
+    ``meshdesk graph`` takes it; ``args.context`` is then a list, see ``split_contexts``)."""
     p.add_argument("--demo", action="store_true", help="the built-in demo mesh instead of a cluster")
     p.add_argument("--snapshot", metavar="FILE",
                    help="the inventory a snapshot file was taken with (offline; - reads standard input), "
                         "instead of a cluster")
     p.add_argument("--kubeconfig", help="kubeconfig file(s), like kubectl's --kubeconfig")
-    p.add_argument("--context", help="kubeconfig context (default: the current one)")
+    if several_contexts:
+        p.add_argument("--context", action="append",
+                       help="kubeconfig context (default: the current one); given again, another cluster of the "
+                            "same mesh, read beside the first (default: the contexts linked to it in Settings)")
+    else:
+        p.add_argument("--context", help="kubeconfig context (default: the current one)")
     p.add_argument("--namespace", "-n", action="append", metavar="NAMESPACE",
                    help="namespace to read (repeatable; default: every namespace you may list)")
     add_all_namespaces_option(p, "every namespace you may list (as without -n)")
@@ -70,9 +77,11 @@ def parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 
 
 def read_source(args: argparse.Namespace, prog: str, err: TextIO, *,
-                wanted_for: str = "no inventory to list") -> Inventory | int:
+                wanted_for: str = "no inventory to list", linked: Sequence[tuple[str, str]] = ()) -> Inventory | int:
     """The inventory ``add_source_options``' arguments ask for, or the exit code when it cannot be had (said
-    on ``err`` after ``prog``): 2 a usage mistake, a bad kubeconfig or snapshot, 1 the cluster not read."""
+    on ``err`` after ``prog``): 2 a usage mistake, a bad kubeconfig or snapshot, 1 the cluster not read.
+    ``linked``: the other contexts of the cluster's mesh, (context, its cluster's name or "" to find it),
+    read beside it and merged in (one that cannot be read named in ``unread_clusters``; 1 when none can)."""
     if not 0 < args.timeout < 86400:  # NaN and infinity too: they failed later as the cluster's fault
         print(f"{prog}: --timeout must be a positive number of seconds (under a day)", file=err)
         return 2
@@ -103,7 +112,7 @@ def read_source(args: argparse.Namespace, prog: str, err: TextIO, *,
         elif args.demo:
             inv = _demo_inventory(args.namespace)
         else:
-            inv = _cluster_inventory(args, err, prog=prog)
+            inv = _cluster_inventory(args, err, prog=prog, linked=linked)
     except ConfigError as e:
         print(f"{prog}: {e}", file=err)
         return exit_code(e)
@@ -255,6 +264,30 @@ def _demo_inventory(namespaces: Sequence[str] | None) -> Inventory:
     return inv
 
 
+def split_contexts(args: argparse.Namespace, prog: str, err: TextIO) -> list[tuple[str, str]] | int:
+    """``--context`` given several times (``add_source_options(several_contexts=True)``): ``args.context``
+    set to the first, and the others returned as the linked contexts of its mesh (context, "" for its
+    cluster's name to be found); with one or none, the contexts linked to it in Settings, as ``meshdesk
+    graph`` and the app read them. An exit code for a mistake said on ``err``."""
+    contexts = [c for c in args.context or () if c] if args.context else []
+    args.context = (args.context or [None])[0]
+    if len(contexts) > 1:
+        return [(c, "") for c in contexts[1:]]
+    if args.demo or args.snapshot is not None:
+        return []
+    from meshdesk.sources.kubeconfig import load_kubeconfig
+    from meshdesk.store.settings import load_settings
+
+    try:
+        context = args.context or load_kubeconfig(args.kubeconfig, log_problems=False).context(None).name
+    except ConfigError:
+        return []  # (said as the command reads the context)
+    settings = load_settings(log_problems=False)
+    for w in settings.warnings:  # a corrupt file moved aside: said as the command's other warnings
+        print(f"{prog}: warning: {w}", file=err)
+    return list(settings.context_settings(context).mesh_contexts)
+
+
 def cluster_refused(args: argparse.Namespace, prog: str, err: TextIO) -> bool:
     """``--cluster`` names a cluster read through a kubeconfig; the demo and a snapshot have their own
     name, and it was dropped without a word (said here, as a usage mistake)."""
@@ -265,19 +298,24 @@ def cluster_refused(args: argparse.Namespace, prog: str, err: TextIO) -> bool:
     return True
 
 
-def _cluster_inventory(args: argparse.Namespace, err: TextIO, *, prog: str = "meshdesk inventory") -> Inventory | None:
-    """The inventory a kubeconfig context shows, or None (said on ``err``, after ``prog``) when it cannot
-    be read."""
+def _cluster_inventory(args: argparse.Namespace, err: TextIO, *, prog: str = "meshdesk inventory",
+                       linked: Sequence[tuple[str, str]] = ()) -> Inventory | None:
+    """The inventory a kubeconfig context shows (with ``linked``, its mesh's other contexts' beside it), or
+    None (said on ``err``, after ``prog``) when it cannot be read."""
     from meshdesk.sources.cluster import DEFAULT_CLUSTER, open_source
     from meshdesk.sources.inventory import read_inventory
 
     source = None
     try:
         # --context "" (an unset shell variable) is the current context, as kubectl takes it
-        source = open_source(args.kubeconfig, args.context or None, cluster=args.cluster or DEFAULT_CLUSTER,
-                             timeout=args.timeout, check=False, log_problems=False)
+        # with linked contexts, each cluster's Istio name is found (istiod's CLUSTER_ID), as the app finds it
+        source = open_source(args.kubeconfig, args.context or None,
+                             cluster=args.cluster or (None if linked else DEFAULT_CLUSTER),
+                             timeout=args.timeout, check=False, log_problems=False, linked=linked)
         for problem in source.kubeconfig_problems:  # a broken file passed over (it was logged bare)
             print(f"{prog}: warning: {problem}", file=err)
+        if source.linked:
+            return source.read_mesh_inventory(args.namespace)
         try:
             inv = read_inventory(source.api, args.namespace, cluster=source.cluster, timeout=args.timeout)
         except Forbidden:

@@ -4,7 +4,10 @@ and gateways each one takes, and the namespaces no running istiod takes. Read th
 context (every namespace you may list, or those of ``-n``), the demo mesh, or a snapshot's inventory.
 
 The addons (Prometheus, the tracing backend, Grafana) are those the window reaches; this command does
-not ask them, and says so. Exit codes as ``meshdesk inventory``'s.
+not ask them, and says so. ``--context`` given again reads another cluster of the same mesh beside the first
+(as ``meshdesk graph`` does; without it, the contexts linked in Settings): each cluster's control planes,
+namespaces, revision tags and mesh config its own, a cluster that could not be read named (its box says
+so) while the others are shown. Exit codes as ``meshdesk inventory``'s: 1 when no cluster could be read.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import asdict
 from typing import TextIO
 
 from meshdesk.commands import CommandParser
-from meshdesk.commands.inventory import add_source_options, parsed, read_source
+from meshdesk.commands.inventory import add_source_options, parsed, read_source, split_contexts
 from meshdesk.mesh.mesh_map import build_mesh_map
 
 
@@ -27,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     p = CommandParser(prog="meshdesk mesh",
                       description="Show the mesh's control planes, the namespaces each one takes and its gateways, "
                                   "as the app's Mesh view (Kiali's Mesh page).")
-    add_source_options(p, "the nodes and edges")
+    add_source_options(p, "the nodes and edges", several_contexts=True)
     return p
 
 
@@ -37,7 +40,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     args = parsed(_parser(), argv)
     if isinstance(args, int):
         return args
-    inv = read_source(args, "meshdesk mesh", err, wanted_for="no mesh to show")
+    linked = split_contexts(args, "meshdesk mesh", err)
+    if isinstance(linked, int):
+        return linked
+    inv = read_source(args, "meshdesk mesh", err, wanted_for="no mesh to show", linked=linked)
     if isinstance(inv, int):
         return inv
     mesh = build_mesh_map(inv, recorded=args.snapshot is not None)
@@ -50,4 +56,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         out.write("(The addons are not asked here: the app's Mesh view shows them as it reaches them.)\n")
     for where, why in sorted(inv.hidden.items()):
         print(f"meshdesk mesh: hidden: {where}: {why}", file=err)
+    for name, why in sorted(inv.unread_clusters.items()):
+        # (as `meshdesk graph` says it: the others are shown, and the run is no failure)
+        print(f"meshdesk mesh: warning: cluster {name} of the mesh could not be read ({why}); its box says so",
+              file=err)
     return 0

@@ -381,14 +381,43 @@ class ClusterSource:
         return Snapshot(request=request, samples=samples, inventory=inventory, name=self.context, meta=meta,
                         warnings=warnings)
 
-    def _read_own(self, namespaces: Sequence[str], stop: Callable[[], bool]) -> Inventory:
+    def _read_own(self, namespaces: Sequence[str] | None, stop: Callable[[], bool]) -> Inventory:
         """This context's inventory; in a mesh of several contexts, its cluster's Istio name found first
         (once), so that its objects name the cluster its telemetry names."""
         if self.cluster_found is None:
             found = istio_cluster_name(self.api, timeout=min(self.timeout, 15.0), cancelled=stop)
             self.cluster_found = found or ClusterName(self.cluster, FOUND_KUBECONFIG)
             self.cluster = self.cluster_found.name
-        return read_inventory(self.api, namespaces, cluster=self.cluster, timeout=self.timeout, cancelled=stop)
+        return read_inventory(self.api, None if namespaces is None else list(namespaces), cluster=self.cluster,
+                              timeout=self.timeout, cancelled=stop)
+
+    def read_mesh_inventory(self, namespaces: Sequence[str] | None,
+                            cancelled: Callable[[], bool] | None = None) -> Inventory:
+        """The inventory of this context and of its linked contexts, each read at the same time on a thread of
+        its own (``namespaces`` in each; None: every namespace each may list), merged as a snapshot merges
+        them, without Prometheus (``meshdesk mesh`` over several contexts). A linked context that cannot be
+        read is named in ``unread_clusters``, so is this one while a linked one answers; none answering
+        raises this context's error."""
+        abort = threading.Event()
+
+        def stop() -> bool:
+            return abort.is_set() or (cancelled is not None and cancelled())
+
+        with ThreadPoolExecutor(max_workers=1 + len(self.linked), thread_name_prefix="meshdesk-mesh") as pool:
+            pending = pool.submit(self._read_own, namespaces, stop)
+            others = [(c, pool.submit(c.read, namespaces, stop)) for c in self.linked]
+            try:
+                down = pending.exception()
+            except BaseException:
+                abort.set()
+                raise
+            if down is None:
+                return self._with_linked(self._took(pending.result()), others)
+            if isinstance(down, SourceError) and not isinstance(down, Cancelled) \
+                    and any(f.exception() is None for _c, f in others):
+                return self._with_linked(self._unread_own(down), others)
+            abort.set()
+            raise down
 
     def _unread_own(self, error: SourceError) -> Inventory:
         """This context's part of a mesh's inventory when its API server failed: nothing of its own, its

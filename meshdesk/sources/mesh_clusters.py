@@ -150,14 +150,15 @@ class LinkedCluster:
         reader.read_namespaces()
         return list(reader.inv.namespaces)
 
-    def read(self, namespaces: Sequence[str], cancelled: Callable[[], bool] | None = None) -> Inventory:
-        """This cluster's inventory of ``namespaces`` (each object naming the cluster). Raises the
-        SourceError that stopped it, its message naming the context."""
+    def read(self, namespaces: Sequence[str] | None, cancelled: Callable[[], bool] | None = None) -> Inventory:
+        """This cluster's inventory of ``namespaces`` (None: every namespace it may list; each object naming
+        the cluster). Raises the SourceError that stopped it, its message naming the context."""
         api = self._client()
         if self.found is None:
             found = istio_cluster_name(api, timeout=min(self.timeout, 15.0), cancelled=cancelled)
             self.found = found or ClusterName(self.kubeconfig_name, FOUND_KUBECONFIG)
-        return read_inventory(api, list(namespaces), cluster=self.name, timeout=self.timeout, cancelled=cancelled)
+        return read_inventory(api, None if namespaces is None else list(namespaces), cluster=self.name,
+                              timeout=self.timeout, cancelled=cancelled)
 
     def close(self) -> None:
         with self._lock:
