@@ -217,6 +217,8 @@ def test_a_remote_without_the_annotation_is_managed_by_the_external_istiod_namin
     shop = mesh.nodes["namespace:remote-1:shop"]
     assert shop.health == GREEN
     assert [s.id for s in mesh.sources(shop.id)] == ["istiod:ext:"]
+    assert dict(mesh.nodes["istiod:ext:"].rows)["Manages"] == (
+        "the remote remote-1 (an external control plane: its CLUSTER_ID), not its own cluster")
     status = istio_status(inv)
     assert status is not None and status.level == "ok"
 

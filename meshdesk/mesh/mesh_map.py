@@ -331,7 +331,11 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
                     if config.network:
                         cp.rows.append(("Network", config.network))
             remotes = [r for r in clusters if c in inv.managing_clusters(r)]
-            if remotes:
+            if p.cluster_id and p.cluster_id != c and p.cluster_id in remotes:
+                # an external control plane: it configures the cluster its CLUSTER_ID names, not its own
+                cp.rows.append(("Manages", f"the remote {p.cluster_id} (an external control plane: its "
+                                           f"CLUSTER_ID), not its own cluster"))
+            elif remotes:
                 cp.rows.append(("Manages", "its own cluster and the remote " + ", ".join(remotes)))
             by_rev[(c, p.revision)] = cp
         if planes is None or not planes:
