@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from meshdesk.mesh.dashboards import HOW_FOUND, DashboardsConfig, read_custom_dashboards
+from meshdesk.mesh.dashboards import HOW_FOUND, TEMPLATES_ANNOTATION, DashboardsConfig, read_custom_dashboards
 from meshdesk.mesh.inventory import Pod, Workload
 from meshdesk.sources.metrics import PrometheusMetrics
 from meshdesk.sources.prometheus import PrometheusClient
 from meshdesk.ui.metrics_view import MetricsView
+from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.prom_server import Histogram, PrometheusServer, Series, binaries_missing
 
 pytestmark = [pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")]
@@ -491,3 +493,69 @@ def test_discovery_asks_prometheus_once_for_every_dashboard_and_says_when_it_can
         with qtbot.waitSignal(view.discovery().done, timeout=20000):
             _select(view, details)
         assert _offered(view) == ["JVM Metrics"]
+
+
+NAMESPACE_TEMPLATES = """\
+- name: micrometer-1.1-jvm
+- name: go
+  title: Go in shop
+  items:
+    - chart: {name: Goroutines, metricName: go_goroutines, dataType: raw}
+"""
+WORKLOAD_TEMPLATES = """\
+- name: orders
+  title: Orders
+  items:
+    - chart: {name: Orders, metricName: shop_orders_total, dataType: rate}
+"""
+
+
+def test_namespace_and_workload_template_annotations_define_dashboards_as_kiali_reads_them(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer, kube_emulator: KubeEmulator) -> None:
+    """A namespace's dashboards.kiali.io/templates annotation (a list of dashboards, as custom_dashboards)
+    adds to the configured dashboards and takes the place of one of the same name (its "go" retitled, its
+    JVM one turned off); a workload's pod template's adds dashboards of its own, which its pods may name;
+    a malformed one is left out and the tooltip says why. Read from the cluster as Kiali reads them."""
+    emu = kube_emulator
+    emu.add({"apiVersion": "v1", "kind": "Namespace",
+             "metadata": {"name": NS, "annotations": {TEMPLATES_ANNOTATION: NAMESPACE_TEMPLATES}}})
+
+    def deployment(name: str, annotations: dict[str, str]) -> dict[str, Any]:
+        app, _, version = name.rpartition("-")
+        labels = {"app": app, "version": version}
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS},
+                "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                         "template": {"metadata": {"labels": labels, "annotations": annotations},
+                                      "spec": {"containers": [{"name": app, "image": "i:1"}]}}}}
+
+    emu.add(deployment("inventory-v1", {TEMPLATES_ANNOTATION: WORKLOAD_TEMPLATES, "kiali.io/dashboards": "orders,go"}))
+    emu.add(deployment("details-v1", {}))
+    emu.add(deployment("reviews-v1", {TEMPLATES_ANNOTATION: "- name: broken\n  items:\n    - chart: {name: Lag}\n"}))
+    emu.run_workloads()
+    from meshdesk.sources.inventory import read_inventory
+
+    inv = read_inventory(emu.api_client(), [NS], cluster="Kubernetes")
+    workloads = {w.name: w for w in inv.workloads}
+    view = _view(qtbot, runtime_prometheus)
+    view.namespace_of = inv.namespace
+    _select(view, workloads["inventory-v1"])
+    assert _offered(view) == ["Orders", "Go in shop"]  # the workload's own, and the namespace's "go"
+    _choose(qtbot, view, "Orders")
+    assert _last(_chart(view, "Orders")) == {"Orders": pytest.approx(5.0)}  # its pods' 2/s and 3/s
+    _choose(qtbot, view, "Go in shop")
+    assert [c.chart.title for k, c in view.charts.items() if k.startswith("dashboard:go:") and c.isVisible()] == \
+        ["Goroutines"]
+    assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(90.0)}
+    # the JVM app: the namespace turned its dashboard off, so discovery finds none
+    with qtbot.waitSignal(view.discovery().done, timeout=20000):
+        _select(view, workloads["details-v1"])
+    assert _offered(view) == []
+    # the malformed template: said, not a silent nothing
+    with qtbot.waitSignal(view.discovery().done, timeout=20000):
+        _select(view, workloads["reviews-v1"])
+    assert "Left out: workload shop/reviews-v1's dashboards.kiali.io/templates: dashboard 'broken', chart 'Lag'" \
+        in view.direction.toolTip()
+    # without the namespace known, its templates are not: the built-in JVM dashboard is found again
+    view.namespace_of = lambda _name: None
+    _select(view, workloads["details-v1"])
+    qtbot.waitUntil(lambda: _offered(view) == ["JVM Metrics"], timeout=20000)

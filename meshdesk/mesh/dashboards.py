@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, Pod, Workload
+from meshdesk.mesh.inventory import APP_LABELS, VERSION_LABELS, Namespace, Pod, Workload
 
 RATE = "rate"
 RAW = "raw"
@@ -44,6 +44,9 @@ DISCOVERY_OFF = "false"
 DISCOVERY_CHOICES = (DISCOVERY_ON, DISCOVERY_AUTO, DISCOVERY_OFF)
 
 ANNOTATIONS = ("kiali.io/runtimes", "kiali.io/dashboards")  # Kiali reads both, the older first
+# a namespace's or a workload's own dashboards (a YAML list of them, as custom_dashboards), added to the
+# configured ones, one of the same name in its place
+TEMPLATES_ANNOTATION = "dashboards.kiali.io/templates"
 KEY_PREFIX = "dashboard:"  # a dashboard chart's key: "dashboard:<dashboard name>:<index>"
 
 # how a view with no dashboard says where they come from
@@ -108,13 +111,17 @@ class DashboardsConfig:
     version_label: str = ""
     dashboards: tuple[Dashboard, ...] = ()
 
+    # those a namespace's and then a workload's dashboards.kiali.io/templates annotation adds (``scoped``)
+    templates: tuple[Dashboard, ...] = ()
+
     def known(self) -> dict[str, Dashboard]:
-        """The dashboards by name: the built-in ones, the user's in their place or beside them, those
-        with neither a discovery metric nor a chart left out (a user's way of turning one off)."""
+        """The dashboards by name: the built-in ones, the user's in their place or beside them, then the
+        namespace's and the workload's annotated templates likewise; those with neither a discovery
+        metric nor a chart left out (a user's way of turning one off)."""
         if not self.enabled:
             return {}
         out = {d.name: d for d in BUILT_IN}
-        for d in self.dashboards:
+        for d in (*self.dashboards, *self.templates):
             out[d.name] = d
         return {n: d for n, d in out.items() if d.discover_on.strip() or d.charts or d.includes}
 
@@ -541,3 +548,53 @@ def dashboards_summary(config: DashboardsConfig) -> str:
     discovery = {DISCOVERY_ON: "discovery on", DISCOVERY_OFF: "discovery off",
                  DISCOVERY_AUTO: f"discovery up to {config.auto_threshold} pods"}[config.discovery]
     return f"{own}meshdesk's built-in (Go, JVM, Node.js); {discovery}"
+
+
+# -- dashboards a namespace or a workload defines ----------------------------------------------------
+
+def annotated_templates(annotations: Mapping[str, str], where: str) -> tuple[list[Dashboard], list[str]]:
+    """The dashboards a ``dashboards.kiali.io/templates`` annotation defines (a YAML list of dashboards,
+    as ``custom_dashboards`` holds them), and what is wrong with it, said for ``where`` ("namespace shop").
+    Unreadable YAML, or anything but a list, defines none (as Kiali logs and skips it); a malformed
+    dashboard of the list is left out, the others kept."""
+    text = annotations.get(TEMPLATES_ANNOTATION)
+    if text is None or not text.strip():
+        return [], []
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return [], [f"{where}'s {TEMPLATES_ANNOTATION} is not YAML"]
+    if not isinstance(doc, list):
+        return [], [f"{where}'s {TEMPLATES_ANNOTATION} is not a list of dashboards"]
+    problems = _Problems()
+    found = [d for d in (_dashboard(item, i, problems) for i, item in enumerate(doc)) if d is not None]
+    return found, [f"{where}'s {TEMPLATES_ANNOTATION}: {p}" for p in problems.said]
+
+
+def workload_templates_annotations(workload: Workload | AppPods) -> Mapping[str, str]:
+    """The annotations Kiali reads a workload's dashboard templates from (its ``dashboard_annotations``);
+    none for an app (Kiali's app page reads the namespace's alone)."""
+    return workload.dashboard_annotations if isinstance(workload, Workload) else {}
+
+
+def scoped(config: DashboardsConfig, namespace: Namespace | None,
+           workload: Workload | AppPods | None) -> tuple[DashboardsConfig, list[str]]:
+    """The configuration as Kiali applies it to one workload (or app): the dashboards its namespace's
+    ``dashboards.kiali.io/templates`` annotation defines added to the configured ones, then the workload's
+    (its pod template's), each taking the place of one of the same name; and what was wrong with them."""
+    if not config.enabled:
+        return config, []
+    added: list[Dashboard] = []
+    problems: list[str] = []
+    if namespace is not None:
+        found, said = annotated_templates(namespace.annotations, f"namespace {namespace.name}")
+        added += found
+        problems += said
+    if workload is not None:
+        found, said = annotated_templates(workload_templates_annotations(workload),
+                                          f"workload {workload.namespace}/{workload.name}")
+        added += found
+        problems += said
+    if not added:
+        return config, problems
+    return replace(config, templates=tuple(added)), problems

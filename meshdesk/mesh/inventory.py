@@ -351,6 +351,9 @@ class Pod:
         return pod
 
 
+# controllers whose dashboards.kiali.io/templates Kiali reads from their pod template when it has annotations
+TEMPLATE_DASHBOARD_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "DeploymentConfig",
+                                      "StatefulSet", "Rollout", "DaemonSet"})
 # controllers whose health.kiali.io/rate Kiali reads from their pod template when it has annotations
 TEMPLATE_HEALTH_KINDS = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "DeploymentConfig",
                                    "StatefulSet", "Rollout"})
@@ -402,6 +405,15 @@ class Workload:
         else the controller's own; a DaemonSet's, CronJob's, Job's and bare pod's own. (Once a rollout
         restart stamps the template, an annotation on the Deployment's own metadata no longer counts.)"""
         if self.template_annotations is not None and self.kind in TEMPLATE_HEALTH_KINDS:
+            return self.template_annotations
+        return self.annotations
+
+    @property
+    def dashboard_annotations(self) -> dict[str, str]:
+        """The annotations Kiali reads a workload's ``dashboards.kiali.io/templates`` from: a controller's
+        pod template's when the template has annotations (a DaemonSet's too), else its own; a Job's,
+        CronJob's and bare pod's own."""
+        if self.template_annotations is not None and self.kind in TEMPLATE_DASHBOARD_KINDS:
             return self.template_annotations
         return self.annotations
 

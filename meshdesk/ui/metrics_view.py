@@ -47,9 +47,10 @@ from meshdesk.mesh.dashboards import (
     dashboards_for,
     discovery_allowed,
     for_app,
+    scoped,
 )
 from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_SERVICE, TrafficGraph
-from meshdesk.mesh.inventory import Workload
+from meshdesk.mesh.inventory import Namespace, Workload
 from meshdesk.mesh.metrics import (
     CHARTS,
     DASHBOARD,
@@ -679,6 +680,10 @@ class MetricsView(_ChartsController):
         # and the selected workload's runtime dashboards (Kiali's custom dashboards: Go, JVM...), as found
         self.dashboards_config: Callable[[], DashboardsConfig] = lambda: DEFAULT_CONFIG  # the window's settings
         self.dashboards: list[Dashboard] = []  # the workload's, offered after the three above
+        # the namespace of that name in the inventory shown (its dashboards.kiali.io/templates annotation
+        # defines dashboards of its own), None when not known
+        self.namespace_of: Callable[[str], Namespace | None] = lambda _name: None
+        self._templates_said: list[str] = []  # what is wrong with the namespace's or workload's templates
         self._dashboards_of: tuple[Any, ...] | None = None  # what they were found for (source, config, workload)
         self._discovery: MetricsFetcher | None = None  # finds them off the UI thread (made when first needed)
         # the selected workload's dashboards are being found: a dashboard chosen for the one before is not
@@ -934,6 +939,9 @@ class MetricsView(_ChartsController):
         or the configuration changed: at once those its pods name, else on the discovery thread."""
         workload: Workload | AppPods | None = self.workload or self.app_pods
         source, config = self.source, self.dashboards_config()
+        # with the dashboards its namespace's and its own dashboards.kiali.io/templates annotations define
+        config, self._templates_said = scoped(config, self.namespace_of(workload.namespace), workload) \
+            if workload is not None else (config, [])
         key = (id(source), config, None if workload is None else (
             workload.namespace, workload.name, tuple(sorted(workload.labels.items())),
             tuple((p.name, tuple(sorted(p.annotations.items()))) for p in workload.pods)))
@@ -1016,6 +1024,8 @@ class MetricsView(_ChartsController):
             said = f"{base}\nRuntime dashboards of this {of}: {titles}" + (f" ({how})" if how else "")
         else:
             said = f"{base}\nNo runtime dashboard for this selection{f' ({how})' if how else ''}. {HOW_FOUND}"
+        if self._templates_said:
+            said += "\nLeft out: " + "; ".join(self._templates_said)
         self._direction_said = said
         self._direction_state()
 

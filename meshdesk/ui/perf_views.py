@@ -48,7 +48,7 @@ from meshdesk.mesh.graph.model import (
     Node,
     TrafficGraph,
 )
-from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Workload
+from meshdesk.mesh.inventory import WORKLOAD_LISTS, Inventory, Namespace, Workload
 from meshdesk.mesh.metrics import INBOUND, MetricsTarget, in_own_cluster, spans_clusters, target_for_node
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.mesh.span_stats import SpanComparison, span_direction, waypoint_destination, why_not_compared
@@ -411,6 +411,7 @@ class PerformanceViews(QObject):
         self.window = window
         self.metrics = MetricsView(poll_ms=poll_ms)
         self.metrics.dashboards_config = self._dashboards_config  # the runtime dashboards of Settings
+        self.metrics.namespace_of = self._namespace_of  # (its dashboards.kiali.io/templates annotation)
         self.sparklines = SparklinePanel(poll_ms=poll_ms)
         self.sparkline_area: QWidget = self.sparklines  # what is shown or hidden with them
         self.lists = MeshLists()
@@ -647,6 +648,10 @@ class PerformanceViews(QObject):
             self._grafana_used = url = self._grafana_url()
             self.grafana.set_opener(GrafanaOpener(api, url=url, timeout=float(getattr(source, "timeout", 15.0))))
         self._grafana_said(self.grafana.unavailable, False)
+
+    def _namespace_of(self, name: str) -> Namespace | None:
+        """The namespace of that name in the inventory shown (None without one, or when not in it)."""
+        return self.inventory.namespace(name) if self.inventory is not None else None
 
     def _dashboards_config(self) -> DashboardsConfig:
         """The runtime dashboards saved in the settings, and how they are found (Kiali's defaults without)."""
