@@ -53,6 +53,10 @@ def _series() -> list[Series | Histogram]:
     out.append(Series("go_goroutines", _pod_labels("inventory-v2-0", "inventory", "v2"), 0.0, start_value=999.0))
     out.append(Series("go_info", _pod_labels("inventory-v2-0", "inventory", "v2"), 0.0, start_value=1.0))
     out.append(Series("go_goroutines", _pod_labels(INVENTORY[0], "inventory", "v1", "other"), 0.0, start_value=777.0))
+    # a Go app whose series carry its pod's app.kubernetes.io labels, not the app and version Istio reads
+    orders = {"namespace": NS, "pod": "orders-v1-0", "app_kubernetes_io_name": "orders",
+              "app_kubernetes_io_version": "v1"}
+    out += [Series("go_info", orders, 0.0, start_value=1.0), Series("go_goroutines", orders, 0.0, start_value=7.0)]
     # a JVM (Micrometer) app, and its memory by area
     jvm = _pod_labels(DETAILS[0], "details", "v1")
     out += [Series("jvm_threads_live_threads", jvm, 0.0, start_value=31.0),
@@ -482,8 +486,12 @@ def test_discovery_asks_prometheus_once_for_every_dashboard_and_says_when_it_can
             _select(view, details)
         assert _offered(view) == ["JVM Metrics"]
         asked = [r.params["query"] for r in server.requests if r.path == "/api/v1/query"]
-        assert asked == ['count({__name__=~"go_info|jvm_threads_live_threads|nodejs_active_handles_total",'
-                         'namespace="shop",app="details",version="v1"}) by (__name__)']
+        names = '__name__=~"go_info|jvm_threads_live_threads|nodejs_active_handles_total",namespace="shop"'
+        assert asked == [  # under each of Istio's label schemes, as Kiali tries them, in one query
+            f'count({{{names},service_istio_io_canonical_name="details",service_istio_io_canonical_revision="v1"}} or '
+            f'{{{names},app_kubernetes_io_name="details",app_kubernetes_io_version="v1"}} or '
+            f'{{{names},app="details",version="v1"}}) by (__name__,service_istio_io_canonical_name,'
+            'service_istio_io_canonical_revision,app_kubernetes_io_name,app_kubernetes_io_version,app,version)']
         refuse.append(True)
         with qtbot.waitSignal(view.discovery().failed, timeout=20000):
             _select(view, _workload("reviews-v1", "reviews", ("reviews-v1-0",)))
@@ -559,3 +567,23 @@ def test_namespace_and_workload_template_annotations_define_dashboards_as_kiali_
     view.namespace_of = lambda _name: None
     _select(view, workloads["details-v1"])
     qtbot.waitUntil(lambda: _offered(view) == ["JVM Metrics"], timeout=20000)
+
+
+def test_discovery_tries_each_of_istios_label_schemes_and_charts_by_the_one_found(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """A workload labelled app/version whose runtime's series carry its pod's app.kubernetes.io/name and
+    /version labels instead: Kiali tries each of Istio's label schemes with the workload's app and version,
+    so it finds its Go dashboard; meshdesk asked under app and version alone and found none. Its charts
+    read the series under the scheme it was found by."""
+    view = _view(qtbot, runtime_prometheus)
+    _select(view, _workload("orders-v1", "orders", ("orders-v1-0",)))
+    qtbot.waitUntil(lambda: _offered(view) == ["Go Metrics"], timeout=20000)
+    _choose(qtbot, view, "Go Metrics")
+    assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(7.0)}
+    # with istio_labels naming app and version, only those are read (as Kiali): none found
+    named, _ = read_custom_dashboards("istio_labels:\n  app_label_name: app\n  version_label_name: version\n"
+                                      "custom_dashboards: []\n")
+    strict = _view(qtbot, runtime_prometheus, named)
+    with qtbot.waitSignal(strict.discovery().done, timeout=20000):
+        _select(strict, _workload("orders-v1", "orders", ("orders-v1-0",)))
+    assert _offered(strict) == []

@@ -82,6 +82,9 @@ class Dashboard:
     includes: tuple[str, ...] = ()  # the charts of others (resolved by ``resolved``): "name" or "name$Chart"
     # item order: ("chart", index) or ("include", index), so included charts keep their place
     order: tuple[tuple[str, int], ...] = ()
+    # the Prometheus labels (app, version) its discovery metric was found under, which its charts read;
+    # () when it was not discovered (named by the pods: the workload's own app labels)
+    found_by: tuple[tuple[str, str], ...] = ()
 
     def chart_key(self, index: int) -> str:
         return f"{KEY_PREFIX}{self.name}:{index}"
@@ -309,12 +312,31 @@ def by_names(names: Sequence[str], known: Mapping[str, Dashboard]) -> list[Dashb
     return [known[n] for n in names if n in known]
 
 
-def dashboards_for(config: DashboardsConfig, workload: Workload | AppPods,
-                   ask: Callable[[Sequence[str]], set[str]] | None) -> list[Dashboard]:
+def discovery_selectors(config: DashboardsConfig, workload: Workload | AppPods) -> list[tuple[tuple[str, str], ...]]:
+    """The (Prometheus label, value) sets discovery tries, as Kiali tries them: the workload's app and
+    version (each the first of Istio's app, version labels it has) under each of Istio's label schemes in
+    turn (its canonical names, ``app.kubernetes.io/name`` and ``/version``, ``app`` and ``version``), as
+    the runtime's series may carry its pod's labels under another scheme than the one Istio reads; under
+    the configured names alone when ``istio_labels`` names them. [] when it has no app label."""
+    own = app_labels(config, workload)
+    if not own or config.app_label:
+        return [own] if own else []
+    app = next((workload.labels[k] for k in APP_LABELS if workload.labels.get(k)), "")
+    version = next((workload.labels[k] for k in VERSION_LABELS if workload.labels.get(k)), "")
+    return [((prometheus_label(a), app),) + (((prometheus_label(v), version),) if version else ())
+            for a, v in zip(APP_LABELS, VERSION_LABELS, strict=True)]
+
+
+# which of the metrics Prometheus has under which of the label sets: metric -> index of the first set
+Ask = Callable[[Sequence[tuple[tuple[str, str], ...]], Sequence[str]], Mapping[str, int]]
+
+
+def dashboards_for(config: DashboardsConfig, workload: Workload | AppPods, ask: Ask | None) -> list[Dashboard]:
     """A workload's (or an app's) runtime dashboards, resolved, as Kiali finds them: those its pods'
     annotations name (the known ones), else, when discovery is allowed for its number of pods, those whose
-    discovery metric ``ask`` (given every discovery metric at once) says Prometheus has for its app and
-    version. None for a workload without an app label, or with dashboards turned off."""
+    discovery metric ``ask`` (given every label set of ``discovery_selectors`` and every discovery metric at
+    once) says Prometheus has for its app and version, each with the labels it was found under. None for a
+    workload without an app label, or with dashboards turned off."""
     known = config.known()
     if not known or not app_labels(config, workload):
         return []
@@ -324,8 +346,10 @@ def dashboards_for(config: DashboardsConfig, workload: Workload | AppPods,
     if ask is None or not discovery_allowed(config, len(workload.pods)):
         return []
     metrics = discovery_metrics(known)
-    found = ask(metrics) if metrics else set()
-    return [resolved(d, known) for d in discovered(found, known)]
+    selectors = discovery_selectors(config, workload)
+    found = ask(selectors, metrics) if metrics else {}
+    return [replace(resolved(d, known), found_by=selectors[found[d.discover_on.strip()]])
+            for d in discovered(found, known)]
 
 
 # -- the user's configuration ------------------------------------------------------------------------

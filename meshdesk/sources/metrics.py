@@ -169,13 +169,17 @@ def dashboard_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuer
     return out
 
 
-def discovery_query(namespace_label: str, namespace: str, app_labels: Sequence[tuple[str, str]],
+def discovery_query(namespace_label: str, namespace: str, selectors: Sequence[Sequence[tuple[str, str]]],
                     metrics: Sequence[str]) -> str:
     """One instant query telling which of the dashboards' discovery ``metrics`` Prometheus has for an app
-    (and version) in a namespace: every dashboard at once, not a query each."""
-    ms = [promql.one_of("__name__", metrics), promql.eq(namespace_label, namespace),
-          *(promql.eq(k, v) for k, v in app_labels)]
-    return f"count({{{','.join(ms)}}}) by (__name__)"
+    (and version) in a namespace under each of the label sets ``selectors`` (Istio's label schemes): every
+    dashboard and every scheme at once, not a query each; counted by the schemes' labels when there are
+    several, so the answer tells which scheme each was found under."""
+    head = [promql.one_of("__name__", metrics), promql.eq(namespace_label, namespace)]
+    parts = ["{" + ",".join([*head, *(promql.eq(k, v) for k, v in sel)]) + "}" for sel in selectors]
+    labels = list(dict.fromkeys(k for sel in selectors for k, _ in sel)) if len(parts) > 1 else []
+    inner = " or ".join(parts)
+    return f"count({inner}) by ({promql.by(['__name__', *labels])})"
 
 
 def line_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuery]:
@@ -269,14 +273,23 @@ class PrometheusMetrics:
             return spec.rate_window_s
         return max(spec.window_s, math.ceil(4 * self.scrape_interval()))
 
-    def runtime_metrics(self, namespace_label: str, namespace: str, app_labels: Sequence[tuple[str, str]],
-                        metrics: Sequence[str]) -> set[str]:
-        """Which of ``metrics`` Prometheus has now for the app (and version) in ``namespace``: one query
-        (``discovery_query``). Raises the client's typed error."""
-        if not metrics:
-            return set()
-        answer = self.client.query(discovery_query(namespace_label, namespace, app_labels, metrics))
-        return {s.labels.get("__name__", "") for s in answer} & set(metrics)
+    def runtime_metrics(self, namespace_label: str, namespace: str,
+                        selectors: Sequence[Sequence[tuple[str, str]]], metrics: Sequence[str]) -> dict[str, int]:
+        """Which of ``metrics`` Prometheus has now for the app (and version) in ``namespace``, each with the
+        index of the first label set of ``selectors`` it has it under: one query (``discovery_query``).
+        Raises the client's typed error."""
+        if not metrics or not selectors:
+            return {}
+        answer = self.client.query(discovery_query(namespace_label, namespace, selectors, metrics))
+        out: dict[str, int] = {}
+        for series in answer:
+            name = series.labels.get("__name__", "")
+            if name not in metrics:
+                continue
+            index = next((i for i, sel in enumerate(selectors)
+                          if all(series.labels.get(k) == v for k, v in sel)), 0) if len(selectors) > 1 else 0
+            out[name] = min(index, out.get(name, index))
+        return out
 
     def since_born(self, target: MetricsTarget, spec: MetricsSpec, end: float, window: int) -> tuple[int, float]:
         """The rate window and the range's start for ``target``, kept to its namespace's life as Kiali

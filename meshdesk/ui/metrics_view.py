@@ -41,6 +41,7 @@ from meshdesk.mesh.dashboards import (
     DISCOVERY_OFF,
     HOW_FOUND,
     AppPods,
+    Ask,
     Dashboard,
     DashboardsConfig,
     app_labels,
@@ -963,10 +964,10 @@ class MetricsView(_ChartsController):
                 f"discovery is off for it ({_discovery_said(config, len(workload.pods))})"
             self._set_dashboards(named, how)
             return
-        labels, namespace = app_labels(config, workload), workload.namespace
+        namespace = workload.namespace
 
-        def found(names: Sequence[str]) -> set[str]:
-            return set(ask(config.namespace_label, namespace, labels, names))
+        def found(selectors: Sequence[tuple[tuple[str, str], ...]], names: Sequence[str]) -> dict[str, int]:
+            return dict(ask(config.namespace_label, namespace, selectors, names))
 
         self._finding = True
         self.discovery().request(_DashboardFinder(config, workload, found), MetricsTarget.workload(
@@ -1044,7 +1045,9 @@ class MetricsView(_ChartsController):
         if isinstance(workload, AppPods) and dashboard is not None:
             dashboard = for_app(dashboard, workload)  # an app's: split by version too
         config = self.dashboards_config()
-        labels = app_labels(config, workload) if workload is not None else ()
+        # (a discovered dashboard's: the labels its discovery metric was found under, maybe another scheme's)
+        labels = ((dashboard.found_by if dashboard is not None else ()) or app_labels(config, workload)) \
+            if workload is not None else ()
         of = "app" if isinstance(workload, AppPods) else "workload"
         if self._finding and workload is not None:
             # the dashboard was chosen for the selection before: not asked of this one until it is found to have it
@@ -1228,7 +1231,7 @@ class _DashboardFinder:
     ``dashboards_for`` with one query to Prometheus for every dashboard's discovery metric."""
 
     def __init__(self, config: DashboardsConfig, workload: Workload | AppPods,
-                 ask: Callable[[Sequence[str]], set[str]]) -> None:
+                 ask: Ask) -> None:
         self.config, self.workload, self.ask = config, workload, ask
 
     def fetch(self, target: MetricsTarget, spec: MetricsSpec,

@@ -320,12 +320,16 @@ class DemoMetrics:
             return dashboard_series(self.demo, target, spec, cancelled, now=self.clock())
         return range_series(self.demo, target, spec, cancelled, now=self.clock())
 
-    def runtime_metrics(self, namespace_label: str, namespace: str, app_labels: Sequence[tuple[str, str]],
-                        metrics: Sequence[str]) -> set[str]:
-        """Which of ``metrics`` the demo's app (of ``app_labels``) in ``namespace`` exposes (as Prometheus
-        would answer ``PrometheusMetrics.runtime_metrics``)."""
-        runtime = RUNTIMES.get((namespace, dict(app_labels).get("app", "")), "")
-        return set(runtime_values(runtime, "", 0.0)) & set(metrics) if runtime else set()
+    def runtime_metrics(self, namespace_label: str, namespace: str,
+                        selectors: Sequence[Sequence[tuple[str, str]]], metrics: Sequence[str]) -> dict[str, int]:
+        """Which of ``metrics`` the demo's app (of the ``app`` label of one of ``selectors``) in ``namespace``
+        exposes, with that label set's index (as Prometheus would answer ``PrometheusMetrics.runtime_metrics``:
+        the demo's series carry the ``app`` and ``version`` labels)."""
+        for i, sel in enumerate(selectors):
+            runtime = RUNTIMES.get((namespace, dict(sel).get("app", "")), "")
+            if runtime:
+                return {m: i for m in set(runtime_values(runtime, "", 0.0)) & set(metrics)}
+        return {}
 
 
 def samples_at(demo: DemoCluster, t: float) -> list[Sample]:
