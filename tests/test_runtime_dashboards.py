@@ -53,6 +53,9 @@ def _series() -> list[Series | Histogram]:
     out.append(Series("go_goroutines", _pod_labels("inventory-v2-0", "inventory", "v2"), 0.0, start_value=999.0))
     out.append(Series("go_info", _pod_labels("inventory-v2-0", "inventory", "v2"), 0.0, start_value=1.0))
     out.append(Series("go_goroutines", _pod_labels(INVENTORY[0], "inventory", "v1", "other"), 0.0, start_value=777.0))
+    # a queue per shard, whose lines a dashboard orders by the shard's number
+    out += [Series("shop_queue_depth", {**_pod_labels(INVENTORY[0], "inventory", "v1"), "shard": shard}, 0.0,
+                   start_value=float(shard)) for shard in ("10", "2", "1")]
     # a Go app whose series carry its pod's app.kubernetes.io labels, not the app and version Istio reads
     orders = {"namespace": NS, "pod": "orders-v1-0", "app_kubernetes_io_name": "orders",
               "app_kubernetes_io_version": "v1"}
@@ -587,3 +590,54 @@ def test_discovery_tries_each_of_istios_label_schemes_and_charts_by_the_one_foun
     with qtbot.waitSignal(strict.discovery().done, timeout=20000):
         _select(strict, _workload("orders-v1", "orders", ("orders-v1-0",)))
     assert _offered(strict) == []
+
+
+LAYOUT = """\
+custom_dashboards:
+  - name: shop-layout
+    title: Shop layout
+    rows: 3
+    items:
+      - chart: {name: Orders, metricName: shop_orders_total, dataType: rate, spans: 12}
+      - chart: {name: Goroutines, metricName: go_goroutines, dataType: raw, spans: 6}
+      - chart: {name: Heap, metricName: go_memstats_heap_inuse_bytes, dataType: raw, spans: 6}
+      - chart: {name: Refunds, metricName: shop_refunds_total, dataType: rate, spans: 4}
+      - chart: {name: Queue, metricName: shop_queue_depth, dataType: raw}
+"""
+
+
+def test_a_dashboards_spans_and_rows_lay_out_its_charts_as_in_kiali(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """Kiali's layout of a dashboard: a chart ``spans`` twelfths of the row (12: alone on it, 6: two side by
+    side, 4: a third), one without spans a whole row; ``rows: 3``: three rows of charts fill the charts'
+    place. meshdesk laid out every chart two to a row."""
+    config, problems = read_custom_dashboards(LAYOUT)
+    assert problems == []
+    view = _view(qtbot, runtime_prometheus, config)
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "shop-layout"}))
+    _choose(qtbot, view, "Shop layout")
+    orders, goroutines, heap = _chart(view, "Orders"), _chart(view, "Goroutines"), _chart(view, "Heap")
+    refunds, shards = _chart(view, "Refunds"), _chart(view, "Queue")
+    height = view._scroll.viewport().height()  # type: ignore[attr-defined]
+
+    def laid_out() -> bool:
+        return heap.x() > goroutines.x() and abs(orders.height() - height / 3) < 12  # type: ignore[attr-defined]
+
+    qtbot.waitUntil(laid_out, timeout=5000)
+    g = {name: c.geometry() for name, c in (("orders", orders), ("goroutines", goroutines), ("heap", heap),
+                                             ("refunds", refunds), ("shards", shards))}  # type: ignore[attr-defined]
+    assert g["goroutines"].y() == g["heap"].y() > g["orders"].y()  # two side by side under the wide one
+    assert g["orders"].width() == pytest.approx(2 * g["goroutines"].width(), abs=16)
+    assert g["refunds"].y() > g["heap"].y() and g["refunds"].width() == pytest.approx(g["orders"].width() / 3, abs=16)
+    assert g["shards"].y() > g["refunds"].y() and g["shards"].width() == g["orders"].width()  # no spans: a row
+    assert {r.height() for r in g.values()} == {g["orders"].height()}  # each a third of the place
+    _, problems = read_custom_dashboards(LAYOUT.replace("spans: 4", "spans: 13"))
+    assert problems == ["dashboard 'shop-layout', chart 'Refunds': spans 13 is not a width from 1 to 12 (twelfths of a row)"]
+    # meshdesk's own Go dashboard: two to a row, as high as the place allows
+    view.workload = None
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "go"}))
+    _choose(qtbot, view, "Go Metrics")
+    first, second = _chart(view, "Goroutines"), _chart(view, "Heap in use")
+    qtbot.waitUntil(lambda: second.x() > first.x(), timeout=5000)  # type: ignore[attr-defined]
+    assert first.y() == second.y() and first.width() == second.width()  # type: ignore[attr-defined]
+

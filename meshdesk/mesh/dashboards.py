@@ -70,6 +70,8 @@ class DashboardChart:
     aggregations: tuple[tuple[str, str], ...] = ()
     scale: float = 1.0
     group_labels: tuple[str, ...] = ()  # labels its lines are always split by (Kiali's groupLabels)
+    # its width in twelfths of the dock's (Kiali's ``spans``: 6 two to a row, 12 alone on its row)
+    spans: int = 6
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class Dashboard:
     # the Prometheus labels (app, version) its discovery metric was found under, which its charts read;
     # () when it was not discovered (named by the pods: the workload's own app labels)
     found_by: tuple[tuple[str, str], ...] = ()
+    # how many rows of its charts the dock shows at once (Kiali's ``rows``: each chart that high); 0: meshdesk's
+    # own height
+    rows: int = 0
 
     def chart_key(self, index: int) -> str:
         return f"{KEY_PREFIX}{self.name}:{index}"
@@ -431,8 +436,12 @@ def _chart(item: Mapping[str, Any], where: str, problems: _Problems) -> Dashboar
     if not isinstance(scale, int | float) or isinstance(scale, bool):
         problems.add(f"{where}: unitScale {scale!r} is not a number")
         return None
+    spans = item.get("spans") or 12  # (Kiali's grid: a chart without spans fills its row)
+    if not isinstance(spans, int) or isinstance(spans, bool) or not 1 <= spans <= 12:
+        problems.add(f"{where}: spans {spans!r} is not a width from 1 to 12 (twelfths of a row)")
+        return None
     return DashboardChart(title.strip(), tuple(lines), data_type, UNITS.get(_text(item.get("unit")), _text(item.get("unit"))),
-                          aggregator, tuple(aggregations), float(scale), tuple(groups))
+                          aggregator, tuple(aggregations), float(scale), tuple(groups), spans)
 
 
 def _metric_name(name: str) -> bool:
@@ -481,10 +490,13 @@ def _dashboard(item: Any, i: int, problems: _Problems) -> Dashboard | None:
                 charts.append(chart)
         else:
             problems.add(f"{where}: an item is neither a chart nor an include")
+    rows = item.get("rows") or 0
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+        problems.add(f"{where}: rows {rows!r} is not a number of rows")
     if len(problems.said) > before:
         return None
     return Dashboard(name.strip(), _text(item.get("title")) or name.strip(), _text(item.get("runtime")),
-                     discover_on.strip(), tuple(charts), tuple(includes), tuple(order))
+                     discover_on.strip(), tuple(charts), tuple(includes), tuple(order), rows=rows or 2)
 
 
 def _find_config(doc: Any) -> tuple[Any, Any, Any]:

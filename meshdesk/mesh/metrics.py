@@ -93,6 +93,7 @@ class Chart:
     metric: str
     stats: tuple[str, ...] = (STAT_RATE,)
     tcp: bool = False
+    spans: int = 6  # its width in twelfths of the Metrics dock's (a runtime dashboard's may say: Kiali's spans)
 
 
 CHARTS: tuple[Chart, ...] = (
@@ -151,7 +152,8 @@ def dashboard_charts(dashboard: Dashboard) -> tuple[Chart, ...]:
     as its average and quantiles."""
     kinds = {"raw": "gauge", "rate": "counter", "histogram": "histogram"}
     return tuple(Chart(dashboard.chart_key(i), c.title, c.unit, kinds[c.data_type], c.metrics[0][0],
-                       (STAT_AVG, "p50", "p95", "p99") if c.data_type == "histogram" else (STAT_RATE,))
+                       (STAT_AVG, "p50", "p95", "p99") if c.data_type == "histogram" else (STAT_RATE,),
+                       spans=c.spans)
                  for i, c in enumerate(dashboard.charts))
 SPARKLINE_CHARTS: tuple[str, ...] = ("request_volume", "error_share", "request_duration", "tcp_sent")
 

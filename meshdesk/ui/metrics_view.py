@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -54,6 +54,7 @@ from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_SERVICE, TrafficGraph
 from meshdesk.mesh.inventory import Namespace, Workload
 from meshdesk.mesh.metrics import (
     CHARTS,
+    CHARTS_BY_KEY,
     DASHBOARD,
     INBOUND,
     KIND_EDGE,
@@ -93,6 +94,10 @@ _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 RANGES: tuple[tuple[str, int], ...] = (("5 min", 300), ("15 min", 900), ("30 min", 1800), ("1 hour", 3600),
                                         ("3 hours", 10800), ("6 hours", 21600))
 STEPS: tuple[tuple[str, int], ...] = (("15 s", 15), ("30 s", 30), ("1 min", 60), ("5 min", 300))
+
+
+GRID_COLUMNS = 12  # the Metrics dock's charts are laid out in twelfths of its width (Kiali's grid)
+_NO_LIMIT = 16777215  # Qt's QWIDGETSIZE_MAX: a widget's height not bounded
 
 
 class _Worker(QObject):
@@ -764,7 +769,10 @@ class MetricsView(_ChartsController):
         bar.addWidget(self.refresh_button)
         grid_host = QWidget()
         grid = QGridLayout(grid_host)
+        for column in range(GRID_COLUMNS):  # twelfths of the width, as Kiali's grid (a chart spans some)
+            grid.setColumnStretch(column, 1)
         self._grid = grid
+        self._rows = 0  # the runtime dashboard shown's rows (0: none, or meshdesk's own height)
         self.chart_order: tuple[str, ...] = ()
         self._place_charts(tuple(c.key for c in CHARTS))
         scroll = QScrollArea()
@@ -1067,7 +1075,9 @@ class MetricsView(_ChartsController):
         self._show_by_of(dashboard)
         self.set_target(target)
         self._show_notice()
+        self._rows = dashboard.rows if dashboard is not None else 0
         self._place_charts(keys)
+        self._apply_rows()
 
     def _dashboard_charts(self, dashboard: Dashboard) -> tuple[str, ...]:
         """The keys of a dashboard's charts, made now if the view's charts are made and these are not (a
@@ -1128,13 +1138,43 @@ class MetricsView(_ChartsController):
             self.chart_stops.restop()
 
     def _lay_out_charts(self) -> None:
+        """The charts in rows of twelfths, as Kiali's dashboards lay them out: each as wide as its ``spans``
+        says (the traffic charts, meshdesk's runtime dashboards: half, two to a row; a chart of your own
+        without spans: a whole row), one that does not fit in what is left of a row starting the next."""
         charts = self._made()
         for chart in charts.values():
             self._grid.removeWidget(chart)  # (not in the grid yet: nothing happens)
-        for i, key in enumerate(self.chart_order):
-            self._grid.addWidget(charts[key], i // self.chart_columns, i % self.chart_columns)
+        row = column = 0
+        for key in self.chart_order:
+            made = self._chart_defs.get(key) or CHARTS_BY_KEY.get(key)
+            spans = min(max(made.spans if made is not None else GRID_COLUMNS // self.chart_columns, 1), GRID_COLUMNS)
+            if column + spans > GRID_COLUMNS:
+                row, column = row + 1, 0
+            self._grid.addWidget(charts[key], row, column, 1, spans)
+            column += spans
         for key, chart in charts.items():
             chart.setVisible(key in self.chart_order)
+        self._apply_rows()
+
+    def _apply_rows(self) -> None:
+        """A runtime dashboard's charts as high as its ``rows`` says (Kiali's: that many rows of them fill
+        the charts' place, the others scrolled to); other charts as high as the place allows."""
+        charts = self._made()
+        height = max(int((self._scroll.viewport().height() - 8) / self._rows), 120) if self._rows else 0
+        for key in self.chart_order:
+            chart = charts.get(key)
+            if chart is None:
+                continue
+            if height and key.startswith(DASHBOARD):
+                chart.setFixedHeight(height)
+            else:
+                chart.setMinimumHeight(0)
+                chart.setMaximumHeight(_NO_LIMIT)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self._rows:
+            self._apply_rows()  # (the rows fill the place the charts have now)
 
     def _tab_before_charts(self) -> QWidget:
         return self.refresh_button  # (the last of the choices above them)
