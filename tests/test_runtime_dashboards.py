@@ -641,3 +641,31 @@ def test_a_dashboards_spans_and_rows_lay_out_its_charts_as_in_kiali(
     qtbot.waitUntil(lambda: second.x() > first.x(), timeout=5000)  # type: ignore[attr-defined]
     assert first.y() == second.y() and first.width() == second.width()  # type: ignore[attr-defined]
 
+
+SORTED = """\
+custom_dashboards:
+  - name: queues
+    title: Queues
+    items:
+      - chart: {name: Queue by shard, metricName: shop_queue_depth, dataType: raw, sortLabel: shard,
+                sortLabelParseAs: int}
+      - chart: {name: Queue by shard as text, metricName: shop_queue_depth, dataType: raw, sortLabel: shard}
+"""
+
+
+def test_a_charts_sort_label_orders_its_lines_as_in_kiali(qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """``sortLabel``: a line per value of that label, in its order in the legend (as numbers with
+    ``sortLabelParseAs: int``: shard 1, 2, 10; else as text: 1, 10, 2). meshdesk read the field and drew
+    one line of the sum."""
+    config, problems = read_custom_dashboards(SORTED)
+    assert problems == []
+    view = _view(qtbot, runtime_prometheus, config)
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "queues"}))
+    _choose(qtbot, view, "Queues")
+    shards = _chart(view, "Queue by shard")
+    assert list(_last(shards)) == ["1", "2", "10"]
+    assert _last(shards) == {"1": pytest.approx(1.0), "2": pytest.approx(2.0), "10": pytest.approx(10.0)}
+    assert list(_last(_chart(view, "Queue by shard as text"))) == ["1", "10", "2"]
+    # a label that is not a label name is refused in words
+    _, problems = read_custom_dashboards(SORTED.replace("sortLabel: shard}", "sortLabel: 'shard-id'}"))
+    assert problems == ["dashboard 'queues', chart 'Queue by shard as text': sortLabel 'shard-id' is not a label name"]

@@ -72,6 +72,9 @@ class DashboardChart:
     group_labels: tuple[str, ...] = ()  # labels its lines are always split by (Kiali's groupLabels)
     # its width in twelfths of the dock's (Kiali's ``spans``: 6 two to a row, 12 alone on its row)
     spans: int = 6
+    # the label its lines are ordered by (Kiali's ``sortLabel``), compared as integers when ``sort_as_int``
+    sort_label: str = ""
+    sort_as_int: bool = False
 
 
 @dataclass(frozen=True)
@@ -440,8 +443,13 @@ def _chart(item: Mapping[str, Any], where: str, problems: _Problems) -> Dashboar
     if not isinstance(spans, int) or isinstance(spans, bool) or not 1 <= spans <= 12:
         problems.add(f"{where}: spans {spans!r} is not a width from 1 to 12 (twelfths of a row)")
         return None
+    sort_label = item.get("sortLabel") or ""
+    if not isinstance(sort_label, str) or (sort_label and not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", sort_label)):
+        problems.add(f"{where}: sortLabel {sort_label!r} is not a label name")
+        return None
     return DashboardChart(title.strip(), tuple(lines), data_type, UNITS.get(_text(item.get("unit")), _text(item.get("unit"))),
-                          aggregator, tuple(aggregations), float(scale), tuple(groups), spans)
+                          aggregator, tuple(aggregations), float(scale), tuple(groups), spans, sort_label,
+                          _text(item.get("sortLabelParseAs")) == "int")
 
 
 def _metric_name(name: str) -> bool:

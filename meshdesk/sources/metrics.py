@@ -62,6 +62,11 @@ class LineQuery:
     split_label: str
     line: str = ""  # the line's own name, for a chart of several metrics (a runtime dashboard's)
     title: str = ""  # a runtime dashboard chart's title
+    # a runtime dashboard chart's sortLabel (its lines ordered by that label's value, as integers when
+    # ``sort_int``), and the place of the line's metric among its chart's (their lines kept in that order)
+    sort_label: str = ""
+    sort_int: bool = False
+    metric_index: int = 0
 
 
 def matchers(target: MetricsTarget) -> list[str]:
@@ -149,10 +154,11 @@ def dashboard_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuer
         key = dashboard.chart_key(i)
         chosen = spec.split if spec.split and spec.split in dict(chart.aggregations) else ""
         # a line per value of its group labels (always), and of the label chosen in Show by
-        split = ",".join(dict.fromkeys(x for x in (*chart.group_labels, chosen) if x))
+        # (and, as Kiali, of its sortLabel, to order them by: a line per value, named by it too)
+        split = ",".join(dict.fromkeys(x for x in (*chart.group_labels, chosen, chart.sort_label) if x))
         by = _by(*split.split(","))
         scale = "" if chart.scale == 1.0 else f" * {chart.scale!r}"
-        for metric, name in chart.metrics:
+        for index, (metric, name) in enumerate(chart.metrics):
             line = name if len(chart.metrics) > 1 else ""
             queries: list[tuple[str, str]] = []
             if chart.data_type == "raw":
@@ -164,7 +170,8 @@ def dashboard_queries(target: MetricsTarget, spec: MetricsSpec) -> list[LineQuer
                                           f"sum(rate({_sel(metric + '_count', ms)}{w})){by}"))
                 queries += [(stat, f"histogram_quantile({q}, sum(rate({_sel(metric + '_bucket', ms)}{w}))"
                                    f"{_by('le', *split.split(','))})") for stat, q in QUANTILE_STATS.items()]
-            out += [LineQuery(key, stat, f"({q}){scale}" if scale else q, split, line, chart.title)
+            out += [LineQuery(key, stat, f"({q}){scale}" if scale else q, split, line, chart.title,
+                              chart.sort_label, chart.sort_as_int, index)
                     for stat, q in queries]
     return out
 
@@ -339,6 +346,7 @@ class PrometheusMetrics:
             raise Cancelled("metrics refresh cancelled")
         if failures and len(failures) == len(answers):
             raise failures[0]
+        order: dict[int, tuple[int, int, str]] = {}  # a sorted chart's line: its place (id(line) -> key)
         for q, answer in zip(queries, answers, strict=True):
             result.lines.setdefault(q.chart, [])
             if isinstance(answer, SourceError):
@@ -352,11 +360,24 @@ class PrometheusMetrics:
                     own.append(w)
             for series in answer:
                 value = " \u00b7 ".join(v for v in (q.line, split_value(series.labels, q.split_label)) if v)
-                result.lines[q.chart].append(Line(q.chart, q.stat, value, list(grid), align(grid, series.points),
-                                                  q.title))
+                line = Line(q.chart, q.stat, value, list(grid), align(grid, series.points), q.title)
+                result.lines[q.chart].append(line)
+                if q.sort_label:
+                    order[id(line)] = (q.metric_index, *_sort_key(series.labels.get(q.sort_label, ""), q.sort_int))
         for lines in result.lines.values():
-            lines.sort(key=lambda ln: (ln.split_value, ln.stat))
+            lines.sort(key=lambda ln: (order.get(id(ln), (0, 0, "")), ln.split_value, ln.stat))
         return result
+
+
+def _sort_key(value: str, as_int: bool) -> tuple[int, str]:
+    """A line's place by its sortLabel's value: as an integer (one that is none counts as 0, as in Kiali)
+    or as text."""
+    if not as_int:
+        return 0, value
+    try:
+        return int(value), ""
+    except ValueError:
+        return 0, ""
 
 
 def compare_span(metrics: MetricsSource, target: MetricsTarget, span: Span, end: float = 0.0,
