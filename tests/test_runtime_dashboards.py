@@ -669,3 +669,36 @@ def test_a_charts_sort_label_orders_its_lines_as_in_kiali(qtbot: QtBot, runtime_
     # a label that is not a label name is refused in words
     _, problems = read_custom_dashboards(SORTED.replace("sortLabel: shard}", "sortLabel: 'shard-id'}"))
     assert problems == ["dashboard 'queues', chart 'Queue by shard as text': sortLabel 'shard-id' is not a label name"]
+
+
+def _window(qtbot: QtBot, emu: KubeEmulator, tmp_path: Path) -> tuple[Any, Any]:
+    """A window on the cluster's context "prod-east" (its Prometheus as Settings give it), with its docks."""
+    from meshdesk.ui.mainwindow import MainWindow
+    from meshdesk.ui.perf_views import PerformanceViews
+
+    emu.add_namespace(NS)
+    config = str(emu.write_kubeconfig(tmp_path / "kubeconfig", context="prod-east"))
+    w = MainWindow(contexts=["prod-east"], context="prod-east", kubeconfig=config, namespaces=[NS])
+    qtbot.addWidget(w)
+    perf = w.add_extension(PerformanceViews(w, poll_ms=0))
+    qtbot.waitUntil(lambda: perf.metrics.source is not None, timeout=20000)
+    return w, perf
+
+
+def test_a_live_clusters_workloads_have_their_dashboards_discovered(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer, kube_emulator: KubeEmulator, tmp_path: Path) -> None:
+    """On a cluster (not only the demo), a workload's dashboards are discovered in its Prometheus: the
+    cluster's metrics source could not be asked, so only the dashboards its pods named were ever offered."""
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    settings = load_settings()
+    settings.set_context_settings("prod-east", ContextSettings(prometheus_url=runtime_prometheus.url))
+    settings.save()
+    w, perf = _window(qtbot, kube_emulator, tmp_path)
+    try:
+        with qtbot.waitSignal(perf.metrics.discovery().done, timeout=20000):
+            _select(perf.metrics, _workload("details-v1", "details", DETAILS))
+        assert _offered(perf.metrics) == ["JVM Metrics"]
+    finally:
+        perf.shutdown()
+        w.close()

@@ -15,7 +15,7 @@ first use on the worker thread, see ``tracing_discovery``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from meshdesk.mesh.metrics import MetricsResult, MetricsSpec, MetricsTarget
@@ -43,6 +43,14 @@ class ClusterMetrics:
         clock = getattr(self.source, "now", None)
         return PrometheusMetrics(connection.client, births=births,
                                  **({"clock": clock} if callable(clock) else {})).fetch(target, spec, cancelled)
+
+    def runtime_metrics(self, namespace_label: str, namespace: str,
+                        selectors: Sequence[Sequence[tuple[str, str]]], metrics: Sequence[str]) -> dict[str, int]:
+        """Which runtime dashboards' discovery metrics the cluster's Prometheus has for an app
+        (``PrometheusMetrics.runtime_metrics``): without it a live cluster's workloads had only the
+        dashboards their pods name, none discovered."""
+        connection = self.source._connect()
+        return PrometheusMetrics(connection.client).runtime_metrics(namespace_label, namespace, selectors, metrics)
 
 
 def metrics_source_for(source: Any) -> MetricsSource | None:
