@@ -702,3 +702,32 @@ def test_a_live_clusters_workloads_have_their_dashboards_discovered(
     finally:
         perf.shutdown()
         w.close()
+
+
+def test_a_context_with_its_own_kialis_dashboards_configuration_is_charted_by_it(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer, kube_emulator: KubeEmulator, tmp_path: Path) -> None:
+    """Each cluster's Kiali is configured apart: a context given its own Kiali's configuration in Settings
+    (here discovery turned off) has the Metrics dock find its dashboards by it, not by the general one; its
+    own forgotten, the general one (discovery on) finds the JVM app's dashboard again."""
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    off = "external_services:\n  custom_dashboards:\n    discovery_enabled: false\n"
+    settings = load_settings()
+    settings.set_context_settings("prod-east", ContextSettings(prometheus_url=runtime_prometheus.url,
+                                                               custom_dashboards=off))
+    settings.save()
+    assert load_settings().context_settings("prod-east").custom_dashboards == off
+    assert load_settings().dashboards_config_for("other").discovery == "auto"  # the general one's
+    w, perf = _window(qtbot, kube_emulator, tmp_path)
+    try:
+        _select(perf.metrics, _workload("details-v1", "details", DETAILS))
+        assert _offered(perf.metrics) == []
+        assert "discovery is off for it (discovery_enabled: false)" in perf.metrics.direction.toolTip()
+        saved = load_settings()
+        saved.set_context_settings("prod-east", ContextSettings(prometheus_url=runtime_prometheus.url))
+        saved.save()
+        w._on_settings_saved(saved)  # (as the Settings dialog's OK does)
+        qtbot.waitUntil(lambda: _offered(perf.metrics) == ["JVM Metrics"], timeout=20000)
+    finally:
+        perf.shutdown()
+        w.close()

@@ -705,6 +705,55 @@ def test_a_context_is_given_its_own_kialis_health_tolerances(qtbot, app, store) 
     assert store.load_settings().context_settings("prod-eu").health_rates is None
 
 
+def test_a_context_is_given_its_own_kialis_runtime_dashboards(qtbot, app, store) -> None:
+    """Each cluster's Kiali has its own custom dashboards configuration. A context's Runtime dashboards tab
+    takes its own: a malformed one names the context and brings the tab forward, nothing saved; taken, it
+    is saved for that context alone (the other context keeps the general one); back on "the general
+    ones", its own is forgotten."""
+    from PySide6.QtCore import QPoint, Qt
+
+    dialog = _dialog(qtbot, current_context="prod-eu")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    form = dialog.form()
+    assert form.dashboards_general.isChecked() and not form.dashboards.button.isEnabled()
+    tabs = [form.server_tabs.tabText(i) for i in range(form.server_tabs.count())]
+    form.server_tabs.setCurrentIndex(tabs.index("Runtime dashboards"))
+    qtbot.mouseClick(form.dashboards_own, Qt.MouseButton.LeftButton,
+                     pos=QPoint(6, form.dashboards_own.height() // 2))
+    assert form.dashboards.button.isEnabled()
+    editor = form.dashboards.edit()
+    qtbot.addWidget(editor)
+    assert editor.windowTitle() == "Runtime dashboards of prod-eu"
+    editor.text.setPlainText("external_services:\n  custom_dashboards:\n    discovery_enabled: false\n")
+    editor.accept()
+    assert form.dashboards.summary.text() == "meshdesk's built-in (Go, JVM, Node.js); discovery off"
+    form.dashboards.set_text("custom_dashboards:\n  - {name: x, discoverOn: 'not a metric'}\n")  # pasted by hand
+    form.server_tabs.setCurrentIndex(0)
+    _click(qtbot, dialog, "Ok")
+    assert not store.load_settings().context_names()  # nothing saved
+    assert dialog.error.text().startswith("prod-eu: runtime dashboards: dashboard 'x': discoverOn")
+    assert form.server_tabs.currentWidget().objectName() == "dashboardsPage"
+    form.dashboards.set_text("external_services:\n  custom_dashboards:\n    discovery_enabled: false\n")
+    with qtbot.waitSignal(dialog.settingsSaved):
+        _click(qtbot, dialog, "Ok")
+    saved = store.load_settings()
+    assert saved.dashboards_config_for("prod-eu").discovery == "false"
+    assert saved.dashboards_config_for("kind-dev").discovery == "auto"
+    assert saved.context_settings("kind-dev").custom_dashboards is None
+
+    again = _dialog(qtbot, current_context="prod-eu")
+    again.show()
+    qtbot.waitExposed(again)
+    form = again.form()
+    assert form.dashboards_own.isChecked() and "discovery off" in form.dashboards.summary.text()
+    form.server_tabs.setCurrentIndex(tabs.index("Runtime dashboards"))
+    qtbot.mouseClick(form.dashboards_general, Qt.MouseButton.LeftButton,
+                     pos=QPoint(6, form.dashboards_general.height() // 2))
+    with qtbot.waitSignal(again.settingsSaved):
+        _click(qtbot, again, "Ok")
+    assert store.load_settings().context_settings("prod-eu").custom_dashboards is None
+
 def _contrast(a, b) -> float:  # type: ignore[no-untyped-def]
     def lum(c) -> float:  # type: ignore[no-untyped-def]
         def ch(v: float) -> float:

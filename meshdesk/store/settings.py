@@ -25,7 +25,8 @@ mesh over several clusters ``mesh_contexts``, the other contexts of the same mes
 are read beside this one's (``[{"context": "prod-west", "cluster": ""}]``; ``cluster``: that cluster's Istio
 name as given, "" found in it) and ``cluster_name``, this context's cluster's name as given. The general
 ``custom_dashboards`` is the user's Kiali runtime dashboard configuration as pasted (YAML text; "" for
-meshdesk's built-in dashboards, found as Kiali finds them by default).
+meshdesk's built-in dashboards, found as Kiali finds them by default); a context's own
+``custom_dashboards`` (its cluster's Kiali's, when it differs) is written only when set.
 
 Schema 1 (the first layout) kept everything flat: ``read_only``, ``theme``, ``last_context``,
 ``kubeconfig``, ``namespaces: {context: [...]}`` and ``prometheus: {context: {"url", "auth"}}`` (or
@@ -112,7 +113,7 @@ _MAX_WINDOW_TEXT = 65_536
 
 _CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type",
                  "tracing_url", "tracing_auth", "tracing_api", "health_rates", "extensions", "grafana_url",
-                 "cluster_name", "mesh_contexts")
+                 "custom_dashboards", "cluster_name", "mesh_contexts")
 
 
 def _shown(value: Any) -> str:
@@ -219,6 +220,9 @@ class ContextSettings:
     mesh_contexts: tuple[tuple[str, str], ...] = ()
     # this context's cluster's Istio name as given ("": found in the cluster, with mesh_contexts)
     cluster_name: str = ""
+    # this cluster's Kiali's runtime dashboard configuration as pasted (YAML: its custom_dashboards and
+    # external_services.custom_dashboards), when it differs from the general one; None = the general setting's
+    custom_dashboards: str | None = None
 
     def __repr__(self) -> str:
         from meshdesk.sources.prometheus import safe_url  # no credentials or query values shown
@@ -232,7 +236,8 @@ class ContextSettings:
                 f"graph_type={self.graph_type!r}, tracing_url={tracing!r}, "
                 f"tracing_auth={_masked_auth(self.tracing_auth)!r}, tracing_api={self.tracing_api!r}, "
                 f"health_rates={self.health_rates!r}, extensions={self.extensions!r}, grafana_url={grafana!r}, "
-                f"mesh_contexts={self.mesh_contexts!r}, cluster_name={self.cluster_name!r})")
+                f"mesh_contexts={self.mesh_contexts!r}, cluster_name={self.cluster_name!r}, "
+                f"custom_dashboards={self.custom_dashboards!r})")
 
     __str__ = __repr__
 
@@ -252,7 +257,8 @@ class ContextSettings:
                 **({"grafana_url": self.grafana_url} if self.grafana_url else {}),
                 **({"mesh_contexts": [{"context": c, "cluster": n} for c, n in self.mesh_contexts]}
                    if self.mesh_contexts else {}),
-                **({"cluster_name": self.cluster_name} if self.cluster_name else {})}
+                **({"cluster_name": self.cluster_name} if self.cluster_name else {}),
+                **({"custom_dashboards": self.custom_dashboards} if self.custom_dashboards is not None else {})}
 
     @staticmethod
     def from_json(obj: Mapping[str, Any], warn: Callable[[str], None], where: str) -> ContextSettings:
@@ -311,6 +317,14 @@ class ContextSettings:
                      "general health tolerances judge this context's nodes)")
             else:
                 cs.health_rates = tuple(normal)
+        dashboards = obj.get("custom_dashboards")
+        if dashboards is not None:
+            problems = read_custom_dashboards(dashboards)[1] if isinstance(dashboards, str) else ["is not YAML text"]
+            if problems:
+                warn(f"{where}: custom_dashboards {short_words(problems[0])}; dropped (the general runtime "
+                     "dashboards are used for this context)")
+            else:
+                cs.custom_dashboards = dashboards
         extensions = obj.get("extensions")
         if extensions is not None:
             try:
@@ -597,6 +611,12 @@ class Settings:
         Metrics dock asks with every selection)."""
         return _dashboards_of(self.custom_dashboards)
 
+    def dashboards_config_for(self, context: str) -> DashboardsConfig:
+        """The runtime dashboards of ``context``'s cluster: its own Kiali's configuration when given (each
+        cluster's Kiali is configured apart: other dashboards, discovery, label names), else the general one."""
+        own = self._contexts.get(context, ContextSettings()).custom_dashboards if context else None
+        return _dashboards_of(own) if own is not None else self.dashboards_config()
+
     def health_rates_for(self, context: str) -> tuple[dict[str, Any], ...]:
         """The health tolerances that judge ``context``'s nodes: its own when it has them (each cluster's
         Kiali is configured apart), else the general ones."""
@@ -697,6 +717,10 @@ class Settings:
             if why:
                 raise ValueError(f"{name} {_shown(value)} {why}")
         settings = dataclasses.replace(settings, extensions=extension_names(list(settings.extensions)))
+        if settings.custom_dashboards is not None:
+            problems = read_custom_dashboards(settings.custom_dashboards)[1]
+            if problems:
+                raise ValueError("custom_dashboards: " + "; ".join(problems))
         if settings.health_rates is not None:
             rates, problems = normalize_rates(list(settings.health_rates))
             if problems:

@@ -133,13 +133,15 @@ NO_CLUSTER_KINDS = frozenset({"unreachable", "unauthorized", "config", "timeout"
 def _reopening(cs: Any) -> Any:
     """A context's settings as far as a change to them reopens it (its servers, logins and defaults): its
     health tolerances only judge the graph again, its Kiali extensions only ask the graph again, its
-    Grafana address is only where "View in Grafana" goes."""
+    Grafana address is only where "View in Grafana" goes, its runtime dashboards are only found again."""
     if dataclasses.is_dataclass(cs) and not isinstance(cs, type) and hasattr(cs, "health_rates"):
         cs = dataclasses.replace(cs, health_rates=None)
     if dataclasses.is_dataclass(cs) and not isinstance(cs, type) and hasattr(cs, "extensions"):
         cs = dataclasses.replace(cs, extensions=())
     if dataclasses.is_dataclass(cs) and not isinstance(cs, type) and hasattr(cs, "grafana_url"):
         cs = dataclasses.replace(cs, grafana_url="")  # only the Metrics dock's link goes there
+    if dataclasses.is_dataclass(cs) and not isinstance(cs, type) and hasattr(cs, "custom_dashboards"):
+        cs = dataclasses.replace(cs, custom_dashboards=None)  # only the Metrics dock finds its dashboards again
     return cs
 
 

@@ -433,6 +433,7 @@ class PerformanceViews(QObject):
         self.traces.hop_rows = lambda trace, span: hop_rows(self.graph, trace, span)
         self._metrics_source: Any = None
         self._mesh_source: Any = None  # a live context read with its mesh's other contexts (set_source)
+        self._context = ""  # the shown context's name ("": none, the demo mesh or a snapshot)
         # the logs' and Envoy docks' sources by cluster: "" the shown context's, and another cluster's of its
         # mesh (over that cluster's own context's client) while one of its workloads is shown
         self._pod_sources: dict[str, Any] = {}
@@ -615,6 +616,8 @@ class PerformanceViews(QObject):
         # a live context read with the other contexts of its mesh: its logs and Envoy docks read each cluster's
         # pods through that cluster's own context
         self._mesh_source = source if getattr(source, "linked", None) else None
+        # (whose runtime dashboards: a context may have its own Kiali's, set before the metrics source)
+        self._context = str(getattr(source, "context", "") or "")
         self._pod_sources = {"": (log_source_for(source), envoy_source_for(source))}
         self._pod_cluster = ""
         metrics = metrics_source_for(source)
@@ -654,8 +657,14 @@ class PerformanceViews(QObject):
         return self.inventory.namespace(name) if self.inventory is not None else None
 
     def _dashboards_config(self) -> DashboardsConfig:
-        """The runtime dashboards saved in the settings, and how they are found (Kiali's defaults without)."""
-        read = getattr(getattr(self.window, "settings", None), "dashboards_config", None)
+        """The runtime dashboards saved in the settings for the shown context (its own Kiali's when given, else
+        the general ones), and how they are found (Kiali's defaults without)."""
+        settings = getattr(self.window, "settings", None)
+        read_for = getattr(settings, "dashboards_config_for", None)
+        if callable(read_for):
+            config: DashboardsConfig = read_for(self._context)
+            return config
+        read = getattr(settings, "dashboards_config", None)
         return read() if callable(read) else DEFAULT_CONFIG
 
     def _grafana_url(self) -> str:

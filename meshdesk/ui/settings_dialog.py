@@ -409,18 +409,61 @@ class _ContextForm(_HasRates, QWidget):
         hlay.addStretch(1)
         self._show_health_rates()
 
+        dashboards = self._dashboards_tab(context, getattr(values, "custom_dashboards", None))
+
         mesh = self._mesh_tab(values, others, found or {})
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.server_tabs = QTabWidget()
         self.server_tabs.setObjectName("serverTabs")
+        # every tab in sight (five: a scrolled bar hid the Prometheus tab behind its arrows)
+        self.server_tabs.tabBar().setUsesScrollButtons(False)
         self.server_tabs.addTab(prom, "Prometheus")
         self.server_tabs.addTab(tracing, "Tracing (Jaeger or Tempo)")
         self.server_tabs.addTab(health, "Health tolerances")
+        self.server_tabs.addTab(dashboards, "Runtime dashboards")
         self.server_tabs.addTab(mesh, "Mesh clusters")
         lay.addWidget(self.server_tabs)
         lay.addWidget(opening)
+
+    def _dashboards_tab(self, context: str, own: str | None) -> QWidget:
+        """Each cluster's Kiali has its own custom dashboards configuration: this context's, or the general one."""
+        self.dashboards = _DashboardsEditor(self, own or "", title=f"Runtime dashboards of {context}",
+                                            names=("contextDashboardsSummary", "editContextDashboards"))
+        self.dashboards.button.setAccessibleName("Edit this context's runtime dashboards")
+        self.dashboards_general = QRadioButton("The general ones (above)")
+        self.dashboards_general.setObjectName("dashboardsGeneral")
+        self.dashboards_own = QRadioButton("This cluster's own:")
+        self.dashboards_own.setObjectName("dashboardsOwn")
+        self.dashboards_own.setToolTip("The custom_dashboards and external_services.custom_dashboards of this "
+                                       "cluster's Kiali, as YAML (empty: meshdesk's built-in dashboards, found as "
+                                       "Kiali finds them by default, whatever the general setting says)")
+        (self.dashboards_own if own is not None else self.dashboards_general).setChecked(True)
+        self.dashboards_own.toggled.connect(self._show_dashboards)
+        page = QWidget()
+        page.setObjectName("dashboardsPage")
+        lay = QVBoxLayout(page)
+        hint = QLabel("The runtime dashboards (Go, JVM, Node.js...) of the Metrics dock, and how they are found, as "
+                      "this cluster's Kiali has them. Each Kiali is configured apart: give this cluster its own "
+                      "Kiali's, or use the general ones.")
+        hint.setWordWrap(True)
+        hint.setProperty("role", "hint")
+        lay.addWidget(hint)
+        lay.addWidget(self.dashboards_general)
+        own_row = QHBoxLayout()
+        own_row.addWidget(self.dashboards_own)
+        own_row.addWidget(self.dashboards.summary, 1)
+        own_row.addWidget(self.dashboards.button)
+        lay.addLayout(own_row)
+        lay.addStretch(1)
+        self._show_dashboards()
+        return page
+
+    def _show_dashboards(self) -> None:
+        own = self.dashboards_own.isChecked()
+        self.dashboards.button.setEnabled(own)
+        self.dashboards.summary.setEnabled(own)
 
     def _mesh_tab(self, values: Any, others: Sequence[str], found: Mapping[str, tuple[str, str]]) -> QWidget:
         """A mesh over several clusters: which other contexts are clusters of this one's mesh (their
@@ -622,6 +665,14 @@ class _ContextForm(_HasRates, QWidget):
                     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                     raise SettingsInputError(f"health tolerances: {problems[0]}{more}")
                 health_rates = tuple(rates)
+            tab = 3
+            custom_dashboards: str | None = None
+            if self.dashboards_own.isChecked():
+                problems = read_custom_dashboards(self.dashboards.text)[1]
+                if problems:
+                    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                    raise SettingsInputError(f"runtime dashboards: {problems[0]}{more}")
+                custom_dashboards = self.dashboards.text
         except SettingsInputError as exc:
             self.server_tabs.setCurrentIndex(tab)
             raise SettingsInputError(f"{self.context}: {exc}", self.context) from None
@@ -635,6 +686,7 @@ class _ContextForm(_HasRates, QWidget):
             "duration": self.duration.currentData(),
             "graph_type": self.graph_type.currentData() or "",
             "health_rates": health_rates,  # None: the general ones
+            "custom_dashboards": custom_dashboards,  # None: the general ones
             "extensions": tuple(split_names([self.extensions.text()])),
             "grafana_url": grafana_url,
             "mesh_contexts": self.mesh_contexts(),
@@ -661,6 +713,8 @@ class _ContextForm(_HasRates, QWidget):
         if (getattr(before, "tracing_api", "") or "") != (getattr(values, "tracing_api", "") or ""):
             return True
         if getattr(before, "health_rates", None) != getattr(values, "health_rates", None):
+            return True
+        if getattr(before, "custom_dashboards", None) != getattr(values, "custom_dashboards", None):
             return True
         if tuple(getattr(before, "extensions", ()) or ()) != tuple(getattr(values, "extensions", ()) or ()):
             return True
@@ -977,8 +1031,9 @@ class _RatesEditor:
 class _DashboardsEditor(_RatesEditor):
     """The runtime dashboards (Kiali's custom_dashboards) edited in a settings row, as the tolerances are."""
 
-    def __init__(self, owner: QWidget, text: str) -> None:
-        self._row(owner, text, title="Runtime dashboards", names=("dashboardsSummary", "editDashboards"),
+    def __init__(self, owner: QWidget, text: str, *, title: str = "Runtime dashboards",
+                 names: tuple[str, str] = ("dashboardsSummary", "editDashboards")) -> None:
+        self._row(owner, text, title=title, names=names,
                   tip="Your Kiali's custom_dashboards and external_services.custom_dashboards, as YAML: paste "
                       "them from Kiali's CR or ConfigMap")
 
@@ -988,7 +1043,7 @@ class _DashboardsEditor(_RatesEditor):
         self.summary.setText(dashboards_summary(config) if not problems else "not valid: edit them")
 
     def _dialog(self) -> HealthRatesDialog:
-        return CustomDashboardsDialog(self.text, self.owner)
+        return CustomDashboardsDialog(self.text, self.owner, title=self.title)
 
 
 class HealthRatesDialog(QDialog):
@@ -1058,10 +1113,12 @@ class CustomDashboardsDialog(HealthRatesDialog):
             "ConfigMap or the list. Your dashboards join meshdesk's built-in Go, JVM and Node.js ones (one of the "
             "same name takes its place). As in Kiali, a workload has the dashboards its pods name in their "
             "<code>kiali.io/dashboards</code> annotation, else those whose <code>discoverOn</code> metric "
-            "Prometheus has for its app and version. Empty: the built-in ones, found as Kiali finds them.")
+            "Prometheus has for its app and version; a namespace's and a workload's "
+            "<code>dashboards.kiali.io/templates</code> annotation add their own. Empty: the built-in ones, found "
+            "as Kiali finds them.")
 
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(text, parent, title="Runtime dashboards")
+    def __init__(self, text: str, parent: QWidget | None = None, *, title: str = "Runtime dashboards") -> None:
+        super().__init__(text, parent, title=title)
 
     def problems(self) -> list[str]:
         return read_custom_dashboards(self.text.toPlainText())[1]
