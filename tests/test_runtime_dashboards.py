@@ -731,3 +731,62 @@ def test_a_context_with_its_own_kialis_dashboards_configuration_is_charted_by_it
     finally:
         perf.shutdown()
         w.close()
+
+
+LINKED = """\
+custom_dashboards:
+  - name: go-linked
+    title: Go with Grafana
+    externalLinks:
+      - {type: other, name: Not Grafana}
+      - name: Go Processes
+        type: grafana
+        variables: {namespace: var-namespace, app: var-app, workload: var-workload, version: var-version}
+    items:
+      - chart: {name: Goroutines, metricName: go_goroutines, dataType: raw}
+"""
+
+
+def test_view_in_grafana_opens_the_grafana_dashboard_a_runtime_dashboard_links_to(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer, kube_emulator: KubeEmulator, tmp_path: Path) -> None:
+    """A dashboard's externalLinks (Kiali's: a Grafana dashboard by name, and the Grafana variables it sets):
+    with it charted, "View in Grafana" opens that Grafana dashboard with the workload, its namespace and
+    version set, over the range shown, as Kiali's link beside its charts; meshdesk opened Istio's workload
+    dashboard, which has none of the runtime's metrics. Another dashboard: Istio's again."""
+    from meshdesk.store.settings import ContextSettings, load_settings
+    from tests.grafana_emulator import ISTIO_TITLES, GrafanaEmulator
+
+    _, problems = read_custom_dashboards(LINKED.replace("workload: var-workload", "pod: var-pod"))
+    assert problems == ["dashboard 'go-linked': external link 'Go Processes' needs a Grafana dashboard's name and "
+                        "variables (app, datasource, namespace, service, version, workload) naming Grafana's "
+                        "variables ('pod' is not one)"]
+    grafana = GrafanaEmulator(titles=(*ISTIO_TITLES, "Go Processes")).start()
+    settings = load_settings()
+    settings.custom_dashboards = LINKED
+    settings.set_context_settings("prod-east", ContextSettings(prometheus_url=runtime_prometheus.url,
+                                                               grafana_url=grafana.url))
+    settings.save()
+    w, perf = _window(qtbot, kube_emulator, tmp_path)
+    opened: list[str] = []
+    perf.grafana._open_url = lambda url: opened.append(url.toString()) is None  # (the browser)
+    try:
+        _select(perf.metrics, _workload("inventory-v1", "inventory", INVENTORY,
+                                        {"kiali.io/dashboards": "go-linked,go"}))
+        _choose(qtbot, perf.metrics, "Go with Grafana")
+        assert perf.view_in_grafana()
+        qtbot.waitUntil(lambda: bool(opened), timeout=20000)
+        url = opened[0]
+        assert url.startswith(f"{grafana.url}/d/{grafana.uid('Go Processes')}/")
+        query = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
+        assert {k: query[k] for k in ("var-workload", "var-namespace", "var-version")} == {
+            "var-workload": "inventory-v1", "var-namespace": NS, "var-version": "v1"}
+        assert "var-app" not in query and query["from"] == "now-1800s"
+        assert perf.metrics.grafana_note.text().startswith("Go Processes is open in your browser")
+        _choose(qtbot, perf.metrics, "Go Metrics")  # meshdesk's own, which links to none: Istio's
+        assert perf.view_in_grafana()
+        qtbot.waitUntil(lambda: len(opened) == 2, timeout=20000)
+        assert opened[1].startswith(f"{grafana.url}/d/{grafana.uid('Istio Mesh Dashboard')}/")
+    finally:
+        perf.shutdown()
+        w.close()
+        grafana.stop()

@@ -77,6 +77,20 @@ class DashboardChart:
     sort_as_int: bool = False
 
 
+# the Grafana variables a dashboard's external link may set (Kiali's externalLinks variables), each to what
+GRAFANA_VARIABLES = ("app", "datasource", "namespace", "service", "version", "workload")
+
+
+@dataclass(frozen=True)
+class ExternalLink:
+    """A Grafana dashboard a runtime dashboard links to (Kiali's ``externalLinks`` of type grafana): its
+    title, found by Grafana's search, and the names of the Grafana variables its link sets, by what they
+    take ((what, variable): ("workload", "var-workload"), ("namespace", "var-namespace")...)."""
+
+    title: str
+    variables: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class Dashboard:
     name: str
@@ -90,6 +104,8 @@ class Dashboard:
     # the Prometheus labels (app, version) its discovery metric was found under, which its charts read;
     # () when it was not discovered (named by the pods: the workload's own app labels)
     found_by: tuple[tuple[str, str], ...] = ()
+    # the Grafana dashboards it links to (Kiali's externalLinks): "View in Grafana" opens the first that applies
+    external_links: tuple[ExternalLink, ...] = ()
     # how many rows of its charts the dock shows at once (Kiali's ``rows``: each chart that high); 0: meshdesk's
     # own height
     rows: int = 0
@@ -501,10 +517,58 @@ def _dashboard(item: Any, i: int, problems: _Problems) -> Dashboard | None:
     rows = item.get("rows") or 0
     if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
         problems.add(f"{where}: rows {rows!r} is not a number of rows")
+    links = _external_links(item.get("externalLinks"), where, problems)
     if len(problems.said) > before:
         return None
     return Dashboard(name.strip(), _text(item.get("title")) or name.strip(), _text(item.get("runtime")),
-                     discover_on.strip(), tuple(charts), tuple(includes), tuple(order), rows=rows or 2)
+                     discover_on.strip(), tuple(charts), tuple(includes), tuple(order), rows=rows or 2,
+                     external_links=tuple(links))
+
+
+def _external_links(value: Any, where: str, problems: _Problems) -> list[ExternalLink]:
+    """A dashboard's ``externalLinks``: Grafana dashboards by title, with the variables each sets (a link of
+    another type is passed over, as Kiali passes it over)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.add(f"{where}: externalLinks is not a list")
+        return []
+    out: list[ExternalLink] = []
+    for link in value:
+        odd = _unknown(link, frozenset({"type", "name", "variables"})) if isinstance(link, Mapping) else "?"
+        if not isinstance(link, Mapping) or odd:
+            problems.add(f"{where}: an external link is not a mapping of type, name and variables"
+                         + (f" ({odd!r} is not one)" if odd and odd != "?" else ""))
+            continue
+        if _text(link.get("type")) != "grafana":
+            continue
+        title = _text(link.get("name")).strip()
+        variables = link.get("variables") or {}
+        wrong = isinstance(variables, Mapping) and next(
+            (str(k) for k, v in variables.items() if k not in GRAFANA_VARIABLES or not isinstance(v, str)), "")
+        if not title or not isinstance(variables, Mapping) or wrong:
+            problems.add(f"{where}: external link {title!r} needs a Grafana dashboard's name and variables "
+                         f"({', '.join(GRAFANA_VARIABLES)}) naming Grafana's variables"
+                         + (f" ({wrong!r} is not one)" if wrong else ""))
+            continue
+        out.append(ExternalLink(title, tuple((str(k), str(v)) for k, v in variables.items() if v)))
+    return out
+
+
+def grafana_query(link: ExternalLink, of: str, namespace: str, name: str, version: str = "") -> dict[str, str] | None:
+    """The variables of the link's Grafana dashboard for a workload's (``of`` "workload") or an app's
+    runtime dashboard, as Kiali sets them: the workload's or app's name, its namespace and version where the
+    link names a variable for them; None when the link has no variable for a workload (or an app), which
+    Kiali does not show for it."""
+    variables = dict(link.variables)
+    if of not in variables:
+        return None
+    query = {variables[of]: name}
+    if "namespace" in variables:
+        query[variables["namespace"]] = namespace
+    if "version" in variables and version:
+        query[variables["version"]] = version
+    return query
 
 
 def _find_config(doc: Any) -> tuple[Any, Any, Any]:

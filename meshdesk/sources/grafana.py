@@ -118,12 +118,17 @@ def dashboard_query(kind: str, namespace: str, name: str, range_s: int, end: flo
     _title, variables = DASHBOARDS[kind]
     values = {"var-workload": name, "var-namespace": namespace,
               "var-service": f"{name}.{namespace}.svc.cluster.local"}
-    query = {var: values[var] for var in variables}
+    return {**{var: values[var] for var in variables}, **range_query(range_s, end)}
+
+
+def range_query(range_s: int, end: float = 0.0) -> dict[str, str]:
+    """A dashboard link's time range: the last ``range_s`` seconds (``from=now-1800s``), or those ending at
+    ``end`` (a replayed moment, unix seconds) in Grafana's milliseconds; none without a range."""
     if range_s > 0 and end > 0:
-        query.update({"from": str(int((end - range_s) * 1000)), "to": str(int(end * 1000))})
-    elif range_s > 0:
-        query.update({"from": f"now-{int(range_s)}s", "to": "now"})
-    return query
+        return {"from": str(int((end - range_s) * 1000)), "to": str(int(end * 1000))}
+    if range_s > 0:
+        return {"from": f"now-{int(range_s)}s", "to": "now"}
+    return {}
 
 
 def find_grafana_service(api: Any, *, timeout: float = 10.0, denied: list[str] | None = None) -> PrometheusService | None:
@@ -242,7 +247,14 @@ class GrafanaOpener:
              end: float = 0.0) -> DashboardLink:
         """The browser's link to the dashboard of ``kind`` ("workload", "service" or "mesh") for
         ``namespace``/``name`` over ``range_s`` up to now, or to ``end`` (replay); raises GrafanaError (not found, not reachable, no such dashboard)."""
-        title = DASHBOARDS[kind][0]
+        return self.link_to(DASHBOARDS[kind][0], dashboard_query(kind, namespace, name, range_s, end),
+                            "import Istio's dashboards (istio/manifests/addons/dashboards) into Grafana")
+
+    def link_to(self, title: str, query: Mapping[str, str],
+                missing: str = "import it into Grafana, or correct the name your dashboard's externalLinks give"
+                ) -> DashboardLink:
+        """The browser's link to the Grafana dashboard titled ``title`` with ``query`` (its variables, its time
+        range); raises GrafanaError (not found, not reachable, no such dashboard: ``missing`` says what to do)."""
         try:
             client = self._connect()
         except GrafanaError:
@@ -251,7 +263,6 @@ class GrafanaOpener:
             raise GrafanaError(f"Grafana could not be reached: {e.message}", hint=e.hint or GIVE_GRAFANA_URL) from None
         except (OSError, requests.RequestException) as e:
             raise GrafanaError(f"Grafana could not be reached: {type(e).__name__}", hint=GIVE_GRAFANA_URL) from None
-        query = dashboard_query(kind, namespace, name, range_s, end)
         try:
             path = client.find_dashboard(title)
         except GrafanaError as e:
@@ -262,8 +273,7 @@ class GrafanaOpener:
         except SourceError as e:
             raise GrafanaError(f"Grafana could not be searched: {e.message}", hint=e.hint) from None
         if path is None:
-            raise GrafanaError(f"Grafana has no dashboard titled {title!r}",
-                               hint="import Istio's dashboards (istio/manifests/addons/dashboards) into Grafana")
+            raise GrafanaError(f"Grafana has no dashboard titled {title!r}", hint=missing)
         url = path if urlsplit(path).scheme in ("http", "https") else f"{self._base}/{path.lstrip('/')}"
         return DashboardLink(title, url + ("&" if "?" in url else "?") + urlencode(query, quote_via=quote))
 
@@ -279,4 +289,4 @@ class GrafanaOpener:
 
 
 __all__ = ["DASHBOARDS", "DashboardLink", "GrafanaClient", "GrafanaError", "GrafanaNotFound", "GrafanaOpener",
-           "dashboard_query", "find_grafana_service"]
+           "dashboard_query", "find_grafana_service", "range_query"]

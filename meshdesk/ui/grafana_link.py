@@ -1,4 +1,5 @@
-"""The Metrics dock's "View in Grafana": Istio's dashboard of what is charted, opened in the browser.
+"""The Metrics dock's "View in Grafana": Istio's dashboard of what is charted (or the Grafana dashboard a
+charted runtime dashboard links to), opened in the browser.
 
 Finding Grafana (and forwarding a port to it) and its dashboard takes API calls: they run on a worker
 thread, and the browser is opened when the link is known. What happened is said beside the button.
@@ -7,11 +8,13 @@ thread, and the browser is opened when the link is known. What happened is said 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
+from meshdesk.mesh.dashboards import grafana_query, prometheus_label
+from meshdesk.mesh.inventory import VERSION_LABELS
 from meshdesk.mesh.metrics import KIND_SERVICE, KIND_WORKLOAD, MetricsTarget
 from meshdesk.sources.base import SourceError
 from meshdesk.sources.grafana import DASHBOARDS, DashboardLink, GrafanaOpener
@@ -23,6 +26,26 @@ def dashboard_for(target: MetricsTarget | None) -> tuple[str, str, str]:
     if target is not None and target.kind in (KIND_WORKLOAD, KIND_SERVICE) and target.namespace and target.name:
         return ("workload" if target.kind == KIND_WORKLOAD else "service"), target.namespace, target.name
     return "mesh", "", ""
+
+
+# the version labels' names as Prometheus has them (a runtime dashboard's target is selected by one)
+_VERSION_LABELS = frozenset(prometheus_label(v) for v in VERSION_LABELS)
+
+
+def runtime_grafana_link(target: MetricsTarget | None) -> tuple[str, dict[str, str], str] | None:
+    """(Grafana dashboard title, its variables, what to call it) of the first of a charted runtime dashboard's
+    external links that applies to what it charts (a workload's or an app's, as Kiali shows them); None when
+    no runtime dashboard is charted or it links to none that applies."""
+    dashboard = target.dashboard if target is not None else None
+    if target is None or dashboard is None or not dashboard.external_links:
+        return None
+    of = "app" if target.title.startswith(f"{dashboard.title} of app ") else "workload"
+    version = next((v for k, v in target.labels if k in _VERSION_LABELS), "")
+    for link in dashboard.external_links:
+        query = grafana_query(link, of, target.namespace, target.name, version)
+        if query is not None:
+            return link.title, query, f"{link.title} of {of} {target.namespace}/{target.name}"
+    return None
 
 
 def describe(kind: str, namespace: str, name: str) -> str:
@@ -68,6 +91,15 @@ class GrafanaLinks(QObject):
 
     def request(self, kind: str, namespace: str = "", name: str = "", range_s: int = 0, end: float = 0.0) -> bool:
         """Look for the dashboard and open it (over ``range_s`` up to now, or to ``end``: a replayed moment); False (and said) when there is no Grafana to ask."""
+        return self._request(describe(kind, namespace, name),
+                             lambda opener: opener.link(kind, namespace, name, range_s, end))
+
+    def request_titled(self, title: str, query: Mapping[str, str], what: str) -> bool:
+        """Look for the Grafana dashboard titled ``title`` (a runtime dashboard's external link) and open it
+        with ``query`` (its variables and range); ``what`` names it while it is looked for."""
+        return self._request(what, lambda opener: opener.link_to(title, query))
+
+    def _request(self, what: str, find: Callable[[GrafanaOpener], DashboardLink]) -> bool:
         opener = self._opener
         if opener is None:
             self.said.emit(self.unavailable, True)
@@ -75,11 +107,11 @@ class GrafanaLinks(QObject):
         self._asked += 1
         number = self._asked
         self._busy = True
-        self.said.emit(f"Opening {describe(kind, namespace, name)}\u2026", False)
+        self.said.emit(f"Opening {what}\u2026", False)
 
         def run() -> None:
             try:
-                link = opener.link(kind, namespace, name, range_s, end)
+                link = find(opener)
             except SourceError as e:
                 self._done.emit(number, None, e)
             except Exception as e:  # noqa: BLE001 - said in the dock, never a crash
@@ -119,4 +151,4 @@ class GrafanaLinks(QObject):
             opener.close()
 
 
-__all__ = ["GrafanaLinks", "dashboard_for", "describe"]
+__all__ = ["GrafanaLinks", "dashboard_for", "describe", "runtime_grafana_link"]

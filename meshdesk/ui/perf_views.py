@@ -62,7 +62,7 @@ from meshdesk.mesh.traces import (
     duration_text,
 )
 from meshdesk.mesh.validations import ObjectKey, Validation, validate
-from meshdesk.sources.grafana import GrafanaOpener
+from meshdesk.sources.grafana import GrafanaOpener, range_query
 from meshdesk.sources.metrics import compare_span
 from meshdesk.sources.perf import (
     cluster_pod_sources,
@@ -74,7 +74,7 @@ from meshdesk.sources.perf import (
 from meshdesk.ui import readers
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView, proxy_pods
-from meshdesk.ui.grafana_link import GrafanaLinks, dashboard_for
+from meshdesk.ui.grafana_link import GrafanaLinks, dashboard_for, runtime_grafana_link
 from meshdesk.ui.lists import SNAPSHOT_NO_TRAFFIC, MeshLists
 from meshdesk.ui.logs_view import LogsView
 from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
@@ -677,17 +677,23 @@ class PerformanceViews(QObject):
 
     def view_in_grafana(self) -> bool:
         """Open Istio's Grafana dashboard of what the Metrics dock charts (its workload's or service's, the
-        mesh's otherwise), over the range it shows."""
-        kind, namespace, name = dashboard_for(self.metrics.target)
+        mesh's otherwise), or the Grafana dashboard a charted runtime dashboard links to, over the range shown."""
+        target, range_s = self.metrics.target, int(self.metrics.range.currentData() or 0)
+        linked = runtime_grafana_link(target)
+        if linked is not None:  # a runtime dashboard's own Grafana dashboard (its externalLinks), as Kiali's
+            title, query, what = linked
+            return self.grafana.request_titled(title, {**query, **range_query(range_s, self.metrics.end)}, what)
+        kind, namespace, name = dashboard_for(target)
         # in replay, the range the charts end at (Grafana opened on the last minutes, not the moment charted)
-        return self.grafana.request(kind, namespace, name, int(self.metrics.range.currentData() or 0), self.metrics.end)
+        return self.grafana.request(kind, namespace, name, range_s, self.metrics.end)
 
     def _grafana_said(self, text: str, failed: bool) -> None:
         note = self.metrics.grafana_note
         button = self.metrics.grafana_button
         button.setEnabled(not self.grafana.unavailable)
         button.setToolTip(self.grafana.unavailable or "Open Istio's Grafana dashboard of the charted workload or "
-                          "service (the mesh's otherwise) in your browser, over the time range shown")
+                          "service (the mesh's otherwise; a runtime dashboard's own Grafana dashboard when its "
+                          "externalLinks name one) in your browser, over the time range shown")
         if self.grafana.unavailable and not failed:
             text = ""  # the disabled button's tooltip says why
         note.setText(text)
