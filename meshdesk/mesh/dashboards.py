@@ -5,7 +5,9 @@ A ``Dashboard`` is a titled list of ``DashboardChart``s, each drawing one or mor
 application's pods as Prometheus scrapes them (labelled with the pod's namespace and its app and version
 labels): a gauge as read (``raw``, summed unless the chart says how to aggregate), a counter as its rate
 (``rate``), a histogram as its average and quantiles (``histogram``). A chart may be split by one of its
-``aggregations`` (a label: the pod, a JVM memory area...).
+``aggregations`` (a label: the pod, a JVM memory area...). As in Kiali, a chart ``spans`` twelfths of a
+row, a dashboard shows ``rows`` rows of them at once, a chart's ``sortLabel`` orders its lines, and a
+dashboard's ``externalLinks`` name Grafana dashboards (``ExternalLink``, ``grafana_query``).
 
 Which dashboards a workload has is found as Kiali finds them (``dashboards_for``):
 
@@ -13,12 +15,13 @@ Which dashboards a workload has is found as Kiali finds them (``dashboards_for``
   comma-separated: those, and no discovery;
 * otherwise, when discovery is on (``discovery_enabled: true``, or ``auto`` for a workload of at most
   ``discovery_auto_threshold`` pods), each dashboard whose ``discoverOn`` metric Prometheus has for the
-  workload's app (and version) - asked in one query for every dashboard at once
-  (``discovery_metrics``, read by ``discovered``).
+  workload's app (and version) under any of Istio's label schemes (``discovery_selectors``) - asked in
+  one query for every dashboard at once (``discovery_metrics``, read by ``discovered``).
 
 meshdesk has its own built-in definitions (``BUILT_IN``: Go's client_golang, a JVM's Micrometer, Node.js'
 prom-client), named as Kiali names its own; the user's Kiali ``custom_dashboards`` (pasted into Settings,
-``read_custom_dashboards``) add to them, and one of the same name takes its place. A dashboard may include
+``read_custom_dashboards``) add to them, and one of the same name takes its place; then those a namespace's
+and a workload's ``dashboards.kiali.io/templates`` annotations define (``scoped``). A dashboard may include
 another's charts (``include: name`` or ``name$Chart title``).
 """
 
@@ -53,7 +56,8 @@ KEY_PREFIX = "dashboard:"  # a dashboard chart's key: "dashboard:<dashboard name
 HOW_FOUND = ("Runtime dashboards (Go, JVM, Node.js...) are shown, as in Kiali, for the dashboards a workload's pods "
              "name in their kiali.io/dashboards annotation, or else, with discovery on, for those whose "
              "discovery metric (go_info, jvm_threads_live_threads...) Prometheus has for the workload's app and "
-             "version. Settings, Runtime dashboards: your Kiali's custom_dashboards.")
+             "version. Settings, Runtime dashboards: your Kiali's custom_dashboards; a namespace's or workload's "
+             "dashboards.kiali.io/templates annotation adds its own.")
 
 
 @dataclass(frozen=True)
