@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -631,6 +633,15 @@ def test_a_dashboards_spans_and_rows_lay_out_its_charts_as_in_kiali(
     assert g["refunds"].y() > g["heap"].y() and g["refunds"].width() == pytest.approx(g["orders"].width() / 3, abs=16)
     assert g["shards"].y() > g["refunds"].y() and g["shards"].width() == g["orders"].width()  # no spans: a row
     assert {r.height() for r in g.values()} == {g["orders"].height()}  # each a third of the place
+    # the arrow keys go between the charts as they are laid out: Down from Heap to Refunds under it (not two
+    # charts on, as if every row held two), Up from Refunds to Goroutines, then to Orders
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view, timeout=5000)
+    heap.plot.setFocus()  # type: ignore[attr-defined]
+    qtbot.waitUntil(heap.plot.hasFocus, timeout=5000)  # type: ignore[attr-defined]
+    for key, then in ((Qt.Key.Key_Down, refunds), (Qt.Key.Key_Up, goroutines), (Qt.Key.Key_Up, orders)):
+        QTest.keyClick(QApplication.focusWidget(), key)
+        assert QApplication.focusWidget() is then.plot, then.chart.title  # type: ignore[attr-defined]
     _, problems = read_custom_dashboards(LAYOUT.replace("spans: 4", "spans: 13"))
     assert problems == ["dashboard 'shop-layout', chart 'Refunds': spans 13 is not a width from 1 to 12 (twelfths of a row)"]
     # meshdesk's own Go dashboard: two to a row, as high as the place allows

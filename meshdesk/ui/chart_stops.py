@@ -23,6 +23,20 @@ def clock_text(t: float) -> str:
 CHART_KEYS_SPOKEN = "the arrow keys, Home and End move between the charts"
 
 
+def _row_beside(shown: Sequence[MetricChart], current: MetricChart, *, up: bool) -> MetricChart | None:
+    """The chart Up (or Down) leads to from ``current`` as the charts are laid out: in the row above (below),
+    the one nearest its middle; ``current`` itself at the grid's edge; None when the charts are not laid out
+    (every one at the same height: the fixed count of columns is stepped over instead)."""
+    if len({c.y() for c in shown}) < 2 and len(shown) > 1:
+        return None
+    y, middle = current.y(), current.x() + current.width() / 2
+    rows = [c for c in shown if (c.y() < y if up else c.y() > y)]
+    if not rows:
+        return current
+    row = max(c.y() for c in rows) if up else min(c.y() for c in rows)
+    return min((c for c in rows if c.y() == row), key=lambda c: abs(c.x() + c.width() / 2 - middle))
+
+
 class ChartStops(QObject):
     """A set of charts as one Tab stop: Tab stopped at every chart, so Tab through the Metrics view took
     dozens of presses. One chart at a time takes Tab (the last one the keyboard or a click was on, else
@@ -71,7 +85,11 @@ class ChartStops(QObject):
             return False
         at = shown.index(current)
         steps = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -self.columns, Qt.Key.Key_Down: self.columns}
-        if key in steps:
+        below = _row_beside(shown, current, up=key == Qt.Key.Key_Up) \
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) else None
+        if below is not None:  # the charts as laid out (a wide chart over two narrow ones: not a fixed count)
+            to = shown.index(below) if below is not current else at
+        elif key in steps:
             to = at + steps[Qt.Key(key)]
             if not 0 <= to < len(shown):
                 return True  # at an edge of the grid: the keyboard stays
