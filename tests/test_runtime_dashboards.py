@@ -15,7 +15,13 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from meshdesk.mesh.dashboards import HOW_FOUND, TEMPLATES_ANNOTATION, DashboardsConfig, read_custom_dashboards
+from meshdesk.mesh.dashboards import (
+    HOW_FOUND,
+    TEMPLATES_ANNOTATION,
+    DashboardsConfig,
+    dashboards_summary,
+    read_custom_dashboards,
+)
 from meshdesk.mesh.inventory import Pod, Workload
 from meshdesk.sources.metrics import PrometheusMetrics
 from meshdesk.sources.prometheus import PrometheusClient
@@ -801,3 +807,32 @@ def test_view_in_grafana_opens_the_grafana_dashboard_a_runtime_dashboard_links_t
         perf.shutdown()
         w.close()
         grafana.stop()
+
+
+def test_a_prometheus_of_the_dashboards_own_is_where_they_are_found_and_read(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer, tmp_path: Path) -> None:
+    """Kiali's external_services.custom_dashboards.prometheus.url: the runtime dashboards are discovered in,
+    and charted from, that Prometheus (the runtimes' own, here with the Go app's goroutines at 123), not the
+    one the Istio charts read (whose 90 meshdesk charted); Settings' summary names it."""
+    own = PrometheusServer(tmp_path, [
+        Series("go_info", _pod_labels(INVENTORY[0], "inventory", "v1"), 0.0, start_value=1.0),
+        Series("go_goroutines", _pod_labels(INVENTORY[0], "inventory", "v1"), 0.0, start_value=123.0)])
+    own.start()
+    try:
+        config, problems = read_custom_dashboards(
+            f"external_services:\n  custom_dashboards:\n    prometheus:\n      url: {own.url}\n")
+        assert problems == []
+        assert dashboards_summary(config).endswith(f"from the Prometheus at {own.url}")
+        view = _view(qtbot, runtime_prometheus, config)
+        _select(view, _workload("details-v1", "details", DETAILS))  # a JVM app in the main one only
+        qtbot.waitUntil(lambda: "Prometheus has no discovery metric" in view.direction.toolTip(), timeout=20000)
+        assert _offered(view) == []
+        _select(view, _workload("inventory-v1", "inventory", INVENTORY))
+        qtbot.waitUntil(lambda: _offered(view) == ["Go Metrics"], timeout=20000)
+        _choose(qtbot, view, "Go Metrics")
+        assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(123.0)}
+        _, problems = read_custom_dashboards("external_services:\n  custom_dashboards:\n    prometheus:\n"
+                                             "      url: prometheus:9090\n")
+        assert problems == ["prometheus.url 'prometheus:9090' is not an http(s) address"]
+    finally:
+        own.stop()

@@ -138,6 +138,9 @@ class DashboardsConfig:
     discovery: str = DISCOVERY_AUTO
     auto_threshold: int = 10
     namespace_label: str = "namespace"
+    # the Prometheus their metrics are read from when Kiali's config gives one of their own
+    # (``external_services.custom_dashboards.prometheus.url``); "": the context's
+    prometheus_url: str = ""
     app_label: str = ""
     version_label: str = ""
     dashboards: tuple[Dashboard, ...] = ()
@@ -641,9 +644,15 @@ def read_custom_dashboards(text: str) -> tuple[DashboardsConfig, list[str]]:
         if not isinstance(namespace_label, str) or not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", namespace_label):
             problems.add(f"namespace_label {namespace_label!r} is not a Prometheus label name")
             namespace_label = "namespace"
+        prometheus = settings.get("prometheus") or {}
+        url = prometheus.get("url") if isinstance(prometheus, Mapping) else None
+        if not isinstance(prometheus, Mapping) or not isinstance(url, str | None) \
+                or (url and not re.match(r"https?://[^/\s]+", url.strip())):
+            problems.add(f"prometheus.url {url!r} is not an http(s) address")
+            url = ""
         enabled = settings.get("enabled", True)
         config = replace(config, enabled=enabled is not False, discovery=discovery, auto_threshold=threshold,
-                         namespace_label=namespace_label)
+                         namespace_label=namespace_label, prometheus_url=(url or "").strip())
     if isinstance(labels, Mapping):
         config = replace(config, app_label=_text(labels.get("app_label_name")),
                          version_label=_text(labels.get("version_label_name")))
@@ -659,7 +668,9 @@ def dashboards_summary(config: DashboardsConfig) -> str:
     own = f"{len(config.dashboards)} of your own and " if config.dashboards else ""
     discovery = {DISCOVERY_ON: "discovery on", DISCOVERY_OFF: "discovery off",
                  DISCOVERY_AUTO: f"discovery up to {config.auto_threshold} pods"}[config.discovery]
-    return f"{own}meshdesk's built-in (Go, JVM, Node.js); {discovery}"
+    shown = re.sub(r"//[^/@]*@", "//", config.prometheus_url).split("?")[0]  # (no login, no query shown)
+    prometheus = f"; from the Prometheus at {shown}" if config.prometheus_url else ""
+    return f"{own}meshdesk's built-in (Go, JVM, Node.js); {discovery}{prometheus}"
 
 
 # -- dashboards a namespace or a workload defines ----------------------------------------------------

@@ -80,7 +80,8 @@ from meshdesk.mesh.metrics import (
     with_graph_namespaces,
 )
 from meshdesk.sources.base import Cancelled, Forbidden, SourceError, Timeout, Unauthorized, Unreachable
-from meshdesk.sources.metrics import grid_end
+from meshdesk.sources.metrics import PrometheusMetrics, grid_end
+from meshdesk.sources.prometheus import PrometheusClient
 from meshdesk.ui.chart_stops import ChartStops, clock_text
 from meshdesk.ui.envoy_view import proxy_pods, why_no_proxy
 from meshdesk.ui.labels import ElidedLabel, NameLabel, let_narrow
@@ -408,6 +409,10 @@ class _ChartsController(QWidget):
         if ms > 0:
             self.timer.start(ms)
 
+    def _source_for(self, target: MetricsTarget) -> Any:
+        """Where ``target``'s metrics are read: the view's source (a runtime dashboard's may have its own)."""
+        return self.source
+
     def set_source(self, source: Any, *, unavailable: str = "") -> None:
         """``unavailable``: why there is no source (said on the charts instead of "No metrics source")."""
         self.fetcher.cancel()
@@ -456,7 +461,7 @@ class _ChartsController(QWidget):
             self._say_on_all((self.unavailable or "No metrics source") if self.source is None
                              else self.no_target_text or NO_TARGET, empty=True)
             return
-        self.fetcher.request(self.source, self.target, self.spec())
+        self.fetcher.request(self._source_for(self.target), self.target, self.spec())
 
     def shutdown(self) -> None:
         self.timer.stop()
@@ -690,6 +695,8 @@ class MetricsView(_ChartsController):
         # defines dashboards of its own), None when not known
         self.namespace_of: Callable[[str], Namespace | None] = lambda _name: None
         self._templates_said: list[str] = []  # what is wrong with the namespace's or workload's templates
+        # the Prometheus of the runtime dashboards' own, when the configuration gives one: (its URL, its source)
+        self._runtime_prometheus: tuple[str, Any] | None = None
         self._dashboards_of: tuple[Any, ...] | None = None  # what they were found for (source, config, workload)
         self._discovery: MetricsFetcher | None = None  # finds them off the UI thread (made when first needed)
         # the selected workload's dashboards are being found: a dashboard chosen for the one before is not
@@ -834,6 +841,24 @@ class MetricsView(_ChartsController):
         self._direction_state()
         self._find_dashboards()  # another cluster's Prometheus: the workload's dashboards found again
 
+    def _source_for(self, target: MetricsTarget) -> Any:
+        """A runtime dashboard's metrics from the Prometheus Kiali's config gives them
+        (``external_services.custom_dashboards.prometheus.url``), else the view's source."""
+        if target.dashboard is None:
+            return self.source
+        return self._runtime_source(self.dashboards_config())
+
+    def _runtime_source(self, config: DashboardsConfig) -> Any:
+        """The source runtime dashboards are found and read in: a Prometheus of their own when the
+        configuration names one (made once per address), else the view's."""
+        if not config.prometheus_url or self.source is None:
+            return self.source
+        if self._runtime_prometheus is None or self._runtime_prometheus[0] != config.prometheus_url:
+            timeout = float(getattr(self.source, "timeout", 15.0) or 15.0)
+            self._runtime_prometheus = (config.prometheus_url,
+                                        PrometheusMetrics(PrometheusClient(config.prometheus_url, timeout=timeout)))
+        return self._runtime_prometheus[1]
+
     def dashboards_changed(self) -> None:
         """The settings' runtime dashboards changed: the selected workload's are found again."""
         self._find_dashboards()
@@ -963,7 +988,7 @@ class MetricsView(_ChartsController):
             self._set_dashboards([], "")
             return
         named = dashboards_for(config, workload, None)
-        ask = getattr(source, "runtime_metrics", None)
+        ask = getattr(self._runtime_source(config), "runtime_metrics", None)
         if named or ask is None or not config.known() or not app_labels(config, workload) \
                 or not discovery_allowed(config, len(workload.pods)):
             how = "named by its pods' kiali.io/dashboards annotation" if named else \

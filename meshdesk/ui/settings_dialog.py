@@ -1109,7 +1109,7 @@ class CustomDashboardsDialog(HealthRatesDialog):
                    "      - chart: {name: Server connections, metricName: vertx_http_server_connections, "
                    "dataType: raw}")
     HINT = ("Your Kiali's <code>custom_dashboards</code> and <code>external_services.custom_dashboards</code> "
-            "(discovery_enabled, discovery_auto_threshold, namespace_label), as YAML: paste Kiali's CR, its "
+            "(discovery_enabled, discovery_auto_threshold, namespace_label, prometheus.url), as YAML: paste Kiali's CR, its "
             "ConfigMap or the list. Your dashboards join meshdesk's built-in Go, JVM and Node.js ones (one of the "
             "same name takes its place). As in Kiali, a workload has the dashboards its pods name in their "
             "<code>kiali.io/dashboards</code> annotation, else those whose <code>discoverOn</code> metric "
