@@ -800,3 +800,27 @@ def test_a_context_keeps_the_kiali_extensions_enabled_in_its_cluster() -> None:
     assert bad.context_settings("prod").extensions == ()
     assert bad.warnings[0].startswith("settings for context 'prod': extensions ")
     assert "no extension's traffic is graphed" in bad.warnings[0]
+
+
+def test_a_contexts_runtime_dashboards_that_cannot_be_read_are_dropped_with_a_warning_the_rest_kept() -> None:
+    """A context's own runtime dashboard configuration edited by hand into something that is not Kiali's
+    custom_dashboards (a number, YAML of another shape): the context falls back to the general setting, the
+    warning names the context, its other settings stay, and the file as it was is kept beside."""
+    s = load_settings()
+    s.custom_dashboards = ""
+    s.set_context_settings("prod", ContextSettings(prometheus_url="http://prom:9090",
+                                                   custom_dashboards="custom_dashboards: []\n"))
+    s.save()
+    assert load_settings().context_settings("prod").custom_dashboards == "custom_dashboards: []\n"
+    path = paths.settings_file()
+    for broken in (5, "custom_dashboards: {name: go}\n"):
+        doc = json.loads(path.read_text())
+        doc["contexts"]["prod"]["custom_dashboards"] = broken
+        path.write_text(json.dumps(doc))
+        bad = load_settings()
+        prod = bad.context_settings("prod")
+        assert prod.custom_dashboards is None
+        assert prod.prometheus_url == "http://prom:9090"
+        assert [w for w in bad.warnings if w.startswith("settings for context 'prod': custom_dashboards ")
+                and w.endswith("dropped (the general runtime dashboards are used for this context)")], bad.warnings
+        assert _asides(path.parent), "the file as it was is kept beside"
