@@ -443,9 +443,13 @@ def test_a_login_the_plugin_cannot_give_exits_1_as_a_rejected_token_does(
     context, where a token the API server rejected exits 1: a script could not tell a cluster it could not
     log in to from a typo. Each is now 1, said in one line naming the context and the plugin, never the token."""
     kube_emulator.require_token("good")
-    rejected = _command(kube_emulator.write_kubeconfig(tmp_path / "token", context="lab", token="expired"),
+    rejected = _command(kube_emulator.write_kubeconfig(tmp_path / "token", context="lab", token=SECRET),
                         tmp_path, *command)
-    assert rejected.returncode == 1 and "credentials expired or rejected" in rejected.stderr, rejected.stderr
+    # a rejected token is named with its context as a failing plugin is: whose login to renew
+    assert rejected.returncode == 1 and rejected.stdout == "", rejected.stderr
+    assert rejected.stderr.startswith(f'meshdesk {command[0]}: context "lab": credentials expired or rejected'), \
+        rejected.stderr
+    assert rejected.stderr.count("\n") == 1 and SECRET not in rejected.stderr, rejected.stderr
     failing = plugin(tmp_path / "bin", "kubelogin", f"echo 'error: the refresh token has expired' >&2\n"
                                                     f"echo 'token={SECRET}' >&2\nexit 3")
     garbling = plugin(tmp_path / "bin", "aws", f"echo 'Unable to locate credentials token={SECRET}'")

@@ -350,7 +350,8 @@ def test_inventory_command_errors(kube_emulator: KubeEmulator, tmp_path: Path,
     config = kube_emulator.write_kubeconfig(tmp_path / "config", token="tok-zyx-987")
     assert main(["inventory", "--kubeconfig", str(config)]) == 1
     out, err = capsys.readouterr()
-    assert out == "" and err.startswith("meshdesk inventory: credentials expired or rejected")
+    # the context is named (the kubeconfig's current one, none given), as a failing credential plugin's is
+    assert out == "" and err.startswith('meshdesk inventory: context "emu": credentials expired or rejected')
     assert "tok-zyx-987" not in err
     # a context that does not exist is the user's to mend: 2, as `meshdesk graph` says it (QA s13: 1)
     assert main(["inventory", "--kubeconfig", str(config), "--context", "nope"]) == 2

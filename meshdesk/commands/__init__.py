@@ -32,6 +32,19 @@ def exit_code(error: SourceError) -> int:
     return 2 if isinstance(error, ConfigError) else 1
 
 
+def naming_context(error: SourceError, context: str | None) -> SourceError:
+    """``error`` said for the kubeconfig context whose login the API server rejected (401): a command's one line
+    named the context when its credential plugin failed (``context "lab": the credential plugin ...``) but not
+    when its token was refused, so with several contexts in one kubeconfig (or a script going through them)
+    the user could not tell whose login to renew. Other errors, and one that names its context already, are
+    left as they are. The token is never part of it."""
+    from meshdesk.sources.base import Unauthorized
+
+    if context and isinstance(error, Unauthorized) and not error.message.startswith('context "'):
+        error.message = f'context "{context}": {error.message}'
+    return error
+
+
 def add_output_option(p: argparse.ArgumentParser, what: str) -> None:
     """``-o json`` / ``--output json`` beside ``--json``, as kubectl users write it (``-o table``, the default,
     prints the table)."""

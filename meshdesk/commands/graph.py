@@ -20,6 +20,7 @@ from meshdesk.commands import (
     CommandParser,
     add_all_namespaces_option,
     exit_code,
+    naming_context,
     refuse_all_with_some,
     timeout_seconds,
 )
@@ -300,6 +301,7 @@ def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...]
         raise _UsageError(f"no kubeconfig found (looked at {looked}): set KUBECONFIG or pass --kubeconfig for a "
                           "cluster, or graph the built-in mesh with --demo or a snapshot with --snapshot FILE")
     context = a.context or kubeconfig.context(None).name
+    a.shown_context = context  # a rejected login is said with it (``naming_context``)
     settings = load_settings(log_problems=False)
     for w in settings.warnings:  # a corrupt file moved aside: said as the command's other warnings
         print(f"meshdesk graph: warning: {w}", file=sys.stderr)
@@ -501,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"meshdesk graph: {e}", file=sys.stderr)
         return 2
     except SourceError as e:
-        print(f"meshdesk graph: {e}", file=sys.stderr)
+        print(f"meshdesk graph: {naming_context(e, getattr(a, 'shown_context', ''))}", file=sys.stderr)
         return 1
     except ValueError as e:  # not the user's doing (a cluster object of an odd shape...): no "usage" exit
         print(f"meshdesk graph: the graph could not be built: {e}", file=sys.stderr)

@@ -20,6 +20,7 @@ from meshdesk.commands import (
     add_all_namespaces_option,
     add_output_option,
     exit_code,
+    naming_context,
     refuse_all_with_some,
     snapshot_name,
     timeout_seconds,
@@ -329,7 +330,7 @@ def _cluster_inventory(args: argparse.Namespace, err: TextIO, *, prog: str = "me
     except ConfigError:
         raise  # said by the caller, with its exit code (``exit_code``)
     except SourceError as e:
-        print(f"{prog}: {e}", file=err)
+        print(f"{prog}: {naming_context(e, source.context if source is not None else args.context)}", file=err)
         return None
     finally:
         if source is not None:

@@ -16,7 +16,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from meshdesk.commands import CommandParser, add_output_option, exit_code, timeout_seconds, wants_json
+from meshdesk.commands import (
+    CommandParser,
+    add_output_option,
+    exit_code,
+    naming_context,
+    timeout_seconds,
+    wants_json,
+)
 from meshdesk.mesh.traces import (
     DEFAULT_LIMIT,
     TARGET_APP,
@@ -147,6 +154,7 @@ def _open(a: argparse.Namespace, clock: Callable[[], float]) -> Any:
     for broken in kubeconfig.problems:
         print(f"{PROG}: warning: {broken}", file=sys.stderr)
     context = a.context or kubeconfig.context(None).name
+    a.shown_context = context  # a rejected login is said with it (``naming_context``)
     settings = load_settings(log_problems=False)
     for w in settings.warnings:
         print(f"{PROG}: warning: {w}", file=sys.stderr)
@@ -358,7 +366,7 @@ def main(argv: Sequence[str] | None = None, clock: Callable[[], float] = time.ti
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
     except SourceError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
+        print(f"{PROG}: {naming_context(e, getattr(a, 'shown_context', ''))}", file=sys.stderr)
         return 1
     sys.stdout.write(render_json(found, target) if a.json else render_table(found))
     sys.stdout.flush()  # the table before what is said on stderr, when both go to one terminal or file
