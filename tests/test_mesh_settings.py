@@ -447,3 +447,52 @@ def test_the_inventory_command_prints_the_mesh_config(cluster: KubeEmulator, tmp
     out, err = capsys.readouterr()
     assert "Source             not read (forbidden: " in out and "Istio's defaults are assumed" in out
     assert "hidden: istio-system/mesh config: forbidden: " in err
+
+
+def _injector(values: Any, revision: str = "") -> dict[str, Any]:
+    """The sidecar injector's ConfigMap as Istio's charts make it: labelled with its revision, the proxies' Helm
+    values as JSON."""
+    name = f"istio-sidecar-injector-{revision}" if revision else "istio-sidecar-injector"
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "istio-system", "labels": {"istio.io/rev": revision or "default"}},
+            "data": {"config": "policy: enabled\n", "values": values if isinstance(values, str) else json.dumps(values)}}
+
+
+def test_the_clusters_network_is_the_one_its_proxies_are_injected_with_as_kiali_reads_it(
+        cluster: KubeEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cluster's network was read from the ``topology.istio.io/network`` label of istiod's namespace alone: an
+    install that sets it in the values (``--set values.global.network=...``, Istio's multi-network guide) without
+    labelling the namespace showed no network, and a label left from before showed the wrong one. As Kiali, the
+    sidecar injector's ``global.network`` is read first (what the proxies are given), the label after."""
+    from meshdesk.cli import main
+
+    cluster.add(_configmap("trustDomain: east.example\n"))
+    cluster.add_namespace("istio-system", {"topology.istio.io/network": "net-label"})
+    assert read_inventory(cluster.api_client(), ["shop"], cluster="east").mesh_settings.network == "net-label"
+    cluster.add(_injector({"global": {"network": "net-injected", "meshID": "mesh1"}, "revision": ""}))
+    inv = read_inventory(cluster.api_client(), ["shop"], cluster="east")
+    assert inv.mesh_settings.network == "net-injected" and _mesh_config_keys(inv) == []
+    config = cluster.write_kubeconfig(tmp_path / "config")
+    assert main(["mesh", "--kubeconfig", str(config), "-n", "shop"]) == 0
+    out = capsys.readouterr().out
+    assert "mesh config: trust domain east.example · mesh ID east.example (its trust domain) · network net-injected" \
+        in out and "net-label" not in out
+
+    # values that name no network, or are no JSON: the namespace's label
+    for values in ({"global": {"network": ""}}, {"global": {}}, "{not json"):
+        cluster.add(_injector(values))
+        assert read_inventory(cluster.api_client(), ["shop"], cluster="east").mesh_settings.network == "net-label"
+    # a canary istiod is injected by its own revision's ConfigMap
+    cluster.add(_injector({"global": {"network": "net-default"}}))
+    cluster.add(_injector({"global": {"network": "net-canary"}}, revision="canary"))
+    cluster.add(_istiod(revision="canary"))
+    cluster.run_workloads()
+    cluster.add_namespace("shop")["metadata"]["labels"].pop("istio-injection")
+    cluster.add_namespace("shop", {"istio.io/rev": "canary"})
+    inv = read_inventory(cluster.api_client(), ["shop"], cluster="east")
+    assert (inv.mesh_settings.revision, inv.mesh_settings.network) == ("canary", "net-canary")
+    assert inv.revision_settings is not None and inv.revision_settings[""].network == "net-default"
+    # ConfigMaps it may not read (a remote cluster's account often may not): the label, and no failure
+    cluster.forbid(namespace="istio-system", resource="configmaps")
+    inv = read_inventory(cluster.api_client(), ["shop"], cluster="east")
+    assert inv.mesh_settings.network == "net-label" and len(inv.workloads) == 1

@@ -1181,7 +1181,8 @@ class InventoryReader:
                     key = (p.namespace, mesh_settings.configmap_name(p.revision))
                     # one not labelled as Istio's charts label it (a hand-made install) is read by name
                     item = listed[key] if key in listed else self._get_mesh_configmap(p)
-                    per_revision[p.revision] = dataclasses.replace(self._mesh_config_of(p, item), revisions=revisions)
+                    per_revision[p.revision] = dataclasses.replace(self._mesh_config_of(p, item, listed),
+                                                                    revisions=revisions)
                 inv.mesh_settings = per_revision[plane.revision]
                 inv.revision_settings = per_revision
                 return
@@ -1249,15 +1250,16 @@ class InventoryReader:
                     out[(ns, name)] = item
         return out
 
-    def _mesh_config_of(self, plane: mesh_settings.ControlPlane, got: JsonObj | SourceError | None) -> MeshConfig:
+    def _mesh_config_of(self, plane: mesh_settings.ControlPlane, got: JsonObj | SourceError | None,
+                        listed: Mapping[tuple[str, str], JsonObj] | None = None) -> MeshConfig:
         """The mesh config of ``plane`` from its ConfigMap as read (None: there is none; an error: it
         could not be read, said in ``hidden``); Istio's defaults where it says nothing or cannot be
-        used."""
+        used. ``listed``: the revisions' ConfigMaps listed by Istio's label, its sidecar injector's among them."""
         inv = self.inv
         name = mesh_settings.configmap_name(plane.revision)
         source = f"{plane.namespace}/{name}"
-        defaults = MeshConfig(root_namespace=plane.namespace, revision=plane.revision,
-                              network=self.networks.get(plane.namespace, ""))
+        network = self._network_of(plane, listed)
+        defaults = MeshConfig(root_namespace=plane.namespace, revision=plane.revision, network=network)
         key = f"{plane.namespace}/mesh config" + (f" {name}" if plane.revision else "")
         if got is None:
             return dataclasses.replace(defaults, unread=f"there is no ConfigMap {source}")
@@ -1270,10 +1272,32 @@ class InventoryReader:
         try:
             return dataclasses.replace(
                 mesh_settings.parse(text, namespace=plane.namespace, source=source, revision=plane.revision),
-                network=self.networks.get(plane.namespace, ""))
+                network=network)
         except mesh_settings.Unparseable as e:
             inv.hidden[key] = f"not understood: in ConfigMap {source}, {e} (Istio's defaults are assumed)"
             return dataclasses.replace(defaults, unread=f"not understood: {e}")
+
+    def _network_of(self, plane: mesh_settings.ControlPlane,
+                    listed: Mapping[tuple[str, str], JsonObj] | None = None) -> str:
+        """The network of ``plane``'s cluster as Kiali finds it: ``global.network`` of the values its sidecar
+        injector's ConfigMap gives the proxies (what they are injected with), else the
+        ``topology.istio.io/network`` label of its namespace; "" when neither says one. The ConfigMap not
+        there, or not readable (a remote cluster's account often may not read ConfigMaps), is no failure: the
+        label is asked, and nothing is said hidden. With ``listed`` (Istio's charts label the injector's
+        ConfigMap with its revision, as the mesh config's) it is taken from there, not asked for again."""
+        name = mesh_settings.injector_configmap_name(plane.revision)
+        if listed is not None:
+            return (mesh_settings.injector_network(listed.get((plane.namespace, name), {}))
+                    or self.networks.get(plane.namespace, ""))
+        try:
+            got = _d(self.http.get(
+                f"/api/v1/namespaces/{quote(plane.namespace, safe='')}/configmaps/{quote(name, safe='')}",
+                what=f"read the sidecar injector's config {plane.namespace}/{name}"))
+        except (Unauthorized, Cancelled):
+            raise
+        except SourceError:
+            got = {}  # not there or not readable: the namespace's label says it
+        return mesh_settings.injector_network(got) or self.networks.get(plane.namespace, "")
 
     def _read_proxy_sync(self, found: Sequence[JsonObj] | None) -> dict[tuple[str, str], dict[str, str]]:
         """Each sidecar's config sync state by (pod, namespace), from every running istiod's

@@ -9,6 +9,7 @@ defaults stand in for all of it, as Kiali falls back to them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,34 @@ MESH_KEY = "mesh"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # outboundTrafficPolicy.mode by its number in Istio's MeshConfig proto (OutboundTrafficPolicy.Mode)
 _OUTBOUND_NUMBERS = ("REGISTRY_ONLY", "ALLOW_ANY")
+
+
+# the sidecar injector's ConfigMap (``istio-sidecar-injector-<revision>`` for a revision): its ``values`` key is the
+# Helm values the proxies are injected with, as JSON; ``global.network`` there is the network every proxy of the
+# cluster is given (Kiali reads it first for a cluster's network, and the control plane namespace's label after)
+INJECTOR_CONFIGMAP = "istio-sidecar-injector"
+INJECTOR_VALUES_KEY = "values"
+
+
+def injector_configmap_name(revision: str) -> str:
+    """The sidecar injector's ConfigMap for an istiod revision ("" and "default": the default one)."""
+    return INJECTOR_CONFIGMAP if revision in ("", "default") else f"{INJECTOR_CONFIGMAP}-{revision}"
+
+
+def injector_network(configmap: Mapping[str, Any]) -> str:
+    """The network the sidecar injector's ConfigMap gives the proxies (``global.network`` of its ``values``),
+    or "" when it names none, or its values are not JSON of that shape (the namespace label is then asked)."""
+    data = configmap.get("data")
+    text = data.get(INJECTOR_VALUES_KEY) if isinstance(data, Mapping) else None
+    if not isinstance(text, str):
+        return ""
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return ""
+    common = values.get("global") if isinstance(values, dict) else None
+    network = common.get("network") if isinstance(common, dict) else None
+    return network.strip() if isinstance(network, str) else ""
 
 
 def configmap_name(revision: str) -> str:
