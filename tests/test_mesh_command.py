@@ -3,6 +3,7 @@ istiod revision with the namespaces it takes, read from the Kubernetes API emula
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,20 @@ def test_namespaces_not_read_are_said_not_left_out_silently(
     assert "-> namespace shop" in out and "-> namespace legacy" not in out
     assert "The labels of 5 other namespaces were not read (default, istio-system, kube-system, legacy, plain): " \
         "whether they are in the mesh, and on which revision, is not known." in out
+
+
+def test_the_demo_clusters_mesh_config_names_the_network_its_istio_system_is_labelled_with(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``meshdesk mesh --demo`` said the demo cluster's trust domain and mesh ID but no network, though its
+    istio-system carries ``topology.istio.io/network: demo-net``, from which a live cluster's network is read."""
+    from meshdesk.cli import main
+
+    assert main(["mesh", "--demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == [
+        "Cluster demo", "  mesh config: trust domain cluster.local · mesh ID cluster.local (its trust domain) · "
+                        "network demo-net"]
+    assert main(["mesh", "--demo", "-o", "json"]) == 0
+    nodes = json.loads(capsys.readouterr().out)["nodes"]
+    istiod = next(n for n in nodes if n["kind"] == "istiod")
+    assert ["Network", "demo-net"] in istiod["rows"]

@@ -346,3 +346,28 @@ def test_ambient_ztunnel_and_a_waypoint_are_drawn_under_their_istiod_by_their_re
     qtbot.waitUntil(lambda: "ztunnel" in _items(canvas, "ztunnel")
                     and _items(canvas, "ztunnel")["ztunnel"].node.health == RED, timeout=20000)
     assert "0/2 ready" in _items(canvas, "ztunnel")["ztunnel"].node.subtitle
+
+
+def test_the_demo_clusters_box_says_its_network(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The demo's Mesh view said its cluster's trust domain and mesh ID but no network, though its istio-system
+    is labelled with one (demo-net): its box, and its istiod's details, name it, as a live cluster's do."""
+    from meshdesk.mesh.mesh_map import build_mesh_map
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.mesh_view import MeshView
+
+    inv = DemoCluster().snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inv is not None
+    view = MeshView()
+    qtbot.addWidget(view)
+    view.resize(1400, 700)
+    view.show()
+    view.set_map(build_mesh_map(inv))
+    canvas = view.canvas
+    assert canvas.box_items["demo"].toolTip() == (
+        "Cluster demo\nMesh config: trust domain cluster.local · mesh ID cluster.local (its trust domain) · "
+        "network demo-net")
+    istiod = _items(canvas, ISTIOD)["istiod"]
+    _click(qtbot, canvas, istiod)
+    qtbot.waitUntil(lambda: view.details.toPlainText().startswith("Control plane istiod"), timeout=5000)
+    assert "\nNetwork\ndemo-net\n" in view.details.toPlainText()

@@ -40,12 +40,17 @@ from meshdesk.mesh.inventory import (
 )
 
 CLUSTER = "demo"
-# the demo's mesh config: Istio's defaults, as istiod's own ConfigMap holds them after a plain install, and
-# one external authorizer a CUSTOM AuthorizationPolicy may name
+# the demo cluster's network: its istio-system's topology.istio.io/network label (as Istio's multi-network
+# install sets it), and so its mesh config's, as a live cluster's is read
+NETWORK = "demo-net"
 # the GatewayClasses an Istio install makes: name -> its controller
 GATEWAY_CLASSES = {"istio": "istio.io/gateway-controller", "istio-remote": "istio.io/unmanaged-gateway",
                    "istio-waypoint": "istio.io/mesh-controller"}
-MESH_SETTINGS = MeshConfig(source="istio-system/istio", extension_providers={"ext-authz": "envoyExtAuthzGrpc"})
+# the demo's mesh config: Istio's defaults, as istiod's own ConfigMap holds them after a plain install, and
+# one external authorizer a CUSTOM AuthorizationPolicy may name; the network its istio-system's label names
+# (it said none, where the label said demo-net)
+MESH_SETTINGS = MeshConfig(source="istio-system/istio", extension_providers={"ext-authz": "envoyExtAuthzGrpc"},
+                           network=NETWORK)
 DOMAIN = "svc.cluster.local"
 PROXY_IMAGE = "docker.io/istio/proxyv2:1.24.2"
 ISTIO_VERSION = "1.24.2"
@@ -97,7 +102,7 @@ NAMESPACES: tuple[tuple[str, dict[str, str]], ...] = (
     ("shop", {"istio-injection": "enabled", "kubernetes.io/metadata.name": "shop", "team": "storefront"}),
     ("travel", {"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint",
                 "kubernetes.io/metadata.name": "travel"}),
-    ("istio-system", {"kubernetes.io/metadata.name": "istio-system", "topology.istio.io/network": "demo-net"}),
+    ("istio-system", {"kubernetes.io/metadata.name": "istio-system", "topology.istio.io/network": NETWORK}),
 )
 # namespaces whose pods are in the mesh through ztunnel (and their waypoint), not through sidecars
 AMBIENT_NAMESPACES = frozenset(name for name, labels in NAMESPACES if labels.get("istio.io/dataplane-mode") == "ambient")
