@@ -623,6 +623,36 @@ def test_a_namespace_switches_to_another_control_plane_revision_from_its_rows_me
 
 
 @pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_ambient_mode_is_offered_to_a_namespace_only_where_ztunnel_runs(
+        qtbot: QtBot, kube_emulator: KubeEmulator, lab: str, app_window: Callable[..., MainWindow]) -> None:
+    """As Kiali, which offers ambient mode only in a cluster running ztunnel: in the lab, which runs none,
+    "Enable ambient mode" on plain is disabled and its tooltip says why; once ztunnel's DaemonSet runs in
+    istio-system (Istio's ambient profile installed), a refresh offers it, and it labels the namespace."""
+    w = app_window(lab, ["plain"])
+    ctl = w.actions_controller
+    perf = next(e for e in w.extensions if hasattr(e, "docks"))
+    lists: MeshLists = perf.lists
+    perf.docks["Lists"].show()
+    qtbot.waitUntil(lambda: _cells(lists).get("plain", {}).get("Istio config", NOT_SHOWN) != NOT_SHOWN,
+                    timeout=15000)
+    entry = _entry(_row_menu(qtbot, lists, "plain"), "Enable ambient mode in plain…")
+    assert not entry.isEnabled()
+    assert "No ztunnel runs in this cluster" in entry.toolTip()
+    labels = {"app": "ztunnel"}
+    kube_emulator.add({"apiVersion": "apps/v1", "kind": "DaemonSet",
+                       "metadata": {"name": "ztunnel", "namespace": "istio-system", "labels": labels},
+                       "spec": {"selector": {"matchLabels": labels},
+                                "template": {"metadata": {"labels": labels},
+                                             "spec": {"containers": [{"name": "istio-proxy",
+                                                                      "image": "istio/ztunnel:1.24.2"}]}}}})
+    kube_emulator.run_workloads("istio-system")
+    w.refresh_now()
+    qtbot.waitUntil(lambda: lists.inventory is not None and bool(lists.inventory.ztunnels), timeout=15000)
+    _apply(qtbot, ctl, _row_menu(qtbot, lists, "plain"), "Enable ambient mode in plain…")
+    assert kube_emulator.get("namespaces", "", "plain")["metadata"]["labels"]["istio.io/dataplane-mode"] == "ambient"
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
 def test_a_namespace_is_closed_by_a_deny_all_policy_and_opened_again_from_its_rows_menu(
         qtbot: QtBot, demo_window: Callable[..., MainWindow]) -> None:
     """Kiali's traffic policies, as meshdesk makes them: a deny-all AuthorizationPolicy for shop (the policy

@@ -659,3 +659,17 @@ def workload_checks(inv: Inventory) -> dict[ObjectKey, list[Check]]:
         except (AttributeError, TypeError, ValueError) as e:
             found.append(Check("MDK0001", WARNING, f"could not be fully validated for ambient mode: {e}"))
     return out
+
+
+def ztunnel_missing(inv: Inventory) -> str:
+    """Why a namespace cannot be added to ambient mode in ``inv``'s cluster: no ztunnel runs there (no pod
+    labelled ``app=ztunnel``, ambient mode's node proxy, among its workloads or those found outside the
+    selection), as Kiali offers ambient only in a cluster with a ztunnel DaemonSet; "" when one runs, or when
+    that is not known (ztunnel's pods could not be listed, a snapshot that did not keep them)."""
+    if inv.ztunnels is None:
+        return ""
+    if any(w.labels.get("app") == "ztunnel" or any(p.labels.get("app") == "ztunnel" for p in w.pods)
+           for w in (*inv.ztunnels, *inv.workloads)):
+        return ""
+    return ("No ztunnel runs in this cluster (no pod labelled app=ztunnel): Istio is not installed with ambient "
+            "mode here, so nothing would take the namespace's pods. Install Istio's ambient profile first.")

@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QProxyStyle, QStyle, QWidget
 
+from meshdesk.mesh.ambient_checks import ztunnel_missing
 from meshdesk.mesh.changes import (
     AMBIENT_OFF,
     AMBIENT_ON,
@@ -524,8 +525,8 @@ class ActionsController(QObject):
         labels = namespace.labels if namespace is not None else {}
         out = []
 
-        def spec(key: str, text: str, mode: str) -> None:
-            out.append(ActionSpec(key, text, ns, INJECTION_NEEDS, _form(NamespaceModeForm, ns, mode)))
+        def spec(key: str, text: str, mode: str, problem: str = "") -> None:
+            out.append(ActionSpec(key, text, ns, INJECTION_NEEDS, _form(NamespaceModeForm, ns, mode), problem=problem))
 
         sidecar_labels = "istio-injection" in labels or "istio.io/rev" in labels
         if sidecar_labels:
@@ -535,7 +536,8 @@ class ActionsController(QObject):
                 spec("ambient-off", f"Disable ambient mode in {ns}…", AMBIENT_OFF)
                 spec("ambient-remove", f"Remove ambient mode from {ns}…", AMBIENT_REMOVE)
             else:
-                spec("ambient-on", f"Enable ambient mode in {ns}…", AMBIENT_ON)
+                # (as Kiali: offered where ztunnel runs, which takes the namespace's pods)
+                spec("ambient-on", f"Enable ambient mode in {ns}…", AMBIENT_ON, ztunnel_missing(inv))
         current = labels.get("istio.io/rev") or ("default" if labels.get("istio-injection") == "enabled" else "")
         revisions = sorted({c.revision or "default" for c in inv.control_planes or ()})
         if current and len(revisions) > 1:
