@@ -168,6 +168,8 @@ class PrometheusServer:
     tls: tuple[str, str] | None = None
     # how long it keeps data (--storage.tsdb.retention.time), as /api/v1/status/runtimeinfo then tells it
     retention: str = "30d"
+    # (username, password, bcrypt hash of it): a login wanted (a web config file's basic_auth_users)
+    basic_auth: tuple[str, str, str] | None = None
 
     @property
     def query_time(self) -> int:
@@ -217,10 +219,14 @@ class PrometheusServer:
         config = self.workdir / "prometheus.yml"
         config.write_text(f"global:\n  scrape_interval: {self.scrape_s}s\nscrape_configs: []\n", encoding="utf-8")
         web = []
+        web_text = ""
         if self.tls is not None:
+            web_text += f"tls_server_config:\n  cert_file: {self.tls[0]}\n  key_file: {self.tls[1]}\n"
+        if self.basic_auth is not None:
+            web_text += f"basic_auth_users:\n  {self.basic_auth[0]}: '{self.basic_auth[2]}'\n"
+        if web_text:
             web_config = self.workdir / "web.yml"
-            web_config.write_text(f"tls_server_config:\n  cert_file: {self.tls[0]}\n  key_file: {self.tls[1]}\n",
-                                  encoding="utf-8")
+            web_config.write_text(web_text, encoding="utf-8")
             web = [f"--web.config.file={web_config}"]
         log = (self.workdir / "prometheus.log").open("wb")
         for _attempt in range(3):
@@ -252,7 +258,9 @@ class PrometheusServer:
             if self.process.poll() is not None:
                 return False
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.url}/-/ready", timeout=2, verify=self.tls[0] if self.tls else True).status_code == 200:
+                login = self.basic_auth[:2] if self.basic_auth is not None else None
+                if requests.get(f"{self.url}/-/ready", timeout=2, verify=self.tls[0] if self.tls else True,
+                                auth=login).status_code == 200:
                     return True
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=0.1)  # bounded pause between polls that ends early on exit

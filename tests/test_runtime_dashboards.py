@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -25,6 +26,7 @@ from meshdesk.mesh.dashboards import (
 from meshdesk.mesh.inventory import Pod, Workload
 from meshdesk.sources.metrics import PrometheusMetrics
 from meshdesk.sources.prometheus import PrometheusClient
+from meshdesk.store.settings import ContextSettings
 from meshdesk.ui.metrics_view import MetricsView
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.prom_server import Histogram, PrometheusServer, Series, binaries_missing
@@ -807,6 +809,40 @@ def test_view_in_grafana_opens_the_grafana_dashboard_a_runtime_dashboard_links_t
         perf.shutdown()
         w.close()
         grafana.stop()
+
+
+# a login the dashboards' own Prometheus wants (its web config's basic_auth_users: the bcrypt hash of the password)
+_LOGIN = ("kiali", "dash-Secret-77", "$2b$04$0dhw3E/BWq6mt17//vWQueKZ4PrhmRDfBsUFVXqCm2B12kvbF1obu")
+
+
+def test_the_dashboards_own_prometheus_is_logged_in_to_as_kialis_config_says(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer, tmp_path: Path) -> None:
+    """Kiali's external_services.custom_dashboards.prometheus.auth: a Prometheus of the dashboards' own that
+    wants a login (basic auth) is read with the username and password given there, and its Go app's
+    goroutines (123) are charted; the password is in neither the settings' repr nor the summary."""
+    own = PrometheusServer(tmp_path, [
+        Series("go_info", _pod_labels(INVENTORY[0], "inventory", "v1"), 0.0, start_value=1.0),
+        Series("go_goroutines", _pod_labels(INVENTORY[0], "inventory", "v1"), 0.0, start_value=123.0)],
+        basic_auth=_LOGIN)
+    own.start()
+    try:
+        assert requests.get(f"{own.url}/api/v1/query", params={"query": "go_info"}, timeout=10).status_code == 401
+        text = (f"external_services:\n  custom_dashboards:\n    prometheus:\n      url: {own.url}\n"
+                f"      auth:\n        type: basic\n        username: {_LOGIN[0]}\n        password: {_LOGIN[1]}\n")
+        config, problems = read_custom_dashboards(text)
+        assert problems == []
+        assert dashboards_summary(config).endswith(f"from the Prometheus at {own.url} (basic auth)")
+        assert _LOGIN[1] not in repr(config)
+        assert _LOGIN[1] not in repr(ContextSettings(custom_dashboards=text))
+        view = _view(qtbot, runtime_prometheus, config)
+        _select(view, _workload("inventory-v1", "inventory", INVENTORY))
+        qtbot.waitUntil(lambda: _offered(view) == ["Go Metrics"], timeout=20000)
+        _choose(qtbot, view, "Go Metrics")
+        assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(123.0)}
+        _, problems = read_custom_dashboards(text.replace("type: basic", "type: bearer"))
+        assert problems == ["prometheus.auth.type is bearer but no token is given"]
+    finally:
+        own.stop()
 
 
 def test_a_prometheus_of_the_dashboards_own_is_where_they_are_found_and_read(

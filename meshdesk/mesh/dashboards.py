@@ -127,6 +127,73 @@ class Dashboard:
         return tuple(seen.items())
 
 
+AUTH_NONE, AUTH_BASIC, AUTH_BEARER = "none", "basic", "bearer"
+_SECRET_SHOWN = "********"
+
+
+@dataclass(frozen=True)
+class PrometheusAuth:
+    """How the runtime dashboards' own Prometheus is logged in to, as Kiali's config spells it
+    (``external_services.custom_dashboards.prometheus.auth``: ``type`` none, basic or bearer, ``username``
+    and ``password``, ``token``, ``insecure_skip_verify``). Its repr never shows the secrets."""
+
+    type: str = AUTH_NONE
+    username: str = ""
+    password: str = ""
+    token: str = ""
+    insecure: bool = False
+
+    def __repr__(self) -> str:
+        return (f"PrometheusAuth(type={self.type!r}, username={self.username!r}, "
+                f"password={_SECRET_SHOWN if self.password else ''!r}, token={_SECRET_SHOWN if self.token else ''!r}, "
+                f"insecure={self.insecure!r})")
+
+    __str__ = __repr__
+
+
+def _prometheus_auth(auth: Any, problems: _Problems) -> PrometheusAuth:
+    """``prometheus.auth`` of ``external_services.custom_dashboards`` read as Kiali reads it; what meshdesk
+    cannot use is said (never the secret itself)."""
+    if auth is None:
+        return PrometheusAuth()
+    if not isinstance(auth, Mapping):
+        problems.add("prometheus.auth is not a mapping")
+        return PrometheusAuth()
+    kind = str(auth.get("type") or AUTH_NONE).lower()
+    if kind not in (AUTH_NONE, AUTH_BASIC, AUTH_BEARER):
+        problems.add(f"prometheus.auth.type {kind!r} is none of none, basic, bearer")
+        return PrometheusAuth()
+    fields = {}
+    for key in ("username", "password", "token"):
+        value = auth.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.add(f"prometheus.auth.{key} is not text")
+            value = ""
+        if isinstance(value, str) and value.startswith("secret:"):
+            # (Kiali reads it from a Secret mounted in its pod; meshdesk has no such file)
+            problems.add(f"prometheus.auth.{key} names a Secret of Kiali's ({value.split(':')[1]}): give its value "
+                         "itself")
+            value = ""
+        fields[key] = (value or "").strip()
+    if kind == AUTH_BEARER and not fields["token"]:
+        problems.add("prometheus.auth.type is bearer but no token is given" + (
+            " (use_kiali_token: meshdesk has no Kiali token, give the token itself)"
+            if auth.get("use_kiali_token") is True else ""))
+    if kind == AUTH_BASIC and not fields["username"]:
+        problems.add("prometheus.auth.type is basic but no username is given")
+    insecure = auth.get("insecure_skip_verify", False)
+    return PrometheusAuth(kind, username=fields["username"] if kind == AUTH_BASIC else "",
+                          password=fields["password"] if kind == AUTH_BASIC else "",
+                          token=fields["token"] if kind == AUTH_BEARER else "", insecure=insecure is True)
+
+
+def masked_dashboards_text(text: str) -> str:
+    """The pasted dashboard configuration for a log or a repr: a token's, password's or username's value
+    replaced by a mask (YAML or JSON)."""
+    return re.sub(r"""(["']?\b(?:token|password|username)["']?\s*:\s*)("[^"\n]*"|'[^'\n]*'|[^\s,}\n]+)""",
+                  lambda m: m.group(1) + _SECRET_SHOWN, text)
+
+
 @dataclass(frozen=True)
 class DashboardsConfig:
     """What of Kiali's configuration decides the dashboards: ``external_services.custom_dashboards``
@@ -141,6 +208,8 @@ class DashboardsConfig:
     # the Prometheus their metrics are read from when Kiali's config gives one of their own
     # (``external_services.custom_dashboards.prometheus.url``); "": the context's
     prometheus_url: str = ""
+    # and how it is logged in to (``...prometheus.auth``)
+    prometheus_auth: PrometheusAuth = PrometheusAuth()
     app_label: str = ""
     version_label: str = ""
     dashboards: tuple[Dashboard, ...] = ()
@@ -650,9 +719,10 @@ def read_custom_dashboards(text: str) -> tuple[DashboardsConfig, list[str]]:
                 or (url and not re.match(r"https?://[^/\s]+", url.strip())):
             problems.add(f"prometheus.url {url!r} is not an http(s) address")
             url = ""
+        auth = _prometheus_auth(prometheus.get("auth") if isinstance(prometheus, Mapping) else None, problems)
         enabled = settings.get("enabled", True)
         config = replace(config, enabled=enabled is not False, discovery=discovery, auto_threshold=threshold,
-                         namespace_label=namespace_label, prometheus_url=(url or "").strip())
+                         namespace_label=namespace_label, prometheus_url=(url or "").strip(), prometheus_auth=auth)
     if isinstance(labels, Mapping):
         config = replace(config, app_label=_text(labels.get("app_label_name")),
                          version_label=_text(labels.get("version_label_name")))
@@ -669,7 +739,8 @@ def dashboards_summary(config: DashboardsConfig) -> str:
     discovery = {DISCOVERY_ON: "discovery on", DISCOVERY_OFF: "discovery off",
                  DISCOVERY_AUTO: f"discovery up to {config.auto_threshold} pods"}[config.discovery]
     shown = re.sub(r"//[^/@]*@", "//", config.prometheus_url).split("?")[0]  # (no login, no query shown)
-    prometheus = f"; from the Prometheus at {shown}" if config.prometheus_url else ""
+    login = {AUTH_BASIC: " (basic auth)", AUTH_BEARER: " (a bearer token)"}.get(config.prometheus_auth.type, "")
+    prometheus = f"; from the Prometheus at {shown}{login}" if config.prometheus_url else ""
     return f"{own}meshdesk's built-in (Go, JVM, Node.js); {discovery}{prometheus}"
 
 

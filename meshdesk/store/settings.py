@@ -75,7 +75,7 @@ from meshdesk.fileio import (
     write_atomic,
 )
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out, is_check_code
-from meshdesk.mesh.dashboards import DashboardsConfig, read_custom_dashboards
+from meshdesk.mesh.dashboards import DashboardsConfig, masked_dashboards_text, read_custom_dashboards
 from meshdesk.mesh.health_rates import normalize_rates
 from meshdesk.mesh.request import GRAPH_TYPES, extension_names
 from meshdesk.mesh.traces import TRACING_API_AUTO, TRACING_APIS
@@ -230,6 +230,9 @@ class ContextSettings:
         shown = safe_url(self.prometheus_url) if self.prometheus_url else self.prometheus_url
         tracing = safe_url(self.tracing_url) if self.tracing_url else self.tracing_url
         grafana = safe_url(self.grafana_url) if self.grafana_url else self.grafana_url
+        # (its Prometheus' login, when it gives one, masked)
+        shown_dashboards = masked_dashboards_text(self.custom_dashboards) if self.custom_dashboards else \
+            self.custom_dashboards
         return (f"ContextSettings(prometheus_url={shown!r}, "
                 f"prometheus_auth={_masked_auth(self.prometheus_auth)!r}, "
                 f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
@@ -237,7 +240,7 @@ class ContextSettings:
                 f"tracing_auth={_masked_auth(self.tracing_auth)!r}, tracing_api={self.tracing_api!r}, "
                 f"health_rates={self.health_rates!r}, extensions={self.extensions!r}, grafana_url={grafana!r}, "
                 f"mesh_contexts={self.mesh_contexts!r}, cluster_name={self.cluster_name!r}, "
-                f"custom_dashboards={self.custom_dashboards!r})")
+                f"custom_dashboards={shown_dashboards!r})")
 
     __str__ = __repr__
 

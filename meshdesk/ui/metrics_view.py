@@ -696,7 +696,7 @@ class MetricsView(_ChartsController):
         self.namespace_of: Callable[[str], Namespace | None] = lambda _name: None
         self._templates_said: list[str] = []  # what is wrong with the namespace's or workload's templates
         # the Prometheus of the runtime dashboards' own, when the configuration gives one: (its URL, its source)
-        self._runtime_prometheus: tuple[str, Any] | None = None
+        self._runtime_prometheus: tuple[Any, Any] | None = None
         self._dashboards_of: tuple[Any, ...] | None = None  # what they were found for (source, config, workload)
         self._discovery: MetricsFetcher | None = None  # finds them off the UI thread (made when first needed)
         # the selected workload's dashboards are being found: a dashboard chosen for the one before is not
@@ -853,10 +853,14 @@ class MetricsView(_ChartsController):
         configuration names one (made once per address), else the view's."""
         if not config.prometheus_url or self.source is None:
             return self.source
-        if self._runtime_prometheus is None or self._runtime_prometheus[0] != config.prometheus_url:
+        key = (config.prometheus_url, config.prometheus_auth)
+        if self._runtime_prometheus is None or self._runtime_prometheus[0] != key:
             timeout = float(getattr(self.source, "timeout", 15.0) or 15.0)
-            self._runtime_prometheus = (config.prometheus_url,
-                                        PrometheusMetrics(PrometheusClient(config.prometheus_url, timeout=timeout)))
+            auth = config.prometheus_auth  # (its login, as Kiali's config gives it)
+            client = PrometheusClient(config.prometheus_url, token=auth.token or None,
+                                      basic_auth=(auth.username, auth.password) if auth.username else None,
+                                      insecure=auth.insecure, timeout=timeout)
+            self._runtime_prometheus = (key, PrometheusMetrics(client))
         return self._runtime_prometheus[1]
 
     def dashboards_changed(self) -> None:
