@@ -13,7 +13,7 @@ import pytest
 import requests
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.dashboards import (
@@ -805,6 +805,55 @@ def test_view_in_grafana_opens_the_grafana_dashboard_a_runtime_dashboard_links_t
         assert perf.view_in_grafana()
         qtbot.waitUntil(lambda: len(opened) == 2, timeout=20000)
         assert opened[1].startswith(f"{grafana.url}/d/{grafana.uid('Istio Mesh Dashboard')}/")
+    finally:
+        perf.shutdown()
+        w.close()
+        grafana.stop()
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_view_in_grafana_offers_every_grafana_dashboard_a_runtime_dashboard_links_to(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer, kube_emulator: KubeEmulator, tmp_path: Path) -> None:
+    """A dashboard linking to two Grafana dashboards (Kiali lists them all): "View in Grafana" offers both in
+    a menu under the button, in their order, and the second chosen opens with the workload's variables set
+    as the first would be (meshdesk opened the first alone)."""
+    from meshdesk.store.settings import ContextSettings, load_settings
+    from tests.grafana_emulator import ISTIO_TITLES, GrafanaEmulator
+
+    linked = LINKED.replace("    items:", "      - name: Go Memory\n        type: grafana\n"
+                                       "        variables: {namespace: var-ns, workload: var-wl}\n    items:")
+    grafana = GrafanaEmulator(titles=(*ISTIO_TITLES, "Go Processes", "Go Memory")).start()
+    settings = load_settings()
+    settings.custom_dashboards = linked
+    settings.set_context_settings("prod-east", ContextSettings(prometheus_url=runtime_prometheus.url,
+                                                               grafana_url=grafana.url))
+    settings.save()
+    w, perf = _window(qtbot, kube_emulator, tmp_path)
+    opened: list[str] = []
+    perf.grafana._open_url = lambda url: opened.append(url.toString()) is None  # (the browser)
+    try:
+        _select(perf.metrics, _workload("inventory-v1", "inventory", INVENTORY,
+                                        {"kiali.io/dashboards": "go-linked,go"}))
+        _choose(qtbot, perf.metrics, "Go with Grafana")
+        qtbot.waitUntil(lambda: perf.metrics.grafana_button.isEnabled(), timeout=20000)
+        qtbot.mouseClick(perf.metrics.grafana_button, Qt.MouseButton.LeftButton)
+
+        def popup() -> QMenu | None:
+            return next((m for m in QApplication.topLevelWidgets() if isinstance(m, QMenu) and m.isVisible()
+                         and m.accessibleName() == "Grafana dashboards linked"), None)
+
+        qtbot.waitUntil(lambda: popup() is not None or bool(opened), timeout=20000)
+        assert opened == []  # (nothing opened before one is chosen: meshdesk opened the first)
+        menu = popup()
+        assert menu is not None
+        assert [a.text() for a in menu.actions()] == ["Go Processes", "Go Memory"]
+        menu.actions()[1].trigger()
+        qtbot.waitUntil(lambda: bool(opened), timeout=20000)
+        url = opened[0]
+        assert url.startswith(f"{grafana.url}/d/{grafana.uid('Go Memory')}/")
+        query = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
+        assert (query["var-wl"], query["var-ns"], query["from"]) == ("inventory-v1", NS, "now-1800s")
+        assert perf.metrics.grafana_note.text().startswith("Go Memory is open in your browser")
     finally:
         perf.shutdown()
         w.close()

@@ -108,7 +108,8 @@ class Dashboard:
     # the Prometheus labels (app, version) its discovery metric was found under, which its charts read;
     # () when it was not discovered (named by the pods: the workload's own app labels)
     found_by: tuple[tuple[str, str], ...] = ()
-    # the Grafana dashboards it links to (Kiali's externalLinks): "View in Grafana" opens the first that applies
+    # the Grafana dashboards it links to (Kiali's externalLinks): "View in Grafana" opens the one that applies,
+    # or offers them all in a menu when several do
     external_links: tuple[ExternalLink, ...] = ()
     # how many rows of its charts the dock shows at once (Kiali's ``rows``: each chart that high); 0: meshdesk's
     # own height

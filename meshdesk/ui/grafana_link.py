@@ -32,20 +32,27 @@ def dashboard_for(target: MetricsTarget | None) -> tuple[str, str, str]:
 _VERSION_LABELS = frozenset(prometheus_label(v) for v in VERSION_LABELS)
 
 
-def runtime_grafana_link(target: MetricsTarget | None) -> tuple[str, dict[str, str], str] | None:
-    """(Grafana dashboard title, its variables, what to call it) of the first of a charted runtime dashboard's
-    external links that applies to what it charts (a workload's or an app's, as Kiali shows them); None when
-    no runtime dashboard is charted or it links to none that applies."""
+def runtime_grafana_links(target: MetricsTarget | None) -> list[tuple[str, dict[str, str], str]]:
+    """(Grafana dashboard title, its variables, what to call it) of each of a charted runtime dashboard's
+    external links that applies to what it charts (a workload's or an app's, as Kiali shows them), in their
+    order; none when no runtime dashboard is charted or it links to none that applies."""
     dashboard = target.dashboard if target is not None else None
     if target is None or dashboard is None or not dashboard.external_links:
-        return None
+        return []
     of = "app" if target.title.startswith(f"{dashboard.title} of app ") else "workload"
     version = next((v for k, v in target.labels if k in _VERSION_LABELS), "")
+    out = []
     for link in dashboard.external_links:
         query = grafana_query(link, of, target.namespace, target.name, version)
         if query is not None:
-            return link.title, query, f"{link.title} of {of} {target.namespace}/{target.name}"
-    return None
+            out.append((link.title, query, f"{link.title} of {of} {target.namespace}/{target.name}"))
+    return out
+
+
+def runtime_grafana_link(target: MetricsTarget | None) -> tuple[str, dict[str, str], str] | None:
+    """The first of ``runtime_grafana_links``; None when there is none."""
+    links = runtime_grafana_links(target)
+    return links[0] if links else None
 
 
 def describe(kind: str, namespace: str, name: str) -> str:
@@ -151,4 +158,4 @@ class GrafanaLinks(QObject):
             opener.close()
 
 
-__all__ = ["GrafanaLinks", "dashboard_for", "describe", "runtime_grafana_link"]
+__all__ = ["GrafanaLinks", "dashboard_for", "describe", "runtime_grafana_link", "runtime_grafana_links"]

@@ -74,7 +74,7 @@ from meshdesk.sources.perf import (
 from meshdesk.ui import readers
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView, proxy_pods
-from meshdesk.ui.grafana_link import GrafanaLinks, dashboard_for, runtime_grafana_link
+from meshdesk.ui.grafana_link import GrafanaLinks, dashboard_for, runtime_grafana_links
 from meshdesk.ui.lists import SNAPSHOT_NO_TRAFFIC, MeshLists
 from meshdesk.ui.logs_view import LogsView
 from meshdesk.ui.metrics_view import MetricsView, SparklinePanel
@@ -424,10 +424,11 @@ class PerformanceViews(QObject):
         self.traces = TracesView()
         # "View in Grafana" in the Metrics dock: the shown context's Grafana, in the browser
         self.grafana = GrafanaLinks(self)
+        self.grafana_links_menu: QMenu | None = None  # the runtime dashboard's Grafana links, shown last
         self._grafana_source: Any = None  # the live source whose Grafana it is
         self._grafana_used = ""  # the URL it was made with
         self.grafana.said.connect(self._grafana_said)
-        self.metrics.grafana_button.clicked.connect(self.view_in_grafana)
+        self.metrics.grafana_button.clicked.connect(lambda _checked=False: self.view_in_grafana())
         self._grafana_said(self.grafana.unavailable, False)
         self._showing_trace = False  # selecting a trace's nodes: the Traces dock keeps its target
         self.traces.hop_rows = lambda trace, span: hop_rows(self.graph, trace, span)
@@ -675,11 +676,17 @@ class PerformanceViews(QObject):
             return ""
         return str(getattr(settings.context_settings(context), "grafana_url", "") or "")
 
-    def view_in_grafana(self) -> bool:
+    def view_in_grafana(self, link: str | None = None) -> bool:
         """Open Istio's Grafana dashboard of what the Metrics dock charts (its workload's or service's, the
-        mesh's otherwise), or the Grafana dashboard a charted runtime dashboard links to, over the range shown."""
+        mesh's otherwise), or the Grafana dashboard a charted runtime dashboard links to, over the range shown.
+        A runtime dashboard linking to several: a menu of them under the button, as Kiali lists them all
+        (``link``: the title of the one to open)."""
         target, range_s = self.metrics.target, int(self.metrics.range.currentData() or 0)
-        linked = runtime_grafana_link(target)
+        links = runtime_grafana_links(target)
+        if len(links) > 1 and link is None:
+            self._offer_grafana_links(links)
+            return True
+        linked = next((x for x in links if x[0] == link), links[0] if links else None)
         if linked is not None:  # a runtime dashboard's own Grafana dashboard (its externalLinks), as Kiali's
             title, query, what = linked
             return self.grafana.request_titled(title, {**query, **range_query(range_s, self.metrics.end)}, what)
@@ -687,13 +694,30 @@ class PerformanceViews(QObject):
         # in replay, the range the charts end at (Grafana opened on the last minutes, not the moment charted)
         return self.grafana.request(kind, namespace, name, range_s, self.metrics.end)
 
+    def _offer_grafana_links(self, links: list[tuple[str, dict[str, str], str]]) -> None:
+        """The Grafana dashboards a charted runtime dashboard links to, as a menu under View in Grafana: each
+        opens with its variables set for what is charted, over the range shown."""
+        button = self.metrics.grafana_button
+        if self.grafana_links_menu is not None:
+            self.grafana_links_menu.close()
+            self.grafana_links_menu.deleteLater()
+        menu = self.grafana_links_menu = QMenu(button)
+        menu.setAccessibleName("Grafana dashboards linked")
+        menu.setToolTipsVisible(True)
+        for title, _query, what in links:
+            action = menu.addAction(title)
+            action.setToolTip(f"Open {what} in Grafana")
+            action.triggered.connect(lambda _checked=False, t=title: self.view_in_grafana(t))
+        menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
+
     def _grafana_said(self, text: str, failed: bool) -> None:
         note = self.metrics.grafana_note
         button = self.metrics.grafana_button
         button.setEnabled(not self.grafana.unavailable)
         button.setToolTip(self.grafana.unavailable or "Open Istio's Grafana dashboard of the charted workload or "
                           "service (the mesh's otherwise; a runtime dashboard's own Grafana dashboard when its "
-                          "externalLinks name one) in your browser, over the time range shown")
+                          "externalLinks name one, a menu of them when they name several) in your browser, over "
+                          "the time range shown")
         if self.grafana.unavailable and not failed:
             text = ""  # the disabled button's tooltip says why
         note.setText(text)
