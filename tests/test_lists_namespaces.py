@@ -476,7 +476,7 @@ def test_a_namespace_rows_menu_offers_its_graph_its_lists_and_the_changes_to_it(
         qtbot: QtBot, demo_window: Callable[..., MainWindow]) -> None:
     """As Kiali's namespace actions: the namespace's graph and lists, then the window's actions on it (here
     turning its sidecar injection off, reviewed and confirmed), for a namespace the graph shows; one it does
-    not show is added to the graph before it can be changed."""
+    not show offers only the changes of how it joins the mesh until it is added."""
     from meshdesk.ui.actions import install_actions
 
     w = demo_window(["shop"])
@@ -491,7 +491,12 @@ def test_a_namespace_rows_menu_offers_its_graph_its_lists_and_the_changes_to_it(
     texts = [a.text() for a in hello.actions() if not a.isSeparator()]
     assert texts[:6] == ["Add hello to the graph", "Graph of hello alone", "Applications of hello",
                          "Workloads of hello", "Services of hello", "Istio config of hello"]
-    note = _entry(hello, "Changes to hello: add it to the graph first (its workloads and Istio config are read then)")
+    # (how it joins the mesh can be changed from its listed labels; the rest waits for its workloads and config)
+    assert texts[6:8] == ["Disable sidecar injection in hello…", "Remove the sidecar injection labels of hello…"]
+    assert _entry(hello, "Disable sidecar injection in hello…").isEnabled()
+    assert not any("AuthorizationPolicy" in t for t in texts)
+    note = _entry(hello, "Other changes to hello: add it to the graph first (its workloads and Istio config are read "
+                         "then)")
     assert not note.isEnabled()
     hello.close()
 
@@ -522,6 +527,39 @@ def test_a_namespace_rows_menu_offers_its_graph_its_lists_and_the_changes_to_it(
     # ... and "alone": the graph of that namespace only
     _entry(_row_menu(qtbot, lists, "hello"), "Graph of hello alone").trigger()
     assert w.toolbar.selected_namespaces() == ["hello"]
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
+def test_a_namespace_the_graph_does_not_show_is_put_in_the_mesh_from_its_row_and_its_row_says_so(
+        qtbot: QtBot, kube_emulator: KubeEmulator, lab: str, app_window: Callable[..., MainWindow]) -> None:
+    """plain, listed but not in the graph's namespaces, gets sidecar injection from its row's menu (its
+    running workload not read, the form says so); once applied its row says it is in the mesh, while the
+    graph still does not show it (the change waited until it was added)."""
+    w = app_window(lab, ["shop"])
+    ctl = w.actions_controller
+    perf = next(e for e in w.extensions if hasattr(e, "docks"))
+    lists: MeshLists = perf.lists
+    perf.docks["Lists"].show()
+    qtbot.waitUntil(lambda: _cells(lists).get("shop", {}).get("Istio config", NOT_SHOWN) != NOT_SHOWN
+                    and "plain" in _cells(lists), timeout=15000)
+    assert _cells(lists)["plain"]["Mesh"] == "not in the mesh"
+    menu = _row_menu(qtbot, lists, "plain")
+    entry = _entry(menu, "Enable sidecar injection in plain…")
+    assert entry.isEnabled(), entry.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        entry.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    assert "running workloads were not read" in dialog.form.restart_label.text()
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.page == REVIEW and dialog.confirm_button.isEnabled(), dialog.verdict.text()
+    with qtbot.waitSignal(dialog.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert kube_emulator.get("namespaces", "", "plain")["metadata"]["labels"]["istio-injection"] == "enabled"
+    qtbot.waitUntil(lambda: _cells(lists)["plain"]["Mesh"] == "sidecar injection (istio-injection=enabled)",
+                    timeout=15000)
+    assert _cells(lists)["plain"]["Shown"] == "no" and w.toolbar.selected_namespaces() == ["shop"]
 
 
 @pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)

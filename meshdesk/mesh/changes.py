@@ -28,6 +28,7 @@ from meshdesk.mesh.inventory import (
     GATEWAY_API_GROUP,
     GATEWAY_API_KINDS,
     VERSION_LABELS,
+    WORKLOAD_LISTS,
     Inventory,
     IstioObject,
     Service,
@@ -1196,6 +1197,9 @@ def namespace_mode_change(inv: Inventory, namespace: str, mode: str) -> Namespac
                       if w.namespace == namespace and w.has_sidecar and w.kind in RESTARTABLE)
     restart = (f"{counted(len(sidecars), 'workload')} keep their sidecar until restarted: {', '.join(sidecars)}."
                if sidecars else f"No running workload in {namespace} has a sidecar.")
+    if inv.unread(namespace, WORKLOAD_LISTS):  # (changed from its list row, the graph not showing it)
+        restart = ("Its running workloads were not read: those with a sidecar keep it until restarted (add the "
+                   "namespace to the graph to see which).")
     if mode == REMOVE_INJECTION:
         patch: dict[str, str | None] = {k: None for k in (_INJECTION, _REV) if k in labels}
         return NamespaceModeChange(namespace, "Remove sidecar injection labels", patch,

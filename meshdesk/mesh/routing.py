@@ -25,6 +25,7 @@ import re2  # Google's RE2: the regular expressions Envoy (so Istio) matches wit
 from meshdesk.mesh.inventory import (
     GATEWAY_API_KINDS,
     VERSION_LABELS,
+    WORKLOAD_LISTS,
     Inventory,
     IstioObject,
     Service,
@@ -2221,6 +2222,8 @@ class InjectionChange:
     restart: list[str]  # "workload (kind)" that must restart to get or lose their sidecar
     ambient: bool = False  # the namespace is in ambient mode (ztunnel carries its pods' traffic)
     revision: str = ""  # the istio.io/rev label that enabling removes (istio-injection would win over it)
+    # the namespace's workloads were read (not: a namespace the graph does not show, changed from its list row)
+    restart_known: bool = True
 
     def describe(self) -> str:
         verb = "get" if self.enable else "lose"
@@ -2230,6 +2233,9 @@ class InjectionChange:
             note += (f"Its label istio.io/rev={self.revision} is removed: istio-injection=enabled takes "
                      f"precedence over it, so new pods get the default revision's sidecar, not revision "
                      f"{self.revision}'s. ")
+        if not self.restart_known:
+            return (f"{note}Its running workloads were not read: those started before keep what they have until "
+                    "restarted (add the namespace to the graph to see which).")
         if not self.restart:
             return f"{note}No running workload in {self.namespace} needs a restart."
         return f"{note}{counted(len(self.restart), 'workload')} must restart to {verb} their sidecar: " + ", ".join(self.restart)
@@ -2299,7 +2305,8 @@ def injection_change(inv: Inventory, namespace: str, enable: bool) -> InjectionC
     restart = [f"{w.name} ({w.kind})" for w in inv.workloads
                if w.namespace == namespace and restarts_for_injection(w, enable)]
     ambient = ns is not None and ns.labels.get("istio.io/dataplane-mode") == "ambient"
-    return InjectionChange(namespace, enable, labels, sorted(restart), ambient, revision)
+    return InjectionChange(namespace, enable, labels, sorted(restart), ambient, revision,
+                           restart_known=not inv.unread(namespace, WORKLOAD_LISTS))
 
 
 # the Gateway API kinds meshdesk's forms create (Kiali's names)

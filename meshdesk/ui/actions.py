@@ -21,7 +21,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -130,6 +130,10 @@ NAMESPACE_ACTIONS = ("injection", "deny-all", "traffic-policies", "delete-traffi
                      "edit-authorization-policy", "edit-sidecar", "edit-request-authentication", "edit-gateway",
                      "edit-k8s-gateway", "edit-reference-grant",
                      "remove")
+# the namespace's actions on how it joins the mesh (its labels alone): what a namespace the graph does not show
+# is offered from its Namespaces list row (its labels are listed; its workloads and config are not read)
+MEMBERSHIP_ACTIONS = frozenset({"injection", "remove-injection", "ambient-on", "ambient-off", "ambient-remove",
+                                "switch-revision"})
 # the service actions that act on HTTP requests (matches, faults, timeouts and retries): none for TCP
 HTTP_ONLY_ACTIONS = {"request-routing": "Request routing", "fault-injection": "Fault injection",
                      "timeouts": "Timeouts and retries"}
@@ -318,7 +322,9 @@ class ActionsController(QObject):
         return "An offline snapshot is shown: open the context it was taken from to change the mesh"
 
     # -- what is offered -------------------------------------------------------------------------
-    def specs_for(self, selection: Node | None, graph: Any, inventory: Inventory | None) -> list[ActionSpec]:
+    def specs_for(self, selection: Node | None, graph: Any, inventory: Inventory | None,
+                  only: Collection[str] | None = None) -> list[ActionSpec]:
+        """The actions offered for ``selection`` (``only``: those of these keys)."""
         if not self.enabled or inventory is None or other_cluster(selection, graph, inventory):
             return []
         other = self._cluster_target(selection, graph, inventory)
@@ -356,6 +362,8 @@ class ActionsController(QObject):
             specs.append(restart)
         for ns in _namespaces_of(selection, graph, inventory):
             specs += self._namespace_specs(ns, inventory, graph)
+        if only is not None:
+            specs = [s for s in specs if s.key in only]
         for spec in specs:
             spec.writer, spec.cluster, spec.inventory = writer, cluster, own
             if not spec.problem:
@@ -692,9 +700,9 @@ class ActionsController(QObject):
 
     # -- Qt surface --------------------------------------------------------------------------------
     def actions_for(self, selection: Node | None, graph: Any, inventory: Inventory | None,
-                    parent: QObject | None = None) -> list[QAction]:
+                    parent: QObject | None = None, only: Collection[str] | None = None) -> list[QAction]:
         out = []
-        for spec in self.specs_for(selection, graph, inventory):
+        for spec in self.specs_for(selection, graph, inventory, only):
             # a name at Kubernetes' limit (a 253-character workload) is cut: the menu grew as wide as it
             action = QAction(_menu_text(spec.text), parent or self)
             action.setObjectName(spec.key)
@@ -717,10 +725,11 @@ class ActionsController(QObject):
         self.populate(menu, selection, graph, inventory)
         return menu
 
-    def populate(self, menu: QMenu, selection: Node | None, graph: Any, inventory: Inventory | None) -> None:
+    def populate(self, menu: QMenu, selection: Node | None, graph: Any, inventory: Inventory | None,
+                 only: Collection[str] | None = None) -> None:
         """Fill ``menu`` (e.g. from its ``aboutToShow``): service and workload actions first, then each
         namespace's, separated (with several namespaces shown, their actions ran together in one block);
-        a note when there is nothing to offer."""
+        a note when there is nothing to offer. ``only``: the actions of these keys alone."""
         menu.clear()
         # the submenus of the last time (the Actions menu is filled again each time it opens), with their entries
         for old in menu.findChildren(QMenu, "", Qt.FindChildOption.FindDirectChildrenOnly):
@@ -728,7 +737,7 @@ class ActionsController(QObject):
                 old.setParent(None)
                 old.deleteLater()
         menu.setToolTipsVisible(True)
-        actions = self.actions_for(selection, graph, inventory, menu)
+        actions = self.actions_for(selection, graph, inventory, menu, only)
         # a namespace of hundreds of policies made a menu of hundreds of entries, wider than the screen in
         # columns: past EDITS_IN_MENU, a namespace's objects to edit are listed in a submenu of each kind
         edits: dict[str, int] = {}

@@ -1694,6 +1694,14 @@ class MeshLists(QTabWidget):
         self._namespaces, self._labelled = listed, known
         self.set_data(*self._latest)
 
+    def listed_namespace(self, name: str, cluster: str = "") -> Namespace | None:
+        """The namespace ``name`` as the source lists it, with its labels (of ``cluster``, "": any); None when
+        it is not listed or its labels were not read."""
+        if self._labelled is not None and name not in self._labelled:
+            return None
+        return next((n for n in self._namespaces if n.name == name and (not cluster or n.cluster in (cluster, ""))),
+                    None)
+
     def set_traffic(self, reading: TrafficReading | None, absent: str = "") -> None:
         """Every namespace's inbound requests over the graph's window (read by the poller after each graph),
         for the Namespaces list's sparklines; None: none (another source, a snapshot file: ``absent`` says

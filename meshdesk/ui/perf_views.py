@@ -35,7 +35,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMenu, QScrollAr
 from meshdesk.mesh.ambient_checks import app_waypoint, waypoint_not_running, workload_waypoint
 from meshdesk.mesh.ambient_checks import waypoint_for as _waypoint
 from meshdesk.mesh.dashboards import DEFAULT_CONFIG, AppPods, DashboardsConfig, app_pods
-from meshdesk.mesh.graph.context import inventory_part
+from meshdesk.mesh.graph.context import inventory_part, merged
 from meshdesk.mesh.graph.model import (
     BOX_APP,
     BOX_NAMESPACE,
@@ -72,6 +72,7 @@ from meshdesk.sources.perf import (
     tracing_source_for,
 )
 from meshdesk.ui import readers
+from meshdesk.ui.actions import MEMBERSHIP_ACTIONS
 from meshdesk.ui.config_view import ConfigView
 from meshdesk.ui.envoy_view import EnvoyView, proxy_pods
 from meshdesk.ui.grafana_link import GrafanaLinks, dashboard_for, runtime_grafana_links
@@ -579,20 +580,46 @@ class PerformanceViews(QObject):
     def _namespace_actions(self, row: Any, menu: QMenu) -> None:
         """The changes a namespace row's menu offers: the window's actions on that namespace, as its box's
         context menu in the graph offers them (review, dry run and confirm; disabled, saying why, in read-only
-        mode, on a snapshot, where RBAC forbids them). A namespace the graph does not show has none until it
-        is added (its workloads and config are read then)."""
+        mode, on a snapshot, where RBAC forbids them). A namespace the graph does not show gets those on how it
+        joins the mesh, made from its listed labels (injection, ambient mode, revision: its row shows the
+        change after the refresh an applied change makes); the others wait until it is added (its workloads
+        and config are read then)."""
         ctl = getattr(self.window, "actions_controller", None)
         if ctl is None:
             return
         inventory, graph = self.inventory, self.graph
         if ctl.enabled and (not row.shown or inventory is None or inventory.namespace(row.name) is None):
-            note = menu.addAction(f"Changes to {row.name}: add it to the graph first (its workloads and Istio "
-                                  "config are read then)")
+            alone = self._listed_alone(row)
+            if alone is not None:
+                ctl.populate(menu, namespace_box(None, alone, row.name), None, alone, only=MEMBERSHIP_ACTIONS)
+                menu.addSeparator()
+            note = menu.addAction(f"{'Other changes' if alone is not None else 'Changes'} to {row.name}: add it to "
+                                  "the graph first (its workloads and Istio config are read then)")
             note.setEnabled(False)
             return
         # (a row of another cluster of the mesh: that cluster's namespace, changed in that cluster)
         box = namespace_box(graph, inventory, row.name, row.cluster)
         ctl.populate(menu, box, graph, inventory)
+
+    def _listed_alone(self, row: Any) -> Inventory | None:
+        """What the actions on how a namespace the graph does not show joins the mesh are made from: the
+        namespace as listed (its labels), with what the shown inventory knows of its cluster (its control
+        planes, ztunnel), its workloads marked as not read; None when its labels were not read, or it is of
+        another cluster than the shown one's."""
+        inventory = self.inventory
+        if inventory is None or merged(inventory) or (row.cluster and row.cluster != inventory.cluster):
+            return None
+        listed = self.lists.listed_namespace(row.name, row.cluster)
+        if listed is None:
+            return None
+        ztunnels = None if inventory.ztunnels is None else [
+            *inventory.ztunnels, *(w for w in inventory.workloads if w.labels.get("app") == "ztunnel")]
+        return Inventory(cluster=inventory.cluster,
+                         namespaces=[Namespace(listed.name, labels=dict(listed.labels), cluster=inventory.cluster)],
+                         istio_found=inventory.istio_found, control_planes=inventory.control_planes,
+                         ztunnels=ztunnels,
+                         hidden={f"{row.name}/{p}": "not read: the graph does not show this namespace"
+                                 for p in WORKLOAD_LISTS})
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self.window)
