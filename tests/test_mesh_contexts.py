@@ -162,6 +162,20 @@ def test_meshdesk_mesh_reads_the_contexts_linked_in_settings(
     assert "  istiod (cluster east) -> namespace shop  revision default" in _section(done.stdout, "remote-1")
 
 
+@pytest.mark.shared
+def test_a_primarys_several_control_planes_are_said_when_a_remote_is_read_first(
+        east: KubeEmulator, remote: KubeEmulator, tmp_path: Path) -> None:
+    """``meshdesk mesh --context remote --context east``: east runs istiod and istiod-canary, which
+    ``--context east --context remote`` said under the mesh, and this order said nothing of (only the first
+    context's cluster was looked at)."""
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, remote=remote)
+    done = _mesh("--kubeconfig", kubeconfig, "--context", "remote", "--context", "east", config_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 control planes run in cluster east (a canary upgrade?): each namespace is judged by its own " \
+        "revision's mesh config.\n" in done.stdout
+    assert "in cluster remote-1 (a canary" not in done.stdout
+
+
 def _read(first: tuple[str, KubeEmulator], *linked: tuple[str, KubeEmulator]) -> Inventory:
     """The first cluster's inventory with the linked ones' merged in, each read through its own API server and
     named as given, as the app reads a context's linked contexts."""

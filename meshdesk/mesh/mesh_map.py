@@ -466,7 +466,7 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
             if a.detail and not (recorded and a.state == NOT_KNOWN):
                 node.rows.append(("Where", a.detail))
             out.edges.append(MeshEdge(me.id, node.id))
-    out.notes += _notes(inv, inv.planes_of(home))
+    out.notes += _notes(inv, [(c, inv.planes_of(c)) for c in clusters])
     unlabelled = sorted(set(inv.cluster_namespaces or ()) - {name for _c, name in spaces})
     if unlabelled:
         shown_names = ", ".join(unlabelled[:5]) + (f" and {len(unlabelled) - 5} more" if len(unlabelled) > 5 else "")
@@ -476,13 +476,18 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
     return out
 
 
-def _notes(inv: Inventory, planes: Sequence[object] | None) -> list[str]:
+def _notes(inv: Inventory, planes: Sequence[tuple[str, Sequence[object] | None]]) -> list[str]:
+    """The notes under the mesh: ``planes``, each cluster's control planes (None: not known), in the clusters'
+    order; several in one cluster are said of any cluster, not only of the first context's (a remote read
+    first hid its primary's canary upgrade), naming it when there are several clusters."""
     notes = []
     gateways_hidden = sorted(k for k in inv.hidden if k.startswith("*/") and "gateway" in k)
     if gateways_hidden:
         notes.append("Gateways outside the selected namespaces and istio-system are not known.")
-    if planes is not None and len(planes) > 1:
-        notes.append(f"{counted(len(planes), 'control plane')} run (a canary upgrade?): each namespace is "
-                     "judged by its own revision's mesh config.")
+    for cluster, running in planes:
+        if running is not None and len(running) > 1:
+            where = f" in cluster {cluster}" if len(planes) > 1 else ""
+            notes.append(f"{counted(len(running), 'control plane')} run{where} (a canary upgrade?): each namespace "
+                         "is judged by its own revision's mesh config.")
     return notes
 
