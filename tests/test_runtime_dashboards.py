@@ -410,6 +410,50 @@ def test_the_demos_go_and_nodejs_workloads_have_their_runtime_dashboards(qtbot: 
     assert _last(_chart(view, "Event loop lag")) == {"Event loop lag": pytest.approx(lag)}
 
 
+def test_tab_reaches_a_runtime_dashboards_charts_chosen_after_the_traffic_charts(qtbot: QtBot) -> None:
+    """The demo's inventory workload on Inbound, then its Go Metrics: Tab from Refresh went past the Go
+    charts (made after the traffic charts, they were at the end of the window's Tab chain) to whatever came
+    after the dock; now it reaches the first Go chart, and one more Tab leaves the charts."""
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.sources.demo.metrics import DemoMetrics
+
+    now = 1_700_000_400.0
+    demo = DemoCluster(clock=lambda: now)
+    inventory = demo.snapshot(GraphRequest(queryTime=int(now), duration=60, namespaces=("shop",))).inventory
+    assert inventory is not None
+    host = QWidget()
+    qtbot.addWidget(host)
+    lay = QVBoxLayout(host)
+    view = MetricsView(DemoMetrics(demo), poll_ms=0)
+    _KEPT.append(view)
+    after = QLineEdit()
+    lay.addWidget(view)
+    lay.addWidget(after)
+    host.resize(1000, 900)
+    host.show()
+    qtbot.waitExposed(host)
+    host.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is host, timeout=5000)
+    go = inventory.workload("shop", "inventory-v1")
+    assert go is not None
+    _select(view, go)  # on Inbound: the traffic charts, made when the view was shown
+    _choose(qtbot, view, "Go Metrics")
+    view.refresh_button.setFocus()
+    qtbot.waitUntil(view.refresh_button.hasFocus, timeout=5000)
+    QTest.keyClick(view.refresh_button, Qt.Key.Key_Tab)
+    reached = QApplication.focusWidget()
+    QTest.keyClick(reached, Qt.Key.Key_Tab)
+    left_to = QApplication.focusWidget()
+    view.shutdown()  # (before the host takes the view with it)
+    _KEPT.remove(view)
+    # (the charts read after the keys: reading them all makes any not made yet, and orders them anew)
+    assert reached is _chart(view, "Goroutines").plot  # type: ignore[attr-defined]
+    assert left_to is after
+
+
 def test_selecting_the_demos_go_workload_in_the_window_offers_its_dashboard(qtbot: QtBot) -> None:
     """The window passes the selected node's workload to the Metrics dock: the demo's inventory node offers
     "Go Metrics", charted when chosen; the reviews node, whose pods expose no runtime metrics, offers none;

@@ -355,17 +355,21 @@ class _ChartsController(QWidget):
                 chart.time_axis.clock = lambda: self.clock()  # "today", by the view's clock (a date said when not)
         self._charts = {**made, **new}
         self._lay_out_charts()
-        # Tab reaches them where they are laid out, not after every widget made before them (the end)
-        before: QWidget = self._tab_before_charts()
-        for chart in self._chart_sequence():
-            QWidget.setTabOrder(before, chart.plot)
-            before = chart.plot
+        self._order_tabs()
         if self.last_result is not None:
             self._draw_result(self.last_result, 0.0, replay=True, only=new)
         if self._said_on_all is not None:
             text, empty = self._said_on_all
             self._say_on_all(text, empty=empty, only=new)
         self.chart_stops.restop()
+
+    def _order_tabs(self) -> None:
+        """Tab reaches the charts where they are laid out, not after every widget made before them (the end
+        of the window's Tab chain: a runtime dashboard's charts, made when it is first chosen, were passed by)."""
+        before: QWidget = self._tab_before_charts()
+        for chart in self._chart_sequence():
+            QWidget.setTabOrder(before, chart.plot)
+            before = chart.plot
 
     def _lay_out_charts(self) -> None:
         """Put the just made charts in the view's layout (each kind of view has its own)."""
@@ -1164,6 +1168,7 @@ class MetricsView(_ChartsController):
                 self._make_charts(order)  # (lays them all out)
                 return
             self._lay_out_charts()
+            self._order_tabs()  # (a dashboard's charts made since, or the same charts in another order)
             self.chart_stops.restop()
 
     def _lay_out_charts(self) -> None:
