@@ -705,6 +705,58 @@ def test_a_dashboards_spans_and_rows_lay_out_its_charts_as_in_kiali(
     assert first.y() == second.y() and first.width() == second.width()  # type: ignore[attr-defined]
 
 
+SHORT_ROWS = """\
+custom_dashboards:
+  - name: go
+    title: Go Metrics
+    rows: 3
+    items:
+      - chart: {name: Goroutines, metricName: go_goroutines, dataType: raw, spans: 4}
+      - chart: {name: Threads, metricName: go_threads, dataType: raw, spans: 4}
+      - chart: {name: Heap, metricName: go_memstats_heap_inuse_bytes, dataType: raw, spans: 4}
+      - chart: {name: CPU, metricName: process_cpu_seconds_total, dataType: rate, spans: 12}
+"""
+
+
+def test_a_dashboards_rows_in_a_short_dock_leave_each_chart_its_time_axis(qtbot: QtBot) -> None:
+    """``rows: 3`` in a dock as short as a 1024x700 window gives it (the demo's inventory workload): a third of
+    the place is less than a chart needs, and the charts were cut to it, their time axis and lower values
+    hidden below their edge. Each is as high as it needs to be now (the others scrolled to), and in a tall
+    dock still a third of the place."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.sources.demo.metrics import DemoMetrics
+
+    config, problems = read_custom_dashboards(SHORT_ROWS)
+    assert problems == []
+    now = 1_700_000_400.0
+    demo = DemoCluster(clock=lambda: now)
+    inventory = demo.snapshot(GraphRequest(queryTime=int(now), duration=60, namespaces=("shop",))).inventory
+    assert inventory is not None
+    view = MetricsView(DemoMetrics(demo), poll_ms=0)
+    qtbot.addWidget(view)
+    _KEPT.append(view)
+    view.dashboards_config = lambda: config
+    view.resize(880, 270)  # the Metrics dock of a 1024x700 window
+    view.show()
+    qtbot.waitExposed(view)
+    go = inventory.workload("shop", "inventory-v1")
+    assert go is not None
+    _select(view, go)
+    _choose(qtbot, view, "Go Metrics")
+    charts = [_chart(view, title) for title in ("Goroutines", "Threads", "Heap", "CPU")]
+
+    def whole(chart: Any) -> bool:  # its plot, the time axis at its foot, inside the chart
+        return bool(chart.plot.geometry().bottom() < chart.height())
+
+    qtbot.waitUntil(lambda: charts[3].y() > charts[0].y(), timeout=5000)  # laid out
+    assert [c.chart.title for c in charts if not whole(c)] == []
+    view.resize(880, 1000)
+    height = view._scroll.viewport().height()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: abs(charts[0].height() - height / 3) < 12, timeout=5000)
+    assert all(whole(c) for c in charts)
+
+
 SORTED = """\
 custom_dashboards:
   - name: queues

@@ -1192,15 +1192,17 @@ class MetricsView(_ChartsController):
 
     def _apply_rows(self) -> None:
         """A runtime dashboard's charts as high as its ``rows`` says (Kiali's: that many rows of them fill
-        the charts' place, the others scrolled to); other charts as high as the place allows."""
+        the charts' place, the others scrolled to), but never lower than a chart needs (in a short dock a
+        share of the place cut the charts, their time axis hidden below their edge); other charts as high
+        as the place allows."""
         charts = self._made()
-        height = max(int((self._scroll.viewport().height() - 8) / self._rows), 120) if self._rows else 0
+        height = int((self._scroll.viewport().height() - 8) / self._rows) if self._rows else 0
         for key in self.chart_order:
             chart = charts.get(key)
             if chart is None:
                 continue
             if height and key.startswith(DASHBOARD):
-                chart.setFixedHeight(height)
+                chart.setFixedHeight(max(height, chart.minimumSizeHint().height()))
             else:
                 chart.setMinimumHeight(0)
                 chart.setMaximumHeight(_NO_LIMIT)
