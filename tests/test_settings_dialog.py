@@ -940,3 +940,25 @@ def test_grafanas_url_is_saved_with_the_context_and_checked_as_the_others(qtbot,
         _click(qtbot, dialog, "Ok")
     assert store.load_settings().context_settings("prod-eu").grafana_url == "https://grafana.example.com"
     assert _dialog(qtbot, current_context="prod-eu").form().grafana_url.text() == "https://grafana.example.com"
+
+
+def test_the_dialog_fits_a_1024x700_screen_with_every_tab_in_sight(qtbot, app, store) -> None:
+    """Shown at its least size, with a context: it was 723 pixels high (the defaults a context opens with
+    under its tabs), cut off at the foot of a 1024x700 screen with its OK button. The defaults are a tab of
+    their own, chosen and saved as before."""
+    dialog = _dialog(qtbot, current_context="kind-dev")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.resize(dialog.minimumSizeHint())
+    qtbot.waitUntil(lambda: dialog.size() == dialog.minimumSizeHint(), timeout=5000)
+    assert dialog.height() <= 660 and dialog.width() <= 1000  # (a window manager's title bar above it)
+    form = dialog.form()
+    bar = form.server_tabs.tabBar()
+    assert all(bar.tabRect(i).right() <= bar.width() for i in range(bar.count()))  # no tab behind an arrow
+    assert dialog.buttons.geometry().bottom() <= dialog.height()
+    tabs = [form.server_tabs.tabText(i) for i in range(form.server_tabs.count())]
+    form.server_tabs.setCurrentIndex(tabs.index("When it opens"))
+    assert form.graph_type.isVisible()
+    _choose(form.graph_type, "workload")
+    _click(qtbot, dialog, "Ok")
+    assert store.load_settings().context_settings("kind-dev").graph_type == "workload"

@@ -369,8 +369,13 @@ class _ContextForm(_HasRates, QWidget):
         tform.addRow("API:", self.tracing_api)
         self.tracing_auth.add_rows(tform)
 
-        opening = QGroupBox("When this context opens")
+        # on a tab of its own too: under the tabs, the dialog was 723 pixels high, cut off on a 1024x700 screen
+        opening = QWidget()
+        opening.setObjectName("openingPage")
         dform = QFormLayout(opening)
+        opening_hint = QLabel("When this context opens, the graph is shown with these:")
+        opening_hint.setProperty("role", "hint")
+        dform.addRow(opening_hint)
         dform.addRow("Graph type:", self.graph_type)
         dform.addRow("Time window:", self.duration)
         dform.addRow("Refresh:", self.refresh)
@@ -420,12 +425,13 @@ class _ContextForm(_HasRates, QWidget):
         # every tab in sight (five: a scrolled bar hid the Prometheus tab behind its arrows)
         self.server_tabs.tabBar().setUsesScrollButtons(False)
         self.server_tabs.addTab(prom, "Prometheus")
-        self.server_tabs.addTab(tracing, "Tracing (Jaeger or Tempo)")
+        self.server_tabs.addTab(tracing, "Tracing")
+        self.server_tabs.setTabToolTip(1, "Jaeger or Tempo: where the traces are read")
         self.server_tabs.addTab(health, "Health tolerances")
         self.server_tabs.addTab(dashboards, "Runtime dashboards")
         self.server_tabs.addTab(mesh, "Mesh clusters")
+        self.server_tabs.addTab(opening, "When it opens")
         lay.addWidget(self.server_tabs)
-        lay.addWidget(opening)
 
     def _dashboards_tab(self, context: str, own: str | None) -> QWidget:
         """Each cluster's Kiali has its own custom dashboards configuration: this context's, or the general one."""
