@@ -454,6 +454,36 @@ def test_tab_reaches_a_runtime_dashboards_charts_chosen_after_the_traffic_charts
     assert left_to is after
 
 
+def test_the_dashboard_chosen_is_named_whole_in_a_1024_pixel_windows_metrics_dock(qtbot: QtBot) -> None:
+    """The demo's inventory workload's Go Metrics in the Metrics dock of a 1024x700 window (880 pixels wide):
+    Show by came beside Split and Reported by, which a dashboard does not use (both off), and the choice
+    read "Go Metri". They give way to it while a dashboard is charted, and are back on Inbound."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.sources.demo.metrics import DemoMetrics
+
+    now = 1_700_000_400.0
+    demo = DemoCluster(clock=lambda: now)
+    inventory = demo.snapshot(GraphRequest(queryTime=int(now), duration=60, namespaces=("shop",))).inventory
+    assert inventory is not None
+    view = MetricsView(DemoMetrics(demo), poll_ms=0)
+    qtbot.addWidget(view)
+    _KEPT.append(view)
+    view.resize(880, 270)
+    view.show()
+    qtbot.waitExposed(view)
+    go = inventory.workload("shop", "inventory-v1")
+    assert go is not None
+    _select(view, go)
+    _choose(qtbot, view, "Go Metrics")
+    choice = view.direction
+    QApplication.sendPostedEvents()  # (the choices' row laid out anew, as the window's next turn does)
+    assert choice.width() >= choice.sizeHint().width()  # "Go Metrics", whole
+    assert view.show_by.isVisible() and not view.split.isVisible() and not view.reporter.isVisible()
+    choice.setCurrentIndex(choice.findText("Inbound"))
+    assert view.split.isVisible() and view.reporter.isVisible() and not view.show_by.isVisible()
+
+
 def test_selecting_the_demos_go_workload_in_the_window_offers_its_dashboard(qtbot: QtBot) -> None:
     """The window passes the selected node's workload to the Metrics dock: the demo's inventory node offers
     "Go Metrics", charted when chosen; the reviews node, whose pods expose no runtime metrics, offers none;

@@ -766,10 +766,14 @@ class MetricsView(_ChartsController):
         self.notice.hide()
         let_narrow(self.range, self.step, self.split, self.direction, self.reporter)
         bar = QHBoxLayout()
+        self._traffic_only: list[QWidget] = []  # Split and Reported by: out of the way of a dashboard's Show by
         for label, w in (("Range", self.range), ("Step", self.step), ("Split", self.split), ("", self.direction),
                          ("Reported by", self.reporter)):
             if label:
-                bar.addWidget(QLabel(label))
+                caption = QLabel(label)
+                bar.addWidget(caption)
+                if w in (self.split, self.reporter):
+                    self._traffic_only += [caption, w]
             bar.addWidget(w)
         bar.addWidget(self.show_by_label)
         bar.addWidget(self.show_by)
@@ -938,6 +942,10 @@ class MetricsView(_ChartsController):
         self.reporter.setEnabled(traffic and not self.unavailable)  # a proxy's (a runtime's) own metrics: no side
         self.show_by_label.setVisible(direction.startswith(DASHBOARD))
         self.show_by.setVisible(direction.startswith(DASHBOARD))
+        # a dashboard splits by Show by and reads its own metrics: Split and Reported by (off) give way to it (in
+        # a 1024-pixel window's dock the three cut the dashboard's name in the choice to "Go Metri")
+        for w in self._traffic_only:
+            w.setVisible(not direction.startswith(DASHBOARD))
         if direction.startswith(DASHBOARD):
             self._of_selected = 0  # the first selected workload's: said by the title's workload
             self._show_dashboard(graph, ids, direction[len(DASHBOARD):])
