@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -259,6 +259,82 @@ def test_a_slow_prometheus_is_reported_while_the_data_stays(qtbot: QtBot) -> Non
     view.shutdown()  # the stub has released the hung request
 
 
+def _levels(data: dict[tuple[str, str], tuple[list[float], list[float]]]) -> set[float]:
+    return {v for _times, values in data.values() for v in values}
+
+
+def test_a_new_selection_keeps_the_last_lines_marked_as_loading_until_its_own_are_drawn(
+        qtbot: QtBot, stub: tuple[StubServer, Answers]) -> None:
+    """A click on another node no longer empties the charts (repainted empty, then drawn again): the last
+    selection's lines stay, under the new title with "Loading metrics…" beside, until the new selection's
+    are drawn over them. Never are the new lines shown under the old title, nor the old lines under the
+    new title without "Loading"; a selection with no charts empties them at once."""
+    server, answers = stub
+    view = _stub_view(qtbot, server.url)
+    view.draw_slice_s = 0.0  # an answer drawn one chart a turn: every turn between is looked at
+    _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+    chart = view.charts["request_volume"]
+    assert _levels(chart.data()) == {1.0}
+    old_title = view.title.text()
+    answers.level = 5.0  # what the next selection's queries get
+    seen: list[tuple[str, bool, frozenset[float]]] = []
+    charts = list(view.charts.values())
+
+    def look() -> None:  # at every event-loop turn: the title, the marker, and every chart's lines
+        for c in charts:
+            seen.append((view.title.text(), view.loading.isVisibleTo(view), frozenset(_levels(c.data()))))
+
+    turn = QTimer()
+    turn.setInterval(0)
+    turn.timeout.connect(look)
+    turn.start()
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.set_target(MetricsTarget.workload("shop", "ratings-v1"))
+        new_title = view.title.text()
+        assert new_title != old_title
+        assert _levels(chart.data()) == {1.0}  # kept, not emptied
+        assert view.loading.isVisibleTo(view)  # and said to be being replaced
+    turn.stop()
+    look()
+    assert seen and all(levels <= {5.0} for title, _loading, levels in seen if title == old_title)
+    assert all(loading for title, loading, levels in seen if title == new_title and 1.0 in levels), seen
+    assert _levels(chart.data()) == {5.0} and not view.loading.isVisibleTo(view)
+    assert all(1.0 not in _levels(c.data()) for c in charts)
+    # no selection with charts (an empty click on the canvas): emptied at once, not kept under "No selection"
+    view.set_target(MetricsTarget.workload("shop", "reviews-v2"))
+    view.set_target(None)
+    assert view.title.text() == "No selection"
+    assert all(c.data() == {} for c in charts) and not view.loading.isVisibleTo(view)
+    view.shutdown()
+
+
+def test_a_late_or_failed_answer_empties_the_last_selections_lines(qtbot: QtBot) -> None:
+    """Kept while the new selection's answer is asked, the last lines go once it has failed (the failure
+    said, of nothing shown) or is late (the charts empty, "Loading metrics…" still said)."""
+    answers = Answers()
+    with StubServer(answers) as server:
+        view = _stub_view(qtbot, server.url)
+        _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+        chart = view.charts["request_volume"]
+        assert _levels(chart.data()) == {1.0}
+        answers.status = 503
+        with qtbot.waitSignal(view.failed, timeout=20000):
+            view.set_target(MetricsTarget.workload("shop", "ratings-v1"))
+            assert _levels(chart.data()) == {1.0}
+        assert all(c.data() == {} for c in view.charts.values())
+        assert chart.status_text.startswith("Metrics refresh failed") and "showing data from" not in chart.status_text
+        answers.status = 200
+        _set_target(qtbot, view, MetricsTarget.workload("shop", "reviews-v2"))
+        assert _levels(chart.data()) == {1.0}
+        answers.hang = True
+        view.set_target(MetricsTarget.workload("shop", "ratings-v1"))
+        assert _levels(chart.data()) == {1.0} and view.loading.isVisibleTo(view)
+        qtbot.waitUntil(lambda: all(c.data() == {} for c in view.charts.values()), timeout=2500)
+        assert view.fetcher.busy and view.loading.isVisibleTo(view)
+        assert view.title.text().startswith("workload shop/ratings-v1")
+    view.shutdown()  # the stub has released the hung request
+
+
 def test_the_demo_does_not_call_itself_a_slow_prometheus(qtbot: QtBot) -> None:
     """A 6 hour range at 15 s steps takes the demo longer than a poll: the next tick said "Prometheus is
     slow" in the demo, which has no Prometheus."""
@@ -437,6 +513,30 @@ def test_sparklines_follow_the_demo(qtbot: QtBot) -> None:
     assert max(heights) - min(heights) <= 4, heights
     panel.set_target(None)
     assert panel.charts["request_volume"].data() == {}
+    panel.shutdown()
+
+
+def test_sparklines_keep_the_last_lines_greyed_until_the_new_ones_come(qtbot: QtBot) -> None:
+    """The details panel's small charts, at another selection: the last selection's lines stay, their titles
+    greyed, until the new selection's are drawn (not emptied and drawn again); no target empties them."""
+    demo = DemoCluster(clock=lambda: 1_750_000_000.0)
+    panel = SparklinePanel(DemoMetrics(demo), poll_ms=0)
+    qtbot.addWidget(panel)
+    panel.resize(340, 460)
+    panel.show()
+    qtbot.waitExposed(panel)
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.set_target(MetricsTarget.workload("shop", "reviews-v3"))
+    chart = panel.charts["request_volume"]
+    first = chart.data()
+    assert first and chart.title.isEnabled()
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.set_target(MetricsTarget.workload("shop", "ratings-v1"))
+        assert chart.data() == first and not chart.title.isEnabled()
+    assert chart.data() and chart.data() != first and chart.title.isEnabled()
+    panel.set_target(MetricsTarget.workload("shop", "reviews-v3"))
+    panel.set_target(None)
+    assert chart.data() == {} and chart.title.isEnabled()
     panel.shutdown()
 
 

@@ -304,6 +304,16 @@ class _ChartsController(QWidget):
         # how long one event-loop turn draws charts of an answer before the rest waits for the next turn (0:
         # one chart a turn)
         self.draw_slice_s = 0.015
+        # a new selection's charts keep the last selection's lines, marked as being replaced (the full
+        # view's "Loading metrics…"), for up to this long while its answer is asked, and are emptied only
+        # if it is later than that: emptied at each click, the charts were repainted empty (their axes
+        # relabelled) just before they were drawn again, most of the window's stall after a click. 0:
+        # emptied at once
+        self.keep_while_loading_s = 0.0
+        self.replacing = False  # the lines shown are the last target's, kept until the new one's come
+        self._replaced_timer = QTimer(self)
+        self._replaced_timer.setSingleShot(True)
+        self._replaced_timer.timeout.connect(self._empty_replaced)
         self.fetcher = MetricsFetcher(self)
         self.fetcher.done.connect(self._on_result)
         self.fetcher.failed.connect(self._on_failed)
@@ -387,6 +397,7 @@ class _ChartsController(QWidget):
         axis); kept for charts made later."""
         if only is None:
             self._finish_drawing()  # (an answer drawn later would say its own words over these)
+            self._empty_replaced()  # (not the last target's lines under words about the new one)
         self._said_on_all = (text, empty)
         charts = self._made() if only is None else only
         span = self._span_now() if empty and charts else None
@@ -434,7 +445,10 @@ class _ChartsController(QWidget):
             return
         self.fetcher.cancel()
         self.target = target
-        self._clear()
+        if target is not None and self.keep_while_loading_s > 0 and (self.replacing or self.last_result is not None):
+            self._keep_while_loading()
+        else:
+            self._clear()
         self.refresh()
 
     def show_graph_selection(self, graph: TrafficGraph | None, ids: Sequence[str], direction: str = INBOUND) -> None:
@@ -495,17 +509,47 @@ class _ChartsController(QWidget):
         grid = spec.grid(grid_end(spec, self.clock()))
         return grid[0], grid[-1]
 
-    def _clear(self) -> None:
+    def _forget_answer(self) -> None:
+        """What was known of the last target's answer, forgotten (its lines may still be on the charts)."""
         self._stop_drawing()
         self.last_result = None
         self.last_good_at = self.shown_at = None
         self.chart_good_at.clear()
         self.colours.clear()  # a new target's lines take their colours afresh
         self._said_on_all = None
+
+    def _clear(self) -> None:
+        self._forget_answer()
+        self._set_replacing(False)
         for c in self._made().values():
             c.set_lines([])
             c.reset_view()
             c.set_status("")
+
+    def _keep_while_loading(self) -> None:
+        """A new target: the last one's lines stay, marked as being replaced, until its answer is drawn over
+        them or ``keep_while_loading_s`` has passed without one (counted from the first of several quick
+        selections: lines kept that long are emptied, whatever was selected since)."""
+        self._forget_answer()
+        if not self._replaced_timer.isActive():
+            self._replaced_timer.start(max(1, round(self.keep_while_loading_s * 1000)))
+        self._set_replacing(True)
+
+    def _empty_replaced(self) -> None:
+        """The last target's lines, kept while the new one's answer was asked, emptied (it is late, or
+        failed, or the charts are to say something of the new target)."""
+        if self.replacing:
+            self._clear()
+
+    def _set_replacing(self, replacing: bool) -> None:
+        if not replacing:
+            self._replaced_timer.stop()
+        if replacing != self.replacing:
+            self.replacing = replacing
+            self._replacing_changed()
+
+    def _replacing_changed(self) -> None:
+        """The charts started or stopped showing the last target's lines while the new one's are asked."""
 
     def _tick(self) -> None:
         if not self.isVisible():  # a hidden tab or dock costs Prometheus nothing
@@ -524,6 +568,7 @@ class _ChartsController(QWidget):
         if result.target != self.target:
             return
         self._finish_drawing()  # the answer before, drawn in full first (a zoom moved with its end)
+        self._replaced_timer.stop()  # the last target's lines kept are drawn over now, not emptied first
         self._unscraped(result)
         # replay moved the charts' end: a zoomed chart keeps its zoom's width and where it was from the end
         # (left where it was, it showed a time with no data: an empty chart)
@@ -578,6 +623,7 @@ class _ChartsController(QWidget):
             self._draw_timer.start()
             return
         self._drawing = None
+        self._set_replacing(False)  # every chart shows the new target's answer
         self.refreshed.emit(result)
 
     def _finish_drawing(self) -> None:
@@ -590,6 +636,7 @@ class _ChartsController(QWidget):
                 if chart is not None:
                     self._draw_chart(result, chart.key, chart, span, moved, False)
             self._drawing = None
+            self._set_replacing(False)
             self.refreshed.emit(result)
 
     def _stop_drawing(self) -> None:
@@ -756,6 +803,7 @@ class MetricsView(_ChartsController):
         self.loading.setStyleSheet("color: gray;")
         self.loading.hide()
         self.fetcher.busyChanged.connect(self._busy_changed)
+        self.keep_while_loading_s = 0.3  # the last selection's lines under "Loading metrics…" meanwhile
         # why there are no charts at all (an offline snapshot, a ServiceEntry in a direction it has no
         # traffic in): said once, in place of the charts
         self._reason = ""  # the selection's own reason (the ServiceEntry's)
@@ -1289,11 +1337,15 @@ class MetricsView(_ChartsController):
     def _busy_changed(self, busy: bool) -> None:
         """Loading is said until the first answer, and while the lines shown are of another range, step,
         split or moment than the choices now say (the demo's 6 hours at 15 s took 15 s, the old range's
-        lines shown under the new choice without a word); not over a poll's data."""
+        lines shown under the new choice without a word); not over a poll's data. Also while the charts
+        still show the last selection's lines, until the new one's are drawn over them."""
         shown, asked = self.last_result, self.spec()
         other = shown is None or (shown.spec.range_s, shown.spec.step_s, shown.spec.split, shown.spec.end) != \
             (asked.range_s, asked.step_s, asked.split, asked.end)
-        self.loading.setVisible(busy and other)
+        self.loading.setVisible((busy and other) or self.replacing)
+
+    def _replacing_changed(self) -> None:
+        self._busy_changed(self.fetcher.busy)
 
     def _reporter_changed(self) -> None:
         self._set_selection_target(self._made_target)  # (the same selection: its target as made, reported anew)
@@ -1417,11 +1469,20 @@ class SparklinePanel(_ChartsController):
         self.direction_label.hide()
         layout.addWidget(self.direction_label)
         self._layout = layout
+        # the last selection's lines kept while the new one's are asked, their titles greyed meanwhile
+        self.keep_while_loading_s = 0.3
 
     def _lay_out_charts(self) -> None:
         for key, c in self._made().items():
             self._layout.addWidget(c, 1)  # the strip's height is shared alike, whichever chart has data
             c.setVisible(key in self.shown_charts)
+            c.title.setEnabled(not self.replacing)
+
+    def _replacing_changed(self) -> None:
+        # (a disabled label is drawn grey: the lines under it are the last selection's, being replaced; the
+        # details panel's own title names the new one at once)
+        for c in self._made().values():
+            c.title.setEnabled(not self.replacing)
 
     def spec(self) -> MetricsSpec:
         return MetricsSpec(range_s=self.range_s, step_s=self.step_s, charts=self.shown_charts, end=self.end)
