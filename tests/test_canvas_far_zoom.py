@@ -216,3 +216,45 @@ def test_an_export_is_the_same_whatever_the_zoom_on_screen(qtbot, view: GraphVie
     assert view.edges_drawn_as_one()  # and the screen goes on drawing the edges in one pass
     item = _edge(view, "productpage-v1", "details")
     assert _darkest(_along(view, item)) < 3 * 250
+
+
+def _looks(view: GraphView) -> dict[str, tuple[float, bool, bool, bool, bool]]:
+    """What a user sees of each node and edge: its opacity, dimmed, found, selected, shown."""
+    out: dict[str, tuple[float, bool, bool, bool, bool]] = {}
+    for nid in view.node_ids():
+        node = view.node_item(nid)
+        assert node is not None
+        out[nid] = (round(node.opacity(), 3), False, node.highlighted, node.isSelected(), node.isVisible())
+    for eid in view.graph.edges:  # type: ignore[union-attr]
+        edge = view.edge_item(eid)
+        assert edge is not None
+        out[eid] = (round(edge.opacity(), 3), edge.dimmed, edge.highlighted, edge.isSelected(), edge.isVisible())
+    return out
+
+
+@pytest.mark.parametrize("zoom", [FAR, 1.0])
+def test_a_find_cleared_leaves_every_item_as_before_even_over_a_selection(qtbot, view: GraphView, zoom: float) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("meshdesk.mesh.find")
+    _far(qtbot, view, zoom)
+    plain = _looks(view)
+    assert view.set_find("rt > 20") is None
+    found = view.highlighted_ids()
+    assert found and all(_looks(view)[i][2] for i in found)
+    assert view.set_find("") is None
+    assert _looks(view) == plain
+    # found, then a selection dims part of it, then the Find cleared and the selection taken away
+    assert view.set_find("rt > 20") is None
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000):
+        view.select([nid_wl("details-v1")])
+    assert view.set_find("") is None
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000):
+        view.select([])
+    assert _looks(view) == plain
+    # far out or near, the found edges look found again when zoomed the other way
+    assert view.set_find("rt > 20") is None
+    item = _edge(view, "productpage-v1", "details")
+    assert item.edge_id in view.highlighted_ids()
+    view.setTransform(QTransform.fromScale(1.0 if zoom == FAR else FAR, 1.0 if zoom == FAR else FAR))
+    view.centerOn(item)
+    view.viewport().repaint()
+    assert _bluest(_along(view, item)) > 20

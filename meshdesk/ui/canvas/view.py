@@ -1969,11 +1969,21 @@ class GraphView(QGraphicsView):
             if self._graph is not None:
                 matched = self._ids(matcher.nodes(self._graph)) | self._ids(matcher.edges(self._graph))
         self._find_expr = expr
+        # far out, an edge item draws nothing (the edge layer draws every line, and is repainted once
+        # below): its flag is all that changes, not a repaint asked of Qt for each of thousands of edges
+        far = self._edge_layer.far
+        nodes, edges = self._nodes, self._edges
         for iid in self._highlighted ^ matched:
-            item = self._nodes.get(iid) or self._edges.get(iid)
-            if item is not None:
-                item.highlighted = iid in matched
-                item.update()
+            node = nodes.get(iid)
+            if node is not None:
+                node.highlighted = iid in matched
+                node.update()  # its cached picture has the halo or not
+                continue
+            edge = edges.get(iid)
+            if edge is not None:
+                edge.highlighted = iid in matched
+                if not far:
+                    edge.update()
         self._edge_layer.invalidate(lines=False)
         self._highlighted = {i for i in matched if i in self._nodes or i in self._edges}
         return None
