@@ -233,6 +233,29 @@ def _looks(view: GraphView) -> dict[str, tuple[float, bool, bool, bool, bool]]:
 
 
 @pytest.mark.parametrize("zoom", [FAR, 1.0])
+def test_moving_the_selection_to_another_node_dims_as_selecting_it_alone(qtbot, view: GraphView, zoom: float) -> None:  # type: ignore[no-untyped-def]
+    _far(qtbot, view, zoom)
+    details, ratings = nid_wl("details-v1"), nid_wl("ratings-v1")
+    plain = _looks(view)
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000):
+        view.select([ratings])
+    alone = _looks(view)
+    assert view.dimmed_ids() and details in view.dimmed_ids() and ratings not in view.dimmed_ids()
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000):
+        view.select([details])
+    # the paths of details-v1 lit, the reviews and ratings dimmed: what the first selection dimmed and
+    # this one keeps comes back, what both keep (productpage, the gateway) never dims
+    assert ratings in view.dimmed_ids() and details not in view.dimmed_ids()
+    assert nid_wl("productpage-v1") not in view.dimmed_ids()
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000):
+        view.select([ratings])
+    assert _looks(view) == alone  # as when ratings-v1 was selected from nothing
+    with qtbot.waitSignal(view.selectionChanged, timeout=3000):
+        view.select([])
+    assert _looks(view) == plain and not view.dimmed_ids()
+
+
+@pytest.mark.parametrize("zoom", [FAR, 1.0])
 def test_a_find_cleared_leaves_every_item_as_before_even_over_a_selection(qtbot, view: GraphView, zoom: float) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("meshdesk.mesh.find")
     _far(qtbot, view, zoom)

@@ -988,6 +988,9 @@ class EdgeLayer(QGraphicsItem):
             if edge.dimmed:
                 faded = True
                 break
+        # the selected edges asked of the scene once, not each of thousands of edges asked across into Qt
+        scene = self.scene()
+        chosen = {item for item in scene.selectedItems() if isinstance(item, EdgeItem)} if scene is not None else set()
         for edge in edges:
             if edge._degenerate:
                 if edge.source is edge.target:
@@ -998,7 +1001,7 @@ class EdgeLayer(QGraphicsItem):
             if edge.highlighted:
                 find[dim].append(edge.line())
                 halo = True
-            if edge.isSelected():
+            if edge in chosen:
                 selected[dim].append(edge.line())
                 halo = True
             # over the faded picture: a bright line, or one over its halo. Not faded, the halos are drawn

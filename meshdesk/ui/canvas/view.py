@@ -2256,29 +2256,54 @@ class GraphView(QGraphicsView):
                 keep |= {nid} | self._paths(nid, False) | self._paths(nid, True)
         if keep is None and not self._dimmed:
             return
-        dimmed: set[str] = set()
-        for iid, item in self._nodes.items():
-            dim = keep is not None and iid not in keep
-            if dim:
-                dimmed.add(iid)
-            if dim != (iid in self._dimmed):
-                item.setOpacity(DIM_OPACITY if dim else 1.0)
-        # edges carry a flag, not an opacity (see EdgeItem.dimmed): one repaint for many, each
-        # changed edge's for a few
-        flipped: list[EdgeItem] = []
-        for iid, edge in self._edges.items():
-            dim = keep is not None and iid not in keep
-            if dim:
-                dimmed.add(iid)
-            if dim != edge.dimmed:
-                edge.dimmed = dim
-                flipped.append(edge)
+        nodes, edges = self._nodes, self._edges
+        old = self._dimmed
+        flipped: list[EdgeItem] = []  # edges carry a flag, not an opacity (see EdgeItem.dimmed)
+        if keep is not None and old:
+            # from one element's paths to another's (a click on a neighbour, the mouse moving on): what
+            # changes is worked out on the sets, and only those items are visited, not all 16,000
+            dim_nodes, dim_edges = nodes.keys() - keep, edges.keys() - keep
+            for nid in dim_nodes - old:
+                nodes[nid].setOpacity(DIM_OPACITY)
+            for eid in dim_edges - old:
+                edge = edges[eid]
+                if not edge.dimmed:
+                    edge.dimmed = True
+                    flipped.append(edge)
+            for iid in old - dim_nodes - dim_edges:
+                node = nodes.get(iid)
+                if node is not None:
+                    node.setOpacity(1.0)
+                    continue
+                was = edges.get(iid)
+                if was is not None and was.dimmed:
+                    was.dimmed = False
+                    flipped.append(was)
+            self._dimmed = dim_nodes | dim_edges
+        else:
+            # all of it dims or comes back: visited in the canvas's order, which Qt takes faster than
+            # a set's for thousands of changes
+            dimmed: set[str] = set()
+            for iid, item in nodes.items():
+                dim = keep is not None and iid not in keep
+                if dim:
+                    dimmed.add(iid)
+                if dim != (iid in old):
+                    item.setOpacity(DIM_OPACITY if dim else 1.0)
+            for iid, edge in edges.items():
+                dim = keep is not None and iid not in keep
+                if dim:
+                    dimmed.add(iid)
+                if dim != edge.dimmed:
+                    edge.dimmed = dim
+                    flipped.append(edge)
+            self._dimmed = dimmed
+        # one repaint for many, each changed edge's for a few; far out the edge layer repaints them
         if len(flipped) > 100:
             self._scene.update()
-        else:
+        elif not self._edge_layer.far:
             for edge in flipped:
                 edge.update()
-        self._dimmed = dimmed
 
     def dimmed_ids(self) -> set[str]:
         return set(self._dimmed)
