@@ -64,6 +64,27 @@ AUTH_KINDS: tuple[tuple[str, str], ...] = (
 )
 
 
+
+def _general_or_own_page(name: str, hint_text: str, general: QRadioButton, own: QRadioButton, summary: QWidget,
+                         button: QWidget) -> QWidget:
+    """A context's tab of a setting each cluster's Kiali may have apart (health tolerances, runtime dashboards):
+    what it is, "the general ones", or "this cluster's own" with its summary and edit button."""
+    page = QWidget()
+    page.setObjectName(name)
+    lay = QVBoxLayout(page)
+    hint = QLabel(hint_text)
+    hint.setWordWrap(True)
+    hint.setProperty("role", "hint")
+    lay.addWidget(hint)
+    lay.addWidget(general)
+    own_row = QHBoxLayout()
+    own_row.addWidget(own)
+    own_row.addWidget(summary, 1)
+    own_row.addWidget(button)
+    lay.addLayout(own_row)
+    lay.addStretch(1)
+    return page
+
 class SettingsInputError(ValueError):
     """What the user typed cannot be saved; the message says which field and why (never a secret).
     ``context`` names the context whose form it is (empty for the general settings)."""
@@ -396,22 +417,10 @@ class _ContextForm(_HasRates, QWidget):
                                   "defaults, whatever the general tolerances say)")
         (self.rates_own if own_rates is not None else self.rates_general).setChecked(True)
         self.rates_own.toggled.connect(self._show_health_rates)
-        health = QWidget()
-        health.setObjectName("healthPage")
-        hlay = QVBoxLayout(health)
-        hint = QLabel("Nodes are judged by the first rate whose namespace, kind and name match them, as in "
-                      "Kiali. Each Kiali is configured apart: give this cluster its own Kiali's rates, or "
-                      "use the general ones.")
-        hint.setWordWrap(True)
-        hint.setProperty("role", "hint")
-        hlay.addWidget(hint)
-        hlay.addWidget(self.rates_general)
-        own_row = QHBoxLayout()
-        own_row.addWidget(self.rates_own)
-        own_row.addWidget(self.rates_summary, 1)
-        own_row.addWidget(self.rates_button)
-        hlay.addLayout(own_row)
-        hlay.addStretch(1)
+        health = _general_or_own_page(
+            "healthPage", "Nodes are judged by the first rate whose namespace, kind and name match them, as in "
+            "Kiali. Each Kiali is configured apart: give this cluster its own Kiali's rates, or use the general ones.",
+            self.rates_general, self.rates_own, self.rates_summary, self.rates_button)
         self._show_health_rates()
 
         dashboards = self._dashboards_tab(context, getattr(values, "custom_dashboards", None))
@@ -447,22 +456,11 @@ class _ContextForm(_HasRates, QWidget):
                                        "Kiali finds them by default, whatever the general setting says)")
         (self.dashboards_own if own is not None else self.dashboards_general).setChecked(True)
         self.dashboards_own.toggled.connect(self._show_dashboards)
-        page = QWidget()
-        page.setObjectName("dashboardsPage")
-        lay = QVBoxLayout(page)
-        hint = QLabel("The runtime dashboards (Go, JVM, Node.js...) of the Metrics dock, and how they are found, as "
-                      "this cluster's Kiali has them. Each Kiali is configured apart: give this cluster its own "
-                      "Kiali's, or use the general ones.")
-        hint.setWordWrap(True)
-        hint.setProperty("role", "hint")
-        lay.addWidget(hint)
-        lay.addWidget(self.dashboards_general)
-        own_row = QHBoxLayout()
-        own_row.addWidget(self.dashboards_own)
-        own_row.addWidget(self.dashboards.summary, 1)
-        own_row.addWidget(self.dashboards.button)
-        lay.addLayout(own_row)
-        lay.addStretch(1)
+        page = _general_or_own_page(
+            "dashboardsPage", "The runtime dashboards (Go, JVM, Node.js...) of the Metrics dock, and how they are "
+            "found, as this cluster's Kiali has them. Each Kiali is configured apart: give this cluster its own "
+            "Kiali's, or use the general ones.",
+            self.dashboards_general, self.dashboards_own, self.dashboards.summary, self.dashboards.button)
         self._show_dashboards()
         return page
 
