@@ -33,8 +33,10 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MESHDESK_CONFIG_DIR", tempfile.mkdtemp(prefix="meshdesk-bench-"))
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from benchmarks.heartbeat import Heartbeat  # noqa: E402
 
 SETTLE_MS = 300
 
@@ -106,19 +108,8 @@ def main(argv: list[str]) -> int:
         metrics.source.fetch = timed(metrics.source.fetch, True)
         sparks.source.fetch = timed(sparks.source.fetch, False)
 
-    clock = QElapsedTimer()
-    clock.start()
-    gaps: list[float] = []
-    last = [clock.nsecsElapsed()]
-
-    def beat() -> None:
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-
-    heartbeat = QTimer()
-    heartbeat.setInterval(5)
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat()
+    gaps = heartbeat.gaps
     heartbeat.start()
     rows: list[tuple[int, str, float, float, float, float, float, float]] = []
     ui_prof = cProfile.Profile() if profile_ui else None
@@ -138,9 +129,8 @@ def main(argv: list[str]) -> int:
             prof = None
         for nid in nodes:
             app.processEvents()
-            del gaps[:]
+            heartbeat.restart()
             del spent[:]
-            last[0] = clock.nsecsElapsed()
             t0 = time.perf_counter()
             c0, p0 = time.thread_time(), time.process_time()
             win.view.select([nid])
@@ -150,7 +140,7 @@ def main(argv: list[str]) -> int:
             settle(SETTLE_MS)
             ui = time.thread_time() - c0
             others = time.process_time() - p0 - ui
-            longest = max(gaps + [(clock.nsecsElapsed() - last[0]) / 1e6, t_call * 1000])
+            longest = heartbeat.longest(t_call * 1000)
             if os.environ.get("MESHDESK_BENCH_VERBOSE"):
                 print(nid[:8], "gaps over 20 ms:", [round(g) for g in gaps if g > 20], "of", len(gaps))
             rows.append((r, nid, longest, answered * 1000, sum(spent) * 1000, t_call * 1000, ui * 1000, others * 1000))

@@ -31,9 +31,11 @@ from collections.abc import Callable
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MESHDESK_CONFIG_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "meshdesk-bench"))
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QPoint, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QLineEdit  # noqa: E402
+
+from benchmarks.heartbeat import Heartbeat  # noqa: E402
 
 SETTLE_MS = 400  # the event loop runs this long after a step (debounced work, repaints, hover delay)
 
@@ -92,19 +94,7 @@ def main(argv: list[str]) -> int:
     w.resize(1500, 950)
     w.show()
 
-    clock = QElapsedTimer()
-    clock.start()
-    gaps: list[float] = []
-    last = [clock.nsecsElapsed()]
-
-    def beat() -> None:
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-
-    heartbeat = QTimer()
-    heartbeat.setInterval(5)
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat()
     heartbeat.start()
     results: list[tuple[str, float, float, float, float]] = []
 
@@ -121,8 +111,7 @@ def main(argv: list[str]) -> int:
 
     def step(name: str, action: Callable[[], None], signal: object | None = None) -> None:
         app.processEvents()
-        del gaps[:]
-        last[0] = clock.nsecsElapsed()
+        heartbeat.restart()
         prof = cProfile.Profile() if name in profile.split(",") else None
         t0 = time.perf_counter()
         c0 = time.thread_time()
@@ -135,7 +124,7 @@ def main(argv: list[str]) -> int:
             prof.disable()
         cpu = time.thread_time() - c0
         done = time.perf_counter() - t0 - SETTLE_MS / 1000
-        longest = max(gaps + [(clock.nsecsElapsed() - last[0]) / 1e6, t_call * 1000])
+        longest = heartbeat.longest(t_call * 1000)
         results.append((name, longest, t_call * 1000, cpu * 1000, max(done, t_call) * 1000))
         if prof is not None:
             print(f"---- {name}")
