@@ -1025,26 +1025,7 @@ class InventoryReader:
         if api is not None:
             pods += listed("/api/v1", "pods", [("labelSelector", GATEWAY_NAME_LABEL)], GATEWAY_PODS_LISTED,
                            control_plane)
-        found: dict[tuple[str, str], Workload] = {}
-        for obj in pods:
-            try:
-                pod = pod_from_json(obj)
-            except (TypeError, ValueError, AttributeError, KeyError):
-                continue
-            if pod.namespace in inside:
-                continue
-            kind, name = _by_convention(pod.owner_kind or "Pod", pod.owner_name or pod.name, pod.labels)
-            if (pod.namespace, name) not in found:
-                labels = {k: v for k, v in pod.labels.items() if k not in _POD_ONLY_LABELS}
-                found[(pod.namespace, name)] = Workload(name=name, namespace=pod.namespace, kind=kind,
-                                                        labels=labels, cluster=self.cluster)
-            # its pods too: the Logs and Envoy docks and the proxy charts of the gateway's node read them
-            if all(p.name != pod.name for p in found[(pod.namespace, name)].pods):
-                found[(pod.namespace, name)].pods.append(pod)
-        for w in found.values():
-            w.pods.sort(key=lambda p: p.name)
-            self._read_gateway_controller(w)
-        inv.outside_gateways = sorted(found.values(), key=lambda w: (w.namespace, w.name))
+        inv.outside_gateways = self._outside_workloads(pods, inside)
         istio_gw = versions.get("Gateway")
         configs = [] if istio_gw is None else listed(f"/apis/{istio_gw[0]}/{istio_gw[1]}", "gateways", (),
                                                      "Istio gateways", control_plane)
@@ -1080,6 +1061,12 @@ class InventoryReader:
         except SourceError as e:
             inv.hidden["*/ztunnel pods"] = f"{e.kind}: {e.message}"
             return
+        inv.ztunnels = self._outside_workloads(items, inside)
+
+    def _outside_workloads(self, items: Sequence[Any], inside: set[str]) -> list[Workload]:
+        """The workloads of listed pods outside the selected namespaces ``inside`` (gateways', ztunnel's),
+        named by Kiali's conventions, each with its pods (once, however many listings had them: the Logs
+        and Envoy docks and the proxy charts of their nodes read them) and its controller read."""
         found: dict[tuple[str, str], Workload] = {}
         for obj in items:
             try:
@@ -1093,11 +1080,12 @@ class InventoryReader:
                 labels = {k: v for k, v in pod.labels.items() if k not in _POD_ONLY_LABELS}
                 found[(pod.namespace, name)] = Workload(name=name, namespace=pod.namespace, kind=kind,
                                                         labels=labels, cluster=self.cluster)
-            found[(pod.namespace, name)].pods.append(pod)
+            if all(p.name != pod.name for p in found[(pod.namespace, name)].pods):
+                found[(pod.namespace, name)].pods.append(pod)
         for w in found.values():
             w.pods.sort(key=lambda p: p.name)
             self._read_gateway_controller(w)
-        inv.ztunnels = sorted(found.values(), key=lambda w: (w.namespace, w.name))
+        return sorted(found.values(), key=lambda w: (w.namespace, w.name))
 
     def _read_gateway_controller(self, w: Workload) -> None:
         """The replica counts of a gateway outside the selection, from its controller (one GET: there
