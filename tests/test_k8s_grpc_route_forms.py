@@ -188,22 +188,22 @@ def test_the_grpc_form_checks_as_the_gateway_api_does(
 @pytest.mark.qt_log_ignore(MENU_LOG)
 def test_a_grpcroute_the_form_cannot_show_is_refused_and_not_deleted(
         grpc_emu: KubeEmulator, tmp_path: Any, window: Any, qtbot: QtBot) -> None:
-    grpc_emu.add({"apiVersion": f"{GW}/v1", "kind": "GRPCRoute", "metadata": {"name": "greeter-mirror"},
+    grpc_emu.add({"apiVersion": f"{GW}/v1", "kind": "GRPCRoute", "metadata": {"name": "greeter-limited"},
                   "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "greeter", "port": 50051}],
-                           "rules": [{"filters": [{"type": "RequestMirror",
-                                                   "requestMirror": {"backendRef": {"name": "greeter-v2",
-                                                                                    "port": 50051}}}],
+                           "rules": [{"filters": [{"type": "ExtensionRef",
+                                                   "extensionRef": {"group": "example.io", "kind": "Limit",
+                                                                    "name": "slow"}}],
                                       "backendRefs": [{"name": "greeter-v1", "port": 50051}]}]}}, "bookinfo")
     ctl = controller_for(grpc_emu, tmp_path, window)
     actions = menu_actions(ctl, qtbot, grpc_emu, "greeter")
     action = actions["k8s-grpc-routing"]
     assert not action.isEnabled()
     assert action.toolTip() == (
-        "The form cannot show all of GRPCRoute bookinfo/greeter-mirror: it has spec.rules[0].filters[0] "
-        "(RequestMirror: the form knows RequestHeaderModifier only), which the form does not know, and saving from "
+        "The form cannot show all of GRPCRoute bookinfo/greeter-limited: it has spec.rules[0].filters[0] "
+        "(ExtensionRef: the form knows header modifiers, a mirror), which the form does not know, and saving from "
         "the form would drop it. Edit it as YAML instead (Istio config dock, Edit).")
     assert not actions["delete-routing"].isEnabled()
-    assert "its GRPCRoute greeter-mirror is not meshdesk's" in actions["delete-routing"].toolTip()
+    assert "its GRPCRoute greeter-limited is not meshdesk's" in actions["delete-routing"].toolTip()
 
 
 @pytest.mark.qt_log_ignore(MENU_LOG)

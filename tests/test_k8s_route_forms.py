@@ -194,7 +194,8 @@ def test_a_route_the_form_cannot_show_is_refused_saying_what_would_be_lost(
         emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
     emu.add({"apiVersion": f"{GW}/v1", "kind": "HTTPRoute", "metadata": {"name": "ratings-moved"},
              "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "ratings", "port": 9080}],
-                      "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"statusCode": 301}}]},
+                      "rules": [{"filters": [{"type": "URLRewrite", "urlRewrite": {"hostname": "ratings.example"}}],
+                                 "backendRefs": [{"name": "ratings", "port": 9080}]},
                                 {"timeouts": {"request": "5s"},
                                  "backendRefs": [{"name": "ratings", "port": 9080}]}]}}, "bookinfo")
     ctl = controller_for(emu, tmp_path, window)
@@ -202,7 +203,7 @@ def test_a_route_the_form_cannot_show_is_refused_saying_what_would_be_lost(
     assert not action.isEnabled()
     assert action.toolTip() == (
         "The form cannot show all of HTTPRoute bookinfo/ratings-moved: it has spec.rules[0].filters[0] "
-        "(RequestRedirect: the form knows RequestHeaderModifier only), spec.rules[1].timeouts, which the form does "
+        "(URLRewrite: the form knows header modifiers, a mirror, a redirect), spec.rules[1].timeouts, which the form does "
         "not know, and saving from the form would drop it. Edit it as YAML instead (Istio config dock, Edit).")
     # nor is "Delete traffic routing" offered for a route meshdesk did not make
     assert not menu_actions(ctl, qtbot, emu, "ratings")["delete-routing"].isEnabled()

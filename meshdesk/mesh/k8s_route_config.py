@@ -2,23 +2,26 @@
 Request Routing" wizard makes one: its parents (the Service itself, so the mesh's requests to it are routed
 by it, as GAMMA has it, and/or Gateways of the Gateway API), optional hostnames, and rules. A rule has
 matches (a path Exact, PathPrefix or RegularExpression, headers, query parameters, a method; a request
-matches the rule when it matches any one of them, a rule without matches takes every request), an optional
-request header modifier (set, add, remove) and weighted backendRefs: the Services of the service's
+matches the rule when it matches any one of them, a rule without matches takes every request), the filters
+Kiali's wizard offers (request and response header modifiers: set, add, remove; a redirect; a mirror to one
+of the backends offered) and weighted backendRefs (none for a rule that redirects): the Services of the service's
 versions when it has such (Services of its app whose selector names a version, as Kiali's "sub-services"),
 else the service itself.
 
 Everything is checked as the Gateway API's CRDs check it (their patterns, limits and CEL rules) before
 anything is sent; ``http_route_fields`` reads an existing route back into the form's fields and says what
-the form cannot show (a redirect, a mirror, a timeout ...), so such a route is never rewritten losing it.
+the form cannot show (a URL rewrite, a redirect's path, a timeout ...), so such a route is never rewritten
+losing it.
 
 A GRPCRoute, as Kiali's "K8s GRPC Routing" wizard makes one, has the same parents, hostnames, header
-modifier and backends; its matches are on the gRPC method (service and/or method, Exact or
+modifiers, mirror and backends (no redirect: the Gateway API has none for gRPC); its matches are on the gRPC method (service and/or method, Exact or
 RegularExpression) and headers. The same functions build, read and check it, told the kind.
 """
 
 from __future__ import annotations
 
 import copy
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +53,8 @@ PATH_TYPES = ("PathPrefix", "Exact", "RegularExpression")
 VALUE_TYPES = ("Exact", "RegularExpression")  # of a header's or query parameter's match
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
 HEADER_OPS = ("set", "add", "remove")
+REDIRECT_SCHEMES = ("http", "https")  # the CRD's enum ("" in the form: the request's own)
+REDIRECT_CODES = (301, 302)  # the CRD's enum (its standard channel's); 302 its default
 # the CRD's limits (Gateway API v1.0; later releases take more matches, never fewer)
 MAX_RULES = 16
 MAX_MATCHES = 8
@@ -112,10 +117,24 @@ class Backend:
 
 
 @dataclass
+class Redirect:
+    """A rule's RequestRedirect: what the answer's Location changes of the request's URL (``scheme`` "",
+    ``hostname`` "" and ``port`` 0 keep the request's own), with ``status`` 301 or 302."""
+
+    scheme: str = ""
+    hostname: str = ""
+    port: int = 0
+    status: int = 302
+
+
+@dataclass
 class RouteRule:
     matches: list[RouteMatch] = field(default_factory=list)
-    header_changes: list[HeaderChange] = field(default_factory=list)
+    header_changes: list[HeaderChange] = field(default_factory=list)  # the request's (RequestHeaderModifier)
     backends: list[Backend] = field(default_factory=list)
+    response_header_changes: list[HeaderChange] = field(default_factory=list)  # ResponseHeaderModifier
+    redirect: Redirect | None = None  # RequestRedirect: the rule answers with it, sending to no backend
+    mirror: Backend | None = None  # RequestMirror: a copy of each request to this Service (its weight unused)
 
 
 def _first(labels: dict[str, str], names: Sequence[str]) -> tuple[str, str] | None:
@@ -271,6 +290,32 @@ def header_changes_problem(changes: Sequence[HeaderChange]) -> str:
     return ""
 
 
+def _ipv4(text: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(text), ipaddress.IPv4Address)
+    except ValueError:
+        return False
+
+
+def redirect_problem(r: Redirect) -> str:
+    """Why ``r`` is no RequestRedirect the Gateway API's CRD takes ("" when it is)."""
+    if r.scheme and r.scheme not in REDIRECT_SCHEMES:
+        return f"redirect scheme {said(r.scheme)} is not one of {', '.join(REDIRECT_SCHEMES)}"
+    if r.hostname:
+        if "*" in r.hostname:
+            return f"a redirect names one host, not a wildcard ({said(r.hostname)})"
+        if ":" in r.hostname:
+            return f"redirect hostname {said(r.hostname)} is not a host name (give the port apart)"
+        if not _ipv4(r.hostname) and (problem := hostname_problem(r.hostname)):
+            # (the CRD's PreciseHostname takes an IPv4 address, where a listener's hostname does not)
+            return f"redirect: {problem}"
+    if not 0 <= r.port <= 65535:
+        return f"redirect port {r.port} is not a port number from 1 to 65535"
+    if r.status not in REDIRECT_CODES:
+        return f"redirect status {r.status} is not one of {', '.join(map(str, REDIRECT_CODES))}"
+    return ""
+
+
 def rule_problem(rule: RouteRule, kind: str = HTTP_ROUTE) -> str:
     if len(rule.matches) > MAX_MATCHES:
         return f"a rule takes at most {MAX_MATCHES} matches ({len(rule.matches)} given)"
@@ -279,8 +324,23 @@ def rule_problem(rule: RouteRule, kind: str = HTTP_ROUTE) -> str:
             return f"match {i}: {problem}" if len(rule.matches) > 1 else problem
     if problem := header_changes_problem(rule.header_changes):
         return problem
-    if not rule.backends:
+    if problem := header_changes_problem(rule.response_header_changes):
+        return f"response headers: {problem}"
+    if rule.redirect is not None:
+        if kind == GRPC_ROUTE:
+            return "a GRPCRoute has no redirect (the Gateway API redirects HTTP requests only)"
+        if problem := redirect_problem(rule.redirect):
+            return problem
+        if rule.backends:
+            return ("a rule that redirects answers the request itself: it sends to no backend (the Gateway API "
+                    "refuses backends beside a redirect)")
+    elif not rule.backends:
         return "a rule needs at least one backend to send its requests to"
+    if rule.mirror is not None:
+        if problem := name_problem(rule.mirror.name):
+            return f"mirror: {problem}"
+        if not 1 <= rule.mirror.port <= 65535:
+            return f"mirror {rule.mirror.name}: port {rule.mirror.port} is not a port number from 1 to 65535"
     if len(rule.backends) > MAX_BACKENDS:
         return f"a rule takes at most {MAX_BACKENDS} backends"
     for b in rule.backends:
@@ -313,20 +373,43 @@ def _match_spec(m: RouteMatch) -> dict[str, Any]:
     return out
 
 
+def _modifier_spec(changes: Sequence[HeaderChange]) -> dict[str, Any]:
+    modifier: dict[str, Any] = {}
+    for op in HEADER_OPS:
+        these = [c for c in changes if c.op == op]
+        if these:
+            modifier[op] = [c.name for c in these] if op == "remove" else \
+                [{"name": c.name, "value": c.value} for c in these]
+    return modifier
+
+
 def _rule_spec(rule: RouteRule) -> dict[str, Any]:
+    """A rule as Kiali's wizard writes it: its filters in the wizard's order (header modifiers, a redirect, a
+    mirror), but each header modifier one filter holding all its headers (the CRD refuses a modifier twice,
+    where the wizard writes one filter a header)."""
     out: dict[str, Any] = {}
     matches = [_match_spec(m) for m in rule.matches if not m.empty()]
     if matches:
         out["matches"] = matches
+    filters: list[dict[str, Any]] = []
     if rule.header_changes:
-        modifier: dict[str, Any] = {}
-        for op in HEADER_OPS:
-            these = [c for c in rule.header_changes if c.op == op]
-            if these:
-                modifier[op] = [c.name for c in these] if op == "remove" else \
-                    [{"name": c.name, "value": c.value} for c in these]
-        out["filters"] = [{"type": "RequestHeaderModifier", "requestHeaderModifier": modifier}]
-    out["backendRefs"] = [{"name": b.name, "port": b.port, "weight": b.weight} for b in rule.backends]
+        filters.append({"type": "RequestHeaderModifier", "requestHeaderModifier": _modifier_spec(rule.header_changes)})
+    if rule.response_header_changes:
+        filters.append({"type": "ResponseHeaderModifier",
+                        "responseHeaderModifier": _modifier_spec(rule.response_header_changes)})
+    if rule.redirect is not None:
+        r = rule.redirect
+        redirect: dict[str, Any] = {**({"scheme": r.scheme} if r.scheme else {}),
+                                    **({"hostname": r.hostname} if r.hostname else {}),
+                                    **({"port": r.port} if r.port else {}), "statusCode": r.status}
+        filters.append({"type": "RequestRedirect", "requestRedirect": redirect})
+    if rule.mirror is not None:
+        filters.append({"type": "RequestMirror",
+                        "requestMirror": {"backendRef": {"name": rule.mirror.name, "port": rule.mirror.port}}})
+    if filters:
+        out["filters"] = filters
+    if rule.redirect is None:
+        out["backendRefs"] = [{"name": b.name, "port": b.port, "weight": b.weight} for b in rule.backends]
     return out
 
 
@@ -409,10 +492,75 @@ def _value_fields(raw: Any, at: str, out: list[str]) -> list[ValueMatch]:
     return found
 
 
+_FILTER_FIELDS = {"RequestHeaderModifier": "requestHeaderModifier", "ResponseHeaderModifier": "responseHeaderModifier",
+                  "RequestRedirect": "requestRedirect", "RequestMirror": "requestMirror"}
+
+
+def _read_modifier(modifier: dict[str, Any], at: str, out: list[str]) -> list[HeaderChange]:
+    found = []
+    for op in modifier:
+        if op not in HEADER_OPS:
+            out.append(f"{at}.{op}")
+    for op in HEADER_OPS:
+        entries = modifier.get(op) or []
+        for entry in entries if isinstance(entries, list) else [None]:
+            if op == "remove" and isinstance(entry, str):
+                found.append(HeaderChange(op, entry))
+            elif op != "remove" and isinstance(entry, dict) and isinstance(entry.get("name"), str) and \
+                    isinstance(entry.get("value"), str) and not set(entry) - {"name", "value"}:
+                found.append(HeaderChange(op, entry["name"], entry["value"]))
+            else:
+                out.append(f"{at}.{op}")
+    return found
+
+
+def _read_filter(f: Any, at: str, rule: RouteRule, seen: set[str], namespace: str, grpc: bool,
+                 out: list[str]) -> None:
+    """Read one of a rule's filters into ``rule`` (the kinds Kiali's wizard writes: header modifiers, a
+    redirect, a mirror), or say in ``out`` what the form cannot show of it."""
+    kind = f.get("type") if isinstance(f, dict) else None
+    key = _FILTER_FIELDS.get(kind) if isinstance(kind, str) else None
+    known = "the form knows header modifiers, a mirror" + ("" if grpc else ", a redirect")
+    if key is None or not isinstance(kind, str) or (grpc and kind == "RequestRedirect") or \
+            not isinstance(f, dict) or not isinstance(f.get(key), dict):
+        out.append(f"{at} ({kind or 'a filter'}: {known})")
+        return
+    body: dict[str, Any] = f[key]
+    out += [f"{at}.{k}" for k in f if k not in ("type", key)]
+    if kind in seen:  # (the CRD refuses a modifier or a redirect twice; a second mirror the form has no room for)
+        out.append(f"{at} (a second {kind}: the form holds one)")
+        return
+    seen.add(kind)
+    if kind == "RequestHeaderModifier":
+        rule.header_changes = _read_modifier(body, f"{at}.{key}", out)
+    elif kind == "ResponseHeaderModifier":
+        rule.response_header_changes = _read_modifier(body, f"{at}.{key}", out)
+    elif kind == "RequestRedirect":
+        out += [f"{at}.{key}.{k}" for k in body if k not in ("scheme", "hostname", "port", "statusCode")]
+        scheme, host, port, code = (body.get("scheme", ""), body.get("hostname", ""), body.get("port", 0),
+                                    body.get("statusCode", 302))
+        if scheme not in ("", *REDIRECT_SCHEMES) or not isinstance(host, str) or not isinstance(port, int) or \
+                code not in REDIRECT_CODES:
+            out.append(f"{at}.{key} (the form knows schemes {', '.join(REDIRECT_SCHEMES)} and statuses "
+                       f"{', '.join(map(str, REDIRECT_CODES))})")
+            return
+        rule.redirect = Redirect(str(scheme), host, port, int(code))
+    else:
+        out += [f"{at}.{key}.{k}" for k in body if k != "backendRef"]  # (a percent or fraction mirrored ...)
+        ref = body.get("backendRef")
+        if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not isinstance(ref.get("port"), int) or \
+                ref.get("kind", "Service") != "Service" or ref.get("group", "") not in ("", "core") or \
+                ref.get("namespace", namespace) not in ("", namespace) or set(ref) - {"group", "kind", "name",
+                                                                                       "namespace", "port"}:
+            out.append(f"{at}.{key}.backendRef (the form knows a Service of the route's namespace, with its port)")
+            return
+        rule.mirror = Backend(ref["name"], ref["port"], 0)
+
+
 def http_route_fields(spec: Any, namespace: str = "", kind: str = HTTP_ROUTE) -> tuple[dict[str, Any], list[str]]:
     """What the form shows of an HTTPRoute's (or, by ``kind``, a GRPCRoute's) ``spec`` (parents, hostnames,
     rules) and what it cannot, by path: a parent of another kind or a section name, another filter (a
-    redirect, a URL rewrite, a mirror), a backend of another kind or namespace, a timeout, a session
+    URL rewrite, an extension's), a redirect's path, a backend of another kind or namespace, a timeout, a session
     persistence ..."""
     grpc = kind == GRPC_ROUTE
     match_keys = ("headers", "method") if grpc else ("path", "headers", "queryParams", "method")
@@ -483,26 +631,9 @@ def http_route_fields(spec: Any, namespace: str = "", kind: str = HTTP_ROUTE) ->
             if not grpc:
                 match.query = _value_fields(m.get("queryParams") or [], f"{mat}.queryParams", out)
             rule.matches.append(match)
+        seen: set[str] = set()
         for j, f in enumerate(raw.get("filters") or []):
-            fat = f"{at}.filters[{j}]"
-            modifier = f.get("requestHeaderModifier") if isinstance(f, dict) else None
-            if not isinstance(f, dict) or f.get("type") != "RequestHeaderModifier" or set(f) - {
-                    "type", "requestHeaderModifier"} or not isinstance(modifier, dict):
-                filter_type = f.get("type") if isinstance(f, dict) else None
-                out.append(f"{fat} ({filter_type or 'a filter'}: the form knows RequestHeaderModifier only)")
-                continue
-            for op in modifier:
-                if op not in HEADER_OPS:
-                    out.append(f"{fat}.requestHeaderModifier.{op}")
-            for op in HEADER_OPS:
-                for entry in modifier.get(op) or []:
-                    if op == "remove" and isinstance(entry, str):
-                        rule.header_changes.append(HeaderChange(op, entry))
-                    elif op != "remove" and isinstance(entry, dict) and isinstance(entry.get("name"), str) and \
-                            isinstance(entry.get("value"), str) and not set(entry) - {"name", "value"}:
-                        rule.header_changes.append(HeaderChange(op, entry["name"], entry["value"]))
-                    else:
-                        out.append(f"{fat}.requestHeaderModifier.{op}")
+            _read_filter(f, f"{at}.filters[{j}]", rule, seen, namespace, grpc, out)
         for j, b in enumerate(raw.get("backendRefs") or []):
             bat = f"{at}.backendRefs[{j}]"
             if not isinstance(b, dict) or not isinstance(b.get("name"), str) or \
@@ -577,7 +708,8 @@ def _same_ref(a: Any, b: Any, defaults: dict[str, Any]) -> bool:
 def keep_route_spellings(spec: dict[str, Any], before: Any, namespace: str) -> dict[str, Any]:
     """``spec`` (the form's) with the entries ``before`` (the route as read) wrote otherwise but means the
     same by (a Gateway parent with its group and kind spelled out, a backend without its weight of 1, a
-    path without its type PathPrefix, a header match without its type Exact) kept as read, so that an
+    path without its type PathPrefix, a header match without its type Exact, a redirect without its status
+    302, a mirror's Service with its group and kind) kept as read, so that an
     edit's diff shows only what the user changed. Kiali's wizard writes some of those: a Gateway's
     namespace beside the route's own, ``filters: []``, ``path: {}``."""
     before = _d(before)
@@ -599,6 +731,18 @@ def keep_route_spellings(spec: dict[str, Any], before: Any, namespace: str) -> d
                 rule["backendRefs"][i] = copy.deepcopy(same)
         if old.get("filters") == [] and "filters" not in rule:
             rule["filters"] = []
+        old_filters = {f.get("type"): f for f in old.get("filters") or [] if isinstance(f, dict)}
+        for i, f in enumerate(rule.get("filters") or []):
+            was = old_filters.get(f.get("type"))
+            if was is None:
+                continue
+            if f["type"] == "RequestRedirect" and _same_ref(was.get("requestRedirect"), f["requestRedirect"],
+                                                            {"statusCode": 302}):
+                rule["filters"][i] = copy.deepcopy(was)  # (its status left to the default 302, as read)
+            elif f["type"] == "RequestMirror" and _same_ref(
+                    _d(was.get("requestMirror")).get("backendRef"), f["requestMirror"]["backendRef"],
+                    {"group": "", "kind": "Service", **here}):
+                rule["filters"][i] = copy.deepcopy(was)
         old_matches = [m for m in old.get("matches") or [] if isinstance(m, dict)]
         for match, was in zip(rule.get("matches") or [], old_matches, strict=False):
             if _same_ref(was.get("path"), match.get("path"), {"type": "PathPrefix", "value": "/"}):

@@ -1,7 +1,7 @@
 """The form that writes a service's Kubernetes Gateway API HTTPRoute, as Kiali's "K8s Request Routing"
 wizard does: where the route applies (the Service itself for the mesh's requests, and/or Gateways of the
-Gateway API the cluster has), hostnames, and rules of matches, a request header modifier and weighted
-backends (the Services of the service's versions, else the service). An HTTPRoute the service has already
+Gateway API the cluster has), hostnames, and rules of matches, filters (request and response header
+modifiers, a redirect, a mirror) and weighted backends (the Services of the service's versions, else the service). An HTTPRoute the service has already
 opens in it to be edited; one with what the form cannot show is refused, saying what would be lost.
 
 The same form, told so, writes a service's GRPCRoute as Kiali's "K8s GRPC Routing" wizard does: its matches
@@ -43,8 +43,11 @@ from meshdesk.mesh.k8s_route_config import (
     MAX_WEIGHT,
     METHODS,
     PATH_TYPES,
+    REDIRECT_CODES,
+    REDIRECT_SCHEMES,
     Backend,
     HeaderChange,
+    Redirect,
     RouteMatch,
     RouteRule,
     ValueMatch,
@@ -67,6 +70,8 @@ from meshdesk.ui.dialogs.security_forms import BoxList, _Editing, say_problem
 ANY_PATH = "(any path)"
 ANY_METHOD = "(any method)"
 ANY_RPC = "(any gRPC method)"
+SAME_SCHEME = "(its scheme)"
+NO_MIRROR = "(no mirror)"
 
 
 def _lines(edit: QPlainTextEdit) -> list[str]:
@@ -208,7 +213,9 @@ class MatchBox(QGroupBox):
 
 
 class RuleBox(QGroupBox):
-    """One rule: its matches (any one of them), a request header modifier and the backends' weights."""
+    """One rule: its matches (any one of them), its filters as Kiali's wizard offers them (request and
+    response header modifiers, a redirect for an HTTPRoute, a mirror) and the backends' weights (none while
+    it redirects)."""
 
     def __init__(self, backends: list[tuple[str, int]], changed: Callable[[], None],
                  parent: QWidget | None = None, *, grpc: bool = False) -> None:
@@ -231,6 +238,54 @@ class RuleBox(QGroupBox):
         self.header_changes.setFixedHeight(48)
         self.header_changes.textChanged.connect(changed)
         form.addRow("Request headers", self.header_changes)
+        self.response_header_changes = QPlainTextEdit()
+        self.response_header_changes.setObjectName("routeResponseHeaderChanges")
+        self.response_header_changes.setPlaceholderText("optional, changes to the answer's headers, as above")
+        self.response_header_changes.setFixedHeight(48)
+        self.response_header_changes.textChanged.connect(changed)
+        form.addRow("Response headers", self.response_header_changes)
+        # a redirect (an HTTPRoute's only): the answer sends the client to the URL changed so, no backend
+        self.redirect = QCheckBox("Redirect to")
+        self.redirect.setObjectName("routeRedirect")
+        self.redirect.setToolTip("Answer the rule's requests with a redirect (the Location: the request's URL with "
+                                 "what is set here changed), sending them to no backend")
+        self.redirect_scheme = QComboBox()
+        self.redirect_scheme.setObjectName("routeRedirectScheme")
+        self.redirect_scheme.addItem(SAME_SCHEME, "")
+        for scheme in REDIRECT_SCHEMES:
+            self.redirect_scheme.addItem(scheme, scheme)
+        self.redirect_host = QLineEdit()
+        self.redirect_host.setObjectName("routeRedirectHost")
+        self.redirect_host.setPlaceholderText("host (empty: the request's)")
+        self.redirect_port = QSpinBox()
+        self.redirect_port.setObjectName("routeRedirectPort")
+        self.redirect_port.setRange(0, 65535)
+        self.redirect_port.setSpecialValueText("(port)")
+        self.redirect_port.setToolTip("The port of the Location (empty: the scheme's own, 80 or 443)")
+        self.redirect_status = QComboBox()
+        self.redirect_status.setObjectName("routeRedirectStatus")
+        for code in REDIRECT_CODES:  # 301 first, as Kiali's wizard offers it
+            self.redirect_status.addItem(f"{code} {'moved permanently' if code == 301 else 'found'}", code)
+        redirect_row = QHBoxLayout()
+        redirect_row.addWidget(self.redirect)
+        redirect_row.addWidget(self.redirect_scheme)
+        redirect_row.addWidget(self.redirect_host, 1)
+        redirect_row.addWidget(self.redirect_port)
+        redirect_row.addWidget(self.redirect_status)
+        self.redirect_parts = (self.redirect_scheme, self.redirect_host, self.redirect_port, self.redirect_status)
+        if not grpc:
+            form.addRow("Redirect", redirect_row)
+        else:
+            for w in (self.redirect, *self.redirect_parts):
+                w.hide()
+        self.mirror = QComboBox()
+        self.mirror.setObjectName("routeMirror")
+        self.mirror.addItem(NO_MIRROR, None)
+        for name, port in backends:
+            self.mirror.addItem(f"{name}:{port}", (name, port))
+        self.mirror.setToolTip(f"A copy of each of the rule's {what}s goes to this Service too; its answers are "
+                               "dropped")
+        form.addRow("Mirror to", self.mirror)
         grid = QGridLayout()
         grid.addWidget(QLabel("<b>Backend</b>"), 0, 0)
         grid.addWidget(QLabel("<b>Port</b>"), 0, 1)
@@ -252,12 +307,29 @@ class RuleBox(QGroupBox):
             port_box.valueChanged.connect(changed)
             weight_box.valueChanged.connect(changed)
             self.weights.append((name, port_box, weight_box))
-        form.addRow("Backends", grid)
+        self.backend_box = QWidget()
+        self.backend_box.setLayout(grid)
+        grid.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Backends", self.backend_box)
+        self.redirect.toggled.connect(self._redirecting)
+        self.redirect.toggled.connect(lambda _on: changed())
+        for combo in (self.redirect_scheme, self.redirect_status, self.mirror):
+            combo.currentIndexChanged.connect(lambda _i: changed())
+        self.redirect_host.textChanged.connect(changed)
+        self.redirect_port.valueChanged.connect(changed)
+        self._redirecting(False)
         self.remove_button = QPushButton("Remove rule")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.remove_button)
         form.addRow(buttons)
+
+    def _redirecting(self, on: bool) -> None:
+        """A redirect answers the request itself: its parts are on, the backends off (not written)."""
+        for w in self.redirect_parts:
+            w.setEnabled(on)
+        self.backend_box.setEnabled(not on)
+        self.backend_box.setToolTip("A rule that redirects sends its requests to no backend" if on else "")
 
     def add_match(self) -> MatchBox:
         box: MatchBox = self.match_list.add(MatchBox(self.changed, grpc=self.grpc))
@@ -266,15 +338,36 @@ class RuleBox(QGroupBox):
 
     def rule(self) -> RouteRule:
         matches = [b.match() for b in self.matches]
+        redirect = Redirect(str(self.redirect_scheme.currentData()), self.redirect_host.text().strip(),
+                            self.redirect_port.value(), int(self.redirect_status.currentData())) \
+            if self.redirect.isChecked() else None
+        mirror = self.mirror.currentData()
         return RouteRule([m for m in matches if not m.empty()] if len(matches) == 1 else matches,
                          parse_header_changes(_lines(self.header_changes)),
+                         [] if redirect is not None else
                          [Backend(name, port.value(), weight.value()) for name, port, weight in self.weights
-                          if weight.value() or name in self.kept_at_zero])
+                          if weight.value() or name in self.kept_at_zero],
+                         parse_header_changes(_lines(self.response_header_changes)), redirect,
+                         Backend(str(mirror[0]), int(mirror[1]), 0) if mirror else None)
 
     def fill(self, rule: RouteRule) -> None:
         for i, m in enumerate(rule.matches or [RouteMatch()]):
             (self.matches[0] if i == 0 else self.add_match()).fill(m)
         self.header_changes.setPlainText(header_change_lines(rule.header_changes))
+        self.response_header_changes.setPlainText(header_change_lines(rule.response_header_changes))
+        if rule.redirect is not None:
+            r = rule.redirect
+            self.redirect_scheme.setCurrentIndex(max(self.redirect_scheme.findData(r.scheme), 0))
+            self.redirect_host.setText(r.hostname)
+            self.redirect_port.setValue(r.port)
+            self.redirect_status.setCurrentIndex(max(self.redirect_status.findData(r.status), 0))
+            self.redirect.setChecked(True)
+        if rule.mirror is not None:
+            found = self.mirror.findData((rule.mirror.name, rule.mirror.port))
+            if found < 0:  # a Service the form does not offer: kept, by its name and port
+                self.mirror.addItem(f"{rule.mirror.name}:{rule.mirror.port}", (rule.mirror.name, rule.mirror.port))
+                found = self.mirror.count() - 1
+            self.mirror.setCurrentIndex(found)
         by_name = {b.name: b for b in rule.backends}
         self.kept_at_zero = {b.name for b in rule.backends if b.weight == 0}
         for name, port, weight in self.weights:
@@ -287,7 +380,8 @@ class HTTPRouteForm(ActionForm):
     title = "K8s request routing"
     help_text = ("A Kubernetes Gateway API HTTPRoute for the service, as Kiali's K8s Request Routing wizard writes: "
                  "its rules send the requests their matches take (a path, a method, headers, query parameters) to "
-                 "the service's versions by weight, optionally changing request headers. Its parent is the service "
+                 "the service's versions by weight, optionally changing request or response headers, mirroring "
+                 "them to a Service, or answering them with a redirect instead. Its parent is the service "
                  "itself (the mesh's requests to it, as GAMMA has it) and/or a Gateway of the Gateway API.")
 
     kind = HTTP_ROUTE
@@ -423,7 +517,7 @@ class GRPCRouteForm(HTTPRouteForm):
     help_text = ("A Kubernetes Gateway API GRPCRoute for the service, as Kiali's K8s GRPC Routing wizard writes: its "
                  "rules send the gRPC calls their matches take (a gRPC service and/or method, exactly or by a "
                  "regular expression, and headers) to the service's versions by weight, optionally changing request "
-                 "headers. Its parent is the service itself (the mesh's calls to it, as GAMMA has it) and/or a "
+                 "or response headers or mirroring them to a Service. Its parent is the service itself (the mesh's calls to it, as GAMMA has it) and/or a "
                  "Gateway of the Gateway API.")
     kind = GRPC_ROUTE
 
