@@ -328,3 +328,34 @@ def test_a_route_kialis_wizard_wrote_opens_in_the_form_and_saves_unchanged(
         "meshdesk created no traffic routing for service reviews: its HTTPRoute reviews, made by Kiali's k8s request "
         "routing wizard, is not meshdesk's, and only what meshdesk made is deleted here. Delete it in the Istio "
         "config view (its Delete… button).")
+
+
+@pytest.mark.qt_log_ignore(MENU_LOG)
+def test_a_service_with_several_httproutes_offers_each_and_edits_the_one_picked(
+        emu: KubeEmulator, tmp_path: Path, window: QWidget, qtbot: QtBot) -> None:
+    """A service routed by two HTTPRoutes (the mesh's requests by one, a Gateway's by another) has an entry
+    for each, named; the one picked opens in the form and is the one changed, the other left as it was."""
+    mesh_route = {"parentRefs": [{"group": "", "kind": "Service", "name": "reviews", "port": 9080}],
+                  "rules": [{"backendRefs": [{"name": "reviews-v1", "port": 9080}]}]}
+    edge_route = {"parentRefs": [{"name": "books"}],
+                  "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/reviews"}}],
+                             "backendRefs": [{"name": "reviews-v2", "port": 9080}]}]}
+    for name, spec in (("reviews", mesh_route), ("reviews-edge", edge_route)):
+        emu.add({"apiVersion": f"{GW}/v1", "kind": "HTTPRoute", "metadata": {"name": name}, "spec": spec}, "bookinfo")
+    ctl = controller_for(emu, tmp_path, window)
+    menu = answered_menu(ctl, qtbot, service_node("reviews"), GRAPH, inventory(emu))
+    entries = [a for a in menu.actions() if a.objectName() == "k8s-request-routing"]
+    assert [a.text() for a in entries] == ["K8s request routing (HTTPRoute reviews)…",
+                                           "K8s request routing (HTTPRoute reviews-edge)…"]
+    dialog = trigger(ctl, qtbot, entries[1])
+    form = dialog.form
+    assert isinstance(form, HTTPRouteForm)
+    assert form.title == "Edit HTTPRoute bookinfo/reviews-edge" and form.name.text() == "reviews-edge"
+    assert not form.mesh.isChecked() and form.gateways.item(0).checkState() == Qt.CheckState.Checked
+    assert form.rules[0].matches[0].path.text() == "/reviews"
+    form.rules[0].weights[0][2].setValue(1)  # reviews-v1 shares the Gateway's requests too
+    review(dialog, qtbot)
+    confirm(dialog, qtbot)
+    assert route(emu, "reviews-edge")["spec"]["rules"][0]["backendRefs"] == [
+        {"name": "reviews-v1", "port": 9080, "weight": 1}, {"name": "reviews-v2", "port": 9080}]
+    assert route(emu, "reviews")["spec"] == mesh_route

@@ -389,8 +389,8 @@ class ActionsController(QObject):
             elif form.edits_routes:  # (Gateways and the DestinationRule's forms keep the routes as they are)
                 spec.problem = mesh_route_problem(inventory, svc, title)
             out.append(spec)
-        out.append(self._http_route_spec(svc, inventory, tcp))
-        out.append(self._http_route_spec(svc, inventory, tcp, GRPC_ROUTE))
+        out += self._http_route_specs(svc, inventory, tcp)
+        out += self._http_route_specs(svc, inventory, tcp, GRPC_ROUTE)
         made = routing_objects_of(inventory, svc)
         # the rights to delete what it deletes: a Gateway meshdesk made for the service's routes too
         needs = [*DELETE_ROUTING_NEEDS, *(("delete", k) for k in sorted({o.kind for o in made})
@@ -402,13 +402,19 @@ class ActionsController(QObject):
         out.append(delete)
         return out
 
-    @staticmethod
-    def _http_route_spec(svc: Service, inv: Inventory, tcp: bool, kind: str = HTTP_ROUTE) -> ActionSpec:
+    @classmethod
+    def _http_route_specs(cls, svc: Service, inv: Inventory, tcp: bool, kind: str = HTTP_ROUTE) -> list[ActionSpec]:
         """Kiali's "K8s Request Routing" (its "K8s GRPC Routing" for ``kind`` GRPC_ROUTE): the service's
-        HTTPRoute (GRPCRoute), opened to be edited when it has one. As in Kiali, a service routed by one of
-        the two kinds (or by a VirtualService) has the other's form off."""
-        routes = http_routes_of(inv, svc, kind)
-        route = routes[0] if routes else None
+        HTTPRoute (GRPCRoute), opened to be edited when it has one; one entry each when it has several (each
+        named), so the one the user picks is edited (Kiali's wizard reads none of several, and writes its own
+        beside them)."""
+        routes: list[IstioObject | None] = [*http_routes_of(inv, svc, kind)]
+        return [cls._http_route_spec(svc, inv, tcp, kind, route) for route in routes or [None]]
+
+    @staticmethod
+    def _http_route_spec(svc: Service, inv: Inventory, tcp: bool, kind: str, route: IstioObject | None) -> ActionSpec:
+        """The entry editing ``route`` (None: writing the service's first). As in Kiali, a service routed by
+        one of the two kinds (or by a VirtualService) has the other's form off."""
         shown = shown_route_kind(kind)
         title = route_form_class(kind).title
         text = f"{title} ({shown} {route.name})…" if route is not None else f"{title}…"
