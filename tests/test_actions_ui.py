@@ -2894,6 +2894,57 @@ def test_request_routing_rules_of_several_conditions_shared_and_reordered(
     assert isinstance(again, RequestRoutingForm) and _listed(again.rules) == expected and again.attention == ""
 
 
+def test_request_routing_refuses_a_rule_a_wider_one_before_it_takes_every_request_of(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """The first rule that matches wins, so a rule after one on a shorter prefix of the same URI, on a header's
+    being there or on a regular expression its value meets would never apply: refused when added and when a
+    move would make it so. (Kiali's wizard warns only of a rule after one taking any request.) The narrower
+    rule first is what works, and it is written so."""
+    ctl = controller_for(emu, settings, window)
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
+    dialog = open_action(ctl, qtbot, "request-routing", service_node("bookinfo", "reviews"), inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+
+    def rule(on: str, kind: str, value: str, version: str, header: str = "") -> None:
+        form.on.setCurrentText(on)
+        if header:
+            form.header.setText(header)
+        form.kind.setCurrentText(kind)
+        form.value.setText(value)
+        form.version.setCurrentText(version)
+        _click(qtbot, form.add_button)
+
+    rule("URI", "prefix", "/api", "v1")
+    rule("URI", "prefix", "/api/v2", "v2")
+    assert form.error.text() == ("rule 1 (URI prefix '/api') takes every request this rule matches first, so this "
+                                 "rule would never apply: move it above rule 1, or remove rule 1")
+    rule("URI", "exact", "/api/v3", "v3")
+    assert form.error.text().startswith("rule 1 (URI prefix '/api') takes every request this rule matches first")
+    rule("Header", "present", "", "v2", header="x-canary")
+    rule("Header", "exact", "yes", "v3", header="x-canary")
+    assert form.error.text().startswith("rule 2 (header x-canary present) takes every request this rule matches")
+    rule("Authority", "regex", r"shop\.example\.(com|org)", "v3")
+    rule("Authority", "exact", "shop.example.org", "v2")
+    assert form.error.text().startswith("rule 3 (authority regex")
+    # the narrower rules first: they apply, the wider after them take the rest
+    rule("Method", "exact", "GET", "v2")
+    assert form.rules.count() == 4 and form.error.text() == ""
+    while form.rules.count():
+        form.rules.setCurrentRow(0)
+        _click(qtbot, form.remove_button)
+    rule("URI", "prefix", "/api/v2", "v2")
+    rule("URI", "prefix", "/api", "v1")
+    assert _listed(form.rules) == ["URI prefix '/api/v2' -> v2", "URI prefix '/api' -> v1"]
+    form.rules.setCurrentRow(1)
+    _click(qtbot, form.up_button)  # the wider above the narrower would leave that one nothing
+    assert "the move is not made" in form.error.text() and form.rules.currentRow() == 1
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert [r.get("match") for r in http] == [[{"uri": {"prefix": "/api/v2"}}], [{"uri": {"prefix": "/api"}}], None]
+
+
 def test_request_routing_edits_a_virtual_service_kiali_made_with_method_and_weights(
         emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
     """A VirtualService from Kiali's wizard routing by method and authority and sharing a rule 80/20 opened

@@ -612,10 +612,32 @@ def same_match(a: RouteMatch, b: RouteMatch) -> bool:
     return {c.key() for c in a.conditions} == {c.key() for c in b.conditions}
 
 
+def _implies(narrow: Condition, wide: Condition) -> bool:
+    """Whether every request meeting ``narrow`` meets ``wide`` too (both of one field, or of one header): the
+    same condition; a header's being there, of any condition on it (Envoy's header matchers need the header);
+    a prefix, of an exact value or a longer prefix starting with it; a regular expression (Envoy's are
+    matched whole), of an exact value it matches. Not otherwise (a regex of a regex, say): it may be so."""
+    if narrow.key()[:2] != wide.key()[:2]:
+        return False
+    if narrow.key() == wide.key() or (wide.kind == PRESENT and wide.on == "header"):
+        return True
+    if narrow.kind == PRESENT:
+        return False
+    if wide.kind == "prefix" and narrow.kind in ("exact", "prefix"):
+        return narrow.value.startswith(wide.value)
+    if wide.kind == "regex" and narrow.kind == "exact" and not re2_problem(wide.value):
+        try:
+            return re.fullmatch(wide.value, narrow.value, re.ASCII) is not None  # (RE2's \w and \d are ASCII)
+        except re.error:
+            return False
+    return False
+
+
 def shadows(earlier: RouteMatch, later: RouteMatch) -> bool:
     """Whether every request ``later`` matches is taken by ``earlier`` first (so ``later`` never applies):
-    each of ``earlier``'s conditions is one of ``later``'s."""
-    return {c.key() for c in earlier.conditions} <= {c.key() for c in later.conditions}
+    each of ``earlier``'s conditions holds of every request meeting ``later``'s, as the same condition, or
+    one ``later`` has that is narrower (``earlier`` on the URI prefix /api, ``later`` on the prefix /api/v2)."""
+    return all(any(_implies(c, e) for c in later.conditions) for e in earlier.conditions)
 
 
 def header_name_problem(name: str) -> str | None:
