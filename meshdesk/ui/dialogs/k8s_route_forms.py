@@ -245,12 +245,13 @@ class RuleBox(QGroupBox):
         self.response_header_changes.textChanged.connect(changed)
         form.addRow("Response headers", self.response_header_changes)
         # a redirect (an HTTPRoute's only): the answer sends the client to the URL changed so, no backend
-        self.redirect = QCheckBox("Redirect to")
+        self.redirect = QCheckBox("to")  # (its row says "Redirect": "Redirect [x] to https  host  port  301")
         self.redirect.setObjectName("routeRedirect")
         self.redirect.setToolTip("Answer the rule's requests with a redirect (the Location: the request's URL with "
                                  "what is set here changed), sending them to no backend")
         self.redirect_scheme = QComboBox()
         self.redirect_scheme.setObjectName("routeRedirectScheme")
+        self.redirect_scheme.setToolTip("The scheme of the Location ((its scheme): the request's own)")
         self.redirect_scheme.addItem(SAME_SCHEME, "")
         for scheme in REDIRECT_SCHEMES:
             self.redirect_scheme.addItem(scheme, scheme)
