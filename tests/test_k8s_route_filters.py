@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -92,6 +93,12 @@ def test_an_httproute_rule_redirects_mirrors_and_changes_response_headers_as_kia
     assert rest.response_header_changes.toPlainText() == "set Cache-Control: no-store\nremove Server"
     review(dialog, qtbot)
     assert dialog.plan.empty, dialog.diff_text.toPlainText()
+    # the redirect taken off, the rule sends to the versions again, shared as a new rule's are
+    qtbot.mouseClick(dialog.back_button, Qt.MouseButton.LeftButton)
+    assert [w.value() for _n, _p, w in old.weights] == [0, 0]
+    old.redirect.setChecked(False)
+    assert old.backend_box.isEnabled() and [w.value() for _n, _p, w in old.weights] == [50, 50]
+    assert form.error.text() == ""
 
 
 @pytest.mark.qt_log_ignore(MENU_LOG)

@@ -331,6 +331,10 @@ class RuleBox(QGroupBox):
             w.setEnabled(on)
         self.backend_box.setEnabled(not on)
         self.backend_box.setToolTip("A rule that redirects sends its requests to no backend" if on else "")
+        if not on and self.weights and not any(weight.value() for _n, _p, weight in self.weights):
+            # a redirect read from the route had no backends: they start shared again, as a new rule's
+            for (_n, _p, weight), share in zip(self.weights, default_weights(len(self.weights)), strict=True):
+                weight.setValue(share)
 
     def add_match(self) -> MatchBox:
         box: MatchBox = self.match_list.add(MatchBox(self.changed, grpc=self.grpc))
