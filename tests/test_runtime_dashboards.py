@@ -816,6 +816,175 @@ def test_a_charts_sort_label_orders_its_lines_as_in_kiali(qtbot: QtBot, runtime_
     assert problems == ["dashboard 'queues', chart 'Queue by shard as text': sortLabel 'shard-id' is not a label name"]
 
 
+DRAWN = """\
+custom_dashboards:
+  - name: drawn
+    title: Drawn
+    items:
+      - chart: {name: Goroutines, metricName: go_goroutines, dataType: raw, chartType: bar, spans: 6}
+      - chart: {name: Heap, metricName: go_memstats_heap_inuse_bytes, dataType: raw, chartType: area, spans: 6}
+      - chart: {name: Orders, metricName: shop_orders_total, dataType: rate, chartType: scatter, spans: 6}
+      - chart: {name: Refunds, metricName: shop_refunds_total, dataType: rate, spans: 6}
+      - chart: {name: Orders per pod, metricName: shop_orders_total, dataType: rate, chartType: bar, spans: 6,
+                groupLabels: [pod]}
+"""
+
+
+def test_a_charts_type_draws_its_lines_as_bars_an_area_or_points_as_in_kiali(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """Kiali's ``chartType``: a bar chart draws a bar at each time (the goroutines, 90, as high as that), the
+    bars of several lines side by side; an area chart fills under its line; a scatter chart draws points and
+    no line; a chart that says nothing, a line. meshdesk drew every chart as lines."""
+    import pyqtgraph as pg
+
+    config, problems = read_custom_dashboards(DRAWN)
+    assert problems == []
+    view = _view(qtbot, runtime_prometheus, config)
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "drawn"}))
+    _choose(qtbot, view, "Drawn")
+    bars = next(iter(_chart(view, "Goroutines").items.values()))  # type: ignore[attr-defined]
+    assert isinstance(bars, pg.BarGraphItem)
+    heights = bars.opts["height"]
+    assert len(heights) >= 10 and all(h == pytest.approx(90.0) for h in heights)
+    area = next(iter(_chart(view, "Heap").items.values()))  # type: ignore[attr-defined]
+    assert isinstance(area, pg.PlotDataItem) and area.opts["fillLevel"] == 0.0 and area.opts["fillBrush"] is not None
+    points = next(iter(_chart(view, "Orders").items.values()))  # type: ignore[attr-defined]
+    assert points.opts["symbol"] == "o" and points.opts["pen"] is None
+    line = next(iter(_chart(view, "Refunds").items.values()))  # type: ignore[attr-defined]
+    assert line.opts["symbol"] is None and line.opts["fillLevel"] is None and line.opts["pen"] is not None
+    # two lines' bars at each time: side by side, not over each other
+    per_pod = list(_chart(view, "Orders per pod").items.values())  # type: ignore[attr-defined]
+    assert len(per_pod) == 2 and all(isinstance(b, pg.BarGraphItem) for b in per_pod)
+    first, second = (b.opts["x"][-1] for b in per_pod)
+    width = per_pod[0].opts["width"]
+    assert second - first == pytest.approx(width) and width > 0
+    assert sorted(b.opts["height"][-1] for b in per_pod) == [pytest.approx(2.0), pytest.approx(3.0)]
+    legend = _chart(view, "Orders per pod").legend  # type: ignore[attr-defined]
+    assert sorted(label.text for _, label in legend.items) == sorted(INVENTORY)  # each pod once
+    _, problems = read_custom_dashboards(DRAWN.replace("chartType: scatter", "chartType: pie"))
+    assert problems == ["dashboard 'drawn', chart 'Orders': chartType 'pie' is none of line, area, bar, scatter"]
+
+
+RANGED = """\
+custom_dashboards:
+  - name: ranged
+    title: Ranged
+    items:
+      - chart: {name: Goroutines, metricName: go_goroutines, dataType: raw, min: 20, max: 200, spans: 4}
+      - chart: {name: Goroutines up to, metricName: go_goroutines, dataType: raw, max: 150, spans: 4}
+      - chart: {name: Goroutines free, metricName: go_goroutines, dataType: raw, spans: 4}
+"""
+
+
+def test_a_charts_min_and_max_are_its_y_axis_ends_as_in_kiali(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """Kiali's ``min`` and ``max``: the y axis runs from the one to the other whatever the data (90 goroutines
+    on an axis of 20 to 200), from 0 when only the max is given, and stays so after a double-click returns the
+    chart to following the data; a chart without them ranges on its data from 0. meshdesk read neither."""
+    config, problems = read_custom_dashboards(RANGED)
+    assert problems == []
+    view = _view(qtbot, runtime_prometheus, config)
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "ranged"}))
+    _choose(qtbot, view, "Ranged")
+    both, up_to, free = (_chart(view, t) for t in ("Goroutines", "Goroutines up to", "Goroutines free"))
+
+    def y_range(chart: Any) -> tuple[float, float]:
+        low, high = chart.view_box.viewRange()[1]
+        return round(low, 6), round(high, 6)
+
+    qtbot.waitUntil(lambda: y_range(free)[1] > 90.0, timeout=5000)
+    assert y_range(both) == (20.0, 200.0)
+    assert y_range(up_to) == (0.0, 150.0)
+    assert y_range(free)[0] == pytest.approx(0.0, abs=2) and y_range(free)[1] < 150.0
+    both.reset_view()  # (what a double-click does)
+    assert y_range(both) == (20.0, 200.0) and not both.user_zoomed
+    _, problems = read_custom_dashboards(RANGED.replace("min: 20", "min: 0.5"))
+    assert problems == ["dashboard 'ranged', chart 'Goroutines': min 0.5 is not a whole number (Kiali reads the "
+                        "y axis' ends as such)"]
+    _, problems = read_custom_dashboards(RANGED.replace("min: 20", "min: 300"))
+    assert problems == ["dashboard 'ranged', chart 'Goroutines': min 300 is not below max 200"]
+
+
+FOLDED = """\
+custom_dashboards:
+  - name: folded
+    title: Folded
+    rows: 2
+    items:
+      - chart: {name: Goroutines, metricName: go_goroutines, dataType: raw, spans: 6}
+      - chart: {name: Heap, metricName: go_memstats_heap_inuse_bytes, dataType: raw, spans: 6, startCollapsed: true}
+"""
+
+
+def test_a_chart_that_starts_collapsed_is_folded_until_clicked_as_in_kiali(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """Kiali's ``startCollapsed``: the chart shows its title alone, folded, until its title (or the arrow
+    beside it) is clicked; opened, it shows its data (25 MB of heap) as high as its neighbour; clicked again,
+    it folds. meshdesk showed it open."""
+    config, problems = read_custom_dashboards(FOLDED)
+    assert problems == []
+    view = _view(qtbot, runtime_prometheus, config)
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "folded"}))
+    _choose(qtbot, view, "Folded")
+    goroutines, heap = _chart(view, "Goroutines"), _chart(view, "Heap")
+    assert heap.title.isVisible() and not heap.plot.isVisible()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: goroutines.height() > 150, timeout=5000)  # type: ignore[attr-defined]
+    assert heap.height() < 50  # type: ignore[attr-defined]  # its title's height
+    assert heap.y() == goroutines.y()  # type: ignore[attr-defined]  # (at the top of its row)
+    assert not goroutines.collapsed and goroutines.fold_button is None  # type: ignore[attr-defined]
+    with qtbot.waitSignal(heap.folded, timeout=5000):  # type: ignore[attr-defined]
+        qtbot.mouseClick(heap.title, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: heap.plot.isVisible() and heap.height() == goroutines.height(),  # type: ignore[attr-defined]
+                    timeout=5000)
+    assert _last(heap) == {"Heap": pytest.approx(25e6)}
+    with qtbot.waitSignal(heap.folded, timeout=5000):  # type: ignore[attr-defined]
+        qtbot.mouseClick(heap.fold_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: not heap.plot.isVisible() and heap.height() < 50, timeout=5000)  # type: ignore[attr-defined]
+    _, problems = read_custom_dashboards(FOLDED.replace("startCollapsed: true", "startCollapsed: 'yes'"))
+    assert problems == ["dashboard 'folded', chart 'Heap': startCollapsed 'yes' is neither true nor false"]
+
+
+SERIES = """\
+custom_dashboards:
+  - name: series
+    title: Series
+    items:
+      - chart: {name: Goroutines per pod, metricName: go_goroutines, dataType: raw, xAxis: series, groupLabels: [pod]}
+      - chart: {name: Orders per pod, metricName: shop_orders_total, dataType: rate, xAxis: series, chartType: scatter,
+                groupLabels: [pod]}
+"""
+
+
+def test_a_chart_of_series_draws_a_bar_per_line_of_its_latest_value_as_in_kiali(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """Kiali's ``xAxis: series``: no time axis, a bar per line (each pod's goroutines, 40 and 50: their latest
+    values), named under it; the crosshair says the bar's value; with ``chartType: scatter``, a point per line.
+    meshdesk drew lines over time."""
+    import pyqtgraph as pg
+
+    config, problems = read_custom_dashboards(SERIES)
+    assert problems == []
+    view = _view(qtbot, runtime_prometheus, config)
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "series"}))
+    _choose(qtbot, view, "Series")
+    chart = _chart(view, "Goroutines per pod")
+    assert chart.time_axis is None and chart.plot.getAxis("bottom") is chart.series_axis  # type: ignore[attr-defined]
+    bars = list(chart.items.values())  # type: ignore[attr-defined]
+    assert all(isinstance(b, pg.BarGraphItem) for b in bars)
+    drawn = {chart.series_axis.names[int(b.opts["x"][0]) - 1]: b.opts["height"][0] for b in bars}  # type: ignore[attr-defined]
+    assert drawn == {INVENTORY[0]: pytest.approx(40.0), INVENTORY[1]: pytest.approx(50.0)}
+    assert sorted(float(b.opts["x"][0]) for b in bars) == [1.0, 2.0]
+    assert chart.series_axis.tickStrings([1.0, 2.0], 1.0, 1.0) == list(INVENTORY)  # type: ignore[attr-defined]
+    low, high = chart.view_box.viewRange()[0]  # type: ignore[attr-defined]
+    assert low < 1.0 and 2.0 < high < 10.0  # (the bars in sight: not the time of day)
+    assert chart.text_at(2.0).endswith(f"{INVENTORY[1]}: 50")  # type: ignore[attr-defined]
+    points = list(_chart(view, "Orders per pod").items.values())  # type: ignore[attr-defined]
+    assert [p.opts["symbol"] for p in points] == ["o", "o"]
+    assert sorted(float(p.yData[0]) for p in points) == [pytest.approx(2.0), pytest.approx(3.0)]
+    _, problems = read_custom_dashboards(SERIES.replace("xAxis: series, chartType", "xAxis: pods, chartType"))
+    assert problems == ["dashboard 'series', chart 'Orders per pod': xAxis 'pods' is none of time, series"]
+
+
 def _window(qtbot: QtBot, emu: KubeEmulator, tmp_path: Path) -> tuple[Any, Any]:
     """A window on the cluster's context "prod-east" (its Prometheus as Settings give it), with its docks."""
     from meshdesk.ui.mainwindow import MainWindow

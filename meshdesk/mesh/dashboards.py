@@ -79,6 +79,20 @@ class DashboardChart:
     # the label its lines are ordered by (Kiali's ``sortLabel``), compared as integers when ``sort_as_int``
     sort_label: str = ""
     sort_as_int: bool = False
+    # how it is drawn (Kiali's ``chartType``: line, area, bar or scatter; "": Kiali's default, lines over
+    # time, a bar per line over ``series``)
+    chart_type: str = ""
+    # the y axis' ends (Kiali's ``min`` and ``max``, in the chart's unit); None: from 0 up to the data
+    y_min: int | None = None
+    y_max: int | None = None
+    # what its x axis is (Kiali's ``xAxis``): time, or ``series``: a bar per line, its latest value
+    x_axis: str = "time"
+    # folded when first shown, opened by a click (Kiali's ``startCollapsed``)
+    start_collapsed: bool = False
+
+
+CHART_TYPES = ("line", "area", "bar", "scatter")
+X_AXES = ("time", "series")
 
 
 # the Grafana variables a dashboard's external link may set (Kiali's externalLinks variables), each to what
@@ -540,9 +554,41 @@ def _chart(item: Mapping[str, Any], where: str, problems: _Problems) -> Dashboar
     if not isinstance(sort_label, str) or (sort_label and not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", sort_label)):
         problems.add(f"{where}: sortLabel {sort_label!r} is not a label name")
         return None
+    drawn = _drawing(item, where, problems)
+    if drawn is None:
+        return None
     return DashboardChart(title.strip(), tuple(lines), data_type, UNITS.get(_text(item.get("unit")), _text(item.get("unit"))),
                           aggregator, tuple(aggregations), float(scale), tuple(groups), spans, sort_label,
-                          _text(item.get("sortLabelParseAs")) == "int")
+                          _text(item.get("sortLabelParseAs")) == "int", **drawn)
+
+
+def _drawing(item: Mapping[str, Any], where: str, problems: _Problems) -> dict[str, Any] | None:
+    """How a chart is drawn, as Kiali's chart fields say: ``chartType``, ``min`` and ``max`` (whole numbers, as
+    Kiali reads them), ``xAxis``, ``startCollapsed``; None (and said) when one of them is wrong."""
+    chart_type = item.get("chartType") or ""
+    if chart_type and chart_type not in CHART_TYPES:
+        problems.add(f"{where}: chartType {chart_type!r} is none of {', '.join(CHART_TYPES)}")
+        return None
+    ends: dict[str, int | None] = {}
+    for key in ("min", "max"):
+        value = item.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            problems.add(f"{where}: {key} {value!r} is not a whole number (Kiali reads the y axis' ends as such)")
+            return None
+        ends[key] = value
+    if ends["min"] is not None and ends["max"] is not None and ends["min"] >= ends["max"]:
+        problems.add(f"{where}: min {ends['min']} is not below max {ends['max']}")
+        return None
+    x_axis = item.get("xAxis") or "time"
+    if x_axis not in X_AXES:
+        problems.add(f"{where}: xAxis {x_axis!r} is none of {', '.join(X_AXES)}")
+        return None
+    collapsed = item.get("startCollapsed", False)
+    if not isinstance(collapsed, bool):
+        problems.add(f"{where}: startCollapsed {collapsed!r} is neither true nor false")
+        return None
+    return {"chart_type": chart_type, "y_min": ends["min"], "y_max": ends["max"], "x_axis": x_axis,
+            "start_collapsed": collapsed}
 
 
 def _metric_name(name: str) -> bool:

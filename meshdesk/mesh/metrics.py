@@ -94,6 +94,14 @@ class Chart:
     stats: tuple[str, ...] = (STAT_RATE,)
     tcp: bool = False
     spans: int = 6  # its width in twelfths of the Metrics dock's (a runtime dashboard's may say: Kiali's spans)
+    # how a runtime dashboard's chart is drawn, as it says (Kiali's chartType, min and max, xAxis, startCollapsed):
+    # line, area, bar or scatter ("": lines, or bars over series); its y axis' ends; "time" or "series" (a bar
+    # per line, its latest value); folded until clicked
+    drawn_as: str = ""
+    y_min: float | None = None
+    y_max: float | None = None
+    x_axis: str = "time"
+    start_collapsed: bool = False
 
 
 CHARTS: tuple[Chart, ...] = (
@@ -153,7 +161,8 @@ def dashboard_charts(dashboard: Dashboard) -> tuple[Chart, ...]:
     kinds = {"raw": "gauge", "rate": "counter", "histogram": "histogram"}
     return tuple(Chart(dashboard.chart_key(i), c.title, c.unit, kinds[c.data_type], c.metrics[0][0],
                        (STAT_AVG, "p50", "p95", "p99") if c.data_type == "histogram" else (STAT_RATE,),
-                       spans=c.spans)
+                       spans=c.spans, drawn_as=c.chart_type, y_min=c.y_min, y_max=c.y_max, x_axis=c.x_axis,
+                       start_collapsed=c.start_collapsed)
                  for i, c in enumerate(dashboard.charts))
 SPARKLINE_CHARTS: tuple[str, ...] = ("request_volume", "error_share", "request_duration", "tcp_sent")
 

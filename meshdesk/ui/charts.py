@@ -24,9 +24,9 @@ from datetime import date
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.DateAxisItem import adjustTimestampToPreferredUtcOffset, utcfromtimestamp
-from PySide6.QtCore import QPointF, QRectF, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from meshdesk.mesh.metrics import CHARTS_BY_KEY, Chart, Line
 from meshdesk.ui.chart_stops import CHART_KEYS_SPOKEN, ChartStops, clock_text  # noqa: F401 - (were here)
@@ -219,8 +219,51 @@ class TimeAxis(pg.DateAxisItem):
         return out
 
 
+class SeriesAxis(pg.AxisItem):
+    """The x axis of a chart of series (a runtime dashboard's ``xAxis: series``): a tick under each bar, named
+    by its line, at 1, 2, 3..."""
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)
+        self.names: list[str] = []
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802,N803 - pyqtgraph's
+        return [(1.0, [float(i + 1) for i in range(len(self.names)) if minVal <= i + 1 <= maxVal])]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's
+        return [self.names[int(v) - 1] if 1 <= int(v) <= len(self.names) else "" for v in values]
+
+
+class Bars(pg.BarGraphItem):
+    """A line of a bar chart (a runtime dashboard's ``chartType: bar``): a bar at each of its times, beside
+    the bars of the chart's other lines at that time (as Kiali groups them), or one bar, its latest value,
+    in a chart of series. Its colour fills the bars; its legend entry is a filled square."""
+
+    def __init__(self, colour: str, name: str) -> None:
+        super().__init__(x=np.zeros(0), height=np.zeros(0), width=1.0, brush=pg.mkBrush(colour), pen=pg.mkPen(None))
+        self.opts["name"] = name
+        self.times: list[float] = []
+        self.values: list[float] = []
+
+    def name(self) -> str:
+        return str(self.opts.get("name", ""))
+
+    def place(self, x: Sequence[float], heights: Sequence[float], width: float) -> None:
+        """Bars at ``x`` (their centres), ``heights`` high, ``width`` wide; a missing value (NaN) has none."""
+        xs, ys = np.asarray(x, dtype=float), np.asarray(heights, dtype=float)
+        kept = np.isfinite(ys)
+        self.setOpts(x=xs[kept], height=ys[kept], width=width)
+
+
+# a chart's lines drawn as: a line, an area (filled down to its floor), a bar, a point (Kiali's chart types)
+LINE, AREA, BAR, SCATTER = "line", "area", "bar", "scatter"
+
+
 class MetricChart(QWidget):
     """A titled chart with a status line. ``set_lines`` updates it in place."""
+
+    # the chart was folded or opened (its height changes: the view lays the charts out again)
+    folded = Signal(bool)
 
     def __init__(self, key: str, *, compact: bool = False, colours: dict[str, str] | None = None,
                  parent: QWidget | None = None, chart: Chart | None = None) -> None:
@@ -243,8 +286,13 @@ class MetricChart(QWidget):
         self.status.setWordWrap(not compact)  # a wrapping label asks for height by width, which skews a strip of charts
         self.status.setProperty("role", "warning")  # the theme's warning colour: a fixed orange read 3.3:1 on the dark theme
         self.status.hide()
-        self.time_axis = None if compact else TimeAxis(orientation="bottom")
-        axis: dict[str, pg.AxisItem] = {} if self.time_axis is None else {"bottom": self.time_axis}
+        # a chart of series (a runtime dashboard's xAxis: series) has a bar per line on its x axis, not times
+        self.series_axis = SeriesAxis(orientation="bottom") if not compact and self.chart.x_axis == "series" else None
+        self.time_axis = None if compact or self.series_axis is not None else TimeAxis(orientation="bottom")
+        axis: dict[str, pg.AxisItem] = {}
+        if self.time_axis is not None or self.series_axis is not None:
+            axis["bottom"] = self.time_axis if self.time_axis is not None else self.series_axis
+        self.drawn_as = self._drawn_as()
         axis["left"] = PercentAxis(orientation="left") if self.chart.unit == "ratio" else \
             UnitAxis(self.chart.unit, orientation="left")
         # no right-click menus: the view box's is not made at all (made and then thrown away, it was an
@@ -261,14 +309,37 @@ class MetricChart(QWidget):
             self.plot.getAxis("left").setWidth(64)  # "7.5 MB/s", "0.00010" fit
         self.view_box = self.plot.getPlotItem().getViewBox()
         self.view_box.setMouseEnabled(x=True, y=False)
-        # the y axis starts at 0: the view may not go below it, and auto-ranging takes in a point at 0
-        # (a curve with no pen: it draws nothing but counts for the data's bounds, unlike a hidden item)
-        self.view_box.setLimits(yMin=0)
+        # the y axis starts at 0 (or at the chart's own min: a runtime dashboard's): the view may not go below
+        # it, and auto-ranging takes in a point there (a curve with no pen: it draws nothing but counts for the
+        # data's bounds, unlike a hidden item); a chart with a max keeps its y axis from there to that max
+        self._base = float(self.chart.y_min) if self.chart.y_min is not None else 0.0
+        self._fixed_y = (self._base, float(self.chart.y_max)) if self.chart.y_max is not None else None
+        self.view_box.setLimits(yMin=self._base)
         self._floor = self.plot.plot([], [], pen=pg.mkPen(None))
+        self._fix_y()
         self.legend = None if compact else self.plot.addLegend(offset=(4, 4))
-        self.items: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self.items: dict[tuple[str, str], pg.PlotDataItem | Bars] = {}
+        self._item_colour: dict[tuple[str, str], str] = {}
+        self._series_keys: list[tuple[str, str]] = []  # a chart of series: its lines' keys, in their places
         self._lines: dict[tuple[str, str], Line] = {}
-        layout.addWidget(self.title)
+        # a chart that starts folded (a runtime dashboard's startCollapsed): its title beside a button that
+        # opens it (a click on the title too) and folds it again
+        self.collapsed = False
+        self.fold_button: QToolButton | None = None
+        if self.chart.start_collapsed and not compact:
+            header = QHBoxLayout()
+            header.setContentsMargins(0, 0, 0, 0)
+            header.setSpacing(2)
+            self.fold_button = QToolButton()
+            self.fold_button.setAutoRaise(True)
+            self.fold_button.clicked.connect(lambda: self.set_collapsed(not self.collapsed))
+            header.addWidget(self.fold_button)
+            header.addWidget(self.title, 1)
+            self.title.installEventFilter(self)
+            self.title.setCursor(Qt.CursorShape.PointingHandCursor)
+            layout.addLayout(header)
+        else:
+            layout.addWidget(self.title)
         layout.addWidget(self.status)
         layout.addWidget(self.plot, 1)
         # crosshair
@@ -283,6 +354,51 @@ class MetricChart(QWidget):
 
         theme_signals.changed.connect(self.set_theme)
         self.set_theme(current_theme())
+        if self.fold_button is not None:
+            self.set_collapsed(True)
+
+    def _drawn_as(self) -> str:
+        """How the lines are drawn: as the chart says (Kiali's chartType), lines by default; a chart of series
+        as bars (or points, a scatter chart's), one per line."""
+        kind = self.chart.drawn_as
+        if self.chart.x_axis == "series":
+            return SCATTER if kind == SCATTER else BAR
+        return kind or LINE
+
+    def _fix_y(self) -> None:
+        """A chart with a max: its y axis from its min (or 0) to that max, whatever the data (Kiali's domain)."""
+        if self._fixed_y is not None:
+            self.view_box.setYRange(*self._fixed_y, padding=0.0)
+            self.view_box.enableAutoRange(axis=pg.ViewBox.YAxis, enable=False)
+
+    # -- folding -------------------------------------------------------------------------------
+    def set_collapsed(self, collapsed: bool) -> None:
+        """Fold the chart to its title, or open it (only a chart that started folded can be)."""
+        if self.fold_button is None:
+            return
+        self.collapsed = collapsed
+        self.plot.setVisible(not collapsed)
+        self.status.setVisible(bool(self.status.text()) and not collapsed)
+        self.fold_button.setArrowType(Qt.ArrowType.RightArrow if collapsed else Qt.ArrowType.DownArrow)
+        said = f"{'Show' if collapsed else 'Fold'} the chart {self.chart.title}"
+        self.fold_button.setToolTip(said)
+        self.fold_button.setAccessibleName(said)
+        self.setMaximumHeight(self.folded_height() if collapsed else 16777215)
+        self.folded.emit(collapsed)
+
+    def folded_height(self) -> int:
+        """The height of the chart folded: its title's."""
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else None
+        top_bottom = margins.top() + margins.bottom() if margins is not None else 0
+        button = self.fold_button.sizeHint().height() if self.fold_button is not None else 0
+        return max(self.title.sizeHint().height(), button) + top_bottom
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's
+        if watched is self.title and event.type() == QEvent.Type.MouseButtonRelease:
+            self.set_collapsed(not self.collapsed)
+            return True
+        return super().eventFilter(watched, event)
 
     @Slot(str)
     def set_theme(self, name: str) -> None:
@@ -334,13 +450,15 @@ class MetricChart(QWidget):
             for key in [k for k in self.items if k not in wanted_set]:
                 self.plot.removeItem(self.items.pop(key))  # from the legend too
                 self._lines.pop(key, None)
-        seen: set[tuple[str, str]] = set()
+            for key in [k for k in self._item_colour if k not in self.items]:
+                del self._item_colour[key]
+        seen: dict[tuple[str, str], None] = {}  # (in the order given)
         unsplit = 0
         for line in lines:
             key = (line.stat, line.split_value)
             if key in seen:
                 continue
-            seen.add(key)
+            seen[key] = None
             if line.split_value:
                 color = line_colour(line.split_value, self.colours)
             else:
@@ -348,24 +466,36 @@ class MetricChart(QWidget):
                 unsplit += 1
             x = np.asarray(line.times, dtype=float)
             y = np.asarray(line.values, dtype=float)
+            if self.series_axis is not None:  # a chart of series: its latest value, at its place on the x axis
+                x, y = self._latest(len(seen), y)
             item = self.items.get(key)
             # the legend draws its names as rich text: a label value with "<" or "&" in it (a relabelled
             # series) lost its words between angle brackets
             name = html.escape(line.name)
             if item is None:
-                pen = pg.mkPen(color, width=1.5, style=_STAT_STYLE.get(line.stat, Qt.PenStyle.SolidLine))
-                item = self.plot.plot(x, y, pen=pen, connect="finite", name=name)
+                item = self._new_item(x, y, color, line.stat, name)
                 self.items[key] = item
             else:
-                if item.opts["pen"].color() != QColor(color):
-                    item.setPen(pg.mkPen(color, width=1.5, style=_STAT_STYLE.get(line.stat, Qt.PenStyle.SolidLine)))
+                if self._item_colour.get(key) != color:
+                    self._colour_item(item, color, line.stat)
                 if item.opts.get("name") != name:
                     item.opts["name"] = name
                     label = self.legend.getLabel(item) if self.legend is not None else None
                     if label is not None:
                         label.setText(name)
-                item.setData(x, y, connect="finite")
+                if isinstance(item, Bars):
+                    item.times, item.values = list(x), list(y)
+                else:
+                    item.setData(x, y, connect="finite")
+            self._item_colour[key] = color
             self._lines[key] = line
+        if self.drawn_as == BAR:
+            self._place_bars()
+        if self.series_axis is not None:
+            self._series_keys = list(seen)  # (in the order placed: 1, 2...)
+            self.series_axis.names = [self._lines[key].name for key in self._series_keys]
+            self.series_axis.picture = None  # (pyqtgraph's cache of its ticks)
+            self.series_axis.update()
         if self.compact:
             self._key_in_title()
         if self.legend is not None:
@@ -374,25 +504,79 @@ class MetricChart(QWidget):
             names = [line.name for line in self._lines.values()]
             self.legend.setVisible(bool(names) and names != [self.chart.title])
         starts = [line.times[0] for line in lines if line.times]
+        base = self._base
+        if self.series_axis is not None:  # (its x axis is the lines' places, 1, 2...: the floor at the first)
+            starts = [1.0] if starts else []
+            span = (0.5, 1.5) if span is not None else None
         if not starts and span is not None and span[0] < span[1]:
             # nothing to range on but the range asked: its times, 0 to 1 above them
-            self._floor.setData([span[0], span[1]], [0.0, 1.0])
+            self._floor.setData([span[0], span[1]], [base, base + 1.0])
         elif not starts:
             # nothing to range on: pyqtgraph would keep the last selection's axis; show 0 to 1
             self._floor.setData([], [])
             if self.view_box.state["autoRange"][1]:
-                self.view_box.setYRange(0.0, 1.0, padding=0.0)
+                self.view_box.setYRange(base, base + 1.0, padding=0.0)
                 self.view_box.enableAutoRange(axis=pg.ViewBox.YAxis)
-        elif any(v > 0.0 for line in lines for v in line.values):
-            self._floor.setData([min(starts)], [0.0])
+        elif any(v > base for line in lines for v in line.values):
+            self._floor.setData([min(starts)], [base])
         else:  # nothing above zero: pyqtgraph would keep the last range; show 0 to 1
-            self._floor.setData([min(starts)] * 2, [0.0, 1.0])
+            self._floor.setData([min(starts)] * 2, [base, base + 1.0])
+
+    def _latest(self, place: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A line of a chart of series: its latest value (Kiali's), at its ``place`` (1, 2...) on the x axis."""
+        finite = values[np.isfinite(values)]
+        return np.asarray([float(place)]), np.asarray([finite[-1] if finite.size else math.nan])
+
+    def _new_item(self, x: np.ndarray, y: np.ndarray, colour: str, stat: str, name: str) -> pg.PlotDataItem | Bars:
+        """A line's item, drawn as the chart says: a line, an area filled down to the floor, bars or points."""
+        if self.drawn_as == BAR:
+            bars = Bars(colour, name)
+            bars.times, bars.values = list(x), list(y)
+            self.plot.addItem(bars)  # (in the legend too, by its name)
+            return bars
+        pen = pg.mkPen(colour, width=1.5, style=_STAT_STYLE.get(stat, Qt.PenStyle.SolidLine))
+        if self.drawn_as == SCATTER:
+            return self.plot.plot(x, y, pen=None, symbol="o", symbolSize=6, symbolPen=None,
+                                  symbolBrush=pg.mkBrush(colour), connect="finite", name=name)
+        if self.drawn_as == AREA:
+            fill = QColor(colour)
+            fill.setAlpha(90)
+            return self.plot.plot(x, y, pen=pen, fillLevel=self._base, fillBrush=pg.mkBrush(fill), connect="finite",
+                                  name=name)
+        return self.plot.plot(x, y, pen=pen, connect="finite", name=name)
+
+    def _colour_item(self, item: pg.PlotDataItem | Bars, colour: str, stat: str) -> None:
+        if isinstance(item, Bars):
+            item.setOpts(brush=pg.mkBrush(colour))
+        elif self.drawn_as == SCATTER:
+            item.setSymbolBrush(pg.mkBrush(colour))
+        else:
+            item.setPen(pg.mkPen(colour, width=1.5, style=_STAT_STYLE.get(stat, Qt.PenStyle.SolidLine)))
+            if self.drawn_as == AREA:
+                fill = QColor(colour)
+                fill.setAlpha(90)
+                item.setFillBrush(pg.mkBrush(fill))
+
+    def _place_bars(self) -> None:
+        """The bars of each time side by side, in the lines' order, together most of a step wide (Kiali's
+        grouped bars); a chart of series: one bar per line, at its place."""
+        bars = [item for key, item in self.items.items() if isinstance(item, Bars) and key in self._lines]
+        if self.series_axis is not None:
+            for bar in bars:
+                bar.place(bar.times, bar.values, 0.6)
+            return
+        times = next((b.times for b in bars if len(b.times) > 1), [])
+        step = float(np.median(np.diff(times))) if len(times) > 1 else 60.0
+        width = 0.8 * step / max(1, len(bars))
+        for i, bar in enumerate(bars):
+            offset = -0.4 * step + (i + 0.5) * width
+            bar.place([t + offset for t in bar.times], bar.values, width)
 
     def _key_in_title(self) -> None:
         """A small chart has no legend box: when it draws several lines (average, p50, p95, p99), its
         title names them in their colours."""
-        names = [(line.name, self.items[key].opts["pen"].color().name()) for key, line in self._lines.items()
-                 if key in self.items]
+        names = [(line.name, QColor(self._item_colour[key]).name()) for key, line in self._lines.items()
+                 if key in self._item_colour]
         key = "" if len(names) < 2 else " " + " ".join(
             f"<span style='color:{colour}'>{html.escape(name)}</span>" for name, colour in names)
         self.title.setText(self._title_html + key)
@@ -402,11 +586,11 @@ class MetricChart(QWidget):
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
-        self.status.setVisible(bool(text))
+        self.status.setVisible(bool(text) and not self.collapsed)  # (a folded chart says it when opened)
 
     @property
     def status_text(self) -> str:
-        return "" if self.status.isHidden() else self.status.text()
+        return self.status.text()
 
     def data(self) -> dict[tuple[str, str], tuple[list[float], list[float]]]:
         """What is drawn, per (stat, split value): (times, values)."""
@@ -421,22 +605,23 @@ class MetricChart(QWidget):
     def user_zoomed(self) -> bool:
         """True once the user zoomed or panned (the view no longer follows the data)."""
         auto = self.view_box.state["autoRange"]
-        return not (auto[0] and auto[1])
+        return not (auto[0] and (auto[1] or self._fixed_y is not None))
 
     def reset_view(self) -> None:
         self.view_box.enableAutoRange(axis=pg.ViewBox.XYAxes, enable=True)
+        self._fix_y()
 
     def move_view(self, seconds: float) -> None:
         """The user's time zoom moved by ``seconds``, its width kept (the charts' end moved: replay). A
         chart following the data on the time axis is left to it."""
-        if seconds and not self.view_box.state["autoRange"][0]:
+        if seconds and not self.view_box.state["autoRange"][0] and self.series_axis is None:
             (x0, x1), _y = self.view_box.viewRange()
             self.view_box.setXRange(x0 + seconds, x1 + seconds, padding=0.0)
 
     def follow_if_outside(self, first: float, last: float) -> None:
         """Follow the data again when the user's time zoom shows nothing of ``first``..``last`` (the
         times the chart is of): a zoom left behind would show an empty chart."""
-        if self.view_box.state["autoRange"][0]:
+        if self.view_box.state["autoRange"][0] or self.series_axis is not None:
             return
         (x0, x1), _y = self.view_box.viewRange()
         if x1 < first or x0 > last:
@@ -451,6 +636,16 @@ class MetricChart(QWidget):
         """The crosshair's text at time ``t``: the nearest grid time and each line's value there."""
         rows: list[str] = []
         when: float | None = None
+        if self.series_axis is not None:  # a chart of series: the bar under the mouse, its latest value
+            shown = [(key, self._lines[key]) for key in self._series_keys if key in self._lines]
+            i = int(round(t)) - 1
+            if not 0 <= i < len(shown) or not self.items[shown[i][0]].isVisible():
+                return ""
+            line = shown[i][1]
+            finite = [(at, v) for at, v in zip(line.times, line.values, strict=True) if math.isfinite(v)]
+            if not finite:
+                return ""
+            return f"{clock_text(finite[-1][0])}\n{line.name}: {format_value(finite[-1][1], self.chart.unit)}"
         for key, line in sorted(self._lines.items()):
             item = self.items.get(key)
             if not line.times or item is None or not item.isVisible():  # a line hidden in the legend too

@@ -363,6 +363,7 @@ class _ChartsController(QWidget):
         for chart in new.values():
             if chart.time_axis is not None:
                 chart.time_axis.clock = lambda: self.clock()  # "today", by the view's clock (a date said when not)
+            chart.folded.connect(self._chart_folded)
         self._charts = {**made, **new}
         self._lay_out_charts()
         self._order_tabs()
@@ -383,6 +384,9 @@ class _ChartsController(QWidget):
 
     def _lay_out_charts(self) -> None:
         """Put the just made charts in the view's layout (each kind of view has its own)."""
+
+    def _chart_folded(self) -> None:
+        """A chart was folded or opened (a runtime dashboard's that starts folded): its height changed."""
 
     def _tab_before_charts(self) -> QWidget:
         """The widget Tab goes from to the charts."""
@@ -1188,6 +1192,7 @@ class MetricsView(_ChartsController):
                 self._chart_keys += (chart.key,)
             if self._charts is not None:
                 made = MetricChart(chart.key, compact=False, colours=self.colours, parent=self, chart=chart)
+                made.folded.connect(self._chart_folded)
                 made.hide()
                 self._charts[chart.key] = made
         return tuple(out)
@@ -1257,11 +1262,18 @@ class MetricsView(_ChartsController):
             chart = charts.get(key)
             if chart is None:
                 continue
-            if height and key.startswith(DASHBOARD):
+            # folded to its title (a click opens it), at the top of its row
+            self._grid.setAlignment(chart, Qt.AlignmentFlag.AlignTop if chart.collapsed else Qt.AlignmentFlag(0))
+            if chart.collapsed:
+                chart.setFixedHeight(chart.folded_height())
+            elif height and key.startswith(DASHBOARD):
                 chart.setFixedHeight(max(height, chart.minimumSizeHint().height()))
             else:
                 chart.setMinimumHeight(0)
                 chart.setMaximumHeight(_NO_LIMIT)
+
+    def _chart_folded(self) -> None:
+        self._apply_rows()  # (folded: its title's height; opened: its row's again)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
