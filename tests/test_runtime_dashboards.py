@@ -985,6 +985,59 @@ def test_a_chart_of_series_draws_a_bar_per_line_of_its_latest_value_as_in_kiali(
     assert problems == ["dashboard 'series', chart 'Orders per pod': xAxis 'pods' is none of time, series"]
 
 
+SINGLE = """\
+custom_dashboards:
+  - name: single
+    title: One pod at a time
+    items:
+      - chart:
+          name: Goroutines
+          metricName: go_goroutines
+          dataType: raw
+          aggregations: [{label: pod, displayName: Pod, singleSelection: true}]
+      - chart: {name: Heap, metricName: go_memstats_heap_inuse_bytes, dataType: raw, aggregations: [{label: pod}]}
+"""
+
+
+def test_a_label_of_single_selection_shows_one_of_its_values_at_a_time_as_in_kiali(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer) -> None:
+    """Kiali's aggregation ``singleSelection``: shown by that label (the pod), the charts show the lines of one
+    of its values at a time, the first met at first; a choice beside Show by offers the others, and another
+    chosen shows its lines alone. meshdesk drew every pod's line at once."""
+    config, problems = read_custom_dashboards(SINGLE)
+    assert problems == []
+    view = _view(qtbot, runtime_prometheus, config)
+    _select(view, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "single"}))
+    _choose(qtbot, view, "One pod at a time")
+    assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(90.0)}  # (no split: summed)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_by.setCurrentIndex(view.show_by.findData("pod"))
+    assert len(_last(_chart(view, "Goroutines"))) == 1  # one pod's line
+    assert view.show_value.isVisible() and view.show_value.isEnabled()
+    offered = [view.show_value.itemText(i) for i in range(view.show_value.count())]
+    assert sorted(offered) == sorted(INVENTORY)
+    first = offered[0]
+    assert view.show_value.currentText() == first
+    goroutines = {INVENTORY[0]: pytest.approx(40.0), INVENTORY[1]: pytest.approx(50.0)}
+    assert _last(_chart(view, "Goroutines")) == {first: goroutines[first]}
+    assert list(_last(_chart(view, "Heap"))) == [first]  # (split by the same label: the same pod's)
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_value.setCurrentIndex(1)
+    assert _last(_chart(view, "Goroutines")) == {offered[1]: goroutines[offered[1]]}
+    # a refresh keeps the pod chosen; No split: the choice goes
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.refresh()
+    assert view.show_value.currentText() == offered[1]
+    assert _last(_chart(view, "Goroutines")) == {offered[1]: goroutines[offered[1]]}
+    with qtbot.waitSignal(view.refreshed, timeout=20000):
+        view.show_by.setCurrentIndex(0)
+    assert not view.show_value.isVisible()
+    assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(90.0)}
+    _, problems = read_custom_dashboards(SINGLE.replace("singleSelection: true", "singleSelection: 'one'"))
+    assert problems == ["dashboard 'single', chart 'Goroutines': aggregation 'pod': singleSelection 'one' is neither "
+                        "true nor false"]
+
+
 def _window(qtbot: QtBot, emu: KubeEmulator, tmp_path: Path) -> tuple[Any, Any]:
     """A window on the cluster's context "prod-east" (its Prometheus as Settings give it), with its docks."""
     from meshdesk.ui.mainwindow import MainWindow

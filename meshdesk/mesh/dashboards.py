@@ -89,6 +89,8 @@ class DashboardChart:
     x_axis: str = "time"
     # folded when first shown, opened by a click (Kiali's ``startCollapsed``)
     start_collapsed: bool = False
+    # the aggregation labels whose lines are shown one value at a time (Kiali's ``singleSelection``)
+    single_selection: tuple[str, ...] = ()
 
 
 CHART_TYPES = ("line", "area", "bar", "scatter")
@@ -140,6 +142,12 @@ class Dashboard:
             for label, name in c.aggregations:
                 seen.setdefault(label, name)
         return tuple(seen.items())
+
+    @property
+    def single_selection(self) -> frozenset[str]:
+        """The labels some chart of it shows one value at a time when split by them (Kiali's
+        ``singleSelection``)."""
+        return frozenset(label for c in self.charts for label in c.single_selection)
 
 
 AUTH_NONE, AUTH_BASIC, AUTH_BEARER = "none", "basic", "bearer"
@@ -527,12 +535,19 @@ def _chart(item: Mapping[str, Any], where: str, problems: _Problems) -> Dashboar
             return None
         lines.append((name, title))
     aggregations: list[tuple[str, str]] = []
+    singles: list[str] = []
     for a in item.get("aggregations") or ():
         label = a.get("label") if isinstance(a, Mapping) else None
         if not isinstance(label, str) or not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
             problems.add(f"{where}: aggregation label {label!r} is not a label name")
             return None
         aggregations.append((label, _text(a.get("displayName")) or label))
+        single = a.get("singleSelection", False)
+        if not isinstance(single, bool):
+            problems.add(f"{where}: aggregation {label!r}: singleSelection {single!r} is neither true nor false")
+            return None
+        if single:
+            singles.append(label)
     aggregator = _text(item.get("aggregator")) or "sum"
     if aggregator not in ("sum", "avg", "min", "max", "count", "stddev", "stdvar"):
         problems.add(f"{where}: aggregator {aggregator!r} is not one meshdesk can use (sum, avg, min, max, ...)")
@@ -559,7 +574,7 @@ def _chart(item: Mapping[str, Any], where: str, problems: _Problems) -> Dashboar
         return None
     return DashboardChart(title.strip(), tuple(lines), data_type, UNITS.get(_text(item.get("unit")), _text(item.get("unit"))),
                           aggregator, tuple(aggregations), float(scale), tuple(groups), spans, sort_label,
-                          _text(item.get("sortLabelParseAs")) == "int", **drawn)
+                          _text(item.get("sortLabelParseAs")) == "int", single_selection=tuple(singles), **drawn)
 
 
 def _drawing(item: Mapping[str, Any], where: str, problems: _Problems) -> dict[str, Any] | None:

@@ -761,6 +761,9 @@ class Line:
     times: list[float]
     values: list[float]
     title: str = ""  # a runtime dashboard chart's title (its key is none of CHARTS_BY_KEY's)
+    # its series' values of the labels it is split by ((label, value)...): a runtime dashboard's lines of one
+    # value of a label are shown alone (Kiali's singleSelection)
+    by: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:

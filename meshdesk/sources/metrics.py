@@ -360,7 +360,8 @@ class PrometheusMetrics:
                     own.append(w)
             for series in answer:
                 value = " \u00b7 ".join(v for v in (q.line, split_value(series.labels, q.split_label)) if v)
-                line = Line(q.chart, q.stat, value, list(grid), align(grid, series.points), q.title)
+                line = Line(q.chart, q.stat, value, list(grid), align(grid, series.points), q.title,
+                            tuple((label, series.labels.get(label, "")) for label in q.split_label.split(",") if label))
                 result.lines[q.chart].append(line)
                 if q.sort_label:
                     order[id(line)] = (q.metric_index, *_sort_key(series.labels.get(q.sort_label, ""), q.sort_int))

@@ -68,6 +68,7 @@ from meshdesk.mesh.metrics import (
     SPARKLINE_CHARTS,
     SPLITS,
     Chart,
+    Line,
     MetricsResult,
     MetricsSpec,
     MetricsTarget,
@@ -648,9 +649,13 @@ class _ChartsController(QWidget):
         self._draw_timer.stop()
         self._drawing = None
 
+    def _lines_shown(self, key: str, lines: list[Line]) -> list[Line]:
+        """The lines of chart ``key`` it shows (all, unless a view shows some at a time)."""
+        return lines
+
     def _draw_chart(self, result: MetricsResult, key: str, chart: MetricChart, span: tuple[float, float] | None,
                     moved: float, replay: bool) -> None:
-        lines = result.chart_lines(key)
+        lines = self._lines_shown(key, result.chart_lines(key))
         if key in result.errors:
             kept = None if replay else self.chart_good_at.get(key)
             if kept is not None:
@@ -767,6 +772,12 @@ class MetricsView(_ChartsController):
         self.show_by.setObjectName("showBy")
         self.show_by.addItem("No split", "")
         self.show_by_label = QLabel("Show by")
+        # and, split by a label the dashboard shows one value at a time (Kiali's singleSelection), that value
+        self.show_value = QComboBox()
+        self.show_value.setAccessibleName("Value shown")
+        self.show_value.setObjectName("showValue")
+        self.show_value.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self._dashboard_shown: Dashboard | None = None
         self.range = QComboBox()
         self.range.setAccessibleName("Time range")
         for text, seconds in RANGES:
@@ -829,8 +840,10 @@ class MetricsView(_ChartsController):
             bar.addWidget(w)
         bar.addWidget(self.show_by_label)
         bar.addWidget(self.show_by)
+        bar.addWidget(self.show_value)
         self.show_by_label.hide()
         self.show_by.hide()
+        self.show_value.hide()
         bar.addStretch(1)
         bar.addWidget(self.loading)
         bar.addWidget(self.refresh_button)
@@ -869,7 +882,9 @@ class MetricsView(_ChartsController):
         self._of_selected = 0
         self._of_selection = False  # set_target is being given the selection's target
         self.refresh_button.clicked.connect(self.refresh)
+        self.show_by.currentIndexChanged.connect(lambda: self._offer_values(None))  # (the new label's when answered)
         self.show_by.currentIndexChanged.connect(self._spec_changed)
+        self.show_value.currentIndexChanged.connect(self._value_chosen)
 
     def spec(self) -> MetricsSpec:
         # a dashboard's charts are split by one of its labels; the traffic charts by the Split choice
@@ -994,6 +1009,9 @@ class MetricsView(_ChartsController):
         self.reporter.setEnabled(traffic and not self.unavailable)  # a proxy's (a runtime's) own metrics: no side
         self.show_by_label.setVisible(direction.startswith(DASHBOARD))
         self.show_by.setVisible(direction.startswith(DASHBOARD))
+        if not direction.startswith(DASHBOARD):
+            self._dashboard_shown = None
+            self._offer_values(None)
         # a dashboard splits by Show by and reads its own metrics: Split and Reported by (off) give way to it (in
         # a 1024-pixel window's dock the three cut the dashboard's name in the choice to "Go Metri")
         for w in self._traffic_only:
@@ -1166,6 +1184,9 @@ class MetricsView(_ChartsController):
         self.no_target_text = self._reason
         keys = self._dashboard_charts(dashboard) if dashboard is not None else ()
         self._show_by_of(dashboard)
+        if dashboard != self._dashboard_shown:
+            self._dashboard_shown = dashboard
+            self._offer_values(None)
         self.set_target(target)
         self._show_notice()
         self._rows = dashboard.rows if dashboard is not None else 0
@@ -1365,6 +1386,53 @@ class MetricsView(_ChartsController):
     def _direction_changed(self) -> None:
         if self._graph is not None or self._ids:
             self.show_graph_selection(self._graph, self._ids)
+
+    # -- one value at a time (a dashboard's singleSelection) ------------------------------------------
+    def _single_label(self) -> str:
+        """The label the charts are split by when the dashboard shows its lines one value at a time ("": not)."""
+        label = str(self.show_by.currentData() or "") if self.show_by.isVisibleTo(self) else ""
+        dashboard = self._dashboard_shown
+        return label if dashboard is not None and label in dashboard.single_selection else ""
+
+    def _offer_values(self, result: MetricsResult | None) -> None:
+        """The values of the single-selection label split by in ``result`` (None: none yet), in the order met,
+        offered one at a time: the one chosen kept while it is there, else the first (as Kiali checks the first)."""
+        label = self._single_label()
+        values: list[str] = []
+        if label and result is not None:
+            met = {v: None for lines in result.lines.values() for line in lines for k, v in line.by if k == label}
+            values = list(met)
+        chosen = self.show_value.currentData()
+        if [self.show_value.itemData(i) for i in range(self.show_value.count())] != values:
+            self.show_value.blockSignals(True)
+            try:
+                self.show_value.clear()
+                for value in values:
+                    self.show_value.addItem(value or f"(no {label})", value)
+                self.show_value.setCurrentIndex(max(0, self.show_value.findData(chosen)) if values else -1)
+            finally:
+                self.show_value.blockSignals(False)
+        name = dict(self._dashboard_shown.aggregations).get(label, label) if self._dashboard_shown else label
+        self.show_value.setToolTip(f"{name}: the charts show one at a time (the dashboard's singleSelection)")
+        self.show_value.setVisible(bool(label))
+        self.show_value.setEnabled(bool(values))
+
+    def _on_result(self, result: MetricsResult) -> None:
+        if result.target == self.target:
+            self._offer_values(result)
+        super()._on_result(result)
+
+    def _lines_shown(self, key: str, lines: list[Line]) -> list[Line]:
+        label = self._single_label()
+        if not label or self.show_value.currentIndex() < 0:
+            return lines
+        value = self.show_value.currentData()
+        return [line for line in lines if dict(line.by).get(label, value) == value]
+
+    def _value_chosen(self) -> None:
+        """Another value of the single-selection label: the same answer drawn again with its lines alone."""
+        if self.last_result is not None and self.last_result.target == self.target:
+            self._start_drawing(self.last_result, 0.0)
 
     def _spec_changed(self) -> None:
         self.fetcher.cancel()

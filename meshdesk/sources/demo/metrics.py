@@ -268,7 +268,8 @@ def dashboard_series(demo: DemoCluster, target: MetricsTarget, spec: MetricsSpec
                            "count": float(len(got))}.get(chart.aggregator, sum(got))
                     values.append(agg * chart.scale)
                 said = " \u00b7 ".join(v for v in (line, value if split else "") if v)
-                result.lines[key].append(Line(key, STAT_RATE, said, list(grid), values, chart.title))
+                result.lines[key].append(Line(key, STAT_RATE, said, list(grid), values, chart.title,
+                                              ((split, value),) if split else ()))
     return result
 
 
