@@ -1269,3 +1269,49 @@ def test_a_prometheus_of_the_dashboards_own_is_where_they_are_found_and_read(
         assert problems == ["prometheus.url 'prometheus:9090' is not an http(s) address"]
     finally:
         own.stop()
+
+
+def test_the_query_scope_of_the_prometheus_the_dashboards_are_read_from_keeps_every_query_to_it(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer, tmp_path: Path) -> None:
+    """Kiali's ``query_scope``: a Prometheus shared by two clusters (its series labelled by cluster) is asked
+    for the runtime dashboards with the scope's labels added to every query, discovery too, as Kiali adds them
+    (a value with a double quote in it matched as written): the east cluster's goroutines (123), not the sum
+    with the west's (130); a dashboards' Prometheus of their own is kept to its own scope, not the main one's.
+    meshdesk read neither scope and charted both clusters' pods."""
+    east = {**_pod_labels(INVENTORY[0], "inventory", "v1"), "cluster": "east", "team": 'shop "blue"'}
+    west = {**_pod_labels(INVENTORY[0], "inventory", "v1"), "cluster": "west", "team": "shop"}
+    shared = [Series("go_info", east, 0.0, start_value=1.0), Series("go_goroutines", east, 0.0, start_value=123.0),
+              Series("go_info", west, 0.0, start_value=1.0), Series("go_goroutines", west, 0.0, start_value=7.0),
+              # a JVM app in the west cluster only: not discovered in the east's scope
+              Series("jvm_threads_live_threads", {**_pod_labels(DETAILS[0], "details", "v1"), "cluster": "west"}, 0.0,
+                     start_value=31.0)]
+    (tmp_path / "shared").mkdir()
+    srv = PrometheusServer(tmp_path / "shared", shared)
+    srv.start()
+    try:
+        main_scope = "external_services:\n  prometheus:\n    query_scope:\n      cluster: east\n" \
+                     "      team: 'shop \"blue\"'\n  custom_dashboards:\n    discovery_enabled: true\n"
+        config, problems = read_custom_dashboards(main_scope)
+        assert problems == []
+        view = _view(qtbot, srv, config)
+        _select(view, _workload("inventory-v1", "inventory", INVENTORY))
+        qtbot.waitUntil(lambda: _offered(view) == ["Go Metrics"], timeout=20000)
+        _choose(qtbot, view, "Go Metrics")
+        assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(123.0)}
+        with qtbot.waitSignal(view.discovery().done, timeout=20000):
+            _select(view, _workload("details-v1", "details", DETAILS))
+        assert _offered(view) == []
+        view.shutdown()
+        # the dashboards' own Prometheus (the same server here) with a scope of its own: the main one's is not its
+        own = (f"{main_scope}    prometheus:\n      url: {srv.url}\n      query_scope:\n        cluster: west\n")
+        config, problems = read_custom_dashboards(own)
+        assert problems == []
+        view = _view(qtbot, srv, config)
+        _select(view, _workload("inventory-v1", "inventory", INVENTORY))
+        qtbot.waitUntil(lambda: _offered(view) == ["Go Metrics"], timeout=20000)
+        _choose(qtbot, view, "Go Metrics")
+        assert _last(_chart(view, "Goroutines")) == {"Goroutines": pytest.approx(7.0)}
+        _, problems = read_custom_dashboards(main_scope.replace("      cluster: east\n", "      cluster: [east]\n"))
+        assert problems == ["external_services.prometheus.query_scope is not a mapping of label names to values"]
+    finally:
+        srv.stop()

@@ -233,6 +233,9 @@ class DashboardsConfig:
     prometheus_url: str = ""
     # and how it is logged in to (``...prometheus.auth``)
     prometheus_auth: PrometheusAuth = PrometheusAuth()
+    # the labels every query of theirs is kept to, (label, value)...: the ``query_scope`` of the Prometheus they
+    # are read from (their own's, else Kiali's main one's), as Kiali adds it to each
+    query_scope: tuple[tuple[str, str], ...] = ()
     app_label: str = ""
     version_label: str = ""
     dashboards: tuple[Dashboard, ...] = ()
@@ -443,11 +446,17 @@ def discovery_selectors(config: DashboardsConfig, workload: Workload | AppPods) 
     the configured names alone when ``istio_labels`` names them. [] when it has no app label."""
     own = app_labels(config, workload)
     if not own or config.app_label:
-        return [own] if own else []
+        return [scoped_labels(config, own)] if own else []
     app = next((workload.labels[k] for k in APP_LABELS if workload.labels.get(k)), "")
     version = next((workload.labels[k] for k in VERSION_LABELS if workload.labels.get(k)), "")
-    return [((prometheus_label(a), app),) + (((prometheus_label(v), version),) if version else ())
+    return [scoped_labels(config, ((prometheus_label(a), app),) + (((prometheus_label(v), version),) if version else ()))
             for a, v in zip(APP_LABELS, VERSION_LABELS, strict=True)]
+
+
+def scoped_labels(config: DashboardsConfig, labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """``labels`` with the configuration's ``query_scope`` added (a label already given kept as given)."""
+    have = {k for k, _ in labels}
+    return labels + tuple((k, v) for k, v in config.query_scope if k not in have)
 
 
 # which of the metrics Prometheus has under which of the label sets: metric -> index of the first set
@@ -709,32 +718,44 @@ def grafana_query(link: ExternalLink, of: str, namespace: str, name: str, versio
     return query
 
 
-def _find_config(doc: Any) -> tuple[Any, Any, Any]:
-    """(custom_dashboards list, external_services.custom_dashboards mapping, istio_labels mapping) in a
-    Kiali CR, its ConfigMap, its config.yaml, a List of them, or the dashboards list itself."""
+def _find_config(doc: Any) -> tuple[Any, Any, Any, Any]:
+    """(custom_dashboards list, external_services.custom_dashboards mapping, istio_labels mapping,
+    external_services mapping) in a Kiali CR, its ConfigMap, its config.yaml, a List of them, or the
+    dashboards list itself."""
     if isinstance(doc, list):
-        return doc, None, None
+        return doc, None, None, None
     if not isinstance(doc, Mapping):
-        return None, None, None
+        return None, None, None, None
     items = doc.get("items")
     if isinstance(items, list):
         for item in items:
             found = _find_config(item)
-            if any(x is not None for x in found):
+            if any(x is not None for x in found[:2]):
                 return found
-        return None, None, None
+        return None, None, None, None
     data = doc.get("data")
     if isinstance(data, Mapping) and isinstance(data.get("config.yaml"), str):
         try:
             return _find_config(yaml.safe_load(data["config.yaml"]))
         except yaml.YAMLError:
-            return None, None, None
+            return None, None, None, None
     spec = doc.get("spec")
     if isinstance(spec, Mapping):
         doc = spec
     external = doc.get("external_services")
     settings = external.get("custom_dashboards") if isinstance(external, Mapping) else None
-    return doc.get("custom_dashboards"), settings, doc.get("istio_labels")
+    return doc.get("custom_dashboards"), settings, doc.get("istio_labels"), external
+
+
+def _query_scope(value: Any, where: str, problems: _Problems) -> tuple[tuple[str, str], ...]:
+    """A Prometheus' ``query_scope`` (label: value, added to every query, as Kiali adds it), its label names
+    made Prometheus' as Kiali makes them."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        problems.add(f"{where}.query_scope is not a mapping of label names to values")
+        return ()
+    return tuple((prometheus_label(str(k)), v) for k, v in value.items())
 
 
 def read_custom_dashboards(text: str) -> tuple[DashboardsConfig, list[str]]:
@@ -751,7 +772,7 @@ def read_custom_dashboards(text: str) -> tuple[DashboardsConfig, list[str]]:
         return DEFAULT_CONFIG, [f"not YAML{where}: {getattr(e, 'problem', None) or 'it cannot be read'}"]
     if doc is None:
         return DEFAULT_CONFIG, []
-    listed, settings, labels = _find_config(doc)
+    listed, settings, labels, external = _find_config(doc)
     if listed is None and settings is None:
         return DEFAULT_CONFIG, ["it holds neither custom_dashboards nor external_services.custom_dashboards"]
     problems = _Problems()
@@ -785,6 +806,16 @@ def read_custom_dashboards(text: str) -> tuple[DashboardsConfig, list[str]]:
         enabled = settings.get("enabled", True)
         config = replace(config, enabled=enabled is not False, discovery=discovery, auto_threshold=threshold,
                          namespace_label=namespace_label, prometheus_url=(url or "").strip(), prometheus_auth=auth)
+    # the query scope of the Prometheus they are read from, as Kiali's: their own's when it is given, else
+    # the main one's (external_services.prometheus.query_scope)
+    own = settings.get("prometheus") if isinstance(settings, Mapping) else None
+    if config.prometheus_url and isinstance(own, Mapping):
+        scope = _query_scope(own.get("query_scope"), "external_services.custom_dashboards.prometheus", problems)
+    else:
+        main = external.get("prometheus") if isinstance(external, Mapping) else None
+        scope = _query_scope(main.get("query_scope") if isinstance(main, Mapping) else None,
+                             "external_services.prometheus", problems)
+    config = replace(config, query_scope=scope)
     if isinstance(labels, Mapping):
         config = replace(config, app_label=_text(labels.get("app_label_name")),
                          version_label=_text(labels.get("version_label_name")))

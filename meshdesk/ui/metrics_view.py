@@ -49,6 +49,7 @@ from meshdesk.mesh.dashboards import (
     discovery_allowed,
     for_app,
     scoped,
+    scoped_labels,
 )
 from meshdesk.mesh.graph.model import NODE_AGGREGATE, NODE_SERVICE, TrafficGraph
 from meshdesk.mesh.inventory import Namespace, Workload
@@ -1167,6 +1168,7 @@ class MetricsView(_ChartsController):
         # (a discovered dashboard's: the labels its discovery metric was found under, maybe another scheme's)
         labels = ((dashboard.found_by if dashboard is not None else ()) or app_labels(config, workload)) \
             if workload is not None else ()
+        labels = scoped_labels(config, labels) if labels else ()  # (kept to the Prometheus' query_scope)
         of = "app" if isinstance(workload, AppPods) else "workload"
         if self._finding and workload is not None:
             # the dashboard was chosen for the selection before: not asked of this one until it is found to have it
