@@ -1159,6 +1159,43 @@ def test_view_in_grafana_opens_the_grafana_dashboard_a_runtime_dashboard_links_t
         grafana.stop()
 
 
+def test_view_in_grafana_sets_the_datasource_variable_to_kialis_grafana_datasource(
+        qtbot: QtBot, runtime_prometheus: PrometheusServer, kube_emulator: KubeEmulator, tmp_path: Path) -> None:
+    """A runtime dashboard's Grafana link naming a ``datasource`` variable: with Kiali's
+    ``external_services.grafana.datasource_uid`` pasted beside the dashboards, "View in Grafana" sets that
+    variable to the uid, as Kiali's link does (Grafana's dashboard then reads the Prometheus the runtime's
+    metrics are in, not its default one); meshdesk left it out."""
+    from meshdesk.store.settings import ContextSettings, load_settings
+    from tests.grafana_emulator import ISTIO_TITLES, GrafanaEmulator
+
+    linked = LINKED.replace("version: var-version}", "version: var-version, datasource: var-ds}")
+    text = "external_services:\n  grafana:\n    datasource_uid: P1809F7CD0C75ACF3\n" + linked
+    _, problems = read_custom_dashboards(text)
+    assert problems == []
+    grafana = GrafanaEmulator(titles=(*ISTIO_TITLES, "Go Processes")).start()
+    settings = load_settings()
+    settings.custom_dashboards = text
+    settings.set_context_settings("prod-east", ContextSettings(prometheus_url=runtime_prometheus.url,
+                                                               grafana_url=grafana.url))
+    settings.save()
+    w, perf = _window(qtbot, kube_emulator, tmp_path)
+    opened: list[str] = []
+    perf.grafana._open_url = lambda url: opened.append(url.toString()) is None  # (the browser)
+    try:
+        _select(perf.metrics, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "go-linked"}))
+        _choose(qtbot, perf.metrics, "Go with Grafana")
+        assert perf.view_in_grafana()
+        qtbot.waitUntil(lambda: bool(opened), timeout=20000)
+        query = dict(part.split("=", 1) for part in opened[0].split("?", 1)[1].split("&"))
+        assert (query.get("var-ds"), query["var-workload"]) == ("P1809F7CD0C75ACF3", "inventory-v1")
+    finally:
+        perf.shutdown()
+        w.close()
+        grafana.stop()
+    _, problems = read_custom_dashboards(text.replace("datasource_uid: P1809F7CD0C75ACF3", "datasource_uid: [a]"))
+    assert problems == ["external_services.grafana.datasource_uid is not text"]
+
+
 @pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a popup menu, offscreen)
 def test_view_in_grafana_offers_every_grafana_dashboard_a_runtime_dashboard_links_to(
         qtbot: QtBot, runtime_prometheus: PrometheusServer, kube_emulator: KubeEmulator, tmp_path: Path) -> None:

@@ -236,6 +236,9 @@ class DashboardsConfig:
     # the labels every query of theirs is kept to, (label, value)...: the ``query_scope`` of the Prometheus they
     # are read from (their own's, else Kiali's main one's), as Kiali adds it to each
     query_scope: tuple[tuple[str, str], ...] = ()
+    # the uid of Grafana's Prometheus datasource (Kiali's ``external_services.grafana.datasource_uid``), which an
+    # external link's ``datasource`` variable is set to; "": not set
+    grafana_datasource: str = ""
     app_label: str = ""
     version_label: str = ""
     dashboards: tuple[Dashboard, ...] = ()
@@ -702,11 +705,12 @@ def _external_links(value: Any, where: str, problems: _Problems) -> list[Externa
     return out
 
 
-def grafana_query(link: ExternalLink, of: str, namespace: str, name: str, version: str = "") -> dict[str, str] | None:
+def grafana_query(link: ExternalLink, of: str, namespace: str, name: str, version: str = "",
+                  datasource: str = "") -> dict[str, str] | None:
     """The variables of the link's Grafana dashboard for a workload's (``of`` "workload") or an app's
-    runtime dashboard, as Kiali sets them: the workload's or app's name, its namespace and version where the
-    link names a variable for them; None when the link has no variable for a workload (or an app), which
-    Kiali does not show for it."""
+    runtime dashboard, as Kiali sets them: the workload's or app's name, its namespace and version, and the
+    uid of Grafana's datasource (``datasource``, when known), where the link names a variable for them; None
+    when the link has no variable for a workload (or an app), which Kiali does not show for it."""
     variables = dict(link.variables)
     if of not in variables:
         return None
@@ -715,6 +719,8 @@ def grafana_query(link: ExternalLink, of: str, namespace: str, name: str, versio
         query[variables["namespace"]] = namespace
     if "version" in variables and version:
         query[variables["version"]] = version
+    if "datasource" in variables and datasource:
+        query[variables["datasource"]] = datasource
     return query
 
 
@@ -816,6 +822,12 @@ def read_custom_dashboards(text: str) -> tuple[DashboardsConfig, list[str]]:
         scope = _query_scope(main.get("query_scope") if isinstance(main, Mapping) else None,
                              "external_services.prometheus", problems)
     config = replace(config, query_scope=scope)
+    grafana = external.get("grafana") if isinstance(external, Mapping) else None
+    uid = grafana.get("datasource_uid") if isinstance(grafana, Mapping) else None
+    if uid is not None and not isinstance(uid, str):
+        problems.add("external_services.grafana.datasource_uid is not text")
+    elif uid:
+        config = replace(config, grafana_datasource=uid.strip())
     if isinstance(labels, Mapping):
         config = replace(config, app_label=_text(labels.get("app_label_name")),
                          version_label=_text(labels.get("version_label_name")))

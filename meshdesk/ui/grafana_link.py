@@ -32,10 +32,11 @@ def dashboard_for(target: MetricsTarget | None) -> tuple[str, str, str]:
 _VERSION_LABELS = frozenset(prometheus_label(v) for v in VERSION_LABELS)
 
 
-def runtime_grafana_links(target: MetricsTarget | None) -> list[tuple[str, dict[str, str], str]]:
+def runtime_grafana_links(target: MetricsTarget | None, datasource: str = "") -> list[tuple[str, dict[str, str], str]]:
     """(Grafana dashboard title, its variables, what to call it) of each of a charted runtime dashboard's
     external links that applies to what it charts (a workload's or an app's, as Kiali shows them), in their
-    order; none when no runtime dashboard is charted or it links to none that applies."""
+    order; none when no runtime dashboard is charted or it links to none that applies. ``datasource``: the
+    uid of Grafana's datasource, for a link's datasource variable."""
     dashboard = target.dashboard if target is not None else None
     if target is None or dashboard is None or not dashboard.external_links:
         return []
@@ -43,7 +44,7 @@ def runtime_grafana_links(target: MetricsTarget | None) -> list[tuple[str, dict[
     version = next((v for k, v in target.labels if k in _VERSION_LABELS), "")
     out = []
     for link in dashboard.external_links:
-        query = grafana_query(link, of, target.namespace, target.name, version)
+        query = grafana_query(link, of, target.namespace, target.name, version, datasource)
         if query is not None:
             out.append((link.title, query, f"{link.title} of {of} {target.namespace}/{target.name}"))
     return out

@@ -709,7 +709,7 @@ class PerformanceViews(QObject):
         A runtime dashboard linking to several: a menu of them under the button, as Kiali lists them all
         (``link``: the title of the one to open)."""
         target, range_s = self.metrics.target, int(self.metrics.range.currentData() or 0)
-        links = runtime_grafana_links(target)
+        links = runtime_grafana_links(target, self._dashboards_config().grafana_datasource)
         if len(links) > 1 and link is None:
             self._offer_grafana_links(links)
             return True
