@@ -3,6 +3,7 @@ reads the same values back, and that bad input is refused with a reason."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from meshdesk.mesh.routing import (
     Fault,
     RouteMatch,
     RoutingError,
+    RuleOptions,
     ServiceRouting,
     build_peer_authentication,
     build_service_entry,
@@ -893,3 +895,36 @@ def test_a_per_try_timeout_as_long_as_the_request_s_is_said_to_leave_no_room_for
     fine = service_routing_plan(inv, REVIEWS, ServiceRouting(timeout_seconds=3, retry_attempts=2,
                                                              retry_per_try_timeout_seconds=1))
     assert not any("each try may take" in n for n in fine.notes)
+
+
+def test_a_rules_own_fault_timeout_retries_and_mirror_are_built_read_and_checked(schemas: CRDSchemas) -> None:
+    """A request routing rule's own fault, timeout, retries and mirror go in its route only (as Kiali's
+    wizard writes them), the other rules keeping the service's; read back, each rule has them again, and a
+    VirtualService holding them is one meshdesk can rewrite. Values Istio would refuse are refused."""
+    own = RuleOptions(Fault(delay_percent=100, delay_seconds=5, abort_percent=10, abort_status=500), 2.0, 3, 2.0,
+                      "gateway-error,connect-failure,refused-stream")
+    jason = RouteMatch("v2", header="end-user", value="jason", own=own, mirror_version="v3", mirror_percent=50)
+    api = RouteMatch("v1", uri=True, kind="prefix", value="/api")
+    routing = ServiceRouting(matches=[jason, api], timeout_seconds=10.0)
+    vs, dr = build_service_routing(REVIEWS, routing, WORKLOADS)
+    assert vs is not None and dr is not None
+    http = vs.spec["http"]
+    host = "reviews.shop.svc.cluster.local"
+    assert {k: v for k, v in http[0].items() if k not in ("match", "route")} == {
+        "mirror": {"host": host, "subset": "v3"}, "mirrorPercentage": {"value": 50.0},
+        "fault": {"delay": {"percentage": {"value": 100.0}, "fixedDelay": "5s"},
+                  "abort": {"percentage": {"value": 10.0}, "httpStatus": 500}},
+        "timeout": "2s", "retries": {"attempts": 3, "perTryTimeout": "2s",
+                                     "retryOn": "gateway-error,connect-failure,refused-stream"}}
+    assert http[1]["timeout"] == http[2]["timeout"] == "10s" and "fault" not in http[1]  # the service's
+    assert [s["name"] for s in dr.spec["subsets"]] == ["v1", "v2", "v3"]
+    assert schemas.validate(vs.to_manifest()) == [] and unmodelled(vs, REVIEWS, dr) == []
+    back = read_service_routing(vs, dr)
+    assert back.matches == [jason, api] and back.timeout_seconds == 10.0
+    for bad, message in ((RuleOptions(Fault(abort_percent=150)), "the rule's own settings: abort percentage must "
+                                                                  "be between 0 and 100, not 150"),
+                         (RuleOptions(retry_attempts=-1), "the rule's own settings: retry attempts cannot be negative")):
+        with pytest.raises(RoutingError, match=message):
+            build_service_routing(REVIEWS, ServiceRouting(matches=[replace(api, own=bad)]), WORKLOADS)
+    with pytest.raises(RoutingError, match="version v1 is the rule's mirror"):
+        build_service_routing(REVIEWS, ServiceRouting(matches=[replace(api, mirror_version="v1")]), WORKLOADS)

@@ -67,6 +67,7 @@ from meshdesk.mesh.routing import (
     merge_service_entry,
     mirror_written,
     opt_out_mark,
+    options_spec,
     opts_out_of_injection,
     restarts_for_injection,
     routes_service,
@@ -690,8 +691,9 @@ def _vs_part(r: ServiceRouting) -> tuple[Any, ...]:
     f = r.fault
     return ((r.gateway or GatewayBinding()).key(), (r.mirror_version, r.mirror_version and r.mirror_percent),
             {v: w for v, w in r.weights.items() if w > 0},
-            [({v: w for v, w in m.destinations.items() if w > 0}, sorted(c.key() for c in m.conditions))
-             for m in r.matches],
+            [({v: w for v, w in m.destinations.items() if w > 0}, sorted(c.key() for c in m.conditions),
+              repr(options_spec(m.own)) if m.own is not None else None,
+              (m.mirror_version, m.mirror_version and m.mirror_percent)) for m in r.matches],
             (f.delay_percent, f.delay_percent and f.delay_seconds, f.abort_percent, f.abort_percent and f.abort_status),
             r.timeout_seconds or None,
             (r.retry_attempts, r.retry_per_try_timeout_seconds or None, r.retry_on) if r.retry_attempts is not None

@@ -105,6 +105,31 @@ class Condition:
 
 
 @dataclass
+class Fault:
+    delay_percent: float = 0.0
+    delay_seconds: float = 0.0
+    abort_percent: float = 0.0
+    abort_status: int = 503
+
+    @property
+    def active(self) -> bool:
+        return self.delay_percent > 0 or self.abort_percent > 0
+
+
+@dataclass
+class RuleOptions:
+    """A request routing rule's own fault injection, timeout and retries (Kiali's request routing wizard: a
+    rule's Fault Injection and Request Timeouts tabs), written in that rule's route only and in place of the
+    service's (those the Fault injection and Timeouts and retries forms set for all of its requests)."""
+
+    fault: Fault = field(default_factory=Fault)
+    timeout_seconds: float | None = None
+    retry_attempts: int | None = None
+    retry_per_try_timeout_seconds: float | None = None
+    retry_on: str = ""
+
+
+@dataclass
 class RouteMatch:
     """A request routing rule (Kiali's request routing): requests meeting every one of its conditions go to
     one version, or are shared between versions by ``weights``.
@@ -122,6 +147,12 @@ class RouteMatch:
     on: str = ""  # scheme / method / authority: the first condition is on that
     more: list[Condition] = field(default_factory=list)
     weights: dict[str, int] = field(default_factory=dict)
+    # the rule's own fault, timeout and retries; None: the service's (as every other rule has them)
+    own: RuleOptions | None = None
+    # a copy of ``mirror_percent`` % of the rule's requests also goes to this version (its answers are
+    # dropped), as Kiali's wizard mirrors a rule's requests; "": none
+    mirror_version: str = ""
+    mirror_percent: float = 100.0
 
     @property
     def conditions(self) -> list[Condition]:
@@ -135,24 +166,14 @@ class RouteMatch:
 
     @classmethod
     def of(cls, conditions: Sequence[Condition], version: str = "",
-           weights: Mapping[str, int] | None = None) -> RouteMatch:
+           weights: Mapping[str, int] | None = None, *, own: RuleOptions | None = None,
+           mirror_version: str = "", mirror_percent: float = 100.0) -> RouteMatch:
         """A rule of ``conditions`` (at least one), to ``version`` or shared by ``weights``."""
         first, *more = conditions
         return cls(version, header=first.header if first.on == "header" else "", uri=first.on == "uri",
                    kind=first.kind, value=first.value, on=first.on if first.on in ("scheme", "method", "authority")
-                   else "", more=list(more), weights=dict(weights or {}))
-
-
-@dataclass
-class Fault:
-    delay_percent: float = 0.0
-    delay_seconds: float = 0.0
-    abort_percent: float = 0.0
-    abort_status: int = 503
-
-    @property
-    def active(self) -> bool:
-        return self.delay_percent > 0 or self.abort_percent > 0
+                   else "", more=list(more), weights=dict(weights or {}), own=copy.deepcopy(own),
+                   mirror_version=mirror_version, mirror_percent=mirror_percent)
 
 
 @dataclass
@@ -755,28 +776,8 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str],
         if not 0 < routing.mirror_percent <= 100:
             raise RoutingError(f"the share of requests mirrored must be above 0 and at most 100%, not "
                                f"{routing.mirror_percent:g}")
-    f = routing.fault
-    _pct("delay percentage", f.delay_percent)
-    _pct("abort percentage", f.abort_percent)
-    if f.delay_percent > 0 and f.delay_seconds <= 0:
-        raise RoutingError("a delay needs a duration above 0 seconds")
-    if f.abort_percent > 0 and not 200 <= f.abort_status <= 599:
-        raise RoutingError(f"abort status must be an HTTP status from 200 to 599, not {f.abort_status}")
-    for name, value in (("timeout", routing.timeout_seconds), ("per-try timeout", routing.retry_per_try_timeout_seconds)):
-        # 0 is what a hand-written "0s" reads as (Istio: no timeout), kept as it is written
-        if value is not None and value < 0:
-            raise RoutingError(f"{name} must be above 0 seconds")
-    if routing.retry_attempts is not None and routing.retry_attempts < 0:
-        raise RoutingError("retry attempts cannot be negative")
-    if routing.retry_attempts == 0 and (routing.retry_per_try_timeout_seconds or routing.retry_on.strip()):
-        # Istio refuses a retry policy whose attempts are 0 (retries off)
-        raise RoutingError("with 0 retry attempts (no retries) there is no per-try timeout or retry-on to set")
-    unknown = [p for p in retry_policies(routing.retry_on) if p not in RETRY_ON and not re.fullmatch(r"[1-5][0-9][0-9]", p)]
-    if unknown:
-        raise RoutingError(f"retry-on {', '.join(repr(p) for p in unknown)} is not one Envoy knows "
-                           f"(e.g. {', '.join(RETRY_ON[:4])}, or an HTTP status such as 503)")
-    if routing.retry_attempts is not None and routing.retry_attempts > INT32_MAX:
-        raise RoutingError(f"retry attempts can be at most {INT32_MAX} (Istio keeps them as a 32-bit number)")
+    _check_options(RuleOptions(routing.fault, routing.timeout_seconds, routing.retry_attempts,
+                               routing.retry_per_try_timeout_seconds, routing.retry_on))
     cb = routing.circuit_breaker
     for name, value in vars(cb).items():
         if value is not None and value < 0:
@@ -796,6 +797,72 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str],
         raise RoutingError(f"TLS mode must be one of {', '.join(TLS_MODES)}, not {tls.mode!r}")
 
 
+def _check_options(o: RuleOptions, where: str = "") -> None:
+    """Raise ``RoutingError`` when Istio would refuse the fault, timeout or retries ``o`` (a service's, or a
+    rule's own: ``where`` then says which, "rule 2: ")."""
+    f = o.fault
+    try:
+        _pct("delay percentage", f.delay_percent)
+        _pct("abort percentage", f.abort_percent)
+        if f.delay_percent > 0 and f.delay_seconds <= 0:
+            raise RoutingError("a delay needs a duration above 0 seconds")
+        if f.abort_percent > 0 and not 200 <= f.abort_status <= 599:
+            raise RoutingError(f"abort status must be an HTTP status from 200 to 599, not {f.abort_status}")
+        for name, value in (("timeout", o.timeout_seconds), ("per-try timeout", o.retry_per_try_timeout_seconds)):
+            # 0 is what a hand-written "0s" reads as (Istio: no timeout), kept as it is written
+            if value is not None and value < 0:
+                raise RoutingError(f"{name} must be above 0 seconds")
+        if o.retry_attempts is not None and o.retry_attempts < 0:
+            raise RoutingError("retry attempts cannot be negative")
+        if o.retry_attempts == 0 and (o.retry_per_try_timeout_seconds or o.retry_on.strip()):
+            # Istio refuses a retry policy whose attempts are 0 (retries off)
+            raise RoutingError("with 0 retry attempts (no retries) there is no per-try timeout or retry-on to set")
+        if problem := retry_on_problem(o.retry_on):
+            raise RoutingError(problem)
+        if o.retry_attempts is not None and o.retry_attempts > INT32_MAX:
+            raise RoutingError(f"retry attempts can be at most {INT32_MAX} (Istio keeps them as a 32-bit number)")
+    except RoutingError as e:
+        raise RoutingError(f"{where}{e}") from None
+
+
+def retry_on_problem(text: str) -> str:
+    """Why Envoy would not know the retry-on policies ``text`` ("5xx,connect-failure"); "" when it does."""
+    unknown = [p for p in retry_policies(text) if p not in RETRY_ON and not re.fullmatch(r"[1-5][0-9][0-9]", p)]
+    if unknown:
+        return (f"retry-on {', '.join(repr(p) for p in unknown)} is not one Envoy knows "
+                f"(e.g. {', '.join(RETRY_ON[:4])}, or an HTTP status such as 503)")
+    return ""
+
+
+def duration_problem(text: str, what: str) -> str:
+    """Why Istio would refuse ``text`` as the duration ``what`` (a delay, a timeout: at least 1ms, in whole
+    milliseconds, Go's form: "5s", "1.5s", "500ms", "1m30s"); "" when it takes it."""
+    seconds = duration_seconds(text)
+    if seconds is None:
+        return f"{what}: {said(text.strip()) if text.strip() else 'nothing'} is not a duration; write it as 5s, 1.5s, 500ms or 1m30s"
+    if seconds < 0.001:
+        return f"{what} must be at least 1ms"
+    if abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:
+        return f"{what} is in whole milliseconds in Istio (not {text.strip()})"
+    if seconds > MAX_DURATION_SECONDS:
+        return f"{what} can be at most {MAX_DURATION_SECONDS // (365 * 86400)} years"
+    return ""
+
+
+def percent_problem(text: str, what: str) -> str:
+    """Why Istio would refuse ``text`` as the share ``what`` ("50", "0.5", "100"): a number from 0 to 100
+    (and none between 0 and 0.0001, which Istio refuses); "" when it takes it."""
+    try:
+        value = float(text.strip().rstrip("%").strip())
+    except ValueError:
+        return f"{what} is a number from 0 to 100, not {said(text.strip()) if text.strip() else 'nothing'}"
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        return f"{what} must be between 0 and 100 %, not {text.strip()}"
+    if 0 < value < 0.0001:
+        return f"{what} is 0 or at least 0.0001 % (Istio refuses {text.strip()})"
+    return ""
+
+
 _FIELD_WORDS = {"header": "a header", "uri": "the URI", "scheme": "the scheme", "method": "the method",
                 "authority": "the authority"}
 
@@ -812,6 +879,17 @@ def _check_rule(m: RouteMatch, versions: Sequence[str]) -> None:
         total = sum(m.weights.values())
         if total != 100:
             raise RoutingError(f"a rule's weights must add up to 100, not {total}")
+    if m.own is not None:
+        _check_options(m.own, "the rule's own settings: ")
+    if m.mirror_version:
+        if m.mirror_version not in versions:
+            raise RoutingError(f"no workload runs version {m.mirror_version} of this service to mirror to")
+        if m.destinations.get(m.mirror_version):
+            raise RoutingError(f"version {m.mirror_version} is the rule's mirror: it gets a copy of the rule's "
+                               "requests, not a share of them (route them to another version, or mirror another)")
+        if not 0 < m.mirror_percent <= 100:
+            raise RoutingError(f"the share of the rule's requests mirrored must be above 0 and at most 100%, not "
+                               f"{m.mirror_percent:g}")
     seen: set[tuple[str, str]] = set()
     for c in m.conditions:
         if c.on not in MATCH_FIELDS:
@@ -892,6 +970,7 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
             raise RoutingError(http_only_reason(svc, http_only[0]))
     host = service_host(svc)
     used = set(routing.weights) | {v for m in routing.matches for v in m.destinations} | \
+        {m.mirror_version for m in routing.matches if m.mirror_version} | \
         ({routing.mirror_version} if routing.mirror_version else set())
     name_of = subset_names([*versions, *used], dr)
     dr_spec: dict[str, Any] = {"host": host}
@@ -916,7 +995,12 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
                      for v, w in sorted(m.weights.items()) if w > 0]
         else:
             route = [{"destination": {"host": host, "subset": name_of[m.version]}}]
-        http.append({"match": [match_block(m)], "route": route})
+        rule: dict[str, Any] = {"match": [match_block(m)], "route": route}
+        if m.mirror_version:
+            # the rule's own mirror, as Kiali's wizard writes one in the rule's route
+            rule["mirror"] = {"host": host, "subset": name_of[m.mirror_version]}
+            rule["mirrorPercentage"] = {"value": float(m.mirror_percent)}
+        http.append(rule)
     if routing.weights:
         default = [{"destination": {"host": host, "subset": name_of[v]}, "weight": w}
                    for v, w in sorted(routing.weights.items()) if w > 0]
@@ -929,27 +1013,11 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         http[-1]["mirror"] = {"host": host, "subset": name_of[routing.mirror_version]}
         http[-1]["mirrorPercentage"] = {"value": float(routing.mirror_percent)}
         mirror_record = mirror_written(http[-1])
-    extras: dict[str, Any] = {}
-    f = routing.fault
-    if f.active:
-        fault: dict[str, Any] = {}
-        if f.delay_percent > 0:
-            fault["delay"] = {"percentage": {"value": float(f.delay_percent)}, "fixedDelay": _seconds(f.delay_seconds)}
-        if f.abort_percent > 0:
-            fault["abort"] = {"percentage": {"value": float(f.abort_percent)}, "httpStatus": int(f.abort_status)}
-        extras["fault"] = fault
-    if routing.timeout_seconds is not None:
-        extras["timeout"] = _seconds(routing.timeout_seconds)
-    if routing.retry_attempts is not None:
-        retries: dict[str, Any] = {"attempts": int(routing.retry_attempts)}
-        if routing.retry_per_try_timeout_seconds is not None:
-            retries["perTryTimeout"] = _seconds(routing.retry_per_try_timeout_seconds)
-        if retry_policies(routing.retry_on):
-            retries["retryOn"] = ",".join(retry_policies(routing.retry_on))
-        extras["retries"] = retries
-    for rule in http:
+    extras = options_spec(service_options(routing))
+    for i, rule in enumerate(http):
+        own = routing.matches[i].own if i < len(routing.matches) else None
         # a copy each: rules sharing one dict were written as a YAML anchor and aliases ("fault: *id001")
-        rule.update(copy.deepcopy(extras))
+        rule.update(copy.deepcopy(extras if own is None else options_spec(own)))
     binding = routing.gateway or GatewayBinding()
     needs_vs = bool(routing.weights or routing.matches or extras or binding.active or routing.mirror_version) \
         or always_vs
@@ -965,6 +1033,45 @@ def build_service_routing(svc: Service, routing: ServiceRouting, workloads: Sequ
         vs.annotations[GATEWAYS_WRITTEN] = json.dumps({"gateways": gateways_spec(binding),
                                                        "hosts": sorted(set(binding.hosts) - host_names(svc))}, sort_keys=True)
     return vs, dr
+
+
+def service_options(routing: ServiceRouting) -> RuleOptions:
+    """The fault, timeout and retries ``routing`` sets for all of the service's requests."""
+    return RuleOptions(routing.fault, routing.timeout_seconds, routing.retry_attempts,
+                       routing.retry_per_try_timeout_seconds, routing.retry_on)
+
+
+def options_spec(o: RuleOptions) -> dict[str, Any]:
+    """The ``fault``, ``timeout`` and ``retries`` of an HTTP route for ``o``, as Kiali's wizards write them."""
+    out: dict[str, Any] = {}
+    f = o.fault
+    if f.active:
+        fault: dict[str, Any] = {}
+        if f.delay_percent > 0:
+            fault["delay"] = {"percentage": {"value": float(f.delay_percent)}, "fixedDelay": _seconds(f.delay_seconds)}
+        if f.abort_percent > 0:
+            fault["abort"] = {"percentage": {"value": float(f.abort_percent)}, "httpStatus": int(f.abort_status)}
+        out["fault"] = fault
+    if o.timeout_seconds is not None:
+        out["timeout"] = _seconds(o.timeout_seconds)
+    if o.retry_attempts is not None:
+        retries: dict[str, Any] = {"attempts": int(o.retry_attempts)}
+        if o.retry_per_try_timeout_seconds is not None:
+            retries["perTryTimeout"] = _seconds(o.retry_per_try_timeout_seconds)
+        if retry_policies(o.retry_on):
+            retries["retryOn"] = ",".join(retry_policies(o.retry_on))
+        out["retries"] = retries
+    return out
+
+
+def rule_option_words(m: RouteMatch) -> list[str]:
+    """What a request routing rule does besides routing, in words, as a VirtualService's summary says it:
+    its own delay, abort, timeout, retries and mirror ("delay 5s for 100% of requests", "mirror to v3 (50%)")."""
+    rule: dict[str, Any] = options_spec(m.own) if m.own is not None else {}
+    if m.mirror_version:
+        rule["mirror"] = {"subset": m.mirror_version}
+        rule["mirrorPercentage"] = {"value": float(m.mirror_percent)}
+    return _rule_notes(rule, set())
 
 
 # -- gateways ----------------------------------------------------------------------------------------
@@ -1442,8 +1549,15 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
         r.load_balancer = lb if lb != LoadBalancer() else None
     if vs is None:
         return r
-    for rule in _l(_d(vs.spec).get("tcp" if tcp else "http")):
-        rule = _d(rule)
+    rules = [_d(rule) for rule in _l(_d(vs.spec).get("tcp" if tcp else "http"))]
+    # the service's fault, timeout and retries are its default route's (a rule without a match, which takes
+    # what no rule before it took); a matched rule with others has its own (as Kiali's request routing
+    # writes a rule's), one with the same the service's
+    default = next((rule for rule in rules if not _l(rule.get("match"))), None)
+    service = _read_options(default) if default is not None else RuleOptions()
+    r.fault, r.timeout_seconds, r.retry_attempts = service.fault, service.timeout_seconds, service.retry_attempts
+    r.retry_per_try_timeout_seconds, r.retry_on = service.retry_per_try_timeout_seconds, service.retry_on
+    for rule in rules:
         routes = [_d(x) for x in _l(rule.get("route"))]
         matches = _l(rule.get("match"))
         if matches and routes:
@@ -1461,10 +1575,19 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
                     weights[v] = weights.get(v, 0) + int(_number(x.get("weight")))
                 if sum(weights.values()) != 100:
                     continue  # weights Kiali's wizard would not write: left as they are (see ``unmodelled``)
+            read = _read_options(rule)
+            own = None if read == service else read
+            mirror = _d(rule.get("mirror"))
+            mirror_version, mirror_percent = "", 100.0
+            if isinstance(mirror.get("subset"), str) and mirror["subset"]:
+                mirror_version = subset_version.get(mirror["subset"], mirror["subset"])
+                percentage = rule.get("mirrorPercentage")
+                mirror_percent = _number(_d(percentage).get("value"), 100.0) if percentage is not None else 100.0
             for m in matches:
                 conditions = _conditions(_d(m))
                 if conditions:
-                    r.matches.append(RouteMatch.of(conditions, version, weights))
+                    r.matches.append(RouteMatch.of(conditions, version, weights, own=own,
+                                                   mirror_version=mirror_version, mirror_percent=mirror_percent))
         elif not matches:
             weighted = [(_d(x.get("destination")).get("subset"), x.get("weight")) for x in routes]
             if any(s for s, _ in weighted):
@@ -1476,13 +1599,19 @@ def read_service_routing(vs: IstioObject | None, dr: IstioObject | None, *, tcp:
                 r.mirror_version = subset_version.get(mirror["subset"], mirror["subset"])
                 percentage = rule.get("mirrorPercentage")
                 r.mirror_percent = _number(_d(percentage).get("value"), 100.0) if percentage is not None else 100.0
-        if _d(rule.get("fault")):
-            r.fault = _read_fault(rule)
-        if rule.get("timeout"):
-            r.timeout_seconds = _parse_seconds(rule.get("timeout"))
-        if _d(rule.get("retries")):
-            r.retry_attempts, r.retry_per_try_timeout_seconds, r.retry_on = _read_retries(rule)
     return r
+
+
+def _read_options(rule: Mapping[str, Any]) -> RuleOptions:
+    """An HTTP rule's fault, timeout and retries."""
+    o = RuleOptions()
+    if _d(rule.get("fault")):
+        o.fault = _read_fault(rule)
+    if rule.get("timeout"):
+        o.timeout_seconds = _parse_seconds(rule.get("timeout"))
+    if _d(rule.get("retries")):
+        o.retry_attempts, o.retry_per_try_timeout_seconds, o.retry_on = _read_retries(rule)
+    return o
 
 
 def _conditions(block: Mapping[str, Any]) -> list[Condition]:
@@ -1847,8 +1976,9 @@ def mirror_written(rule: Mapping[str, Any]) -> str:
 
 def _modelled_mirror(rule: Mapping[str, Any], names: set[str], subset_version: Mapping[str, str],
                      dr: IstioObject | None) -> bool:
-    """Whether a default rule's mirror is one traffic shifting writes: to a version's subset of the
-    service itself that the rule gives no weight, with a share (``mirrorPercentage``) or none (all)."""
+    """Whether a rule's mirror is one traffic shifting (on the default rule) or request routing (on a matched
+    rule) writes: to a version's subset of the service itself that the rule gives no weight, with a share
+    (``mirrorPercentage``) or none (all)."""
     mirror, share = rule.get("mirror"), rule.get("mirrorPercentage")
     if not isinstance(mirror, dict) or set(mirror) != {"host", "subset"} or mirror.get("host") not in names:
         return False
@@ -1869,8 +1999,8 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
     meshdesk writes one rule per match block (conditions on headers, the URI, scheme, method and authority,
     to one subset or weighted subsets adding up to 100; a rule of several blocks is read as one rule each,
     meaning the same) and a last default
-    rule (the whole service or weighted subsets named after versions), every rule with the same fault,
-    timeout and retries; it keeps ``hosts``, ``gateways`` and ``exportTo`` as they are. For a TCP-only
+    rule (the whole service or weighted subsets named after versions), a matched rule with a fault, timeout
+    and retries of its own or the default rule's, and a mirror to a version's subset; it keeps ``hosts``, ``gateways`` and ``exportTo`` as they are. For a TCP-only
     service (``tcp_only``) it writes one ``tcp`` rule, the weighted default route, and keeps an ``http``
     section (which no request of the service meets) as it is."""
     found: list[str] = []
@@ -1888,7 +2018,6 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
     names = host_names(svc)
     subset_version = _subset_versions(dr)
     rules = _l(spec.get(section))
-    extras: list[tuple[Any, Any, Any]] = []
     default_seen = False
     for rule in rules:
         if not isinstance(rule, dict):
@@ -1897,9 +2026,9 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
         for key in rule:
             if tcp and key == "match":
                 add("a TCP match (on a port, addresses or the source)")
-            elif key in ("mirror", "mirrorPercentage") and not tcp and "match" not in rule \
+            elif key in ("mirror", "mirrorPercentage") and not tcp \
                     and _modelled_mirror(rule, names, subset_version, dr):
-                continue  # traffic shifting's mirror, as meshdesk writes it
+                continue  # traffic shifting's mirror, or a request routing rule's, as meshdesk and Kiali write them
             elif key not in _RULE_KEYS or (tcp and key != "route"):
                 add(_RULE_PARTS.get(key, f"a {key} setting"))
         if default_seen:
@@ -1952,9 +2081,6 @@ def unmodelled(vs: IstioObject, svc: Service, dr: IstioObject | None = None) -> 
             add("retry settings other than attempts, per-try timeout and retry-on")
         if rule.get("timeout") is not None and _parse_seconds(rule.get("timeout")) is None:
             add(f"a timeout meshdesk cannot read ({rule.get('timeout')})")
-        extras.append((rule.get("fault"), rule.get("timeout"), rule.get("retries")))
-    if len({repr(e) for e in extras}) > 1:
-        add("different fault, timeout or retry settings per rule")
     return found
 
 
