@@ -3014,3 +3014,154 @@ def test_the_demo_follows_request_routing_by_authority_and_a_shared_rule(
     assert _into(graph, "reviews", "v1")[0] == pytest.approx(0, abs=0.01)
     v2, v3 = _into(graph, "reviews", "v2")[0], _into(graph, "reviews", "v3")[0]
     assert v2 / (v2 + v3) == pytest.approx(0.8, abs=0.05)
+
+
+REVIEWS_HOST = "reviews.bookinfo.svc.cluster.local"
+# Kiali's request routing wizard's defaults for a rule's retries
+KIALI_RETRIES = {"attempts": 3, "perTryTimeout": "2s", "retryOn": "gateway-error,connect-failure,refused-stream"}
+
+
+def test_request_routing_rules_carry_their_own_fault_timeout_retries_and_mirror(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """As in Kiali's Request Routing wizard, a rule has its own fault injection (delay, abort), timeout,
+    retries and mirror, in tabs beside its matching, written in that rule's route only as Kiali writes them;
+    a value Istio would refuse is said under its field, and the rule is not added. A rule with none of its
+    own has the service's. Reopened, the rules say so, and nothing changed is nothing to apply."""
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.delete("destinationrules", "bookinfo", "reviews", NET)
+    dialog = open_action(ctl, qtbot, "request-routing", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    assert [form.rule_tabs.tabText(i) for i in range(form.rule_tabs.count())] == [
+        "Request matching", "Route to", "Fault injection", "Timeouts and retries"]
+    form.header.setText("end-user")
+    form.value.setText("jason")
+    form.version.setCurrentText("v2")
+    form.mirror_on.setChecked(True)
+    form.mirror_version.setCurrentText("v3")
+    form.mirror_percent.setText("50")
+    # a fault unticked judges nothing; ticked, each field says under it what Istio would refuse
+    form.abort_percent.setText("150")
+    assert not form.abort_percent.message.isVisibleTo(form) and form.abort_percent.message.text() == ""
+    form.delay_on.setChecked(True)
+    form.abort_on.setChecked(True)
+    assert form.abort_percent.message.text() == "the abort percentage must be between 0 and 100 %, not 150"
+    form.fixed_delay.setText("5")
+    assert form.fixed_delay.message.text() == ("the delay: '5' is not a duration; write it as 5s, 1.5s, 500ms or "
+                                               "1m30s")
+    form.fixed_delay.setText("0.5ms")
+    assert form.fixed_delay.message.text() == "the delay must be at least 1ms"
+    form.fixed_delay.setText("1.0005s")
+    assert form.fixed_delay.message.text() == "the delay is in whole milliseconds in Istio (not 1.0005s)"
+    form.fixed_delay.setText("5s")
+    assert form.fixed_delay.message.text() == "" and not form.fixed_delay.message.isVisibleTo(form)
+    form.abort_status.setText("700")
+    assert form.abort_status.message.text() == "the HTTP status is a whole number from 200 to 599, not 700"
+    form.timeout_on.setChecked(True)
+    form.retries_on.setChecked(True)
+    form.attempts.setText("-1")
+    assert form.attempts.message.text() == "the attempts are a whole number, 0 or more, not -1"
+    form.rule_tabs.setCurrentIndex(0)
+    _click(qtbot, form.add_button)
+    # refused, on the tab of the field that is wrong
+    assert form.rules.count() == 0 and form.rule_tabs.currentIndex() == 2
+    assert form.error.text() == "Fault injection: the abort percentage must be between 0 and 100 %, not 150"
+    assert form.abort_percent.message.isVisibleTo(form)
+    form.abort_percent.setText("10")
+    form.abort_status.setText("500")
+    assert not any(f.message.text() for f in (form.abort_percent, form.abort_status, form.fixed_delay))
+    _click(qtbot, form.add_button)
+    assert form.rules.count() == 0 and form.rule_tabs.currentIndex() == 3
+    assert form.error.text() == "Timeouts and retries: the attempts are a whole number, 0 or more, not -1"
+    form.attempts.setText("3")
+    _click(qtbot, form.add_button)
+    assert form.error.text() == ""
+    expected = ["header end-user exact 'jason' -> v2; timeout 2s; 3 retries, 2s per try, on "
+                "gateway-error,connect-failure,refused-stream; delay 5s for 100% of requests; abort with 500 for "
+                "10% of requests; mirror to v3 (50%)"]
+    assert _listed(form.rules) == expected
+    # the next rule starts with none of its own
+    assert not any(c.isChecked() for c in (form.mirror_on, form.delay_on, form.abort_on, form.timeout_on,
+                                            form.retries_on))
+    form.on.setCurrentText("URI")
+    form.kind.setCurrentText("prefix")
+    form.value.setText("/api")
+    form.version.setCurrentText("v1")
+    _click(qtbot, form.add_button)
+    expected.append("URI prefix '/api' -> v1")
+    assert _listed(form.rules) == expected
+    # 0 attempts: no retries, whatever the per-try timeout and retry-on fields hold (Istio refuses them then)
+    form.on.setCurrentText("Method")
+    form.kind.setCurrentText("exact")
+    form.value.setText("GET")
+    form.version.setCurrentText("v3")
+    form.retries_on.setChecked(True)
+    form.attempts.setText("0")
+    _click(qtbot, form.add_button)
+    expected.append("method exact 'GET' -> v3; no retries")
+    assert _listed(form.rules) == expected
+    review_and_confirm(dialog, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    jason = http[0]
+    # the rule's route as Kiali's wizard writes it for the same choices
+    assert jason["match"] == [{"headers": {"end-user": {"exact": "jason"}}}]
+    assert [d["destination"] for d in jason["route"]] == [{"host": REVIEWS_HOST, "subset": "v2"}]
+    assert jason["fault"] == {"delay": {"percentage": {"value": 100}, "fixedDelay": "5s"},
+                              "abort": {"percentage": {"value": 10}, "httpStatus": 500}}
+    assert jason["timeout"] == "2s" and jason["retries"] == KIALI_RETRIES
+    assert jason["mirror"] == {"host": REVIEWS_HOST, "subset": "v3"} and jason["mirrorPercentage"] == {"value": 50}
+    # the other rules have none of it
+    assert [sorted(r) for r in http[1:]] == [["match", "route"], ["match", "retries", "route"], ["route"]]
+    assert http[2]["retries"] == {"attempts": 0}
+    subsets = emu.get("destinationrules", "bookinfo", "reviews", NET)["spec"]["subsets"]
+    assert [s["name"] for s in subsets] == ["v1", "v2", "v3"]  # the mirror's too
+    again = open_action(ctl, qtbot, "request-routing", node, inventory(emu))
+    assert isinstance(again.form, RequestRoutingForm) and again.form.attention == ""
+    assert _listed(again.form.rules) == expected
+    with qtbot.waitSignal(again.reviewReady):  # as it is: nothing to change
+        qtbot.mouseClick(again.review_button, Qt.MouseButton.LeftButton)
+    assert again.plan is not None and again.plan.empty, again.diff_text.toPlainText()
+
+
+def test_request_routing_reads_a_kiali_rules_own_fault_timeout_retries_and_mirror(
+        emu: KubeEmulator, settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """A VirtualService from Kiali's Request Routing wizard whose rule has its own delay, abort, timeout,
+    retries and mirror was refused by every routing form ("different fault, timeout or retry settings per
+    rule", "a mirror"). It is read rule by rule with them, opened and reviewed as it is it is nothing to
+    change, and a timeout set for all of the service's requests leaves the rule's own as it was."""
+    kiali_rule = {
+        "match": [{"headers": {"end-user": {"exact": "jason"}}}],
+        "route": [{"destination": {"host": REVIEWS_HOST, "subset": "v2"}, "weight": 100}],
+        "mirror": {"host": REVIEWS_HOST, "subset": "v3"}, "mirrorPercentage": {"value": 25},
+        "fault": {"delay": {"percentage": {"value": 100}, "fixedDelay": "5s"},
+                  "abort": {"percentage": {"value": 100}, "httpStatus": 503}},
+        "timeout": "2s", "retries": KIALI_RETRIES}
+    any_request = {"route": [{"destination": {"host": REVIEWS_HOST, "subset": "v1"}, "weight": 100}]}
+    emu.delete("virtualservices", "bookinfo", "reviews", NET)
+    emu.add({"apiVersion": f"{NET}/v1", "kind": "VirtualService",
+             "metadata": {"name": "reviews", "labels": {"kiali_wizard": "request_routing"}},
+             "spec": {"hosts": [REVIEWS_HOST], "http": [kiali_rule, any_request]}}, "bookinfo")
+    ctl = controller_for(emu, settings, window)
+    node = service_node("bookinfo", "reviews")
+    dialog = open_action(ctl, qtbot, "request-routing", node, inventory(emu))
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm) and form.attention == ""
+    assert _listed(form.rules) == [
+        "header end-user exact 'jason' -> v2; timeout 2s; 3 retries, 2s per try, on "
+        "gateway-error,connect-failure,refused-stream; delay 5s for 100% of requests; abort with 503 for 100% of "
+        "requests; mirror to v3 (25%)"]
+    with qtbot.waitSignal(dialog.reviewReady):  # as it is: nothing to change
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert dialog.plan is not None and dialog.plan.empty, dialog.diff_text.toPlainText()
+    # a timeout for all of the service's requests: the rule with its own keeps it
+    timeouts = open_action(ctl, qtbot, "timeouts", node, inventory(emu))
+    assert isinstance(timeouts.form, TimeoutsForm) and timeouts.form.attention == ""
+    assert not timeouts.form.timeout_on.isChecked()  # the service's (its default route's): none
+    timeouts.form.timeout_on.setChecked(True)
+    timeouts.form.timeout.setValue(10)
+    review_and_confirm(timeouts, qtbot, emu)
+    http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
+    assert http[0] == kiali_rule
+    assert http[1] == {**any_request, "timeout": "10s"}

@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSlider,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -73,6 +74,7 @@ from meshdesk.mesh.routing import (
     NewGateway,
     RouteMatch,
     RoutingError,
+    RuleOptions,
     ServiceRouting,
     applies_to_mesh,
     build_service_entry,
@@ -80,6 +82,7 @@ from meshdesk.mesh.routing import (
     cluster_gateways,
     condition_words,
     current_routing,
+    duration_problem,
     duration_seconds,
     endpoint_address_problem,
     gateway_ref,
@@ -93,6 +96,9 @@ from meshdesk.mesh.routing import (
     match_value_problem,
     mesh_route_problem,
     new_gateway_name,
+    percent_problem,
+    retry_on_problem,
+    rule_option_words,
     same_match,
     shadows,
     tcp_only,
@@ -374,6 +380,9 @@ class RequestRoutingForm(_RoutingForm):
         self.pending: list[Condition] = []  # the new rule's conditions added so far
         layout = QVBoxLayout(self)
         self.rules = QListWidget()
+        # a rule's summary with its own fault, timeout, retries and mirror is long: wrapped, not cut
+        self.rules.setWordWrap(True)
+        self.rules.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(QLabel("Rules, first match wins:"))
         layout.addWidget(self.rules)
         order = QHBoxLayout()
@@ -388,7 +397,14 @@ class RequestRoutingForm(_RoutingForm):
         order.addStretch(1)
         layout.addLayout(order)
         box = QGroupBox("New rule")
-        form = QFormLayout(box)
+        box_layout = QVBoxLayout(box)
+        # as Kiali's wizard builds a rule: its matching, where it goes (and its mirror), its own fault injection,
+        # and its own timeout and retries, one tab each (the form fits a 1024x700 screen)
+        self.rule_tabs = QTabWidget()
+        box_layout.addWidget(self.rule_tabs)
+        matching = QWidget()
+        form = QFormLayout(matching)
+        self.rule_tabs.addTab(matching, "Request matching")
         self.on = QComboBox()
         self.on.addItems(list(self.FIELDS))
         self.header = QLineEdit()
@@ -419,6 +435,9 @@ class RequestRoutingForm(_RoutingForm):
         condition_buttons.addStretch(1)
         form.addRow("Conditions (all must hold)", self.conditions)
         form.addRow(condition_buttons)
+        route_to = QWidget()
+        form = QFormLayout(route_to)
+        self.rule_tabs.addTab(route_to, "Route to")
         self.version = QComboBox()
         self.version.addItems(self.versions)
         form.addRow("Route to version", self.version)
@@ -440,15 +459,68 @@ class RequestRoutingForm(_RoutingForm):
         self.split.toggled.connect(self._split_changed)
         form.addRow(self.split)
         form.addRow("Weights", shares)
+        self.mirror_on = QCheckBox("Mirror the rule's requests")
+        self.mirror_on.setToolTip("A copy of a share of the rule's requests also goes to another version; its "
+                                  "answers are dropped (a new version tried on real requests)")
+        self.mirror_version = QComboBox()
+        self.mirror_version.addItems(self.versions)
+        if len(self.versions) > 1:
+            self.mirror_version.setCurrentIndex(len(self.versions) - 1)
+        form.addRow(self.mirror_on)
+        form.addRow("Mirror to version", self.mirror_version)
+        self.mirror_percent = _CheckedField("100", lambda t: _mirror_share_problem(t), "e.g. 50 (% of the rule's requests)")
+        form.addRow("Mirrored share (%)", self.mirror_percent)
+        _enable_with(self.mirror_on, self.mirror_version, self.mirror_percent)
+        # the rule's own fault injection (Kiali's defaults: every request, delayed 5s or aborted with 503)
+        faults = QWidget()
+        form = QFormLayout(faults)
+        self.rule_tabs.addTab(faults, "Fault injection")
+        self.delay_on = QCheckBox("Delay the rule's requests")
+        self.delay_percent = _CheckedField("100", lambda t: percent_problem(t, "the delay percentage"))
+        self.fixed_delay = _CheckedField("5s", lambda t: duration_problem(t, "the delay"), "e.g. 5s, 500ms, 1m30s")
+        form.addRow(self.delay_on)
+        form.addRow("Delay percentage (%)", self.delay_percent)
+        form.addRow("Fixed delay", self.fixed_delay)
+        self.abort_on = QCheckBox("Abort the rule's requests")
+        self.abort_percent = _CheckedField("100", lambda t: percent_problem(t, "the abort percentage"))
+        self.abort_status = _CheckedField("503", _status_problem, "an HTTP status, 200 to 599")
+        form.addRow(self.abort_on)
+        form.addRow("Abort percentage (%)", self.abort_percent)
+        form.addRow("HTTP status", self.abort_status)
+        _enable_with(self.delay_on, self.delay_percent, self.fixed_delay)
+        _enable_with(self.abort_on, self.abort_percent, self.abort_status)
+        # its own timeout and retries (Kiali's defaults: 2s; 3 attempts of 2s on gateway errors, failed and
+        # refused connections)
+        timing = QWidget()
+        form = QFormLayout(timing)
+        self.rule_tabs.addTab(timing, "Timeouts and retries")
+        self.timeout_on = QCheckBox("Request timeout")
+        self.timeout = _CheckedField("2s", lambda t: duration_problem(t, "the timeout"), "e.g. 2s, 500ms")
+        form.addRow(self.timeout_on)
+        form.addRow("Timeout", self.timeout)
+        self.retries_on = QCheckBox("Retries")
+        self.attempts = _CheckedField("3", _attempts_problem, "tries after the first; 0: none")
+        self.per_try = _CheckedField("2s", lambda t: duration_problem(t, "the per-try timeout") if t.strip() else "",
+                                     "e.g. 2s; empty: none")
+        self.retry_on = _CheckedField("gateway-error,connect-failure,refused-stream", retry_on_problem,
+                                      "e.g. 5xx,connect-failure")
+        form.addRow(self.retries_on)
+        form.addRow("Attempts", self.attempts)
+        form.addRow("Per-try timeout", self.per_try)
+        form.addRow("Retry on", self.retry_on)
+        _enable_with(self.timeout_on, self.timeout)
+        _enable_with(self.retries_on, self.attempts, self.per_try, self.retry_on)
+        self.rule_tabs.setToolTip("A rule with none of its own fault, timeout or retries has the service's (Fault "
+                                  "injection, Timeouts and retries)")
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add rule")
         self.add_button.clicked.connect(self.add_rule)
         buttons.addWidget(self.add_button)
         buttons.addStretch(1)
-        form.addRow(buttons)
+        box_layout.addLayout(buttons)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        form.addRow(self.error)
+        box_layout.addWidget(self.error)
         layout.addWidget(box)
         if not self.versions:
             # as traffic shifting says it: there is no version to route to, so no rule can be added
@@ -456,7 +528,8 @@ class RequestRoutingForm(_RoutingForm):
                 self.attention, "No workload behind this service has a version label, so its requests cannot be "
                 "routed to a version.")))
             for widget in (self.on, self.header, self.kind, self.value, self.version, self.add_button, self.split,
-                           self.add_condition_button):
+                           self.add_condition_button, self.mirror_on, self.delay_on, self.abort_on, self.timeout_on,
+                           self.retries_on):
                 widget.setEnabled(False)
         self._show()
 
@@ -479,6 +552,8 @@ class RequestRoutingForm(_RoutingForm):
             never = not odd and match_value_problem(m) is not None
             gone = any(v not in self.versions for v, w in m.destinations.items() if w)
             to = ", ".join(f"{v} {w}%" for v, w in m.weights.items()) if m.weights else m.version
+            # what it does besides (its own delay, abort, timeout, retries, mirror), as Kiali's rule list says it
+            to += "".join(f"; {note}" for note in rule_option_words(m))
             self.rules.addItem(f"{what} -> {to}" + (" (never matches: no request carries this header name)"
                                                     if odd else "")
                                + (" (never matches: no request carries this value)" if never else "")
@@ -540,12 +615,14 @@ class RequestRoutingForm(_RoutingForm):
             version = next(v for v, spin in self.shares.items() if spin.value())
         else:
             version = "" if weights else self.version.currentText()
-        match = RouteMatch.of(conditions, version, weights)
         try:
             if not self.versions:
                 raise RoutingError(f"no workload behind {self.svc.name} has a version label to route requests to")
             if self.split.isChecked() and not weights:
                 raise RoutingError("a rule's weights must add up to 100, not 0")
+            own, mirror_version, mirror_percent = self._options()
+            match = RouteMatch.of(conditions, version, weights, own=own, mirror_version=mirror_version,
+                                  mirror_percent=mirror_percent)
             check_routing(ServiceRouting(matches=[match]), self.versions)
             self._refuse_shadowed(match, len(self.matches))
             for c in conditions:
@@ -562,8 +639,43 @@ class RequestRoutingForm(_RoutingForm):
         self.split.setChecked(False)
         for spin in self.shares.values():
             spin.setValue(0)
+        # and with none of its own fault, timeout, retries or mirror (the fields keep their values)
+        for check in (self.mirror_on, self.delay_on, self.abort_on, self.timeout_on, self.retries_on):
+            check.setChecked(False)
+        self.rule_tabs.setCurrentIndex(0)
         self._show()
         return True
+
+    def _options(self) -> tuple[RuleOptions | None, str, float]:
+        """The new rule's own fault, timeout and retries (None: none ticked, the service's), mirror version
+        and share; a field Istio would refuse raises, its tab shown with the message under the field."""
+        for tab, check, fields in ((1, self.mirror_on, (self.mirror_percent,)),
+                                   (2, self.delay_on, (self.delay_percent, self.fixed_delay)),
+                                   (2, self.abort_on, (self.abort_percent, self.abort_status)),
+                                   (3, self.timeout_on, (self.timeout,)),
+                                   (3, self.retries_on, (self.attempts, self.per_try, self.retry_on))):
+            for f in fields:
+                if check.isChecked() and (problem := f.check()):
+                    self.rule_tabs.setCurrentIndex(tab)
+                    f.edit.setFocus()
+                    raise RoutingError(f"{self.rule_tabs.tabText(tab)}: {problem}")
+        mirror = (self.mirror_version.currentText(), _percent(self.mirror_percent.text())) if self.mirror_on.isChecked() \
+            else ("", 100.0)
+        if not any(c.isChecked() for c in (self.delay_on, self.abort_on, self.timeout_on, self.retries_on)):
+            return None, *mirror
+        fault = Fault(delay_percent=_percent(self.delay_percent.text()) if self.delay_on.isChecked() else 0.0,
+                      delay_seconds=duration_seconds(self.fixed_delay.text()) or 0.0 if self.delay_on.isChecked()
+                      else 0.0,
+                      abort_percent=_percent(self.abort_percent.text()) if self.abort_on.isChecked() else 0.0,
+                      abort_status=int(self.abort_status.text().strip()) if self.abort_on.isChecked() else 503)
+        own = RuleOptions(fault, duration_seconds(self.timeout.text()) if self.timeout_on.isChecked() else None)
+        if self.retries_on.isChecked():
+            own.retry_attempts = int(self.attempts.text().strip())
+            if own.retry_attempts:  # 0: no retries, so no per-try timeout or retry-on (Istio refuses them then)
+                own.retry_per_try_timeout_seconds = duration_seconds(self.per_try.text()) \
+                    if self.per_try.text().strip() else None
+                own.retry_on = self.retry_on.text().strip()
+        return own, *mirror
 
     def _refuse_shadowed(self, match: RouteMatch, at: int, moved: bool = False) -> None:
         """Refuse ``match`` at position ``at`` when a rule before it takes every request it matches."""
@@ -1171,6 +1283,70 @@ def _duration(seconds: float) -> str:
         m, sec = divmod(rest, 60)
         return "".join(f"{v}{u}" for v, u in ((h, "h"), (m, "m"), (sec, "s")) if v) or "0s"
     return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
+
+
+class _CheckedField(QWidget):
+    """A text field with what Istio would make of it under it: a message in the theme's error colour, as
+    typed, when it would refuse it (checked only while the field is enabled, its checkbox ticked)."""
+
+    def __init__(self, text: str, problem: Callable[[str], str], placeholder: str = "") -> None:
+        super().__init__()
+        self._problem = problem
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(1)
+        self.edit = QLineEdit(text)
+        self.edit.setPlaceholderText(placeholder)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setProperty("role", "error")  # the theme's error colour
+        self.message.hide()
+        box.addWidget(self.edit)
+        box.addWidget(self.message)
+        self.edit.textChanged.connect(lambda _t: self.check())
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - as QLineEdit's
+        self.edit.setText(text)
+
+    def check(self) -> str:
+        """What is wrong with the field's text ("" when nothing), shown under it."""
+        problem = self._problem(self.edit.text()) if self.isEnabled() else ""
+        self.message.setText(problem)
+        self.message.setVisible(bool(problem))
+        return problem
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.EnabledChange:
+            self.check()  # a field unticked says nothing; ticked again, what it holds is judged
+
+
+def _percent(text: str) -> float:
+    return float(text.strip().rstrip("%").strip())
+
+
+def _status_problem(text: str) -> str:
+    if not is_digits(text.strip()) or not 200 <= int(text.strip()) <= 599:
+        return f"the HTTP status is a whole number from 200 to 599, not {text.strip() or 'nothing'}"
+    return ""
+
+
+def _attempts_problem(text: str) -> str:
+    if not is_digits(text.strip()):
+        return f"the attempts are a whole number, 0 or more, not {text.strip() or 'nothing'}"
+    if int(text.strip()) > MAX_INT32:
+        return f"the attempts can be at most {MAX_INT32} (Istio keeps them as a 32-bit number)"
+    return ""
+
+
+def _mirror_share_problem(text: str) -> str:
+    problem = percent_problem(text, "the mirrored share")
+    if not problem and _percent(text) == 0:
+        return "the mirrored share must be above 0 % (untick the mirror for none)"
+    return problem
 
 
 def _enable_with(check: QCheckBox, *widgets: QWidget) -> None:
