@@ -3165,3 +3165,39 @@ def test_request_routing_reads_a_kiali_rules_own_fault_timeout_retries_and_mirro
     http = emu.get("virtualservices", "bookinfo", "reviews", NET)["spec"]["http"]
     assert http[0] == kiali_rule
     assert http[1] == {**any_request, "timeout": "10s"}
+
+
+def test_the_demo_fails_only_the_requests_of_a_rule_with_its_own_abort(
+        settings: Settings, window: QWidget, qtbot: QtBot) -> None:
+    """On the demo mesh, a rule for the authority productpage names (reviews:9080) to v2 with its own abort
+    of every request fails those requests, as Envoy would; reviews' other versions get none of them."""
+    demo = DemoCluster(clock=lambda: 1_767_000_000.0)
+    ctl = ActionsController(demo, settings, window)
+    request = GraphRequest(namespaces=("shop",))
+    snap = demo.snapshot(request)
+    graph = build(snap)
+    reviews = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+    assert reviews is not None and snap.inventory is not None
+    dialog = ctl.open_action("request-routing", reviews, graph, snap.inventory)
+    qtbot.addWidget(dialog)
+    form = dialog.form
+    assert isinstance(form, RequestRoutingForm)
+    form.on.setCurrentText("Authority")
+    form.value.setText("reviews:9080")
+    form.version.setCurrentText("v2")
+    form.abort_on.setChecked(True)
+    form.abort_status.setText("503")
+    assert form.add_rule(), form.error.text()
+    with qtbot.waitSignal(dialog.reviewReady):
+        qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    assert "Dry run passed" in dialog.dry_run_text.toPlainText()
+    with qtbot.waitSignal(ctl.applied):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    graph = build(demo.snapshot(request))
+    # the caller's proxy answers 503 (flags FI): the requests reach no version of reviews
+    service = graph.find_node(node_type=NODE_SERVICE, namespace="shop", service="reviews")
+    assert service is not None
+    into = list(graph.in_edges(service.id))
+    requests, failed = sum(e.rates.get("http", 0.0) for e in into), sum(e.rates.get("http5xx", 0.0) for e in into)
+    assert requests > 1 and failed == pytest.approx(requests, rel=0.01)
+    assert all(_into(graph, "reviews", v)[0] == pytest.approx(0, abs=0.01) for v in ("v1", "v2", "v3"))
