@@ -74,6 +74,9 @@ class GraphRequest:
     # their series carry in their ``extension`` label: the enabled entries of Kiali's config
     # ``extensions: [{name, enabled}]``; () = none, as Kiali configures none by default
     extensions: tuple[str, ...] = ()
+    # Kiali's Prometheus ``query_scope``, (label, value)...: the labels every query of the telemetry was kept to
+    # (one mesh's or cluster's series of a Prometheus shared with others); () = none
+    queryScope: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.graphType not in GRAPH_TYPES:
@@ -99,6 +102,9 @@ class GraphRequest:
                                  f"not {seconds!r}")
         if not all(isinstance(e, str) and e for e in self.extensions):
             raise ValueError("extensions must be names")
+        if not all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) and p[0] and isinstance(p[1], str)
+                   for p in self.queryScope):
+            raise ValueError("queryScope must map label names to values")
         if self.healthRates:
             from meshdesk.mesh.health_rates import compile_rates
 
@@ -143,6 +149,10 @@ class GraphRequest:
             out["extensions"] = list(self.extensions)
         else:
             del out["extensions"]  # (as healthRates)
+        if self.queryScope:
+            out["queryScope"] = dict(self.queryScope)  # as Kiali writes it: {label: value}
+        else:
+            del out["queryScope"]  # (as healthRates)
         return out
 
     @staticmethod
@@ -206,12 +216,81 @@ class GraphRequest:
             kw["healthRates"] = tuple(rates)
         if obj.get("extensions") is not None:
             kw["extensions"] = extension_names(obj["extensions"])
+        if obj.get("queryScope") is not None:
+            try:
+                kw["queryScope"] = query_scope(obj["queryScope"])
+            except ValueError as e:
+                raise ValueError(f"'request.queryScope': {e}") from None
         # Kiali's graph API calls it "waypoints" ("true"/"false")
         for key in ("showWaypoints", "waypoints"):
             if obj.get(key) is not None:
                 kw["showWaypoints"] = _flag(obj[key], key)
                 break
         return GraphRequest(**kw)
+
+
+def query_scope(value: Any) -> tuple[tuple[str, str], ...]:
+    """Kiali's Prometheus ``query_scope`` as (label, value) pairs: from its mapping ``{label: value}`` or from
+    ``label=value`` texts (the command line's). Label names are made Prometheus' as Kiali makes them (``mesh-id``
+    -> ``mesh_id``); a label given twice keeps its last value. Raises ValueError in words."""
+    from meshdesk.mesh.dashboards import prometheus_label
+
+    pairs: list[tuple[Any, Any]]
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, list | tuple):
+        pairs = []
+        for item in value:
+            if not isinstance(item, str) or "=" not in item:
+                raise ValueError(f"{str(item)[:60]!r} is not label=value")
+            name, _, said = item.partition("=")
+            pairs.append((name, said))
+    else:
+        raise ValueError("it is not a mapping of label names to values")
+    out: dict[str, str] = {}
+    for name, said in pairs:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a label of it has no name")
+        if not isinstance(said, str):
+            raise ValueError(f"the value of {name.strip()[:60]!r} is not text")
+        out[prometheus_label(name.strip())] = said
+    return tuple(out.items())
+
+
+_SCOPE_ITEM = re.compile(r'\s*([^=,]*?)\s*=\s*("(?:[^"\\]|\\.)*"|[^,]*?)\s*(?:,|$)')
+
+
+def scope_text(scope: Iterable[tuple[str, str]]) -> str:
+    """A query scope as one line, ``mesh_id=mesh-east, cluster=east``: a value with a comma, a quote, a
+    backslash or spaces at its ends in double quotes, JSON's escapes inside (read back by :func:`read_scope_text`)."""
+    import json
+
+    def shown(value: str) -> str:
+        plain = value == value.strip() and value and not any(c in value for c in ',"\\') and value.isprintable()
+        return value if plain else json.dumps(value, ensure_ascii=False)
+
+    return ", ".join(f"{k}={shown(v)}" for k, v in scope)
+
+
+def read_scope_text(text: str) -> tuple[tuple[str, str], ...]:
+    """The query scope of a line written as :func:`scope_text` writes it ("" is none). Raises ValueError."""
+    import json
+
+    items: list[str] = []
+    at, text = 0, text.strip()
+    while at < len(text):
+        found = _SCOPE_ITEM.match(text, at)
+        if found is None or found.end() == at:
+            raise ValueError(f"{text[at:at + 40]!r} is not label=value")
+        name, value = found.group(1), found.group(2)
+        if value.startswith('"'):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValueError(f"{value[:40]} is not a quoted value") from None
+        items.append(f"{name}={value}")
+        at = found.end()
+    return query_scope(items)
 
 
 def extension_names(value: Any) -> tuple[str, ...]:

@@ -54,6 +54,7 @@ from meshdesk.sources.mesh_clusters import (
     merge_linked,
 )
 from meshdesk.sources.metrics import DEFAULT_SCRAPE_S
+from meshdesk.sources.promql import Scope
 from meshdesk.sources.tracing_discovery import TracingConnection, connect_tracing
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class ClusterSource:
                  default_namespace: str = "", timeout: float = 30.0, tracing_url: str | None = None,
                  tracing_auth: Mapping[str, Any] | None = None, tracing_api: str | None = None,
                  clock: Callable[[], float] = time.time, linked: Sequence[LinkedCluster] = (),
-                 cluster_given: bool = True) -> None:
+                 cluster_given: bool = True, prometheus_scope: Scope = ()) -> None:
         self.api = api
         self.clock = clock  # this machine's clock (unix seconds; a test gives one that is off)
         self.context = context
@@ -92,6 +93,8 @@ class ClusterSource:
             if cluster_given or not linked else None
         self.prometheus_url = prometheus_url
         self.prometheus_auth = dict(prometheus_auth or {})
+        # the labels every Prometheus query is kept to (Kiali's query_scope), as (name, value) pairs
+        self.prometheus_scope: Scope = tuple(prometheus_scope)
         self.default_namespace = default_namespace
         self.namespace_list_forbidden = False  # set by namespaces(): it could only offer the default
         # broken kubeconfig files passed over (open_source(log_problems=False)): for the caller to say
@@ -331,6 +334,8 @@ class ClusterSource:
             try:
                 prometheus = self._connect()  # (its first answer tells Prometheus' clock, for a live graph)
                 request = self._with_namespace_durations(request)
+                # the scope its telemetry was read with, said by the snapshot (a replayed file names it)
+                request = dataclasses.replace(request, queryScope=prometheus.client.scope)
                 samples, warnings = fetch_samples(prometheus.client, request, cancelled=stop)
                 if request.queryTime:
                     self._learn_retention(prometheus)  # how far back Replay may go
@@ -502,7 +507,7 @@ class ClusterSource:
                     raise Cancelled("Cancelled: the cluster was closed")
             try:
                 connection = connect_prometheus(self.api, url=self.prometheus_url, auth=self.prometheus_auth,
-                                                timeout=self.timeout)
+                                                timeout=self.timeout, scope=self.prometheus_scope)
             except SourceError as e:
                 if isinstance(e, PrometheusError) and not self.prometheus_url and self._istio_missing():
                     e = IstioNotFound(ISTIO_NOT_FOUND)
@@ -693,7 +698,7 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
                 timeout: float = 30.0, check: bool = True, log_problems: bool = True,
                 tracing_url: str | None = None, tracing_auth: Mapping[str, Any] | None = None,
                 tracing_api: str | None = None, clock: Callable[[], float] = time.time,
-                linked: Sequence[tuple[str, str]] = ()) -> ClusterSource:
+                linked: Sequence[tuple[str, str]] = (), prometheus_scope: Scope = ()) -> ClusterSource:
     """A ClusterSource for ``context`` (default: the current one) of ``kubeconfig`` (default: KUBECONFIG or
     ~/.kube/config). With ``check`` the API server is asked for its version first, so an unreachable
     server or rejected credentials show up here (Unreachable, Unauthorized, Timeout). Prometheus is
@@ -732,7 +737,7 @@ def open_source(kubeconfig: str | None = None, context: str | None = None, prome
                            prometheus_url=prometheus_url,
                            prometheus_auth=prometheus_auth, default_namespace=config.namespace(ctx.name), timeout=timeout,
                            tracing_url=tracing_url, tracing_auth=tracing_auth, tracing_api=tracing_api,
-                           clock=clock)
+                           clock=clock, prometheus_scope=prometheus_scope)
     source.kubeconfig_problems = [str(p) for p in config.problems]
     if check:
         try:

@@ -47,6 +47,7 @@ from meshdesk.sources.httpapi import HTTPAPIClient
 from meshdesk.sources.inventory import RawApi, api_auth_headers
 from meshdesk.sources.portforward import open_port_forward
 from meshdesk.sources.prometheus import PrometheusClient, safe_url, url_problem
+from meshdesk.sources.promql import Scope
 
 log = logging.getLogger(__name__)
 
@@ -471,7 +472,17 @@ def _proxy_refused(e: SourceError) -> bool:
 
 def connect_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, Any] | None = None,
                        timeout: float = 30.0, probe: bool = True,
-                       service: PrometheusService | None = None) -> PrometheusConnection:
+                       service: PrometheusService | None = None, scope: Scope = ()) -> PrometheusConnection:
+    """Prometheus reached as :func:`_reach_prometheus` says, its every query kept to ``scope`` (Kiali's
+    ``query_scope``: the labels of this mesh's or cluster's series in a Prometheus shared with others)."""
+    conn = _reach_prometheus(api, url=url, auth=auth, timeout=timeout, probe=probe, service=service)
+    conn.client.scope = tuple(scope)
+    return conn
+
+
+def _reach_prometheus(api: Any, *, url: str | None = None, auth: Mapping[str, Any] | None = None,
+                      timeout: float = 30.0, probe: bool = True,
+                      service: PrometheusService | None = None) -> PrometheusConnection:
     """Reach Prometheus: ``url`` when given (``auth`` as the settings store it: type "bearer" with token,
     "basic" with username and password, or "none"; headers, ca_bundle, insecure), else through the API
     server (service proxy, then port-forward).

@@ -32,6 +32,7 @@ from meshdesk.sources.httpapi import URL_SHAPE as URL_SHAPE
 from meshdesk.sources.httpapi import HTTPAPIClient
 from meshdesk.sources.httpapi import safe_url as safe_url
 from meshdesk.sources.httpapi import url_problem as url_problem
+from meshdesk.sources.promql import Scope, scoped
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +214,13 @@ class PrometheusClient(HTTPAPIClient):
         ca_bundle: str | None = None,
         insecure: bool = False,
         timeout: float = 30.0,
+        scope: Scope = (),
     ) -> None:
         super().__init__(url, session=session, token=token, basic_auth=basic_auth, headers=headers,
                          ca_bundle=ca_bundle, insecure=insecure, timeout=timeout)
+        # the labels every query is kept to (Kiali's query_scope): added to each selector of each query as it is
+        # sent, here alone, so that no query of the graph, the charts, the lists or a discovery forgets them
+        self.scope: Scope = tuple(scope)
         self._use_get = False
         self.last_warnings: list[str] = []
         if session is None:
@@ -237,8 +242,8 @@ class PrometheusClient(HTTPAPIClient):
     # --- API -----------------------------------------------------------------------------------
 
     def query(self, promql: str, time: float | int | datetime | None = None) -> QueryResult[InstantSeries]:
-        """An instant query; ``time`` in unix seconds (None: the server's now)."""
-        params = {"query": promql}
+        """An instant query; ``time`` in unix seconds (None: the server's now); kept to ``scope``."""
+        params = {"query": scoped(promql, self.scope)}
         if time is not None:
             params["time"] = _to_unix(time)
         resp = self._fetch("/api/v1/query", params)
@@ -268,7 +273,9 @@ class PrometheusClient(HTTPAPIClient):
 
     def query_range(self, promql: str, start: float | int | datetime, end: float | int | datetime,
                     step: float) -> QueryResult[RangeSeries]:
-        params = {"query": promql, "start": _to_unix(start), "end": _to_unix(end), "step": repr(float(step))}
+        """A range query, kept to ``scope``."""
+        params = {"query": scoped(promql, self.scope), "start": _to_unix(start), "end": _to_unix(end),
+                  "step": repr(float(step))}
         resp = self._fetch("/api/v1/query_range", params)
         with paused_gc():
             data, warnings = self._decode(resp)

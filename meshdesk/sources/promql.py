@@ -115,3 +115,104 @@ def selector(metric: str, matchers: Sequence[str]) -> str:
 def by(labels: Iterable[str]) -> str:
     """A ``by (...)`` label list, validated."""
     return ",".join(label_name(lbl) for lbl in labels)
+
+
+# --- a Prometheus' query scope ------------------------------------------------------------------------
+# Kiali's ``external_services.prometheus.query_scope``: labels every query is kept to, so that one Prometheus
+# (Thanos, Mimir) holding several meshes' or clusters' telemetry answers for one. They are added to each
+# vector selector of a query as it is sent, so that no query can be written without them.
+
+Scope = tuple[tuple[str, str], ...]
+
+_IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|(?:[0-9]*\.)?[0-9]+(?:[eE][+-]?[0-9]+)?[a-zA-Z0-9_.]*")
+# words that are never a metric: binary operators, modifiers, grouping, and the number words
+_NOT_METRICS = frozenset({"and", "or", "unless", "atan2", "bool", "offset", "by", "without", "on", "ignoring",
+                          "group_left", "group_right", "inf", "nan"})
+# aggregations: ``sum by (x) (...)`` puts the grouping between the name and its parenthesis
+_AGGREGATIONS = frozenset({"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
+                           "bottomk", "topk", "quantile", "limitk", "limit_ratio"})
+# words followed by a list of label names, not of selectors
+_LABEL_LISTS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+
+
+def _string_end(query: str, i: int) -> int:
+    """The index after the string literal opening at ``i`` (the end of the query when it is not closed)."""
+    mark, j, n = query[i], i + 1, len(query)
+    while j < n:
+        ch = query[j]
+        if ch == "\\" and mark != "`":
+            j += 2
+            continue
+        if ch == mark:
+            return j + 1
+        j += 1
+    return n
+
+
+def _closing(query: str, i: int, opener: str, closer: str) -> int:
+    """The index after the ``closer`` matching the ``opener`` at ``i``, string literals passed over."""
+    depth, j, n = 0, i, len(query)
+    while j < n:
+        ch = query[j]
+        if ch in "\"'`":
+            j = _string_end(query, j)
+            continue
+        if ch == opener:
+            depth += 1
+        elif ch == closer:
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return n
+
+
+def scoped(query: str, scope: Scope) -> str:
+    """``query`` with the ``scope``'s matchers (``label="value"``, each value quoted: it can never change the
+    query's meaning) added to every vector selector: inside each ``{...}``, and as ``{...}`` after a metric
+    name written bare. Strings, durations, function names and label lists are left as they are."""
+    if not scope:
+        return query
+    matchers = ",".join(eq(k, v) for k, v in scope)
+    out: list[str] = []
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch in "\"'`":
+            j = _string_end(query, i)
+        elif ch == "#":  # a comment, to the end of its line
+            j = query.find("\n", i)
+            j = n if j < 0 else j
+        elif ch == "{":
+            j = _closing(query, i, "{", "}")
+            inner = query[i + 1:j - 1] if query[j - 1:j] == "}" else query[i + 1:j]
+            out.append("{" + matchers + ("," + inner if inner.strip() else "") + "}")
+            i = j
+            continue
+        elif ch == "[":  # a range or subquery: durations only
+            j = query.find("]", i)
+            j = n if j < 0 else j + 1
+        elif ch.isdigit() or (ch == "." and query[i + 1:i + 2].isdigit()):
+            found = _NUMBER.match(query, i)
+            j = found.end() if found else i + 1
+        elif ch.isalpha() or ch in "_:":
+            found = _IDENT.match(query, i)
+            j = found.end() if found else i + 1
+            name = query[i:j]
+            k = j
+            while k < n and query[k].isspace():
+                k += 1
+            follows = query[k:k + 1]
+            word = name.lower()
+            if word in _LABEL_LISTS and follows == "(":
+                j = _closing(query, k, "(", ")")
+            elif follows not in ("(", "{") and word not in _NOT_METRICS and word not in _AGGREGATIONS:
+                out.append(name + "{" + matchers + "}")  # a bare metric name: a selector of its own
+                i = j
+                continue
+        else:
+            j = i + 1
+        out.append(query[i:j])
+        i = j
+    return "".join(out)
