@@ -824,3 +824,23 @@ def test_a_contexts_runtime_dashboards_that_cannot_be_read_are_dropped_with_a_wa
         assert [w for w in bad.warnings if w.startswith("settings for context 'prod': custom_dashboards ")
                 and w.endswith("dropped (the general runtime dashboards are used for this context)")], bad.warnings
         assert _asides(path.parent), "the file as it was is kept beside"
+
+
+def test_a_prometheus_query_scope_is_kept_with_its_address_and_a_bad_one_dropped_in_words() -> None:
+    """A context's Prometheus query scope (Kiali's query_scope) is written as Kiali writes it, {label: value},
+    and read back; one edited by hand into something else is dropped with a warning, the rest kept."""
+    s = load_settings()
+    s.set_context_settings("east", ContextSettings("http://thanos:9090",
+                                                   prometheus_scope=(("mesh-id", 'a"b'), ("cluster", "east"))))
+    s.save()
+    path = paths.settings_file()
+    assert json.loads(path.read_text())["contexts"]["east"]["prometheus_scope"] == {"mesh_id": 'a"b', "cluster": "east"}
+    assert load_settings().context_settings("east").prometheus_scope == (("mesh_id", 'a"b'), ("cluster", "east"))
+    doc = json.loads(path.read_text())
+    doc["contexts"]["east"]["prometheus_scope"] = {"cluster": ["east"]}
+    path.write_text(json.dumps(doc))
+    again = load_settings()
+    cs = again.context_settings("east")
+    assert (cs.prometheus_url, cs.prometheus_scope) == ("http://thanos:9090", ())
+    assert any(w.endswith("prometheus_scope the value of 'cluster' is not text; dropped (Prometheus is asked "
+                          "for every series it holds)") for w in again.warnings), again.warnings

@@ -962,3 +962,60 @@ def test_the_dialog_fits_a_1024x700_screen_with_every_tab_in_sight(qtbot, app, s
     _choose(form.graph_type, "workload")
     _click(qtbot, dialog, "Ok")
     assert store.load_settings().context_settings("kind-dev").graph_type == "workload"
+
+
+def test_a_prometheus_query_scope_is_set_with_the_url_and_refused_in_words_when_it_is_none(
+        qtbot, app, store) -> None:
+    """Kiali's query_scope for a Prometheus shared by several meshes: typed beside the context's Prometheus
+    URL as label=value pairs (a value with a comma or a quote in double quotes), saved, shown again as typed;
+    one that is not label=value keeps the dialog open, saying so."""
+    from PySide6.QtWidgets import QDialog
+
+    dialog = _dialog(qtbot, current_context="prod-eu")
+    form = dialog.form()
+    assert form.scope.text() == ""
+    _type(qtbot, form.url, "https://thanos.example")
+    _type(qtbot, form.scope, "mesh-east")
+    _click(qtbot, dialog, "Ok")
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert dialog.error.text() == "prod-eu: query scope: 'mesh-east' is not label=value"
+    _type(qtbot, form.scope, 'mesh_id=mesh-east, team="shop, \\"blue\\""')
+    with qtbot.waitSignal(dialog.settingsSaved):
+        _click(qtbot, dialog, "Ok")
+    saved = store.load_settings().context_settings("prod-eu")
+    assert saved.prometheus_scope == (("mesh_id", "mesh-east"), ("team", 'shop, "blue"'))
+    assert store.load_settings().context_settings("kind-dev").prometheus_scope == ()
+    again = _dialog(qtbot, current_context="prod-eu")
+    assert again.form().scope.text() == 'mesh_id=mesh-east, team="shop, \\"blue\\""'
+
+
+def test_a_kiali_configuration_pasted_for_the_context_gives_its_prometheus_query_scope(qtbot, app, store) -> None:
+    """The Kiali configuration pasted as the context's runtime dashboards (its CR) names its Prometheus'
+    query_scope: the Query scope field, empty, takes it, and OK saves it; one typed already is kept."""
+    from PySide6.QtCore import QPoint, Qt
+
+    kiali = ("spec:\n  external_services:\n    prometheus:\n      url: http://thanos:9090\n      query_scope:\n"
+             "        mesh_id: mesh-east\n        cluster: 'east \"1\"'\n    custom_dashboards:\n"
+             "      discovery_enabled: false\n")
+    dialog = _dialog(qtbot, current_context="prod-eu")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    form = dialog.form()
+    tabs = [form.server_tabs.tabText(i) for i in range(form.server_tabs.count())]
+    form.server_tabs.setCurrentIndex(tabs.index("Runtime dashboards"))
+    qtbot.mouseClick(form.dashboards_own, Qt.MouseButton.LeftButton, pos=QPoint(6, form.dashboards_own.height() // 2))
+    editor = form.dashboards.edit()
+    qtbot.addWidget(editor)
+    editor.text.setPlainText(kiali)
+    editor.accept()
+    assert form.scope.text() == 'mesh_id=mesh-east, cluster="east \\"1\\""'
+    with qtbot.waitSignal(dialog.settingsSaved):
+        _click(qtbot, dialog, "Ok")
+    assert store.load_settings().context_settings("prod-eu").prometheus_scope == (
+        ("mesh_id", "mesh-east"), ("cluster", 'east "1"'))
+    # a scope typed already is the user's: a pasted configuration does not replace it
+    again = _dialog(qtbot, current_context="prod-eu")
+    form = again.form()
+    _type(qtbot, form.scope, "cluster=west")
+    form.dashboards.pasted(kiali)
+    assert form.scope.text() == "cluster=west"

@@ -187,6 +187,7 @@ def _open(a: argparse.Namespace, clock: Callable[[], float]) -> Any:
     # the Prometheus saved for the context is the one asked for the cluster's present
     source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, timeout=a.timeout,
                          prometheus_url=saved.prometheus_url or None, prometheus_auth=saved.prometheus_auth or None,
+                         prometheus_scope=saved.prometheus_scope,
                          log_problems=False, tracing_url=url, tracing_auth=auth, check=not (url and a.app),
                          tracing_api=a.tracing_api or saved_api or None, clock=clock)
     if not a.namespace and not source.default_namespace:

@@ -236,6 +236,9 @@ class DashboardsConfig:
     # the labels every query of theirs is kept to, (label, value)...: the ``query_scope`` of the Prometheus they
     # are read from (their own's, else Kiali's main one's), as Kiali adds it to each
     query_scope: tuple[tuple[str, str], ...] = ()
+    # the main Prometheus' (``external_services.prometheus.query_scope``), as pasted: what the context's own
+    # Prometheus settings may take from it
+    main_query_scope: tuple[tuple[str, str], ...] = ()
     # the uid of Grafana's Prometheus datasource (Kiali's ``external_services.grafana.datasource_uid``), which an
     # external link's ``datasource`` variable is set to; "": not set
     grafana_datasource: str = ""
@@ -815,13 +818,14 @@ def read_custom_dashboards(text: str) -> tuple[DashboardsConfig, list[str]]:
     # the query scope of the Prometheus they are read from, as Kiali's: their own's when it is given, else
     # the main one's (external_services.prometheus.query_scope)
     own = settings.get("prometheus") if isinstance(settings, Mapping) else None
+    main = external.get("prometheus") if isinstance(external, Mapping) else None
+    main_scope = _query_scope(main.get("query_scope") if isinstance(main, Mapping) else None,
+                              "external_services.prometheus", problems)
     if config.prometheus_url and isinstance(own, Mapping):
         scope = _query_scope(own.get("query_scope"), "external_services.custom_dashboards.prometheus", problems)
     else:
-        main = external.get("prometheus") if isinstance(external, Mapping) else None
-        scope = _query_scope(main.get("query_scope") if isinstance(main, Mapping) else None,
-                             "external_services.prometheus", problems)
-    config = replace(config, query_scope=scope)
+        scope = main_scope
+    config = replace(config, query_scope=scope, main_query_scope=main_scope)
     grafana = external.get("grafana") if isinstance(external, Mapping) else None
     uid = grafana.get("datasource_uid") if isinstance(grafana, Mapping) else None
     if uid is not None and not isinstance(uid, str):

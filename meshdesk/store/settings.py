@@ -77,7 +77,7 @@ from meshdesk.fileio import (
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out, is_check_code
 from meshdesk.mesh.dashboards import DashboardsConfig, masked_dashboards_text, read_custom_dashboards
 from meshdesk.mesh.health_rates import normalize_rates
-from meshdesk.mesh.request import GRAPH_TYPES, extension_names
+from meshdesk.mesh.request import GRAPH_TYPES, extension_names, query_scope
 from meshdesk.mesh.traces import TRACING_API_AUTO, TRACING_APIS
 from meshdesk.mesh.words import quoted_name, short_name, short_words
 from meshdesk.store import paths
@@ -111,7 +111,7 @@ MAX_URL = 16_384
 # Qt's saveGeometry()/saveState() in base64 take a few hundred characters; anything this long is not one.
 _MAX_WINDOW_TEXT = 65_536
 
-_CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "refresh_interval", "duration", "graph_type",
+_CONTEXT_KEYS = ("namespaces", "prometheus_url", "prometheus_auth", "prometheus_scope", "refresh_interval", "duration", "graph_type",
                  "tracing_url", "tracing_auth", "tracing_api", "health_rates", "extensions", "grafana_url",
                  "custom_dashboards", "cluster_name", "mesh_contexts")
 
@@ -223,6 +223,9 @@ class ContextSettings:
     # this cluster's Kiali's runtime dashboard configuration as pasted (YAML: its custom_dashboards and
     # external_services.custom_dashboards), when it differs from the general one; None = the general setting's
     custom_dashboards: str | None = None
+    # the labels every query to its Prometheus is kept to, (label, value)...: Kiali's
+    # external_services.prometheus.query_scope, for a Prometheus holding several meshes' or clusters' series
+    prometheus_scope: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:
         from meshdesk.sources.prometheus import safe_url  # no credentials or query values shown
@@ -235,6 +238,7 @@ class ContextSettings:
             self.custom_dashboards
         return (f"ContextSettings(prometheus_url={shown!r}, "
                 f"prometheus_auth={_masked_auth(self.prometheus_auth)!r}, "
+                f"prometheus_scope={self.prometheus_scope!r}, "
                 f"refresh_interval={self.refresh_interval!r}, duration={self.duration!r}, "
                 f"graph_type={self.graph_type!r}, tracing_url={tracing!r}, "
                 f"tracing_auth={_masked_auth(self.tracing_auth)!r}, tracing_api={self.tracing_api!r}, "
@@ -250,6 +254,7 @@ class ContextSettings:
 
     def to_json(self) -> dict[str, Any]:
         return {"prometheus_url": self.prometheus_url, "prometheus_auth": copy.deepcopy(self.prometheus_auth),
+                **({"prometheus_scope": dict(self.prometheus_scope)} if self.prometheus_scope else {}),
                 "refresh_interval": self.refresh_interval, "duration": self.duration,
                 "graph_type": self.graph_type,
                 **({"tracing_url": self.tracing_url} if self.tracing_url else {}),
@@ -272,6 +277,13 @@ class ContextSettings:
         elif url is not None:
             warn(f"{where}: prometheus_url {_url_problem(url)}; dropped")
         cs.prometheus_auth = _clean_auth(obj, "prometheus_auth", warn, where)
+        scope = obj.get("prometheus_scope")
+        if scope is not None:
+            try:
+                cs.prometheus_scope = query_scope(scope) if isinstance(scope, Mapping) else query_scope(None)
+            except ValueError as exc:
+                warn(f"{where}: prometheus_scope {short_words(str(exc))}; dropped (Prometheus is asked for every "
+                     "series it holds)")
         tracing_url = obj.get("tracing_url")
         if isinstance(tracing_url, str) and len(tracing_url) <= MAX_URL:
             cs.tracing_url = tracing_url
@@ -349,7 +361,7 @@ class ContextSettings:
 # tracing API it was tested with), so that merging two windows' saves never pairs one's token with
 # another's address
 _WRITTEN_TOGETHER: tuple[frozenset[str], ...] = (
-    frozenset({"prometheus_url", "prometheus_auth"}),
+    frozenset({"prometheus_url", "prometheus_auth", "prometheus_scope"}),
     frozenset({"tracing_url", "tracing_auth", "tracing_api"}),
 )
 
@@ -719,7 +731,8 @@ class Settings:
             why = "is not a whole number of seconds" if type(value) is not int else problem(value)
             if why:
                 raise ValueError(f"{name} {_shown(value)} {why}")
-        settings = dataclasses.replace(settings, extensions=extension_names(list(settings.extensions)))
+        settings = dataclasses.replace(settings, extensions=extension_names(list(settings.extensions)),
+                                       prometheus_scope=query_scope(dict(settings.prometheus_scope)))
         if settings.custom_dashboards is not None:
             problems = read_custom_dashboards(settings.custom_dashboards)[1]
             if problems:

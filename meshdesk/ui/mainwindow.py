@@ -659,6 +659,7 @@ class MainWindow(QMainWindow):
             return open_source(
                 kubeconfig=kubeconfig, context=context,
                 prometheus_url=cs.prometheus_url or None, prometheus_auth=cs.prometheus_auth or None,
+                prometheus_scope=cs.prometheus_scope,
                 tracing_url=cs.tracing_url or None, tracing_auth=cs.tracing_auth or None,
                 tracing_api=cs.tracing_api or None, cluster=cs.cluster_name or None, linked=cs.mesh_contexts)
         return cluster

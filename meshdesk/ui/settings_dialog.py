@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 from meshdesk.mesh.check_codes import IGNORED_BY_DEFAULT, checks_left_out
 from meshdesk.mesh.dashboards import dashboards_summary, read_custom_dashboards
 from meshdesk.mesh.health_rates import rate_scope, read_health_config
-from meshdesk.mesh.request import split_names
+from meshdesk.mesh.request import read_scope_text, scope_text, split_names
 from meshdesk.mesh.traces import TRACING_API_JAEGER, TRACING_API_TEMPO
 from meshdesk.sources.mesh_clusters import GIVEN as GIVEN_NAME
 from meshdesk.store import settings as store
@@ -318,6 +318,14 @@ class _ContextForm(_HasRates, QWidget):
         self.url = QLineEdit(getattr(values, "prometheus_url", "") or "")
         self.url.setPlaceholderText("empty: find Prometheus in the cluster (istio-system, monitoring, ...)")
         self.url.setObjectName("prometheusUrl")
+        # Kiali's query_scope: the labels of this mesh's or cluster's series in a Prometheus holding others' too
+        self.scope = QLineEdit(scope_text(getattr(values, "prometheus_scope", ()) or ()))
+        self.scope.setObjectName("prometheusScope")
+        self.scope.setPlaceholderText("none: all its series; e.g. mesh_id=mesh-east, cluster=east")
+        self.scope.setToolTip("Labels every query to this Prometheus is kept to, as your Kiali's "
+                              "external_services.prometheus.query_scope: for a Prometheus, Thanos or Mimir holding "
+                              "several meshes' or clusters' telemetry. label=value, comma-separated; a value with a "
+                              'comma or a quote in double quotes ("a,b")')
         # the Kiali extensions this cluster's Kiali has enabled: their kiali_ext_* series in this Prometheus
         # Grafana, opened in the browser by the Metrics dock's "View in Grafana"
         self.grafana_url = QLineEdit(getattr(values, "grafana_url", "") or "")
@@ -379,6 +387,7 @@ class _ContextForm(_HasRates, QWidget):
         pform.addRow("URL:", url_row(self.url, self.test_button))
         pform.addRow("", self.test_result)
         self.prom_auth.add_rows(pform)
+        pform.addRow("Query scope:", self.scope)
         pform.addRow("Kiali extensions:", self.extensions)
         pform.addRow("Grafana URL:", self.grafana_url)
 
@@ -447,6 +456,7 @@ class _ContextForm(_HasRates, QWidget):
         self.dashboards = _DashboardsEditor(self, own or "", title=f"Runtime dashboards of {context}",
                                             names=("contextDashboardsSummary", "editContextDashboards"))
         self.dashboards.button.setAccessibleName("Edit this context's runtime dashboards")
+        self.dashboards.also = self._scope_from_kiali
         self.dashboards_general = QRadioButton("The general ones (above)")
         self.dashboards_general.setObjectName("dashboardsGeneral")
         self.dashboards_own = QRadioButton("This cluster's own:")
@@ -463,6 +473,13 @@ class _ContextForm(_HasRates, QWidget):
             self.dashboards_general, self.dashboards_own, self.dashboards.summary, self.dashboards.button)
         self._show_dashboards()
         return page
+
+    def _scope_from_kiali(self, text: str) -> None:
+        """A Kiali configuration pasted for this context's runtime dashboards names its Prometheus' query_scope
+        (``external_services.prometheus.query_scope``): taken as the query scope when none is typed yet."""
+        config, problems = read_custom_dashboards(text)
+        if not problems and config.main_query_scope and not self.scope.text().strip():
+            self.scope.setText(scope_text(config.main_query_scope))
 
     def _show_dashboards(self) -> None:
         own = self.dashboards_own.isChecked()
@@ -650,6 +667,11 @@ class _ContextForm(_HasRates, QWidget):
                 raise SettingsInputError("a bearer token or basic auth is used only with a Prometheus URL; "
                                          "with none, Prometheus is found in the cluster and reached with the "
                                          "kubeconfig's login. Give the URL, or choose no authentication")
+            try:
+                scope = read_scope_text(self.scope.text())
+            except ValueError as exc:
+                self.scope.setFocus()
+                raise SettingsInputError(f"query scope: {exc}") from None
             grafana_url = check_prometheus_url(self.grafana_url.text(), "Grafana")
             tab = 1
             tracing_url = check_prometheus_url(self.tracing_url.text(), "Tracing")
@@ -683,6 +705,7 @@ class _ContextForm(_HasRates, QWidget):
         changes = {
             "prometheus_url": url,
             "prometheus_auth": auth,
+            "prometheus_scope": scope,
             "tracing_url": tracing_url,
             "tracing_auth": tracing_auth,
             "tracing_api": self.tracing_api.currentData() or "",
@@ -708,6 +731,8 @@ class _ContextForm(_HasRates, QWidget):
         for name in ("prometheus_url", "refresh_interval", "duration"):
             if getattr(before, name, None) != getattr(values, name, None):
                 return True
+        if tuple(getattr(before, "prometheus_scope", ()) or ()) != tuple(getattr(values, "prometheus_scope", ()) or ()):
+            return True
         if (getattr(before, "graph_type", "") or "") != (values.graph_type or ""):
             return True
         if (getattr(before, "tracing_url", "") or "") != (getattr(values, "tracing_url", "") or ""):
@@ -1022,11 +1047,20 @@ class _RatesEditor:
         rates, problems = read_health_config(text)
         self.summary.setText(health_rates_summary(rates) if not problems else "not valid: edit them")
 
+    # another field that reads what the editor's OK took too (None: none)
+    also: Callable[[str], None] | None = None
+
     def edit(self) -> HealthRatesDialog:
         editor = self._dialog()
-        editor.accepted.connect(lambda: self.set_text(editor.text.toPlainText()))
+        editor.accepted.connect(lambda: self.pasted(editor.text.toPlainText()))
         editor.open()
         return editor
+
+    def pasted(self, text: str) -> None:
+        """What the editor's OK took: shown, then handed to ``also``."""
+        self.set_text(text)
+        if self.also is not None:
+            self.also(text)
 
     def _dialog(self) -> HealthRatesDialog:
         return HealthRatesDialog(self.text, self.owner, title=self.title)
