@@ -5,11 +5,14 @@ scope to every query."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from meshdesk.commands.graph import main as graph_main
 from meshdesk.mesh.graph import build
 from meshdesk.mesh.metrics import MetricsTarget
 from meshdesk.mesh.namespace_traffic import TrafficReading
@@ -19,6 +22,7 @@ from meshdesk.sources.cluster import ClusterSource
 from meshdesk.sources.perf import ClusterMetrics
 from meshdesk.sources.prometheus import PrometheusClient
 from meshdesk.sources.promql import scoped
+from meshdesk.sources.snapshot import load_snapshot
 from meshdesk.sources.telemetry import fetch_samples
 from meshdesk.ui.metrics_view import MetricsView
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
@@ -121,3 +125,51 @@ def test_the_metrics_dock_charts_the_scoped_series_only(qtbot: QtBot, kube_emula
     assert traffic_both.of("bookinfo").rate == pytest.approx(10.0, rel=0.05)
     assert traffic_east.of("bookinfo").rate == pytest.approx(4.0, rel=0.05)
 
+
+def test_graph_takes_the_scope_on_the_command_line_or_from_settings_and_the_snapshot_keeps_it(
+        kube_emulator: KubeEmulator, two_meshes: PrometheusServer, tmp_path: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`meshdesk graph --prometheus-scope mesh_id=mesh-east` graphs the east's traffic and saves the scope in
+    the snapshot's request (a snapshot is not asked for another scope's); without the option, the scope
+    saved in Settings for the context is used, and said; `--prometheus-scope ''` reads every series."""
+    from meshdesk.store.settings import ContextSettings, load_settings
+
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    kube_emulator.add_namespace("bookinfo", {"istio-injection": "enabled"})
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", context="lab")
+    base = ["--kubeconfig", str(config), "-n", "bookinfo", "--graph-type", "workload", "--no-inject-service-nodes",
+            "--format", "json"]
+
+    def rates(args: list[str]) -> dict[str, float]:
+        assert graph_main([*base, *args]) == 0, capsys.readouterr().err
+        out = json.loads(capsys.readouterr().out)
+        names = {n["id"]: n["workload"] for n in out["nodes"]}
+        return {names[e["target"]]: round(e["rates"]["http"], 3) for e in out["edges"]
+                if names[e["source"]] == "productpage-v1"}
+
+    path = tmp_path / "east.json"
+    assert rates(["--prometheus", two_meshes.url, "--prometheus-scope", "mesh-id=mesh-east",
+                  "--save-snapshot", str(path)]) == {"details-v1": 4.0}
+    assert load_snapshot(path).request.queryScope == EAST
+    assert rates(["--prometheus", two_meshes.url]) == {"details-v1": 5.0, "reviews-v1": 3.0, "ratings-v1": 2.0}
+    # the snapshot says the scope it was read with, and is not asked for another
+    assert graph_main(["--snapshot", str(path), "--prometheus-scope", "mesh_id=mesh-west"]) == 2
+    assert "the snapshot was read with the query scope mesh_id=mesh-east" in capsys.readouterr().err
+    assert graph_main(["--snapshot", str(path), "--prometheus-scope", "mesh_id=mesh-east"]) == 0
+    assert "the snapshot's traffic was read with the Prometheus query scope mesh_id=mesh-east\n" in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        graph_main(["--demo", "--prometheus-scope", "mesh_id=x"])
+    assert refused.value.code == 2
+    assert "--prometheus-scope is for a live cluster's Prometheus" in capsys.readouterr().err
+    assert graph_main([*base, "--prometheus", two_meshes.url, "--prometheus-scope", "no-value"]) == 2
+    assert "--prometheus-scope: 'no-value' is not label=value" in capsys.readouterr().err
+    # saved in Settings for the context, with its Prometheus: used as the app uses it, and said
+    settings = load_settings()
+    settings.set_context_settings("lab", ContextSettings(prometheus_url=two_meshes.url,
+                                                         prometheus_scope=(("mesh_id", "mesh-west"),)))
+    settings.save()
+    assert rates([]) == {"details-v1": 1.0, "reviews-v1": 3.0}
+    assert rates(["--prometheus-scope", ""]) == {"details-v1": 5.0, "reviews-v1": 3.0, "ratings-v1": 2.0}
+    assert graph_main(base) == 0
+    assert "query scope saved in Settings for context lab only (mesh_id=mesh-west;" in capsys.readouterr().err

@@ -33,6 +33,7 @@ from meshdesk.mesh.request import (
     RATE_TCP,
     GraphRequest,
     NodeFocus,
+    scope_text,
     split_names,
 )
 from meshdesk.mesh.words import short_name, short_words
@@ -83,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="CA bundle (PEM) to verify an https Prometheus URL's certificate (given or saved)")
     src.add_argument("--prometheus-insecure", action="store_true",
                      help="do not verify an https Prometheus URL's certificate (a self-signed one)")
+    src.add_argument("--prometheus-scope", action="append", metavar="LABEL=VALUE",
+                     help="keep every Prometheus query to the series with this label, as Kiali's query_scope does "
+                          "for a Prometheus holding several meshes' or clusters' telemetry (repeatable; default: "
+                          "the scope saved in Settings for the context's Prometheus; '' for none)")
     src.add_argument("--timeout", type=timeout_seconds, default=30.0, metavar="SECONDS",
                      help="per API call and Prometheus query, in seconds or with a unit (30s, 2m; default 30), as "
                           "inventory and validate take it")
@@ -266,6 +271,17 @@ def _focus_name(node: NodeFocus) -> str:
     return f"{what} in {node.namespace}"
 
 
+def _scope_option(given: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """``--prometheus-scope LABEL=VALUE...`` as (label, value) pairs; '' alone is none. Raises ValueError."""
+    from meshdesk.mesh.request import query_scope
+
+    items = [g for g in given if g]
+    try:
+        return query_scope(items)
+    except ValueError as e:
+        raise ValueError(f"--prometheus-scope: {short_words(str(e))}") from None
+
+
 def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...], str, tuple[str, ...]]:
     """The source to graph, with the health tolerances saved in Settings for its context (its own, else the
     general ones: as the app judges it; none for the demo), that context's name and the Kiali extensions
@@ -282,7 +298,7 @@ def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...]
         from meshdesk.store.settings import load_settings
     except ImportError:
         raise _Unavailable("live clusters are not available in this build (meshdesk.sources.cluster)") from None
-    url, auth = a.prometheus, None
+    url, auth, scope = a.prometheus, None, None
     from meshdesk.sources.prometheus import check_url, safe_url, url_problem
 
     if url:
@@ -307,7 +323,7 @@ def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...]
         print(f"meshdesk graph: warning: {w}", file=sys.stderr)
     saved = settings.context_settings(context)
     if not url:
-        url, auth = saved.prometheus_url or None, saved.prometheus_auth or None
+        url, auth, scope = saved.prometheus_url or None, saved.prometheus_auth or None, saved.prometheus_scope
         saved_problem = url_problem(url) if url else ""
         if saved_problem:
             # a settings file edited by hand (the Settings dialog refuses such an address): said with
@@ -322,7 +338,14 @@ def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...]
         # --prometheus naming the address saved for this context: its saved token, password, tenant
         # header or CA go with it (they were left behind, and the query was refused with 401); another
         # address is never sent them
-        auth = saved.prometheus_auth or None
+        auth, scope = saved.prometheus_auth or None, saved.prometheus_scope
+    if a.prometheus_scope is not None:
+        with _usage():
+            scope = _scope_option(a.prometheus_scope)
+    elif scope:
+        # read as the app reads this context (another mesh's or cluster's series were summed in the terminal)
+        print(f"meshdesk graph: Prometheus is asked for the series of the query scope saved in Settings for context "
+              f"{context} only ({scope_text(scope)}; --prometheus-scope '' for all)", file=sys.stderr)
     if a.prometheus_ca or a.prometheus_insecure:
         if not url:
             raise _UsageError("--prometheus-ca and --prometheus-insecure are for a Prometheus URL (--prometheus URL, "
@@ -338,7 +361,7 @@ def _live_source(a: argparse.Namespace) -> tuple[Any, tuple[dict[str, Any], ...]
     linked = [(c, names.get(c, "")) for c in a.contexts[1:] if c] if len(a.contexts) > 1 else list(saved.mesh_contexts)
     source = open_source(kubeconfig=a.kubeconfig, context=a.context or None, prometheus_url=url,
                          prometheus_auth=auth, timeout=a.timeout, log_problems=False,
-                         cluster=saved.cluster_name or None, linked=linked)
+                         cluster=saved.cluster_name or None, linked=linked, prometheus_scope=scope or ())
     return source, settings.health_rates_for(context), context, tuple(saved.extensions)
 
 
@@ -409,6 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--snapshot reads a file; it cannot be combined with --demo/--context/--kubeconfig/--prometheus")
     if a.demo and (a.context or a.kubeconfig or a.prometheus):
         parser.error("--demo is the built-in mesh; it cannot be combined with --context/--kubeconfig/--prometheus")
+    if a.demo and a.prometheus_scope is not None:
+        parser.error("--prometheus-scope is for a live cluster's Prometheus; --demo asks no Prometheus")
     if (a.snapshot or a.demo) and (a.prometheus_ca or a.prometheus_insecure):
         # they were ignored without a word (exit 0), as if the certificate had been checked with them
         parser.error(f"--prometheus-ca and --prometheus-insecure are for a live cluster's Prometheus; "
@@ -437,6 +462,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             snap = load_snapshot(a.snapshot)
             with _usage():
                 _same_data(snap.request, a)
+                if a.prometheus_scope is not None and _scope_option(a.prometheus_scope) != snap.request.queryScope:
+                    # its samples are those its own scope selected: another cannot be read out of them
+                    held = scope_text(snap.request.queryScope) or "none"
+                    raise ValueError(f"--prometheus-scope: the snapshot was read with the query scope {held} "
+                                     "(take a new one with that scope)")
                 saved = snap.request
                 snap.request = _override(snap.request, a)
                 _same_scope(saved, snap.request, snap.samples)
@@ -514,6 +544,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # said, not printed: `| wc -l` counts 0 rows, as kubectl's "No resources found" on stderr
         print(f"meshdesk graph: {NO_TRAFFIC}", file=sys.stderr)
+    if a.snapshot and snap.request.queryScope:
+        # one mesh's or cluster's series of a shared Prometheus: said, as the reader may take it for all of them
+        print(f"meshdesk graph: the snapshot's traffic was read with the Prometheus query scope "
+              f"{scope_text(snap.request.queryScope)}", file=sys.stderr)
     if a.snapshot and snap.inventory is not None:
         from meshdesk.mesh.snapshot import inventory_read_apart
 
