@@ -25,6 +25,7 @@ from meshdesk.sources.promql import scoped
 from meshdesk.sources.snapshot import load_snapshot
 from meshdesk.sources.telemetry import fetch_samples
 from meshdesk.ui.metrics_view import MetricsView
+from meshdesk.ui.offline import SnapshotSource
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.prom_server import PrometheusServer, Series, binaries_missing, istio_edge
 from tests.prom_server import Workload as W
@@ -151,6 +152,8 @@ def test_graph_takes_the_scope_on_the_command_line_or_from_settings_and_the_snap
     assert rates(["--prometheus", two_meshes.url, "--prometheus-scope", "mesh-id=mesh-east",
                   "--save-snapshot", str(path)]) == {"details-v1": 4.0}
     assert load_snapshot(path).request.queryScope == EAST
+    # opened in the window (File > Open snapshot), its graph's request keeps it, saved again too
+    assert SnapshotSource(str(path)).snapshot(GraphRequest(namespaces=("bookinfo",))).request.queryScope == EAST
     assert rates(["--prometheus", two_meshes.url]) == {"details-v1": 5.0, "reviews-v1": 3.0, "ratings-v1": 2.0}
     # the snapshot says the scope it was read with, and is not asked for another
     assert graph_main(["--snapshot", str(path), "--prometheus-scope", "mesh_id=mesh-west"]) == 2

@@ -117,6 +117,8 @@ class SnapshotSource:
                       namespaceDurations=saved.namespaceDurations,
                       # the extensions whose series it was taken with (it holds no other's)
                       extensions=saved.extensions,
+                      # the Prometheus query scope it was read with (saved again, the file still says it)
+                      queryScope=saved.queryScope,
                       # judged as whoever saved it saw it (their cluster's Kiali tolerances); one saved with
                       # Kiali's defaults by the window's general ones
                       healthRates=saved.healthRates or request.healthRates,
