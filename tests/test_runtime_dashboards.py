@@ -975,8 +975,10 @@ def test_a_chart_of_series_draws_a_bar_per_line_of_its_latest_value_as_in_kiali(
     assert drawn == {INVENTORY[0]: pytest.approx(40.0), INVENTORY[1]: pytest.approx(50.0)}
     assert sorted(float(b.opts["x"][0]) for b in bars) == [1.0, 2.0]
     assert chart.series_axis.tickStrings([1.0, 2.0], 1.0, 1.0) == list(INVENTORY)  # type: ignore[attr-defined]
-    low, high = chart.view_box.viewRange()[0]  # type: ignore[attr-defined]
-    assert low < 1.0 and 2.0 < high < 10.0  # (the bars in sight: not the time of day)
+    def bars_in_sight() -> bool:  # (pyqtgraph ranges its view at its next paint: the bars, not the time of day)
+        low, high = chart.view_box.viewRange()[0]  # type: ignore[attr-defined]
+        return bool(low < 1.0 and 2.0 < high < 10.0)
+    qtbot.waitUntil(bars_in_sight, timeout=5000)
     assert chart.text_at(2.0).endswith(f"{INVENTORY[1]}: 50")  # type: ignore[attr-defined]
     points = list(_chart(view, "Orders per pod").items.values())  # type: ignore[attr-defined]
     assert [p.opts["symbol"] for p in points] == ["o", "o"]
