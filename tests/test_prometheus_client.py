@@ -284,6 +284,21 @@ def test_warnings_are_kept() -> None:
     assert client.last_warnings == result.warnings
 
 
+@pytest.mark.parametrize(("sent", "kept"), [
+    ("store X unavailable", ["store X unavailable"]),  # one text: not split into its letters
+    (5, ["5"]),  # a number: the answer failed with Python's TypeError (a traceback on meshdesk graph's stderr)
+    ({"store": "X"}, ["{'store': 'X'}"]),
+    (None, []),
+])
+def test_warnings_that_are_no_list_neither_fail_the_answer_nor_fall_apart(sent: object, kept: list[str]) -> None:
+    body = prometheus_vector([({"a": "1"}, "2.5")])
+    body["warnings"] = sent
+    with StubServer(lambda r: StubResponse(200, body)) as stub:
+        result = PrometheusClient(stub.url).query("up")
+    assert result[0].value == 2.5
+    assert result.warnings == kept
+
+
 # --- what the client sends ------------------------------------------------------------------------
 
 

@@ -171,6 +171,17 @@ def parse_value(raw: Any) -> float:
     return float(text)
 
 
+def _warning_list(raw: Any) -> list[Any]:
+    """The ``warnings`` of an answer as a list: Prometheus sends a list of texts; a proxy or another
+    server in its place may send one text (kept whole, not split into its letters) or something else
+    (a number, an object: said as it is), which must not make the answer fail."""
+    if raw is None or raw == "" or raw == [] or raw == {}:
+        return []
+    if isinstance(raw, list):
+        return raw
+    return [raw]
+
+
 def _to_unix(t: float | int | datetime) -> str:
     if isinstance(t, datetime):
         return repr(t.timestamp())
@@ -417,7 +428,7 @@ class PrometheusClient(HTTPAPIClient):
         if body.get("status") != "success" or not isinstance(body.get("data"), dict):
             raise MalformedResponse(f"{where} sent JSON that is not a Prometheus API answer: {excerpt[:80]}",
                                     hint="check the Prometheus address and its path prefix")
-        warnings = [self._redact(str(w), sent) for w in body.get("warnings") or []]
+        warnings = [self._redact(str(w), sent) for w in _warning_list(body.get("warnings"))]
         self.last_warnings = warnings
         for w in warnings:  # returned to the caller, who says it (logged as a warning, it was printed bare
             # on meshdesk graph's stderr, once per query, beside the command's own line)
