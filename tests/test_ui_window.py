@@ -733,6 +733,27 @@ def test_a_snapshot_whose_samples_were_all_skipped_says_so(qtbot, make_window, t
     assert f"The file holds telemetry that could not be used: skipped {len(snap.samples)} samples: value beyond" in text
 
 
+def test_a_quiet_snapshot_does_not_call_its_inventorys_warnings_telemetry(qtbot, make_window, tmp_path) -> None:
+    """An Istio object skipped while reading the cluster ("skipped a malformed VirtualService ...") was said
+    on the no-traffic page as telemetry that could not be used (live: "Prometheus answered telemetry that
+    could not be used: skipped a malformed VirtualService"), blaming Prometheus for a config object."""
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.snapshot import save_snapshot
+
+    quiet = DemoCluster(traffic=False, clock=lambda: 1_790_000_000.0).snapshot(GraphRequest(namespaces=("shop",)))
+    assert quiet.inventory is not None
+    quiet.inventory.warnings.append("skipped a malformed VirtualService (shop/odd): spec is not an object")
+    path = tmp_path / "quiet.json"
+    save_snapshot(quiet, path)
+    w = make_window(context=DEMO, namespaces=["shop"])
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    w.open_snapshot(str(path))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.empty.mode == "no-traffic", timeout=10000)
+    text = w.empty.text.text()
+    assert "holds no requests in <b>shop</b>" in text
+    assert "telemetry" not in text and "VirtualService" not in text
+
+
 def test_a_file_that_cannot_be_opened_names_what_the_window_keeps_showing(qtbot, make_window, tmp_path) -> None:
     """The dialog's advice named the context's inner name ("The window goes on showing snapshot:
     /tmp/.../demo-snap.json."): it says the demo mesh, or the snapshot by its file name."""

@@ -29,6 +29,7 @@ every consumer (graph passes):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -146,6 +147,15 @@ class SampleWarnings:
 
 # the reason under which a warning Prometheus sent with its answer is kept in SampleWarnings
 PROMETHEUS_WARNED = "results may be incomplete, Prometheus warned: "
+
+_SKIPPED_SAMPLES = re.compile(r"skipped \d+ samples?: ")
+
+
+def is_telemetry_warning(warning: str) -> bool:
+    """Whether one of a graph's warnings is about its telemetry (samples skipped, or a warning Prometheus
+    sent), not about its inventory (whose own start with "skipped a malformed VirtualService ..."): only
+    those may be said to be what Prometheus, or a snapshot's samples, held."""
+    return warning.startswith(PROMETHEUS_WARNED) or _SKIPPED_SAMPLES.match(warning) is not None
 
 
 def finite(value: float) -> bool:

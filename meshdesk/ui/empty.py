@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from meshdesk.mesh.inventory import Inventory
-from meshdesk.mesh.telemetry import PROMETHEUS_WARNED
+from meshdesk.mesh.telemetry import is_telemetry_warning
 from meshdesk.mesh.traffic_advice import CURL_SAMPLE, no_traffic_advice, traffic_command
 
 __all__ = ["CURL_SAMPLE", "EmptyState", "traffic_command"]
@@ -353,7 +353,7 @@ class EmptyState(QWidget):
 def _skipped_text(warnings: Sequence[str], who: str) -> list[str]:
     """The sentence saying telemetry was there but skipped (so "no traffic" may be what could not be
     read), or none."""
-    skipped = [w for w in warnings if w.startswith(("skipped ", PROMETHEUS_WARNED))]
+    skipped = [w for w in warnings if is_telemetry_warning(w)]
     if not skipped:
         return []
     return [f"{_esc(who)} telemetry that could not be used: " + "; ".join(_esc(w) for w in skipped) + "."]
