@@ -41,11 +41,22 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int | No
     mode, a new one gets what the user's umask gives; an existing file that is read-only (no write
     permission for anyone, or none for this user) raises :class:`ReadOnlyFileError` and stays as it
     was: a file made read-only to keep it was replaced without a word. A symlink is written through (its target gets
-    the content; the link stays). ``make_parents`` False: a missing folder is an error, not created
+    the content; the link stays). A named pipe or a device there (directly or through a symlink: ``/dev/full``)
+    raises :class:`NotRegularFileError` and stays: it is never replaced by a file. ``make_parents`` False: a missing folder is an error, not created
     (a mistyped folder in a path the user typed)."""
     target = Path(path)
     if target.is_symlink():
         target = Path(os.path.realpath(target))
+    try:
+        found = os.stat(target).st_mode
+    except OSError:
+        found = None
+    if found is not None and not stat.S_ISREG(found) and not stat.S_ISDIR(found):
+        # it was replaced by a file: a device (a link to /dev/null or /dev/full) gone for every program on the
+        # system when run as root, a named pipe gone for its reader; anyone else was told /dev could not be
+        # written to, which was not what was wrong (a folder: the replace itself says "Is a directory")
+        raise NotRegularFileError(errno.EINVAL, f"it is {_kind_of(found)}, not a regular file (left as it is)",
+                                  os.fspath(path))
     if make_parents:
         target.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:

@@ -1524,6 +1524,31 @@ def test_export_png_and_svg(qtbot, make_window, tmp_path) -> None:
     assert str(tmp_path / "graph.png.svg") in w.statusBar().currentMessage()
 
 
+def test_an_export_to_a_link_to_a_named_pipe_leaves_the_pipe_and_says_why(qtbot, make_window, tmp_path) -> None:
+    """A file chosen that links to a named pipe or a device (``/dev/full``, ``/dev/null``) was replaced by a
+    regular file, through the link: the device gone for every program when run as root (anyone else was told
+    the folder /dev could not be written to). It is left as it is, and the dialog says what it is."""
+    import os
+    import stat
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    w = make_window(context=DEMO)
+    wait_graph(qtbot, w, lambda w: w.stack.currentWidget() is w.view)
+    qtbot.waitUntil(lambda: not w.view.layout_running, timeout=10000)
+    for what, name, export in (("PNG", "mesh.png", lambda p: w.export_image("png", p)),
+                               ("layout", "layout.json", w.export_layout)):
+        chosen = tmp_path / name
+        chosen.symlink_to(pipe)
+        export(str(chosen))
+        qtbot.waitUntil(lambda: w.file_problem_box is not None and w.file_problem_box.isVisible(), timeout=5000)
+        assert w.file_problem_box.text() == (f"Could not export the {what} to {chosen}: it is a named pipe (FIFO), "
+                                             "not a regular file (left as it is)")
+        w.file_problem_box.done(0)
+        assert stat.S_ISFIFO(os.stat(pipe).st_mode) and chosen.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["layout.json", "mesh.png", "pipe"]
+
+
 def test_an_image_export_to_a_missing_folder_is_said_in_a_dialog_naming_the_file(qtbot, make_window,
                                                                                  tmp_path) -> None:
     """PNG export to a missing folder got only a status-bar line ("Something went wrong: could not write
