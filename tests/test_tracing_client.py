@@ -147,6 +147,27 @@ def test_a_backend_that_does_not_list_its_services_is_asked_anyway() -> None:
         assert stub.requests[-1].params["service"] == "reviews.shop"
 
 
+@pytest.mark.parametrize(("sent", "said"), [
+    ("storage backend unavailable", ["storage backend unavailable"]),  # one text: not split into its letters
+    (5, ["5"]),  # not a list: reading the answer failed with Python's TypeError
+    ({"code": 503, "msg": "partial results"}, ["partial results"]),
+])
+def test_errors_that_are_no_list_are_said_whole_with_the_traces(sent: Any, said: list[str]) -> None:
+    trace = jaeger_trace("a1", [jaeger_span("1", "reviews.shop", "x", (T0 + 1) * US, 1000)])
+
+    def respond(req: StubRequest) -> StubResponse:
+        if req.path == "/api/services":
+            return StubResponse(200, {"data": ["reviews.shop"]})
+        return StubResponse(200, {"data": [trace], "errors": sent})
+
+    with StubServer(respond) as stub:
+        client = JaegerClient(stub.url)
+        found = client.find_traces(query())
+        assert ids(found) == ["a1"] and found.errors == said
+        whole = client.trace("a1")
+        assert whole is not None and whole.trace_id == "a1"
+
+
 def test_a_backend_naming_services_without_namespace(jaeger: JaegerEmulator) -> None:
     jaeger.traces = [jaeger_trace("e5", [jaeger_span("1", "reviews", "x", (T0 + 5) * US, 1000)])]
     found = JaegerClient(jaeger.url).find_traces(query())

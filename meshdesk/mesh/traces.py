@@ -581,7 +581,10 @@ def parse_jaeger(document: Any) -> TraceSet:
     if not isinstance(document, dict):
         out.skipped = 1
         return out
-    for err in document.get("errors") or []:
+    errors = document.get("errors")
+    # a list, as Jaeger sends them; one error alone (a text, an object, a number: a proxy's or another
+    # server's) is said whole, not letter by letter, nor failing the answer
+    for err in errors if isinstance(errors, list) else [errors] if errors not in (None, "", {}) else []:
         if isinstance(err, dict):
             msg = err.get("msg") or err.get("message")
             out.errors.append(str(msg) if msg else str(err))
