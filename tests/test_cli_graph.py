@@ -157,6 +157,34 @@ def test_no_source_and_no_kubeconfig_is_a_usage_error_offering_the_others(tmp_pa
                           "snapshot with --snapshot FILE\n")
 
 
+def test_an_api_server_answering_json_lists_is_said_so_not_a_traceback(tmp_path: Path) -> None:
+    """Something in the API server's place (a proxy, a mock) answering JSON that is no object: graph
+    failed with Python's AttributeError ('list' object has no attribute 'get') and its traceback, and
+    inventory said "no workloads" and "Istio was not found", as if the cluster were empty."""
+    import yaml
+
+    from tests.prom_server import StubResponse, StubServer
+
+    def answer(req: object) -> StubResponse:
+        if getattr(req, "path", "") == "/version":
+            return StubResponse(200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0"})
+        return StubResponse(200, ["not", "an", "object"])
+
+    with StubServer(answer) as server:
+        config = tmp_path / "kubeconfig"
+        config.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "odd",
+            "clusters": [{"name": "odd", "cluster": {"server": server.url}}],
+            "users": [{"name": "odd", "user": {"token": "t"}}],
+            "contexts": [{"name": "odd", "context": {"cluster": "odd", "user": "odd"}}]}))
+        for command in ("graph", "inventory"):
+            out = subprocess.run([sys.executable, "-m", "meshdesk", command, "-n", "shop", "--kubeconfig", str(config)],
+                                 capture_output=True, text=True, cwd=ROOT, timeout=120)
+            assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+            assert out.stderr == (f"meshdesk {command}: list namespaces: the API server answered JSON that is not an "
+                                  "object (a list), which no Kubernetes API answer is\n")
+
+
 def test_without_namespaces_a_live_graph_shows_the_namespaces_in_the_mesh() -> None:
     """As the app's first look: no --namespace means the namespaces with injection, a revision label or
     ambient mode (the demo's hello, shop and travel; not istio-system)."""

@@ -138,6 +138,17 @@ _T = TypeVar("_T")
 _RETRIES = urllib3.Retry(total=2, connect=2, read=0, status=0, other=0, redirect=3, raise_on_status=False)
 
 
+def _json_kind(value: Any) -> str:
+    """A decoded JSON value's kind in words ("a list", "text")."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "true or false"
+    return "null" if value is None else "a number"
+
+
 class RawApi:
     """GETs JSON through the official client's ApiClient (its auth, TLS and proxy settings), counting calls."""
 
@@ -150,8 +161,16 @@ class RawApi:
         self._count_lock = threading.Lock()
 
     def get(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "",
-            timeout: float | None = None) -> Any:
-        return self.request("GET", path, query, what=what, timeout=timeout)
+            timeout: float | None = None, any_json: bool = False) -> Any:
+        """The JSON object at ``path``: every Kubernetes API answer is one. Another JSON value (a list, a
+        number: a proxy or a server in the API server's place) raises SourceError saying so, where the
+        callers' reading of it as an object failed with Python's AttributeError; ``any_json``: any JSON
+        value is the answer (istiod's debug endpoints, read through the pod proxy, send lists)."""
+        doc = self.request("GET", path, query, what=what, timeout=timeout)
+        if not any_json and not isinstance(doc, dict):
+            raise SourceError(f"{what or path}: the API server answered JSON that is not an object ({_json_kind(doc)}), "
+                              "which no Kubernetes API answer is")
+        return doc
 
     def list_items(self, path: str, query: Sequence[tuple[str, str]] = (), *, what: str = "") -> list[JsonObj]:
         """Every item of a list, following ``metadata.continue`` when the server pages (with
@@ -1321,7 +1340,7 @@ class InventoryReader:
             else:
                 try:
                     answer = self.http.get(path, what=f"read proxy sync state from {ns}/{name}",
-                                           timeout=SYNCZ_TIMEOUT_S)
+                                           timeout=SYNCZ_TIMEOUT_S, any_json=True)
                 except (Unauthorized, Cancelled):
                     raise
                 except SourceError as e:
