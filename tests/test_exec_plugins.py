@@ -466,3 +466,30 @@ def test_a_login_the_plugin_cannot_give_exits_1_as_a_rejected_token_does(
     malformed = _command(kubeconfig(tmp_path / "kc", kube_emulator.url, "aws"), tmp_path, *command)
     assert malformed.returncode == 2, malformed.stderr
     assert malformed.stderr.startswith(f'meshdesk {command[0]}: context "lab": user "sso": its exec field is text')
+
+
+def test_a_credential_and_a_kubeconfig_printed_whole_show_no_secret(tmp_path: Path) -> None:
+    """The token and the client key a plugin gave, and a kubeconfig user's password and token, were in the
+    repr of what holds them (``ExecCredential(token='sha256~…', key=b'-----BEGIN …')``): what a debug line,
+    a debugger, a bug report or a failing test prints."""
+    from meshdesk.sources.execplugin import ExecPlugin
+    from meshdesk.sources.kubeconfig import load_kubeconfig
+
+    key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKEYSECRET\n-----END EC PRIVATE KEY-----\n"
+    said = json.dumps({"apiVersion": API, "kind": "ExecCredential",
+                       "status": {"clientKeyData": key, "clientCertificateData": "CERT"}})
+    for name, body in (("token", credential(SECRET)), ("cert", said)):
+        script = plugin(tmp_path / "bin", name, f"printf '%s' '{body}'")
+        got = ExecPlugin("lab", exec_entry(script), {"server": "https://127.0.0.1:1"}).run()
+        assert (got.token, got.key) == ((SECRET, b"") if name == "token" else ("", key.encode()))
+        assert SECRET not in repr(got) and "KEYSECRET" not in repr(got)
+    config = tmp_path / "kubeconfig"
+    config.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "lab",
+        "clusters": [{"name": "emu", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "users": [{"name": "u", "user": {"token": SECRET}}, {"name": "b", "user": {"username": "admin",
+                                                                                 "password": "pw-SECRET-0815"}}],
+        "contexts": [{"name": "lab", "context": {"cluster": "emu", "user": "u"}}]}))
+    whole = repr(vars(load_kubeconfig(str(config))))
+    assert "'current_context': 'lab'" in whole and "_Entry(name='b'" in whole
+    assert SECRET not in whole and "pw-SECRET-0815" not in whole

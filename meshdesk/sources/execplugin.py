@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,10 @@ class PluginRunError(Exception):
 class ExecCredential:
     """What one run gave: a token, or a client certificate and key (PEM), and when it expires."""
 
-    token: str = ""
-    cert: bytes = b""
-    key: bytes = b""
+    # (out of its repr, where a debug line, a bug report or a test's failure would show them)
+    token: str = field(default="", repr=False)
+    cert: bytes = field(default=b"", repr=False)
+    key: bytes = field(default=b"", repr=False)
     expires: float | None = None  # unix seconds; None: until the API server refuses it
 
 

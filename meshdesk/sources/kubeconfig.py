@@ -98,7 +98,9 @@ class ContextInfo:
 @dataclass
 class _Entry:
     name: str
-    body: dict[str, Any]  # a private copy with file references made absolute
+    # a private copy with file references made absolute; a user's holds its token, password or key, so it
+    # is left out of the repr
+    body: dict[str, Any] = field(repr=False)
     source: Path
 
 
