@@ -273,6 +273,28 @@ def test_file_that_cannot_be_read_or_moved_is_never_overwritten() -> None:
     assert (path / "keep.txt").read_text() == "user data"
 
 
+def test_a_save_over_a_settings_file_that_cannot_be_read_says_why(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A settings file that cannot be read (no permission; here a link to itself) is left alone, as the
+    warning at load says ("cannot be read (...); ... will not be overwritten"); a save then said "the settings
+    file ... is unusable and could not be moved aside", which it was never tried to be, and not why."""
+    from meshdesk.store.settings import save_problem
+
+    monkeypatch.setenv("MESHDESK_CONFIG_DIR", str(tmp_path))
+    path = tmp_path / "settings.json"
+    path.symlink_to(path)
+    s = load_settings(log_problems=False)
+    assert s.warnings == [f"settings file {path} cannot be read (Too many levels of symbolic links); defaults are "
+                          "used and the file will not be overwritten"]
+    s.theme = "dark"
+    with pytest.raises(PermissionError) as refused:
+        s.save()
+    assert save_problem(s.path, refused.value) == (f"settings file {path} cannot be read (Too many levels of symbolic "
+                                                   "links), so it is not overwritten")
+    assert path.is_symlink() and os.readlink(path) == str(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]
+
+
 def test_why_a_save_failed_is_said_in_words_naming_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Not "[Errno 17] File exists: '/x'" or "[Errno 13] the settings file there is unusable ...": which
     path, and what is wrong with it."""

@@ -529,6 +529,7 @@ class Settings:
         # per context, the fields this process changed: another window's changes to the others are kept
         self._dirty_contexts: dict[str, set[str]] = {}
         self._blocked = False  # an unusable file that could not be moved aside is in the way
+        self._blocked_why = ""  # what is wrong with it, in words naming it ("settings file ... cannot be read (...)")
         self._seen_file: FileIdentity | None = None  # the version of the file last read or written here
 
     # -- undo --------------------------------------------------------------------------------------
@@ -857,8 +858,10 @@ class Settings:
         settings saved meanwhile by another window are kept. Raises OSError when the file cannot be
         written (nothing is lost on disk then)."""
         if self._blocked:
-            raise PermissionError(13, f"the settings file {self.path} is unusable and could not be moved "
-                                  "aside, so it is not overwritten", str(self.path))
+            # what is wrong with it, as the warning at load said it: "is unusable and could not be moved aside"
+            # said neither (a file that cannot be read is left alone: it is not even tried)
+            why = self._blocked_why or f"the settings file {self.path} is unusable"
+            raise PermissionError(13, f"{why}, so it is not overwritten", str(self.path))
         # under a lock: two processes saving at once each re-read before the other wrote, and lost it
         with locked(self.path):
             found: list[str] = []  # what the file on disk now has that cannot be used (a copy is kept)
@@ -998,6 +1001,8 @@ def _read(path: Path, warnings: list[str]) -> Settings | None:
             kept = keep_copy(path, raw)
         except OSError as exc:
             s._blocked = True
+            s._blocked_why = (f"settings file {path} has values that cannot be used and no copy of it could be kept "
+                              f"({exc.strerror or 'I/O error'})")
             s.warnings.append(f"settings file {path}: no copy of it could be kept ({exc.strerror or 'I/O error'}), "
                               "so it will not be overwritten and changed settings are not saved")
         else:
@@ -1020,6 +1025,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, log_problems: b
         warnings.append(f"{exc}; defaults are used and the file will not be overwritten")
         s = Settings(target)
         s._blocked = True
+        s._blocked_why = str(exc)
     if s is None:
         s = Settings(target)
     s._seen_file = identity_of(target)
