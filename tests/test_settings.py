@@ -319,6 +319,13 @@ def test_why_a_save_failed_is_said_in_words_naming_the_path(tmp_path: Path, monk
     denied = PermissionError(13, "Permission denied", str(s.path))
     (tmp_path / "cfg" / "settings.json").rmdir()
     assert save_problem(s.path, denied) == f"you may not write in the settings folder {tmp_path / 'cfg'}"
+    # a read-only settings folder fails first at the lock file beside settings.json, which it cannot make: the
+    # folder is what is wrong (it said "the settings lock file .../settings.json.lock cannot be opened
+    # (Permission denied)", a file the user never heard of)
+    for errno_, said in ((13, f"you may not write in the settings folder {tmp_path / 'cfg'}"),
+                         (30, f"the settings folder {tmp_path / 'cfg'} is on a read-only file system")):
+        not_made = OSError(errno_, os.strerror(errno_), str(tmp_path / "cfg" / "settings.json.lock"))
+        assert save_problem(s.path, not_made) == said
     # a folder where the lock file beside it goes: said as the settings file being a folder, which it is not
     lock = tmp_path / "cfg" / "settings.json.lock"
     lock.mkdir()

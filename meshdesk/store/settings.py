@@ -931,12 +931,15 @@ def save_problem(path: str | os.PathLike[str], exc: OSError) -> str:
     if target.is_dir():
         return f"the settings file {target} is a folder, not a file"
     lock = target.with_name(target.name + ".lock")
-    if exc.filename is not None and os.fspath(exc.filename) == os.fspath(lock):
+    if exc.filename is not None and os.fspath(exc.filename) == os.fspath(lock) and os.path.lexists(lock):
         # the lock file beside it (settings.json.lock) was said as the settings file: "the settings file
         # .../settings.json could not be written (Is a directory)", and that file is no folder
         if lock.is_dir():
             return f"the settings lock file {lock} is a folder, not a file (meshdesk makes it; remove the folder)"
         return f"the settings lock file {lock} cannot be opened ({exc.strerror or type(exc).__name__})"
+    # (a lock file that is not there could not be made: what is wrong is the folder, said below; a read-only
+    # settings folder was said as "the settings lock file ... cannot be opened (Permission denied)", a file the
+    # user never made nor heard of)
     if exc.errno is not None and exc.strerror and exc.strerror != os.strerror(exc.errno):
         return exc.strerror  # the store's own words (a file it will not overwrite)
     if exc.errno in (errno.EACCES, errno.EPERM):
