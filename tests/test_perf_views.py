@@ -764,3 +764,28 @@ def test_ctrl_clicks_on_the_graph_leave_the_charts_on_the_node_clicked_first(qtb
     assert perf.metrics.title.text() == charted(b, 3)
     w.close()
     next(windows, None)
+
+
+def test_start_up_says_a_damaged_settings_file_and_a_damaged_layouts_file_both(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Values of settings.json dropped (a copy kept) and the demo's layouts file set aside: the banner
+    said the settings' note while the window was made, then the layouts' replaced it; the first was
+    only on standard error, which a desktop launch shows nobody."""
+    import argparse
+    import json
+    import os
+
+    from meshdesk.store import paths
+    from meshdesk.ui.app import make_window
+    from tests.ui_helpers import open_windows
+
+    folder = paths.config_dir()
+    (folder / "layouts").mkdir(parents=True, exist_ok=True)
+    paths.settings_file().write_text(json.dumps({"schema_version": 2, "general": {"theme": 5}}))
+    (folder / "layouts" / "demo.json").write_bytes(os.urandom(64) + b"\xff")
+    opts = argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["hello"], snapshot=None)
+    windows = open_windows(qtbot, lambda: make_window(opts))
+    w = next(windows)()
+    said = w.banner.text()
+    assert "theme 5 is not one of system, light, dark" in said and "settings.json as it was is kept as" in said
+    assert "Saved layouts for context 'demo' were not usable" in said
+    next(windows, None)

@@ -155,7 +155,10 @@ def make_window(opts: Any, settings: Settings | None = None) -> MainWindow:
     notes = ([chosen_note] if chosen_note else []) + (["Kubeconfig: " + "; ".join(problems)] if problems else []) \
         + adopted_notes
     if notes:
-        win.banner.show_note("\n".join(notes), "warning")
+        # after what the window said while it was made (what the settings file held that could not be
+        # used, a copy of it kept): that was replaced, and the user never saw it outside a terminal
+        said = win.banner.note_text if not win.banner.isHidden() else ""  # (an error shown has none)
+        win.banner.show_note("\n".join([said, *notes] if said else notes), "warning")
     return win
 
 
