@@ -141,6 +141,19 @@ def test_no_grafana_no_dashboard_or_no_grafana_at_the_address_is_said_with_what_
         bare.stop()
 
 
+def test_a_login_page_at_grafanas_address_is_named_by_its_title_not_quoted() -> None:
+    """An auth proxy's login page in front of Grafana: the start of its HTML, form tokens among it, was
+    quoted in the error ("did not answer as Grafana does at /api/health (HTTP 200: <!DOCTYPE html>...")."""
+    from tests.prom_server import StubResponse, StubServer
+
+    page = ('<!DOCTYPE html><html><head><meta name="csrf" content="csrf-SECRET-77"><title>Sign in | Corp SSO'
+            '</title></head><body></body></html>')
+    with StubServer(lambda _r: StubResponse(200, page, "text/html")) as stub, pytest.raises(GrafanaError) as err:
+        GrafanaOpener(None, url=stub.url).link("mesh")
+    assert 'HTTP 200: a web page ("Sign in | Corp SSO")' in err.value.message
+    assert "csrf-SECRET" not in err.value.message + err.value.hint and "<meta" not in err.value.message
+
+
 @pytest.mark.ui
 def test_view_in_grafana_opens_the_charted_workloads_dashboard_in_the_browser(
         qtbot: Any, kube_emulator: KubeEmulator, grafana: GrafanaEmulator, tmp_path: Any) -> None:

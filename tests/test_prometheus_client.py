@@ -236,6 +236,14 @@ def test_server_error_is_http_error_with_excerpt() -> None:
             PrometheusClient(stub.url).query("up")
     assert err.value.status == 502
     assert "HTTP 502" in str(err.value) and "upstream prometheus is down" in str(err.value)
+    # a web page (a proxy's error or login page) is named by its title, its HTML (form tokens) not quoted
+    page = ('<html><head><meta name="csrf" content="csrf-SECRET-77"><title>502 Bad Gateway</title></head>'
+            '<body><center>nginx</center></body></html>')
+    with StubServer(lambda r: StubResponse(502, page, "text/html")) as stub:
+        with pytest.raises(PrometheusHTTPError) as err:
+            PrometheusClient(stub.url).query("up")
+    assert str(err.value).endswith('answered HTTP 502: a web page ("502 Bad Gateway")')
+    assert "csrf-SECRET" not in str(err.value) + err.value.body
 
 
 def test_an_api_server_status_answer_reads_as_its_message() -> None:

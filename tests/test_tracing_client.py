@@ -23,7 +23,7 @@ from meshdesk.sources.base import (
     TracingUnauthorized,
     TracingUnreachable,
 )
-from meshdesk.sources.tracing import JaegerClient, client_from_settings
+from meshdesk.sources.tracing import JaegerClient, TempoClient, client_from_settings
 from tests.jaeger_emulator import JaegerEmulator, go_duration_us, jaeger_emulator, jaeger_span, jaeger_trace  # noqa: F401 - the fixture
 from tests.prom_server import StubRequest, StubResponse, StubServer, free_port
 
@@ -255,8 +255,24 @@ def test_html_answer() -> None:
     with _stub(200, "<!DOCTYPE html><html><body>Jaeger UI</body></html>", "text/html") as stub, \
             pytest.raises(TracingMalformed) as err:
         JaegerClient(stub.url).ping()
-    assert "an HTML page instead of Jaeger's query API JSON" in str(err.value)
+    assert "a web page instead of Jaeger's query API JSON" in str(err.value)
     assert "path prefix" in err.value.hint
+
+
+LOGIN_PAGE = ('<!DOCTYPE html><html><head><meta name="csrf" content="csrf-SECRET-77"><title>Sign in | Corp SSO'
+              '</title></head><body><form><input type="hidden" name="state" value="state-SECRET-88"></form></body></html>')
+
+
+@pytest.mark.parametrize("api", ["jaeger", "tempo"])
+def test_a_login_page_is_named_by_its_title_not_quoted(api: str) -> None:
+    """An auth proxy's login page where the API was expected: its first 80 characters were quoted in the
+    error (the banner, the log, meshdesk traces' stderr), form tokens among them; it is named by its title,
+    as Prometheus' client names one."""
+    with _stub(200, LOGIN_PAGE, "text/html") as stub, pytest.raises(TracingMalformed) as err:
+        (JaegerClient if api == "jaeger" else TempoClient)(stub.url).ping()
+    said = str(err.value) + err.value.hint
+    assert '("Sign in | Corp SSO")' in str(err.value)
+    assert "csrf-SECRET" not in said and "state-SECRET" not in said and "<meta" not in said
 
 
 def test_garbage_json() -> None:

@@ -36,7 +36,7 @@ from meshdesk.sources.discovery import (
     _service,
     find_prometheus_pod,
 )
-from meshdesk.sources.httpapi import HTTPAPIClient, safe_url, url_problem
+from meshdesk.sources.httpapi import HTTPAPIClient, is_web_page, safe_url, url_problem
 from meshdesk.sources.inventory import RawApi
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,12 @@ class GrafanaClient(HTTPAPIClient):
     redirect_hint = "if that address is the right one, set it as Grafana's URL in Settings for this context"
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> tuple[int, Any, str]:
+        """(status, JSON, what to quote of the answer): a web page is named by its title, not quoted (a
+        login page carries form tokens in its first lines)."""
         resp = self._send(path, params)
-        _sent, excerpt, body, _deep = self._read_body(resp)
+        sent, excerpt, body, _deep = self._read_body(resp)
+        if is_web_page(resp, excerpt):
+            excerpt = f"a web page{self._page_named(resp, sent)}"
         return resp.status_code, body, excerpt
 
     def health(self) -> str:

@@ -247,6 +247,25 @@ class ServerClock:
         return None if seen is None else seen[0] + (time.monotonic() - seen[1])
 
 
+_TITLE_SEARCH = 4096  # how much of a web page is searched for its <title>
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def is_web_page(resp: requests.Response, excerpt: str) -> bool:
+    """Whether an answer is a web page (HTML), by its Content-Type or its start."""
+    kind = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    return kind in ("text/html", "application/xhtml+xml") or excerpt.lstrip().lower().startswith(("<!doctype", "<html"))
+
+
+def page_title(text: str) -> str:
+    """A web page's title, short and on one line ("" when it has none)."""
+    import html
+
+    found = _TITLE.search(text)
+    title = " ".join(html.unescape(found.group(1)).split()) if found else ""
+    return title if len(title) <= 80 else title[:79] + "…"
+
+
 class HTTPAPIClient:
     """The transport of an HTTP API client: ``url`` with any path prefix (the API's paths go after it,
     before its query: a proxy's ``?access_token=`` is kept and sent; a fragment is never sent), the
@@ -340,6 +359,12 @@ class HTTPAPIClient:
     def close(self) -> None:
         if self._owns_session:
             self.session.close()
+
+    def _page_named(self, resp: requests.Response, sent: list[str]) -> str:
+        """`` ("its title")`` of a web page that answered, or "": a page is named by its title, never quoted
+        (a login page carries form tokens in its first lines)."""
+        title = page_title(self._redact((resp.text or "")[:_TITLE_SEARCH], sent))
+        return f' ("{title}")' if title else ""
 
     # --- secrets -------------------------------------------------------------------------------
 

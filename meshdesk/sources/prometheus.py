@@ -29,30 +29,12 @@ import yaml
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.sources.base import Forbidden, PrometheusError, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.httpapi import URL_SHAPE as URL_SHAPE
-from meshdesk.sources.httpapi import HTTPAPIClient
+from meshdesk.sources.httpapi import HTTPAPIClient, is_web_page
 from meshdesk.sources.httpapi import safe_url as safe_url
 from meshdesk.sources.httpapi import url_problem as url_problem
 from meshdesk.sources.promql import Scope, scoped
 
 log = logging.getLogger(__name__)
-
-_TITLE_SEARCH = 4096  # how much of a web page is searched for its <title>
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
-
-
-def _is_html(resp: requests.Response, excerpt: str) -> bool:
-    kind = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    return kind in ("text/html", "application/xhtml+xml") or excerpt.lstrip().lower().startswith(("<!doctype", "<html"))
-
-
-def _page_title(text: str) -> str:
-    """A web page's title, short and on one line ("" when it has none)."""
-    import html
-
-    found = _TITLE.search(text)
-    title = " ".join(html.unescape(found.group(1)).split()) if found else ""
-    return title if len(title) <= 80 else title[:79] + "…"
-
 
 class PrometheusUnreachable(PrometheusError, Unreachable):
     """Connection refused, DNS failure, TLS failure: nothing answered as Prometheus."""
@@ -370,8 +352,7 @@ class PrometheusClient(HTTPAPIClient):
         a login page carries form tokens). Asked at an address of its own, that is most often the login
         page of an auth proxy in front of Prometheus (oauth2-proxy, a company's SSO), reached directly or
         through a redirect, which wants credentials the app did not send."""
-        title = _page_title(self._redact((resp.text or "")[:_TITLE_SEARCH], sent))
-        named = f' ("{title}")' if title else ""
+        named = self._page_named(resp, sent)
         moved = f" after a redirect to {safe_url(resp.url)}" if resp.url and not resp.url.startswith(self.url) else ""
         if self.through_api_server:
             return MalformedResponse(f"{where} answered with a web page{named}{moved} instead of the Prometheus "
@@ -412,6 +393,8 @@ class PrometheusClient(HTTPAPIClient):
             raise PromQLError(f"Prometheus refused the query ({error_type or f'HTTP {status}'}): {message}",
                               error_type=error_type)
         if status >= 400:
+            if is_web_page(resp, excerpt):  # a proxy's error page: by its title ("502 Bad Gateway"), not its HTML
+                excerpt = f"a web page{self._page_named(resp, sent)}"
             raise PrometheusHTTPError(
                 f"Prometheus at {where} answered HTTP {status}" + (f": {excerpt}" if excerpt else ""),
                 status=status, body=excerpt)
@@ -419,7 +402,7 @@ class PrometheusClient(HTTPAPIClient):
             raise MalformedResponse(f"{where} sent JSON nested too deeply to be a Prometheus API answer",
                                     hint="check the Prometheus address and its path prefix")
         if not isinstance(body, dict):
-            if _is_html(resp, excerpt):
+            if is_web_page(resp, excerpt):
                 raise self._web_page(where, resp, sent)
             raise MalformedResponse(
                 f"{where} answered with something else than the Prometheus API's JSON"

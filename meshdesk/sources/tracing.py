@@ -49,7 +49,7 @@ from meshdesk.sources.base import (
     TracingUnauthorized,
     TracingUnreachable,
 )
-from meshdesk.sources.httpapi import URL_SHAPE, HTTPAPIClient, safe_url, url_problem
+from meshdesk.sources.httpapi import URL_SHAPE, HTTPAPIClient, is_web_page, safe_url, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +249,13 @@ class JaegerClient(HTTPAPIClient):
 
     # --- answers ---------------------------------------------------------------------------------
 
+    def _not_json(self, resp: requests.Response, excerpt: str, sent: list[str]) -> str:
+        """What answered instead of the API's JSON, in words: a web page by its title (its HTML was quoted,
+        and a login page carries form tokens in its first lines), else the start of what it sent."""
+        if is_web_page(resp, excerpt):
+            return f"a web page{self._page_named(resp, sent)}"
+        return "something else" + (f": {excerpt[:80]}" if excerpt else "")
+
     def _api(self, path: str, params: Mapping[str, str] | None) -> Mapping[str, Any]:
         return self._decode(self._fetch(path, params))
 
@@ -288,10 +295,8 @@ class JaegerClient(HTTPAPIClient):
             raise TracingMalformed(f"{where} sent JSON nested too deeply to be Jaeger's query API answer",
                                    hint="check the tracing address and its path prefix")
         if not isinstance(body, dict):
-            html = excerpt.lstrip().lower().startswith(("<!doctype", "<html"))
             raise TracingMalformed(
-                f"{where} answered with {'an HTML page' if html else 'something'} instead of Jaeger's query API "
-                "JSON" + (f": {excerpt[:80]}" if excerpt else ""),
+                f"{where} answered with {self._not_json(resp, excerpt, sent)} instead of Jaeger's query API JSON",
                 hint="check the tracing address and its path prefix: it is the Jaeger query service (port "
                      "16686), or Tempo's query frontend, with /jaeger after it for Istio's addon")
         if "data" not in body:
@@ -352,8 +357,9 @@ class TempoClient(JaegerClient):
         if resp.status_code >= 400:
             self._decode_tempo(resp, "echo")  # its words for the failure
         if (resp.text or "").strip() != "echo":
-            raise TracingMalformed(f"{self._display_url} did not answer as Tempo's API does at /api/echo"
-                                   + (f": {excerpt[:80]}" if excerpt else ""),
+            said = (f": it answered with a web page{self._page_named(resp, sent)}" if is_web_page(resp, excerpt)
+                    else f": {excerpt[:80]}" if excerpt else "")
+            raise TracingMalformed(f"{self._display_url} did not answer as Tempo's API does at /api/echo{said}",
                                    hint="check the tracing address: Tempo's query frontend (port 3200), "
                                         "without a path, or choose the Jaeger API for this context")
 
@@ -534,10 +540,8 @@ class TempoClient(JaegerClient):
         listed = what in ("traces", "tagValues")
         if too_deep or not isinstance(body, dict) or (listed and what not in body and set(body) - {"metrics"}) \
                 or (listed and not isinstance(body.get(what) or [], list)):
-            html = excerpt.lstrip().lower().startswith(("<!doctype", "<html"))
             raise TracingMalformed(
-                f"{where} answered with {'an HTML page' if html else 'something'} instead of Tempo's API JSON"
-                + (f": {excerpt[:80]}" if excerpt else ""),
+                f"{where} answered with {self._not_json(resp, excerpt, sent)} instead of Tempo's API JSON",
                 hint="check the tracing address: Tempo's query frontend (port 3200), or choose the Jaeger API "
                      "for this context")
         return body
