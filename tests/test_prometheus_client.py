@@ -282,6 +282,24 @@ def test_prometheus_error_types() -> None:
     assert err.value.error_type == "execution"
 
 
+@pytest.mark.parametrize(("status", "error_type", "error"), [
+    (503, "unavailable", "TSDB not ready"),
+    (500, "internal", "store gateway: rpc error"),
+    (200, "canceled", "query was canceled"),
+    (502, "", None),
+])
+def test_an_error_of_prometheus_own_is_not_said_as_the_query_refused(status: int, error_type: str,
+                                                                     error: str | None) -> None:
+    """A Prometheus that is starting (or a Thanos missing a store) answering ``status: error`` of its own
+    was said to have "refused the query", which sends the user looking at a query meshdesk made."""
+    body = {"status": "error", "errorType": error_type, "error": error}
+    with StubServer(lambda r: StubResponse(status, body)) as stub, pytest.raises(PromQLError) as err:
+        PrometheusClient(stub.url).query("up")
+    said = f"({error_type or f'HTTP {status}'}): {error or 'unknown error'}"
+    assert err.value.message == f"Prometheus could not run the query {said}"
+    assert "refused" not in str(err.value) and "asked again" in err.value.hint
+
+
 def test_warnings_are_kept() -> None:
     body = prometheus_vector([({"a": "1"}, "2.5")], warnings=["PromQL info: partial response, store X unavailable"])
     with StubServer(lambda r: StubResponse(200, body)) as stub:

@@ -153,6 +153,11 @@ def parse_value(raw: Any) -> float:
     return float(text)
 
 
+# Prometheus' errorType values that say the server could not run a query, not that the query is wrong
+_SERVER_TROUBLE = frozenset({"unavailable", "internal", "canceled"})
+_QUERY_FAULTS = frozenset({"bad_data", "execution", "not_found", "not_acceptable"})
+
+
 def _warning_list(raw: Any) -> list[Any]:
     """The ``warnings`` of an answer as a list: Prometheus sends a list of texts; a proxy or another
     server in its place may send one text (kept whole, not split into its letters) or something else
@@ -390,6 +395,13 @@ class PrometheusClient(HTTPAPIClient):
             if error_type == "timeout":
                 raise PrometheusTimeout(f"Prometheus gave up on the query: {message}",
                                         hint="try a shorter duration or fewer namespaces")
+            if error_type in _SERVER_TROUBLE or (status >= 500 and error_type not in _QUERY_FAULTS):
+                # Prometheus (or a Thanos, a Mimir) could not run it: nothing is wrong with the query, which
+                # "refused the query" sent the user looking for
+                raise PromQLError(f"Prometheus could not run the query ({error_type or f'HTTP {status}'}): {message}",
+                                  error_type=error_type,
+                                  hint="Prometheus may be starting, overloaded or missing a store; it is asked "
+                                       "again at the next refresh")
             raise PromQLError(f"Prometheus refused the query ({error_type or f'HTTP {status}'}): {message}",
                               error_type=error_type)
         if status >= 400:
