@@ -196,6 +196,8 @@ def test_without_the_policy_the_review_says_requests_without_a_token_get_through
     # a port no server listens on (Istio takes it as written, and the keys are never fetched)
     ({"jwks_uri": "https://keys.example.com:65536/jwks.json"}, "port '65536' is not a port number from 1 to 65535"),
     ({"jwks_uri": "https://keys.example.com:0/jwks.json"}, "port '0' is not a port number from 1 to 65535"),
+    # an IPv6 address without its closing bracket: Python's ValueError ("Invalid IPv6 URL") out of the form
+    ({"jwks_uri": "https://[2001:db8::1/jwks.json"}, "jwksUri 'https://[2001:db8::1/jwks.json' is not a URL"),
     ({"jwks": "{keys: 1"}, "inline jwks is not JSON"),
     ({"jwks": '{"kid": 1}'}, 'it needs a "keys" list'),
     ({"from_headers": "x token"}, "header 'x token' is not a name an HTTP request can carry"),

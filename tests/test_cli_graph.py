@@ -674,6 +674,11 @@ def test_a_malformed_prometheus_url_saved_in_settings_is_said_with_where_it_was_
     assert graph_main(["--kubeconfig", str(config), "-n", "shop", "--prometheus", "http://prometheus:99999"]) == 2
     err = capsys.readouterr().err
     assert err == "meshdesk graph: --prometheus 'http://prometheus:99999': its host or port cannot be read\n"
+    # an IPv6 address without its closing bracket: said "Invalid IPv6 URL", naming neither option nor address
+    assert graph_main(["--kubeconfig", str(config), "-n", "shop", "--prometheus", "http://[::1:9090"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("meshdesk graph: Prometheus URL must look like http(s)://host[:port][/prefix], not "
+                   "'http://[::1:9090'\n"), err
 
 
 def test_a_snapshot_naming_no_namespace_is_graphed_for_the_namespaces_its_traffic_names(

@@ -170,6 +170,9 @@ def test_usage_mistakes_exit_2_with_a_plain_line(cluster: tuple[Any, Path], caps
         ([*base, "--workload", "nope"], "there is no workload nope in namespace shop"),
         ([*base, "--service", "nope"], "there is no service nope in namespace shop"),
         ([*base, "--app", "reviews", "--tracing", "jaeger:16686"], "--tracing 'jaeger:16686': it must look like"),
+        # an IPv6 address without its closing bracket: the command ended in Python's traceback ("Invalid IPv6 URL")
+        ([*base, "--app", "reviews", "--tracing", "http://[::1:16686"],
+         "--tracing 'http://[::1:16686': its host or port cannot be read"),
         (["--demo", "--app", "reviews"], "name the namespace with --namespace"),
     ):
         with pytest.raises(SystemExit) as exited:

@@ -47,7 +47,10 @@ def header_problem(value: str, what: str = "header") -> str:
 
 
 def jwks_uri_problem(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an IPv6 address without its closing bracket, or no IP address within brackets
+        parts = urlsplit("")
     if parts.scheme not in ("https", "http") or not parts.hostname or any(c.isspace() for c in value):
         return f"jwksUri {said(value)} is not a URL like https://example.com/.well-known/jwks.json"
     # Istio reads the port as written: the keys are then fetched from a port no server listens on

@@ -61,12 +61,28 @@ def url_problem(url: str) -> str:
     return ""
 
 
+def has_http_shape(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL with a host; False also for one that cannot be read at all
+    (``http://[::1``: urlsplit's ValueError, "Invalid IPv6 URL", was the message, naming neither the
+    option nor the address)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return bool(url) and parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
 def safe_url(url: str) -> str:
     """The URL without any user:password@ part and with its query and fragment values hidden
     (``?token=***``, ``#access_token=***``: a proxy's token may ride there), for messages; also when it was
     typed without its scheme (``admin:secret@prometheus:9090``, which is no URL to urlsplit, and is said
-    to be wrong)."""
-    parts = urlsplit(url)
+    to be wrong); also one that cannot be read at all (``http://[::1``, an IPv6 address without its closing
+    bracket: Python's ValueError "Invalid IPv6 URL" was the message, or the traceback, of the command
+    that was saying what is wrong with it)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = urlsplit("")  # shown as text without a host: what is before its last "@" left out
     if not parts.netloc:  # what is before the last "@" may be credentials: it is not shown
         shown = url.rsplit("@", 1)[1] if "@" in url else url
         shown, hash_sep, fragment = shown.partition("#")
@@ -341,7 +357,7 @@ class HTTPAPIClient:
 
     def _check_url(self, url: str) -> None:
         """Raise ValueError unless ``url`` is an http(s) URL with a host."""
-        if not url or urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
+        if not has_http_shape(url):
             raise ValueError(f"{self.product} URL must look like {URL_SHAPE}, not {safe_url(url)!r}")
 
     # --- description ---------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 import yaml
@@ -29,7 +28,7 @@ import yaml
 from meshdesk.mesh.gcpause import paused_gc
 from meshdesk.sources.base import Forbidden, PrometheusError, Timeout, Unauthorized, Unreachable
 from meshdesk.sources.httpapi import URL_SHAPE as URL_SHAPE
-from meshdesk.sources.httpapi import HTTPAPIClient, is_web_page
+from meshdesk.sources.httpapi import HTTPAPIClient, has_http_shape, is_web_page
 from meshdesk.sources.httpapi import safe_url as safe_url
 from meshdesk.sources.httpapi import url_problem as url_problem
 from meshdesk.sources.promql import Scope, scoped
@@ -177,7 +176,7 @@ def _to_unix(t: float | int | datetime) -> str:
 
 def check_url(url: str) -> None:
     """Raise ValueError unless ``url`` is an http(s) URL with a host (what Prometheus is reached by)."""
-    if not url or urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
+    if not has_http_shape(url):
         raise ValueError(f"Prometheus URL must look like http(s)://host[:port][/prefix], not {safe_url(url)!r}")
 
 
