@@ -678,6 +678,19 @@ def test_a_server_address_with_a_password_keeps_it_out_of_the_error(tmp_path: Pa
     assert "SrvPw99" not in str(err) and SECRET not in str(err)
 
 
+@pytest.mark.parametrize("server", ["https://[::1:6443", "https://admin:SrvPw99@[zz]:6443"])
+def test_a_server_address_whose_host_cannot_be_read_is_said_naming_the_cluster(tmp_path: Path, server: str) -> None:
+    """An IPv6 address without its closing bracket, or brackets around no address: the error was Python's
+    own words ('context "x": Invalid IPv6 URL'), naming neither the cluster nor its server, and the
+    commands exited 1, as for a cluster that did not answer, rather than 2 for a kubeconfig to mend."""
+    path = write(tmp_path / "kc", config({"c": {"server": server}}, {"u": {"token": SECRET}},
+                                         {"x": {"cluster": "c", "user": "u"}}))
+    with pytest.raises(ConfigError) as err:
+        load_kubeconfig(str(path)).api_client("x")
+    assert str(err.value).startswith(f'cluster "c" in {path} has a server address whose host cannot be read: ')
+    assert "brackets" in err.value.hint and "SrvPw99" not in str(err.value) and SECRET not in str(err.value)
+
+
 def test_a_missing_plugin_gets_the_kubeconfigs_install_hint(tmp_path: Path, kube_emulator: KubeEmulator) -> None:
     """kubectl shows the installHint the kubeconfig gives for its credential plugin; meshdesk said only
     that the plugin was not on the PATH."""

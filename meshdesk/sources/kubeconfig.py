@@ -374,6 +374,18 @@ class KubeConfig:
         server = cluster.body.get("server")
         if not isinstance(server, str) or not server:
             raise ConfigError(f'cluster "{ctx.cluster}" in {cluster.source} has no server address')
+        from urllib.parse import urlsplit
+
+        from meshdesk.sources.httpapi import safe_url
+
+        try:
+            urlsplit(server.strip())  # brackets that hold no IPv6 address, or are not closed, raise here
+        except ValueError:
+            # (said as 'context "lab": Invalid IPv6 URL', exit code 1 as if the cluster had been tried)
+            raise ConfigError(f'cluster "{ctx.cluster}" in {cluster.source} has a server address whose host '
+                              f"cannot be read: {safe_url(server)!r}",
+                              hint="write it as https://HOST:PORT, an IPv6 address in brackets "
+                                   "(https://[2001:db8::1]:6443)") from None
         return server
 
     def config_dict(self, context: str | None = None) -> dict[str, Any]:
