@@ -185,6 +185,36 @@ def test_an_api_server_answering_json_lists_is_said_so_not_a_traceback(tmp_path:
                                   "object (a list), which no Kubernetes API answer is\n")
 
 
+def test_an_api_server_repeating_a_page_of_a_list_is_said_so_not_asked_for_ever(tmp_path: Path) -> None:
+    """A list whose every answer names the same next page (a proxy that drops the query): each list was
+    asked for up to 10,000 times, and meshdesk inventory sat for minutes saying nothing."""
+    import yaml
+
+    from tests.prom_server import StubRequest, StubResponse, StubServer
+
+    def answer(req: StubRequest) -> StubResponse:
+        if req.path == "/version":
+            return StubResponse(200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0"})
+        return StubResponse(200, {"kind": "NamespaceList", "apiVersion": "v1", "metadata": {"continue": "page-2"},
+                                  "items": [{"metadata": {"name": "shop"}}]})
+
+    with StubServer(answer) as server:
+        config = tmp_path / "kubeconfig"
+        config.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "odd",
+            "clusters": [{"name": "odd", "cluster": {"server": server.url}}],
+            "users": [{"name": "odd", "user": {"token": "t"}}],
+            "contexts": [{"name": "odd", "context": {"cluster": "odd", "user": "odd"}}]}))
+        out = subprocess.run([sys.executable, "-m", "meshdesk", "inventory", "-n", "shop", "--kubeconfig", str(config)],
+                             capture_output=True, text=True, cwd=ROOT, timeout=60)
+        asked = [r for r in server.requests if r.path == "/api/v1/namespaces"]
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr == ("meshdesk inventory: list namespaces: the API server answered the same page of the list "
+                          "again (its continue token repeats), so the list never ends; a proxy in front of it may "
+                          "drop the query\n")
+    assert len(asked) == 2
+
+
 def test_without_namespaces_a_live_graph_shows_the_namespaces_in_the_mesh() -> None:
     """As the app's first look: no --namespace means the namespaces with injection, a revision label or
     ambient mode (the demo's hello, shop and travel; not istio-system)."""

@@ -178,12 +178,20 @@ class RawApi:
         items: list[JsonObj] = []
         base = list(query) + ([("limit", str(self.page_size))] if self.page_size else [])
         token = ""
+        given: set[str] = set()
         for _ in range(10_000):  # a server that never stops paging is a bug, not a reason to hang
             doc = _d(self.get(path, base + ([("continue", token)] if token else []), what=what))
             items += [i for i in _l(doc.get("items")) if isinstance(i, dict)]
             token = str(_d(doc.get("metadata")).get("continue") or "")
             if not token:
                 break
+            if token in given:
+                # the same page again and again (a proxy that drops the query, a broken aggregated API):
+                # it was asked for up to 10,000 times, the command or the window's refresh stuck for minutes
+                raise SourceError(f"{what or path}: the API server answered the same page of the list again (its "
+                                  "continue token repeats), so the list never ends; a proxy in front of it may "
+                                  "drop the query")
+            given.add(token)
         return items
 
     def request(self, method: str, path: str, query: Sequence[tuple[str, str]] = (), body: Any = None, *,
