@@ -757,6 +757,20 @@ def test_health_is_judged_by_the_health_config_of_kialis_cr(tmp_path: Path) -> N
     assert out.returncode == 2 and "nope.yaml: No such file or directory" in out.stderr
 
 
+def test_a_kiali_configmap_whose_config_yaml_does_not_parse_is_said_without_quoting_it(tmp_path: Path) -> None:
+    """Kiali's ConfigMap holds Prometheus' password in its config.yaml: when that did not parse, the YAML
+    library's own message was printed, quoting the line that failed (the password's, here)."""
+    snap = _file(tmp_path)
+    cm = tmp_path / "kiali-cm.yaml"
+    cm.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kiali}\ndata:\n  config.yaml: |\n"
+                  "    external_services:\n      prometheus:\n        auth:\n"
+                  "          password: \"pw-SECRET-0815\n")
+    out = run("--snapshot", str(snap), "--health-config", str(cm))
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == (f"meshdesk graph: --health-config {cm}: its config.yaml is not YAML (line 5, column 1): "
+                          "found unexpected end of stream\n"), out.stderr
+
+
 def test_a_graph_without_traffic_prints_no_line_and_says_so_on_stderr(
         capsys: pytest.CaptureFixture[str]) -> None:
     """A table of no traffic printed "no traffic in the requested window" on stdout, a line `| wc -l` counted

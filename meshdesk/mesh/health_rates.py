@@ -241,7 +241,9 @@ def _rates_in(doc: Any) -> tuple[Any, str]:
         try:
             inner = yaml.safe_load(data["config.yaml"])
         except yaml.YAMLError as e:
-            return None, f"its config.yaml is not YAML: {' '.join(str(e).split())}"
+            # where and what, not the YAML library's own text, which quotes the line: Kiali's config.yaml holds
+            # Prometheus' and Grafana's passwords and tokens, and the line that did not parse may be one of them
+            return None, f"its config.yaml is not YAML{_yaml_problem(e)}"
         return _rates_in(inner)
     spec = doc.get("spec")
     if isinstance(spec, Mapping) and "health_config" in spec:
@@ -254,6 +256,13 @@ def _rates_in(doc: Any) -> tuple[Any, str]:
     return None, "it holds no health_config.rate list"
 
 
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    """`` (line 5, column 27): mapping values are not allowed here``: where and what, never the line itself."""
+    mark = getattr(e, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{where}: {getattr(e, 'problem', None) or 'it cannot be read'}"
+
+
 def read_health_config(text: str) -> tuple[list[dict[str, Any]], list[str]]:
     """The rate list of a Kiali configuration given as YAML or JSON text (Kiali's CR, its ConfigMap, its
     ``config.yaml``, a ``health_config`` or ``rate`` mapping, or the list), checked as
@@ -263,10 +272,7 @@ def read_health_config(text: str) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(e, "problem", None) or "it cannot be read"
-        return [], [f"not YAML{where}: {problem}"]
+        return [], [f"not YAML{_yaml_problem(e)}"]
     if doc is None:
         return [], []
     rates, why = _rates_in(doc)
