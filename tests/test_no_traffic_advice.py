@@ -213,6 +213,29 @@ def test_the_request_loop_prefers_a_port_that_says_http_and_avoids_tls_ports() -
     assert "web.data.svc.cluster.local:8080/" in traffic_command(_inventory(plain), ["data"])
 
 
+def test_a_port_the_cluster_gave_as_no_number_is_not_offered_to_call(kube_emulator: KubeEmulator) -> None:
+    """A Service whose port the API server served as a word (``port: "http"``, a broken controller's): the
+    no-traffic advice told the user to run ``curl http://web.data.svc.cluster.local:0/``."""
+    from meshdesk.sources.cluster import ClusterSource
+
+    kube_emulator.add_namespace("data", {"istio-injection": "enabled"})
+    kube_emulator.add(deployment("web-v1", "data", "web"))
+    kube_emulator.add_raw("services", "data", {"apiVersion": "v1", "kind": "Service",
+                                               "metadata": {"name": "web", "namespace": "data", "uid": "web-uid"},
+                                               "spec": {"selector": {"app": "web"},
+                                                        "ports": [{"name": "http", "port": "http"}]}})
+    kube_emulator.run_workloads("data")
+    source = ClusterSource(kube_emulator.api_client(), context="emu")
+    try:
+        inv = source.read_mesh_inventory(["data"])
+    finally:
+        source.close()
+    assert [s.name for s in inv.services if s.namespace == "data"] == ["web"]
+    advice = no_traffic_advice(inv, ["data"])
+    assert ":0/" not in "\n".join(advice.lines()) and advice.traffic == ""
+    assert "No Service in data has an HTTP port with workloads behind it" in advice.traffic_sentence()
+
+
 def test_with_no_http_service_to_call_the_advice_says_what_to_do_without_a_url() -> None:
     db = Service("db", "data", ports=[ServicePort("tcp-postgres", 5432)], selector={"app": "db"})
     tls = Service("web", "data", ports=[ServicePort("https", 443)], selector={"app": "web"})

@@ -145,6 +145,8 @@ def mesh_gaps(inv: Inventory | None, namespaces: Sequence[str]) -> list[MeshGap]
 def _http_score(port: ServicePort) -> int:
     """2: HTTP by its name or appProtocol; 1: nothing said (Istio sniffs) on a port that is not a usual
     TLS or database one; 0: curl would get no HTTP answer (TCP, TLS, gRPC, UDP)."""
+    if not 1 <= port.port <= 65535:  # a port the cluster served as no number ("http"): read as 0, and the
+        return 0  # request loop offered called http://svc.ns.svc.cluster.local:0/
     proto = port_protocol(port)
     if proto in _HTTP:
         return 2
