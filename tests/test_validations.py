@@ -149,6 +149,18 @@ def test_a_host_no_registry_has_is_a_warning_where_the_mesh_lets_unknown_hosts_o
                        and v.checks)
 
 
+def test_a_subset_without_a_name_is_said_by_its_place_not_as_none() -> None:
+    """A DestinationRule read from the cluster with a subset that has no name, or an entry that is no
+    subset: its findings said "subset None has no labels" and "subset None selects version=v9"."""
+    inv = _shop()
+    inv.istio = [_obj("DestinationRule", "reviews", {"host": "reviews", "subsets": [
+        {"labels": {"version": "v9"}}, None]})]
+    said = [(c.code, c.message) for c in validate(inv)[("DestinationRule", "shop", "reviews")].checks]
+    assert said == [("KIA0203", "subset 1, which has no name, selects version=v9, which matches no workload behind "
+                                "reviews (no route uses it)"),
+                    ("KIA0209", "subset 2, which has no name, has no labels")]
+
+
 def test_destination_rule_subset_matching_no_workload() -> None:
     inv = _shop()
     inv.istio = [_obj("DestinationRule", "reviews", {"host": "reviews", "subsets": [

@@ -426,15 +426,18 @@ def _check_destination_rule(dr: IstioObject, reg: _Registry, routed: set[tuple[s
         sub = _dict(subset)
         labels = _labels(sub.get("labels"))
         path = f"spec/subsets[{i}]"
+        # a subset without a name (or an entry that is no subset) was said as "subset None"
+        named = f"subset {sub['name']!r}" if isinstance(sub.get("name"), str) and sub["name"] else \
+            f"subset {i + 1}, which has no name,"
         if not labels:
-            unlabelled.append(Check("KIA0209", WARNING, f"subset {sub.get('name')!r} has no labels", path))
+            unlabelled.append(Check("KIA0209", WARNING, f"{named} has no labels", path))
             continue
         if behind is not None and not any(all(w.get(k) == v for k, v in labels.items()) for w in behind):
             shown = ",".join(f"{k}={v}" for k, v in labels.items())
             # as Kiali: an error when requests are routed to it, else only worth knowing
             used = (host, _str(sub.get("name"))) in routed
             checks.append(Check("KIA0203", ERROR if used else INFO,
-                                f"subset {sub.get('name')!r} selects {shown}, which matches no workload behind "
+                                f"{named} selects {shown}, which matches no workload behind "
                                 f"{spec.get('host')}" + ("" if used else " (no route uses it)"), path))
         else:
             some_match = True
