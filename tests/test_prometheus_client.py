@@ -246,6 +246,43 @@ def test_server_error_is_http_error_with_excerpt() -> None:
     assert "csrf-SECRET" not in str(err.value) + err.value.body
 
 
+def test_an_answer_cut_short_is_said_so_not_blamed_on_the_address() -> None:
+    """A 200 whose JSON ends early (a proxy's size or time limit) was "answered with something else than
+    the Prometheus API's JSON ... (check the Prometheus address and its path prefix)"; a connection closed in
+    the middle of the answer was "Cannot reach Prometheus at ...: ChunkedEncodingError"."""
+    import socket
+    import threading
+
+    cut = '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"x"},"value":[1700000000,"1'
+    with StubServer(lambda r: StubResponse(200, cut, "application/json")) as stub:
+        with pytest.raises(MalformedResponse) as err:
+            PrometheusClient(stub.url).query("up")
+    assert err.value.message == f"{stub.url} sent an answer that ends before its JSON does ({len(cut)} bytes came)"
+    assert "cut short" in err.value.hint and "path prefix" not in err.value.hint
+
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer_half() -> None:  # says 1000 bytes are coming, sends 40 and hangs up
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                         + cut[:40].encode())
+
+    thread = threading.Thread(target=answer_half, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with pytest.raises(PrometheusUnreachable) as closed:
+            PrometheusClient(url).query("up")
+    finally:
+        thread.join(10)
+        server.close()
+    assert closed.value.message == (f"Prometheus at {url} stopped in the middle of its answer (the connection closed "
+                                    "before the answer's end)")
+    assert "Error" not in str(closed.value)
+
+
 def test_an_api_server_status_answer_reads_as_its_message() -> None:
     """Through the API server's service proxy a dead Prometheus answers with a Kubernetes Status
     object: the error says what the API server said, not its JSON."""

@@ -528,6 +528,15 @@ class HTTPAPIClient:
         except requests.exceptions.InvalidHeader:  # a line break or control character (a hand-edited file)
             raise unreachable(f"Cannot ask {name} at {where}: a token, user name or header value has "
                               "characters an HTTP header cannot carry", hint=self.settings_hint) from None
+        except requests.exceptions.ChunkedEncodingError:
+            # reached, and its answer stopped before its end: said as "Cannot reach ...: ChunkedEncodingError"
+            raise unreachable(_sentence(f"{name} at {where} stopped in the middle of its answer (the connection "
+                                        "closed before the answer's end)"),
+                              hint="try again; if it repeats, a proxy on the way may limit the size or the time "
+                                   "of an answer") from None
+        except requests.exceptions.ContentDecodingError:
+            raise unreachable(_sentence(f"{name} at {where} sent a compressed answer that cannot be "
+                                        "decompressed")) from None
         except requests.exceptions.RequestException as e:
             raise unreachable(f"Cannot reach {name} at {where}: {type(e).__name__}") from None
         except UnicodeEncodeError:  # a token or header value no HTTP header can carry

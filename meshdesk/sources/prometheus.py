@@ -13,6 +13,7 @@ messages, no log line and no ``repr`` ever carries the token or the password.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -155,6 +156,21 @@ def parse_value(raw: Any) -> float:
 # Prometheus' errorType values that say the server could not run a query, not that the query is wrong
 _SERVER_TROUBLE = frozenset({"unavailable", "internal", "canceled"})
 _QUERY_FAULTS = frozenset({"bad_data", "execution", "not_found", "not_acceptable"})
+
+
+def _cut_short(resp: requests.Response) -> bool:
+    """Whether an answer that is no JSON is JSON that ends early: it starts as the API's object does and
+    the decoder ran out of text, not into a wrong character."""
+    text = (resp.text or "").rstrip()
+    if not text.startswith("{"):
+        return False
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        return e.pos >= len(text) or e.msg.startswith("Unterminated string")  # (which runs to the end)
+    except (ValueError, RecursionError):
+        return False
+    return False
 
 
 def _warning_list(raw: Any) -> list[Any]:
@@ -415,6 +431,14 @@ class PrometheusClient(HTTPAPIClient):
         if not isinstance(body, dict):
             if is_web_page(resp, excerpt):
                 raise self._web_page(where, resp, sent)
+            if body is None and _cut_short(resp):
+                # the right address, its answer cut (a proxy's time or size limit, a dropped connection): "check
+                # the Prometheus address and its path prefix" sent the user to mend what was not wrong
+                raise MalformedResponse(
+                    f"{where} sent an answer that ends before its JSON does ({len(resp.content):,} bytes came)",
+                    hint="it was cut short on the way: try again; if it repeats, a proxy between meshdesk and "
+                         "Prometheus may limit the size or the time of an answer (try a shorter duration or "
+                         "fewer namespaces)")
             raise MalformedResponse(
                 f"{where} answered with something else than the Prometheus API's JSON"
                 + (f": {excerpt[:80]}" if excerpt else ""),
