@@ -215,6 +215,53 @@ def test_an_api_server_repeating_a_page_of_a_list_is_said_so_not_asked_for_ever(
     assert len(asked) == 2
 
 
+def test_an_api_server_answer_cut_short_is_said_so(tmp_path: Path) -> None:
+    """The connection closed in the middle of a list (a proxy's limit): it was said as "connection to
+    http://... failed: IncompleteRead(39 bytes read, 961 more expected)", Python's words."""
+    import socket
+    import threading
+
+    import yaml
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(60)
+    version = b'{"major":"1","minor":"31","gitVersion":"v1.31.0"}'
+
+    def answer() -> None:  # each connection: /version whole; anything else 39 of the 1000 bytes it says
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                asked = conn.recv(65536)
+                if asked.startswith(b"GET /version"):
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                                 % (len(version), version))
+                else:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                                 b'{"kind":"NamespaceList","items":[{"meta')
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    config = tmp_path / "kubeconfig"
+    config.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "odd",
+        "clusters": [{"name": "odd", "cluster": {"server": url}}], "users": [{"name": "odd", "user": {"token": "t"}}],
+        "contexts": [{"name": "odd", "context": {"cluster": "odd", "user": "odd"}}]}))
+    try:
+        out = subprocess.run([sys.executable, "-m", "meshdesk", "inventory", "-n", "shop", "--kubeconfig", str(config)],
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    finally:
+        server.close()
+        thread.join(10)
+    assert out.returncode == 1, out.stderr
+    assert out.stderr == (f"meshdesk inventory: list namespaces: {url} stopped in the middle of its answer (39 of 1,000 "
+                          "bytes came) (try again; if it repeats, a proxy on the way may limit the size or the time of "
+                          "an answer)\n")
+
+
 def test_without_namespaces_a_live_graph_shows_the_namespaces_in_the_mesh() -> None:
     """As the app's first look: no --namespace means the namespaces with injection, a revision label or
     ambient mode (the demo's hello, shop and travel; not istio-system)."""

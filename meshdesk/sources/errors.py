@@ -439,7 +439,19 @@ def _network_error(exc: BaseException, address: str, what: str) -> SourceError |
             cause: BaseException = exc
             if len(exc.args) > 1 and isinstance(exc.args[1], BaseException):
                 cause = exc.args[1]
+            import http.client
+
+            if isinstance(cause, http.client.IncompleteRead):
+                # said "connection to ... failed: IncompleteRead(39 bytes read, 961 more expected)"
+                came, expected = len(cause.partial), cause.expected
+                of = f" ({came:,} of {came + expected:,} bytes came)" if expected is not None else ""
+                return Unreachable(f"{prefix}{address or 'the server'} stopped in the middle of its answer{of}",
+                                   hint="try again; if it repeats, a proxy on the way may limit the size or the "
+                                        "time of an answer")
             return Unreachable(f"{prefix}connection to{where} failed: {_reason_text(cause)}")
+        if isinstance(exc, u3.DecodeError):  # a tuple's repr: "('Received response with content-encoding: ..."
+            return Unreachable(f"{prefix}{address or 'the server'} sent a compressed answer that cannot be "
+                               "decompressed")
         if isinstance(exc, u3.HTTPError):
             return Unreachable(f"{prefix}talking to{where} failed: {_reason_text(exc)}")
 
