@@ -852,6 +852,7 @@ def test_a_contexts_runtime_dashboards_that_cannot_be_read_are_dropped_with_a_wa
         assert prod.prometheus_url == "http://prom:9090"
         assert [w for w in bad.warnings if w.startswith("settings for context 'prod': custom_dashboards ")
                 and w.endswith("dropped (the general runtime dashboards are used for this context)")], bad.warnings
+        assert not [w for w in bad.warnings if "custom_dashboards custom_dashboards" in w], bad.warnings
         assert _asides(path.parent), "the file as it was is kept beside"
 
 

@@ -334,7 +334,7 @@ class ContextSettings:
                 cs.health_rates = tuple(normal)
         dashboards = obj.get("custom_dashboards")
         if dashboards is not None:
-            problems = read_custom_dashboards(dashboards)[1] if isinstance(dashboards, str) else ["is not YAML text"]
+            problems = _dashboards_problems(dashboards)
             if problems:
                 warn(f"{where}: custom_dashboards {short_words(problems[0])}; dropped (the general runtime "
                      "dashboards are used for this context)")
@@ -499,6 +499,14 @@ _NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 def is_namespace_name(name: str) -> bool:
     """Whether ``name`` can be a Kubernetes namespace's name (a DNS label: RFC 1123, at most 63 characters)."""
     return len(name) <= MAX_NAMESPACE_NAME and _NAMESPACE_NAME.fullmatch(name) is not None
+
+
+def _dashboards_problems(value: object) -> list[str]:
+    """What is wrong with a ``custom_dashboards`` value read from the file, worded to follow its key in a warning
+    (``custom_dashboards is not a list of dashboards``, not the key said twice)."""
+    if not isinstance(value, str):
+        return ["is not YAML text"]
+    return [p.removeprefix("custom_dashboards ") for p in read_custom_dashboards(value)[1]]
 
 
 def _codes_problem(value: Any) -> str:
@@ -807,8 +815,8 @@ class Settings:
                 warn(f"settings: health_rates {short_words(problems[0])}"
                      f"{f' (and {len(problems) - 1} more problems)' if len(problems) > 1 else ''}; dropped (nodes "
                      "are judged by Kiali's default tolerances)")
-            elif key == "custom_dashboards" and (not isinstance(value, str) or read_custom_dashboards(value)[1]):
-                problems = read_custom_dashboards(value)[1] if isinstance(value, str) else ["is not YAML text"]
+            elif key == "custom_dashboards" and _dashboards_problems(value):
+                problems = _dashboards_problems(value)
                 warn(f"settings: custom_dashboards {short_words(problems[0])}; dropped (meshdesk's built-in runtime "
                      "dashboards are used, found as Kiali finds them by default)")
             elif key == "ignored_checks" and _codes_problem(value):
