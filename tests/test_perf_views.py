@@ -789,3 +789,29 @@ def test_start_up_says_a_damaged_settings_file_and_a_damaged_layouts_file_both(q
     assert "theme 5 is not one of system, light, dark" in said and "settings.json as it was is kept as" in said
     assert "Saved layouts for context 'demo' were not usable" in said
     next(windows, None)
+
+
+def test_start_up_logs_each_thing_wrong_in_the_settings_file_once(qtbot, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A settings.json with a value that cannot be used: reading it logs the value dropped and where the file as
+    it was is kept; the window's start saved the settings (told in its banner) and logged both again, so
+    standard error said each thing twice."""
+    import argparse
+    import json
+    import logging
+
+    from meshdesk.store import paths
+    from meshdesk.ui.app import make_window
+    from tests.ui_helpers import open_windows
+
+    paths.config_dir().mkdir(parents=True, exist_ok=True)
+    paths.settings_file().write_text(json.dumps({"schema_version": 2, "general": {"theme": 5}}))
+    opts = argparse.Namespace(demo=True, kubeconfig=None, context=None, namespace=["hello"], snapshot=None)
+    caplog.set_level(logging.WARNING)
+    windows = open_windows(qtbot, lambda: make_window(opts))
+    w = next(windows)()
+    assert "theme 5 is not one of system, light, dark" in w.banner.text()
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    dropped = [m for m in said if "theme 5 is not one of system, light, dark" in m]
+    kept = [m for m in said if "settings.json as it was is kept as" in m]
+    assert len(dropped) == 1 and len(kept) == 1, said
+    next(windows, None)

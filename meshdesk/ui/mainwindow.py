@@ -265,6 +265,9 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.settings = settings if settings is not None else load_settings()
         self._settings_told: set[str] = set()  # the settings' warnings the banner has said
+        # those reading the file found were logged by the reading (a save during start-up says them in the banner
+        # before the start's own turn: logged once, not again)
+        self._settings_logged: set[str] = set(getattr(self.settings, "warnings", []))
         self.kubeconfig = kubeconfig
         self.factories: dict[str, SourceFactory] = dict(factories or {})
         self._snapshots_shaped: set[str] = set()  # snapshot contexts already shown as they were saved
@@ -1986,7 +1989,9 @@ class MainWindow(QMainWindow):
             return
         self._settings_told.update(new)
         for w in new if log_them else ():
-            log.warning("%s", w)
+            if w not in self._settings_logged:
+                self._settings_logged.add(w)
+                log.warning("%s", w)
         if not self._closed:
             self.banner.show_note("Settings: " + "; ".join(new), "warning")
 
