@@ -13,7 +13,8 @@ to a snapshot file of it). The docks' own polls (the charts', the logs') run eve
 instead of every 15 and 2 s, so that they too come as often as in hours. With ``--live`` the context is a
 cluster served by the Kubernetes API emulator (``tests/kube_emulator.py``) with the tests' real Prometheus
 (``tests/prom_server.py``), both in a child process (not counted as the window's), and the switch goes to the
-demo mesh or one of two other contexts of the kubeconfig and back.
+demo mesh or one of two other contexts of the kubeconfig and back; with ``--flaky`` its API server answers
+503 to everything for ten refreshes in every hundred.
 
 After ``--warmup`` refreshes (100: each thing made once) and every ``N`` refreshes after (default 50), it
 prints: the resident memory (VmRSS), the Python objects tracked by the collector and the types that grew most
@@ -138,9 +139,14 @@ def serve_cluster(work: str) -> int:
     config.write_text(yaml.safe_dump(doc, sort_keys=False))
     print("ready", flush=True)
     try:
-        for _line in sys.stdin:  # the emulator keeps a log of every request: forgotten as asked
-            emu.calls.clear()
-            emu.requests.clear()
+        for line in sys.stdin:
+            if line.strip() == "fail":  # the API server down (a dropped VPN, an upgrade)
+                emu.fail(503)
+            elif line.strip() == "ok":
+                emu.clear_faults()
+            else:  # the emulator keeps a log of every request: forgotten as asked
+                emu.calls.clear()
+                emu.requests.clear()
     finally:
         emu.stop()
         prom.stop()
@@ -166,6 +172,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--warmup", type=int, default=100,
                     help="refreshes before the first sample (every dock shown and the context switched once)")
     ap.add_argument("--live", action="store_true")
+    ap.add_argument("--flaky", action="store_true", help="with --live: the API server down 10 refreshes in 100")
     ap.add_argument("--top", type=int, default=12)
     ap.add_argument("--dock-poll-ms", type=int, default=50, help="the docks' own polls (charts, logs)")
     ap.add_argument("--serve-cluster", default="", help=argparse.SUPPRESS)
@@ -198,6 +205,7 @@ def main(argv: list[str]) -> int:
         results[0] += 1
 
     poller.graphReady.connect(shown)
+    poller.failed.connect(shown)  # (a refresh that failed is over too)
     if not run_until(lambda: win.graph is not None and len(win.graph.nodes) > 0):
         print("no graph came", file=sys.stderr)
         return 1
@@ -317,6 +325,10 @@ def main(argv: list[str]) -> int:
     for i in range(args.refreshes + 1):
         if i == args.warmup or (i > args.warmup and (i - args.warmup) % args.every == 0):
             sample(i)
+        if cluster is not None and args.flaky and i % 100 in (40, 50):
+            assert cluster.stdin is not None
+            cluster.stdin.write("fail\n" if i % 100 == 40 else "ok\n")
+            cluster.stdin.flush()
         step = i % 10
         if step == 1:
             graph_type(i // 10)
