@@ -172,6 +172,24 @@ def test_message_channel_holds_back_repeats(qtbot) -> None:
     assert bus.error("unauthorized", "token expired")
 
 
+def test_message_channel_remembers_a_bounded_number_of_messages(qtbot) -> None:
+    """A cluster failing all day says ever new texts (what its server answered): each was remembered, for
+    holding back its repeats, until the next context switch. The bus keeps the last ones only, and still
+    holds back a repeat of a recent one."""
+    from meshdesk.ui.messages import REMEMBERED, MessageBus
+
+    now = [1000.0]
+    bus = MessageBus(repeat_window=30.0, clock=lambda: now[0])
+    for i in range(5000):  # a poll every 15 s for almost a day, each failure's text its own
+        now[0] += 15
+        assert bus.error("unreachable", f"the API server failed (503): request {i} dropped")
+    assert bus.remembered <= REMEMBERED
+    assert not bus.error("unreachable", "the API server failed (503): request 4999 dropped"), \
+        "a repeat of the last message, inside the window, is held back still"
+    now[0] += 31
+    assert bus.error("unreachable", "the API server failed (503): request 4999 dropped")
+
+
 def test_switching_away_from_a_source_stuck_in_a_call(qtbot, poller: Poller) -> None:
     stuck = shop_source()
     stuck.gate = threading.Event()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -60,9 +61,16 @@ class UserMessage:
     title: str = ""  # an error's own title (``error_title``); "": its kind's
 
 
+# the most different messages the bus remembers (for holding back their repeats): an error's text carries
+# what the server said (a body excerpt, a request id, a count), so a cluster failing all day posts ever new
+# ones, and each was kept until the next context switch
+REMEMBERED = 100
+
+
 class MessageBus(QObject):
     """Emit ``message(UserMessage)``; identical messages inside ``repeat_window`` seconds are dropped
-    (counted, and the count is reported with the next one that gets through)."""
+    (counted, and the count is reported with the next one that gets through). The last
+    :data:`REMEMBERED` different messages are remembered; an older one counts as new."""
 
     message = Signal(object)
 
@@ -71,17 +79,28 @@ class MessageBus(QObject):
         super().__init__(parent)
         self.repeat_window = repeat_window
         self._clock = clock
-        self._last: dict[tuple[str, str, str], float] = {}
+        # each message's last showing, the one posted last at the end
+        self._last: OrderedDict[tuple[str, str, str], float] = OrderedDict()
         self._held: dict[tuple[str, str, str], int] = {}
+
+    @property
+    def remembered(self) -> int:
+        """How many different messages the bus remembers (at most :data:`REMEMBERED`)."""
+        return len(self._last)
 
     def _post(self, level: str, kind: str, text: str, title: str = "") -> bool:
         key = (level, kind, text)
         now = self._clock()
         last = self._last.get(key)
+        if last is not None:
+            self._last.move_to_end(key)
         if last is not None and now - last < self.repeat_window:
             self._held[key] = self._held.get(key, 0) + 1
             return False
         self._last[key] = now
+        while len(self._last) > REMEMBERED:
+            oldest, _shown = self._last.popitem(last=False)
+            self._held.pop(oldest, None)
         repeats = self._held.pop(key, 0)
         log.log(logging.ERROR if level == "error" else logging.INFO, "%s [%s] %s", level, kind, text)
         self.message.emit(UserMessage(level, kind, text, repeats, title))
