@@ -17,7 +17,8 @@ demo mesh or one of two other contexts of the kubeconfig and back; with ``--flak
 503 to everything for ten refreshes in every hundred.
 
 After ``--warmup`` refreshes (100: each thing made once) and every ``N`` refreshes after (default 50), it
-prints: the resident memory (VmRSS), the Python objects tracked by the collector and the types that grew most
+prints: the resident memory (VmRSS, and again after ``malloc_trim``: what the allocator keeps free is
+not a leak), the Python objects tracked by the collector and the types that grew most
 since the first sample, the main window's QObject descendants, the canvas scene's items, the open file
 descriptors, the process' threads (and Python's), the QTimers alive (as Python wrappers and as the window's
 children) and the signal connections of the window, its descendants and its poller; at the end, how much
@@ -29,12 +30,14 @@ from __future__ import annotations
 
 import argparse
 import collections
+import ctypes
 import gc
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+import tracemalloc
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MESHDESK_CONFIG_DIR", tempfile.mkdtemp(prefix="meshdesk-bench-"))
@@ -43,8 +46,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from PySide6.QtCore import SIGNAL, QEventLoop, QMetaMethod, QObject, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-COLUMNS = ("refresh", "RSS", "objects", "QObjects", "scene", "fds", "threads", "py thr", "QTimers", "win tmr", "conns")
-WIDTHS = (8, 8, 6, 4, 7, 6, 7, 7, 6)
+COLUMNS = ("refresh", "RSS", "trimmed", "objects", "QObjects", "scene", "fds", "threads", "py thr", "QTimers", "win tmr", "conns")
+WIDTHS = (8, 8, 8, 6, 4, 7, 6, 7, 7, 6)
 
 
 def rss_kb() -> int:
@@ -53,6 +56,16 @@ def rss_kb() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def trimmed_rss_kb() -> int:
+    """VmRSS once the C allocator gave back to the system what it holds free (glibc's ``malloc_trim``):
+    memory that grows in VmRSS but not here was freed, not leaked (kept by the allocator, fragmented)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    return rss_kb()
 
 
 def os_threads() -> int:
@@ -175,6 +188,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--flaky", action="store_true", help="with --live: the API server down 10 refreshes in 100")
     ap.add_argument("--top", type=int, default=12)
     ap.add_argument("--dock-poll-ms", type=int, default=50, help="the docks' own polls (charts, logs)")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="the source lines whose Python allocations grew most since the first sample (slow)")
     ap.add_argument("--serve-cluster", default="", help=argparse.SUPPRESS)
     ap.add_argument("--why", default="", help="type names (a,b): where their objects made since the last sample are kept")
     args = ap.parse_args(argv)
@@ -289,9 +304,11 @@ def main(argv: list[str]) -> int:
         print(f"        {len(new)} new {name}; held by:")
         for text, n in holders.most_common(8):
             print(f"          {n:>4} {text}")
-    header = f"{'refresh':>7} {'RSS MB':>7} " + " ".join(f"{c:>{w}}" for c, w in zip(COLUMNS[2:], WIDTHS, strict=True))
+    header = f"{'refresh':>7} {'RSS MB':>7} {'trimmed':>8} " + " ".join(
+        f"{c:>{w}}" for c, w in zip(COLUMNS[3:], WIDTHS[1:], strict=True))
 
     rows: list[tuple[int, ...]] = []
+    traced: tracemalloc.Snapshot | None = None
 
     def sample(i: int) -> None:
         nonlocal first
@@ -305,13 +322,24 @@ def main(argv: list[str]) -> int:
               connections([win, *descendants, poller]))
         del descendants
         counts = type_counts()
-        row = (i, rss_kb(), sum(counts.values()), qt[0], qt[1], fds(), os_threads(), threading.active_count(),
+        rss = rss_kb()
+        row = (i, rss, trimmed_rss_kb(), sum(counts.values()), qt[0], qt[1], fds(), os_threads(), threading.active_count(),
                counts.get("QTimer", 0), qt[2], qt[3])
         rows.append(row)
-        print(f"{row[0]:>7} {row[1] / 1024:>7.1f} " + " ".join(f"{v:>{w}}" for v, w in zip(row[2:], WIDTHS, strict=True)),
-              flush=True)
+        print(f"{row[0]:>7} {row[1] / 1024:>7.1f} {row[2] / 1024:>8.1f} "
+              + " ".join(f"{v:>{w}}" for v, w in zip(row[3:], WIDTHS[1:], strict=True)), flush=True)
         for name in filter(None, args.why.split(",")):
             why(name)
+        if args.tracemalloc:
+            nonlocal traced
+            if traced is None:
+                tracemalloc.start(8)
+                traced = tracemalloc.take_snapshot()
+            else:
+                grown = tracemalloc.take_snapshot().compare_to(traced, "traceback")
+                for stat in grown[:6]:
+                    where = " <- ".join(f"{os.path.basename(f.filename)}:{f.lineno}" for f in stat.traceback[:4])
+                    print(f"        {stat.size_diff / 1024:+9.1f} KB {stat.count_diff:+7d} blocks  {where}")
         if first is None:
             first = counts
         else:
@@ -366,8 +394,8 @@ def main(argv: list[str]) -> int:
         refresh()
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
-        print(f"from refresh {a[0]} to {b[0]}: RSS {(b[1] - a[1]) / 1024:+.1f} MB; "
-              + ", ".join(f"{name} {b[k] - a[k]:+d}" for k, name in enumerate(COLUMNS[2:], start=2)))
+        print(f"from refresh {a[0]} to {b[0]}: RSS {(b[1] - a[1]) / 1024:+.1f} MB, trimmed {(b[2] - a[2]) / 1024:+.1f} MB; "
+              + ", ".join(f"{name} {b[k] - a[k]:+d}" for k, name in enumerate(COLUMNS[3:], start=3)))
     win.quick_exit = True
     win.close()
     win.shutdown()
