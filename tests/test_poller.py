@@ -190,6 +190,25 @@ def test_message_channel_remembers_a_bounded_number_of_messages(qtbot) -> None:
     assert bus.error("unreachable", "the API server failed (503): request 4999 dropped")
 
 
+def test_changes_while_a_slow_cluster_answers_leave_nothing_behind(qtbot, poller: Poller) -> None:
+    """Each change of the graph asked for (namespaces, graph type, time window) while a fetch was under way
+    left that fetch's generation among those "in flight" for the rest of the session: a cancelled fetch
+    never reports back. After a hundred changes during one slow answer and the graph of the last, none is
+    left."""
+    src = shop_source()
+    src.gate = threading.Event()
+    poller.set_source(lambda: src, GraphRequest(graphType="workload", namespaces=("shop",)))
+    assert src.entered.wait(5)
+    for i in range(100):  # the user goes on choosing while the cluster is slow
+        poller.set_request(GraphRequest(graphType="app" if i % 2 else "workload", namespaces=("shop",),
+                                        duration=60 + i))
+    with qtbot.waitSignal(poller.graphReady, timeout=10000) as sig:
+        src.gate.set()
+    assert sig.args[0].snapshot.request.duration == 159, "the last change's graph"
+    qtbot.waitUntil(lambda: not poller.busy, timeout=5000)
+    assert len(poller._in_flight) == 0
+
+
 def test_switching_away_from_a_source_stuck_in_a_call(qtbot, poller: Poller) -> None:
     stuck = shop_source()
     stuck.gate = threading.Event()

@@ -468,6 +468,9 @@ class Poller(QObject):
     def _bump(self) -> None:
         self._generation += 1
         self._worker.current_generation = self._generation
+        # the fetches of older generations are cancelled and never report back: forgotten here, or each
+        # change made while a fetch was under way stayed "in flight" for the rest of the session
+        self._in_flight.clear()
         self._failures = 0
         self._held = False
         self._retry.stop()
