@@ -4,24 +4,24 @@ numbers; asserts nothing).
     QT_QPA_PLATFORM=offscreen python -m benchmarks.long_session [refreshes] [--every N] [--live]
 
 The window as ``meshdesk --demo`` opens it (``make_window``: every dock), refreshed one poll after another
-(each waited for: the poller's ``graphReady``), and between refreshes what an operator does over a day:
-the graph type and the namespaces changed and changed back, a node selected (workloads first) with one of
-the bottom docks (Metrics, Traces, Logs, Envoy, Lists, Istio config, Mesh) shown over it for a few refreshes,
-then hidden and the selection cleared; every other time the selected node's graph opened and left, a Find
-expression applied and cleared, and every hundred refreshes the context switched away and back (on the demo,
-to a snapshot file of it). The docks' own polls (the charts', the logs') run every ``--dock-poll-ms`` (50)
-instead of every 15 and 2 s, so that they too come as often as in hours. With ``--live`` the context is a
-cluster served by the Kubernetes API emulator (``tests/kube_emulator.py``) with the tests' real Prometheus
-(``tests/prom_server.py``), both in a child process (not counted as the window's), and the switch goes to the
-demo mesh or one of two other contexts of the kubeconfig and back; with ``--flaky`` its API server answers
-503 to everything for ten refreshes in every hundred.
+(each waited for: the poller's ``graphReady``), and between refreshes what an operator does over a day: the
+graph type and the namespaces changed (while a refresh is under way) and changed back, a node selected
+(workloads first) with one of the bottom docks (Metrics, Traces, Logs, Envoy, Lists, Istio config, Mesh) shown
+over it for a few refreshes, then hidden and the selection cleared; every other time the selected node's graph
+opened and left, a Find expression applied and cleared, and every hundred refreshes the context switched away
+and back (on the demo, to a snapshot file of it). The docks' own polls (the charts', the logs') run every
+``--dock-poll-ms`` (50) instead of every 15 and 2 s, so that they too come as often as in hours. With
+``--live`` the context is a cluster served by the Kubernetes API emulator (``tests/kube_emulator.py``) with
+the tests' real Prometheus (``tests/prom_server.py``), both in a child process (not counted as the window's),
+and the switch goes to the demo mesh or one of two other contexts of the kubeconfig and back; with ``--flaky``
+its API server answers 503 to everything for ten refreshes in every hundred.
 
 After ``--warmup`` refreshes (100: each thing made once) and every ``N`` refreshes after (default 50), it
-prints: the resident memory (VmRSS, and again after ``malloc_trim``: what the allocator keeps free is
-not a leak), the Python objects tracked by the collector and the types that grew most
-since the first sample, the main window's QObject descendants, the canvas scene's items, the open file
-descriptors, the process' threads (and Python's), the QTimers alive (as Python wrappers and as the window's
-children) and the signal connections of the window, its descendants and its poller; at the end, how much
+prints: the resident memory (VmRSS, and again after ``malloc_trim``: what the allocator keeps free is not a
+leak), the Python objects tracked by the collector and the types that grew most since the first sample, the
+main window's QObject descendants, the canvas scene's items, the open file descriptors, the process' threads
+(and Python's), the QTimers alive (as Python wrappers and as the window's children), the signal connections of
+the window, its descendants and its poller, and the fetches the poller counts in flight; at the end, how much
 each grew from the first sample to the last. ``--why TYPE,...``: where the objects of those types made since
 the last sample are held (the chain of referrers, or a Qt object's parents).
 """
@@ -46,8 +46,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from PySide6.QtCore import SIGNAL, QEventLoop, QMetaMethod, QObject, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-COLUMNS = ("refresh", "RSS", "trimmed", "objects", "QObjects", "scene", "fds", "threads", "py thr", "QTimers", "win tmr", "conns")
-WIDTHS = (8, 8, 8, 6, 4, 7, 6, 7, 7, 6)
+COLUMNS = ("refresh", "RSS", "trimmed", "objects", "QObjects", "scene", "fds", "threads", "py thr", "QTimers", "win tmr",
+           "conns", "in flight")
+WIDTHS = (8, 8, 8, 6, 4, 7, 6, 7, 7, 6, 9)
 
 
 def rss_kb() -> int:
@@ -324,7 +325,7 @@ def main(argv: list[str]) -> int:
         counts = type_counts()
         rss = rss_kb()
         row = (i, rss, trimmed_rss_kb(), sum(counts.values()), qt[0], qt[1], fds(), os_threads(), threading.active_count(),
-               counts.get("QTimer", 0), qt[2], qt[3])
+               counts.get("QTimer", 0), qt[2], qt[3], len(poller._in_flight))
         rows.append(row)
         print(f"{row[0]:>7} {row[1] / 1024:>7.1f} {row[2] / 1024:>8.1f} "
               + " ".join(f"{v:>{w}}" for v, w in zip(row[3:], WIDTHS[1:], strict=True)), flush=True)
@@ -376,6 +377,7 @@ def main(argv: list[str]) -> int:
             win.view.select([])
             hide_docks()
         elif step == 7 and len(namespaces) > 1:
+            poller.refresh_now()  # the namespaces changed while a refresh is under way (it is cancelled)
             tb.select_namespaces(namespaces[: 1 + (i // 10) % len(namespaces)])
         elif step == 8:
             tb.select_namespaces(namespaces)
