@@ -261,6 +261,25 @@ def test_namespaces_fall_back_to_the_contexts_namespace(kube_emulator: KubeEmula
     assert [n.name for n in source.namespaces()] == ["team-a"]
 
 
+def test_namespaces_deleted_since_are_forgotten(kube_emulator: KubeEmulator) -> None:
+    """A cluster whose CI makes a namespace for each pull request and deletes it after: the source, open all
+    day, kept the creation time of every namespace it had ever listed. It keeps those of the namespaces the
+    last listing had, and gives no age to one deleted since."""
+    kube_emulator.add_namespace("bookinfo")
+    source = ClusterSource(kube_emulator.api_client(), context="emu")
+    try:
+        names = [f"pr-{i}" for i in range(200)]
+        for name in names:  # a namespace listing at each refresh of the list, one pull request's namespace in it
+            kube_emulator.add_namespace(name)
+            assert name in {n.name for n in source.namespaces()}
+            kube_emulator.delete("namespaces", "", name)
+        assert not set(names) & {n.name for n in source.namespaces()}  # the listing after the last deletion
+        assert source.namespace_births(names) == {}
+        assert set(source.namespace_births(["bookinfo"])) == {"bookinfo"}
+    finally:
+        source.close()
+
+
 def test_without_istio(kube_emulator: KubeEmulator, shared_dir: Path) -> None:
     kube_emulator.add_namespace("bookinfo")
     kube_emulator.load_yaml(shared_dir / BOOKINFO, namespace="bookinfo")

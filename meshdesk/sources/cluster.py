@@ -161,7 +161,7 @@ class ClusterSource:
             self._remember_births(listed)
             return listed
         self.namespace_list_forbidden = False
-        self._remember_births(reader.inv.namespaces)
+        self._remember_births(reader.inv.namespaces, every=True)
         return reader.inv.namespaces
 
     def _linked_namespaces(self) -> list[Namespace] | None:
@@ -188,8 +188,13 @@ class ClusterSource:
         self.namespace_list_forbidden = True
         return [Namespace(self.default_namespace, cluster=self.cluster)]
 
-    def _remember_births(self, namespaces: Sequence[Namespace]) -> None:
+    def _remember_births(self, namespaces: Sequence[Namespace], *, every: bool = False) -> None:
+        """Note the creation times of ``namespaces``; ``every``: they are all the cluster has (a listing),
+        and a namespace deleted since is forgotten (a cluster whose CI makes and deletes namespaces all
+        day added one for good each time)."""
         with self._lock:
+            if every:
+                self._born = {}
             for n in namespaces:
                 born = parse_timestamp(n.created) if n.created else math.nan
                 if not math.isnan(born):
