@@ -128,6 +128,7 @@ def serve_cluster(work: str) -> int:
     import yaml
 
     from tests.conftest import SHARED
+    from tests.envoy_samples import sidecar_dump
     from tests.kube_emulator import KubeEmulator
     from tests.prom_server import PrometheusServer, istio_dataset
 
@@ -145,6 +146,11 @@ def serve_cluster(work: str) -> int:
              "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090}]}})
     emu.run_workloads()
     emu.proxy_service("istio-system", "prometheus", 9090, prom.url)
+    # each sidecar's Envoy admin, read by the Envoy dock over a port-forward (the pod proxy forbidden, as
+    # where Istio binds the admin to the pod's localhost): a forward opened and closed at each read
+    asked = [emu.serve_envoy_admin("bookinfo", pod["metadata"]["name"], sidecar_dump())
+             for pod in emu.objects("pods", namespace="bookinfo")]
+    emu.forbid(namespace="bookinfo", resource="pods/proxy")
     config = emu.write_kubeconfig(Path(work) / "config")
     # two more contexts on the same cluster, as an operator's kubeconfig has several: switched between
     doc = yaml.safe_load(config.read_text())
@@ -161,6 +167,8 @@ def serve_cluster(work: str) -> int:
             else:  # the emulator keeps a log of every request: forgotten as asked
                 emu.calls.clear()
                 emu.requests.clear()
+                for paths in asked:
+                    paths.clear()
     finally:
         emu.stop()
         prom.stop()
@@ -222,6 +230,9 @@ def main(argv: list[str]) -> int:
 
     poller.graphReady.connect(shown)
     poller.failed.connect(shown)  # (a refresh that failed is over too)
+    envoy = {"loaded": 0, "failed": 0}  # the Envoy dock's reads (each a port-forward on --live)
+    views.envoy.loaded.connect(lambda *_a: envoy.__setitem__("loaded", envoy["loaded"] + 1))
+    views.envoy.failed.connect(lambda *_a: envoy.__setitem__("failed", envoy["failed"] + 1))
     if not run_until(lambda: win.graph is not None and len(win.graph.nodes) > 0):
         print("no graph came", file=sys.stderr)
         return 1
@@ -367,6 +378,8 @@ def main(argv: list[str]) -> int:
             ids = sorted(win.graph.nodes, key=lambda n: (win.graph.nodes[n].node_type != "workload", n))
             win.view.select([ids[(i // 10) % len(ids)]])
             show_dock(titles[(i // 10) % len(titles)])
+        elif step in (3, 4) and views.docks["Envoy"].isVisible():
+            views.envoy.load()  # its Refresh pressed: the proxy's config read again (a port-forward on --live)
         elif step == 5 and win.graph is not None and i % 20 == 5:
             picked = [n for n in win.view.selected_ids() if n in win.graph.nodes]
             focus = focus_for(win.graph.nodes[picked[0]], tb.choices.graph_type, win.graph) if picked else None
@@ -398,6 +411,7 @@ def main(argv: list[str]) -> int:
         a, b = rows[0], rows[-1]
         print(f"from refresh {a[0]} to {b[0]}: RSS {(b[1] - a[1]) / 1024:+.1f} MB, trimmed {(b[2] - a[2]) / 1024:+.1f} MB; "
               + ", ".join(f"{name} {b[k] - a[k]:+d}" for k, name in enumerate(COLUMNS[3:], start=3)))
+    print(f"the Envoy dock read {envoy['loaded']} proxies' config ({envoy['failed']} reads failed)")
     win.quick_exit = True
     win.close()
     win.shutdown()
