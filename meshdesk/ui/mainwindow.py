@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QFileSystemWatcher, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QFileSystemWatcher, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -237,6 +237,13 @@ def mesh_clusters(source: Any, inventory: Inventory | None) -> list[tuple[str, s
         return []
     unread = inventory.unread_clusters if inventory is not None else {}
     return [(name, context, name not in unread) for name, context, _how in clusters()]
+
+
+def first_size(available: QSize, usual: QSize) -> QSize:
+    """The window's size when none was kept: ``usual`` (1280x800), or less on a screen smaller than that,
+    with room left for the window's frame and a panel, so that the status bar and the details are not
+    under the screen's edges (a 1366x768 laptop's, a 1024x700 one's, any at 150%)."""
+    return QSize(min(usual.width(), available.width() * 19 // 20), min(usual.height(), available.height() * 9 // 10))
 
 
 class MainWindow(QMainWindow):
@@ -2112,6 +2119,8 @@ class MainWindow(QMainWindow):
         restored = False
         if geometry is not None:
             restored = self.restoreGeometry(geometry)
+        if not restored:  # a first start (or a size that cannot be read): the usual size, within this screen
+            self.resize(first_size(self.screen().availableGeometry().size(), self.size()))
         if state is not None:
             restored = self.restoreState(state, WINDOW_STATE_VERSION) and restored
         for dock in self.findChildren(QDockWidget):
