@@ -24,10 +24,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -84,7 +86,6 @@ class ChangeDialog(QDialog):
         self._stepDone.connect(self._on_step_done, Qt.ConnectionType.QueuedConnection)
         heading = form.heading or (f"{form.title} for {form.subject}" if form.subject else form.title)
         self.setWindowTitle(f"meshdesk - {heading}")
-        self.resize(760, 600)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
         self.pages = QStackedWidget()
@@ -103,7 +104,13 @@ class ChangeDialog(QDialog):
         self.attention.setObjectName("formAttention")
         self.attention.setVisible(bool(form.attention))
         lay.addWidget(self.attention)
-        lay.addWidget(form, 1)
+        # a form taller than the screen (Request routing's, on a 1280x800 screen at 150%) scrolls: its
+        # Review and Cancel were below the screen's edge, out of reach
+        self.form_area = QScrollArea()
+        self.form_area.setWidget(form)
+        self.form_area.setWidgetResizable(True)
+        self.form_area.setFrameShape(QFrame.Shape.NoFrame)
+        lay.addWidget(self.form_area, 1)
         self.form_error = _WrappingLabel()
         self.form_error.setObjectName("formError")
         self.form_error.setProperty("role", "error")  # the theme's error colour (2.7:1 as a fixed red on dark)
@@ -167,6 +174,18 @@ class ChangeDialog(QDialog):
         outer.addWidget(self.pages, 1)
         outer.addLayout(buttons)
         self._show_page(FORM)
+        self._fit_screen(parent)
+
+    def _fit_screen(self, parent: QWidget | None) -> None:
+        """760x600, or as tall as the form when it is taller, and never past the screen's edges (less
+        for the window's frame): what does not fit scrolls."""
+        screen = parent.screen() if parent is not None else self.screen()
+        available = screen.availableGeometry().size()
+        # the form's own height past what its scroll area asks for: what the dialog needs not to scroll
+        unscrolled = self.minimumSizeHint().height() + max(
+            0, self.form.minimumSizeHint().height() - self.form_area.minimumSizeHint().height())
+        self.resize(min(760, available.width() * 19 // 20),
+                    min(max(600, unscrolled), available.height() * 9 // 10))
 
     # -- pages -------------------------------------------------------------------------------------
     def _show_page(self, page: int) -> None:
