@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
+
 from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
 
 pytestmark = window_test_marks()
@@ -76,3 +78,95 @@ def test_the_request_routing_dialog_on_a_roomy_screen_shows_its_whole_form_unscr
     dialog = _request_routing_dialog(qtbot, tmp_path)  # (the offscreen screen: 800x800)
     assert dialog.form_area.verticalScrollBar().maximum() == 0
     assert dialog.height() <= dialog.screen().availableGeometry().height()
+
+
+def _contrast(a, b) -> float:  # type: ignore[no-untyped-def]
+    """WCAG's contrast ratio (body text wants 4.5:1)."""
+    def lum(c) -> float:  # type: ignore[no-untyped-def]
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.fixture
+def themed(qapp):  # type: ignore[no-untyped-def]
+    """``themed(name)`` applies a theme; the platform's own comes back after the test."""
+    from meshdesk.ui import theme
+
+    yield lambda name: theme.apply_theme(qapp, name)
+    theme.reset_theme(qapp)
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_the_lists_coloured_cells_can_be_read_in_either_theme(qtbot, qapp, themed, name: str) -> None:  # type: ignore[no-untyped-def]
+    # the Lists dock kept the colours chosen for one theme: in the light one "3 Degraded" was an amber of
+    # 1.9:1 on the table's white, in the dark one "3 Healthy" a green of 3.9:1, "1 with warnings" 3.6:1,
+    # an error 3:1 and "not shown" a grey of 4:1
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+
+    from meshdesk.mesh.graph import build
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.lists import MeshLists
+
+    demo = DemoCluster(clock=lambda: DEMO_NOW)
+    snap = demo.snapshot(GraphRequest(graphType="versionedApp", namespaces=("hello", "shop", "travel"),
+                                      appenders=("health",)))
+    lists = MeshLists()
+    qtbot.addWidget(lists)
+    lists.set_namespaces(demo.namespaces())
+    lists.set_data(build(snap), snap.inventory)
+    themed("light" if name == "dark" else "dark")  # shown in one, then switched
+    lists.show()
+    qtbot.waitExposed(lists)
+    themed(name)
+    palette = qapp.palette()
+    backgrounds = (palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.AlternateBase))
+    coloured, faint = set(), []
+    for title, page in lists.pages.items():
+        model = page.table.model()
+        for r in range(model.rowCount()):
+            for c in range(model.columnCount()):
+                index = model.index(r, c)
+                brush = model.data(index, Qt.ItemDataRole.ForegroundRole)
+                text = str(model.data(index, Qt.ItemDataRole.DisplayRole) or "")
+                if brush is None or not text.strip():
+                    continue
+                colour = brush.color() if hasattr(brush, "color") else brush
+                coloured.add(text)
+                worst = min(_contrast(colour, b) for b in backgrounds)
+                if worst < 4.5:
+                    faint.append((title, text, colour.name(), round(worst, 1)))
+    assert any("Degraded" in t for t in coloured) and any("Healthy" in t for t in coloured)
+    assert faint == []
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_a_charts_unit_and_the_metrics_notes_can_be_read_in_either_theme(qtbot, qapp, themed, name: str) -> None:  # type: ignore[no-untyped-def]
+    # "(ops/s)" beside each chart's title, "Loading metrics…" and what View in Grafana did were a fixed
+    # grey: 3.6:1 on the light theme's window, 4:1 on the dark one's
+    import re
+
+    from PySide6.QtGui import QColor, QPalette
+
+    from meshdesk.ui.charts import MetricChart
+    from meshdesk.ui.metrics_view import MetricsView
+
+    themed("light" if name == "dark" else "dark")
+    chart = MetricChart("request_volume")
+    view = MetricsView()
+    for widget in (chart, view):
+        qtbot.addWidget(widget)
+        widget.show()
+        qtbot.waitExposed(widget)
+    themed(name)
+    window = qapp.palette().color(QPalette.ColorRole.Window)
+    unit = re.search(r"color:\s*(#[0-9a-fA-F]{6}|\w+)'?>\(ops/s\)", chart.title_text())
+    assert unit is not None, chart.title_text()
+    assert _contrast(QColor(unit.group(1)), window) >= 4.5
+    for note in (view.loading, view.grafana_note):
+        note.ensurePolished()
+        assert _contrast(note.palette().color(note.foregroundRole()), window) >= 4.5, note.objectName()

@@ -278,8 +278,8 @@ class MetricChart(QWidget):
         layout.setSpacing(1)
         unit = "%" if self.chart.unit == "ratio" else self.chart.unit  # shares are shown in percent
         # (a count of something, a dashboard's chart with no unit: no empty brackets)
-        said = f" <span style='color:gray'>({html.escape(unit)})</span>" if unit else ""
-        self._title_html = f"<b>{html.escape(self.chart.title)}</b>{said}"
+        self._unit = unit
+        self._title_html = self._titled("light")
         self.title = QLabel(self._title_html)
         self.status = QLabel("")
         self.status.setObjectName("chartStatus")
@@ -400,11 +400,22 @@ class MetricChart(QWidget):
             return True
         return super().eventFilter(watched, event)
 
+    def _titled(self, theme: str) -> str:
+        """The title, its unit in the theme's hint grey (a fixed grey read 3.6:1 in the light theme, 4:1
+        in the dark one)."""
+        from meshdesk.ui.theme import HINT
+
+        grey = HINT.get(theme, HINT["light"])
+        said = f" <span style='color:{grey}'>({html.escape(self._unit)})</span>" if self._unit else ""
+        return f"<b>{html.escape(self.chart.title)}</b>{said}"
+
     @Slot(str)
     def set_theme(self, name: str) -> None:
         """Draw on the ``light`` or ``dark`` theme's colours (a white chart glared in the dark theme)."""
         background, ink, hover_fill = _CHART_THEMES.get(name, _CHART_THEMES["light"])
         self.theme = name if name in _CHART_THEMES else "light"
+        self._title_html = self._titled(self.theme)
+        self._key_in_title()
         self.plot.setBackground(background)
         for side in ("left", "bottom"):
             axis = self.plot.getAxis(side)

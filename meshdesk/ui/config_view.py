@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFontDatabase, QKeyEvent
+from PySide6.QtGui import QBrush, QFontDatabase, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -67,6 +67,7 @@ from meshdesk.mesh.validations import ERROR, WARNING, Check, ObjectKey, Validati
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
 from meshdesk.sources.writes import PENDING_TEXT
+from meshdesk.ui.theme import readable
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _REFERENCES_SHOWN = 50  # per kind of reference: a namespace-wide policy of a big namespace applies to hundreds
@@ -121,7 +122,7 @@ class ConfigView(QWidget):
         self.unread_note.setObjectName("unreadNote")
         self.unread_note.setWordWrap(True)
         self.unread_note.setTextFormat(Qt.TextFormat.PlainText)
-        self.unread_note.setStyleSheet(f"color: {_SEVERITY_COLOUR[WARNING]};")
+        self.unread_note.setProperty("role", "warning")  # the theme's: the fixed orange read 3.6:1 on the dark one
         self.unread_note.hide()
         self.title = QLabel(_NOTHING_SHOWN)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -297,7 +298,7 @@ class ConfigView(QWidget):
             item.setData(_FILTER_ROLE, "\n".join((obj.name, obj.namespace, obj.kind, f"{obj.namespace}/{obj.name}",
                                                   badge_text(e, w), cluster, codes)).lower())
             if e or w:
-                item.setForeground(QBrush(QColor(_SEVERITY_COLOUR[ERROR if e else WARNING])))
+                item.setForeground(QBrush(readable(_SEVERITY_COLOUR[ERROR if e else WARNING])))
             self.objects.addItem(item)
         self.objects.blockSignals(False)
         self._say_unread(inventory)
@@ -564,7 +565,7 @@ class ConfigView(QWidget):
                 cell = QTableWidgetItem(text)
                 cell.setToolTip(text if c >= 2 else "")
                 if c == 1 and check.severity in _SEVERITY_COLOUR:
-                    cell.setForeground(QBrush(QColor(_SEVERITY_COLOUR[check.severity])))
+                    cell.setForeground(QBrush(readable(_SEVERITY_COLOUR[check.severity])))
                 self.findings.setItem(r, c, cell)
         header = self.findings.horizontalHeader()
         wanted = max(self.findings.sizeHintForColumn(3), header.sectionSizeFromContents(3).width())

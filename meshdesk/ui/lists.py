@@ -131,6 +131,7 @@ from meshdesk.mesh.validations import (
 from meshdesk.mesh.words import counted
 from meshdesk.sources.gateway_api import GATEWAY_API_CONFIG
 from meshdesk.sources.inventory import ISTIO_RESOURCES, OPTIONAL_ISTIO_RESOURCES
+from meshdesk.ui.theme import readable
 
 log = logging.getLogger(__name__)
 
@@ -1091,15 +1092,15 @@ class ListModel(QAbstractTableModel):
             return row.traffic if col == "Traffic" else None
         if role == Qt.ItemDataRole.ForegroundRole:
             if col in ("Health", "App health") and row.health in _HEALTH_COLOUR:
-                return QBrush(QColor(_HEALTH_COLOUR[row.health]))
+                return QBrush(readable(_HEALTH_COLOUR[row.health]))
             if col in ("App health", "Istio config", "mTLS") and row.kind == "Namespace" and row.objects < 0:
-                return QBrush(QColor("gray"))
+                return QBrush(readable("gray"))
             if col == "Traffic" and (row.traffic is None or row.traffic.rate <= 0):
-                return QBrush(QColor("gray"))
+                return QBrush(readable("gray"))
             if col in ("Config", "Istio config") and (row.errors or row.warnings):
-                return QBrush(QColor(_BADGE_COLOUR["error" if row.errors else "warning"]))
+                return QBrush(readable(_BADGE_COLOUR["error" if row.errors else "warning"]))
             if (col == "Sidecar" and row.sidecar in ("missing", RESTART)) or (col == "Labels" and row.missing_labels):
-                return QBrush(QColor(_BADGE_COLOUR["warning"]))
+                return QBrush(readable(_BADGE_COLOUR["warning"]))
         if role == Qt.ItemDataRole.ToolTipRole and col in ("Name", "Namespace") and len(self._texts[r][c]) > 40:
             return self._texts[r][c]  # (a long name may be cut in its cell)
         if role == Qt.ItemDataRole.ToolTipRole and row.kind == "Namespace":
@@ -1311,7 +1312,7 @@ class ListPage(QWidget):
         # "Updating…" while a big mesh's rows are being made on a thread: beside the filter, so that the
         # table does not move down and back up at every refresh (``MeshLists.set_status``)
         self.busy = QLabel()
-        self.busy.setStyleSheet("color: gray;")
+        self.busy.setProperty("role", "hint")
         self.busy.hide()
         # why they could not be made (``MeshLists.set_status``): until the next rows come
         self.status = QLabel()

@@ -70,6 +70,7 @@ from meshdesk.sources.logs import (
 )
 from meshdesk.ui.labels import NameLabel
 from meshdesk.ui.savefile import ask_save_path
+from meshdesk.ui.theme import readable
 
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -141,9 +142,9 @@ class AccessLogModel(QAbstractTableModel):
             return self.cell(e, index.column())
         if role == Qt.ItemDataRole.ForegroundRole:
             if e.failed:
-                return QColor("#c9190b")
+                return readable("#c9190b")
             if e.code is not None and 400 <= e.code < 500:
-                return QColor("#b35900")
+                return readable("#b35900")
         if role == Qt.ItemDataRole.ToolTipRole:
             if index.column() == 5 and e.flags:
                 return flag_words(e.flags)

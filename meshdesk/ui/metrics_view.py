@@ -810,13 +810,13 @@ class MetricsView(_ChartsController):
                                        "mesh's otherwise) in your browser, over the time range shown")
         self.grafana_note = ElidedLabel()  # what opening it did, or why it could not
         self.grafana_note.setObjectName("grafanaNote")
-        self.grafana_note.setStyleSheet("color: gray;")
+        self.grafana_note.setProperty("role", "hint")  # (a fixed grey read 3.6:1 in the light theme, 4:1 in the dark)
         self.grafana_note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # a new selection's charts stand empty until the first answer (seconds in a big mesh): said in the
         # bar, whose height does not change, rather than on each chart (whose layout would jump)
         self.loading = ElidedLabel("Loading metrics\u2026")
         self.loading.setObjectName("metricsLoading")
-        self.loading.setStyleSheet("color: gray;")
+        self.loading.setProperty("role", "hint")
         self.loading.hide()
         self.fetcher.busyChanged.connect(self._busy_changed)
         self.keep_while_loading_s = 0.3  # the last selection's lines under "Loading metrics…" meanwhile
@@ -1547,7 +1547,7 @@ class SparklinePanel(_ChartsController):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.direction_label = QLabel()
-        self.direction_label.setStyleSheet("color: gray")
+        self.direction_label.setProperty("role", "hint")
         self.direction_label.hide()
         layout.addWidget(self.direction_label)
         self._layout = layout

@@ -75,6 +75,40 @@ def _palette(dark: bool) -> QPalette:
     return p
 
 
+# a hint's or a note's grey, as the style sheets' QLabel[role="hint"]: 5:1 and more on the theme's window
+HINT = {LIGHT: "#5a6776", DARK: "#9aa7b4"}
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG's contrast ratio of two colours (1 to 21; body text wants 4.5)."""
+    def luminance(c: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def readable(colour: QColor | str, *backgrounds: QColor, ratio: float = 4.5) -> QColor:
+    """``colour`` as text on every one of ``backgrounds`` (the current palette's Base and AlternateBase, a
+    table's rows, when none are given): itself when it reads ``ratio`` to 1 on each, else darkened (on a
+    light background) or lightened (on a dark one) in its own hue until it does. The status colours
+    (a health's amber, an error's red) are chosen for one theme; on the other some read 2:1."""
+    c = QColor(colour)
+    if not backgrounds:
+        palette = QGuiApplication.palette()
+        backgrounds = (palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.AlternateBase))
+    dark = sum(b.lightnessF() for b in backgrounds) / len(backgrounds) < 0.5
+    hue, saturation, lightness, alpha = c.hslHueF(), c.hslSaturationF(), c.lightnessF(), c.alphaF()
+    for _ in range(100):
+        if min(contrast(c, b) for b in backgrounds) >= ratio:
+            break
+        lightness = min(1.0, lightness + 0.01) if dark else max(0.0, lightness - 0.01)
+        c = QColor.fromHslF(max(hue, 0.0), saturation, lightness, alpha)
+    return c
+
+
 def light_palette() -> QPalette:
     return _palette(dark=False)
 

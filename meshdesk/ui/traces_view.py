@@ -66,6 +66,7 @@ from meshdesk.mesh.traces import (
 from meshdesk.sources.base import SourceError
 from meshdesk.ui.envoy_view import _start_worker
 from meshdesk.ui.labels import ElidedLabel, let_narrow
+from meshdesk.ui.theme import readable
 
 if TYPE_CHECKING:
     from meshdesk.ui.traces_chart import DurationChart as _DurationChart
@@ -265,7 +266,7 @@ class TracesView(QWidget):
         self.tag_problem.setObjectName("tracesTagsProblem")
         self.tag_problem.setWordWrap(True)
         self.tag_problem.setTextFormat(Qt.TextFormat.PlainText)
-        self.tag_problem.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.tag_problem.setProperty("role", "error")  # the theme's: the fixed red read 3:1 on the dark one
         self.tag_problem.setAlignment(Qt.AlignmentFlag.AlignRight)  # under the field
         self.tag_problem.hide()
         self.refresh = QPushButton("Refresh")
@@ -678,7 +679,7 @@ class TracesView(QWidget):
             if col == 0:
                 item.setData(_SPAN_ROLE, t.trace_id)
             if t.errors:
-                item.setForeground(QBrush(QColor(ERROR_COLOUR)))
+                item.setForeground(QBrush(readable(ERROR_COLOUR)))
             if partial and col >= 2:
                 item.setToolTip(partial)
             self.table.setItem(row, col, item)
@@ -847,7 +848,7 @@ class TracesView(QWidget):
             item.setToolTip(COL_SUMMARY, span.tag("http.url", "url.full") or span.summary())
             if span.error:
                 for col in range(len(SPAN_COLUMNS)):
-                    item.setForeground(col, QBrush(QColor(ERROR_COLOUR)))
+                    item.setForeground(col, QBrush(readable(ERROR_COLOUR)))
                 first_error = first_error or item
             parents[span.span_id] = item
         self.spans.expandAll()
