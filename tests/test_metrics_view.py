@@ -1415,6 +1415,27 @@ def test_both_reporters_of_an_ambient_workload_show_its_waypoints_line(
     view.shutdown()
 
 
+def test_no_errors_is_said_in_a_hints_grey_not_the_warning_colour(
+        qtbot: QtBot, qapp: Any, prometheus_server: PrometheusServer) -> None:  # noqa: F811
+    """"No errors: every request in this range was answered without one" is good news: it stood in the
+    orange of a failed query under the Errors chart (seen in the dark theme's screenshot). It is in the
+    grey of a hint, which a failed query's words are not."""
+    from meshdesk.ui import theme
+
+    view = _view(qtbot, PrometheusMetrics(PrometheusClient(prometheus_server.url)))
+    try:
+        theme.apply_theme(qapp, "dark")
+        _set_target(qtbot, view, MetricsTarget.workload("bookinfo", "productpage-v1"))
+        errors = view.charts["request_errors"]
+        assert errors.status_text == NO_ERRORS and errors.status.isVisible()
+        assert errors.status.palette().color(errors.status.foregroundRole()).name() == theme.HINT["dark"]
+        errors.set_status("Query failed: timeout")
+        assert errors.status.palette().color(errors.status.foregroundRole()).name() == "#f0883e"
+    finally:
+        view.shutdown()
+        theme.reset_theme(qapp)
+
+
 def _time_axis_covers(chart: MetricChart, first: float, last: float) -> bool:
     low, high = chart.view_box.viewRange()[0]
     return low <= first and last <= high and high - low < 1.2 * (last - first)

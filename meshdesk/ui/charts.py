@@ -595,8 +595,14 @@ class MetricChart(QWidget):
     def title_text(self) -> str:
         return self.title.text()
 
-    def set_status(self, text: str) -> None:
+    def set_status(self, text: str, role: str = "warning") -> None:
+        """``text`` under the title: in the theme's warning colour (a failed or partial query), or with
+        ``role`` "hint" in its grey (what an empty chart means: "No errors" is good news)."""
         self.status.setText(text)
+        if self.status.property("role") != role:
+            self.status.setProperty("role", role)
+            self.status.style().unpolish(self.status)
+            self.status.style().polish(self.status)
         self.status.setVisible(bool(text) and not self.collapsed)  # (a folded chart says it when opened)
 
     @property

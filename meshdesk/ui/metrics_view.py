@@ -676,7 +676,7 @@ class _ChartsController(QWidget):
         elif not any(math.isfinite(v) for line in lines for v in line.values):
             # no series, or only undefined points (an error share or a duration of no requests:
             # 0/0): the chart would stand empty without a word
-            chart.set_status(self._no_data_text(result, key))
+            chart.set_status(self._no_data_text(result, key), role="hint")
         else:
             chart.set_status(self._chart_note(result, key))
 
