@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.ui_helpers import DEMO_NOW, shown, window_test_marks
 
@@ -170,3 +171,25 @@ def test_a_charts_unit_and_the_metrics_notes_can_be_read_in_either_theme(qtbot, 
     for note in (view.loading, view.grafana_note):
         note.ensurePolished()
         assert _contrast(note.palette().color(note.foregroundRole()), window) >= 4.5, note.objectName()
+
+
+def test_the_request_routing_dialogs_empty_lists_say_what_to_do(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # a service with no rules yet opened on an empty white box under "Rules, first match wins:", and the
+    # rule's conditions were another: they read as if something had failed to load
+    dialog = _request_routing_dialog(qtbot, tmp_path)
+    form = dialog.form
+    assert form.rules.count() == 0 and form.conditions.count() == 0
+
+    def inked(widget) -> int:  # type: ignore[no-untyped-def]
+        image = widget.viewport().grab().toImage()
+        base = widget.palette().color(widget.viewport().backgroundRole())
+        return sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+                   if _contrast(image.pixelColor(x, y), base) > 1.5)
+
+    assert inked(form.rules) > 20 and inked(form.conditions) > 20
+    assert "No rules yet" in form.rules.empty_text
+    form.header.setText("end-user")
+    form.value.setText("jason")
+    qtbot.mouseClick(form.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.rules.count() == 1)
+    assert form.rules.item(0).text()  # the rule itself, in place of the words

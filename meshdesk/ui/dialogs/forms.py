@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -379,7 +379,7 @@ class RequestRoutingForm(_RoutingForm):
         self.matches: list[RouteMatch] = list(self.routing.matches)
         self.pending: list[Condition] = []  # the new rule's conditions added so far
         layout = QVBoxLayout(self)
-        self.rules = QListWidget()
+        self.rules = SayingList("No rules yet: requests keep their routes. Make one under New rule, then Add rule.")
         # a rule's summary with its own fault, timeout, retries and mirror is long: wrapped, not cut
         self.rules.setWordWrap(True)
         self.rules.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -420,7 +420,7 @@ class RequestRoutingForm(_RoutingForm):
         form.addRow("Header name", self.header)
         form.addRow("Match", self.kind)
         form.addRow("Value", self.value)
-        self.conditions = QListWidget()
+        self.conditions = SayingList("None added yet: Add condition keeps the one above and takes another")
         self.conditions.setMaximumHeight(self.conditions.fontMetrics().height() * 4 + 8)
         self.conditions.setToolTip("A request must meet every condition of a rule")
         condition_buttons = QHBoxLayout()
@@ -1388,6 +1388,25 @@ def _dspin(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox
 
 
 # -- namespace and workload -----------------------------------------------------------------------------
+
+class SayingList(QListWidget):
+    """A list that, while it holds nothing, says so and what to do (an empty white box read as broken)."""
+
+    def __init__(self, empty_text: str) -> None:
+        super().__init__()
+        self.empty_text = empty_text
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's
+        super().paintEvent(event)
+        if self.count():
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(self.viewport().rect().adjusted(6, 4, -6, -4),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
+                         self.empty_text)
+        painter.end()
+
 
 class FittingScrollArea(QScrollArea):
     """A frameless scroll area as tall as its word-wrapped label at the width it has, up to ``lines`` lines."""
