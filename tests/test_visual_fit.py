@@ -193,3 +193,28 @@ def test_the_request_routing_dialogs_empty_lists_say_what_to_do(qtbot, tmp_path)
     qtbot.mouseClick(form.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: form.rules.count() == 1)
     assert form.rules.item(0).text()  # the rule itself, in place of the words
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_the_istio_status_popups_details_can_be_read_in_either_theme(qtbot, qapp, themed, name: str) -> None:  # type: ignore[no-untyped-def]
+    # the popup's details ("version 1.24.2", "built-in simulation", "no egress gateway runs") were a fixed
+    # grey of 3.2:1 on the light theme's tooltip; switching the theme recolours an open window's popup
+    import re
+
+    from PySide6.QtGui import QColor
+
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.istio_status import IstioStatusIndicator
+
+    snap = DemoCluster(clock=lambda: DEMO_NOW).snapshot(GraphRequest(namespaces=("shop",)))
+    indicator = IstioStatusIndicator()
+    qtbot.addWidget(indicator)
+    themed("light" if name == "dark" else "dark")
+    indicator.set_status(snap.inventory)
+    themed(name)
+    tip = indicator.toolTip()
+    greys = set(re.findall(r"color:\s*(#[0-9a-fA-F]{6})'>[^<●]*[a-z]", tip))
+    assert greys and "version" in tip
+    background = QColor({"light": "#fbfcfe", "dark": "#1f262e"}[name])  # (the style sheets' QToolTip's)
+    assert min(_contrast(QColor(g), background) for g in greys) >= 4.5, greys

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, Slot
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPixmap
 from PySide6.QtWidgets import QToolTip, QWidget
 
@@ -165,29 +165,35 @@ def dot_pixmap(colour: QColor, size: int = ICON_PX, ratio: float = 1.0) -> QPixm
     return pm
 
 
-def _section(title: str, rows: Sequence[ComponentStatus]) -> str:
+def _section(title: str, rows: Sequence[ComponentStatus], grey: str = GREY) -> str:
     """A section's rows of the popup's one table (one table: the columns line up across sections)."""
     if not rows:
         return ""
     cells = [f"<tr><td colspan='4' style='padding-top:6px'><b>{escape(title)}</b></td></tr>"]
     for c in rows:
-        detail = f"<br><span style='color:{GREY}'>{escape(c.detail)}</span>" if c.detail else ""
+        detail = f"<br><span style='color:{grey}'>{escape(c.detail)}</span>" if c.detail else ""
         cells.append(f"<tr><td width='10' style='color:{component_colour(c)}'>\u25cf</td>"
                      f"<td>{escape(c.title)}{detail}</td><td align='right'>{escape(c.replicas)}</td>"
                      f"<td>{escape(c.state)}</td></tr>")
     return "".join(cells)
 
 
-def tooltip_html(status: IstioStatus, recorded: bool = False) -> str:
-    """The popup: the headline, then the control plane (core), the gateways and the addons."""
+def tooltip_html(status: IstioStatus, recorded: bool = False, theme: str = "") -> str:
+    """The popup: the headline, then the control plane (core), the gateways and the addons; its notes and
+    each component's detail in the grey of the ``theme``'s hints (the light or dark one; "": the one
+    showing). The fixed grey read 3.2:1 on the light theme's tooltip."""
+    from meshdesk.ui.theme import HINT, current_theme
+
+    grey = HINT.get(theme or current_theme(), GREY)
     head = f"<b>Istio: {escape(status.label)}</b>"
     if recorded:
-        head += f"<br><span style='color:{GREY}'>as the snapshot recorded it</span>"
+        head += f"<br><span style='color:{grey}'>as the snapshot recorded it</span>"
     core = [c for c in status.components if c.core]
     gateways = [c for c in status.components if not c.core and not c.addon]
     addons = [c for c in status.components if c.addon]
-    rows = _section("Control plane (core)", core) + _section("Gateways", gateways) + _section("Addons", addons)
-    notes = "".join(f"<p style='color:{GREY}'>{escape(n)}</p>" for n in status.notes)
+    rows = _section("Control plane (core)", core, grey) + _section("Gateways", gateways, grey) \
+        + _section("Addons", addons, grey)
+    notes = "".join(f"<p style='color:{grey}'>{escape(n)}</p>" for n in status.notes)
     return f"<qt>{head}<table cellspacing='3'>{rows}</table>{notes}</qt>"
 
 
@@ -201,6 +207,9 @@ class IstioStatusIndicator(StatusIndicator):
         self._judged: IstioStatus | None = None
         self._recorded = False
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        from meshdesk.ui.theme import theme_signals
+
+        theme_signals.changed.connect(self._theme_changed)
 
     def set_status(self, inventory: Inventory | None, addons: Sequence[ComponentStatus] = (), *,
                    recorded: bool = False) -> None:
@@ -223,6 +232,11 @@ class IstioStatusIndicator(StatusIndicator):
         self.setAccessibleDescription("\n".join(status.lines()))
         self._draw()
         self.show()
+
+    @Slot(str)
+    def _theme_changed(self, _name: str) -> None:
+        if self.status is not None:  # the popup's greys in the theme now showing
+            self.setToolTip(tooltip_html(self.status, self._recorded))
 
     def _draw(self) -> None:
         if self.status is not None:

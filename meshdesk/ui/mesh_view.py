@@ -414,7 +414,10 @@ def details_html(mesh: MeshMap, node: MeshNode | None) -> str:
                 f"{'s' if len(mesh.of_kind(GATEWAY)) != 1 else ''}"
                 f"{'; ambient: ' + ', '.join(ambient) if ambient else ''}.</p>"
                 "<p>Click a node for its details; double-click a namespace to show it in the traffic graph.</p>")
-        notes = "".join(f"<p style='color:#6a6e73'>{escape(n)}</p>" for n in mesh.notes)
+        from meshdesk.ui.theme import HINT, current_theme
+
+        grey = HINT[current_theme()]  # (a fixed grey read 3:1 on the dark theme)
+        notes = "".join(f"<p style='color:{grey}'>{escape(n)}</p>" for n in mesh.notes)
         return f"<h3>Mesh</h3>{body}{notes}" if mesh.nodes else f"<h3>Mesh</h3><p>Nothing read yet.</p>{notes}"
     colour = health_colour(node.health).name()
     head = (f"<h3>{escape(node.title)}</h3><p><span style='color:{colour}'>\u25cf</span> "
