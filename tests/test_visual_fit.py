@@ -218,3 +218,23 @@ def test_the_istio_status_popups_details_can_be_read_in_either_theme(qtbot, qapp
     assert greys and "version" in tip
     background = QColor({"light": "#fbfcfe", "dark": "#1f262e"}[name])  # (the style sheets' QToolTip's)
     assert min(_contrast(QColor(g), background) for g in greys) >= 4.5, greys
+
+
+def test_the_replay_bars_slider_has_room_beside_the_graph_of_a_small_window(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # in a window 1024 pixels wide the graph, and the Replay bar above it, are about 650 wide: the buttons
+    # and a label held at 190 pixels left the time slider its 15-pixel handle, which read as a check box
+    # (/tmp/h_visual_cfix_replay_find.png; after: /tmp/h_visual_cfix_replay3.png)
+    from meshdesk.ui.replay import ReplayBar
+
+    bar = ReplayBar(clock=lambda: DEMO_NOW)
+    qtbot.addWidget(bar)
+    bar.span.setCurrentIndex(bar.span.count() - 1)  # the last day: the longest times in the label
+    bar.start(back_s=23 * 3600 + 59 * 60)
+    bar.resize(650, bar.sizeHint().height())
+    bar.show()
+    qtbot.waitExposed(bar)
+    qtbot.waitUntil(lambda: bar.slider.width() > 15)
+    assert bar.slider.width() >= 80  # (several times its handle: a track to drag along)
+    text = bar.label.text()
+    assert "h" in text and bar.label.fontMetrics().horizontalAdvance(text) <= bar.label.width()
+    assert bar.rect().contains(bar.live_button.geometry())

@@ -101,12 +101,14 @@ class ReplayBar(QWidget):
             self.speed.addItem(label, ms)
         self.speed.currentIndexChanged.connect(lambda _i: self._ticker.setInterval(int(self.speed.currentData())))
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        # the bar's one control that must have room: beside the graph of a 1024-pixel-wide window, the label's
+        # and the buttons' widths crushed it to its handle, which looked like a check box
+        self.slider.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 12))
         self.slider.setAccessibleName("Time shown")
         self.slider.setRange(0, 0)
         self.slider.valueChanged.connect(self._moved)
         self.slider.sliderReleased.connect(self._emit_now)
         self.label = QLabel()
-        self.label.setMinimumWidth(190)
         self.live_button = QPushButton("Back to live")
         self.live_button.setToolTip("Leave replay: the graph follows the present again")
         self.live_button.clicked.connect(self.liveRequested)
@@ -236,6 +238,10 @@ class ReplayBar(QWidget):
         with QSignalBlocker(self.slider):
             self.slider.setRange(0, steps)
             self.slider.setValue(max(0, steps - back // STEP_S))
+        # as wide as the span's longest time, so that it does not jump while the replay plays; no wider (held
+        # at 190 pixels, beside the graph of a 1024-pixel-wide window it crushed the slider to its handle)
+        longest = f"88:88 ({ago_text(max(0, int(self.span.currentData()) - 60))})"
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(longest) + 4)
         self._show_label()
 
     def _span_chosen(self) -> None:
