@@ -238,3 +238,40 @@ def test_the_replay_bars_slider_has_room_beside_the_graph_of_a_small_window(qtbo
     text = bar.label.text()
     assert "h" in text and bar.label.fontMetrics().horizontalAdvance(text) <= bar.label.width()
     assert bar.rect().contains(bar.live_button.geometry())
+
+
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (raise\(\)|grabbing the keyboard)$")  # (a menu, offscreen)
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_a_check_box_that_is_off_can_be_seen_in_either_theme(qtbot, qapp, name: str) -> None:  # type: ignore[no-untyped-def]
+    # Fusion edged an unchecked box in a shade of the window, 1.7:1 in the light theme and 1.1:1 in the dark
+    # one: the Display menu's toggles that were off (Idle nodes, Security badges) showed no box at all, only
+    # a gap before their names (/tmp/h_visual_b2_menu_zoom.png). Edged 3:1 at least (a control's boundary)
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QCheckBox, QMenu, QStyleFactory
+
+    from meshdesk.ui import theme
+
+    qapp.setStyleSheet("")
+    qapp.setStyle(QStyleFactory.create("Fusion"))  # the style of a Linux desktop without one of its own
+    try:
+        theme.apply_theme(qapp, name)
+        box = QCheckBox("Idle nodes")
+        menu = QMenu()
+        toggle = menu.addAction("Idle nodes")
+        toggle.setCheckable(True)
+        for widget in (box, menu):
+            qtbot.addWidget(widget)
+            widget.show()
+            qtbot.waitExposed(widget)
+        window = qapp.palette().color(QPalette.ColorRole.Window)
+        image = box.grab().toImage()
+        indicator = [image.pixelColor(x, y) for x in range(min(20, image.width())) for y in range(image.height())]
+        assert max(_contrast(c, window) for c in indicator) >= 3
+        image = menu.grab().toImage()
+        background = image.pixelColor(image.width() - 3, image.height() // 2)
+        indicator = [image.pixelColor(x, y) for x in range(28) for y in range(image.height())]
+        assert max(_contrast(c, background) for c in indicator) >= 3
+    finally:
+        theme.reset_theme(qapp)
+        qapp.setStyleSheet("")
+        qapp.setStyle(QStyleFactory.create("Fusion"))
