@@ -275,3 +275,31 @@ def test_a_check_box_that_is_off_can_be_seen_in_either_theme(qtbot, qapp, name: 
         theme.reset_theme(qapp)
         qapp.setStyleSheet("")
         qapp.setStyle(QStyleFactory.create("Fusion"))
+
+
+def test_the_envoy_docks_summary_and_log_level_are_whole_beside_a_small_windows_graph(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # the Envoy dock under the graph of a 1024-pixel-wide window is about 650 pixels wide: beside the pod,
+    # Refresh and the log level's controls, "34 clusters, 27 listeners, 14 routes" was cut to "34 …tes" and
+    # "currently warning" to "cur…ing" (/tmp/h_visual_cfix_envoy.png)
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.envoy_view import EnvoyView
+
+    demo = DemoCluster(clock=lambda: DEMO_NOW)
+    inventory = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inventory is not None
+    workload = next(w for w in inventory.workloads if w.name == "reviews-v2")
+    view = EnvoyView()
+    qtbot.addWidget(view)
+    try:
+        view.resize(650, 400)
+        view.show()
+        qtbot.waitExposed(view)
+        view.set_source(demo)
+        with qtbot.waitSignals([view.loaded, view.log_level_read], timeout=10000):
+            view.set_workload(workload)
+        qtbot.waitUntil(lambda: "clusters" in view.summary.text() and view.level_note.text() != "")
+        for label in (view.summary, view.level_note):
+            qtbot.waitUntil(lambda label=label: label.shown_text() == label.text(), timeout=3000)
+    finally:
+        view.shutdown()

@@ -535,13 +535,19 @@ class EnvoyView(QWidget):
         top.addWidget(QLabel("Pod"))
         top.addWidget(self.pod)
         top.addWidget(self.refresh)
-        top.addWidget(self.summary, 1)
+        top.addStretch(1)
         top.addWidget(self.level_label)
         top.addWidget(self.level)
         top.addWidget(self.set_level)
-        top.addWidget(self.level_note)
+        # what was read and the proxy's log level, on a line of their own under the controls: beside them, in a
+        # dock as wide as the graph of a 1024-pixel-wide window, they were cut to "34 …tes" and "cur…ing"
+        said = QHBoxLayout()
+        said.addWidget(self.summary, 1)
+        said.addWidget(self.level_note)
+        self.level_note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(said)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
 
