@@ -512,7 +512,7 @@ def test_a_window_longer_than_tempo_searches_is_said_in_the_dock(qtbot: QtBot) -
             with qtbot.waitSignal(view.loaded, timeout=10000):
                 view.show()
             with qtbot.waitSignal(view.loaded, timeout=10000):
-                view.window_box.setCurrentIndex(view.window_box.findText("Last 6 hours"))
+                view.window_box.setCurrentIndex(view.window_box.findText("Last 6h"))
             assert view.table.rowCount() == 1  # the trace of two hours ago is past the hour Tempo searched
             assert "Could not read" not in view.note.text()
             assert "Tempo searches at most 1 hour at once: showing the last 1 hour of the 6 hours asked." \

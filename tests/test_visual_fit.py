@@ -303,3 +303,31 @@ def test_the_envoy_docks_summary_and_log_level_are_whole_beside_a_small_windows_
             qtbot.waitUntil(lambda label=label: label.shown_text() == label.text(), timeout=3000)
     finally:
         view.shutdown()
+
+
+def test_the_traces_window_and_limit_are_whole_beside_a_small_windows_graph(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # in the Traces dock under the graph of a 1024-pixel-wide window (about 620 pixels inside) the chosen
+    # window and limit were cut to "Last 15" and "100 tra", while the tags field kept its whole width
+    # (/tmp/h_visual_cfix_dock_Traces.png); and "Last 15 minutes" was said "Last 15m" on the toolbar
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    from meshdesk.ui.toolbar import DURATIONS
+    from meshdesk.ui.traces_view import TracesView
+
+    view = TracesView()
+    qtbot.addWidget(view)
+    try:
+        view.resize(620, 400)
+        view.show()
+        qtbot.waitExposed(view)
+        for combo in (view.window_box, view.limit_box):
+            option = QStyleOptionComboBox()
+            combo.initStyleOption(option)
+            field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                                 QStyle.SubControl.SC_ComboBoxEditField, combo)
+            assert combo.fontMetrics().horizontalAdvance(combo.currentText()) <= field.width(), combo.currentText()
+        assert view.tag_filter.width() >= 80
+        toolbar_words = {label for _s, label in DURATIONS}
+        assert "Last 5m" in toolbar_words and view.window_box.itemText(0) == "Last 5m"
+    finally:
+        view.shutdown()

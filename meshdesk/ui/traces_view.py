@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStyledItemDelegate,
@@ -74,8 +75,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # how far back traces are looked for
-WINDOWS = (("Last 5 minutes", 300), ("Last 15 minutes", 900), ("Last hour", 3600), ("Last 6 hours", 21600),
-           ("Last day", 86400))
+# in the words of the toolbar's time window ("Last 10m"): "Last 15 minutes" was another way of saying it, and
+# cut short in a small window's dock
+WINDOWS = (("Last 5m", 300), ("Last 15m", 900), ("Last 1h", 3600), ("Last 6h", 21600), ("Last 1d", 86400))
 DEFAULT_WINDOW = 900
 ERROR_COLOUR = "#c9190b"
 OK_COLOUR = "#0066cc"
@@ -261,7 +263,17 @@ class TracesView(QWidget):
                                    "apart by spaces, all of them on one span (its own tags or its process's). "
                                    "Return searches.")
         let_narrow(self.window_box, self.limit_box)
-        let_narrow(self.tag_filter, width=150)  # as wide as its example where there is room (stretched, below)
+        # as wide as its example where there is room (stretched, below); where there is not (the dock under the
+        # graph of a 1024-pixel-wide window) it gives way first: the chosen window and limit were cut instead, to
+        # "Last 15" and "100 tra"
+        let_narrow(self.tag_filter, width=80)
+        policy = self.tag_filter.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.tag_filter.setSizePolicy(policy)
+        # and the duration's field, as wide as an hour in milliseconds, may be as narrow as its usual values need
+        policy = self.min_duration.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
+        self.min_duration.setSizePolicy(policy)
         self.tag_problem = QLabel()
         self.tag_problem.setObjectName("tracesTagsProblem")
         self.tag_problem.setWordWrap(True)
