@@ -331,3 +331,36 @@ def test_the_traces_window_and_limit_are_whole_beside_a_small_windows_graph(qtbo
         assert "Last 5m" in toolbar_words and view.window_box.itemText(0) == "Last 5m"
     finally:
         view.shutdown()
+
+
+def test_the_logs_pod_is_whole_beside_a_small_windows_graph(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # in the Logs dock under the graph of a 1024-pixel-wide window, the pod's name shared its line with the
+    # container, the lines read, Previous, Follow, Reload and Save: it was cut to "reviews-", and the dock
+    # widened the window past the size it opened at (/tmp/h_visual_cfix_dock_Logs.png)
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    from meshdesk.mesh.request import GraphRequest
+    from meshdesk.sources.demo import DemoCluster
+    from meshdesk.ui.logs_view import LogsView
+
+    demo = DemoCluster(clock=lambda: DEMO_NOW)
+    inventory = demo.snapshot(GraphRequest(namespaces=("shop",))).inventory
+    assert inventory is not None
+    view = LogsView(demo)
+    qtbot.addWidget(view)
+    try:
+        view.resize(620, 400)
+        view.show()
+        qtbot.waitExposed(view)
+        with qtbot.waitSignal(view.linesLoaded, timeout=10000):
+            view.set_workload(next(w for w in inventory.workloads if w.name == "reviews-v2"))
+        assert view.minimumSizeHint().width() <= 620
+        qtbot.waitUntil(lambda: view.pod.width() >= view.pod.sizeHint().width())
+        option = QStyleOptionComboBox()
+        view.pod.initStyleOption(option)
+        field = view.pod.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                                QStyle.SubControl.SC_ComboBoxEditField, view.pod)
+        assert view.pod.currentText().startswith("reviews-v2-")
+        assert view.pod.fontMetrics().horizontalAdvance(view.pod.currentText()) <= field.width()
+    finally:
+        view.shutdown()

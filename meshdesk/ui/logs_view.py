@@ -270,11 +270,19 @@ class LogsView(QWidget):
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setMaximumBlockCount(MAX_LINES)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        # whose log on a line of its own, what is read of it on the next: on one line, in the dock under the graph
+        # of a 1024-pixel-wide window, the pod's name was cut to "reviews-" and the window grew past its size
+        which = QHBoxLayout()
+        for w in (QLabel("Pod"), self.pod, QLabel("Container"), self.container):
+            which.addWidget(w)
+        which.addStretch(1)
         top = QHBoxLayout()
-        for w in (QLabel("Pod"), self.pod, QLabel("Container"), self.container, self.tail, self.previous,
-                  self.follow, self.reload, self.save):
-            top.addWidget(w)
+        top.addWidget(self.tail)
+        top.addWidget(self.previous)
+        top.addWidget(self.follow)
         top.addStretch(1)
+        top.addWidget(self.reload)
+        top.addWidget(self.save)
         find = QHBoxLayout()
         find.addWidget(self.search, 1)
         find.addWidget(self.matches)
@@ -290,6 +298,7 @@ class LogsView(QWidget):
         self.pages.addWidget(self.text)
         self.pages.addWidget(access_page)
         layout = QVBoxLayout(self)
+        layout.addLayout(which)
         layout.addLayout(top)
         layout.addLayout(find)
         layout.addWidget(self.status)
