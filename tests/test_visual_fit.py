@@ -364,3 +364,30 @@ def test_the_logs_pod_is_whole_beside_a_small_windows_graph(qtbot) -> None:  # t
         assert view.pod.fontMetrics().horizontalAdvance(view.pod.currentText()) <= field.width()
     finally:
         view.shutdown()
+
+
+def test_the_metrics_choices_are_whole_beside_a_small_windows_graph(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # the Metrics dock under the graph of a 1024-pixel-wide window is about 660 pixels wide: with Refresh
+    # on the choices' line the direction and Reported by were cut to "Inbounc" and "as the g"
+    # (/tmp/h_visual_cfix_metrics2.png)
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    from meshdesk.ui.metrics_view import MetricsView
+
+    view = MetricsView()
+    qtbot.addWidget(view)
+    try:
+        view.resize(660, 400)
+        view.show()
+        qtbot.waitExposed(view)
+        assert view.minimumSizeHint().width() <= 660  # (else the dock widens the window)
+        qtbot.waitUntil(lambda: view.width() == 660)
+        for combo in (view.range, view.step, view.split, view.direction, view.reporter):
+            option = QStyleOptionComboBox()
+            combo.initStyleOption(option)
+            field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                                 QStyle.SubControl.SC_ComboBoxEditField, combo)
+            assert combo.fontMetrics().horizontalAdvance(combo.currentText()) <= field.width(), combo.currentText()
+        assert view.refresh_button.isVisible() and view.rect().contains(view.refresh_button.geometry())
+    finally:
+        view.shutdown()

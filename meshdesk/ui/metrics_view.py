@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -813,7 +814,7 @@ class MetricsView(_ChartsController):
         self.grafana_note.setProperty("role", "hint")  # (a fixed grey read 3.6:1 in the light theme, 4:1 in the dark)
         self.grafana_note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # a new selection's charts stand empty until the first answer (seconds in a big mesh): said in the
-        # bar, whose height does not change, rather than on each chart (whose layout would jump)
+        # title's line, whose height does not change, rather than on each chart (whose layout would jump)
         self.loading = ElidedLabel("Loading metrics\u2026")
         self.loading.setObjectName("metricsLoading")
         self.loading.setProperty("role", "hint")
@@ -829,10 +830,15 @@ class MetricsView(_ChartsController):
         self.notice.setStyleSheet("padding: 12px 0;")
         self.notice.hide()
         let_narrow(self.range, self.step, self.split, self.direction, self.reporter)
-        bar = QHBoxLayout()
+        # the choices in two halves, side by side where there is room and one above the other where there is not:
+        # on one line, in the dock under the graph of a 1024-pixel-wide window, the direction and Reported by
+        # were cut to "Inbounc" and "as the g" (see resizeEvent)
+        self._choices = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._choices_halves = (QHBoxLayout(), QHBoxLayout())
         self._traffic_only: list[QWidget] = []  # Split and Reported by: out of the way of a dashboard's Show by
         for label, w in (("Range", self.range), ("Step", self.step), ("Split", self.split), ("", self.direction),
                          ("Reported by", self.reporter)):
+            bar = self._choices_halves[0 if w in (self.range, self.step, self.split) else 1]
             if label:
                 caption = QLabel(label)
                 bar.addWidget(caption)
@@ -845,9 +851,10 @@ class MetricsView(_ChartsController):
         self.show_by_label.hide()
         self.show_by.hide()
         self.show_value.hide()
-        bar.addStretch(1)
-        bar.addWidget(self.loading)
-        bar.addWidget(self.refresh_button)
+        for half in self._choices_halves:
+            half.addStretch(1)
+        self._choices.addLayout(self._choices_halves[0])
+        self._choices.addLayout(self._choices_halves[1], 1)  # (side by side, the room left is after the second)
         grid_host = QWidget()
         grid = QGridLayout(grid_host)
         for column in range(GRID_COLUMNS):  # twelfths of the width, as Kiali's grid (a chart spans some)
@@ -867,9 +874,15 @@ class MetricsView(_ChartsController):
         head = QHBoxLayout()
         head.addWidget(self.title, 3)
         head.addWidget(self.grafana_note, 2)
+        head.addWidget(self.loading)
         head.addWidget(self.grafana_button)
+        # Refresh too: on the choices' line, in the dock under the graph of a 1024-pixel-wide window, it left
+        # the direction and Reported by cut to "Inbounc" and "as the g"
+        head.addWidget(self.refresh_button)
         layout.addLayout(head)
-        layout.addLayout(bar)
+        layout.addLayout(self._choices)
+        # Tab: the choices, then Refresh, then the charts (as when Refresh ended the choices' line)
+        QWidget.setTabOrder(self.show_value, self.refresh_button)
         layout.addWidget(self.notice, 1, Qt.AlignmentFlag.AlignTop)  # in the charts' place, at the top
         layout.addWidget(scroll, 1)
         self._scroll = scroll
@@ -1300,8 +1313,22 @@ class MetricsView(_ChartsController):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
+        self._wrap_choices()
         if self._rows:
             self._apply_rows()  # (the rows fill the place the charts have now)
+
+    def _wrap_choices(self) -> None:
+        """The choices' two halves side by side when both fit at their full widths, else one above the other."""
+        first, second = self._choices_halves
+        outer = self.layout()
+        margins = outer.contentsMargins() if outer is not None else None
+        wanted = first.sizeHint().width() + second.sizeHint().width() + self._choices.spacing() \
+            + (margins.left() + margins.right() if margins is not None else 0)
+        direction = QBoxLayout.Direction.LeftToRight if self.width() >= wanted else QBoxLayout.Direction.TopToBottom
+        if self._choices.direction() != direction:
+            self._choices.setDirection(direction)
+            if outer is not None:
+                outer.activate()  # (now: not a moment later with the choices cut meanwhile)
 
     def _tab_before_charts(self) -> QWidget:
         return self.refresh_button  # (the last of the choices above them)
