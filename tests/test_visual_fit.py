@@ -391,3 +391,38 @@ def test_the_metrics_choices_are_whole_beside_a_small_windows_graph(qtbot) -> No
         assert view.refresh_button.isVisible() and view.rect().contains(view.refresh_button.geometry())
     finally:
         view.shutdown()
+
+
+def test_the_keyboard_shortcuts_fit_the_screen_and_scroll(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # Help > Keyboard shortcuts was a message box 800 pixels tall: on a 1024x700 screen its last rows and its
+    # Close button were under the screen's edge (/tmp/h_visual_cfix_shortcuts.png)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QScrollArea
+
+    from meshdesk.ui.mainwindow import DEMO, MainWindow
+
+    w = MainWindow(context=DEMO)
+    qtbot.addWidget(w)
+    w.show()
+    seen: dict[str, object] = {}
+
+    def look() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(10, look)
+            return
+        available = box.screen().availableGeometry()
+        close = next(b for b in box.findChildren(QAbstractButton) if b.text().replace("&", "") == "Close")
+        seen["fits"] = box.frameGeometry().height() <= available.height() * 9 // 10 + 40
+        seen["close in view"] = close.isVisible() and available.contains(close.mapToGlobal(close.rect().bottomRight()))
+        scroll = box.findChild(QScrollArea)
+        seen["scrolls"] = scroll is not None and scroll.verticalScrollBar().maximum() > 0
+        seen["quit listed"] = any("Quit" in label.text() for label in box.findChildren(QLabel))
+        box.close()
+
+    try:
+        QTimer.singleShot(0, look)
+        w.show_shortcuts()
+        assert seen == {"fits": True, "close in view": True, "scrolls": True, "quit listed": True}
+    finally:
+        w.close()

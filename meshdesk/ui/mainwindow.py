@@ -21,6 +21,8 @@ from PySide6.QtCore import QByteArray, QFileSystemWatcher, QRect, QSize, Qt, QTi
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
+    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -1963,13 +1965,38 @@ class MainWindow(QMainWindow):
 
     # -- help --------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
+        self.shortcuts_dialog().exec()
+
+    def shortcuts_dialog(self) -> QDialog:
+        """Help > Keyboard shortcuts: the list, scrolling where the screen is shorter than it. A message box
+        holding it was 800 pixels tall: on a 1024x700 screen its last rows and Close were off the screen."""
         rows = "".join(f"<tr><td style='padding-right:16px'><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
                        for k, v in shortcut_rows())
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>",
-                          QMessageBox.StandardButton.Close, self)
-        # a message box wraps its text at a narrow width: the descriptions broke onto two lines each
-        box.setStyleSheet("QLabel { min-width: 560px; }")
-        box.exec()
+        box = QDialog(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        text = QLabel(f"<table>{rows}</table>")
+        text.setObjectName("shortcutsList")
+        text.setWordWrap(True)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # (wide enough that a description stays on one line mostly: at a message box's width each broke in two)
+        text.setMinimumWidth(text.fontMetrics().horizontalAdvance("x") * 90)
+        scroll = QScrollArea()
+        scroll.setWidget(text)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(box.reject)
+        layout = QVBoxLayout(box)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(buttons)
+        available = self.screen().availableGeometry().size()
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        width = text.minimumWidth() + bar + layout.contentsMargins().left() + layout.contentsMargins().right()
+        tall = text.heightForWidth(text.minimumWidth()) + buttons.sizeHint().height() + layout.spacing() \
+            + layout.contentsMargins().top() + layout.contentsMargins().bottom()
+        box.resize(min(width, available.width() * 19 // 20), min(tall, available.height() * 9 // 10))
+        return box
 
     def _save_settings(self) -> None:
         try:
