@@ -1245,3 +1245,96 @@ def test_a_cluster_not_read_is_named_beside_another_clusters_trouble() -> None:
     listed = IstioStatus((ComponentStatus("istiod", NOT_KNOWN, core=True, cluster="east"),
                           ComponentStatus("istiod", "Healthy", core=True, cluster="west")))
     assert listed.label == "healthy" and listed.level == "ok"
+
+
+def _names(emu: KubeEmulator, plural: str, group: str) -> list[str]:
+    return sorted(o["metadata"]["name"] for o in emu.objects(plural, group, "shop"))
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support (propagateSizeHints|raise|grabbing the keyboard)\(?\)?$")
+def test_another_clusters_namespace_takes_its_injection_and_traffic_policies_in_its_own_api_server(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any], shared_dir: Path) -> None:
+    """West's shop row in the Namespaces list: disabling its injection, and creating, updating and deleting its
+    traffic policies, write to west's API server alone (east's shop keeps its label and gets no policy), and
+    its menu reads west's objects (Update once made in west, east's row still Create)."""
+    from PySide6.QtCore import Qt
+
+    from meshdesk.mesh.traffic_policies import deny_all_name
+    from meshdesk.ui.actions import install_actions
+    from meshdesk.ui.dialogs.change_dialog import DONE, REVIEW
+    from meshdesk.ui.lists import NAMESPACES
+    from tests.kube_emulator import load_docs
+
+    for emu in (east, west):
+        for doc in load_docs(shared_dir / CRDS):
+            emu.add_crd(doc)
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, prometheus)
+    ctl = w.actions_controller = install_actions(w)
+    qtbot.waitUntil(lambda: ("west", "spare-v1") in _workload_rows(perf), timeout=15000)
+
+    def rows() -> dict[str, Any]:
+        return {r.cluster: r for r in perf.lists.pages[NAMESPACES].visible_rows() if r.name == "shop"}
+
+    qtbot.waitUntil(lambda: {"east", "west"} <= set(rows()), timeout=15000)
+
+    def entry(cluster: str, key: str) -> Any:
+        menu = perf.lists.namespace_menu_of(rows()[cluster])
+        qtbot.waitUntil(lambda: not any(a.property("pending") for a in menu.actions()), timeout=10000)
+        return next(a for a in menu.actions() if a.objectName() == key)
+
+    def apply(cluster: str, key: str) -> Any:
+        action = entry(cluster, key)
+        assert action.isEnabled(), action.toolTip()
+        with qtbot.waitSignal(ctl.dialogOpened) as opened:
+            action.trigger()
+        dialog = opened.args[0]
+        qtbot.addWidget(dialog)
+        with qtbot.waitSignal(dialog.reviewReady, timeout=10000):
+            qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+        assert dialog.page == REVIEW and f"in cluster {cluster}" in dialog.summary.text(), dialog.summary.text()
+        assert dialog.confirm_button.isEnabled(), dialog.verdict.text()
+        with qtbot.waitSignal(dialog.applied, timeout=10000):
+            qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        assert dialog.page == DONE
+        return dialog
+
+    def labels(emu: KubeEmulator) -> dict[str, str]:
+        ns = next(n for n in emu.objects("namespaces") if n["metadata"]["name"] == "shop")
+        return dict(ns["metadata"].get("labels") or {})
+
+    # injection: west's shop is switched off, east's stays on
+    assert entry("west", "injection").text().startswith("Disable")
+    apply("west", "injection")
+    assert labels(west).get("istio-injection") == "disabled"
+    assert labels(east).get("istio-injection") == "enabled"
+
+    # traffic policies: created in west, from west's part of the graph (cart-v1, called by east's web-v1)
+    policies = "authorizationpolicies", "security.istio.io"
+    sidecars = "sidecars", "networking.istio.io"
+    dialog = apply("west", "traffic-policies")
+    assert deny_all_name("shop") in _names(west, *policies) and "cart-v1" in _names(west, *policies)
+    assert "web-v1" not in _names(west, *policies) + _names(west, *sidecars)  # (east's workload, not west's)
+    assert _names(east, *policies) == [] and _names(east, *sidecars) == []
+    # the next refresh reads them: west's row offers to update them, east's still to create its own
+    w.poller.refresh_now()
+    qtbot.waitUntil(lambda: entry("west", "traffic-policies").text().startswith("Update"), timeout=15000)
+    assert entry("east", "traffic-policies").text().startswith("Create")
+    assert entry("west", "delete-traffic-policies").isEnabled()
+    assert not entry("east", "delete-traffic-policies").isEnabled()
+    # an update is reviewed against west's objects: the graph asks for what west has already
+    action = entry("west", "traffic-policies")
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    update = opened.args[0]  # (rejected below, it deletes itself: not handed to qtbot to close)
+    with qtbot.waitSignal(update.reviewReady, timeout=10000):
+        qtbot.mouseClick(update.review_button, Qt.MouseButton.LeftButton)
+    assert "as the graph asks already" in update.verdict.text() and not update.confirm_button.isEnabled()
+    update.reject()
+
+    # and deleted from west alone
+    apply("west", "delete-traffic-policies")
+    assert _names(west, *policies) == [] and _names(west, *sidecars) == []
+    assert dialog is not None
