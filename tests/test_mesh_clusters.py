@@ -1338,3 +1338,65 @@ def test_another_clusters_namespace_takes_its_injection_and_traffic_policies_in_
     apply("west", "delete-traffic-policies")
     assert _names(west, *policies) == [] and _names(west, *sidecars) == []
     assert dialog is not None
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_a_linked_cluster_refusing_every_read_is_named_as_not_read(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any], shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """West's API server answers 403 to everything (its token lost its RBAC): the window named no cluster, only
+    "Not everything could be read: Istio gateways (cluster-wide)..." as if east's were hidden, and the Istio
+    status stayed "healthy"; west is now said not read, forbidden, as a cluster that is down, and east's stay."""
+    from meshdesk.commands.graph import main as graph_main
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, prometheus)
+    qtbot.waitUntil(lambda: ("west", "spare-v1") in _workload_rows(perf), timeout=15000)
+    assert w.status_istio.label.text() == "Istio: healthy"
+
+    west.forbid()
+    w.poller.refresh_now()
+    qtbot.waitUntil(lambda: w.banner.isVisible() and "cluster west" in w.banner.note_text, timeout=15000)
+    assert "context west: forbidden" in w.banner.note_text, w.banner.note_text
+    assert "Istio gateways" not in w.banner.note_text  # (west's refusals are not said as east's)
+    assert "clusters east + west (not read)" in w.status_source.text()
+    assert w.status_istio.label.text() == "Istio: not known in cluster west, healthy in cluster east"
+    rows = _workload_rows(perf)
+    assert sorted(rows) == [("", "cart-v1"), ("", "web-v1")] and rows[("", "cart-v1")].health == model.HEALTHY
+
+    # the command line says it too, naming the cluster (the kubeconfig's name: west's istiod was never asked)
+    assert graph_main(["--context", "east", "--context", "west", "--kubeconfig", kubeconfig, "--prometheus",
+                       prometheus.url, "-n", "shop", "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert "cluster kind-west of the mesh could not be read (context west: forbidden" in err, err
+    assert "hidden: shop/pods" not in err
+
+
+def test_the_shown_context_refusing_every_read_is_named_as_not_read_beside_the_linked_ones(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path) -> None:
+    """East, the context shown, answers 403 to everything while west answers: east is said not read, forbidden,
+    and west's workloads judge west's nodes (east's refusals were listed as the mesh's hidden objects, and
+    east's istiod "not known" was said of no cluster)."""
+    from meshdesk.mesh.istio_status import istio_status
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    _linked_snapshot(kubeconfig, prometheus)  # (east's and west's names are asked of their istiods)
+    east.forbid()
+    source = open_source(kubeconfig, "east", prometheus_url=prometheus.url, linked=[("west", "")])
+    try:
+        source.snapshot(_request(prometheus))  # (the names found are kept by the source)
+        east_ok = source.clusters()[0][0]
+        inv = source.snapshot(_request(prometheus)).inventory
+    finally:
+        source.close()
+    assert inv is not None
+    assert list(inv.unread_clusters) == [east_ok]
+    assert inv.unread_clusters[east_ok].startswith("context east: forbidden"), inv.unread_clusters
+    assert not any(k.startswith("shop/") for k in inv.hidden), inv.hidden
+    assert {(w.cluster, w.name) for w in inv.workloads if w.namespace == "shop"} == {("west", "cart-v1"),
+                                                                                    ("west", "spare-v1")}
+    status = istio_status(inv)
+    assert status is not None and f"not known in cluster {east_ok}" in status.label

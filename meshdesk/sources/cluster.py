@@ -52,6 +52,7 @@ from meshdesk.sources.mesh_clusters import (
     LinkedCluster,
     istio_cluster_name,
     merge_linked,
+    refused_everything,
 )
 from meshdesk.sources.metrics import DEFAULT_SCRAPE_S
 from meshdesk.sources.promql import Scope
@@ -435,10 +436,10 @@ class ClusterSource:
         return Inventory(cluster=self.cluster, control_planes=None,
                          unread_clusters={self.cluster: f"context {self.context}: {error.message}"})
 
-    @staticmethod
-    def _with_linked(own: Inventory, others: Sequence[tuple[LinkedCluster, Future[Inventory]]]) -> Inventory:
+    def _with_linked(self, own: Inventory, others: Sequence[tuple[LinkedCluster, Future[Inventory]]]) -> Inventory:
         """``own`` with the linked contexts' inventories merged in; one that failed named in
-        ``unread_clusters`` (a cancelled read is no failure of its cluster: the whole read stops)."""
+        ``unread_clusters`` (a cancelled read is no failure of its cluster: the whole read stops). This
+        context refusing every read while a linked one was read is named not read, as when it is down."""
         if not others:
             return own
         read: list[tuple[LinkedCluster, Inventory | BaseException]] = []
@@ -449,6 +450,11 @@ class ClusterSource:
             if problem is not None and not isinstance(problem, SourceError):
                 log.error("reading the inventory of context %s failed", linked.context, exc_info=problem)
             read.append((linked, problem if problem is not None else future.result()))
+        refused = refused_everything(own)
+        if refused and any(isinstance(r, Inventory) and not refused_everything(r) for _c, r in read):
+            log.info("context %s refused every read: its linked contexts are shown", self.context)
+            own = Inventory(cluster=self.cluster, control_planes=None,
+                            unread_clusters={self.cluster: f"context {self.context}: {refused}"})
         return merge_linked(own, read)
 
     def clusters(self) -> list[tuple[str, str, str]]:

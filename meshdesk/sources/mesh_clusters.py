@@ -177,15 +177,36 @@ def _close(api: Any) -> None:
             log.debug("closing a linked cluster's API client failed", exc_info=True)
 
 
+def refused_everything(inv: Inventory) -> str:
+    """Why nothing of ``inv``'s cluster could be read though its API server answered: it refused every read
+    (its user's RBAC grants nothing asked, a token bound to another cluster's roles); "" when anything was
+    read, or anything hidden for another reason. Such a cluster of a mesh is one not read, as one that is
+    down: its refusals are not the shown cluster's, and its objects are not known."""
+    if not inv.hidden or inv.workloads or inv.services or inv.istio or inv.outside_gateways or inv.control_planes:
+        return ""
+    if any(f"{n.name}/namespace" not in inv.hidden for n in inv.namespaces):
+        return ""
+    refused = [why for _where, why in sorted(inv.hidden.items())]
+    if not all(why.startswith(f"{Forbidden.kind}") for why in refused):
+        return ""
+    # one as the API server said it ("not allowed to list pods in shop"), not what its absence costs
+    first = next((why for why in refused if why.startswith(f"{Forbidden.kind}: ")), refused[0]).split(":", 1)[-1].strip()
+    return f"{Forbidden.kind}: its API server refused every read ({first}, and {len(refused) - 1} more)" \
+        if len(refused) > 1 else refused[0]
+
+
 def merge_linked(own: Inventory, read: Sequence[tuple[LinkedCluster, Inventory | BaseException]]) -> Inventory:
     """``own`` with the linked clusters' inventories merged in, as a snapshot of several clusters holds
-    them (each object naming its cluster); a cluster that could not be read is named in
-    ``unread_clusters`` with why, and the others' stand. Each cluster's control planes are kept, naming
-    their cluster."""
+    them (each object naming its cluster); a cluster that could not be read, or refused every read, is
+    named in ``unread_clusters`` with why, and the others' stand. Each cluster's control planes are kept,
+    naming their cluster."""
     got: list[Inventory] = []
     unread: dict[str, str] = {}
     for linked, result in read:
-        if isinstance(result, Inventory):
+        refused = refused_everything(result) if isinstance(result, Inventory) else ""
+        if refused:
+            unread[linked.name] = f"context {linked.context}: {refused}"
+        elif isinstance(result, Inventory):
             got.append(result)
         else:
             said = result.message if isinstance(result, SourceError) else f"{type(result).__name__}: {result}"
@@ -195,5 +216,5 @@ def merge_linked(own: Inventory, read: Sequence[tuple[LinkedCluster, Inventory |
     # each linked cluster's own mesh config (its automatic mTLS...), for its objects and its lock to be judged by
     merged.linked_mesh_configs = {linked.name: ClusterMeshConfig(result.mesh_settings, dict(result.revision_settings),
                                                                  dict(result.revision_tags))
-                                  for linked, result in read if isinstance(result, Inventory)}
+                                  for linked, result in read if isinstance(result, Inventory) and linked.name not in unread}
     return merged
