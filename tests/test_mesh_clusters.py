@@ -1400,3 +1400,22 @@ def test_the_shown_context_refusing_every_read_is_named_as_not_read_beside_the_l
                                                                                     ("west", "spare-v1")}
     status = istio_status(inv)
     assert status is not None and f"not known in cluster {east_ok}" in status.label
+
+
+def test_meshdesk_graphs_table_names_each_rows_cluster(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``--format table`` over two clusters printed "shop/cart (service) -> shop/cart-v1 (workload)" twice, the
+    same words for east's and for west's edge; each end now says its cluster. (One cluster: no cluster said.)"""
+    from meshdesk.commands.graph import main as graph_main
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    common = ["--kubeconfig", kubeconfig, "--prometheus", prometheus.url, "-n", "shop", "--graph-type", "workload",
+              "--format", "table"]
+    assert graph_main(["--context", "east", "--context", "west", *common]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) - 1 == len(set(line.split("http")[0] for line in lines[1:])) == 4, lines
+    assert any(line.startswith("shop/cart (service, cluster west)") and "shop/cart-v1 (workload, cluster west)" in line
+               for line in lines), lines
+    assert any(line.startswith("shop/web-v1 (workload, cluster east)") and "shop/cart (service, cluster west)" in line
+               for line in lines), lines

@@ -264,13 +264,16 @@ def to_dot(graph: model.TrafficGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _describe(n: model.Node) -> str:
+def _describe(n: model.Node, several_clusters: bool = False) -> str:
+    """A node as a table row names it; with ``several_clusters``, with its cluster (east's and west's
+    cart-v1 are two nodes, and were two rows of the same words)."""
     if n.node_type == model.NODE_UNKNOWN:
         return "unknown"
     ns = f"{n.namespace}/" if n.namespace else ""
     kind = "waypoint" if n.extra.get("isWaypoint") else "ServiceEntry" if n.is_service_entry is not None \
         else n.node_type
-    return f"{ns}{n.label} ({kind})"
+    where = f", cluster {n.cluster}" if several_clusters and n.cluster and n.cluster != model.UNKNOWN else ""
+    return f"{ns}{n.label} ({kind}{where})"
 
 
 NO_TRAFFIC = "no traffic in the requested window"
@@ -281,8 +284,13 @@ def to_table(graph: model.TrafficGraph) -> str:
     (no header either) when there is none."""
     header = ("SOURCE", "DESTINATION", "PROTOCOL", "RATE", "ERR%", "REQ%", "FLAGS")
     rows: list[tuple[str, ...]] = []
-    for e in sorted(graph.edges.values(), key=lambda e: (_describe(graph.nodes[e.source]),
-                                                          _describe(graph.nodes[e.target]), e.protocol)):
+    several = len(graph.clusters()) > 1
+
+    def describe(n: model.Node) -> str:
+        return _describe(n, several)
+
+    for e in sorted(graph.edges.values(), key=lambda e: (describe(graph.nodes[e.source]),
+                                                          describe(graph.nodes[e.target]), e.protocol)):
         src, dst = graph.nodes[e.source], graph.nodes[e.target]
         err = e.rates.get(f"{e.protocol}PercentErr")
         req = e.rates.get(f"{e.protocol}PercentReq")
@@ -296,7 +304,7 @@ def to_table(graph: model.TrafficGraph) -> str:
         back = (e.extra.get("waypoint") or {}).get("fromEdge")
         if back is not None:
             flags.append(f"back {rate_text(back.protocol, back.rate)} {rate_unit(back.protocol, graph.request)}")
-        rows.append((_describe(src), _describe(dst), e.protocol,
+        rows.append((describe(src), describe(dst), e.protocol,
                      f"{rate_text(e.protocol, e.rate)} {rate_unit(e.protocol, graph.request)}",
                      f"{err:.1f}" if err is not None else "-", f"{req:.1f}" if req is not None else "-",
                      ", ".join(flags)))
