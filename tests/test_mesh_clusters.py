@@ -1419,3 +1419,47 @@ def test_meshdesk_graphs_table_names_each_rows_cluster(
                for line in lines), lines
     assert any(line.startswith("shop/web-v1 (workload, cluster east)") and "shop/cart (service, cluster west)" in line
                for line in lines), lines
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_what_one_cluster_refuses_is_said_of_that_cluster_not_of_the_others(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any], shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """West forbids reading its shop namespace and its pods there; east allows both. East's shop row said
+    "unknown" with no labels (west's refusal was taken for east's shop: both rows lost their labels), and the
+    Workloads list said pods were not listed "in namespaces shop, shop" naming no cluster; east's row now has
+    its injection label, and what is said of the refusal names west, also offline from a saved snapshot and
+    on the command line."""
+    from meshdesk.commands.graph import main as graph_main
+    from meshdesk.sources.snapshot import load_snapshot, save_snapshot
+    from meshdesk.ui.lists import NAMESPACES, WORKLOADS, namespace_rows
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    west.forbid(namespace="shop", resource="pods")
+    west.forbid(namespace="shop", resource="namespaces")
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, prometheus)
+    qtbot.waitUntil(lambda: {("east", "cart-v1"), ("west", "cart-v1")} <= set(_workload_rows(perf)), timeout=15000)
+    qtbot.waitUntil(lambda: {r.cluster for r in perf.lists.pages[NAMESPACES].visible_rows() if r.name == "shop"}
+                    == {"east", "west"}, timeout=15000)
+    rows = {r.cluster: r for r in perf.lists.pages[NAMESPACES].visible_rows() if r.name == "shop"}
+    assert rows["east"].labels.get("istio-injection") == "enabled" and "sidecar injection" in rows["east"].mesh
+    assert rows["west"].mesh == "unknown"  # (west's shop could not be read)
+    qtbot.waitUntil(lambda: "gateway pods (cluster-wide in west)" in w.banner.note_text, timeout=5000)
+    note = perf.lists.pages[WORKLOADS].note.text()
+    assert "The cluster west did not let meshdesk list pods in namespace shop:" in note, note
+
+    # a snapshot of it, opened offline, tells the two apart the same way
+    snap, _source = _linked_snapshot(kubeconfig, prometheus)
+    save_snapshot(snap, tmp_path / "mesh.json")
+    back = load_snapshot(tmp_path / "mesh.json")
+    assert back.inventory is not None and "shop/pods" not in back.inventory.hidden
+    offline = {r.cluster: r for r in namespace_rows(build(back), back.inventory, {}) if r.name == "shop"}
+    assert "sidecar injection" in offline["east"].mesh and offline["west"].mesh == "unknown"
+
+    assert graph_main(["--context", "east", "--context", "west", "--kubeconfig", kubeconfig, "--prometheus",
+                       prometheus.url, "-n", "shop", "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert "hidden: shop/pods in cluster west: forbidden" in err and "hidden: shop/pods:" not in err, err

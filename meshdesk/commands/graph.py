@@ -559,8 +559,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if snap.inventory is not None:
         # what RBAC kept from the inventory (a namespace's pods, VirtualServices...) is missing from the
         # graph's health, badges and idle nodes: said as meshdesk inventory and validate say it
-        for where, why in sorted(snap.inventory.hidden.items()):
-            print(f"meshdesk graph: hidden: {where}: {why}", file=sys.stderr)
+        # (of a mesh of several clusters, each cluster's refusals named by it: west's are not east's)
+        by_cluster = snap.inventory.hidden_by_cluster()
+        for cluster, hidden in by_cluster:
+            for where, why in sorted(hidden.items()):
+                print(f"meshdesk graph: hidden: {where}{f' in cluster {cluster}' if len(by_cluster) > 1 else ''}: "
+                      f"{why}", file=sys.stderr)
     for w in graph.warnings:  # skipped samples and the like: said on stderr, whatever the format
         print(f"meshdesk graph: warning: {w}", file=sys.stderr)
     if live and not a.demo and snap.inventory is not None \

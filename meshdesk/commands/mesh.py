@@ -54,8 +54,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     else:
         out.write("".join(f"{line}\n" for line in mesh.lines()))
         out.write("(The addons are not asked here: the app's Mesh view shows them as it reaches them.)\n")
-    for where, why in sorted(inv.hidden.items()):
-        print(f"meshdesk mesh: hidden: {where}: {why}", file=err)
+    by_cluster = inv.hidden_by_cluster()
+    for cluster, hidden in by_cluster:
+        for where, why in sorted(hidden.items()):
+            print(f"meshdesk mesh: hidden: {where}{f' in cluster {cluster}' if len(by_cluster) > 1 else ''}: {why}",
+                  file=err)
     for name, why in sorted(inv.unread_clusters.items()):
         # (as `meshdesk graph` says it: the others are shown, and the run is no failure)
         print(f"meshdesk mesh: warning: cluster {name} of the mesh could not be read ({why}); its box says so",

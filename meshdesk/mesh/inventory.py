@@ -912,6 +912,10 @@ class Inventory:
     # the mesh configs of the mesh's other clusters read beside this one (a context's linked contexts):
     # cluster name -> its own; ``mesh_settings`` and the like stay this cluster's
     linked_mesh_configs: dict[str, ClusterMeshConfig] = field(default_factory=dict)
+    # what the mesh's other clusters read beside this one would not let be read: cluster name -> its own
+    # ``hidden`` (keyed as ``hidden`` is); ``hidden`` stays this cluster's, so west's 403 on pods in shop
+    # is not taken for east's shop
+    linked_hidden: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # -- derived views -----------------------------------------------------------------
     def mesh_config(self, kind: str) -> list[IstioObject]:
@@ -948,6 +952,7 @@ class Inventory:
             planes_not_known=list(self.planes_not_known),
             ztunnels=None if self.ztunnels is None else list(self.ztunnels),
             linked_mesh_configs=dict(self.linked_mesh_configs),
+            linked_hidden={k: dict(v) for k, v in self.linked_hidden.items()},
             outside_config=[*self.outside_config, *(
                 o for o in self.istio if o.namespace not in chosen and o.kind in OUTSIDE_CONFIG_KINDS)],
         )
@@ -1062,6 +1067,8 @@ class Inventory:
             out["planes_not_known"] = list(self.planes_not_known)
         if self.linked_mesh_configs:
             out["linked_mesh_configs"] = {k: v.to_json() for k, v in self.linked_mesh_configs.items()}
+        if self.linked_hidden:
+            out["linked_hidden"] = {k: dict(v) for k, v in self.linked_hidden.items()}
         return out
 
     @staticmethod
@@ -1117,6 +1124,9 @@ class Inventory:
         linked_configs = obj.get("linked_mesh_configs") or {}
         if not isinstance(linked_configs, Mapping) or not all(isinstance(k, str) for k in linked_configs):
             raise ValueError("linked_mesh_configs must map cluster names to mesh configs")
+        linked_hidden = obj.get("linked_hidden") or {}
+        if not _fits(linked_hidden, dict[str, dict[str, str]]):
+            raise ValueError("linked_hidden must map cluster names to what each could not read")
         return Inventory(
             cluster=str(obj.get("cluster") or ""),
             namespaces=each("namespaces", lambda n, where: _build(Namespace, n, where)),
@@ -1148,6 +1158,7 @@ class Inventory:
             ztunnels=each("ztunnels", Workload.from_json) if obj.get("ztunnels") is not None else None,
             linked_mesh_configs={name: ClusterMeshConfig.from_json(c, f"linked_mesh_configs[{name!r}]")
                                  for name, c in linked_configs.items()},
+            linked_hidden={k: dict(v) for k, v in linked_hidden.items()},
         )
 
     def merged(self, others: Iterable[Inventory]) -> Inventory:
@@ -1157,7 +1168,16 @@ class Inventory:
             out.workloads += o.workloads
             out.services += o.services
             out.istio += o.istio
-            out.hidden.update(o.hidden)
+            if o.cluster and o.cluster != out.cluster:
+                if o.hidden:  # another cluster's refusals are its own (``hidden`` is this cluster's)
+                    out.linked_hidden[o.cluster] = {**out.linked_hidden.get(o.cluster, {}), **o.hidden}
+            else:
+                out.hidden.update(o.hidden)
+            for c, refused in o.linked_hidden.items():
+                if c == out.cluster:
+                    out.hidden.update(refused)
+                else:
+                    out.linked_hidden[c] = {**out.linked_hidden.get(c, {}), **refused}
             out.unread_clusters.update(o.unread_clusters)
             out.warnings += o.warnings
             out.outside_gateways += o.outside_gateways
@@ -1195,6 +1215,12 @@ class Inventory:
         return out
 
     # -- clusters ------------------------------------------------------------------------
+    def hidden_by_cluster(self) -> list[tuple[str, dict[str, str]]]:
+        """What could not be read, by cluster: this cluster's ("" when it is the only one holding
+        something hidden), then each other cluster's of the mesh, by name."""
+        return [(self.cluster if self.linked_hidden else "", self.hidden),
+                *((c, h) for c, h in sorted(self.linked_hidden.items()) if h)]
+
     def clusters(self) -> list[str]:
         """The clusters this inventory holds something of, its own first ("" when it has no name)."""
         found = [self.cluster]

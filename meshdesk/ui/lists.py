@@ -765,22 +765,28 @@ def unread_notes(inventory: Inventory | None) -> dict[str, str]:
     listing pods in a namespace): which lists, in which namespaces, and what that leaves out; "" when
     all was read. Without it a namespace whose pods could not be listed just looked empty."""
     out = dict.fromkeys(PAGES, "")
-    if inventory is None or not inventory.hidden:
+    if inventory is None or not any(h for _c, h in inventory.hidden_by_cluster()):
         return out
-    names = [n.name for n in inventory.namespaces]  # the chosen ones (those the rows are of)
+    # of a mesh of several clusters, each cluster's refusals in its own namespaces, said by its name
+    parts: list[tuple[str, Inventory]] = [("", inventory)]
+    if merged(inventory):
+        part_of = inventory_part(inventory, ())
+        found = [(c, part_of(c)) for c in dict.fromkeys([inventory.cluster, *(c for c, _h in inventory.hidden_by_cluster())])]
+        parts = [(f"cluster {c}", p) for c, p in found if p is not None]
     for title, plurals in _READ_FOR.items():
-        by_lists: dict[tuple[str, ...], list[str]] = {}  # the lists not read -> the namespaces
-        for ns in names:
-            missing = tuple(p for p in plurals if inventory.unread(ns, (p,)))
-            if missing:
-                by_lists.setdefault(missing, []).append(ns)
         said = []
-        for missing, namespaces in by_lists.items():
-            where = ", ".join(namespaces[:5]) + (f" and {len(namespaces) - 5} more" if len(namespaces) > 5 else "")
-            kinds = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
-            said.append(f"The cluster did not let meshdesk list {kinds} in "
-                        f"{'namespace' if len(namespaces) == 1 else 'namespaces'} {where}: "
-                        f"{_WHAT_IS_MISSING[title].format(its='its' if len(namespaces) == 1 else 'their')}.")
+        for who, part in parts:
+            by_lists: dict[tuple[str, ...], list[str]] = {}  # the lists not read -> the namespaces
+            for ns in [n.name for n in part.namespaces]:  # the chosen ones (those the rows are of)
+                missing = tuple(p for p in plurals if part.unread(ns, (p,)))
+                if missing:
+                    by_lists.setdefault(missing, []).append(ns)
+            for missing, namespaces in by_lists.items():
+                where = ", ".join(namespaces[:5]) + (f" and {len(namespaces) - 5} more" if len(namespaces) > 5 else "")
+                kinds = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
+                said.append(f"{f'The {who}' if who else 'The cluster'} did not let meshdesk list {kinds} in "
+                            f"{'namespace' if len(namespaces) == 1 else 'namespaces'} {where}: "
+                            f"{_WHAT_IS_MISSING[title].format(its='its' if len(namespaces) == 1 else 'their')}.")
         out[title] = "\n".join(said)
     return out
 

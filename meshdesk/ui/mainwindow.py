@@ -1286,7 +1286,10 @@ class MainWindow(QMainWindow):
         """What the cluster would not let the user read (a 403 on pods in a namespace...) is said once
         in the banner, as a warning: the graph and lists show what could be read, and a namespace
         whose workloads are hidden would otherwise just look empty. Said again when it changes."""
-        hidden = frozenset(inventory.hidden) if inventory is not None else frozenset()
+        by_cluster = inventory.hidden_by_cluster() if inventory is not None else []
+        # (another cluster's of the mesh said with its name: west's 403 on pods in shop is not east's)
+        several = len(by_cluster) > 1
+        hidden = frozenset(f"{k} ({c})" for c, h in by_cluster for k in h)
         # a linked context of the mesh that could not be read: said by its cluster, with why (the others shown)
         unread = {f"cluster {name}": why for name, why in (inventory.unread_clusters.items() if inventory else ())}
         hidden |= frozenset(f"{k}: {v}" for k, v in unread.items())
@@ -1300,9 +1303,11 @@ class MainWindow(QMainWindow):
             return
         self._hidden_said = hidden
         assert inventory is not None
-        what = [f"{k[2:]} (cluster-wide)" if k.startswith("*/") else
-                f"{k[2:]} outside the selected namespaces" if k.startswith(f"{OUTSIDE}/") else
-                f"{k.split('/', 1)[1]} in {k.split('/', 1)[0]}" for k in sorted(inventory.hidden)]
+        what = [(f"{k[2:]} (cluster-wide{f' in {c}' if several else ''})" if k.startswith("*/") else
+                 f"{k[2:]} outside the selected namespaces" if k.startswith(f"{OUTSIDE}/") else
+                 f"{k.split('/', 1)[1]} in {k.split('/', 1)[0]}")
+                + (f" of cluster {c}" if several and not k.startswith("*/") else "")
+                for c, h in by_cluster for k in sorted(h)]
         shown = ", ".join(what[:4]) + (f" and {len(what) - 4} more" if len(what) > 4 else "")
         said = [f"Not everything could be read: {shown}. What could be read is shown; the namespace summary "
                 "(nothing selected) says why."] if what else []

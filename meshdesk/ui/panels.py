@@ -1278,9 +1278,11 @@ class SidePanel(QWidget):
                     [*((k, _e(v)) for k, v in mesh_config_rows(inv.mesh_settings)),
                      *((k, _e(v)) for k, v in revision_config_rows(inv)),
                      ("Mesh-wide mTLS", _mtls_html(self._mtls(g, inv, inv.mesh_settings.root_namespace).mesh))])))
-            if inv.hidden:
+            by_cluster = inv.hidden_by_cluster()
+            if any(h for _c, h in by_cluster):
                 parts.append(_section("Could not read", "<br>".join(
-                    f"{_e(k)}: {_e(v)}" for k, v in sorted(inv.hidden.items()))))
+                    f"{_e(k)}{_e(f' in cluster {c}') if len(by_cluster) > 1 else ''}: {_e(v)}"
+                    for c, h in by_cluster for k, v in sorted(h.items()))))
         touching = [e for e in g.edges.values() if namespaces is None
                     or any(g.nodes[x].namespace in nss for x in (e.source, e.target) if x in g.nodes)]
         # as Kiali's graph totals: an injected service node's edge onward repeats its incoming edge;

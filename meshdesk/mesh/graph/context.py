@@ -98,7 +98,10 @@ def _part(inventory: Inventory, cluster: str) -> Inventory:
                    services=of(inventory.services), istio=of(inventory.istio),
                    outside_gateways=of(inventory.outside_gateways),
                    outside_gateway_configs=of(inventory.outside_gateway_configs),
-                   k8s_gateways=of(inventory.k8s_gateways), outside_config=of(inventory.outside_config))
+                   k8s_gateways=of(inventory.k8s_gateways), outside_config=of(inventory.outside_config),
+                   # what that cluster would not let be read, not another's
+                   hidden=dict(inventory.hidden) if cluster == home else dict(inventory.linked_hidden.get(cluster, {})),
+                   linked_hidden={})
     own = inventory.linked_mesh_configs.get(cluster) if cluster != home else None
     if own is not None:
         # another cluster's istiod configures its proxies by its own mesh config (automatic mTLS...)
