@@ -1463,3 +1463,19 @@ def test_what_one_cluster_refuses_is_said_of_that_cluster_not_of_the_others(
                        prometheus.url, "-n", "shop", "--format", "json"]) == 0
     err = capsys.readouterr().err
     assert "hidden: shop/pods in cluster west: forbidden" in err and "hidden: shop/pods:" not in err, err
+
+
+@pytest.mark.ui
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+def test_one_namespace_of_each_cluster_has_its_box_titled_with_its_cluster(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any]) -> None:
+    """shop in east and in west: as in Kiali, a cluster box is drawn only around two or more members, so each
+    cluster's one shop box stood alone, both titled "shop", nothing on the canvas telling east's from west's.
+    Each now says its cluster; inside a cluster box (two namespaces of a cluster) it is the namespace alone."""
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, prometheus)
+    qtbot.waitUntil(lambda: {("east", "cart-v1"), ("west", "cart-v1")} <= set(_workload_rows(perf)), timeout=15000)
+    qtbot.waitUntil(lambda: {b.title for b in w.view.boxes() if b.kind == model.BOX_NAMESPACE}
+                    == {"shop (cluster east)", "shop (cluster west)"}, timeout=5000)
+    assert not [b for b in w.view.boxes() if b.kind == model.BOX_CLUSTER]

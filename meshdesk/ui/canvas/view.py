@@ -69,7 +69,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meshdesk.mesh.graph.model import BOX_APP, BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
+from meshdesk.mesh.graph.model import BOX_APP, BOX_CLUSTER, BOX_NAMESPACE, NODE_BOX, Edge, Node, TrafficGraph
 from meshdesk.store.layouts import LayoutKey, LayoutStore
 from meshdesk.ui import layout as layout_engine
 from meshdesk.ui.canvas import accessible, export, shapes
@@ -1749,9 +1749,18 @@ class GraphView(QGraphicsView):
             # app boxes always (Kiali boxes app graphs by app); namespace and cluster boxes when shown
             box_nodes = {nid: n for nid, n in graph.nodes.items()
                          if n.node_type == NODE_BOX and (self._options.show_boxes or n.box == BOX_APP)}
+            # of several clusters, a namespace box that no cluster box holds says its cluster (Kiali draws a
+            # cluster box around two members or more: each cluster's one shop box stood alone, both "shop")
+            several = len(graph.clusters()) > 1
+
+            def loose(n: Node) -> bool:
+                return several and bool(n.cluster) and not any(
+                    b.node_type == NODE_BOX and b.box == BOX_CLUSTER for b in [box_nodes.get(n.parent or "")] if b)
+
             if box_nodes:
                 for nid, n in box_nodes.items():
-                    wanted[nid] = (n.label, n.box)
+                    wanted[nid] = (f"{n.label} (cluster {n.cluster})" if n.box == BOX_NAMESPACE and loose(n)
+                                   else n.label, n.box)
                 for nid, n in graph.nodes.items():
                     if n.parent and n.parent in box_nodes:
                         parent_of[nid] = n.parent
@@ -1760,7 +1769,8 @@ class GraphView(QGraphicsView):
                     if n.node_type == NODE_BOX or not n.namespace:
                         continue
                     bid = f"box:{BOX_NAMESPACE}:{n.cluster}:{n.namespace}"
-                    wanted.setdefault(bid, (n.namespace, BOX_NAMESPACE))
+                    wanted.setdefault(bid, (f"{n.namespace} (cluster {n.cluster})" if loose(n) else n.namespace,
+                                            BOX_NAMESPACE))
                     parent_of[nid] = bid
                 if len(wanted) < 2 and not (graph.request.boxBy and BOX_NAMESPACE in graph.request.boxBy):
                     wanted.clear()  # one namespace: a box adds nothing
