@@ -369,3 +369,24 @@ def test_a_principal_whose_service_account_runs_in_another_cluster_is_said_so_no
     # the same policy in east, where pay runs: nothing to say of it
     east = validate(replace(inv, istio=[replace(ap, cluster="east")]))[("AuthorizationPolicy", "shop", "cart")].checks
     assert [c.code for c in east] == ["KIA0106"]
+
+
+def test_traffic_policies_of_west_name_a_caller_in_east_as_east_s_not_as_a_namespace_to_add() -> None:
+    """West's shop gets its traffic policies; east's web-v1 calls west's cart-v1 with no principal reported
+    (plain text). Its service account is east's to know: the note told the user to "add namespace shop to the
+    graph", which it shows already; it now says web-v1 runs in cluster east."""
+    from meshdesk.mesh.graph.context import inventory_part
+    from meshdesk.mesh.traffic_policies import compute
+
+    calls = [Sample(s.metric, {**s.labels, "source_cluster": "east", "destination_cluster": "west"}, s.value)
+             for s in (http("web-v1", "cart-v1", 1),)]
+    inv = _inventory(_workload("web-v1", "east"), *_both("cart-v1"))
+    graph = build(snapshot(calls, inventory=inv, graphType="workload"))
+    west = inventory_part(inv, graph.clusters())("west")
+    assert west is not None
+    policies = compute(graph, west, "shop", "west")
+    allow = next(o for o in policies.objects if o.name == "cart-v1" and o.kind == "AuthorizationPolicy")
+    assert allow.spec["rules"][0]["from"][0]["source"]["principals"] == ["cluster.local/ns/shop/sa/default"]
+    said = "\n".join(policies.notes)
+    assert "add namespace shop to the graph" not in said, said
+    assert "shop/web-v1 runs in cluster east" in said, said

@@ -122,7 +122,7 @@ def service_account_of(w: Workload) -> tuple[str, bool]:
     return DEFAULT_SERVICE_ACCOUNT, True
 
 
-def _caller(node: Node, edge_principal: str, inv: Inventory) -> Caller:
+def _caller(node: Node, edge_principal: str, inv: Inventory, several_clusters: bool = False) -> Caller:
     name = f"{node.namespace}/{node.workload or node.app or node.service}" if node.namespace else (
         node.workload or node.service or "unknown")
     if node.node_type == NODE_UNKNOWN or not node.namespace or node.namespace == "unknown":
@@ -140,10 +140,13 @@ def _caller(node: Node, edge_principal: str, inv: Inventory) -> Caller:
         if node.node_type not in (NODE_WORKLOAD, NODE_APP):
             return Caller(name, why_none="it is not a workload, so it has no service account for an ALLOW policy to "
                                          "name")
+        # a caller in another cluster of the mesh: its pods are that cluster's, not read with this one's
+        elsewhere = several_clusters and node.cluster and inv.cluster and node.cluster not in (inv.cluster, "unknown")
+        why = (f"{name} runs in cluster {node.cluster}, whose workloads are not read with cluster {inv.cluster}'s"
+               if elsewhere else f"{name} was not read (add namespace {node.namespace} to the graph to read it)")
         return Caller(name, [f"{domain}/ns/{node.namespace}/sa/{DEFAULT_SERVICE_ACCOUNT}"],
-                      assumed=f"Warning: {name} was not read (add namespace {node.namespace} to the graph to read it), "
-                              "so it is taken to run as the default service account: if it does not, its requests "
-                              "will be denied")
+                      assumed=f"Warning: {why}, so it is taken to run as the default service account: if it does "
+                              "not, its requests will be denied")
     accounts = [service_account_of(w) for w in workloads]
     return Caller(name, sorted({f"{domain}/ns/{node.namespace}/sa/{a}" for a, _ in accounts}),
                   assumed=f"{name}: its pods name no service account, so they run as default"
@@ -231,6 +234,7 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
     outsiders: list[str] = []  # called, but only by what has no identity to allow
     bare: list[str] = []  # the namespace's workloads without a sidecar: no Sidecar is made for them
     control = _control_namespaces(inv)
+    several = len(graph.clusters()) > 1
     for node in sorted(nodes, key=lambda n: (n.workload, n.app, n.version)):
         for w in _workloads_of(node, inv):
             if w.namespace != namespace or w.name in done:
@@ -243,7 +247,7 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
             callers = 0
             for src, principal in _callers_of(graph, node.id):
                 callers += 1
-                caller = _caller(src, principal, inv)
+                caller = _caller(src, principal, inv, several)
                 if not caller.principals:
                     denied.setdefault(caller.name, caller.why_none)
                     continue
