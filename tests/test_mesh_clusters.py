@@ -1479,3 +1479,38 @@ def test_one_namespace_of_each_cluster_has_its_box_titled_with_its_cluster(
     qtbot.waitUntil(lambda: {b.title for b in w.view.boxes() if b.kind == model.BOX_NAMESPACE}
                     == {"shop (cluster east)", "shop (cluster west)"}, timeout=5000)
     assert not [b for b in w.view.boxes() if b.kind == model.BOX_CLUSTER]
+
+
+@pytest.mark.ui
+def test_validate_inventory_and_the_config_view_say_what_each_cluster_refused(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
+        shared_dir: Path, qtbot: Any) -> None:
+    """A snapshot of east and west, west refusing its VirtualServices in shop: 'meshdesk validate --snapshot'
+    says shop was not checked in full in west (exit 4) and names the cluster, as 'meshdesk inventory' and the
+    Istio config view do."""
+    import io
+
+    from meshdesk.commands.inventory import main as inventory_main
+    from meshdesk.commands.validate import NOT_CHECKED
+    from meshdesk.commands.validate import main as validate_main
+    from meshdesk.sources.snapshot import save_snapshot
+    from meshdesk.ui.config_view import ConfigView
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    west.forbid(namespace="shop", resource="virtualservices")
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    snap, _source = _linked_snapshot(kubeconfig, prometheus)
+    save_snapshot(snap, tmp_path / "mesh.json")
+    out, err = io.StringIO(), io.StringIO()
+    assert validate_main(["--snapshot", str(tmp_path / "mesh.json"), "-n", "shop"], stdout=out,
+                         stderr=err) == NOT_CHECKED, err.getvalue()
+    assert "hidden: shop/virtualservices in cluster west: forbidden" in err.getvalue(), err.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    assert inventory_main(["--snapshot", str(tmp_path / "mesh.json"), "-n", "shop"], stdout=out, stderr=err) == 0
+    assert "hidden: shop/virtualservices in cluster west: forbidden" in err.getvalue(), err.getvalue()
+    view = ConfigView()
+    qtbot.addWidget(view)
+    assert snap.inventory is not None
+    view.set_data(snap.inventory)
+    assert "VirtualServices (shop of cluster west)" in view.unread_note.text(), view.unread_note.text()

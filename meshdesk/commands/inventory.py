@@ -220,8 +220,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             out.flush()  # the tables before what is said on stderr, when both go to one terminal or file
             print("meshdesk inventory: no workloads", file=err)
     # said as `meshdesk graph` says its own: which command speaks, then what
-    for where, why in sorted(inv.hidden.items()):
-        print(f"meshdesk inventory: hidden: {where}: {why}", file=err)
+    by_cluster = inv.hidden_by_cluster()  # (of a snapshot of several clusters: each one's, named)
+    for cluster, hidden in by_cluster:
+        for where, why in sorted(hidden.items()):
+            print(f"meshdesk inventory: hidden: {where}{f' in cluster {cluster}' if len(by_cluster) > 1 else ''}: "
+                  f"{why}", file=err)
     for warning in inv.warnings:
         print(f"meshdesk inventory: warning: {warning}", file=err)
     return 0
@@ -251,6 +254,8 @@ def snapshot_inventory(path: str, namespaces: Sequence[str] | None = None, *,
         # what could not be read of the namespaces left out is not this listing's business
         left_out = read - set(namespaces)
         inv.hidden = {k: v for k, v in inv.hidden.items() if k.split("/", 1)[0] not in left_out}
+        inv.linked_hidden = {c: {k: v for k, v in h.items() if k.split("/", 1)[0] not in left_out}
+                             for c, h in inv.linked_hidden.items()}
     return inv
 
 

@@ -188,8 +188,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         out.write(render_json(rows))
     elif rows:
         out.write(render_lines(rows))
-    for where, why in sorted(inv.hidden.items()):  # not checked, so not said to be fine
-        print(f"{PROG}: hidden: {where}: {why}", file=err)
+    by_cluster = inv.hidden_by_cluster()  # (of a snapshot of several clusters: each one's, named)
+    for cluster, hidden in by_cluster:
+        for where, why in sorted(hidden.items()):  # not checked, so not said to be fine
+            print(f"{PROG}: hidden: {where}{f' in cluster {cluster}' if len(by_cluster) > 1 else ''}: {why}",
+                  file=err)
     from meshdesk.sources.inventory import NOT_ISTIO
 
     for warning in inv.warnings:  # a namespace the cluster does not have, and the like
@@ -236,7 +239,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return FOUND
     # a checked namespace something of which could not be read (its Istio config, or its workloads,
     # pods and services the checks look at) was not checked in full
-    partial = any(unread_kinds[ns] or any(k.startswith(f"{ns}/") for k in inv.hidden) for ns in names)
+    partial = any(unread_kinds[ns] or any(k.startswith(f"{ns}/") for _c, hidden in inv.hidden_by_cluster()
+                                          for k in hidden) for ns in names)
     return NOT_CHECKED if partial or absent else 0
 
 

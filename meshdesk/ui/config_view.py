@@ -322,12 +322,15 @@ class ConfigView(QWidget):
         """Say which kinds of Istio config the cluster would not let meshdesk list, and where: the list
         lacks their objects (rather than an empty list that reads as "there are none")."""
         where: dict[str, list[str]] = {}
-        for key in sorted(inventory.hidden if inventory is not None else ()):
-            ns, _, listed_as = key.partition("/")
-            kind = _KIND_OF_LIST.get(listed_as)
-            if kind is None or ns == OUTSIDE:  # (the list is of the chosen namespaces' objects only)
-                continue
-            where.setdefault(kind, []).append("any namespace" if ns == "*" else ns)
+        by_cluster = inventory.hidden_by_cluster() if inventory is not None else []
+        for cluster, hidden in by_cluster:  # (of several clusters, each one's named: west's are not east's)
+            of = f" of cluster {cluster}" if len(by_cluster) > 1 else ""
+            for key in sorted(hidden):
+                ns, _, listed_as = key.partition("/")
+                kind = _KIND_OF_LIST.get(listed_as)
+                if kind is None or ns == OUTSIDE:  # (the list is of the chosen namespaces' objects only)
+                    continue
+                where.setdefault(kind, []).append(("any namespace" if ns == "*" else ns) + of)
         if not where:
             self.unread_note.hide()
             return
