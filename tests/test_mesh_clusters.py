@@ -1514,3 +1514,26 @@ def test_validate_inventory_and_the_config_view_say_what_each_cluster_refused(
     assert snap.inventory is not None
     view.set_data(snap.inventory)
     assert "VirtualServices (shop of cluster west)" in view.unread_note.text(), view.unread_note.text()
+
+
+def test_the_mesh_view_draws_a_namespace_by_its_own_clusters_refusal(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path,
+        shared_dir: Path) -> None:
+    """West forbids reading its shop namespace, east does not: the Mesh view dropped east's shop too (west's
+    refusal was taken for every shop), and the Istio status named no cluster for the gateways not known."""
+    from meshdesk.mesh.istio_status import istio_status
+    from meshdesk.mesh.mesh_map import build_mesh_map
+
+    for emu in (east, west):
+        emu.load_crds(shared_dir / CRDS)
+    west.forbid(namespace="shop", resource="namespaces")
+    west.forbid(namespace="", resource="pods")  # (west's pods cluster-wide: its gateways elsewhere not known)
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    snap, _source = _linked_snapshot(kubeconfig, prometheus)
+    assert snap.inventory is not None
+    mesh = build_mesh_map(snap.inventory)
+    assert {(n.cluster, n.name) for n in mesh.of_kind("namespace")} >= {("east", "shop")}
+    assert ("west", "shop") not in {(n.cluster, n.name) for n in mesh.of_kind("namespace")}
+    status = istio_status(snap.inventory)
+    assert status is not None and any("gateway pods forbidden" in note and note.endswith("in cluster west")
+                                      for note in status.notes), status.notes

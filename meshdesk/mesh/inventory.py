@@ -1221,6 +1221,10 @@ class Inventory:
         return [(self.cluster if self.linked_hidden else "", self.hidden),
                 *((c, h) for c, h in sorted(self.linked_hidden.items()) if h)]
 
+    def hidden_of(self, cluster: str) -> dict[str, str]:
+        """What ``cluster`` would not let be read ("": this inventory's own cluster)."""
+        return self.hidden if not cluster or cluster == self.cluster else self.linked_hidden.get(cluster, {})
+
     def clusters(self) -> list[str]:
         """The clusters this inventory holds something of, its own first ("" when it has no name)."""
         found = [self.cluster]

@@ -265,10 +265,13 @@ def judge(inv: Inventory) -> IstioStatus | None:
     if not inv.istio_found:
         return None
     notes = []
-    gateways_hidden = sorted(k for k in inv.hidden if k.startswith("*/") and "gateway" in k)
+    by_cluster = inv.hidden_by_cluster()  # (of several clusters, each one's named)
+    gateways_hidden = [(c, k, hidden[k]) for c, hidden in by_cluster for k in sorted(hidden)
+                       if k.startswith("*/") and "gateway" in k]
     if gateways_hidden:
         notes.append("Gateways outside the selected namespaces and istio-system are not known: "
-                     + "; ".join(f"{k[2:]} {inv.hidden[k].split(':', 1)[0]}" for k in gateways_hidden))
+                     + "; ".join(f"{k[2:]} {why.split(':', 1)[0]}{f' in cluster {c}' if len(by_cluster) > 1 else ''}"
+                                 for c, k, why in gateways_hidden))
     return IstioStatus((*control_plane_status(inv), *gateway_status(inv)), tuple(notes))
 
 

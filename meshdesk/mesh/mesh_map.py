@@ -268,7 +268,7 @@ def build_mesh_map(inv: Inventory | None, *, cluster: str = "", listed: Sequence
     known = set(labelled) if labelled is not None else None
     spaces: dict[tuple[str, str], Namespace] = {}  # (cluster, name) -> the namespace
     for n in inv.namespaces:
-        if f"{n.name}/namespace" not in inv.hidden:
+        if f"{n.name}/namespace" not in inv.hidden_of(n.cluster):  # (its own cluster's refusal, not another's)
             spaces[(n.cluster or home, n.name)] = n
     for n in listed:  # (the shown context's: its cluster is the inventory's own, however the list named it)
         if (home, n.name) not in spaces and (known is None or n.name in known):
@@ -481,7 +481,8 @@ def _notes(inv: Inventory, planes: Sequence[tuple[str, Sequence[object] | None]]
     order; several in one cluster are said of any cluster, not only of the first context's (a remote read
     first hid its primary's canary upgrade), naming it when there are several clusters."""
     notes = []
-    gateways_hidden = sorted(k for k in inv.hidden if k.startswith("*/") and "gateway" in k)
+    gateways_hidden = sorted(k for _c, hidden in inv.hidden_by_cluster() for k in hidden
+                             if k.startswith("*/") and "gateway" in k)
     if gateways_hidden:
         notes.append("Gateways outside the selected namespaces and istio-system are not known.")
     for cluster, running in planes:
