@@ -1537,3 +1537,23 @@ def test_the_mesh_view_draws_a_namespace_by_its_own_clusters_refusal(
     status = istio_status(snap.inventory)
     assert status is not None and any("gateway pods forbidden" in note and note.endswith("in cluster west")
                                       for note in status.notes), status.notes
+
+
+def test_a_namespace_another_cluster_would_not_list_is_not_known_where_the_mesh_is_asked_whole() -> None:
+    """West would not list its pods in shop, east did. Asked of the whole mesh (a panel or check that does not
+    say which cluster), shop's pods are not known, not "none": west's shop has workloads whose pods were never
+    seen. Asked of east's part (what east's nodes are judged by), east's were read. Keeping west's refusal apart
+    (so east's row keeps its labels) had made the whole mesh's answer east's alone."""
+    from meshdesk.mesh.graph.context import inventory_part
+    from meshdesk.mesh.inventory import Inventory, Namespace
+
+    east = Inventory(cluster="east", namespaces=[Namespace("shop", cluster="east")])
+    west = Inventory(cluster="west", namespaces=[Namespace("shop", cluster="west")],
+                     hidden={"shop/pods": "pods is forbidden"})
+    mesh = east.merged([west])
+    assert mesh.unread("shop", ("pods",))
+    assert not mesh.unread("shop", ("services",))
+    part = inventory_part(mesh, ["east", "west"])
+    east_part, west_part = part("east"), part("west")
+    assert east_part is not None and not east_part.unread("shop", ("pods",))
+    assert west_part is not None and west_part.unread("shop", ("pods",))

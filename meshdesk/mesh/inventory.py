@@ -991,12 +991,16 @@ class Inventory:
     def unread(self, namespace: str, plurals: Iterable[str]) -> bool:
         """Whether any of these kinds (``pods``, ``deployments``...) could not be read in ``namespace``
         (``hidden`` names it there, or everywhere, or - for a namespace not selected - everywhere
-        outside the selection): what the inventory lacks of them says nothing."""
-        hidden = self.hidden
-        if any(f"{namespace}/{p}" in hidden or f"*/{p}" in hidden for p in plurals):
-            return True
-        outside = [p for p in plurals if f"{OUTSIDE}/{p}" in hidden]
-        return bool(outside) and all(n.name != namespace for n in self.namespaces)
+        outside the selection): what the inventory lacks of them says nothing. Of a mesh of several clusters, in
+        any of them (a namespace of that name in another cluster whose kinds could not be read is not known either:
+        a caller asking of one cluster asks that cluster's part, ``graph.context.inventory_part``)."""
+        for hidden in (self.hidden, *self.linked_hidden.values()):
+            if any(f"{namespace}/{p}" in hidden or f"*/{p}" in hidden for p in plurals):
+                return True
+            outside = [p for p in plurals if f"{OUTSIDE}/{p}" in hidden]
+            if outside and all(n.name != namespace for n in self.namespaces):
+                return True
+        return False
 
     def workload(self, namespace: str, name: str) -> Workload | None:
         return next((w for w in self.workloads if w.namespace == namespace and w.name == name), None)
