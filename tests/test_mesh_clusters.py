@@ -865,6 +865,13 @@ def test_a_remote_clusters_namespaces_are_drawn_under_its_primarys_istiod(
     assert {(t.cluster, t.name) for t in mesh.targets(istiod.id)} == {("east", "shop"), ("remote-1", "shop")}
     assert "in cluster east (primary-remote)" in dict(shop.rows)["Control plane"]
     assert "remote-1" in dict(istiod.rows)["Manages"]
+    # the namespace summary's control plane of the remote: its primary's istiod, not "none running"
+    from meshdesk.mesh.words import control_plane_rows_by_cluster
+
+    planes = dict(control_plane_rows_by_cluster(inv))
+    assert planes["remote-1"][0] == ("istiod", "none of its own: the istiod of cluster east manages it "
+                                     "(primary-remote)", False)
+    assert planes["east"][0][:1] == ("istiod",) and planes["east"][0][2] is False
     # nor is a missing istiod in the remote a core trouble of the Istio status
     status = istio_status(inv)
     assert status is not None and status.level == "ok"
@@ -1557,3 +1564,31 @@ def test_a_namespace_another_cluster_would_not_list_is_not_known_where_the_mesh_
     east_part, west_part = part("east"), part("west")
     assert east_part is not None and not east_part.unread("shop", ("pods",))
     assert west_part is not None and west_part.unread("shop", ("pods",))
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+def test_the_namespace_summary_lists_each_clusters_control_plane(
+        east: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any, shared_dir: Path) -> None:
+    """The Details panel with nothing selected listed east's istiod alone: west's, not ready, was not
+    there, though the Istio status and the Mesh view name it; nor were west's proxies counted."""
+    from meshdesk.ui.panels import SidePanel
+
+    east.load_crds(shared_dir / CRDS)
+    with KubeEmulator() as west:
+        west.load_crds(shared_dir / CRDS)
+        _cluster(west, "west", ["cart-v1", "spare-v1"], istiod_ready=False)
+        kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+        snap, _source = _linked_snapshot(kubeconfig, prometheus)
+    assert snap.inventory is not None
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(build(snap), snap.inventory)
+    text = panel.text()
+    assert "\nControl plane\n" not in text
+    east_part = text.split("Control plane (cluster east)\nistiod\n", 1)[1].split("Control plane (cluster", 1)[0]
+    west_part = text.split("Control plane (cluster west)\nistiod\n", 1)[1].split("Mesh config", 1)[0]
+    assert "1/1 ready" in east_part and "0/1 ready" in west_part
+    # each cluster's proxies counted in its own section
+    assert "shop/web-v1" in east_part and "spare-v1" not in east_part
+    assert "shop/spare-v1" in west_part and "web-v1" not in west_part

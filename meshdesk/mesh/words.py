@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -259,3 +260,37 @@ def control_plane_rows(inv: Inventory) -> list[tuple[str, str, bool]]:
                          + "): restart their pods to upgrade them",
                          True))
     return rows
+
+
+def control_plane_rows_by_cluster(inv: Inventory) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+    """``control_plane_rows`` of each cluster an inventory holds, named by cluster, when it holds several
+    (a mesh read over linked contexts, or its snapshot), or a cluster of it could not be read; else one
+    entry named "" with the inventory's own rows. Each cluster's rows are of its own istiods and its own
+    proxies; a remote cluster managed by another's istiod (primary-remote) says so rather than that none
+    runs, and a cluster not read says it is not known, and why."""
+    from meshdesk.mesh.graph.context import inventory_part
+
+    unread = inv.unread_clusters
+    clusters = [*inv.clusters(), *(c for c in unread if c not in inv.clusters())]
+    if len(clusters) < 2 and not unread:
+        return [("", control_plane_rows(inv))]
+    part_of = inventory_part(inv, ())
+    out: list[tuple[str, list[tuple[str, str, bool]]]] = []
+    for c in clusters:
+        if c in unread:
+            out.append((c, [("istiod", f"not known: the cluster could not be read ({unread[c]})", False)]))
+            continue
+        # (a cluster of which only its control planes are held: those, and no proxy of its)
+        part = part_of(c) or replace(inv, cluster=c, namespaces=[], workloads=[], outside_gateways=[],
+                                     hidden=dict(inv.hidden_of(c)), linked_hidden={})
+        # (its own istiods alone: the shown cluster's do not name their cluster, and would be taken for its)
+        own = None if inv.control_planes is None else [
+            replace(p, cluster=p.cluster or inv.cluster) for p in inv.control_planes if (p.cluster or inv.cluster) == c]
+        managers = inv.managing_clusters(c)
+        rows = control_plane_rows(replace(part, control_planes=own))
+        if managers:
+            said = f"none of its own: the istiod of cluster{'s' if len(managers) > 1 else ''} " \
+                   f"{', '.join(managers)} manages it (primary-remote)"
+            rows = [("istiod", said, False), *(r for r in rows if r[0] != "istiod")]
+        out.append((c, rows))
+    return out

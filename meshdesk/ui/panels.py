@@ -86,7 +86,7 @@ from meshdesk.mesh.validations import (
     validation_of,
 )
 from meshdesk.mesh.words import (
-    control_plane_rows,
+    control_plane_rows_by_cluster,
     counted,
     mesh_config_rows,
     namespace_revision_rows,
@@ -1271,9 +1271,11 @@ class SidePanel(QWidget):
                 parts.append(_section("Istio", "<span style='color:#c9190b'>not found: Istio's resources are not "
                                       "served by this cluster</span>"))
             if inv.istio_found:
-                parts.append(_section("Control plane", _table(
-                    [(k, f"<span style='color:#c9190b'>{_e(v)}</span>" if problem else _e(v))
-                     for k, v, problem in control_plane_rows(inv)])))
+                # of a mesh of several clusters, each cluster's istiods and proxies, named by cluster
+                for cluster, rows in control_plane_rows_by_cluster(inv):
+                    parts.append(_section(f"Control plane (cluster {cluster})" if cluster else "Control plane", _table(
+                        [(k, f"<span style='color:#c9190b'>{_e(v)}</span>" if problem else _e(v))
+                         for k, v, problem in rows])))
                 parts.append(_section("Mesh config", _table(
                     [*((k, _e(v)) for k, v in mesh_config_rows(inv.mesh_settings)),
                      *((k, _e(v)) for k, v in revision_config_rows(inv)),
