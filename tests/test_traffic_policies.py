@@ -290,3 +290,24 @@ def test_an_apply_that_stops_part_way_says_what_was_written_and_never_leaves_the
     assert apply(writer, plan).ok
     assert emu.get("authorizationpolicies", "bookinfo", "deny-all-bookinfo", SEC) is not None
     assert emu.get("sidecars", "bookinfo", "ratings-v1", NET) is not None
+
+
+def test_a_caller_in_plain_text_is_let_in_as_its_pods_service_account_not_as_unknown() -> None:
+    """Istio reports ``source_principal="unknown"`` for a request sent in plain text (a PERMISSIVE namespace):
+    the ALLOW policy named the principal "unknown", which no request carries, so web-v1 was denied."""
+    from meshdesk.mesh.inventory import Container, Namespace, Pod, Workload
+
+    def workload(name: str, account: str) -> Workload:
+        app, _, version = name.rpartition("-")
+        pod = Pod(f"{name}-0", "shop", containers=[Container("app", ready=True), Container("istio-proxy", ready=True)],
+                  service_account=account)
+        return Workload(name=name, namespace="shop", labels={"app": app, "version": version}, pods=[pod],
+                        replicas=1, available=1)
+
+    inv = Inventory(namespaces=[Namespace("shop")], workloads=[workload("web-v1", "shop-web"),
+                                                              workload("cart-v1", "cart")])
+    calls = [http("web-v1", "cart-v1", 1, source_principal="unknown", destination_principal="unknown",
+                  connection_security_policy="none")]
+    graph = build(snapshot(calls, inventory=inv))
+    aps = _by_name(compute(graph, inv, "shop").objects, "AuthorizationPolicy")
+    assert aps["cart-v1"]["rules"][0]["from"][0]["source"]["principals"] == ["cluster.local/ns/shop/sa/shop-web"]

@@ -189,7 +189,8 @@ def _callers_of(graph: TrafficGraph, nid: str, seen: set[str] | None = None) -> 
             # the service's own callers; the edge into the service carries their principal
             yield from _callers_of(graph, e.source, seen)
             continue
-        yield src, e.source_principal
+        # Istio says "unknown" of a request sent in plain text: no principal, the caller's pods tell it
+        yield src, "" if e.source_principal == "unknown" else e.source_principal
 
 
 def _egress_hosts(graph: TrafficGraph, nid: str, control_namespaces: Sequence[str]) -> list[str]:
