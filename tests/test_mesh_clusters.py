@@ -1592,3 +1592,73 @@ def test_the_namespace_summary_lists_each_clusters_control_plane(
     # each cluster's proxies counted in its own section
     assert "shop/web-v1" in east_part and "spare-v1" not in east_part
     assert "shop/spare-v1" in west_part and "web-v1" not in west_part
+
+
+@pytest.fixture
+def plaintext_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """East's web-v1 calls west's cart-v1 in plain text: the telemetry names no principal."""
+    reason = binaries_missing()
+    if reason:
+        pytest.skip(reason)
+    series = []
+    for reporter in ("source", "destination"):
+        labels = istio_edge(WEB, CART, "cart", "shop", reporter=reporter, cluster="east", mtls=False)
+        labels["destination_cluster"] = "west"
+        series.append(Series("istio_requests_total", labels, 5.0))
+    srv = PrometheusServer(tmp_path_factory.mktemp("plaintext"), series)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.mark.ui
+@pytest.mark.shared
+@pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+@pytest.mark.parametrize("east_pods_readable", [True, False])
+def test_west_s_traffic_policies_let_in_a_caller_of_east_as_its_own_service_account(
+        east: KubeEmulator, west: KubeEmulator, plaintext_prometheus: PrometheusServer, tmp_path: Path, qtbot: Any,
+        make_window: Callable[..., Any], shared_dir: Path, east_pods_readable: bool) -> None:
+    """West's "Create traffic policies": east's web-v1, whose requests carry no principal, was let in as
+    east's ``default`` service account with a warning, though east is read beside west and its pods run as
+    ``shop-web``: its requests would have been denied. Now it is read from east's own part of the mesh;
+    the warning stays when east's pods could not be read."""
+    from meshdesk.ui.actions import install_actions
+    from meshdesk.ui.lists import NAMESPACES
+    from tests.kube_emulator import load_docs
+
+    for emu in (east, west):
+        for doc in load_docs(shared_dir / CRDS):
+            emu.add_crd(doc)
+    for pod in east.objects("pods", "", "shop"):
+        if pod["metadata"]["name"].startswith("web-v1-"):
+            pod["spec"]["serviceAccountName"] = "shop-web"
+    if not east_pods_readable:
+        east.forbid(namespace="shop", resource="pods", verb="list")
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    w, perf = _linked_window(make_window, kubeconfig, plaintext_prometheus)
+    ctl = w.actions_controller = install_actions(w)
+    qtbot.waitUntil(lambda: ("west", "spare-v1") in _workload_rows(perf), timeout=15000)
+
+    def west_shop() -> Any:
+        return next((r for r in perf.lists.pages[NAMESPACES].visible_rows() if r.name == "shop" and r.cluster == "west"),
+                    None)
+
+    qtbot.waitUntil(lambda: west_shop() is not None, timeout=15000)
+    menu = perf.lists.namespace_menu_of(west_shop())
+    qtbot.waitUntil(lambda: not any(a.property("pending") for a in menu.actions()), timeout=10000)
+    action = next(a for a in menu.actions() if a.objectName() == "traffic-policies")
+    assert action.isEnabled(), action.toolTip()
+    with qtbot.waitSignal(ctl.dialogOpened) as opened:
+        action.trigger()
+    dialog = opened.args[0]
+    qtbot.addWidget(dialog)
+    listed = [dialog.form.objects.item(i).text() for i in range(dialog.form.objects.count())]
+    notes = dialog.form.notes.text()
+    if east_pods_readable:
+        assert "AuthorizationPolicy cart-v1: allows cluster.local/ns/shop/sa/shop-web" in listed, listed
+        assert "web-v1" not in notes, notes
+    else:
+        assert "AuthorizationPolicy cart-v1: allows cluster.local/ns/shop/sa/default" in listed, (listed, notes)
+        assert "shop/web-v1 runs in cluster east, whose pods in shop could not be read" in notes, notes

@@ -27,13 +27,14 @@ way never leaves the namespace denied without what lets its traffic in; the run 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from meshdesk.mesh.ambient_checks import workload_waypoint
 from meshdesk.mesh.changes import CREATE, DELETE, REPLACE, Change, ChangePlan, _put
 from meshdesk.mesh.graph.ambient import is_waypoint
+from meshdesk.mesh.graph.context import inventory_part
 from meshdesk.mesh.graph.model import NODE_APP, NODE_SERVICE, NODE_UNKNOWN, NODE_WORKLOAD, Node, TrafficGraph
 from meshdesk.mesh.inventory import Inventory, IstioObject, Workload
 from meshdesk.mesh.routing import CLUSTER_DOMAIN, NETWORKING, SECURITY, RoutingError, is_managed
@@ -122,13 +123,26 @@ def service_account_of(w: Workload) -> tuple[str, bool]:
     return DEFAULT_SERVICE_ACCOUNT, True
 
 
-def _caller(node: Node, edge_principal: str, inv: Inventory, several_clusters: bool = False) -> Caller:
+def _caller(node: Node, edge_principal: str, inv: Inventory, several_clusters: bool = False,
+            part_of: Callable[[str], Inventory | None] | None = None) -> Caller:
+    """``part_of``: a caller's cluster's own part of the mesh's inventory (``inventory_part`` of the whole),
+    for a caller in another cluster of the mesh, whose workloads ``inv`` (a cluster's) does not hold."""
     name = f"{node.namespace}/{node.workload or node.app or node.service}" if node.namespace else (
         node.workload or node.service or "unknown")
     if node.node_type == NODE_UNKNOWN or not node.namespace or node.namespace == "unknown":
         return Caller("requests from outside the mesh (unknown source)",
                       why_none="they carry no mesh identity for an ALLOW policy to name")
     workloads = _workloads_of(node, inv)
+    # a caller in another cluster of the mesh: its pods are that cluster's, read with its own context
+    elsewhere = bool(several_clusters and node.cluster and inv.cluster and node.cluster not in (inv.cluster, "unknown"))
+    theirs = part_of(node.cluster) if elsewhere and part_of is not None else None
+    if elsewhere and part_of is not None:
+        # (looked up in its own cluster alone: a workload of its name here is another)
+        # (its pods not read there: their service account, and whether they run a sidecar, are not known)
+        workloads = _workloads_of(node, theirs) if theirs is not None and not _pods_refused(theirs, node.namespace) \
+            else []
+        inv = theirs if theirs is not None else inv
+        elsewhere = not workloads
     if node.has_missing_sidecar or (workloads and not any(w.has_sidecar for w in workloads)
                                     and not edge_principal and not any(_ambient(inv, w.namespace) for w in workloads)):
         return Caller(name, why_none="it runs without a sidecar, so its requests carry no mesh identity for an ALLOW "
@@ -140,10 +154,8 @@ def _caller(node: Node, edge_principal: str, inv: Inventory, several_clusters: b
         if node.node_type not in (NODE_WORKLOAD, NODE_APP):
             return Caller(name, why_none="it is not a workload, so it has no service account for an ALLOW policy to "
                                          "name")
-        # a caller in another cluster of the mesh: its pods are that cluster's, not read with this one's
-        elsewhere = several_clusters and node.cluster and inv.cluster and node.cluster not in (inv.cluster, "unknown")
-        why = (f"{name} runs in cluster {node.cluster}, whose workloads are not read with cluster {inv.cluster}'s"
-               if elsewhere else f"{name} was not read (add namespace {node.namespace} to the graph to read it)")
+        why = (_not_read_elsewhere(name, node, inv, theirs, part_of is not None) if elsewhere
+               else f"{name} was not read (add namespace {node.namespace} to the graph to read it)")
         return Caller(name, [f"{domain}/ns/{node.namespace}/sa/{DEFAULT_SERVICE_ACCOUNT}"],
                       assumed=f"Warning: {why}, so it is taken to run as the default service account: if it does "
                               "not, its requests will be denied")
@@ -151,6 +163,27 @@ def _caller(node: Node, edge_principal: str, inv: Inventory, several_clusters: b
     return Caller(name, sorted({f"{domain}/ns/{node.namespace}/sa/{a}" for a, _ in accounts}),
                   assumed=f"{name}: its pods name no service account, so they run as default"
                   if any(guessed for _, guessed in accounts) else "")
+
+
+def _not_read_elsewhere(name: str, node: Node, inv: Inventory, theirs: Inventory | None, linked: bool) -> str:
+    """Why a caller of another cluster of the mesh has no workload read (``inv``: its cluster's part when
+    ``theirs`` is that, else the cluster the policies are made in; ``linked``: the mesh's other clusters were
+    read beside it)."""
+    where = f"{name} runs in cluster {node.cluster}"
+    if theirs is None and not linked:
+        return f"{where}, whose workloads are not read with cluster {inv.cluster}'s"
+    if theirs is None:
+        unread = inv.unread_clusters.get(node.cluster)
+        return f"{where}, which could not be read" + (f" ({unread})" if unread else "")
+    refused = _pods_refused(theirs, node.namespace)
+    if refused:
+        return f"{where}, whose pods in {node.namespace} could not be read ({refused})"
+    return f"{where}, where no workload of it was read"
+
+
+def _pods_refused(inv: Inventory, namespace: str) -> str:
+    """Why ``namespace``'s pods could not be read in ``inv``'s cluster, or ""."""
+    return inv.hidden.get(f"{namespace}/pods") or inv.hidden.get("*/pods") or ""
 
 
 def _waypoint_principal(inv: Inventory, w: Workload) -> tuple[str, str, str]:
@@ -219,9 +252,12 @@ def _marked(obj: IstioObject) -> IstioObject:
     return obj
 
 
-def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = "") -> TrafficPolicies:
+def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = "",
+            mesh: Inventory | None = None) -> TrafficPolicies:
     """The traffic policies of ``namespace`` from what ``graph`` shows of it (its workload nodes, or its
-    versioned app nodes, in ``cluster`` when given) and the workloads of ``inv``."""
+    versioned app nodes, in ``cluster`` when given) and the workloads of ``inv``. ``mesh``: the inventory
+    merged from every cluster of the mesh (``inv`` one cluster's part of it), where a caller running in
+    another cluster is looked up in its own cluster's part, as one in ``inv``'s cluster is in ``inv``."""
     out = TrafficPolicies(namespace, ambient=_ambient(inv, namespace))
     nodes = [n for n in graph.nodes.values() if n.namespace == namespace and n.node_type in (NODE_WORKLOAD, NODE_APP)
              and (not cluster or not n.cluster or n.cluster == cluster)]
@@ -236,6 +272,7 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
     bare: list[str] = []  # the namespace's workloads without a sidecar: no Sidecar is made for them
     control = _control_namespaces(inv)
     several = len(graph.clusters()) > 1
+    part_of = inventory_part(mesh, graph.clusters()) if mesh is not None and several else None
     for node in sorted(nodes, key=lambda n: (n.workload, n.app, n.version)):
         for w in _workloads_of(node, inv):
             if w.namespace != namespace or w.name in done:
@@ -248,7 +285,7 @@ def compute(graph: TrafficGraph, inv: Inventory, namespace: str, cluster: str = 
             callers = 0
             for src, principal in _callers_of(graph, node.id):
                 callers += 1
-                caller = _caller(src, principal, inv, several)
+                caller = _caller(src, principal, inv, several, part_of)
                 if not caller.principals:
                     denied.setdefault(caller.name, caller.why_none)
                     continue

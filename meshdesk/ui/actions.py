@@ -329,6 +329,7 @@ class ActionsController(QObject):
             return []
         other = self._cluster_target(selection, graph, inventory)
         writer, cluster = (other[0], other[2]) if other is not None else (None, "")
+        whole = inventory  # (the mesh's, of every cluster read: a caller of another cluster is looked up in it)
         own: Inventory | None = None
         if other is not None:
             own = other[1]  # that cluster's objects, not the shown one's of the same names
@@ -361,7 +362,7 @@ class ActionsController(QObject):
             restart.problem = restart_problem(w)
             specs.append(restart)
         for ns in _namespaces_of(selection, graph, inventory):
-            specs += self._namespace_specs(ns, inventory, graph)
+            specs += self._namespace_specs(ns, inventory, graph, whole if own is not None else None)
         if only is not None:
             specs = [s for s in specs if s.key in only]
         for spec in specs:
@@ -439,7 +440,9 @@ class ActionsController(QObject):
                             "both: delete its traffic routing first, or change the VirtualService.")
         return spec
 
-    def _namespace_specs(self, ns: str, inv: Inventory, graph: Any = None) -> list[ActionSpec]:
+    def _namespace_specs(self, ns: str, inv: Inventory, graph: Any = None,
+                         mesh: Inventory | None = None) -> list[ActionSpec]:
+        """``mesh``: the inventory of every cluster read, when ``inv`` is one cluster's part of it."""
         namespace = inv.namespace(ns)
         enabled = namespace.injection_enabled if namespace is not None else False
         out = [
@@ -452,7 +455,7 @@ class ActionsController(QObject):
             ActionSpec("service-entry", f"Add a ServiceEntry in {ns}…", ns, ENTRY_NEEDS,
                        _form(ServiceEntryForm, ns)),
             self._deny_all_spec(ns, inv),
-            *self._traffic_policy_specs(ns, inv, graph),
+            *self._traffic_policy_specs(ns, inv, graph, mesh),
             ActionSpec("authorization-policy", f"Add an AuthorizationPolicy in {ns}…", ns, AUTHZ_NEEDS,
                        _form(AuthorizationPolicyForm, ns)),
             ActionSpec("sidecar", f"Add a Sidecar in {ns}…", ns, SIDECAR_NEEDS, _form(SidecarForm, ns, graph=graph)),
@@ -503,7 +506,7 @@ class ActionsController(QObject):
         return spec
 
     @staticmethod
-    def _traffic_policy_specs(ns: str, inv: Inventory, graph: Any) -> list[ActionSpec]:
+    def _traffic_policy_specs(ns: str, inv: Inventory, graph: Any, mesh: Inventory | None = None) -> list[ActionSpec]:
         """Kiali's "Create Traffic Policies" ("Update" once made) and "Delete Traffic Policies" of a namespace:
         the rights to create AuthorizationPolicies, and Sidecars outside ambient mode (to update and delete them
         too once made: an update deletes what the graph no longer asks for); creating needs the graph (the
@@ -514,7 +517,7 @@ class ActionsController(QObject):
         create = ActionSpec("traffic-policies", f"{'Update' if made else 'Create'} traffic policies in {ns}…", ns,
                             [(verb, kind) for kind in kinds
                              for verb in (("create", "update", "delete") if made else ("create",))],
-                            _form(TrafficPoliciesForm, ns, graph))
+                            _form(TrafficPoliciesForm, ns, graph, mesh=mesh))
         if graph is None:
             create.problem = f"The traffic graph of {ns} is not shown: the policies are made from its callers."
         elif getattr(getattr(graph, "request", None), "graphType", "") == "service":

@@ -41,9 +41,12 @@ class TrafficPoliciesForm(ActionForm):
                  "calls. What the graph does not show (traffic older than its time range, a caller yet to come) "
                  "will be denied.")
 
-    def __init__(self, inv: Inventory, namespace: str, graph: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, inv: Inventory, namespace: str, graph: Any, parent: QWidget | None = None,
+                 mesh: Inventory | None = None) -> None:
+        """``mesh``: the inventory of every cluster of the mesh read, ``inv`` one cluster's part of it (a
+        caller running in another cluster is read from its own cluster's part)."""
         super().__init__(parent)
-        self.namespace, self.graph = namespace, graph
+        self.namespace, self.graph, self.mesh = namespace, graph, mesh
         made = bool(made_objects(inv, namespace))
         self.title = "Update traffic policies" if made else "Create traffic policies"
         self.subject = f"namespace {namespace}"
@@ -68,7 +71,7 @@ class TrafficPoliciesForm(ActionForm):
         clusters = {n.cluster for n in self.graph.nodes.values() if n.namespace == self.namespace} \
             if self.graph is not None else set()
         cluster = inv.cluster if inv.cluster in clusters else ""
-        policies = compute(self.graph, inv, self.namespace, cluster)
+        policies = compute(self.graph, inv, self.namespace, cluster, mesh=self.mesh)
         allows = sum(1 for o in policies.objects if o.kind == "AuthorizationPolicy" and o.spec)
         if policies.no_traffic:
             said = (f"No workload of {self.namespace} receives requests from the mesh in the graph: the deny-all alone "
