@@ -21,7 +21,7 @@ from meshdesk.mesh.graph import build, model
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.snapshot import Snapshot
 from meshdesk.sources.cluster import ClusterSource, open_source
-from meshdesk.sources.mesh_clusters import FOUND_CLUSTER_ID, FOUND_KUBECONFIG, GIVEN
+from meshdesk.sources.mesh_clusters import FOUND_CLUSTER_ID, FOUND_KUBECONFIG, FOUND_TELEMETRY, GIVEN
 from tests.kube_emulator import KubeEmulator
 from tests.prom_server import PrometheusServer, Series, Workload, binaries_missing, istio_edge
 
@@ -165,10 +165,12 @@ def test_a_linked_context_that_is_down_is_named_and_the_others_stay(
     snap, source = _linked_snapshot(kubeconfig, prometheus)
     inv = snap.inventory
     assert inv is not None
-    # west's name could not be asked of its istiod: the kubeconfig's name for it, and why it is missing
-    assert list(inv.unread_clusters) == ["kind-west"]
-    assert "context west" in inv.unread_clusters["kind-west"]
-    assert source.clusters()[1] == ("kind-west", "west", "")
+    # west's name could not be asked of its istiod; the telemetry names one cluster besides east, which
+    # east's istiod names: west is taken as that one (it was said as the kubeconfig's kind-west, so no box
+    # or status of the telemetry's west said it was not read)
+    assert list(inv.unread_clusters) == ["west"]
+    assert "context west" in inv.unread_clusters["west"]
+    assert source.clusters()[1] == ("west", "west", FOUND_TELEMETRY)
     # east's workloads are there and judge east's nodes; the traffic to west's cart is still drawn
     assert {w.name for w in inv.workloads if w.namespace == "shop"} == {"web-v1", "cart-v1"}
     graph = build(snap)
@@ -285,8 +287,8 @@ def test_meshdesk_graph_reads_each_context_given_and_saves_every_clusters_invent
     west.fail(503)  # its API server stops answering: said, and east's graph printed all the same
     assert graph_main(["--context", "east", "--context", "west", *common]) == 0
     out = capsys.readouterr()
-    # (a run that never reached west's istiod names it as the kubeconfig does)
-    assert "cluster kind-west of the mesh could not be read (context west: " in out.err
+    # (a run that never reached west's istiod names it as the telemetry does: the one cluster left)
+    assert "cluster west of the mesh could not be read (context west: " in out.err
     assert "spare-v1" not in out.out
     assert "cart-v1" in out.out
 
@@ -1009,15 +1011,15 @@ def test_a_linked_cluster_that_is_down_has_its_box_saying_it_was_not_read(
     snap, _source = _linked_snapshot(kubeconfig, prometheus)
     assert snap.inventory is not None
     mesh = build_mesh_map(snap.inventory)
-    assert {n.name for n in mesh.of_kind("cluster")} == {"east", "kind-west"}
-    lost = {n.cluster: n for n in mesh.of_kind(ISTIOD)}["kind-west"]
+    assert {n.name for n in mesh.of_kind("cluster")} == {"east", "west"}
+    lost = {n.cluster: n for n in mesh.of_kind(ISTIOD)}["west"]
     assert lost.health == GREY and lost.subtitle == "cluster not read"
     assert "context west" in dict(lost.rows)["Why"]
     # the status: west's not known, said (not green: west may be in any state), east's healthy
     status = istio_status(snap.inventory)
     assert status is not None and status.level == "unknown"
-    assert status.label == "not known in cluster kind-west, healthy in cluster east"
-    assert {c.title: c.state for c in status.components if c.core}["istiod (cluster kind-west)"] == NOT_KNOWN
+    assert status.label == "not known in cluster west, healthy in cluster east"
+    assert {c.title: c.state for c in status.components if c.core}["istiod (cluster west)"] == NOT_KNOWN
 
 
 def _service(emu: KubeEmulator, name: str) -> None:
@@ -1662,3 +1664,55 @@ def test_west_s_traffic_policies_let_in_a_caller_of_east_as_its_own_service_acco
     else:
         assert "AuthorizationPolicy cart-v1: allows cluster.local/ns/shop/sa/default" in listed, (listed, notes)
         assert "shop/web-v1 runs in cluster east, whose pods in shop could not be read" in notes, notes
+
+
+
+@pytest.mark.ui
+def test_a_linked_cluster_down_at_its_first_read_is_named_as_its_telemetry_names_it(
+        east: KubeEmulator, west: KubeEmulator, prometheus: PrometheusServer, tmp_path: Path, qtbot: Any) -> None:
+    """West was down from the start: it was named by the kubeconfig (kind-west) while the telemetry's nodes say
+    west, so west's nodes said only that the inventory was read from east, and nothing said west was not
+    read. The one cluster the telemetry names that no context read accounts for is west's."""
+    from meshdesk.ui.panels import SidePanel
+
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    west.stop()
+    snap, source = _linked_snapshot(kubeconfig, prometheus)
+    assert snap.inventory is not None and list(snap.inventory.unread_clusters) == ["west"]
+    assert source.clusters()[1] == ("west", "west", FOUND_TELEMETRY)
+    graph = build(snap)
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.set_data(graph, snap.inventory)
+    panel.show_selection([_by_cluster(graph, "cart-v1")["west"].id])
+    assert "not read: cluster west could not be read (context west: " in panel.text(), panel.text()
+
+
+@pytest.fixture
+def three_clusters_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """East's web-v1 calls cart-v1 in west and in north: two clusters besides east."""
+    reason = binaries_missing()
+    if reason:
+        pytest.skip(reason)
+    series = []
+    for dst_cluster in ("west", "north"):
+        labels = istio_edge(WEB, CART, "cart", "shop", reporter="source", cluster="east")
+        labels["destination_cluster"] = dst_cluster
+        series.append(Series("istio_requests_total", labels, 5.0))
+    srv = PrometheusServer(tmp_path_factory.mktemp("three"), series)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_a_linked_cluster_down_is_not_guessed_among_several_the_telemetry_names(
+        east: KubeEmulator, west: KubeEmulator, three_clusters_prometheus: PrometheusServer, tmp_path: Path) -> None:
+    """The telemetry names west and north besides east: nothing tells which one the unreached context is,
+    so it keeps the kubeconfig's name rather than taking another cluster's."""
+    kubeconfig = _kubeconfig(tmp_path / "config", east=east, west=west)
+    west.stop()
+    snap, source = _linked_snapshot(kubeconfig, three_clusters_prometheus)
+    assert snap.inventory is not None and list(snap.inventory.unread_clusters) == ["kind-west"]
+    assert source.clusters()[1] == ("kind-west", "west", "")

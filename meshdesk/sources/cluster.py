@@ -52,7 +52,9 @@ from meshdesk.sources.mesh_clusters import (
     LinkedCluster,
     istio_cluster_name,
     merge_linked,
+    name_unreached,
     refused_everything,
+    telemetry_clusters,
 )
 from meshdesk.sources.metrics import DEFAULT_SCRAPE_S
 from meshdesk.sources.promql import Scope
@@ -377,6 +379,12 @@ class ClusterSource:
                     inventory = self._with_linked(self._unread_own(down), others)
                 else:
                     inventory = self._with_linked(self._took(pending.result()), others)
+                if self.linked:
+                    # a linked context not reached yet: named as the telemetry names its cluster, when that
+                    # can be told (its graph box and the status then say that cluster was not read)
+                    inventory = name_unreached(inventory, self.cluster,
+                                               self.cluster_found.how if self.cluster_found is not None else "",
+                                               self.linked, telemetry_clusters(samples))
         meta: dict[str, Any] = {"context": self.context, "cluster": self.cluster,
                                 "prometheus": prometheus.description,
                                 # the moment the telemetry is of: a replayed past one, else the cluster's
@@ -462,7 +470,7 @@ class ClusterSource:
         "" while not looked up yet), this context's first."""
         own = self.cluster_found
         return [(self.cluster, self.context, own.how if own is not None else ""),
-                *((c.name, c.context, c.found.how if c.found is not None else "") for c in self.linked)]
+                *((c.name, c.context, c.how) for c in self.linked)]
 
     def api_of(self, cluster: str) -> Any:
         """The API client of the mesh's cluster named ``cluster``: this context's own, or a linked context's

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,8 @@ FOUND_CLUSTER_ID = "istiod's CLUSTER_ID"
 FOUND_TOPOLOGY = f"the {TOPOLOGY_CLUSTER_LABEL} label of {ISTIO_NAMESPACE}"
 FOUND_KUBECONFIG = "the kubeconfig's cluster name"
 GIVEN = "given in Settings"
+# a context not reached yet: the one cluster the telemetry names that no context read accounts for
+FOUND_TELEMETRY = "the telemetry: the one cluster it names that no context read is"
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,21 @@ class LinkedCluster:
         self._api: Any = None
         self._closed = False
         self.found: ClusterName | None = ClusterName(given_name, GIVEN) if given_name else None
+        # before its name is found (it was not reached yet): the one the telemetry suggests, if any
+        self.guessed: ClusterName | None = None
 
     @property
     def name(self) -> str:
-        """The cluster's name as known now (found, given, else the kubeconfig's)."""
-        return self.found.name if self.found is not None else self.kubeconfig_name
+        """The cluster's name as known now (found, given, else taken from the telemetry, else the
+        kubeconfig's)."""
+        known = self.found or self.guessed
+        return known.name if known is not None else self.kubeconfig_name
+
+    @property
+    def how(self) -> str:
+        """How its name was found (``FOUND_*``, ``GIVEN``); "" while not known."""
+        known = self.found or self.guessed
+        return known.how if known is not None else ""
 
     def _client(self) -> Any:
         with self._lock:
@@ -218,3 +230,44 @@ def merge_linked(own: Inventory, read: Sequence[tuple[LinkedCluster, Inventory |
                                                                  dict(result.revision_tags))
                                   for linked, result in read if isinstance(result, Inventory) and linked.name not in unread}
     return merged
+
+
+def telemetry_clusters(samples: Iterable[Any]) -> set[str]:
+    """The clusters the telemetry names (its requests' ``source_cluster`` and ``destination_cluster``)."""
+    named: set[str] = set()
+    for sample in samples:
+        labels = getattr(sample, "labels", None) or {}
+        for key in ("source_cluster", "destination_cluster"):
+            value = labels.get(key)
+            if isinstance(value, str) and value and value != "unknown":
+                named.add(value)
+    return named
+
+
+def name_unreached(inventory: Inventory, own: str, own_how: str, linked: Sequence[LinkedCluster],
+                   named: set[str]) -> Inventory:
+    """A linked context not reached since it was opened has no Istio name: it was said by the kubeconfig's
+    (``kind-west``), while the telemetry names its nodes ``west``, so neither the graph's box of west nor the
+    status said west was not read. When exactly one context of the mesh has no name found and the
+    telemetry (``named``) names exactly one cluster that no other context accounts for, that cluster is
+    taken as this context's (said so: ``FOUND_TELEMETRY``), until the context answers and tells its own;
+    ``inventory``'s ``unread_clusters`` then names it so. With more contexts unnamed, or more clusters
+    unaccounted for, or a context read whose name is only the kubeconfig's (its telemetry's name is then not
+    known either), no name is guessed: nothing tells which is which. ``own``: the shown context's cluster,
+    ``own_how`` how its name was found."""
+    unnamed = [c for c in linked if c.found is None]
+    told = (FOUND_CLUSTER_ID, FOUND_TOPOLOGY, GIVEN)
+    if len(unnamed) != 1 or own_how not in told or any(c.how not in told for c in linked if c.found is not None):
+        for c in unnamed:
+            c.guessed = None
+        return inventory
+    lost = unnamed[0]
+    accounted = {own, *(c.name for c in linked if c.found is not None)}
+    left = sorted(named - accounted)
+    was = lost.name
+    lost.guessed = ClusterName(left[0], FOUND_TELEMETRY) if len(left) == 1 else None
+    if lost.name == was or was not in inventory.unread_clusters:
+        return inventory
+    unread = {(lost.name if k == was else k): why for k, why in inventory.unread_clusters.items()}
+    inventory.unread_clusters = unread
+    return inventory

@@ -1440,6 +1440,9 @@ class SidePanel(QWidget):
         inv = self.inventory
         if inv is None:
             return ""
+        why = inv.unread_clusters.get(node.cluster)
+        if why is not None:  # (a cluster of the mesh whose context could not be read)
+            return _section("Inventory", f"<i>not read: cluster {_e(node.cluster)} could not be read ({_e(why)})</i>")
         return _section("Inventory", f"<i>not read: this node is in cluster {_e(node.cluster)}, the inventory "
                                      f"was read from {_e(inv.cluster or 'another cluster')}</i>")
 
