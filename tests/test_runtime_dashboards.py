@@ -374,7 +374,7 @@ def test_a_settings_file_with_unreadable_dashboards_keeps_the_built_in_ones_and_
         "custom_dashboards": "custom_dashboards: {name: go}"}}), encoding="utf-8")
     settings = load_settings()
     assert settings.custom_dashboards == ""
-    assert any(w.startswith("settings: custom_dashboards custom_dashboards is not a list of dashboards; dropped")
+    assert any(w.startswith("settings: custom_dashboards is not a list of dashboards; dropped")
                for w in settings.warnings)
 
 
