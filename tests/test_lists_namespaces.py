@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from meshdesk.mesh.graph.model import BOX_NAMESPACE, NODE_BOX
+from meshdesk.mesh.inventory import Inventory
 from meshdesk.mesh.request import GraphRequest
 from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.demo import DemoCluster
@@ -38,7 +39,15 @@ from meshdesk.ui.perf_views import PerformanceViews
 from tests.kube_emulator import KubeEmulator, kube_emulator_fixture  # noqa: F401 - the fixture
 from tests.prom_server import PrometheusServer, Series, binaries_missing, istio_edge
 from tests.prom_server import Workload as Pw
-from tests.ui_helpers import DEMO_NOW, open_windows, shown, window_test_marks
+from tests.ui_helpers import (
+    DEMO_NOW,
+    open_windows,
+    sample,
+    shown,
+    small_inventory,
+    window_test_marks,
+    workload,
+)
 
 pytestmark = window_test_marks()
 
@@ -168,6 +177,53 @@ def test_a_snapshot_lists_the_namespaces_it_holds(qtbot: QtBot, demo_window: Cal
     qtbot.waitUntil(lambda: _cells(perf.lists)["travel"]["Shown"] == "no", timeout=10000)
     travel = _cells(perf.lists)["travel"]
     assert travel["Mesh"] == "ambient (istio.io/dataplane-mode=ambient)" and travel["App health"] == NOT_SHOWN
+
+
+def _two_version_shop() -> tuple[Inventory, list[Sample]]:
+    """shop with frontend calling cart's two versions, 100 requests a second each (both proxies report
+    them): cart v1 answers 12 of its 100 with a 500, cart v2 none; legacy has no traffic."""
+    inv = small_inventory("shop")
+    inv.workloads.append(workload("cart-v2", "shop", "cart", "v2"))
+    samples = []
+    for reporter in ("source", "destination"):
+        for dst, version, rate, code in (("cart-v1", "v1", 88.0, "200"), ("cart-v1", "v1", 12.0, "500"),
+                                         ("cart-v2", "v2", 100.0, "200")):
+            labels = dict(sample("frontend-v1", dst, "shop", rate, code).labels)
+            labels.update(reporter=reporter, destination_canonical_revision=version)
+            samples.append(Sample("istio_requests_total", labels, rate))
+    return inv, samples
+
+
+def test_a_namespaces_app_health_is_the_same_whatever_the_graph_type(
+        qtbot: QtBot, demo_window: Callable[..., MainWindow], tmp_path: Path) -> None:
+    """The App health cell is Kiali's overview's: each app judged by all its versions' requests in and out
+    with its pods' state, whatever the graph shows. It said "1 Degraded, 2 Healthy" on the service graph
+    (which has no app nodes to judge frontend by) and "1 Failure, ..." on the workload graph (cart v1 alone
+    fails 12 % of its requests, the app cart 6 %)."""
+    from meshdesk.mesh.snapshot import Snapshot
+    from meshdesk.sources.snapshot import save_snapshot
+
+    inv, samples = _two_version_shop()
+    path = tmp_path / "shop.json"
+    save_snapshot(Snapshot(GraphRequest(namespaces=("shop",), queryTime=int(DEMO_NOW)), samples, inv), path)
+    w = demo_window(["shop"])
+    perf = _perf(w)
+    w.show()
+    perf.docks["Lists"].show()  # the page in view, as the user reads it
+    perf.docks["Lists"].raise_()
+    w.switch_context(w.add_snapshot(str(path)))
+    qtbot.waitUntil(lambda: w.info is not None and not w.info.live and w.graph is not None, timeout=10000)
+    # Kiali's rules on these numbers: cart's requests in, 12 of 200 a 5xx (6 %: Degraded, under the 10 % of
+    # Failure); frontend's out, the same 6 %; legacy none (its pods ready: Healthy)
+    kiali = "2 Degraded, 1 Healthy"
+    combo = w.toolbar.graph_type_combo
+    for graph_type in ("versionedApp", "service", "workload", "app"):
+        combo.setCurrentIndex(combo.findData(graph_type))
+        combo.activated.emit(combo.currentIndex())
+        shown(qtbot, w, lambda g, t=graph_type: g.request.graphType == t)  # type: ignore[misc]
+        qtbot.waitUntil(lambda: _cells(perf.lists).get("shop", {}).get("App health") == kiali, timeout=10000)
+        summary = w.panel.text()  # the namespace's Details summary counts them alike
+        assert "Namespace shop" in summary and "App health\n2 Degraded, 1 Healthy" in summary, (graph_type, summary)
 
 
 # -- on the Kubernetes API emulator, read through a kubeconfig ------------------------------------

@@ -84,10 +84,15 @@ def membership(labels: Mapping[str, str] | None, control_plane: bool = False) ->
 def app_request_health(graph: TrafficGraph | None,
                        lookup: Callable[[str], str | None] = lambda _c: "") -> dict[tuple[str | None, str, str], str]:
     """Each app's verdict on its requests, by (its cluster as ``lookup`` names it, namespace, app): its
-    app box's whole-app verdict where the graph has one, else the worst of its nodes'."""
+    app box's whole-app verdict where the graph has one, else the worst of its nodes'. A graph that is
+    not a versioned-app graph is judged by the one the window made of the same telemetry
+    (``graph.list_health``), as Kiali's overview judges an app whatever the graph shows: a service
+    graph has no app nodes, an app graph no versions, a workload graph no apps."""
     out: dict[tuple[str | None, str, str], str] = {}
     if graph is None:
         return out
+    if graph.list_health is not None:
+        graph = graph.list_health
     for n in graph.nodes.values():
         if n.health is None or n.node_type == NODE_BOX or not n.app or n.node_type not in (NODE_APP, NODE_WORKLOAD):
             continue

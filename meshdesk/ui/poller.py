@@ -75,16 +75,19 @@ def default_builder(snapshot: Snapshot, ignored_checks: Iterable[str] = IGNORED_
 
 
 def lists_judged_apart(request: GraphRequest) -> bool:
-    """Whether the graph of ``request`` merges what the lists judge apart (an app or service graph with
-    health, not focused on a node): the lists then need :func:`list_health`."""
+    """Whether the graph of ``request`` is not the one the lists judge by (a workload, app or service
+    graph with health, not focused on a node): the lists then need :func:`list_health`. An app or
+    service graph merges what the lists judge apart; a workload graph has no app nodes, so an app's
+    health there was its worst workload's, where Kiali's app health sums all its versions' requests."""
     judged = request.appenders is None or "health" in request.appenders
-    return request.graphType in ("app", "service") and request.node is None and judged
+    return request.graphType != "versionedApp" and request.node is None and judged
 
 
 def list_health(snapshot: Snapshot) -> TrafficGraph | None:
-    """What the lists judge each workload and app by, when the graph of ``snapshot`` merges them (an app
-    or service graph, not focused on a node): a health-only versioned-app graph of the same telemetry.
-    None when the graph itself judges them apart."""
+    """What the lists (and the namespace summary) judge each workload and app by, when the graph of
+    ``snapshot`` is not a versioned-app graph (and not focused on a node): a health-only versioned-app
+    graph of the same telemetry, whose app boxes' health is Kiali's app health. None when the graph
+    itself is that graph."""
     from meshdesk.mesh.graph import build
 
     request = snapshot.request
