@@ -226,6 +226,27 @@ def test_a_namespaces_app_health_is_the_same_whatever_the_graph_type(
         assert "Namespace shop" in summary and "App health\n2 Degraded, 1 Healthy" in summary, (graph_type, summary)
 
 
+def test_the_namespace_summary_counts_apps_as_kiali_with_the_lists_hidden(
+        qtbot: QtBot, demo_window: Callable[..., MainWindow], tmp_path: Path) -> None:
+    """The Details summary of a namespace counts its apps as the Namespaces list does even while the Lists
+    dock is hidden (no list judged them then, so a service graph's summary called frontend Healthy)."""
+    from meshdesk.mesh.snapshot import Snapshot
+    from meshdesk.sources.snapshot import save_snapshot
+
+    inv, samples = _two_version_shop()
+    path = tmp_path / "shop.json"
+    request = GraphRequest(namespaces=("shop",), graphType="service", queryTime=int(DEMO_NOW))
+    save_snapshot(Snapshot(request, samples, inv), path)
+    w = demo_window(["shop"])
+    perf = _perf(w)
+    w.show()
+    perf.docks["Lists"].hide()
+    w.switch_context(w.add_snapshot(str(path)))
+    shown(qtbot, w, lambda g: g.request.graphType == "service" and not perf.docks["Lists"].isVisible())
+    qtbot.waitUntil(lambda: "App health\n2 Degraded, 1 Healthy" in w.panel.text(), timeout=10000)
+    assert "Namespace shop" in w.panel.text()
+
+
 # -- on the Kubernetes API emulator, read through a kubeconfig ------------------------------------
 
 CONTEXT = "ns-lab"

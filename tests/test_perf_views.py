@@ -349,8 +349,9 @@ def test_the_keyboard_reaches_every_dock(qtbot: QtBot) -> None:
 
 def test_an_app_graphs_lists_judge_workloads_apart_only_while_they_are_shown(qtbot: QtBot) -> None:
     """An app graph merges an app's versions; the lists judge each workload apart from a second build of
-    the same telemetry, which doubled every poll's cost while the lists were not even open. Hidden, no
-    second build; opened, the graph shown is judged at once (in a thread) and each poll judges again."""
+    the same telemetry, which doubled every poll's cost while the lists were not even open. Hidden (and
+    no namespace summary counting apps in the Details panel: a node is selected), no second build;
+    opened, the graph shown is judged at once (in a thread) and each poll judges again."""
     from meshdesk.ui.lists import build_rows
     from meshdesk.ui.poller import default_builder
 
@@ -363,7 +364,11 @@ def test_an_app_graphs_lists_judge_workloads_apart_only_while_they_are_shown(qtb
         w.toolbar.choose(graph_type="app")
         qtbot.waitUntil(lambda: w.graph is not None and w.snapshot is not None
                         and w.snapshot.request.graphType == "app", timeout=20000)
-        assert w.graph is not None and w.graph.list_health is None  # the lists are hidden
+        assert w.graph is not None
+        w.view.select([next(n.id for n in w.graph.nodes.values() if n.node_type == NODE_APP)])
+        with qtbot.waitSignal(w.graphShown, timeout=20000):
+            w.poller.refresh_now()
+        assert w.graph.list_health is None and w.panel.kind != "summary"  # the lists are hidden
         shown_graph = w.graph
         perf.docks["Lists"].show()
         qtbot.waitUntil(lambda: shown_graph.list_health is not None, timeout=20000)

@@ -1056,6 +1056,9 @@ class SidePanel(QWidget):
     """Shows what is selected. ``kind`` says which panel is showing (for tests and the dock title)."""
 
     configRequested = Signal(object)  # (kind, namespace, name): an Istio object's link was clicked
+    # a summary was made of a graph without ``list_health`` (its apps' health then counted on the graph's
+    # own nodes): whoever can judge that graph's apps apart (the window's docks, in a thread) is asked to
+    appHealthWanted = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1224,8 +1227,10 @@ class SidePanel(QWidget):
                  extra: str = "") -> None:
         # the same summary again (a click on the background after a node was selected, a box chosen
         # again): shown as it was made, not made again from every edge (12,000 edges: ~0.1 s)
+        # (and the graph's apps judged apart since: made again, counted by that)
         others = (tuple(namespaces) if namespaces is not None else None, title, extra,
-                  tuple(self.snapshot_holds) if self.snapshot_holds is not None else None)
+                  tuple(self.snapshot_holds) if self.snapshot_holds is not None else None,
+                  id(g.list_health) if g.list_health is not None else None)
         memo = self._summary_memo
         if memo is not None and memo[0] is g and memo[1] is self.inventory and memo[2] == others:
             self._show("summary", *memo[3])
@@ -1233,6 +1238,8 @@ class SidePanel(QWidget):
         shown = self._make_summary(g, namespaces, title, extra)
         self._summary_memo = (g, self.inventory, others, shown)
         self._show("summary", *shown)
+        if g.list_health is None:
+            self.appHealthWanted.emit(g)
 
     def _make_summary(self, g: TrafficGraph, namespaces: list[str] | None, title: str,
                       extra: str) -> tuple[str, str, str]:

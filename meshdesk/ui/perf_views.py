@@ -446,6 +446,7 @@ class PerformanceViews(QObject):
         self.inventory: Inventory | None = None
         self.snapshot: Snapshot | None = None  # what the graph shown was built from
         self._judging: TrafficGraph | None = None  # the graph whose list health a thread is judging
+        self._wanted: TrafficGraph | None = None  # the graph whose apps the Details summary counts
         self._listHealthReady.connect(self._on_list_health)
         self.docks: dict[str, QDockWidget] = {}
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
@@ -532,6 +533,9 @@ class PerformanceViews(QObject):
         if panel is not None and hasattr(panel, "configRequested"):
             panel.configRequested.connect(self.config.show_object)
             panel.configRequested.connect(lambda _k: self._raise("Istio config"))
+        if panel is not None and hasattr(panel, "appHealthWanted"):
+            # the namespace summary counts apps as the Namespaces list does, by the graph judged apart
+            panel.appHealthWanted.connect(self._summary_wants)
         self.envoy.serviceRequested.connect(self.show_service)
         self.config.serviceRequested.connect(lambda which: self.show_service(which, self.config.tell))
         self.config.workloadRequested.connect(self.show_workload)
@@ -549,6 +553,14 @@ class PerformanceViews(QObject):
         if builder is not None and hasattr(builder, "judge_lists"):
             builder.judge_lists = visible
         if visible:
+            self._judge_lists()
+
+    def _summary_wants(self, graph: TrafficGraph) -> None:
+        """The Details summary counts the apps of ``graph``, which the lists judge apart: judge them (in a
+        thread) even while the lists are hidden, so that the summary says what the Namespaces list says.
+        The window may show a graph before this view has it (``_on_graph`` then judges it)."""
+        self._wanted = graph
+        if graph is self.graph:
             self._judge_lists()
 
     def _judge_lists(self) -> None:
@@ -576,6 +588,9 @@ class PerformanceViews(QObject):
             return  # a newer graph came meanwhile (it is judged as it comes)
         graph.list_health = judged
         self.lists.set_data(graph, self.inventory, _validations(graph, self.inventory))
+        panel = getattr(self.window, "panel", None)
+        if panel is not None and getattr(panel, "graph", None) is graph:
+            panel.show_selection(list(panel.ids))  # a namespace summary shown counts by it now
 
     def _namespace_actions(self, row: Any, menu: QMenu) -> None:
         """The changes a namespace row's menu offers: the window's actions on that namespace, as its box's
@@ -756,8 +771,8 @@ class PerformanceViews(QObject):
         self.snapshot = result.snapshot
         self.set_data(result.graph, result.snapshot.inventory)
         self.traces.poll()  # read again with each refresh while in view, as Kiali's Traces tab
-        if self.docks["Lists"].isVisible():
-            self._judge_lists()  # polled as the lists were being opened
+        if self.docks["Lists"].isVisible() or self._wanted is result.graph:
+            self._judge_lists()  # polled as the lists were being opened, or its summary shown first
 
     def _on_failure(self, failure: Any) -> None:
         """Prometheus alone failed: the lists and the Istio config show the cluster as it was read (its
