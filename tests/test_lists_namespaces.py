@@ -25,6 +25,7 @@ from meshdesk.mesh.telemetry import Sample
 from meshdesk.sources.demo import DemoCluster
 from meshdesk.ui.dialogs.change_dialog import REVIEW
 from meshdesk.ui.lists import (
+    APPS,
     COLUMNS,
     CONFIG,
     NAMESPACES,
@@ -222,6 +223,9 @@ def test_a_namespaces_app_health_is_the_same_whatever_the_graph_type(
         combo.activated.emit(combo.currentIndex())
         shown(qtbot, w, lambda g, t=graph_type: g.request.graphType == t)  # type: ignore[misc]
         qtbot.waitUntil(lambda: _cells(perf.lists).get("shop", {}).get("App health") == kiali, timeout=10000)
+        # the Applications list says the same of each app (cart: Degraded, not its v1's Failure)
+        apps = {r.name: r.health for r in perf.lists.pages[APPS].model.rows}
+        assert apps == {"cart": "Degraded", "frontend": "Degraded", "legacy": "Healthy"}, (graph_type, apps)
         summary = w.panel.text()  # the namespace's Details summary counts them alike
         assert "Namespace shop" in summary and "App health\n2 Degraded, 1 Healthy" in summary, (graph_type, summary)
 
