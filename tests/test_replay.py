@@ -189,7 +189,7 @@ def test_the_slider_right_end_keeps_to_the_cluster_present_during_a_long_replay(
     w.toolbar.replay_action.trigger()
     opened = w.replay.time
     assert opened == DEMO_NOW - 3600
-    w.replay.span.setCurrentIndex(1)  # "Last 6 hours"
+    w.replay.span.setCurrentIndex(1)  # "Last 6h"
     shown(qtbot, w, lambda g: g.request.queryTime == opened)
     w.replay.follow_timer.setInterval(20)  # (the bar looks at the clock every few seconds: not wait them here)
     cluster_now[0] += 1800  # half an hour of replaying, by the cluster's clock
@@ -225,7 +225,7 @@ def test_the_refresh_combo_says_it_is_paused_while_replaying_and_keeps_the_choic
 
 
 def test_a_moment_at_the_slider_left_end_is_not_changed_under_the_user(qtbot) -> None:  # type: ignore[no-untyped-def]
-    """Replay opens an hour back, at the left end of "Last hour". As the cluster's present moves on, the
+    """Replay opens an hour back, at the left end of "Last 1h". As the cluster's present moves on, the
     graph on show stays that moment (a moment the user did not pick is never shown in its place) and its
     label says how long ago it is; the slider's next use counts back from the present."""
     import time
@@ -245,7 +245,7 @@ def test_a_moment_at_the_slider_left_end_is_not_changed_under_the_user(qtbot) ->
     cluster_now[0] += 1800
     qtbot.waitUntil(lambda: w.replay.label.text().endswith("(1 h 30 min ago)"), timeout=5000)
     assert w.replay.time == opened and w.graph is not None and w.graph.request.queryTime == opened
-    w.replay.span.setCurrentIndex(1)  # "Last 6 hours": the moment on show stays, 1 h 30 min back
+    w.replay.span.setCurrentIndex(1)  # "Last 6h": the moment on show stays, 1 h 30 min back
     assert w.replay.time == opened and w.replay.label.text().endswith("(1 h 30 min ago)")
     w.replay.slider.setValue(w.replay.slider.maximum() - 10)  # the user picks "10 min ago"
     present = int(DEMO_NOW + 1800)
@@ -282,7 +282,7 @@ def test_replay_reaches_no_further_back_than_prometheus_keeps_its_data(
         w.toolbar.replay_action.trigger()
         opened = w.replay.time
         shown(qtbot, w, lambda g: g.request.queryTime == opened, canvas=False)
-        qtbot.waitUntil(lambda: _replay_spans(w) == ["Last hour", "Last 6 hours"], timeout=5000)
+        qtbot.waitUntil(lambda: _replay_spans(w) == ["Last 1h", "Last 6h"], timeout=5000)
         assert "Prometheus keeps 6 h of data" in w.replay.span.toolTip()
         w.replay.span.setCurrentIndex(1)
         w.replay.slider.setValue(w.replay.slider.minimum())  # the slider's left end: six hours back
@@ -322,13 +322,13 @@ def test_replay_keeps_its_day_when_prometheus_does_not_say_how_long_it_keeps_dat
         opened = w.replay.time
         shown(qtbot, w, lambda g: g.request.queryTime == opened, canvas=False)
         qtbot.waitUntil(lambda: any(r.path == "/api/v1/status/runtimeinfo" for r in thanos.requests), timeout=5000)
-        assert _replay_spans(w) == ["Last hour", "Last 6 hours", "Last day"]
+        assert _replay_spans(w) == ["Last 1h", "Last 6h", "Last 1d"]
         assert w.replay.span.toolTip() == "How far back the slider reaches"
         next(windows, None)
 
 
 def test_the_right_end_keeps_to_the_present_while_the_moment_on_show_is_at_the_left_end(qtbot) -> None:  # type: ignore[no-untyped-def]
-    """Replay opens an hour back, at the left end of "Last hour". Half an hour on by the cluster's clock,
+    """Replay opens an hour back, at the left end of "Last 1h". Half an hour on by the cluster's clock,
     the right end ("now") had stayed where Replay opened, waiting for the bar's next use: its tooltip named a
     "now" half an hour old, and one press of the arrow key jumped the moment on show by half an hour. The
     right end keeps to the present as time passes; the slider reaches back to the moment on show (unchanged),

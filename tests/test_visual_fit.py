@@ -333,6 +333,38 @@ def test_the_traces_window_and_limit_are_whole_beside_a_small_windows_graph(qtbo
         view.shutdown()
 
 
+def test_every_time_range_choice_is_said_as_the_toolbar_says_its_window(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # the toolbar said "Last 10m", the Metrics dock's Range "30 min" and "1 hour", Replay's reach "Last hour"
+    # and "Last day": three ways of saying one kind of choice. Each says it as the toolbar does (as Kiali's
+    # "Last 10m"), a Prometheus retention's reach too
+    import re
+
+    from meshdesk.ui.metrics_view import MetricsView
+    from meshdesk.ui.replay import ReplayBar
+    from meshdesk.ui.toolbar import DURATIONS
+    from meshdesk.ui.traces_view import TracesView
+
+    toolbar_style = re.compile(r"Last (\d+d)?(\d+h)?(\d+m)?(\d+s)?")
+    metrics, traces, replay = MetricsView(poll_ms=0), TracesView(), ReplayBar(clock=lambda: DEMO_NOW)
+    for widget in (metrics, traces, replay):
+        qtbot.addWidget(widget)
+    try:
+        replay.set_retention(9000)  # Prometheus keeps 2 h 30 min of data: the longest reach is that
+        choices = {
+            "toolbar": [label for _s, label in DURATIONS],
+            "Metrics range": [metrics.range.itemText(i) for i in range(metrics.range.count())],
+            "Traces window": [traces.window_box.itemText(i) for i in range(traces.window_box.count())],
+            "Replay reach": [replay.span.itemText(i) for i in range(replay.span.count())],
+        }
+        for where, texts in choices.items():
+            assert texts and all(toolbar_style.fullmatch(t) for t in texts), (where, texts)
+        assert "Last 30m" in choices["Metrics range"] and "Last 1h" in choices["Metrics range"]
+        assert choices["Replay reach"] == ["Last 1h", "Last 2h30m"]
+    finally:
+        metrics.shutdown()
+        traces.shutdown()
+
+
 def test_the_logs_pod_is_whole_beside_a_small_windows_graph(qtbot) -> None:  # type: ignore[no-untyped-def]
     # in the Logs dock under the graph of a 1024-pixel-wide window, the pod's name shared its line with the
     # container, the lines read, Previous, Follow, Reload and Save: it was cut to "reviews-", and the dock

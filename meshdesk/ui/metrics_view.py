@@ -88,6 +88,8 @@ from meshdesk.sources.prometheus import PrometheusClient
 from meshdesk.ui.chart_stops import ChartStops, clock_text
 from meshdesk.ui.envoy_view import proxy_pods, why_no_proxy
 from meshdesk.ui.labels import ElidedLabel, NameLabel, let_narrow
+from meshdesk.ui.replay import duration_text
+from meshdesk.ui.toolbar import window_label
 
 if TYPE_CHECKING:
     from meshdesk.ui.charts import MetricChart  # (imported when the charts are made: pyqtgraph with it)
@@ -95,8 +97,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 
-RANGES: tuple[tuple[str, int], ...] = (("5 min", 300), ("15 min", 900), ("30 min", 1800), ("1 hour", 3600),
-                                        ("3 hours", 10800), ("6 hours", 21600))
+# said as the toolbar says its time window ("Last 10m"), as Kiali's are: "30 min" and "1 hour" here beside
+# the toolbar's "Last 10m" and Replay's "Last hour" were three ways of saying one kind of choice
+RANGES: tuple[tuple[str, int], ...] = tuple((window_label(s), s) for s in (300, 900, 1800, 3600, 10800, 21600))
 STEPS: tuple[tuple[str, int], ...] = (("15 s", 15), ("30 s", 30), ("1 min", 60), ("5 min", 300))
 
 
@@ -1364,7 +1367,7 @@ class MetricsView(_ChartsController):
         members = {chosen} | _inside(graph, chosen)
         if any(True for m in members for _ in (graph.in_edges(m) if direction == INBOUND else graph.out_edges(m))):
             return ""
-        span = self.range.currentText()
+        span = duration_text(int(self.range.currentData()))  # in a sentence: "over the 30 min charted"
         if direction == OUTBOUND:
             return (f"No requests went out of {result.target.title.removesuffix(' (outbound)')} over the {span} charted, and "
                     "the graph shows none either (no edge leaves it): there is nothing to chart. Choose Inbound for "

@@ -20,9 +20,11 @@ from collections.abc import Callable
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
+from meshdesk.ui.toolbar import window_label
+
 STEP_S = 60  # the slider's step
-# how far back the slider reaches: (seconds, label)
-SPANS: tuple[tuple[int, str], ...] = ((3600, "Last hour"), (6 * 3600, "Last 6 hours"), (24 * 3600, "Last day"))
+# how far back the slider reaches: (seconds, label), said as the toolbar says its time window ("Last 10m")
+SPANS: tuple[tuple[int, str], ...] = tuple((s, window_label(s)) for s in (3600, 6 * 3600, 24 * 3600))
 # playing: one step forward per tick, as Kiali's replay speeds (x1 ~ a minute every 3 s)
 SPEEDS: tuple[tuple[int, str], ...] = ((3000, "Speed x1"), (1500, "Speed x2"), (750, "Speed x4"))
 FOLLOW_MS = 5000  # how often the slider's right end moves on to the present while replaying
@@ -30,14 +32,9 @@ SPAN_TIP = "How far back the slider reaches"
 
 
 def reach_text(seconds: int) -> str:
-    """A reach in words for the span choice: "Last hour", "Last 6 hours", "Last 2 h 30 min", "Last 45 min"."""
-    for span, label in SPANS:
-        if span == seconds:
-            return label
-    hours, minutes = divmod(seconds // 60, 60)
-    if not hours:
-        return f"Last {minutes} min"
-    return f"Last {hours} h {minutes} min" if minutes else f"Last {hours} hours"
+    """A reach in words for the span choice, as the toolbar says a time window: "Last 1h", "Last 6h",
+    "Last 2h30m", "Last 45m"."""
+    return window_label(seconds)
 
 
 def duration_text(seconds: int) -> str:
