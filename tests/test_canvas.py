@@ -44,7 +44,7 @@ from meshdesk.ui.canvas import (
     running_layout_threads,
     shapes,
 )
-from meshdesk.ui.canvas.items import BoxItem, box_pen
+from meshdesk.ui.canvas.items import BoxItem, NodeItem, box_pen
 
 pytestmark = pytest.mark.ui
 
@@ -1596,6 +1596,65 @@ def test_a_note_says_names_are_hidden_when_zoomed_out_too_far(qtbot, view: Graph
     # nothing on the canvas: nothing hidden to speak of
     view.set_graph(TrafficGraph(request=GraphRequest(namespaces=(NS,))))
     assert not view.zoom_hint_shown()
+
+
+def test_the_names_hidden_note_covers_no_box_title_of_a_fitted_graph(qtbot, view: GraphView) -> None:  # type: ignore[no-untyped-def]
+    """Box titles are drawn at zooms where names are not: the demo mesh fitted into a small graph area has
+    its box titles in sight and the note saying names are hidden. The note sat in the top left corner, over
+    the title of the box a fitted graph puts there ("details"); it sits in a corner over no
+    title and no node (the flights box's last node is in the bottom left: the bottom right then), there again
+    after the canvas is resized, and clear of the note offering to undo a reset."""
+    from meshdesk.mesh.graph.builder import build
+    from meshdesk.sources.demo import DemoCluster
+    from tests.ui_helpers import DEMO_NOW
+
+    graph = build(DemoCluster(clock=lambda: DEMO_NOW).snapshot(GraphRequest(namespaces=("hello", "shop", "travel"))))
+    view.resize(600, 330)
+    shown(qtbot, view, graph, key=None)
+    view.fit()
+    assert view.zoom_hint_shown()
+
+    def covered_titles() -> list[str]:
+        hint = view._zoom_hint.geometry()
+        port = view.viewport().geometry()
+        assert port.contains(hint)
+        titles = []
+        for box in (i for i in view.scene().items() if isinstance(i, BoxItem)):
+            strip = view.mapFromScene(box.mapRectToScene(box.title_strip())).boundingRect().translated(port.topLeft())
+            if strip.intersects(hint):
+                titles.append(box.title)
+        return titles
+
+    boxes = [i for i in view.scene().items() if isinstance(i, BoxItem)]
+    assert boxes and all(view.viewport().rect().intersects(view.mapFromScene(b.title_strip()).boundingRect())
+                         for b in boxes)
+    assert covered_titles() == []
+    assert not any(view.mapFromScene(n.mapToScene(n.shape())).boundingRect().translated(
+        view.viewport().geometry().topLeft()).intersects(view._zoom_hint.geometry())
+        for n in view.scene().items() if isinstance(n, NodeItem)), "nor a node's shape"
+    view.resize(640, 360)
+    view.fit()
+    qtbot.waitUntil(lambda: view._zoom_hint.geometry().bottom() > view.viewport().geometry().bottom() - 30)
+    assert view.zoom_hint_shown() and covered_titles() == []
+    view._show_undo_note()
+    assert not view._zoom_hint.geometry().intersects(view._undo_note.geometry())
+    view._hide_undo_note()
+    # a node under the note's corner: it moves to a corner where it covers none
+    port = view.viewport().geometry()
+
+    def covered_nodes() -> list[str]:
+        hint = view._zoom_hint.geometry()
+        return [n.node.id for n in view.scene().items() if isinstance(n, NodeItem) and view.mapFromScene(
+            n.mapToScene(n.shape())).boundingRect().translated(port.topLeft()).intersects(hint)]
+
+    assert covered_nodes() == []
+    corner = view._zoom_hint.geometry()
+    node = next(n for n in view.scene().items() if isinstance(n, NodeItem))
+    node.setPos(view.mapToScene(corner.center() - port.topLeft()))
+    assert covered_nodes() == [node.node.id]
+    view.resize(641, 361)
+    qtbot.waitUntil(lambda: view._zoom_hint.geometry().topLeft() != corner.topLeft())
+    assert covered_nodes() == [] and covered_titles() == []
 
 
 def test_marks_stand_apart_from_health_in_both_themes() -> None:

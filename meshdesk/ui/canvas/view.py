@@ -160,6 +160,8 @@ SAVE_DELAY_MS = 500
 UNDO_DEPTH = 10  # resets and chosen layouts of one view that can be undone, one after the other
 UNDO_NOTE_MS = 20000  # how long the canvas offers to undo a reset (Ctrl+Z on it does while the view is shown)
 ALL_HIDDEN_NOTE = "The Hide expression hides every node. Change or clear it to see the graph."
+# said while names and badges are too small to draw (see LABEL_LOD)
+ZOOM_HINT = "Zoom in (+) to see names"
 HOVER_DELAY_MS = 80  # the mouse rests this long on an element before its paths are highlighted
 MIN_SCALE = 0.02
 MAX_SCALE = 6.0
@@ -541,7 +543,8 @@ class GraphView(QGraphicsView):
         self._banding = False  # a selection rectangle is being drawn
         # a child of the view over its viewport, not of the viewport: the viewport scrolls its children
         # with the picture when the user pans
-        self._zoom_hint = QLabel("Names are hidden at this zoom: press + or scroll to zoom in", self)
+        # (short: the narrower it is, the likelier a corner of a small canvas has room for it)
+        self._zoom_hint = QLabel(ZOOM_HINT, self)
         self._zoom_hint.setObjectName("zoomHint")
         self._zoom_hint.setStyleSheet("QLabel#zoomHint { background: rgba(128, 128, 128, 60); padding: 2px 6px;"
                                       " border-radius: 3px; }")
@@ -802,14 +805,47 @@ class GraphView(QGraphicsView):
 
     def _update_zoom_hint(self) -> None:
         """Zoomed out so far that names and badges are not drawn (a big mesh fitted into a small
-        window), a note in the corner says so and how to see them; it goes when they show again."""
+        window), a note in a corner says so and how to see them; it goes when they show again."""
         hidden = bool(self._nodes) and self.zoom() < LABEL_LOD and not self._closed
-        if hidden == self._zoom_hint.isVisible():
-            return
         if hidden:
-            self._zoom_hint.adjustSize()
-            self._zoom_hint.move(self.viewport().geometry().topLeft() + QPoint(8, 8))
-        self._zoom_hint.setVisible(hidden)
+            if self._zoom_hint.isHidden():
+                self._zoom_hint.adjustSize()
+            self._place_zoom_hint()  # (a zoom moves what is under it)
+        if hidden != self._zoom_hint.isVisible():
+            self._zoom_hint.setVisible(hidden)
+
+    def _place_zoom_hint(self) -> None:
+        """In the first corner of the canvas where it covers no node and no box title: bottom left (above
+        the undo note while that shows), bottom right, top right, top left; when each covers something, the
+        one that covers the fewest. In the top left alone it covered the title of the box a fitted graph
+        puts there, and box titles are still drawn at zooms where names are not."""
+        port = self.viewport().geometry()
+        hint = self._zoom_hint
+        w, h = hint.width(), hint.height()
+        bottom = port.bottom() - 8
+        if not self._undo_note.isHidden():
+            bottom = self._undo_note.geometry().top() - 4
+        left, right = port.left() + 8, max(port.left() + 8, port.right() - 8 - w)
+        low, high = max(port.top() + 8, bottom - h), port.top() + 8
+        corners = [QPoint(left, low), QPoint(right, low), QPoint(right, high), QPoint(left, high)]
+        place = corners[0]
+        least = -1
+        for corner in corners:
+            covered = self._covered(QRect(corner, hint.size()))
+            if least < 0 or covered < least:
+                place, least = corner, covered
+            if not covered:
+                break
+        if hint.pos() != place:
+            hint.move(place)
+
+    def _covered(self, rect: QRect) -> int:
+        """How many nodes and box titles ``rect`` (in the view's coordinates) lies over."""
+        on_port = rect.translated(-self.viewport().geometry().topLeft())
+        area = self.mapToScene(on_port).boundingRect()
+        return sum(1 for item in self.items(on_port) if item.isVisible() and (
+            isinstance(item, NodeItem)
+            or isinstance(item, BoxItem) and item.mapRectToScene(item.title_strip()).intersects(area)))
 
     def zoom_hint_shown(self) -> bool:
         return not self._zoom_hint.isHidden()
@@ -1572,6 +1608,8 @@ class GraphView(QGraphicsView):
         self._undo_note.show()
         self._undo_note.raise_()
         self._undo_note_timer.start()
+        if not self._zoom_hint.isHidden():
+            self._place_zoom_hint()  # (above the note)
 
     def _place_undo_note(self) -> None:
         """In the bottom left corner of the canvas."""
@@ -1583,12 +1621,16 @@ class GraphView(QGraphicsView):
         super().resizeEvent(event)
         if not self._undo_note.isHidden():
             self._place_undo_note()
+        if not self._zoom_hint.isHidden():
+            self._place_zoom_hint()
         if not self._all_hidden_note.isHidden():
             self._place_all_hidden_note()
 
     def _hide_undo_note(self) -> None:
         self._undo_note_timer.stop()
         self._undo_note.hide()
+        if not self._zoom_hint.isHidden():
+            self._place_zoom_hint()  # (back to the corner)
 
     # ------------------------------------------------------------------ saved layouts
 
