@@ -1436,6 +1436,38 @@ def test_no_errors_is_said_in_a_hints_grey_not_the_warning_colour(
         theme.reset_theme(qapp)
 
 
+def _y_axis_labels(chart: MetricChart) -> list[str]:
+    """The texts the chart's y axis draws, as it draws them."""
+    axis = chart.plot.getAxis("left")
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in specs[2]] if specs else []
+
+
+def test_an_errors_chart_with_no_errors_draws_no_scale_of_nothing(qtbot: QtBot) -> None:
+    """productpage answers every request: its Errors chart has no line and says "No errors". Its y axis
+    was ticked 0, 0.2 ... 1.0 all the same, and a short dock, which shows the top of a chart, showed only
+    "1.0" and "0.8": errors near one a second, read at a glance. It is labelled at its floor alone; the
+    Request volume chart beside it keeps its scale, and so does the Errors chart once it has errors."""
+    demo = DemoCluster(clock=lambda: END)
+    view = _view(qtbot, DemoMetrics(demo, clock=lambda: END))
+    try:
+        _set_target(qtbot, view, MetricsTarget.workload("shop", "productpage-v1"))
+        errors, volume = view.charts["request_errors"], view.charts["request_volume"]
+        assert errors.status_text == NO_ERRORS
+        qtbot.waitUntil(lambda: len(_y_axis_labels(volume)) > 2, timeout=5000)
+        assert _y_axis_labels(errors) == ["0"]
+        _set_target(qtbot, view, MetricsTarget.workload("shop", "details-v1"))  # it answers some with an error
+        assert view.charts["request_errors"].data()
+        qtbot.waitUntil(lambda: len(_y_axis_labels(errors)) > 1, timeout=5000)
+    finally:
+        view.shutdown()
+
+
 def _time_axis_covers(chart: MetricChart, first: float, last: float) -> bool:
     low, high = chart.view_box.viewRange()[0]
     return low <= first and last <= high and high - low < 1.2 * (last - first)

@@ -316,6 +316,7 @@ class MetricChart(QWidget):
         self._fixed_y = (self._base, float(self.chart.y_max)) if self.chart.y_max is not None else None
         self.view_box.setLimits(yMin=self._base)
         self._floor = self.plot.plot([], [], pen=pg.mkPen(None))
+        self._scale_shown = True  # the y axis is labelled along its scale (see _show_scale)
         self._fix_y()
         self.legend = None if compact else self.plot.addLegend(offset=(4, 4))
         self.items: dict[tuple[str, str], pg.PlotDataItem | Bars] = {}
@@ -532,6 +533,19 @@ class MetricChart(QWidget):
             self._floor.setData([min(starts)], [base])
         else:  # nothing above zero: pyqtgraph would keep the last range; show 0 to 1
             self._floor.setData([min(starts)] * 2, [base, base + 1.0])
+        self._show_scale(any(math.isfinite(v) for line in lines for v in line.values))
+
+    def _show_scale(self, shown: bool) -> None:
+        """A chart with no value to measure (no line, or only undefined points: "No errors", "No data")
+        labels its y axis at its floor alone: the 0.2 steps up to 1 of its 0-to-1 range scaled nothing,
+        and a short dock, which shows the top of a chart, showed only "1.0" and "0.8" of it, as if an
+        Errors chart with no errors had errors near 1 a second."""
+        if shown == self._scale_shown:
+            return
+        self._scale_shown = shown
+        axis = self.plot.getAxis("left")
+        floor = axis.tickStrings([self._base], 1.0, 1.0)[0]
+        axis.setTicks(None if shown else [[(self._base, floor)], []])
 
     def _latest(self, place: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A line of a chart of series: its latest value (Kiali's), at its ``place`` (1, 2...) on the x axis."""
