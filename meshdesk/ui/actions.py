@@ -262,6 +262,8 @@ class ActionsController(QObject):
         self.writer = writer_for(source) if source is not None else None
         self._cluster_writers = {}
         self._schemas = None
+        # the failures of the context left: its writers (and their clients) are not kept alive by them
+        self._failed = {}
 
     def _cluster_target(self, selection: Node | None, graph: Any,
                         inventory: Inventory) -> tuple[Any, Inventory, str] | None:
@@ -649,7 +651,11 @@ class ActionsController(QObject):
                         permission_problem(writer, [need], namespace)
             except Exception as e:  # noqa: BLE001 - asking failed: the actions are enabled, the server decides
                 log.info("RBAC questions in namespace %s failed, the server decides on apply: %s", namespace, e)
-                self._failed[key] = time.monotonic()
+                now = time.monotonic()
+                # only a recent failure is read (known_problem): older ones are dropped, so a long session
+                # over many namespaces and contexts does not keep every writer that ever failed
+                self._failed = {k: t for k, t in self._failed.items() if now - t <= RBAC_ANSWER_SECONDS}
+                self._failed[key] = now
             try:
                 self._answered.emit(namespace)
             except RuntimeError:  # the controller is gone
