@@ -5,6 +5,7 @@ text of a moment. Kept apart from ``meshdesk.ui.charts`` so the views that hold 
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,9 @@ class ChartStops(QObject):
         self._charts = charts  # the charts in their order (shown or not)
         self.columns = columns
         self._current: MetricChart | None = None
-        self._watched: set[int] = set()
+        # the charts whose events are watched, by the chart itself (weakly): an id() kept after a chart was
+        # deleted could be a new chart's at the same address, and that chart was never watched
+        self._watched: weakref.WeakSet[MetricChart] = weakref.WeakSet()
         self.restop()
 
     def shown(self) -> list[MetricChart]:
@@ -67,8 +70,8 @@ class ChartStops(QObject):
         shown = self.shown()
         current = self.current
         for chart in self._charts():
-            if id(chart) not in self._watched:
-                self._watched.add(id(chart))
+            if chart not in self._watched:
+                self._watched.add(chart)
                 chart.installEventFilter(self)
                 chart.plot.installEventFilter(self)
             chart.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus if chart is current else Qt.FocusPolicy.ClickFocus)
