@@ -109,9 +109,11 @@ def test_a_namespace_outside_the_mesh_is_told_to_join_it_before_traffic_is_sent(
                             "kubectl rollout restart -n plain deployment/web-v1"], "label and restart come first"
     assert commands[2].startswith("kubectl apply -n plain -f ") and "web.plain.svc.cluster.local:8080/" in commands[3]
     assert text.index("not in the mesh") < text.index("Run, for example")
-    # every command line is shown whole, not scrolled out of sight
+    # every command line is shown whole, not scrolled out of sight, in a window of the usual size (a first start
+    # fits the window to the screen: the offscreen platform's is 800x600, where the lines wrap past ten and scroll)
+    w.resize(1280, 800)
     box = w.empty.command
-    assert box.verticalScrollBar().maximum() == 0 and box.isVisibleTo(w)
+    qtbot.waitUntil(lambda: box.verticalScrollBar().maximum() == 0 and box.isVisibleTo(w), timeout=5000)
     # the way to do it from here: the action that labels the namespace, with its restart list
     button = w.empty.injection_button
     assert button.isVisibleTo(w) and button.text() == "Enable sidecar injection in plain…"
