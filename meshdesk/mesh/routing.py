@@ -768,14 +768,8 @@ def check_routing(routing: ServiceRouting, versions: Sequence[str],
     for m in routing.matches:
         _check_rule(m, versions)
     if routing.mirror_version:
-        if routing.mirror_version not in versions:
-            raise RoutingError(f"no workload runs version {routing.mirror_version} of this service to mirror to")
-        if routing.weights.get(routing.mirror_version):
-            raise RoutingError(f"version {routing.mirror_version} is the mirror: it gets a copy of the requests, "
-                               "not a share of them (set its weight to 0, or mirror another version)")
-        if not 0 < routing.mirror_percent <= 100:
-            raise RoutingError(f"the share of requests mirrored must be above 0 and at most 100%, not "
-                               f"{routing.mirror_percent:g}")
+        _check_mirror(routing.mirror_version, routing.mirror_percent, versions,
+                      bool(routing.weights.get(routing.mirror_version)), rule=False)
     _check_options(RuleOptions(routing.fault, routing.timeout_seconds, routing.retry_attempts,
                                routing.retry_per_try_timeout_seconds, routing.retry_on))
     cb = routing.circuit_breaker
@@ -867,6 +861,21 @@ _FIELD_WORDS = {"header": "a header", "uri": "the URI", "scheme": "the scheme", 
                 "authority": "the authority"}
 
 
+def _check_mirror(version: str, percent: float, versions: Iterable[str], routed: bool, *, rule: bool) -> None:
+    """A mirror (the service's, or with ``rule`` a rule's own) to a version that runs, that gets no share of the
+    requests it copies, of a share above 0 and at most 100%."""
+    if version not in versions:
+        raise RoutingError(f"no workload runs version {version} of this service to mirror to")
+    if routed:
+        raise RoutingError(f"version {version} is the rule's mirror: it gets a copy of the rule's requests, not a "
+                           "share of them (route them to another version, or mirror another)" if rule else
+                           f"version {version} is the mirror: it gets a copy of the requests, not a share of them "
+                           "(set its weight to 0, or mirror another version)")
+    whose = "the rule's " if rule else ""
+    if not 0 < percent <= 100:
+        raise RoutingError(f"the share of {whose}requests mirrored must be above 0 and at most 100%, not {percent:g}")
+
+
 def _check_rule(m: RouteMatch, versions: Sequence[str]) -> None:
     """Raise ``RoutingError`` when Istio would refuse request routing rule ``m`` or it cannot work."""
     for v in m.destinations:
@@ -882,14 +891,8 @@ def _check_rule(m: RouteMatch, versions: Sequence[str]) -> None:
     if m.own is not None:
         _check_options(m.own, "the rule's own settings: ")
     if m.mirror_version:
-        if m.mirror_version not in versions:
-            raise RoutingError(f"no workload runs version {m.mirror_version} of this service to mirror to")
-        if m.destinations.get(m.mirror_version):
-            raise RoutingError(f"version {m.mirror_version} is the rule's mirror: it gets a copy of the rule's "
-                               "requests, not a share of them (route them to another version, or mirror another)")
-        if not 0 < m.mirror_percent <= 100:
-            raise RoutingError(f"the share of the rule's requests mirrored must be above 0 and at most 100%, not "
-                               f"{m.mirror_percent:g}")
+        _check_mirror(m.mirror_version, m.mirror_percent, versions, bool(m.destinations.get(m.mirror_version)),
+                      rule=True)
     seen: set[tuple[str, str]] = set()
     for c in m.conditions:
         if c.on not in MATCH_FIELDS:

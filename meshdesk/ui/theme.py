@@ -185,6 +185,16 @@ def _follow_system(app: QGuiApplication, on: bool) -> None:
         _state["follower"] = None
 
 
+def _edge(painter: QPainter, option: QStyleOption, role: QPalette.ColorRole) -> None:
+    """A one-pixel frame just inside ``option.rect``, in the palette's ``role`` colour, opaque and unsmoothed."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    painter.setPen(QPen(option.palette.color(role), 1))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+    painter.restore()
+
+
 class VisibleFocusStyle(QProxyStyle):
     """Fusion with check boxes edged so that they can be seen, and a keyboard focus that can be seen: Fusion draws the focus of buttons, tool buttons
     and check boxes as a frame at a third of its opacity, about 1.6:1 against the window in either
@@ -199,23 +209,13 @@ class VisibleFocusStyle(QProxyStyle):
             # off showed no box at all. Edged in the hint grey of the palette (3:1 and more, as WCAG asks
             # of a control's boundary)
             super().drawPrimitive(element, option, painter, widget)
-            painter.save()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.PlaceholderText), 1))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
-            painter.restore()
+            _edge(painter, option, QPalette.ColorRole.PlaceholderText)
             return
         if element != QStyle.PrimitiveElement.PE_FrameFocusRect \
                 or not option.state & QStyle.StateFlag.State_KeyboardFocusChange:  # (as Fusion: not for a click)
             super().drawPrimitive(element, option, painter, widget)
             return
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 1))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
-        painter.restore()
+        _edge(painter, option, QPalette.ColorRole.Highlight)
 
 
 def _visible_focus(app: QApplication) -> None:
