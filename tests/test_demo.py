@@ -303,6 +303,57 @@ def test_an_abort_or_delay_without_a_percentage_touches_no_request(demo: DemoClu
     assert not {s.labels["response_flags"] for s in out} & {"FI", "DI"}
 
 
+def test_a_mirror_copies_its_share_of_the_requests_to_a_version_whose_answers_are_dropped(demo: DemoCluster) -> None:
+    """All of reviews' requests routed to v1 with half of them mirrored to v3 (as the Traffic shifting form
+    writes it): the graph shows an edge to reviews v3 at half v1's rate, reported by v3's proxy alone, and v3's
+    answers (its errors too) change nothing the caller sees."""
+    to_v1 = [{"destination": {"host": "reviews", "subset": "v1"}, "weight": 100}]
+    reviews_vs(demo, [{"route": to_v1}])
+    plain = snap(demo, ["shop"], graphType="versionedApp")
+    reviews_vs(demo, [{"route": to_v1, "mirror": {"host": "reviews", "subset": "v3"},
+                       "mirrorPercentage": {"value": 50.0}}])
+    mirrored = snap(demo, ["shop"], graphType="versionedApp")
+
+    plain_graph, mirrored_graph = build(plain), build(mirrored)
+    before, after = _edges_by_name(plain_graph), _edges_by_name(mirrored_graph)
+    to = lambda es, label: es[("shop", "reviews", "shop", label, "http")]  # noqa: E731
+    assert ("shop", "reviews", "shop", "reviews v3", "http") not in before
+    assert to(after, "reviews v3").rates["http"] == pytest.approx(0.5 * to(after, "reviews v1").rates["http"], rel=0.05)
+    assert ("shop", "reviews v3", "shop", "ratings", "http") in after  # v3 serves its copies: it asks ratings
+    # Replay an hour back simulates that hour with the config of now, the mirror with it
+    past = _edges_by_name(build(snap(demo, ["shop"], graphType="versionedApp", queryTime=int(T0) - 3600)))
+    assert to(past, "reviews v3").rates["http"] == pytest.approx(0.5 * to(past, "reviews v1").rates["http"], rel=0.05)
+    # the caller's own reports, its answers and errors, are the same as without the mirror
+    caller = lambda s: sorted((tuple(sorted(x.labels.items())), round(x.value, 9))  # noqa: E731
+                              for x in requests(s.samples, source_workload="productpage-v1", reporter="source"))
+    assert caller(mirrored) == caller(plain)
+    assert not requests(mirrored.samples, destination_workload="reviews-v3", reporter="source")
+    # v3 fails some of its copies, and its proxy says so; productpage's health, judged on what it was answered,
+    # does not change
+    assert total(requests(mirrored.samples, destination_workload="reviews-v3", reporter="destination"), five_xx) > 0
+    page = lambda g: next(n.health for n in g.nodes.values() if n.label == "productpage v1")  # noqa: E731
+    assert page(mirrored_graph) is not None and page(plain_graph) is not None
+    assert (page(mirrored_graph).status, page(mirrored_graph).error_ratio) == \
+        (page(plain_graph).status, page(plain_graph).error_ratio)
+
+
+def test_istios_mirrors_list_and_a_matched_rules_own_mirror_copy_their_shares(demo: DemoCluster) -> None:
+    """Istio 1.22's ``mirrors`` (each its own ``percentage``; all the requests without one) and a mirror on a rule
+    that matches part of the requests: each copies its share of the requests its rule takes."""
+    to_v1 = [{"destination": {"host": "reviews", "subset": "v1"}}]
+    reviews_vs(demo, [{"match": [{"headers": {"end-user": {"exact": "jason"}}}], "route": to_v1,
+                       "mirror": {"host": "reviews", "subset": "v3"}},
+                      {"route": to_v1, "mirrors": [{"destination": {"host": "reviews", "subset": "v2"},
+                                                    "percentage": {"value": 25.0}}]}])
+    samples = snap(demo, ["shop"]).samples
+    got = lambda version: total(requests(samples, source_workload="productpage-v1",  # noqa: E731
+                                         destination_workload=f"reviews-{version}", reporter="destination"))
+    # a header condition catches a tenth of the requests (the demo's rule for headers): all of that tenth is
+    # copied to v3, a quarter of the other nine tenths to v2; v1 answers them all
+    assert got("v3") == pytest.approx(0.1 * got("v1"), rel=0.05)
+    assert got("v2") == pytest.approx(0.25 * 0.9 * got("v1"), rel=0.05)
+
+
 def test_a_rule_on_the_scheme_or_authority_takes_only_the_requests_that_name_it(demo: DemoCluster) -> None:
     """Request routing on the scheme and the authority (as Kiali's wizard writes them): productpage calls
     reviews as http://reviews:9080, so a rule for https or for another host takes none of its requests, and

@@ -346,6 +346,9 @@ class Leg:
     fault: Fault = Fault()
     timeout_ms: float | None = None
     retry: RetryPolicy = RetryPolicy()
+    # the route's mirrors: where a copy of a share (0-1) of its requests goes, fire and forget (Envoy drops
+    # the answer; only the mirror's proxy reports the copies)
+    mirrors: tuple[tuple[Target, float], ...] = ()
 
 
 # Not meshdesk.mesh.readers.as_dict / as_list on purpose: the demo reads specs it builds itself,
@@ -455,7 +458,7 @@ class Config:
                     t = Target("passthrough", t.host, PASSTHROUGH, UNKNOWN)
             if t.kind in ("unimported", "passthrough") and mode == "REGISTRY_ONLY":
                 t = Target("blackhole", t.host, BLACKHOLE, UNKNOWN)
-            out.append(Leg(leg.share, t, leg.fault, leg.timeout_ms, leg.retry))
+            out.append(Leg(leg.share, t, leg.fault, leg.timeout_ms, leg.retry, leg.mirrors))
         return out
 
     def waypoint_for(self, workload: WorkloadSpec) -> WorkloadSpec | None:
@@ -734,14 +737,41 @@ class Config:
         fault = _fault(_dict(route.get("fault")))
         timeout = parse_duration_ms(route.get("timeout"))
         retry = _retry(route.get("retries"))
+        mirrors = self._mirrors(route, vs_ns)
         out: list[Leg] = []
         for d, w in zip(dests, weights, strict=True):
             if w <= 0:
                 continue
             dest = _dict(d.get("destination"))
             target = self.target(str(dest.get("host")), vs_ns, str(dest.get("subset") or ""))
-            out.append(Leg(share * w / total, target, fault, timeout, retry))
+            out.append(Leg(share * w / total, target, fault, timeout, retry, mirrors))
         return out
+
+    def _mirrors(self, route: Mapping[str, Any], vs_ns: str) -> tuple[tuple[Target, float], ...]:
+        """An http route's mirrors: ``mirror`` with ``mirrorPercentage`` (or the old integer ``mirrorPercent``;
+        all of the requests when neither is given), and Istio 1.22's ``mirrors`` list, each with its own
+        ``percentage``. Only mesh services are simulated as mirrors."""
+        found: list[tuple[Any, float]] = []
+        if _dict(route.get("mirror")).get("host"):
+            if route.get("mirrorPercentage") is not None:
+                pct = _positive(_dict(route.get("mirrorPercentage")).get("value")) or 0.0
+            elif route.get("mirrorPercent") is not None:
+                pct = _positive(route.get("mirrorPercent")) or 0.0
+            else:
+                pct = 100.0
+            found.append((route["mirror"], pct))
+        for m in _list(route.get("mirrors")):
+            m = _dict(m)
+            if _dict(m.get("destination")).get("host"):
+                pct = (_positive(_dict(m.get("percentage")).get("value")) or 0.0) \
+                    if m.get("percentage") is not None else 100.0
+                found.append((m["destination"], pct))
+        out: list[tuple[Target, float]] = []
+        for dest, pct in found:
+            target = self.target(str(dest.get("host")), vs_ns, str(dest.get("subset") or ""))
+            if target.kind == "service" and pct > 0:
+                out.append((target, min(pct, 100.0) / 100.0))
+        return tuple(out)
 
 
 ROOT_NAMESPACE = "istio-system"
@@ -1182,6 +1212,9 @@ class Simulation:
             for op in call.operations:
                 for leg in self.legs(index, call, op):
                     self._leg(call, op, leg, rate * op.share * leg.share, inbound)
+                    for mirror, share in leg.mirrors:
+                        self._mirror(call, op, mirror, rate * op.share * leg.share * (1.0 - leg.fault.abort_share)
+                                     * share, inbound)
 
     def _ordered_calls(self) -> list[tuple[int, Call]]:
         """Calls ordered so that every server's incoming rate is complete before its own calls go out:
@@ -1200,6 +1233,8 @@ class Simulation:
                 for leg in self.legs(index, call, op):
                     if leg.target.kind in ("service", "unimported"):
                         servers.update((w.namespace, w.name) for w, _ in self.endpoints(leg.target))
+                    for mirror, _ in leg.mirrors:  # a mirror's copies are its requests too, before its own calls
+                        servers.update((w.namespace, w.name) for w, _ in self.endpoints(mirror))
         rank: dict[tuple[str, str], int] = {}
         visiting: set[tuple[str, str]] = set()
 
@@ -1413,6 +1448,56 @@ class Simulation:
             if not f.source_only:
                 report(dest, "destination", f.code, f.flags, f.grpc_status, rate * attempts * f.share, security)
         edge_stats(dest, "destination", reached, ok * (1.0 - timed_out), server_dist.shifted(0.3))
+
+    def _mirror(self, call: Call, op: Operation, target: Target, rate: float,
+                inbound: dict[tuple[str, str], float]) -> None:
+        """Copies of ``rate`` requests a route mirrors to ``target``: the client's proxy sends them and forgets
+        them (its own reports and its caller's answers know nothing of them); the mirror's proxy reports them
+        as requests from the client, and the mirror's application serves them, calling its backends as for any
+        request."""
+        client = self.config.specs[call.client]
+        if rate <= 0 or not has_proxy(client) or client.namespace in mesh.AMBIENT_NAMESPACES:
+            return  # only a sidecar mirrors here (a waypoint's mirrors are not simulated)
+        src = _src_labels(client)
+        for workload, share in self.endpoints(target):
+            copies = rate * share
+            key = (workload.namespace, workload.name)
+            dest = _dest_labels(target, workload)
+            port = self._server_port(call, target)
+            server_proxy = has_proxy(workload)
+            plaintext = str(_dict(self.config.traffic_policy(target.host, target.subset).get("tls"))
+                            .get("mode") or "").upper() == "DISABLE"
+            if plaintext and server_proxy and self.config.strict(workload, port):
+                continue  # refused before a request is read: nobody reports it
+            mtls = server_proxy and not plaintext and self.config.mtls(workload, port)
+            security = "mutual_tls" if mtls else "none"
+
+            refused = self.config.denial(client, workload, op, call.port, mtls, self.seed) if server_proxy else ""
+            outcomes: list[tuple[str, str, str, float]] = [("403", refused, "", copies)]
+            ok = 0.0
+            if not refused:
+                failures = [f for f in self.failures(key) if not f.source_only]
+                ok = copies * max(0.0, 1.0 - sum(f.share for f in failures))
+                outcomes = [("200", "-", "", ok)] + [(f.code, f.flags, f.grpc_status, copies * f.share)
+                                                     for f in failures]
+                inbound[key] = inbound.get(key, 0.0) + copies  # the application serves the copies
+            if not server_proxy:
+                continue
+            for code, flags, grpc_status, value in outcomes:
+                labels = {**src, **dest, "request_protocol": call.protocol, "response_code": code,
+                          "response_flags": flags, "reporter": "destination", "connection_security_policy": security}
+                if call.protocol == GRPC:
+                    labels["grpc_response_status"] = grpc_status or _GRPC_FOR_HTTP.get(code, "0" if code == "200"
+                                                                                       else "2")
+                if op.label.strip():
+                    labels["request_operation"] = op.label
+                self.acc.add(tm.REQUESTS, labels, value)
+            labels = {**src, **dest, "request_protocol": call.protocol, "reporter": "destination"}
+            self.acc.add_latency(labels, copies, self.server_latency(key).shifted(0.3) if not refused
+                                 else Latency.fixed(1.0))
+            self.acc.add(tm.REQUEST_BYTES, {**labels, tm.STAT_LABEL: "rate"}, copies * call.request_bytes)
+            self.acc.add(tm.RESPONSE_BYTES, {**labels, tm.STAT_LABEL: "rate"},
+                         ok * call.response_bytes + (copies - ok) * 90.0)
 
     def _server_port(self, call: Call, target: Target) -> int | None:
         """The port a call reaches the server on: the call's, else the service's first (None: not known)."""
