@@ -148,6 +148,34 @@ def test_reviews_traces_follow_the_routing_weights_and_a_shift_shows_in_later_tr
     assert found.traces[0] == demo.trace(found.traces[0].trace_id)
 
 
+def test_a_mirrors_copies_show_as_its_server_spans_under_the_callers_client_span() -> None:
+    """All of reviews' requests to v1, half of them mirrored to v3: later traces show v3's server spans beside
+    v1's, under the same client span of productpage (whose outcome is v1's), their URL's host suffixed
+    "-shadow" as Envoy names a copy; about one copy for two requests."""
+    demo, clock = _demo()
+    _apply(demo, "VirtualService", "shop", "reviews",
+           {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews", "subset": "v1"}}],
+                                            "mirror": {"host": "reviews", "subset": "v3"},
+                                            "mirrorPercentage": {"value": 50}}]})
+    changed = clock.t
+    clock.t += 900
+    after = _find(demo, "shop", "reviews", seconds=900, end=clock.t, limit=500)
+    late = [s for s in _servers(after.traces, "reviews") if s.start_us > changed * 1e6 + 1e6]
+    versions = Counter(s.tags["istio.canonical_revision"] for s in late)
+    assert set(versions) == {"v1", "v3"} and versions["v1"] > 100, versions
+    assert abs(versions["v3"] / versions["v1"] - 0.5) < 0.12, versions
+    for trace in after.traces:
+        by_id = {s.span_id: s for s in trace.spans}
+        for span in trace.spans:
+            if span.kind != tr.KIND_SERVER or span.tags.get("istio.canonical_service") != "reviews" \
+                    or span.start_us <= changed * 1e6 + 1e6:
+                continue
+            parent = by_id[span.parent_id]
+            assert parent.kind == tr.KIND_CLIENT and parent.tags["istio.canonical_service"] == "productpage"
+            shadow = span.tags["istio.canonical_revision"] == "v3"
+            assert ("-shadow" in span.tags["http.url"]) == shadow, span.tags["http.url"]
+
+
 def test_a_route_to_another_service_names_that_service_and_its_port() -> None:
     demo, clock = _demo()
     _apply(demo, "VirtualService", "hello", "helloworld", {"hosts": ["helloworld"], "http": [{

@@ -414,7 +414,45 @@ class Builder:
             if grpc:
                 tags["grpc.status_code"] = outcome[2] or ("0" if outcome[0] == "200" else "2")
             self.add(client_sid, parent, operation, client, start_us, int(total_ms * 1000), tags)
+            if leg.mirrors:
+                self._mirror(leg, call, op, spec, client, client_sid, start_us + int(delay * 1000), base, grpc, depth)
         return int(total_ms * 1000)
+
+    def _mirror(self, leg: sim.Leg, call: Call, op: Operation, spec: WorkloadSpec, client: _Hop, parent: str,
+                start_us: int, base: Mapping[str, str], grpc: bool, depth: int) -> None:
+        """The copies the client's proxy sends as it routes the request, one per mirror that takes it: they
+        carry the request's trace context, so each mirror's server span (and what it calls) hangs under the
+        client's span, with the host the copy names, suffixed "-shadow" as Envoy does; nobody waits for
+        them and the client's span knows nothing of them."""
+        for target, share in leg.mirrors:
+            if self.u("mirror") >= share:
+                continue
+            end = _pick(self.m.endpoints(target), self.u("endpoint"), lambda e: e[1])
+            if end is None:
+                continue
+            server_spec = end[0]
+            port = _port(call, target, self.m.sim)
+            host, colon, named_port = _authority(call, target, port).partition(":")
+            shadow = {**base, "http.url": f"http://{host}-shadow{colon}{named_port}{op.path}"}
+            operation = f"{target.host}:{port}/*"
+            server_proxy = sim.has_proxy(server_spec)
+            plaintext = self.m.policy("plaintext", target)
+            if plaintext and server_proxy and self.m.policy("strict", server_spec, port):
+                continue  # refused before a request is read
+            mtls = server_proxy and not plaintext and self.m.policy("mtls", server_spec, port)
+            refused = self.m.policy("denial", spec, server_spec, op, call.port, mtls, self.m.seed) \
+                if server_proxy else ""
+            server = self.hop(server_spec) if server_proxy else None
+            if refused:
+                if server is not None:
+                    self._server_span(parent, operation, server, client, start_us + 500, 1000, "403", refused, shadow,
+                                      port, 90.0, grpc, "7")
+                continue
+            failure = _choose(self.m.failures((server_spec.namespace, server_spec.name)), self.u("failure"))
+            if failure is not None and failure.source_only:
+                continue  # the copy never reached the server
+            self._serve(server_spec, server, parent, client, operation, start_us + 400, shadow, port, failure, call,
+                        grpc, depth)
 
     def _serve(self, spec: WorkloadSpec, server: _Hop | None, parent: str, client: _Hop | None, operation: str,
                start_us: int, base: Mapping[str, str], port: int | None, failure: Failure | None, call: Call,
@@ -793,6 +831,8 @@ def reaches(era: Era, seed: int, root: int) -> frozenset[str]:
                 for leg in walker.legs(index, call, op):
                     if leg.target.kind in ("service", "unimported"):
                         todo += [(w.namespace, w.name) for w, _ in walker.endpoints(leg.target)]
+                    for mirror, _ in leg.mirrors:
+                        todo += [(w.namespace, w.name) for w, _ in walker.endpoints(mirror)]
         first = False
     spaces = frozenset(ns for ns, _ in seen)
     era.memo[key] = spaces
