@@ -891,6 +891,10 @@ class Inventory:
     # the Gateway API kinds the cluster serves (Kiali's names, ``GATEWAY_API_KINDS``); None when not known
     # (API discovery failed, or a snapshot): the forms that create them are then offered, the server decides
     gateway_api_kinds: list[str] | None = None
+    # the Istio kinds (Kiali's names) that API discovery found the cluster does not serve, e.g. the
+    # security.istio.io ones where that API group is not installed: none of them can exist (not a refusal,
+    # nothing is missing from the view). None when not known (discovery failed, or an older snapshot)
+    not_served: list[str] | None = None
     # the control planes (istiod revisions) running in the cluster, as far as their pods could be
     # listed (cluster-wide, else in istio-system); None when not known (not readable, or a snapshot
     # written before they were kept)
@@ -946,6 +950,7 @@ class Inventory:
             gateway_classes=None if self.gateway_classes is None else dict(self.gateway_classes),
             control_planes=None if self.control_planes is None else list(self.control_planes),
             gateway_api_kinds=None if self.gateway_api_kinds is None else list(self.gateway_api_kinds),
+            not_served=None if self.not_served is None else list(self.not_served),
             revision_settings=dict(self.revision_settings), revision_tags=dict(self.revision_tags),
             unread_clusters=dict(self.unread_clusters),
             control_plane_clusters={k: list(v) for k, v in self.control_plane_clusters.items()},
@@ -1061,6 +1066,8 @@ class Inventory:
             out["control_planes"] = [c.to_json() for c in self.control_planes]
         if self.gateway_api_kinds is not None:
             out["gateway_api_kinds"] = list(self.gateway_api_kinds)
+        if self.not_served is not None:
+            out["not_served"] = list(self.not_served)
         if self.unread_clusters:
             out["unread_clusters"] = dict(self.unread_clusters)
         if self.ztunnels is not None:
@@ -1100,6 +1107,9 @@ class Inventory:
         api_kinds = obj.get("gateway_api_kinds")
         if not _fits(api_kinds, list[str] | None):
             raise ValueError("gateway_api_kinds must be a list of kinds")
+        not_served = obj.get("not_served")
+        if not _fits(not_served, list[str] | None):
+            raise ValueError("not_served must be a list of kinds")
         planes = obj.get("control_planes")
         if planes is not None and not isinstance(planes, list):
             raise ValueError("control_planes must be a list")
@@ -1153,6 +1163,7 @@ class Inventory:
                 *(replace(_build(Istiod, c, f"linked_control_planes[{name!r}][{i}]"), cluster=name)
                   for name, theirs in linked_planes.items() for i, c in enumerate(theirs or ()))],
             gateway_api_kinds=None if api_kinds is None else list(api_kinds),
+            not_served=None if not_served is None else list(not_served),
             revision_settings={rev: MeshConfig.from_json(c, f"revision_settings[{rev!r}]")
                                for rev, c in per_revision.items()},
             revision_tags=dict(tags),

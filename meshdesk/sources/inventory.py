@@ -13,6 +13,8 @@ that namespace), ``"<namespace>/namespace"`` (the namespace object itself, so it
 cluster-wide list was forbidden: that of the selected namespaces was read, the rest is unknown),
 ``"<namespace>/mesh config"`` (the control plane's mesh config ConfigMap could not be read or
 understood: Istio's defaults stand in, ``Inventory.mesh_settings.unread`` says why).
+An Istio kind that API discovery finds the cluster does not serve (its API group not installed, as
+``security.istio.io`` may be) is no refusal and is not in ``hidden``: ``Inventory.not_served`` names it.
 """
 
 from __future__ import annotations
@@ -913,6 +915,7 @@ class InventoryReader:
             inv.warnings.append(NOT_ISTIO)
             return {}
         out: dict[str, tuple[str, str]] = {}
+        refused: set[str] = set()  # groups a version of which could not be asked: what it serves is not known
         for group in dict.fromkeys(g for _, g, _ in wanted):
             served = [str(v.get("version")) for v in _l(_d(groups.get(group)).get("versions")) if isinstance(v, dict)]
             versions = [v for v in KNOWN_ISTIO_VERSIONS if v in served] + \
@@ -924,11 +927,18 @@ class InventoryReader:
                 try:
                     doc = _d(self.http.get(f"/apis/{group}/{version}", what=f"discover {group}/{version}"))
                 except (Forbidden, NotFound):
+                    refused.add(group)
                     continue
                 for r in _l(doc.get("resources")):
                     plural = _d(r).get("name")
                     if plural in needed:
                         out[needed.pop(plural)] = (group, version)
+        # the Istio kinds the cluster does not serve (a group not installed, as security.istio.io may be):
+        # none of them can exist, which is no refusal (``hidden`` stays quiet), but what they decide is
+        # then said so (the mTLS summary: no PeerAuthentication API, not "none")
+        inv.not_served = sorted(k for k, g, _p in ISTIO_RESOURCES + OPTIONAL_ISTIO_RESOURCES
+                                if k not in out and g not in refused
+                                and (self.with_optional_istio or (k, g, _p) in ISTIO_RESOURCES))
         # what the forms that create Gateway API objects are offered by (none served: disabled, saying so)
         inv.gateway_api_kinds = sorted(k for k, (g, _v) in out.items()
                                        if g == GATEWAY_API_GROUP and k in GATEWAY_API_KINDS)
