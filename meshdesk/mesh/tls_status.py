@@ -48,6 +48,8 @@ VALIDATION_ERROR = "MTLS_VALIDATION_ERROR"
 UNKNOWN = "UNKNOWN"  # meshdesk's: what was read does not decide it
 
 MESH_HOST = "*.local"
+# the API group of PeerAuthentication: a cluster may have Istio without it (its CRDs not installed)
+SECURITY_GROUP = "security.istio.io"
 DEFAULT_REVISION = "default"
 _PA = "PeerAuthentication"
 _DR = "DestinationRule"
@@ -200,10 +202,21 @@ class MeshTls:
     # of several istiod revisions, those whose mesh config sets automatic mTLS the other way than the one
     # weighed here (``auto_mtls``): their namespaces' clients do otherwise
     auto_elsewhere: tuple[str, ...] = ()
+    # the API group not served by the cluster that holds PeerAuthentication (``SECURITY_GROUP``), "" when
+    # it is served or not known: no policy can then exist, which is not the same as none written
+    policy_api_missing: str = ""
+
+    @property
+    def no_policy_api(self) -> str:
+        """What to say when the cluster serves no PeerAuthentication API, "" otherwise."""
+        return f"no mTLS policy API on this cluster ({self.policy_api_missing} is not served)" \
+            if self.policy_api_missing else ""
 
     @property
     def label(self) -> str:
         """The status in a word or two, after "mTLS: "."""
+        if self.policy_api_missing and self.status == NOT_ENABLED:
+            return "no policy API" + (" (automatic)" if self.auto_mtls else "")
         if self.status == ENABLED:
             return "enabled"
         if self.status == PARTIALLY_ENABLED:
@@ -224,6 +237,9 @@ class MeshTls:
     def headline(self) -> str:
         if self.status == UNKNOWN:
             return "The mesh-wide mTLS status cannot be told"
+        if self.policy_api_missing and self.status == NOT_ENABLED:
+            return self.no_policy_api[0].upper() + self.no_policy_api[1:] + (
+                ": only automatic mTLS, nothing can enforce it" if self.auto_mtls else "")
         return {
             ENABLED: "Mesh-wide mTLS is enabled",
             PARTIALLY_ENABLED: "Mesh-wide mTLS is partially enabled: connections may be plain text or mTLS",
@@ -238,6 +254,9 @@ class MeshTls:
             lines.append(f"PeerAuthentication {self.policy.namespace}/{self.policy.name}: {self.policy_mode}"
                          + (" (mTLS without a mode: Istio's default, PERMISSIVE)" if self.policy_mode == "UNSET"
                             else ""))
+        elif self.policy_api_missing:
+            lines.append(f"{self.no_policy_api}: no PeerAuthentication can exist, so workloads accept plain "
+                         "text and mTLS (Istio's default, PERMISSIVE)")
         elif self.policy_mode != "?":
             lines.append(f"no mesh-wide PeerAuthentication (in {self.root_namespace}, without a selector): "
                          "workloads accept plain text and mTLS (Istio's default, PERMISSIVE)")
@@ -317,7 +336,8 @@ def mesh_tls(inv: Inventory, *, _cfg: _Config | None = None) -> MeshTls:
     return MeshTls(status, auto, root,
                    policy=policy.source if policy else None, policy_mode=policy.mode if policy else "?",
                    rule=rule.source if rule else None, rule_mode=rule.mode if rule else "?",
-                   unknown=tuple(dict.fromkeys(why)), auto_elsewhere=elsewhere)
+                   unknown=tuple(dict.fromkeys(why)), auto_elsewhere=elsewhere,
+                   policy_api_missing=SECURITY_GROUP if _PA in (inv.not_served or ()) else "")
 
 
 # -- per namespace ------------------------------------------------------------------------------------
@@ -359,8 +379,13 @@ class NamespaceTls:
     auto_mtls: bool | None = None
 
     @property
+    def _no_policy_api(self) -> bool:
+        """Inheriting Istio's default because no PeerAuthentication API is served (not because none is written)."""
+        return self.status == UNSET_INHERITED_PERMISSIVE and bool(self.mesh.policy_api_missing)
+
+    @property
     def label(self) -> str:
-        return _NAMESPACE_WORDS[self.status][0]
+        return "No policy API" if self._no_policy_api else _NAMESPACE_WORDS[self.status][0]
 
     @property
     def icon(self) -> str:
@@ -369,6 +394,9 @@ class NamespaceTls:
     def reasons(self) -> list[str]:
         # what the status means, unless the namespace's own policy below says it
         lines = [_NAMESPACE_WORDS[self.status][2]] if self.policy is None else []
+        if self._no_policy_api:
+            lines = [f"{self.mesh.no_policy_api}: no PeerAuthentication can set a mode, so workloads accept "
+                     "plain text and mTLS (Istio's default, PERMISSIVE)"]
         if self.root:
             lines.append(f"the root namespace: it shows the mesh-wide status (its PeerAuthentications are the "
                          f"mesh's): {self.mesh.label}")
