@@ -254,9 +254,10 @@ class MeshTls:
             lines.append(f"PeerAuthentication {self.policy.namespace}/{self.policy.name}: {self.policy_mode}"
                          + (" (mTLS without a mode: Istio's default, PERMISSIVE)" if self.policy_mode == "UNSET"
                             else ""))
-        elif self.policy_api_missing:
-            lines.append(f"{self.no_policy_api}: no PeerAuthentication can exist, so workloads accept plain "
-                         "text and mTLS (Istio's default, PERMISSIVE)")
+        elif self.policy_api_missing:  # (said once: by the headline when it names it)
+            said = "" if self.status == NOT_ENABLED else f"{self.no_policy_api}: "
+            lines.append(f"{said}no PeerAuthentication can exist, so workloads accept plain text and mTLS "
+                         "(Istio's default, PERMISSIVE)")
         elif self.policy_mode != "?":
             lines.append(f"no mesh-wide PeerAuthentication (in {self.root_namespace}, without a selector): "
                          "workloads accept plain text and mTLS (Istio's default, PERMISSIVE)")
