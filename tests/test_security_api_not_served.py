@@ -153,3 +153,17 @@ def test_the_namespace_summary_says_it_and_the_banner_does_not_cry_wolf(
     assert "Permissive (from the mesh)" not in summary
     # no kind was refused: the banner does not say something could not be read
     assert "could not be read" not in w.banner.text() and "security" not in w.banner.text().lower()
+
+
+def test_of_a_mesh_of_two_clusters_only_the_one_without_the_api_says_so() -> None:
+    """Merged with a linked cluster's inventory, what the shown cluster does not serve is its own: the
+    other cluster's mTLS is judged as before (what it serves is not kept, so not known)."""
+    from meshdesk.mesh.inventory import Namespace
+    from meshdesk.mesh.tls_status import mesh_tls_by_cluster
+
+    east = Inventory(cluster="east", namespaces=[Namespace("shop", cluster="east")],
+                     not_served=["PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication"])
+    west = Inventory(cluster="west", namespaces=[Namespace("shop", cluster="west")], not_served=[])
+    merged = east.merged([west])
+    assert [(c, t.label) for c, t in mesh_tls_by_cluster(merged)] == [
+        ("east", "no policy API (automatic)"), ("west", "automatic")]

@@ -101,7 +101,9 @@ def _part(inventory: Inventory, cluster: str) -> Inventory:
                    k8s_gateways=of(inventory.k8s_gateways), outside_config=of(inventory.outside_config),
                    # what that cluster would not let be read, not another's
                    hidden=dict(inventory.hidden) if cluster == home else dict(inventory.linked_hidden.get(cluster, {})),
-                   linked_hidden={})
+                   linked_hidden={},
+                   # what the shown cluster does not serve; another's is not kept (not known)
+                   not_served=inventory.not_served if cluster == home else None)
     own = inventory.linked_mesh_configs.get(cluster) if cluster != home else None
     if own is not None:
         # another cluster's istiod configures its proxies by its own mesh config (automatic mTLS...)
