@@ -541,6 +541,50 @@ def test_a_cluster_namespaces_app_health_is_the_same_on_every_graph_type(
         qtbot.waitUntil(lambda: _cells(lists).get("shop", {}).get("App health") == "1 Failure", timeout=15000)
 
 
+def _reporters_disagree() -> list[Series]:
+    """web (plain) calls shop's cart 12 times a second: cart's proxy reports the 10 it answered 200; web's
+    proxy reports those and 2 more it failed itself, 503 UF (the connection to cart's pod failed: cart's
+    proxy never saw them)."""
+    out = [Series("istio_requests_total", istio_edge(WEB, CART, "cart", "shop", reporter=reporter), 10.0)
+           for reporter in ("destination", "source")]
+    out.append(Series("istio_requests_total", istio_edge(WEB, CART, "cart", "shop", reporter="source", code="503",
+                                                         flags="UF"), 2.0))
+    return out
+
+
+@pytest.fixture(scope="module")
+def disagreeing_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    if (reason := binaries_missing()) is not None:
+        pytest.skip(reason)
+    srv = PrometheusServer(tmp_path_factory.mktemp("reporters-prometheus"), _reporters_disagree())
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.mark.prometheus
+def test_an_apps_health_counts_the_errors_only_its_callers_proxy_saw_as_kiali_does(
+        qtbot: QtBot, lab: str, disagreeing_prometheus: PrometheusServer,
+        app_window: Callable[..., MainWindow]) -> None:
+    """Kiali's app health takes each response code's inbound rate from whichever proxy reported more of it
+    (its callers' or its own) and its outbound from its own proxy: cart's 2 503s a second that only web's
+    proxy saw make 2 of 12 (16.7 %: Failure), on every graph type, though cart's own proxy saw no error."""
+    _use_prometheus(disagreeing_prometheus.url)
+    w = app_window(lab, ["shop"])
+    perf = next(e for e in w.extensions if hasattr(e, "docks"))
+    perf.docks["Lists"].show()
+    perf.docks["Lists"].raise_()
+    lists: MeshLists = perf.lists
+    combo = w.toolbar.graph_type_combo
+    for graph_type in ("versionedApp", "service", "workload"):
+        combo.setCurrentIndex(combo.findData(graph_type))
+        combo.activated.emit(combo.currentIndex())
+        shown(qtbot, w, lambda g, t=graph_type: g.request.graphType == t)  # type: ignore[misc]
+        qtbot.waitUntil(lambda: _cells(lists).get("shop", {}).get("App health") == "1 Failure", timeout=15000)
+
+
 # -- a namespace row's menu: its graph, its lists, the changes the actions make -------------------------
 
 def _row_menu(qtbot: QtBot, lists: MeshLists, namespace: str, keyboard: bool = False) -> QMenu:

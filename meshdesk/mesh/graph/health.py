@@ -586,15 +586,22 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
     # 4. what a versioned app's box shows: the requests of all its versions and all its pods, the app
     # health Kiali's app list shows (Kiali's box takes its first version's requests only, so it depended
     # on which version came first, and a box could look healthy around a failing version)
-    for members, tolerances in ((m, m[0][1]) for m in versions.values()):
+    # its requests counted as Kiali's app health counts them (app_requests): an edge carries one proxy's
+    # report, and a request only the caller's proxy saw (a 503 UF) is on no edge into the app
+    reported = app_requests(ctx.samples, set(versions)) if versions else {}
+    for key, (members, tolerances) in ((k, (m, m[0][1])) for k, m in versions.items()):
         if any(t is not tolerances for _, t in members):  # versions judged by different annotations
             box = _worst_of([m.health for m, _ in members if m.health is not None])
         else:
             verdicts = []
             for direction, side in (("inbound", inbound), ("outbound", outbound)):
                 summed: dict[str, Any] = {}
+                for protocol, codes in reported.get(key, ({}, {}))[direction == "outbound"].items():
+                    verdicts.append(_plan(plans, tolerances, direction, protocol).verdict(codes))
                 for m, _ in members:
                     for protocol, traffic in side.get(m.id, nothing).items():
+                        if protocol in _REQUEST_PROTOCOLS:
+                            continue  # counted above, from the reports
                         mine = summed.get(protocol)
                         summed[protocol] = traffic if mine is None else (
                             list(map(add, mine, traffic)) if tolerances is defaults else [*mine, *traffic])
@@ -610,6 +617,79 @@ def apply(graph: model.TrafficGraph, ctx: PassContext) -> None:
             _with_pods(box, workload_status(_app_workloads(members[0][0], part)))
         for m, _ in members:
             m.extra["appHealth"] = box
+
+
+_REQUEST_PROTOCOLS = frozenset({"http", "grpc"})
+AppKey = tuple[str, str, str]  # (cluster, namespace, app)
+
+
+def _kiali_code(labels: Mapping[str, str]) -> str:
+    """The code Kiali tallies a request under: "-" for no response, a gRPC request's status."""
+    code = labels.get("response_code", "")
+    if code == "0":
+        return "-"
+    if labels.get("request_protocol") == "grpc" and "grpc_response_status" in labels:
+        return labels["grpc_response_status"]
+    return code
+
+
+def app_requests(samples: Sequence[Any], apps: set[AppKey]) -> dict[AppKey, tuple[Traffic, Traffic]]:
+    """Each of ``apps``' (inbound, outbound) requests by protocol and code, as Kiali's app health reads
+    them: inbound, per protocol and code, the larger of what its callers' proxies (reporter "source")
+    and its own (reporter "destination") reported, a waypoint's reports under them; outbound what its
+    own proxy reported (reporter "source") only. A series read twice counts once."""
+    names = {(ns, app) for _, ns, app in apps}
+    # per app and direction: reporter -> protocol -> code -> rate
+    tallies: dict[tuple[AppKey, bool], dict[str, dict[str, dict[str, float]]]] = {}
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    for s in samples:
+        if s.metric != "istio_requests_total":
+            continue
+        labels = s.labels
+        reporter = labels.get("reporter", "")
+        ends = []
+        dst = (labels.get("destination_workload_namespace", ""), labels.get("destination_canonical_service", ""))
+        if dst in names:
+            ends.append(((labels.get("destination_cluster", ""), *dst), False))
+        src = (labels.get("source_workload_namespace", ""), labels.get("source_canonical_service", ""))
+        if reporter == "source" and src in names:
+            ends.append(((labels.get("source_cluster", ""), *src), True))
+        if not ends or not s.value > 0:
+            continue
+        ident = tuple(sorted(labels.items()))
+        if ident in seen:
+            continue
+        seen.add(ident)
+        protocol, code = labels.get("request_protocol", "http"), _kiali_code(labels)
+        for key, out in ends:
+            if key not in apps:
+                key = next((a for a in apps if a[1:] == key[1:] and (not a[0] or not key[0])), key)
+                if key not in apps:
+                    continue
+            by_reporter = tallies.setdefault((key, out), {})
+            codes = by_reporter.setdefault(reporter, {}).setdefault(protocol, {})
+            codes[code] = codes.get(code, 0.0) + s.value
+    out_map: dict[AppKey, tuple[Traffic, Traffic]] = {}
+    for (key, out), by_reporter in tallies.items():
+        both = out_map.setdefault(key, ({}, {}))
+        if out:
+            both[1].update({p: dict(c) for p, c in by_reporter.get("source", {}).items()})
+            continue
+        merged = both[0]
+        for reporter, by_protocol in by_reporter.items():  # waypoints' and others' first, as Kiali
+            if reporter not in ("source", "destination"):
+                for p, codes in by_protocol.items():
+                    mine = merged.setdefault(p, {})
+                    for c, v in codes.items():
+                        mine[c] = mine.get(c, 0.0) + v
+        for p, codes in by_reporter.get("source", {}).items():
+            merged.setdefault(p, {}).update(codes)
+        for p, codes in by_reporter.get("destination", {}).items():
+            mine = merged.setdefault(p, {})
+            for c, v in codes.items():
+                if v > mine.get(c, 0.0):
+                    mine[c] = v
+    return out_map
 
 
 def _tcp_edge(e: model.Edge, source_tols: tuple[Tolerance, ...] | None, target_tols: tuple[Tolerance, ...] | None,
