@@ -638,7 +638,9 @@ def app_requests(samples: Sequence[Any], apps: set[AppKey]) -> dict[AppKey, tupl
     them: inbound, per protocol and code, the larger of what its callers' proxies (reporter "source")
     and its own (reporter "destination") reported, a waypoint's reports under them; outbound what its
     own proxy reported (reporter "source") only. A series read twice counts once."""
-    names = {(ns, app) for _, ns, app in apps}
+    names: dict[tuple[str, str], list[AppKey]] = {}
+    for a in apps:
+        names.setdefault(a[1:], []).append(a)
     # per app and direction: reporter -> protocol -> code -> rate
     tallies: dict[tuple[AppKey, bool], dict[str, dict[str, dict[str, float]]]] = {}
     seen: set[tuple[tuple[str, str], ...]] = set()
@@ -662,8 +664,8 @@ def app_requests(samples: Sequence[Any], apps: set[AppKey]) -> dict[AppKey, tupl
         seen.add(ident)
         protocol, code = labels.get("request_protocol", "http"), _kiali_code(labels)
         for key, out in ends:
-            if key not in apps:
-                key = next((a for a in apps if a[1:] == key[1:] and (not a[0] or not key[0])), key)
+            if key not in apps:  # a series or a node that names no cluster is the other's
+                key = next((a for a in names[key[1:]] if not a[0] or not key[0]), key)
                 if key not in apps:
                     continue
             by_reporter = tallies.setdefault((key, out), {})
