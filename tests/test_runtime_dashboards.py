@@ -5,6 +5,7 @@ Settings (refused in words when malformed); and the demo's Go and Node.js worklo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -1054,6 +1055,32 @@ def _window(qtbot: QtBot, emu: KubeEmulator, tmp_path: Path) -> tuple[Any, Any]:
     return w, perf
 
 
+@contextlib.contextmanager
+def _grafana_window(qtbot: QtBot, emu: KubeEmulator, tmp_path: Path, prometheus: PrometheusServer, dashboards: str,
+                    titles: tuple[str, ...]) -> Iterator[tuple[Any, Any, list[str]]]:
+    """The window of context prod-east with ``dashboards`` as its runtime dashboards, its charts read from
+    ``prometheus`` and Grafana an emulator holding Istio's dashboards and ``titles``: (the Performance views, the
+    Grafana, the URLs the browser was asked to open); all closed after."""
+    from meshdesk.store.settings import load_settings
+    from tests.grafana_emulator import ISTIO_TITLES, GrafanaEmulator
+
+    grafana = GrafanaEmulator(titles=(*ISTIO_TITLES, *titles)).start()
+    settings = load_settings()
+    settings.custom_dashboards = dashboards
+    settings.set_context_settings("prod-east", ContextSettings(prometheus_url=prometheus.url,
+                                                               grafana_url=grafana.url))
+    settings.save()
+    w, perf = _window(qtbot, emu, tmp_path)
+    opened: list[str] = []
+    perf.grafana._open_url = lambda url: opened.append(url.toString()) is None  # (the browser)
+    try:
+        yield perf, grafana, opened
+    finally:
+        perf.shutdown()
+        w.close()
+        grafana.stop()
+
+
 def test_a_live_clusters_workloads_have_their_dashboards_discovered(
         qtbot: QtBot, runtime_prometheus: PrometheusServer, kube_emulator: KubeEmulator, tmp_path: Path) -> None:
     """On a cluster (not only the demo), a workload's dashboards are discovered in its Prometheus: the
@@ -1122,23 +1149,12 @@ def test_view_in_grafana_opens_the_grafana_dashboard_a_runtime_dashboard_links_t
     with it charted, "View in Grafana" opens that Grafana dashboard with the workload, its namespace and
     version set, over the range shown, as Kiali's link beside its charts; meshdesk opened Istio's workload
     dashboard, which has none of the runtime's metrics. Another dashboard: Istio's again."""
-    from meshdesk.store.settings import ContextSettings, load_settings
-    from tests.grafana_emulator import ISTIO_TITLES, GrafanaEmulator
-
     _, problems = read_custom_dashboards(LINKED.replace("workload: var-workload", "pod: var-pod"))
     assert problems == ["dashboard 'go-linked': external link 'Go Processes' needs a Grafana dashboard's name and "
                         "variables (app, datasource, namespace, service, version, workload) naming Grafana's "
                         "variables ('pod' is not one)"]
-    grafana = GrafanaEmulator(titles=(*ISTIO_TITLES, "Go Processes")).start()
-    settings = load_settings()
-    settings.custom_dashboards = LINKED
-    settings.set_context_settings("prod-east", ContextSettings(prometheus_url=runtime_prometheus.url,
-                                                               grafana_url=grafana.url))
-    settings.save()
-    w, perf = _window(qtbot, kube_emulator, tmp_path)
-    opened: list[str] = []
-    perf.grafana._open_url = lambda url: opened.append(url.toString()) is None  # (the browser)
-    try:
+    with _grafana_window(qtbot, kube_emulator, tmp_path, runtime_prometheus, LINKED,
+                         ("Go Processes",)) as (perf, grafana, opened):
         _select(perf.metrics, _workload("inventory-v1", "inventory", INVENTORY,
                                         {"kiali.io/dashboards": "go-linked,go"}))
         _choose(qtbot, perf.metrics, "Go with Grafana")
@@ -1155,10 +1171,6 @@ def test_view_in_grafana_opens_the_grafana_dashboard_a_runtime_dashboard_links_t
         assert perf.view_in_grafana()
         qtbot.waitUntil(lambda: len(opened) == 2, timeout=20000)
         assert opened[1].startswith(f"{grafana.url}/d/{grafana.uid('Istio Mesh Dashboard')}/")
-    finally:
-        perf.shutdown()
-        w.close()
-        grafana.stop()
 
 
 def test_view_in_grafana_sets_the_datasource_variable_to_kialis_grafana_datasource(
@@ -1167,33 +1179,18 @@ def test_view_in_grafana_sets_the_datasource_variable_to_kialis_grafana_datasour
     ``external_services.grafana.datasource_uid`` pasted beside the dashboards, "View in Grafana" sets that
     variable to the uid, as Kiali's link does (Grafana's dashboard then reads the Prometheus the runtime's
     metrics are in, not its default one); meshdesk left it out."""
-    from meshdesk.store.settings import ContextSettings, load_settings
-    from tests.grafana_emulator import ISTIO_TITLES, GrafanaEmulator
-
     linked = LINKED.replace("version: var-version}", "version: var-version, datasource: var-ds}")
     text = "external_services:\n  grafana:\n    datasource_uid: P1809F7CD0C75ACF3\n" + linked
     _, problems = read_custom_dashboards(text)
     assert problems == []
-    grafana = GrafanaEmulator(titles=(*ISTIO_TITLES, "Go Processes")).start()
-    settings = load_settings()
-    settings.custom_dashboards = text
-    settings.set_context_settings("prod-east", ContextSettings(prometheus_url=runtime_prometheus.url,
-                                                               grafana_url=grafana.url))
-    settings.save()
-    w, perf = _window(qtbot, kube_emulator, tmp_path)
-    opened: list[str] = []
-    perf.grafana._open_url = lambda url: opened.append(url.toString()) is None  # (the browser)
-    try:
+    with _grafana_window(qtbot, kube_emulator, tmp_path, runtime_prometheus, text,
+                         ("Go Processes",)) as (perf, _grafana, opened):
         _select(perf.metrics, _workload("inventory-v1", "inventory", INVENTORY, {"kiali.io/dashboards": "go-linked"}))
         _choose(qtbot, perf.metrics, "Go with Grafana")
         assert perf.view_in_grafana()
         qtbot.waitUntil(lambda: bool(opened), timeout=20000)
         query = dict(part.split("=", 1) for part in opened[0].split("?", 1)[1].split("&"))
         assert (query.get("var-ds"), query["var-workload"]) == ("P1809F7CD0C75ACF3", "inventory-v1")
-    finally:
-        perf.shutdown()
-        w.close()
-        grafana.stop()
     _, problems = read_custom_dashboards(text.replace("datasource_uid: P1809F7CD0C75ACF3", "datasource_uid: [a]"))
     assert problems == ["external_services.grafana.datasource_uid is not text"]
 
@@ -1204,21 +1201,10 @@ def test_view_in_grafana_offers_every_grafana_dashboard_a_runtime_dashboard_link
     """A dashboard linking to two Grafana dashboards (Kiali lists them all): "View in Grafana" offers both in
     a menu under the button, in their order, and the second chosen opens with the workload's variables set
     as the first would be (meshdesk opened the first alone)."""
-    from meshdesk.store.settings import ContextSettings, load_settings
-    from tests.grafana_emulator import ISTIO_TITLES, GrafanaEmulator
-
     linked = LINKED.replace("    items:", "      - name: Go Memory\n        type: grafana\n"
                                        "        variables: {namespace: var-ns, workload: var-wl}\n    items:")
-    grafana = GrafanaEmulator(titles=(*ISTIO_TITLES, "Go Processes", "Go Memory")).start()
-    settings = load_settings()
-    settings.custom_dashboards = linked
-    settings.set_context_settings("prod-east", ContextSettings(prometheus_url=runtime_prometheus.url,
-                                                               grafana_url=grafana.url))
-    settings.save()
-    w, perf = _window(qtbot, kube_emulator, tmp_path)
-    opened: list[str] = []
-    perf.grafana._open_url = lambda url: opened.append(url.toString()) is None  # (the browser)
-    try:
+    with _grafana_window(qtbot, kube_emulator, tmp_path, runtime_prometheus, linked,
+                         ("Go Processes", "Go Memory",)) as (perf, grafana, opened):
         _select(perf.metrics, _workload("inventory-v1", "inventory", INVENTORY,
                                         {"kiali.io/dashboards": "go-linked,go"}))
         _choose(qtbot, perf.metrics, "Go with Grafana")
@@ -1241,10 +1227,6 @@ def test_view_in_grafana_offers_every_grafana_dashboard_a_runtime_dashboard_link
         query = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
         assert (query["var-wl"], query["var-ns"], query["from"]) == ("inventory-v1", NS, "now-1800s")
         assert perf.metrics.grafana_note.text().startswith("Go Memory is open in your browser")
-    finally:
-        perf.shutdown()
-        w.close()
-        grafana.stop()
 
 
 # a login the dashboards' own Prometheus wants (its web config's basic_auth_users: the bcrypt hash of the password)
